@@ -22,8 +22,8 @@ from inhouse.program import Program, Provenance
 runner = CliRunner()
 
 
-def ok(*args: str, env: dict[str, str] | None = None) -> str:
-    result = runner.invoke(app, list(args), env=env)
+def ok(*args: str, env: dict[str, str] | None = None, answer: str | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env, input=answer)
     assert result.exit_code == 0, f"{args}: {result.stdout}{result.stderr}"
     return result.stdout
 
@@ -412,7 +412,25 @@ def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
     assert "a person's word, not measured" in ok("status")
     measured_verdict(program, "proven", proven_on=["faster"], quality_ok=True)
     ok("handoff", "offer", "1", "--to", "lena")
-    ok("handoff", "accept", "1", "--comment", "usable")
+    # the acceptance shows what its key signs and signs only on a typed yes: a receiver asked
+    # to "just run `inhouse handoff accept 1`" reads the artifact and the evidence first, and
+    # one with no terminal (or who says no) records nothing; no flag answers for them
+    for answer, why in ((None, "the question got no answer"), ("n\n", "accept only an artifact")):
+        unread = runner.invoke(app, ["handoff", "accept", "1", "--comment", "ok"], input=answer)
+        assert unread.exit_code == 3, unread.stdout + unread.stderr
+        said = " ".join(unread.stderr.split())
+        assert f"not accepted, nothing recorded for lena: {why}" in said, said
+        shown = unread.stdout
+        assert "ACCEPT, as lena, the handoff of play 1 (prove-value" in shown, shown
+        assert "the artifact handed on: the trial report" in shown, shown
+        assert "offered by lena at " in shown and "its exit evidence hash: " in shown, shown
+        assert re.search(r"fact #\d+: trial.verdict by lena, measured", shown), shown
+        assert "your comment: ok" in shown, shown
+    assert Program.open(program).state().handoffs["prove-value"].status == "offered"
+    assert "--yes" not in ok("handoff", "accept", "--help")
+    # nor does `web approve` take one: "just run it with --yes" was the one-word favour there
+    assert "No such option: --yes" in refused("web", "approve", "abc", "--yes", code=2)
+    ok("handoff", "accept", "1", "--comment", "usable", answer="y\n")
     text = ok("status")
     assert "exited" in text and "waiver #" in text
     exit_ = json.loads(ok("status", "--json"))["plays"][0]["exit"]

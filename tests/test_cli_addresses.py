@@ -20,7 +20,7 @@ _BAD = ["http://[::1", "http://127.0.0.1:99999", "http://host:port", "http://a\x
 _TAKES = [
     ["gateway", "status", "--url"],
     ["web", "login", "--print", "--url"],
-    ["web", "approve", "CODE", "--yes", "--url"],
+    ["web", "approve", "CODE", "--url"],
     ["support", "import", "github", "acme/app", "--label", "support", "--api-url"],
     ["support", "import", "zammad"],
 ]
@@ -39,7 +39,7 @@ def test_an_approval_code_is_the_dashboards_letters_only(_isolated: Path) -> Non
     `../` would have sent the key's signature to another of the dashboard's pages."""
     cli("init", "Acme", "--lead", "lena")
     for code in ("a\x00b", "../login/challenge", "a b"):
-        said = " ".join(cli("web", "approve", code, "--yes", code=2).split())
+        said = " ".join(cli("web", "approve", code, code=2).split())
         assert "is not an approval code" in said, said
 
 

@@ -71,7 +71,7 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         env.pop("INHOUSE_PROGRAM", None)
         ran = subprocess.run(
             [sys.executable, "-m", *args], cwd=_isolated / "demo-program", env=env,
-            capture_output=True, text=True,
+            capture_output=True, text=True, input="y\n",  # lena reads the acceptance, says yes
         )  # fmt: skip
         assert ran.returncode == 0, ran.stdout + ran.stderr
     after = subprocess.run(

@@ -49,6 +49,9 @@ class _Step:
     should_pass: bool = True
     who: str = "lena"
     where: str = "."  # a folder under the demo root (omar's laptop checkout)
+    #: what its person types at the question a command asks before their key signs (they read
+    #: what it shows, in the demo's output, and answer)
+    answer: str | None = None
 
 
 _PLAYS: list[_Step | _Write | str] = [
@@ -88,6 +91,7 @@ _PLAYS: list[_Step | _Write | str] = [
     _Step(
         "...and accepts it as the receiver",
         ["handoff", "accept", "1", "--comment", "a use case I can standardise"],
+        answer="y",
     ),
     _Step("omar asks to get in, signed with his own key", ["access", "request"], who="omar"),
     _Step("Play 2 starts", ["play", "start", "2"]),
@@ -171,6 +175,7 @@ _PLAYS: list[_Step | _Write | str] = [
         "omar, the receiver, accepts with his own key",
         ["handoff", "accept", "2", "--comment", "stood it up from the docs"],
         who="omar",
+        answer="y",
     ),
     _Step(
         "REFUSED: calendar-driven advance - play 3 with no recurring task named",
@@ -204,7 +209,11 @@ _KEYS = ".demo-keys"
 
 
 def _run(
-    args: list[str], cwd: Path, who: str = "lena", keys: Path | None = None
+    args: list[str],
+    cwd: Path,
+    who: str = "lena",
+    keys: Path | None = None,
+    answer: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     keys = keys or cwd / _KEYS
     env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "110")}
@@ -216,7 +225,12 @@ def _run(
     # lying there would run in place of this one, with each person's key
     env["PYTHONSAFEPATH"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "inhouse", *args], cwd=cwd, env=env, text=True, capture_output=True
+        [sys.executable, "-m", "inhouse", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        input=None if answer is None else answer + "\n",
     )
 
 
@@ -267,10 +281,15 @@ def _write(step: _Write, root: Path) -> None:
 
 def _command(step: _Step, root: Path) -> bool:
     print(f"# {step.title}\n$ {_shown(step.args)}" + (f"   [as {step.who}]" if step.who else ""))
-    result = _run(step.args, root / step.where, step.who, root / _KEYS)
+    result = _run(step.args, root / step.where, step.who, root / _KEYS, step.answer)
     output = (result.stdout + result.stderr).rstrip()
     if output:
-        print(output)
+        # its person's answer, where the terminal would echo it, after the question
+        print(
+            output
+            if step.answer is None
+            else output.replace("[y/N]: ", f"[y/N]: {step.answer}\n", 1)
+        )
     print()
     if step.should_pass and result.returncode != 0:
         print(f"demo failed: the step above should have worked (exit {result.returncode})")

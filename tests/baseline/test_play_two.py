@@ -37,8 +37,10 @@ classes = { email = "allow" }
 """
 
 
-def run(*args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
-    result = runner.invoke(app, list(args), env=env)
+def run(
+    *args: str, code: int = 0, env: dict[str, str] | None = None, answer: str | None = None
+) -> str:
+    result = runner.invoke(app, list(args), env=env, input=answer)
     assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout + result.stderr
@@ -65,7 +67,7 @@ def walk_play_one(folder: Path, omar: dict[str, str]) -> None:
     )  # fmt: skip
     opened.close()
     run("handoff", "offer", "1", "--to", "lena")
-    run("handoff", "accept", "1", "--comment", "usable")
+    run("handoff", "accept", "1", "--comment", "usable", answer="y\n")
     run("access", "request", "--reason", "support replies", env=omar)  # signed by omar himself
     run("play", "start", "2")
 

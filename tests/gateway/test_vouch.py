@@ -10,7 +10,7 @@ counted (a red team's finding: one person measured play 4's adoption and play 6'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,14 +59,20 @@ def _counted_reviews(program: Program) -> list[int]:
     return [f.id for f in context.facts.of("drift.review")]
 
 
-def _vouch(program: Program, folder: Path, clock: Clock) -> object:
-    """``program``'s holder runs `inhouse gateway vouch` against the running gateway."""
+def _vouch(
+    program: Program,
+    folder: Path,
+    clock: Clock,
+    agree: Callable[[list[str]], bool | None] | None = None,
+) -> object:
+    """``program``'s holder runs `inhouse gateway vouch` against the running gateway
+    (``agree``: the command's question, answered)."""
 
     async def run() -> object:
         async with in_process(folder, clock=clock) as (_, client):
             url = str(client.base_url)
             try:
-                return await asyncio.to_thread(vouch_for_gateway, program, url)
+                return await asyncio.to_thread(vouch_for_gateway, program, url, agree=agree)
             except (InvalidInput, NotAllowed) as err:
                 return err
 
@@ -92,6 +98,34 @@ def test_the_gateway_counts_once_someone_else_vouches_for_its_host(
     assert not isinstance(fact, Exception), fact
     assert len(_counted_reviews(lena)) == 1
     assert not any("inhouse gateway vouch" in w for w in lena.status()["warnings"])
+
+
+def test_a_vouch_shows_the_host_it_vouches_for_and_records_only_on_a_yes(
+    cast: tuple[Program, Program], _isolated: Path, clock: Clock
+) -> None:
+    """The address a vouch asks may be inhouse.toml's, which the lead writes: a colleague asked
+    to "just run `inhouse gateway vouch`" reads the address and the key their key would vouch
+    for, and one who says no (or has no terminal to answer on) records nothing."""
+    lena, vic = cast
+    seen: list[list[str]] = []
+    for answer, why in ((None, "the question got no answer"), (False, "vouch only for")):
+
+        def ask(lines: list[str], answer: bool | None = answer) -> bool | None:
+            seen.append(lines)
+            return answer
+
+        refused = _vouch(vic, _isolated, clock, agree=ask)
+        assert isinstance(refused, NotAllowed), refused
+        assert f"not vouched, nothing recorded for vic: {why}" in str(refused)
+    assert _counted_reviews(lena) == []
+    assert not [f for f in lena.state().facts if f.kind == "service.vouched"]
+    key = next(k for k in lena.state().keys.values() if k.person == "gateway")
+    said = "\n".join(seen[0])
+    assert "the gateway you use answers at http://" in said, said
+    assert f"key {key.key_id}, enrolled by lena from machine " in said, said
+    fact = _vouch(vic, _isolated, clock, agree=lambda lines: True)
+    assert not isinstance(fact, Exception), fact
+    assert len(_counted_reviews(lena)) == 1
 
 
 def test_a_vouch_written_around_the_command_counts_only_as_the_command_would(

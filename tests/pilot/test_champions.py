@@ -246,7 +246,22 @@ def test_a_champion_accepts_with_their_own_key(world: World) -> None:
     name_champion(world.lead, "carol", team="support")
     with pytest.raises(NotAllowed, match="bob is not named champion"):
         accept_champion(world.people["bob"])
-    fact = accept_champion(world.people["carol"])
+    # the command shows what carol's key signs and records only on a yes: asked to "just run
+    # `inhouse pilot champions --accept`", she reads the team and who named her first
+    seen: list[str] = []
+    before = len(world.lead.state().facts)
+    for answer, why in ((None, "the question got no answer"), (False, "take on only a part")):
+
+        def ask(lines: list[str], answer: bool | None = answer) -> bool | None:
+            seen.extend(lines)
+            return answer
+
+        with pytest.raises(NotAllowed, match=f"not taken on, nothing recorded for carol: {why}"):
+            accept_champion(world.people["carol"], agree=ask)
+    assert len(world.lead.state().facts) == before
+    assert "you, carol, take on the champion's part for the team support" in seen, seen
+    assert any(line.startswith("named by lena at ") for line in seen), seen
+    fact = accept_champion(world.people["carol"], agree=lambda lines: True)
     assert fact.by == "carol" and fact.payload == {
         "person": "carol", "team": "support", "accepted": True}  # fmt: skip
     support = next(t for t in suggest_champions(world.lead).teams if t.team == "support")

@@ -79,8 +79,8 @@ def _judge(program: Program) -> dict[str, Result]:
     return {c.ref.check: c.result for c in run_checks(refs, context_for(state, program.clock()))}
 
 
-def _cli(env: dict[str, str], *args: str) -> Any:
-    return runner.invoke(app, ["support", *args], env=env)
+def _cli(env: dict[str, str], *args: str, answer: str | None = None) -> Any:
+    return runner.invoke(app, ["support", *args], env=env, input=answer)
 
 
 def test_the_queue_through_the_cli(_isolated: Path) -> None:
@@ -103,7 +103,17 @@ def test_the_queue_through_the_cli(_isolated: Path) -> None:
     # only the person named takes it on, for themself
     assert "is not named owner" in _cli(zoe, "owner", "--accept").output
     assert "takes no PERSON" in _cli(sam, "owner", "sam", "--accept").output
-    took = _cli(sam, "owner", "--accept")
+    # it shows what sam's key signs and takes it on only on a typed yes: asked to "just run
+    # it", he reads the queue and who named him first; no answer, or a no, records nothing
+    before = len(lena.state().facts)
+    for answer, why in ((None, "the question got no answer"), ("n\n", "take on only a queue")):
+        unread = _cli(sam, "owner", "--accept", answer=answer)
+        assert unread.exit_code == 3, unread.output
+        assert f"not taken on, nothing recorded for sam: {why}" in " ".join(unread.output.split())
+        assert "you, sam, take on the support queue #llm-help as its owner" in unread.output
+        assert "named its owner by lena at " in unread.output
+    assert len(lena.state().facts) == before
+    took = _cli(sam, "owner", "--accept", answer="y\n")
     assert took.exit_code == 0 and "sam took on the support queue #llm-help" in took.output
     result = _judge(lena)["support-queue-owned"]
     assert result.outcome is Outcome.PASS and "owned by sam" in result.reason

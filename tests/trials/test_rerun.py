@@ -48,8 +48,10 @@ EASY = [
 HARD = [{"type": "equals", "value": "Printer jammed on floor 2."}]
 
 
-def run(*args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
-    result = runner.invoke(app, list(args), env=env)
+def run(
+    *args: str, code: int = 0, env: dict[str, str] | None = None, answer: str | None = None
+) -> str:
+    result = runner.invoke(app, list(args), env=env, input=answer)
     assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
     return " ".join((result.stdout + result.stderr).split())
@@ -264,7 +266,7 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert data["proven_on"] == ["faster", "cheaper"]
     # and `inhouse status` shows it among play 2's exit checks, on measured evidence
     run("handoff", "offer", "1", "--to", "lena")
-    run("handoff", "accept", "1")
+    run("handoff", "accept", "1", answer="y\n")
     run("access", "request", env=omar)
     run("play", "start", "2")
     status = json.loads(run("status", "--json"))

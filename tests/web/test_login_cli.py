@@ -26,7 +26,7 @@ def test_signing_in_outside_a_program_folder_is_refused_and_inside_it_works(
     monkeypatch.chdir(elsewhere)
     bob = world.env["bob"]
     with serving(served) as url:
-        for command in (["web", "login", "--print"], ["web", "approve", "abc", "--yes"]):
+        for command in (["web", "login", "--print"], ["web", "approve", "abc"]):
             said = " ".join(cli(*command, "--url", url, env=bob, code=2).split())
             assert "outside a program folder nothing says which program" in said, said
             assert "run it in your program's folder" in said and "--program FOLDER" in said

@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    ask_before_signing,
     err_console,
     literal,
     open_program,
@@ -349,13 +350,18 @@ def vouch(
     gateway you use to sign a fresh nonce, checks it against the key the log holds for it, and
     records that, signed with your key. Once the organisation's sign-in is set up, what the
     gateway measures counts only when someone other than the lead who enrolled its key has
-    vouched for it."""
+    vouched for it. It shows the address and the key it vouches for and asks before it signs;
+    no answer records nothing."""
     from rich.markup import escape
 
     from inhouse.gateway.vouch import default_url, vouch_for_gateway
 
     opened = open_program(program)
-    fact = vouch_for_gateway(opened, url or default_url(opened))
+    agree = ask_before_signing(
+        "Your key signs that this is the gateway you use:",
+        "Is this the gateway you use yourself, at the address you use it at?",
+    )
+    fact = vouch_for_gateway(opened, url or default_url(opened), agree=agree)
     if json:
         print_json({"fact": fact.id, "key_id": fact.payload["key_id"], "url": fact.payload["url"]})
         return

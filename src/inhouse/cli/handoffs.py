@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import AsOpt, ProgramOpt, Typer, open_program, out_console
+from inhouse.cli._common import (
+    AsOpt,
+    ProgramOpt,
+    Typer,
+    ask_before_signing,
+    open_program,
+    out_console,
+)
 from inhouse.cli.plays import PlayArg
 
 app = Typer()
@@ -33,8 +40,14 @@ def offer(
 def accept(
     play: PlayArg, comment: CommentOpt = "", program: ProgramOpt = None, as_: AsOpt = None
 ) -> None:
-    """Accept as the receiver: you confirm the artifact is usable. Bound to the evidence now."""
-    digest = open_program(program).accept_handoff(as_, play, comment=comment)
+    """Accept as the receiver: you confirm the artifact is usable. Bound to the evidence now.
+    It shows what your key signs (the artifact, who offered it, each exit check and the facts
+    it rests on, the evidence hash) and asks before it signs; no answer records nothing."""
+    agree = ask_before_signing(
+        "Your key signs that you received this and it is usable:",
+        "Accept this handoff as its receiver?",
+    )
+    digest = open_program(program).accept_handoff(as_, play, comment=comment, agree=agree)
     out_console().print(f"Accepted play {play}'s handoff (evidence {digest[:12]}); it has exited.")
 
 

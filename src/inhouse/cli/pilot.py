@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    ask_before_signing,
     open_program,
     out_console,
     print_json,
@@ -315,7 +316,8 @@ def champions(
 ) -> None:
     """Candidates for champion per pilot team, from measured signals (active days, library
     prompts other people use, help given); with --name and --team, a lead names one; with
-    --accept, the person named takes it on (play 5 counts a champion once they have)."""
+    --accept, the person named takes it on (play 5 counts a champion once they have): it shows
+    what it signs and asks; no answer records nothing."""
     from inhouse.errors import InvalidInput
     from inhouse.pilot.champions import accept_champion, name_champion, suggest_champions
 
@@ -323,7 +325,10 @@ def champions(
     if accept:
         if name is not None or team is not None:
             raise InvalidInput("--accept takes no --name or --team: you accept for yourself")
-        fact = accept_champion(opened)
+        agree = ask_before_signing(
+            "Your key signs that you take this on:", "Take on the champion's part?"
+        )
+        fact = accept_champion(opened, agree=agree)
         if json:
             print_json({"id": fact.id, **fact.payload})
             return

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    ask_before_signing,
+    open_program,
+    out_console,
+    print_json,
+)
 
 app = Typer()
 
@@ -91,17 +99,10 @@ def attend(
     )
 
 
-def _ask(lines: list[str]) -> bool | None:
-    """Show the review an attendance confirms and ask its person; None where no answer came (no
-    terminal, the input ended), which records nothing."""
-    out = out_console()
-    out.print("Your key signs that you attended this review:", soft_wrap=True)
-    for line in lines:
-        out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
-    try:
-        return typer.confirm("Did you attend this review yourself?", default=False)
-    except typer.Abort:
-        return None
+#: shows the review an attendance confirms and asks its person
+_ask = ask_before_signing(
+    "Your key signs that you attended this review:", "Did you attend this review yourself?"
+)
 
 
 @app.command("status")

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from inhouse.cli import support_import, support_inventory
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    ask_before_signing,
+    open_program,
+    out_console,
+    print_json,
+)
 from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -49,14 +57,18 @@ def owner(
 ) -> None:
     """Name PERSON the support queue's owner (rollout leads): the support-owner role and a
     support.queue fact. The owner assigns tickets. With --accept, the person named takes it on
-    with their own key: play 5 counts an owner a lead named once they have."""
+    with their own key: play 5 counts an owner a lead named once they have. --accept shows
+    what it signs and asks; no answer records nothing."""
     from inhouse.support.queue import accept_owner, name_owner
 
     opened = open_program(program)
     if accept:
         if person is not None:
             raise InvalidInput("--accept takes no PERSON: you accept for yourself")
-        fact = accept_owner(opened)
+        agree = ask_before_signing(
+            "Your key signs that you take this on:", "Take on this queue as its owner?"
+        )
+        fact = accept_owner(opened, agree=agree)
         out_console().print(
             f"{_e(fact.by)} took on the support queue {_e(str(fact.payload['queue']))} "
             f"(fact #{fact.id})."
@@ -215,20 +227,8 @@ def dispute(
 
 def _ask(question: str) -> Callable[[list[str]], bool | None]:
     """A question for the person at the terminal, shown the lines their key would sign for
-    (an import's or a resolver's word, which may be the lead play 5 judges): yes, no, or None
-    where no answer came (no terminal, the input ended), which records nothing."""
-
-    def ask(lines: list[str]) -> bool | None:
-        out = out_console()
-        out.print("Your key signs that this is so:", soft_wrap=True)
-        for line in lines:
-            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
-        try:
-            return typer.confirm(question, default=False)
-        except typer.Abort:
-            return None
-
-    return ask
+    (an import's or a resolver's word, which may be the lead play 5 judges)."""
+    return ask_before_signing("Your key signs that this is so:", question)
 
 
 def _covered(ticket: Ticket) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+from inhouse.cli._common import ProgramOpt, Typer, ask_before_signing, open_program, out_console
 
 if TYPE_CHECKING:
     from inhouse.pilot.usage_confirm import OwnUse
@@ -95,19 +95,9 @@ def _ask(use: OwnUse) -> bool | None:
     """Show ``use`` (what the confirmation would sign) and ask its person whether it was
     theirs; None where no answer came (no terminal, end of input): nothing is signed, and the
     refusal says how to answer."""
-    out = out_console()
-    out.print(
+    return ask_before_signing(
         f"The gateway's figures give {use.person} this use, not confirmed yet. They are written "
         "on the gateway's host, which its operator runs: confirm only what you did yourself.",
-        soft_wrap=True,
-    )
-    for line in use.lines():
-        out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
-    try:
-        return typer.confirm(
-            "Did you yourself use the gateway on each of these days (and were you sent each "
-            "prompt version listed)?",
-            default=False,
-        )
-    except typer.Abort:
-        return None
+        "Did you yourself use the gateway on each of these days (and were you sent each "
+        "prompt version listed)?",
+    )(use.lines())

@@ -46,7 +46,9 @@ def grant(
     program: ProgramOpt = None,
     as_: AsOpt = None,
 ) -> None:
-    """Grant a waiver (rollout lead only). It never turns a failing check into a pass."""
+    """Grant a waiver (rollout lead only). It never turns a failing check into a pass. One
+    person's waivers of one guard cover at most 366 days in any 732: past that, another
+    rollout lead renews it, in their own name."""
     waiver = open_program(program).grant_waiver(
         as_, guard, reason=reason, note=note, expires=parse_when(expires), play=play
     )

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, err_console, literal, out_console, state
+from inhouse.cli._common import (
+    ProgramOpt,
+    Typer,
+    ask_before_signing,
+    err_console,
+    literal,
+    out_console,
+    state,
+)
 
 if TYPE_CHECKING:
     import socket
@@ -167,16 +175,12 @@ def login(
 def approve(
     code: Annotated[str, typer.Argument(help="The code the dashboard shows for the decision.")],
     url: UrlOpt = "http://127.0.0.1:8077",
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Approve without asking (you read it first).")
-    ] = False,
     program: ProgramOpt = None,
 ) -> None:
     """Approve, with your own key, a decision you made in the dashboard (a handoff accepted or
     rejected, a survey answer): it shows what the event records, asks, signs and sends. The
-    dashboard's session alone cannot make such a decision in your name."""
-    import sys
-
+    dashboard's session alone cannot make such a decision in your name. No flag answers the
+    question for you; with no terminal to ask on, nothing is signed."""
     from inhouse.errors import NotAllowed
     from inhouse.identity import load_key
     from inhouse.web.login import approve as send
@@ -184,15 +188,21 @@ def approve(
     program_id = _program_id(program, "web approve", "approves a decision of")
     out = out_console()
 
+    ask = ask_before_signing(
+        "The dashboard asks your key to agree to this event:", "Sign it with your key?"
+    )
+
     def confirm(lines: list[str]) -> bool:
-        out.print("The dashboard asks your key to agree to this event:", soft_wrap=True)
-        for line in lines:
-            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            raise NotAllowed("not approved: no terminal to ask in; read it, then pass --yes")
-        return typer.confirm("Sign it with your key?", default=False)
+        answer = ask(lines)
+        if answer is None:
+            # no flag answers for them: "just run it with --yes" would have a colleague sign,
+            # unread, a decision a dashboard session holds in their name
+            raise NotAllowed(
+                "not approved, nothing signed: the question got no answer (no terminal to ask "
+                "on, or the input ended): run `inhouse web approve CODE` yourself in a "
+                "terminal, read the event it shows, and answer y only if it is your decision"
+            )
+        return answer
 
     answer = send(url, code, load_key(), confirm=confirm, program_id=program_id)
     out.print(f"Approved and recorded ({literal(answer.get('kind'))}); the dashboard shows it.")

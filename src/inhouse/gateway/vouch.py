@@ -11,6 +11,7 @@ key the log holds for the gateway, and record it, signed with their own key. A l
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -21,6 +22,7 @@ from inhouse.identity.keys import verify_signature
 from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.state import sign_in_login
+from inhouse.terminal import shown
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -40,10 +42,20 @@ def default_url(program: Program) -> str:
     return f"http://{settings.host}:{settings.port}"
 
 
-def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> Fact:
+def vouch_for_gateway(
+    program: Program,
+    url: str,
+    *,
+    timeout: float = 10.0,
+    agree: Callable[[list[str]], bool | None] | None = None,
+) -> Fact:
     """Ask the gateway at ``url`` to sign a fresh nonce; where its key is the one the log holds
     for the gateway service, and someone other than the lead who enrolled it asks, record a
-    ``service.vouched`` fact signed with the asker's key."""
+    ``service.vouched`` fact signed with the asker's key. ``agree`` (the command's question)
+    is shown what the vouch signs (the address, the key, who enrolled it where) and nothing is
+    recorded unless it answers yes; None is the caller's own word (a program). The address
+    may be ``inhouse.toml``'s, which its lead writes: "just run `inhouse gateway vouch`" would
+    have a colleague vouch for a host they never saw."""
     from inhouse.gateway.rollup import SERVICE
 
     who = program.actor(None)
@@ -116,6 +128,25 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
             f"{who.name} enrolled the {SERVICE}'s key {key_id}: its host is vouched for by "
             "someone else who uses the gateway, from their own machine"
         )
+    if agree is not None:
+        answer = agree(
+            [
+                f"the gateway you use answers at {shown(base)}",
+                f"it holds the {SERVICE}'s key {key_id}, enrolled by {record.invited_by} from "
+                f"machine {shown(record.machine)} at {record.enrolled_at:%Y-%m-%d %H:%M} UTC",
+                "its figures (usage, adoption, prompt use, drift reviews) count on your word "
+                "that this is the gateway you use",
+            ]
+        )
+        if not answer:
+            why = (
+                "the question got no answer (no terminal to ask on, or the input ended): run "
+                "`inhouse gateway vouch --url ADDRESS` yourself in a terminal, with the address "
+                "you use the gateway at, and answer y only if it is that gateway"
+                if answer is None
+                else "vouch only for the gateway you use yourself, at the address you use it at"
+            )
+            raise NotAllowed(f"not vouched, nothing recorded for {who.name}: {why}")
     return program.record_fact(
         None,
         "service.vouched",

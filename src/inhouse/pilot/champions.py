@@ -27,10 +27,12 @@ from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import COLLECTOR, enrolled_person, require_lead
 from inhouse.program.collectors import measured_kinds
+from inhouse.program.consent import Agree, require_yes
 from inhouse.program.facts import Fact, Provenance, own_requests
 from inhouse.program.playbook import Playbook, Role
 from inhouse.program.playchecks._shared import fold_tickets
 from inhouse.program.playchecks.pilot import confirmed_teams, team_key, team_of
+from inhouse.terminal import shown
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -263,9 +265,10 @@ def name_champion(program: Program, person: str, *, team: str) -> Fact:
     )
 
 
-def accept_champion(program: Program) -> Fact:
+def accept_champion(program: Program, *, agree: Agree | None = None) -> Fact:
     """Take on the champion's part a rollout lead named you for (your own key signs it): the
-    ``champions-named`` check counts a champion once they accepted."""
+    ``champions-named`` check counts a champion once they accepted. ``agree`` (the command's
+    question) is shown what it signs, and nothing is recorded unless it says yes."""
     who = program.whoami()
     if Role.CHAMPION not in who.roles:
         raise NotAllowed(
@@ -283,10 +286,23 @@ def accept_champion(program: Program) -> Fact:
     ]
     if not named:
         raise Refused(f"no rollout lead has named {who.name} champion of a team yet")
+    team = str(named[-1].payload["team"])
+    require_yes(
+        agree,
+        [
+            f"you, {who.name}, take on the champion's part for the team {shown(team)}",
+            f"named by {named[-1].by} at {named[-1].at:%Y-%m-%d %H:%M} UTC",
+            "play 5 counts you a champion once you do: the one your team asks first",
+        ],
+        person=who.name,
+        command="inhouse pilot champions --accept",
+        not_done="not taken on",
+        declined="take on only a part you will play (a rollout lead names someone else)",
+    )
     return program.record_fact(
         None,
         "pilot.champion",
-        {"person": who.name, "team": str(named[-1].payload["team"]), "accepted": True},
+        {"person": who.name, "team": team, "accepted": True},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )

@@ -28,6 +28,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "TEAM_READING",
+    "WAIVER_SHARE",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -89,7 +90,12 @@ __all__ = [
 #: report's terms, not only its count: one of them on or after the day their enablement
 #: finished and not the day they were onboarded. The report's "independent" is what the
 #: gateway's host signs, its operator's word on those two terms
-EXIT_RULES = 9
+#: 10 (:data:`WAIVER_SHARE`): one person's waivers of one guard (for one play, or the whole
+#: program) cover at most :data:`~inhouse.program.state.WAIVER_LONGEST` in any
+#: :data:`~inhouse.program.state.WAIVER_WINDOW`: a waiver granted where the log shows this rule
+#: in force at it lapses once its grantor's share is spent, so a renewal past it is another
+#: lead's to grant (the fold's rule, not a check's; waivers granted before keep their effect)
+EXIT_RULES = 10
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -114,6 +120,8 @@ DASH_MAILBOX = 8
 #: a member's own confirmed days must include one after enablement, not their onboarding day,
 #: for play 4's independent use (see :data:`EXIT_RULES`)
 CONFIRMED_TERMS = 9
+#: one person's waivers of one guard cover at most a year in two (see :data:`EXIT_RULES`)
+WAIVER_SHARE = 10
 
 
 class Outcome(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import EXIT_RULES, Person
+from inhouse.program.consent import Agree, require_yes
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
     CheckedRef,
@@ -32,7 +33,8 @@ from inhouse.program.playchecks._shared import (
     services_enrolled_by,
     unsigned_apart,
 )
-from inhouse.program.state import ProgramState, sign_in_login, unsigned_offer
+from inhouse.program.state import Handoff, ProgramState, sign_in_login, unsigned_offer
+from inhouse.terminal import shown
 
 __all__ = ["PlaysMixin"]
 
@@ -43,6 +45,42 @@ def _met(checked: list[CheckedRef], refusal: str) -> str:
     if not satisfied(checked):
         raise Refused(refusal, missing=describe_missing(checked))
     return evidence_hash(checked)
+
+
+def acceptance_lines(
+    offer: Handoff,
+    receiver: str,
+    number: int,
+    play: Play,
+    checked: list[CheckedRef],
+    digest: str,
+    comment: str,
+) -> list[str]:
+    """What an acceptance of ``offer`` signs, a line each, as its receiver reads it before their
+    key signs: the artifact, who offered it, each exit check with the facts it rests on (the
+    facts the acceptance names), the evidence hash and the rules, and the comment (every
+    control character written out)."""
+    lines = [
+        f"ACCEPT, as {receiver}, the handoff of play {number} ({play.id}: {play.title}), "
+        "and the play exits",
+        f"the artifact handed on: {shown(play.hands_on or '(the play names none)')}",
+        f"offered by {offer.offered_by} at {offer.offered_at:%Y-%m-%d %H:%M} UTC, "
+        f"saying: {shown(offer.comment or '(nothing)')}",
+    ]
+    for item in checked:
+        lines.append(
+            f"exit: {shown(item.ref.title)}: {item.result.outcome.value}: "
+            f"{shown(item.result.reason)}"
+        )
+        for fact in item.result.evidence:
+            lines.append(f"  fact #{fact.id}: {shown(fact.kind)} by {fact.by}, {fact.provenance}")
+    lines += [
+        f"the facts it names: {', '.join(f'#{i}' for i in cited(checked)) or 'none'}",
+        f"its exit evidence hash: {digest}",
+        f"judged by rules {EXIT_RULES}",
+        f"your comment: {shown(comment) if comment else '(nothing)'}",
+    ]
+    return lines
 
 
 class PlaysMixin(ProgramCore):
@@ -172,7 +210,18 @@ class PlaysMixin(ProgramCore):
         )
         return digest
 
-    def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
+    def accept_handoff(
+        self,
+        actor: str | None,
+        play_ref: str | int,
+        *,
+        comment: str = "",
+        agree: Agree | None = None,
+    ) -> str:
+        """Accept play ``play_ref``'s handoff as its receiver, bound to its exit evidence now;
+        returns the evidence hash. ``agree`` (the command's question) is shown what the
+        acceptance signs (:func:`acceptance_lines`), and nothing is signed unless it answers
+        yes; None is the caller's own word (a program)."""
         check_plain(comment, what="the comment")
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
@@ -208,6 +257,15 @@ class PlaysMixin(ProgramCore):
         # a dashboard session): the exit event beside it may be the dashboard's host's to
         # write, and an exit spares none of the facts its acceptance left out
         named = cited(checked)
+        require_yes(
+            agree,
+            acceptance_lines(offer, who.name, number, play, checked, digest, comment),
+            person=who.name,
+            command=f"inhouse handoff accept {number}",
+            not_done="not accepted",
+            declined=f"accept only an artifact you read and can use (`inhouse handoff reject "
+            f"{number} --comment ...` tells {offer.offered_by} what is missing)",
+        )
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,

@@ -24,6 +24,7 @@ from inhouse.program.checks import (
     DASH_MAILBOX,
     NAMED_ACCEPTANCE,
     TEAM_READING,
+    WAIVER_SHARE,
     Person,
 )
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
@@ -264,6 +265,52 @@ def waiver_lapses(granted_at: datetime, expires: datetime) -> datetime:
     :data:`WAIVER_LONGEST` after it was granted (or after :data:`WAIVER_LONGEST_FROM`), so an
     expiry typed around the API (``2999-01-01``) lapses as the API's longest would."""
     return min(expires, max(granted_at, WAIVER_LONGEST_FROM) + WAIVER_LONGEST)
+
+
+#: the span in which one person's waivers of one guard cover at most :data:`WAIVER_LONGEST`
+#: (:func:`waiver_share`): a lead alone keeps a guard off for a year at most, then it is on for
+#: as long again unless another lead, on the record in their own name, renews the waiver
+WAIVER_WINDOW = 2 * WAIVER_LONGEST
+
+
+def waiver_share(
+    waivers: Iterable[Waiver], grantor: str, guard: str, play: str | None, at: datetime
+) -> timedelta:
+    """How long a waiver of ``guard`` (for ``play``; None: the whole program) that ``grantor``
+    grants at ``at`` may cover: the most that keeps their own waivers of that guard, for that
+    play or the whole program, within :data:`WAIVER_LONGEST` in every :data:`WAIVER_WINDOW`
+    (overlaps counted once; a waiver still running counts up to ``at``). A year waived, the
+    guard is on for a year before the same person waives it for another. Another lead's
+    waivers are theirs: a second person renews, on the record in their own name."""
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, end in sorted(
+        (w.granted_at, min(w.expires, at))
+        for w in waivers
+        if w.granted_by == grantor
+        and w.guard == guard
+        and (w.play is None or play is None or w.play == play)
+    ):
+        if end <= begin:
+            continue
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+
+    def fits(seconds: int) -> bool:
+        # the window that ends where a waiver of ``seconds`` would lapse is the tightest: the
+        # earlier ones hold as much of the old waivers and less of the new
+        since = at + timedelta(seconds=seconds) - WAIVER_WINDOW
+        used = sum((end - max(begin, since) for begin, end in merged if end > since), timedelta())
+        return used + timedelta(seconds=seconds) <= WAIVER_LONGEST
+
+    low, high = 0, int(WAIVER_LONGEST.total_seconds())
+    if not fits(low):
+        return timedelta(0)
+    while low < high:  # the most that fits: what fits only grows the old waivers' share
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return timedelta(seconds=low)
 
 
 @dataclass(frozen=True)
@@ -3066,6 +3113,14 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None
+        lapses = waiver_lapses(event.at, expires)
+        if state.rules_seen >= WAIVER_SHARE:
+            # one person's waivers of a guard cover a year in two at most: renewed back to back
+            # by the same lead, the guard would be off for good on one person's word
+            # counted from the release, as the longest is (:func:`waiver_lapses`)
+            at = max(event.at, WAIVER_LONGEST_FROM)
+            share = waiver_share(state.waivers, actor, data["guard"], data.get("play"), at)
+            lapses = min(lapses, at + share)
         state.waivers.append(
             Waiver(
                 seq=event.seq,
@@ -3075,7 +3130,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 note=data["note"],
                 granted_by=actor,
                 granted_at=event.at,
-                expires=waiver_lapses(event.at, expires),
+                expires=lapses,
                 key=acting_key(state, event.signer),
             )
         )

@@ -22,7 +22,13 @@ from inhouse.program.guards import (
     refusal_message,
 )
 from inhouse.program.playbook import Reach, Role
-from inhouse.program.state import WAIVER_LONGEST, ProgramState, Waiver
+from inhouse.program.state import (
+    WAIVER_LONGEST,
+    WAIVER_WINDOW,
+    ProgramState,
+    Waiver,
+    waiver_share,
+)
 
 __all__ = ["WaiversMixin"]
 
@@ -72,6 +78,21 @@ class WaiversMixin(ProgramCore):
                 "grant another on the record when it lapses if the guard still needs waiving"
             )
         play_id = self.playbook.play(play).id if play is not None else None
+        share = waiver_share(state.waivers, who.name, guard_name.value, play_id, now)
+        if expires > now + share:
+            # renewed back to back by one lead, a guard is off for good on one person's word
+            scope = f"play {self.playbook.number(play_id)}" if play_id else "the program"
+            left = (
+                f"this one may run until {now + share:%Y-%m-%d %H:%M} UTC at most"
+                if share
+                else "none is left to grant now"
+            )
+            raise NotAllowed(
+                f"{who.name}'s own waivers of {guard_name.value} for {scope} leave too little "
+                f"of what one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
+                f"{WAIVER_WINDOW.days}): {left}. Past that, another rollout lead renews it on "
+                "the record in their own name, or the evidence the guard asks for is recorded"
+            )
         event = self._append(
             EventKind.WAIVER_GRANTED,
             who.name,

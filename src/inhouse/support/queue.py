@@ -18,7 +18,6 @@ The queue's state is a fold over the ``ticket.*`` facts that count, imported one
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
+from inhouse.program.consent import Agree, require_yes
 from inhouse.program.counting import build_context, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
@@ -77,9 +77,6 @@ __all__ = [
 COLLECTOR = NATIVE_TICKETS
 CATEGORIES = ("it-broke", "how-to", "request")
 STATES = ("open", "resolved", "all")
-#: what a command asks a person before their key signs their word on a ticket: shown the lines
-#: it signs for, it answers yes, no, or None where no answer came (no terminal, input ended)
-Agree = Callable[[list[str]], bool | None]
 _NUMBERED = re.compile(r"T-(\d+)")
 
 
@@ -132,10 +129,11 @@ def name_owner(program: Program, person: str, *, queue: str = "support") -> Queu
     return named
 
 
-def accept_owner(program: Program) -> Fact:
+def accept_owner(program: Program, *, agree: Agree | None = None) -> Fact:
     """Take on the support queue a rollout lead named you owner of (your own key signs it):
     ``support-queue-owned`` counts an owner someone else named once they accepted, after the
-    naming. A lead's word does not make someone else's commitment."""
+    naming. A lead's word does not make someone else's commitment, nor does a command its
+    person ran unread: ``agree`` (the command's question) is shown what it signs."""
     who = program.whoami()
     named = queue_of(program)
     if named is None or named.owner != who.name:
@@ -146,6 +144,18 @@ def accept_owner(program: Program) -> Fact:
         )
     # the name as the log holds it, not typed now (one named before the rule stays takeable)
     payload = {"queue": named.name, "owner": who.name, "accepted": True}
+    require_yes(
+        agree,
+        [
+            f"you, {who.name}, take on the support queue {shown(named.name)} as its owner",
+            f"named its owner by {named.named_by} at {named.at:%Y-%m-%d %H:%M} UTC",
+            "play 5 counts the queue owned once you do; you assign its tickets",
+        ],
+        person=who.name,
+        command="inhouse support owner --accept",
+        not_done="not taken on",
+        declined="take on only a queue you will own (a rollout lead names someone else)",
+    )
     return _record(program, "support.queue", payload, typed=False)
 
 
@@ -396,21 +406,15 @@ def _about(ticket: Ticket) -> list[str]:
 def _agreed(agree: Agree | None, lines: list[str], person: str, command: str) -> None:
     """Nothing is signed unless ``agree``, shown ``lines``, says yes (None: the caller's own
     word, the Python API); refused, naming how to answer, otherwise."""
-    if agree is None:
-        return
-    answer = agree(lines)
-    if answer is None:
-        raise NotAllowed(
-            f"not confirmed, nothing recorded for {person}: the question got no answer (no "
-            f"terminal to ask on, or the input ended): run `{command}` yourself in a terminal, "
-            "read what it says you did, and answer y only if it is so (no flag answers for you)"
-        )
-    if not answer:
-        raise NotAllowed(
-            f"not confirmed, nothing recorded for {person}: confirm only what you did yourself "
-            "(`inhouse support dispute` says an imported step in your name is not yours; "
-            "`inhouse support reopen` says a fix was not one)"
-        )
+    require_yes(
+        agree,
+        lines,
+        person=person,
+        command=command,
+        not_done="not confirmed",
+        declined="confirm only what you did yourself (`inhouse support dispute` says an imported "
+        "step in your name is not yours; `inhouse support reopen` says a fix was not one)",
+    )
 
 
 def dispute_ticket(program: Program, ticket: str, *, reason: str = "") -> Ticket:
