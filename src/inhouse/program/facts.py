@@ -8,6 +8,7 @@ and until they exist a person may attest one (shown as such everywhere).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from inhouse.errors import InvalidInput, PluginError, validation_problems
+from inhouse.errors import (
+    InvalidInput,
+    PluginError,
+    validation_problem_list,
+    validation_problems,
+)
 from inhouse.program.payloads import (
     AccessRequest,
     AgentBoundary,
@@ -83,6 +89,7 @@ __all__ = [
     "latest_usage",
     "own_requests",
     "own_use",
+    "payload_problem",
     "prompt_users",
     "reading_of",
     "standing_usage",
@@ -433,3 +440,55 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         fields = ", ".join(spec.schema.model_fields)
         raise InvalidInput(f"bad {kind} payload: {problems} (fields: {fields})") from None
     return model.model_dump(mode="json")
+
+
+#: what a fact's own fields must be, beside its payload, as inhouse writes them
+_ENVELOPE_TEXTS = ("collector", "comment", "expires", "on_behalf_of")
+
+
+def payload_problem(data: Any) -> str | None:
+    """Why a fact as the log holds it (``data``: a ``fact.recorded`` event's payload, or the
+    fact an envelope carries) is not one inhouse writes, naming the field; None where it is.
+
+    The writer validates a payload with its kind's schema, which coerces (``"5"`` becomes 5)
+    and stores what it made. Read back, it is held to the same schema *strictly*: a string
+    where a flag or a count belongs, a fraction for a count, ``true`` for a number, a list for
+    a name, NaN or Infinity, a field the schema lacks, are what an event appended around the
+    API carries, never what inhouse wrote, and a check reading them as Python does would
+    misread them (``"0" == 0`` is false, ``"false"`` is true). A kind this process does not
+    know (a plugin it lacks) has no schema here: its payload is taken as it is."""
+    if not isinstance(data, dict):
+        return "the fact is not an object"
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        return f"kind: {kind!r} is no fact kind's name"
+    if data.get("provenance") not in {p.value for p in Provenance}:
+        return f"provenance: {data.get('provenance')!r} is neither measured nor attested"
+    version = data.get("version", 1)
+    if type(version) is not int:
+        return f"version: {version!r} is not a whole number"
+    for name in _ENVELOPE_TEXTS:
+        if not isinstance(data.get(name, ""), str | None):
+            return f"{name}: {data[name]!r} is not text"
+    if data.get("expires") is not None:
+        try:
+            datetime.fromisoformat(data["expires"])
+        except ValueError:
+            return f"expires: {data['expires']!r} is not an ISO-8601 time"
+    payload, spec = data.get("payload"), FACT_KINDS.get(kind)
+    if not isinstance(payload, dict):
+        return "payload: not an object"
+    if spec is None:
+        return None
+    try:  # JSON, as the log holds it: strict JSON reads an ISO text as a date, as the writer
+        text = json.dumps(payload, allow_nan=False, default=str)  # dumped one
+    except ValueError:
+        return "payload: a number in it is not finite (NaN or Infinity)"
+    try:
+        spec.schema.model_validate_json(text, strict=True)
+    except ValidationError as err:
+        return "; ".join(
+            f"{'.'.join(('payload', *(str(part) for part in problem.loc)))}: {problem.message}"
+            for problem in validation_problem_list(err)
+        )
+    return None

@@ -21,7 +21,7 @@ from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, TEAM_READING, Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
-from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
+from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance, payload_problem
 from inhouse.program.integrity import ChainVerifier, Row
 from inhouse.program.playbook import Reach, Role, earlier_shipped
 
@@ -483,6 +483,10 @@ class ProgramState:
     #: imported envelopes that carried a fact already in the log again (:func:`repeated_fact`):
     #: kept in the log, never counted (a copy would be a new ticket, a new finding), each said
     replayed: list[str] = field(default_factory=list)
+    #: facts whose fields are not what inhouse writes (:func:`~inhouse.program.facts.
+    #: payload_problem`: a string for a flag, a fraction for a count, NaN, a field no schema
+    #: has), appended around the API: kept in the log, never counted, each said on ``status``
+    malformed: list[str] = field(default_factory=list)
     #: the facts by the time they were recorded, indexed up to ``facts_indexed`` (facts are only
     #: ever appended): :func:`repeated_fact` looks an envelope's fact up by its time
     facts_by_at: dict[datetime, list[Fact]] = field(default_factory=dict, repr=False)
@@ -794,6 +798,27 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     )
 
 
+def _count_fact(state: ProgramState, event: Event, data: dict[str, Any]) -> None:
+    """Count the fact ``event`` records (``data``), unless :func:`_set_aside` sets it aside."""
+    if not _set_aside(state, event, data):
+        state.facts.append(_fact(event, data, state))
+
+
+def _set_aside(state: ProgramState, event: Event, data: Any) -> bool:
+    """Whether the fact ``data`` that ``event`` carries is not what inhouse writes
+    (:func:`~inhouse.program.facts.payload_problem`): then it is set aside, never counted,
+    and ``status`` says which event and field. The fold goes on: stopping there, as at a bad
+    signature, would let anyone with a key freeze the program with one such event."""
+    if (why := payload_problem(data)) is None:
+        return False
+    kind = data.get("kind") if isinstance(data, dict) else None
+    state.malformed.append(
+        f"event {event.seq} ({event.kind}, {kind if isinstance(kind, str) else '?'}) is not "
+        f"what inhouse writes: {why}; it was made around inhouse's API and is not counted"
+    )
+    return True
+
+
 def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:
     """Who made ``event``: the person whose key signed it, else (before identities) the name
     it recorded, unsigned."""
@@ -902,6 +927,8 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
             f"{original.kind}, fact {original.id} (recorded {original.at:%Y-%m-%d %H:%M:%S} "
             "UTC), again: a copy, not counted"
         )
+        return
+    if _set_aside(state, event, predicate["fact"]):
         return
     fact = _fact(
         Event(event.seq, event.at, event.actor, event.kind, {}, "", "", key_id, None),
@@ -1672,22 +1699,21 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
     elif kind == EventKind.EVIDENCE_IMPORTED:
         _apply_import(state, event, data)
     elif kind == EventKind.HYPOTHESIS_RECORDED:
-        state.facts.append(
-            _fact(
-                event,
-                {
-                    "kind": "hypothesis",
-                    "version": FACT_KINDS["hypothesis"].version,
-                    "payload": {k: v for k, v in data.items() if k != "on_behalf_of"},
-                    "provenance": Provenance.ATTESTED.value,
-                    "comment": data["statement"],
-                    "on_behalf_of": data.get("on_behalf_of"),
-                },
-                state,
-            )
+        statement = data.get("statement")
+        _count_fact(
+            state,
+            event,
+            {
+                "kind": "hypothesis",
+                "version": FACT_KINDS["hypothesis"].version,
+                "payload": {k: v for k, v in data.items() if k != "on_behalf_of"},
+                "provenance": Provenance.ATTESTED.value,
+                "comment": statement if isinstance(statement, str) else None,
+                "on_behalf_of": data.get("on_behalf_of"),
+            },
         )
     elif kind == EventKind.FACT_RECORDED:
-        state.facts.append(_fact(event, data, state))
+        _count_fact(state, event, data)
     elif kind in (EventKind.SIGN_IN_SET_UP, EventKind.PERSON_SIGNED_IN):
         _apply_sign_in(state, event)
     elif kind == EventKind.MAILBOX_RELEASED:
