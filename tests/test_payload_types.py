@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from inhouse.program import Program, Provenance
+from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import EventKind
 from inhouse.program.facts import FACT_KINDS
@@ -68,6 +69,9 @@ def test_a_count_typed_as_text_does_not_pass_play_1s_value_check(
     assert f"event {seq} (fact.recorded, trial.verdict)" in said
     assert "payload.proved: Input should be a valid integer" in said
     assert said in cli("status")
+    # beside the check that reads it, as every fact it does not count is
+    (aside,) = build_context(fresh.state(), fresh.clock()).uncounted_of(["trial.verdict"])
+    assert aside.fact.id == seq and aside.why.startswith("not what inhouse writes: payload.proved")
 
 
 #: fields of types inhouse never writes, each as a verdict (or its fact) would carry it
@@ -135,8 +139,8 @@ def test_every_fact_the_api_writes_reads_back_as_valid(lena: Program) -> None:
 
 def test_a_kind_this_process_does_not_know_is_taken_as_it_is() -> None:
     """A plugin's kind, its plugin not installed here: nothing to hold it to."""
-    from inhouse.program.facts import payload_problem
+    from inhouse.program.facts import fact_problem
 
     assert "plugin.thing" not in FACT_KINDS
     fact = {"kind": "plugin.thing", "payload": {"n": "5"}, "provenance": "attested"}
-    assert payload_problem(fact) is None
+    assert fact_problem(fact) is None

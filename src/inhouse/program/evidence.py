@@ -37,7 +37,7 @@ from inhouse.program.facts import (
     FACT_KINDS,
     Fact,
     Provenance,
-    payload_problem,
+    fact_problem,
     validate_payload,
 )
 from inhouse.program.people import parse_invitation
@@ -440,7 +440,7 @@ class EvidenceMixin(ProgramCore):
                 f"fact {original.id} (recorded {original.at:%Y-%m-%d %H:%M:%S} UTC), already in "
                 "the log; a fact is carried in once, and a copy would count as a new one"
             )
-        if (why := payload_problem(fact)) is not None:
+        if (why := fact_problem(fact)) is not None:
             # the fold would set it aside: a colleague's outbox holds what inhouse sealed
             raise IdentityError(f"{where}: its {fact['kind']} is not what inhouse writes: {why}")
         expires = fact.get("expires")

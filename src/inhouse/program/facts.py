@@ -85,7 +85,9 @@ __all__ = [
     "PromptVariable",
     "Provenance",
     "daily_usage",
+    "envelope_problem",
     "fact_kind",
+    "fact_problem",
     "latest_usage",
     "own_requests",
     "own_use",
@@ -446,17 +448,19 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 _ENVELOPE_TEXTS = ("collector", "comment", "expires", "on_behalf_of")
 
 
-def payload_problem(data: Any) -> str | None:
+def fact_problem(data: Any) -> str | None:
     """Why a fact as the log holds it (``data``: a ``fact.recorded`` event's payload, or the
-    fact an envelope carries) is not one inhouse writes, naming the field; None where it is.
+    fact an envelope carries) is not one inhouse writes, naming the field; None where it is:
+    its own fields (:func:`envelope_problem`), then its payload (:func:`payload_problem`)."""
+    if (why := envelope_problem(data)) is not None:
+        return why
+    return payload_problem(data["kind"], data["payload"])
 
-    The writer validates a payload with its kind's schema, which coerces (``"5"`` becomes 5)
-    and stores what it made. Read back, it is held to the same schema *strictly*: a string
-    where a flag or a count belongs, a fraction for a count, ``true`` for a number, a list for
-    a name, NaN or Infinity, a field the schema lacks, are what an event appended around the
-    API carries, never what inhouse wrote, and a check reading them as Python does would
-    misread them (``"0" == 0`` is false, ``"false"`` is true). A kind this process does not
-    know (a plugin it lacks) has no schema here: its payload is taken as it is."""
+
+def envelope_problem(data: Any) -> str | None:
+    """Why a fact's own fields (its kind, provenance, version, texts, expiry, and that its
+    payload is an object) are not what inhouse writes, or None: a fact that passes can be
+    read into a :class:`Fact`."""
     if not isinstance(data, dict):
         return "the fact is not an object"
     kind = data.get("kind")
@@ -475,13 +479,27 @@ def payload_problem(data: Any) -> str | None:
             datetime.fromisoformat(data["expires"])
         except ValueError:
             return f"expires: {data['expires']!r} is not an ISO-8601 time"
-    payload, spec = data.get("payload"), FACT_KINDS.get(kind)
-    if not isinstance(payload, dict):
+    if not isinstance(data.get("payload"), dict):
         return "payload: not an object"
+    return None
+
+
+def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:
+    """Why ``payload`` is not what inhouse writes for a fact of ``kind``, naming the field;
+    None where it is.
+
+    The writer validates a payload with its kind's schema, which coerces (``"5"`` becomes 5)
+    and stores what it made. Read back, it is held to the same schema *strictly*: a string
+    where a flag or a count belongs, a fraction for a count, ``true`` for a number, a list for
+    a name, NaN or Infinity, a field the schema lacks, are what an event appended around the
+    API carries, never what inhouse wrote, and a check reading them as Python does would
+    misread them (``"0" == 0`` is false, ``"false"`` is true). A kind this process does not
+    know (a plugin it lacks) has no schema here: its payload is taken as it is."""
+    spec = FACT_KINDS.get(kind)
     if spec is None:
         return None
-    try:  # JSON, as the log holds it: strict JSON reads an ISO text as a date, as the writer
-        text = json.dumps(payload, allow_nan=False, default=str)  # dumped one
+    try:  # as JSON, as the log holds it: strict JSON reads an ISO text as a date, as the
+        text = json.dumps(payload, allow_nan=False, default=str)  # writer dumped one
     except ValueError:
         return "payload: a number in it is not finite (NaN or Infinity)"
     try:
