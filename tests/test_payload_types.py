@@ -144,3 +144,31 @@ def test_a_kind_this_process_does_not_know_is_taken_as_it_is() -> None:
     assert "plugin.thing" not in FACT_KINDS
     fact = {"kind": "plugin.thing", "payload": {"n": "5"}, "provenance": "attested"}
     assert fact_problem(fact) is None
+
+
+def test_an_envelope_carrying_a_malformed_fact_is_refused_and_set_aside(
+    lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """omar seals, on his machine, a verdict whose ``proved`` is text: ``evidence import``
+    refuses it, naming the field; appended as an import around the command, the fold sets it
+    aside and goes on."""
+    from inhouse.errors import IdentityError
+    from inhouse.identity import fact_predicate_type, seal
+    from inhouse.identity.envelopes import open_envelope
+
+    omar = enrol(lena, "omar", team="ops")
+    fact = {"kind": "trial.verdict", "version": 1, "provenance": "measured",
+            "collector": "inhouse prove", "payload": {**EMPTY_PASSES, "proved": "0"}}  # fmt: skip
+    envelope = seal(omar.key, program_id=lena.state().program_id,
+                    predicate_type=fact_predicate_type("trial.verdict", 1),
+                    predicate={"fact": fact, "at": clock.now.isoformat(),
+                               "machine": "omar-laptop"})  # fmt: skip
+    with pytest.raises(IdentityError, match=r"payload\.proved: Input should be a valid integer"):
+        lena.import_evidence([envelope])
+    digest = open_envelope(envelope).digest
+    carried = {"envelope": envelope, "digest": digest, "key_id": omar.key.key_id}
+    seq = lena._append(EventKind.EVIDENCE_IMPORTED, "lena", carried).seq
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and not [f for f in state.facts if f.id == seq]
+    (said,) = state.malformed
+    assert f"event {seq} (evidence.imported, trial.verdict)" in said and "payload.proved" in said
