@@ -491,17 +491,17 @@ def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:
     The writer validates a payload with its kind's schema, which coerces (``"5"`` becomes 5)
     and stores what it made. Read back, it is held to the same schema *strictly*: a string
     where a flag or a count belongs, a fraction for a count, ``true`` for a number, a list for
-    a name, NaN or Infinity, a field the schema lacks, are what an event appended around the
+    a name, NaN for a count, a field the schema lacks, are what an event appended around the
     API carries, never what inhouse wrote, and a check reading them as Python does would
     misread them (``"0" == 0`` is false, ``"false"`` is true). A kind this process does not
     know (a plugin it lacks) has no schema here: its payload is taken as it is."""
     spec = FACT_KINDS.get(kind)
     if spec is None:
         return None
-    try:  # as JSON, as the log holds it: strict JSON reads an ISO text as a date, as the
-        text = json.dumps(payload, allow_nan=False, default=str)  # writer dumped one
-    except ValueError:
-        return "payload: a number in it is not finite (NaN or Infinity)"
+    # as JSON, as the log holds it: strict JSON reads an ISO text as a date, as the writer
+    # dumped one. NaN and Infinity stay what the schema makes of them: the writer's floats take
+    # them (an improvement over a status quo that cost nothing), its whole numbers never
+    text = json.dumps(payload, default=str)
     try:
         spec.schema.model_validate_json(text, strict=True)
     except ValidationError as err:

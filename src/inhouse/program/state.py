@@ -491,7 +491,7 @@ class ProgramState:
     #: kept in the log, never counted (a copy would be a new ticket, a new finding), each said
     replayed: list[str] = field(default_factory=list)
     #: facts whose fields are not what inhouse writes (:func:`~inhouse.program.facts.
-    #: payload_problem`: a string for a flag, a fraction for a count, NaN, a field no schema
+    #: payload_problem`: a string for a flag, a fraction or NaN for a count, a field no schema
     #: has), appended around the API: kept in the log, never counted, each said on ``status``
     malformed: list[str] = field(default_factory=list)
     #: those of them whose own fields read as a fact (their payload is what is wrong), with
