@@ -127,8 +127,8 @@ def test_adoption_counts_no_more_active_days_than_key_holding_days(
 def test_a_malformed_figure_is_not_counted_and_takes_nothing_down(
     cast: dict[str, Program],
 ) -> None:
-    """Appended around the API with the gateway's key (the fold checks signatures, not
-    shapes): listed as not counted, saying why; status still answers."""
+    """Appended around the API with the gateway's key: the fold holds it to its schema, sets
+    it aside, and status says which event and field; status still answers."""
     from inhouse.program.events import EventKind, append
     from inhouse.program.facts import FACT_KINDS
 
@@ -140,8 +140,13 @@ def test_a_malformed_figure_is_not_counted_and_takes_nothing_down(
             "payload": {"day": "yesterday", "people": {"zoe": {"requests": 3}}}},
            at=lena.clock(), key=gateway.key)  # fmt: skip
     assert _counted(lena, "usage.daily") == []
-    assert any(w.startswith("malformed: ValueError") for w in _why(lena, "usage.daily"))
-    assert lena.status()["plays"]
+    (said,) = lena.state().malformed
+    assert "(fact.recorded, usage.daily) is not what inhouse writes: payload.day:" in said
+    assert any(
+        w.startswith("not what inhouse writes: payload.day") for w in _why(lena, "usage.daily")
+    )
+    status = lena.status()
+    assert status["plays"] and said in status["warnings"]
 
 
 def test_a_prompts_users_are_counted_only_with_keys(cast: dict[str, Program]) -> None:

@@ -645,6 +645,14 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             item = Uncounted(fact, why)
             uncounted.append(item)
             by_kind.setdefault(fact.kind, []).append(item)
+    if state.malformed_facts:  # set aside by the fold: said beside each check that reads them
+        for fact, why in state.malformed_facts:
+            item = Uncounted(fact, why)
+            uncounted.append(item)
+            by_kind.setdefault(fact.kind, []).append(item)
+        uncounted.sort(key=lambda item: item.fact.id)
+        for items in by_kind.values():
+            items.sort(key=lambda item: item.fact.id)
     machines: dict[str, set[str]] = {}
     since: dict[str, dict[str, int]] = {}
     invited: dict[str, str | None] = {}

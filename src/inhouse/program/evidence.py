@@ -33,7 +33,13 @@ from inhouse.plaintext import check_plain
 from inhouse.program.collectors import collector_for
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
-from inhouse.program.facts import FACT_KINDS, Fact, Provenance, validate_payload
+from inhouse.program.facts import (
+    FACT_KINDS,
+    Fact,
+    Provenance,
+    fact_problem,
+    validate_payload,
+)
 from inhouse.program.people import parse_invitation
 from inhouse.program.state import ProgramState, invitation_problem, repeated_fact
 
@@ -434,6 +440,9 @@ class EvidenceMixin(ProgramCore):
                 f"fact {original.id} (recorded {original.at:%Y-%m-%d %H:%M:%S} UTC), already in "
                 "the log; a fact is carried in once, and a copy would count as a new one"
             )
+        if (why := fact_problem(fact)) is not None:
+            # the fold would set it aside: a colleague's outbox holds what inhouse sealed
+            raise IdentityError(f"{where}: its {fact['kind']} is not what inhouse writes: {why}")
         expires = fact.get("expires")
         self._fact_data(
             str(fact["kind"]),

@@ -8,6 +8,7 @@ and until they exist a person may attest one (shown as such everywhere).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from inhouse.errors import InvalidInput, PluginError, validation_problems
+from inhouse.errors import (
+    InvalidInput,
+    PluginError,
+    validation_problem_list,
+    validation_problems,
+)
 from inhouse.program.payloads import (
     AccessRequest,
     AgentBoundary,
@@ -79,10 +85,13 @@ __all__ = [
     "PromptVariable",
     "Provenance",
     "daily_usage",
+    "envelope_problem",
     "fact_kind",
+    "fact_problem",
     "latest_usage",
     "own_requests",
     "own_use",
+    "payload_problem",
     "prompt_users",
     "reading_of",
     "standing_usage",
@@ -433,3 +442,71 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         fields = ", ".join(spec.schema.model_fields)
         raise InvalidInput(f"bad {kind} payload: {problems} (fields: {fields})") from None
     return model.model_dump(mode="json")
+
+
+#: what a fact's own fields must be, beside its payload, as inhouse writes them
+_ENVELOPE_TEXTS = ("collector", "comment", "expires", "on_behalf_of")
+
+
+def fact_problem(data: Any) -> str | None:
+    """Why a fact as the log holds it (``data``: a ``fact.recorded`` event's payload, or the
+    fact an envelope carries) is not one inhouse writes, naming the field; None where it is:
+    its own fields (:func:`envelope_problem`), then its payload (:func:`payload_problem`)."""
+    if (why := envelope_problem(data)) is not None:
+        return why
+    return payload_problem(data["kind"], data["payload"])
+
+
+def envelope_problem(data: Any) -> str | None:
+    """Why a fact's own fields (its kind, provenance, version, texts, expiry, and that its
+    payload is an object) are not what inhouse writes, or None: a fact that passes can be
+    read into a :class:`Fact`."""
+    if not isinstance(data, dict):
+        return "the fact is not an object"
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        return f"kind: {kind!r} is no fact kind's name"
+    if data.get("provenance") not in {p.value for p in Provenance}:
+        return f"provenance: {data.get('provenance')!r} is neither measured nor attested"
+    version = data.get("version", 1)
+    if type(version) is not int:
+        return f"version: {version!r} is not a whole number"
+    for name in _ENVELOPE_TEXTS:
+        if not isinstance(data.get(name, ""), str | None):
+            return f"{name}: {data[name]!r} is not text"
+    if data.get("expires") is not None:
+        try:
+            datetime.fromisoformat(data["expires"])
+        except ValueError:
+            return f"expires: {data['expires']!r} is not an ISO-8601 time"
+    if not isinstance(data.get("payload"), dict):
+        return "payload: not an object"
+    return None
+
+
+def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:
+    """Why ``payload`` is not what inhouse writes for a fact of ``kind``, naming the field;
+    None where it is.
+
+    The writer validates a payload with its kind's schema, which coerces (``"5"`` becomes 5)
+    and stores what it made. Read back, it is held to the same schema *strictly*: a string
+    where a flag or a count belongs, a fraction for a count, ``true`` for a number, a list for
+    a name, NaN for a count, a field the schema lacks, are what an event appended around the
+    API carries, never what inhouse wrote, and a check reading them as Python does would
+    misread them (``"0" == 0`` is false, ``"false"`` is true). A kind this process does not
+    know (a plugin it lacks) has no schema here: its payload is taken as it is."""
+    spec = FACT_KINDS.get(kind)
+    if spec is None:
+        return None
+    # as JSON, as the log holds it: strict JSON reads an ISO text as a date, as the writer
+    # dumped one. NaN and Infinity stay what the schema makes of them: the writer's floats take
+    # them (an improvement over a status quo that cost nothing), its whole numbers never
+    text = json.dumps(payload, default=str)
+    try:
+        spec.schema.model_validate_json(text, strict=True)
+    except ValidationError as err:
+        return "; ".join(
+            f"{'.'.join(('payload', *(str(part) for part in problem.loc)))}: {problem.message}"
+            for problem in validation_problem_list(err)
+        )
+    return None

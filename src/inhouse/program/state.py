@@ -28,7 +28,14 @@ from inhouse.program.checks import (
     Person,
 )
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
-from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
+from inhouse.program.facts import (
+    FACT_KINDS,
+    Fact,
+    FactSet,
+    Provenance,
+    envelope_problem,
+    payload_problem,
+)
 from inhouse.program.integrity import ChainVerifier, Row
 from inhouse.program.playbook import Reach, Role, earlier_shipped
 
@@ -543,6 +550,13 @@ class ProgramState:
     #: imported envelopes that carried a fact already in the log again (:func:`repeated_fact`):
     #: kept in the log, never counted (a copy would be a new ticket, a new finding), each said
     replayed: list[str] = field(default_factory=list)
+    #: facts whose fields are not what inhouse writes (:func:`~inhouse.program.facts.
+    #: payload_problem`: a string for a flag, a fraction or NaN for a count, a field no schema
+    #: has), appended around the API: kept in the log, never counted, each said on ``status``
+    malformed: list[str] = field(default_factory=list)
+    #: those of them whose own fields read as a fact (their payload is what is wrong), with
+    #: why: each check that reads their kind lists them beside it, not counted
+    malformed_facts: list[tuple[Fact, str]] = field(default_factory=list)
     #: the facts by the time they were recorded, indexed up to ``facts_indexed`` (facts are only
     #: ever appended): :func:`repeated_fact` looks an envelope's fact up by its time
     facts_by_at: dict[datetime, list[Fact]] = field(default_factory=dict, repr=False)
@@ -854,6 +868,27 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     )
 
 
+def _readable_fact(state: ProgramState, event: Event, data: Any) -> Fact | None:
+    """The fact ``event`` records (``data``: as a ``fact.recorded`` event holds one), to count;
+    or None where it is not what inhouse writes (:func:`~inhouse.program.facts.fact_problem`):
+    then it is set aside, never counted, and ``status`` says which event and field, as does
+    each check that reads its kind where its own fields can be read (:attr:`ProgramState.
+    malformed_facts`). The fold goes on: stopping there, as at a bad signature, would let
+    anyone with a key freeze the program with one such event."""
+    why = envelope_problem(data)
+    fact = None if why is not None else _fact(event, data, state)
+    if fact is not None and (why := payload_problem(fact.kind, fact.payload)) is None:
+        return fact
+    kind = data.get("kind") if isinstance(data, dict) else None
+    state.malformed.append(
+        f"event {event.seq} ({event.kind}, {kind if isinstance(kind, str) else '?'}) is not "
+        f"what inhouse writes: {why}; it was made around inhouse's API and is not counted"
+    )
+    if fact is not None:
+        state.malformed_facts.append((fact, f"not what inhouse writes: {why}"))
+    return None
+
+
 def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:
     """Who made ``event``: the person whose key signed it, else (before identities) the name
     it recorded, unsigned."""
@@ -963,11 +998,13 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
             "UTC), again: a copy, not counted"
         )
         return
-    fact = _fact(
+    fact = _readable_fact(
+        state,
         Event(event.seq, event.at, event.actor, event.kind, {}, "", "", key_id, None),
         predicate["fact"],
-        state,
     )
+    if fact is None:
+        return
     # the time sealed into it is its signer's clock, as an event's is: held to the log's floor
     # as of its import, or the lead seals her own fact with any date and carries it in. Every
     # signer, not only keys that had signed in by then: a key counts once it signs in, whenever
@@ -1732,22 +1769,20 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
     elif kind == EventKind.EVIDENCE_IMPORTED:
         _apply_import(state, event, data)
     elif kind == EventKind.HYPOTHESIS_RECORDED:
-        state.facts.append(
-            _fact(
-                event,
-                {
-                    "kind": "hypothesis",
-                    "version": FACT_KINDS["hypothesis"].version,
-                    "payload": {k: v for k, v in data.items() if k != "on_behalf_of"},
-                    "provenance": Provenance.ATTESTED.value,
-                    "comment": data["statement"],
-                    "on_behalf_of": data.get("on_behalf_of"),
-                },
-                state,
-            )
-        )
+        statement = data.get("statement")
+        said = {
+            "kind": "hypothesis",
+            "version": FACT_KINDS["hypothesis"].version,
+            "payload": {k: v for k, v in data.items() if k != "on_behalf_of"},
+            "provenance": Provenance.ATTESTED.value,
+            "comment": statement if isinstance(statement, str) else None,
+            "on_behalf_of": data.get("on_behalf_of"),
+        }
+        if (fact := _readable_fact(state, event, said)) is not None:
+            state.facts.append(fact)
     elif kind == EventKind.FACT_RECORDED:
-        state.facts.append(_fact(event, data, state))
+        if (fact := _readable_fact(state, event, data)) is not None:
+            state.facts.append(fact)
     elif kind in (EventKind.SIGN_IN_SET_UP, EventKind.PERSON_SIGNED_IN):
         _apply_sign_in(state, event)
     elif kind == EventKind.MAILBOX_RELEASED:
