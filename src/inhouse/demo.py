@@ -49,6 +49,8 @@ class _Step:
     should_pass: bool = True
     who: str = "lena"
     where: str = "."  # a folder under the demo root (omar's laptop checkout)
+    #: what its person types at the command's question (a confirmation asks before it signs)
+    answer: str | None = None
 
 
 _PLAYS: list[_Step | _Write | str] = [
@@ -148,6 +150,7 @@ _PLAYS: list[_Step | _Write | str] = [
         ],
         who="omar",
         where="omar-laptop",
+        answer="y\n",
     ),
     _Step("omar stops his runtime", ["runtime", "stop"], who="omar", where="omar-laptop"),
     _Step(
@@ -204,7 +207,11 @@ _KEYS = ".demo-keys"
 
 
 def _run(
-    args: list[str], cwd: Path, who: str = "lena", keys: Path | None = None
+    args: list[str],
+    cwd: Path,
+    who: str = "lena",
+    keys: Path | None = None,
+    answer: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     keys = keys or cwd / _KEYS
     env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "110")}
@@ -216,7 +223,12 @@ def _run(
     # lying there would run in place of this one, with each person's key
     env["PYTHONSAFEPATH"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "inhouse", *args], cwd=cwd, env=env, text=True, capture_output=True
+        [sys.executable, "-m", "inhouse", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        input=answer,  # what the step types at a question (a confirmation asks before it signs)
     )
 
 
@@ -267,7 +279,7 @@ def _write(step: _Write, root: Path) -> None:
 
 def _command(step: _Step, root: Path) -> bool:
     print(f"# {step.title}\n$ {_shown(step.args)}" + (f"   [as {step.who}]" if step.who else ""))
-    result = _run(step.args, root / step.where, step.who, root / _KEYS)
+    result = _run(step.args, root / step.where, step.who, root / _KEYS, step.answer)
     output = (result.stdout + result.stderr).rstrip()
     if output:
         print(output)

@@ -25,6 +25,7 @@ __all__ = [
     "JsonOpt",
     "ProgramOpt",
     "Typer",
+    "ask_before_signing",
     "err_console",
     "literal",
     "out_console",
@@ -178,6 +179,27 @@ def out_console() -> Any:
 @functools.cache
 def err_console() -> Any:
     return _console(stderr=True)
+
+
+def ask_before_signing(heading: str, question: str) -> Callable[[list[str]], bool | None]:
+    """The ``agree`` a command hands the play package where the caller's key signs someone
+    else's word or work as theirs (a handoff accepted, a review attended, a ticket's steps, a
+    fix): it shows ``heading`` and the lines the event signs, then asks ``question``; yes, no,
+    or None where no answer came (no terminal, the input ended), which records nothing. No flag
+    answers it: "just run it with --yes" would be a colleague vouching for what they never
+    read."""
+
+    def ask(lines: list[str]) -> bool | None:
+        out = out_console()
+        out.print(heading, soft_wrap=True)
+        for line in lines:
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+        try:
+            return typer.confirm(question, default=False)
+        except typer.Abort:
+            return None
+
+    return ask
 
 
 def print_json(data: Any) -> None:
