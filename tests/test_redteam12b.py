@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inhouse.program.checks import Outcome
+from inhouse.program.checks import Outcome, Result
+from inhouse.program.facts import Fact
+from tests.test_playchecks import DIGEST
 from tests.trials.test_rerun import (  # noqa: F401
     EASY,
     omar,
@@ -113,3 +115,101 @@ def test_the_outputs_and_costs_a_confirmation_covers_are_shown_too(
                   env=omar, code=2)  # fmt: skip
     assert "a confirmation is asked at a terminal once the rerun ran" in refused
 
+
+# -- a model never proven ------------------------------------------------------------------------
+#
+# The lock may bless two models, and play 2 ties it only to the weights play 1's trial proved
+# (baseline-pinned): the second is lena's choice, never tried head to head. Play 3's workflow
+# was "pinned" when its model was any blessed one, so lena alone put play 3's workflow on
+# weights nobody compared with the status quo, and play 3 exited on it. Now its model must be
+# weights a trial proved and someone else reproduced (exit rules 8); an exit from before keeps
+# its verdict on the version it was judged on.
+
+#: the second blessed model, lena's choice: lock(models=2) blesses m0@DIGEST and m1@this
+_OTHER = "sha256:" + f"{1:064d}"
+
+
+def _pinned(*facts: Fact, exited_at: int | None = None, rules: int = 0) -> Result:
+    """workflow-pinned on ``facts``; ``exited_at``: play 3's exit, judged by ``rules``."""
+    from datetime import timedelta
+
+    from inhouse.program.checks import CheckContext, evaluate
+    from inhouse.program.facts import FactSet
+    from tests.test_playchecks import EXITED, ISSUER, NOW, OWNERS, ROSTER, signed_in
+
+    exited = dict(EXITED)
+    if exited_at is not None:
+        exited["workflow"] = (NOW - timedelta(hours=1), exited_at)
+    context = CheckContext(
+        facts=FactSet(facts),
+        people=ROSTER, owners=OWNERS, now=NOW, params={},
+        machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
+        exited=exited, exit_rules={"workflow": rules} if exited_at is not None else {},
+        signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    return evaluate("workflow-pinned", context)
+
+
+def _workflow_on(digest: str, model: str) -> Fact:
+    from tests.test_playchecks import fact
+
+    return fact("workflow.spec", by="omar", workflow="triage", content_hash="v1",
+                author="omar", model=model, model_digest=digest)  # fmt: skip
+
+
+def test_a_workflow_on_the_blessed_model_no_trial_proved_does_not_exit_play_three() -> None:
+    """lena's trial proved m0, omar reproduced it; the lock blesses m1 beside it, and the
+    workflow runs on m1: refused, naming what was proven and how to prove m1."""
+    from tests.test_playchecks import lock, reproducible, rerun
+
+    verdict, again = reproducible(), rerun()
+    result = _pinned(verdict, again, lock(models=2), _workflow_on(_OTHER, "m1"))
+    assert result.outcome is Outcome.FAIL, result.reason
+    reason = " ".join(result.reason.split())
+    assert "workflow triage runs on m1 (sha256:000000000000): no trial proved these weights " \
+        "(trial t proved m0@sha256:bbbbbbbbbbbb)" in reason  # fmt: skip
+    assert "prove m1 (`inhouse prove NAME` with it as the candidate)" in reason
+    # on the weights the trial proved, it is pinned
+    held = _pinned(verdict, again, lock(models=2), _workflow_on(DIGEST, "m0"))
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "the weights trial t proved" in held.reason
+
+
+def test_the_second_model_proved_by_a_trial_of_its_own_counts_once_reproduced() -> None:
+    """lena proves m1 on a trial of its own: her verdict alone is her word; omar's rerun of
+    it makes m1 proven for the workflow."""
+    from tests.test_playchecks import lock, reproducible, rerun
+
+    first = [reproducible(), rerun()]
+    own = reproducible(trial="u", candidate={"model": "m1", "digest": _OTHER})
+    workflow = _workflow_on(_OTHER, "m1")
+    alone = _pinned(*first, own, lock(models=2), workflow)
+    assert alone.outcome is Outcome.FAIL, alone.reason
+    assert "trial u proved these weights (fact #" in alone.reason
+    assert "but nobody else reproduced it" in alone.reason
+    # lena's own rerun of it is no one else's
+    hers = rerun(by="lena", trial="u", model="m1", digest=_OTHER)
+    assert _pinned(*first, own, hers, lock(models=2), workflow).outcome is Outcome.FAIL
+    his = rerun(trial="u", model="m1", digest=_OTHER)
+    held = _pinned(*first, own, his, lock(models=2), workflow)
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "the weights trial u proved" in held.reason
+
+
+def test_a_play_three_that_exited_before_the_rule_keeps_its_exit() -> None:
+    """An exit judged by rules 7 on the workflow version on m1 keeps its verdict, said; one
+    judged by rules 8, or a version recorded since, is held to the rule."""
+    from inhouse.program.checks import EXIT_RULES, PROVEN_WEIGHTS
+    from tests.test_playchecks import lock, reproducible, rerun
+
+    assert EXIT_RULES >= PROVEN_WEIGHTS == 8
+    facts = [reproducible(), rerun(), lock(models=2), _workflow_on(_OTHER, "m1")]
+    kept = _pinned(*facts, exited_at=10**9, rules=7)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 3 exited before a workflow's model had to be weights a trial proved " \
+        "(today: no trial proved these weights" in kept.reason  # fmt: skip
+    judged = _pinned(*facts, exited_at=10**9, rules=8)
+    assert judged.outcome is Outcome.FAIL
+    since = _workflow_on(_OTHER, "m1")  # recorded after the exit
+    later = _pinned(*facts[:3], facts[3], since, exited_at=facts[3].id, rules=7)
+    assert later.outcome is Outcome.FAIL

@@ -25,6 +25,7 @@ __all__ = [
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
+    "PROVEN_WEIGHTS",
     "TEAM_READING",
     "CheckContext",
     "CheckFunc",
@@ -75,7 +76,12 @@ __all__ = [
 #: since is theirs), not only whoever enrolled its first key (who then held every host it ran
 #: on): for the checks that do not already keep the rule before for the facts an exit was
 #: judged on (a handoff's receiver, play 2's access requests)
-EXIT_RULES = 7
+#:
+#: 8 (:data:`PROVEN_WEIGHTS`): play 3's workflow runs on weights a trial proved (a proven
+#: verdict naming their digest) and someone else reproduced (play 2's rerun), not on any model
+#: the lock blesses: the lock may bless a second model nobody ever tried head to head
+#: (``workflow-pinned``)
+EXIT_RULES = 8
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -94,6 +100,9 @@ TEAM_READING = 6
 #: a key made on the gateway's host after any lead enrolled one of its keys there is that
 #: lead's, not the first enroller's on every host (see :data:`EXIT_RULES`)
 EVERY_ENROLLER = 7
+#: play 3's workflow runs on weights a trial proved and another reproduced (see
+#: :data:`EXIT_RULES`)
+PROVEN_WEIGHTS = 8
 
 
 class Outcome(StrEnum):
