@@ -152,6 +152,7 @@ _PLAYS: list[_Step | _Write | str] = [
         ],
         who="omar",
         where="omar-laptop",
+        answer="y",
     ),
     _Step("omar stops his runtime", ["runtime", "stop"], who="omar", where="omar-laptop"),
     _Step(

@@ -218,7 +218,7 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     refused = run("prove", "tickets", "--rerun", "--confirm-minutes", "  ", env=omar, code=2)
     assert "--confirm-minutes: say what your confirmation rests on" in refused
     minutes = "I clear these jams by hand: 3-7 minutes each is right"
-    out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, env=omar)
+    out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, env=omar, answer="y\n")
     # "cheaper" multiplies the minutes by the hourly cost and the candidate's busy time by the
     # hardware and power lena typed: her word too, until he confirms it
     assert "does not count" in out and "its 'cheaper' rests on costs lena typed" in out
@@ -231,11 +231,11 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert "--confirm-outputs: say what your confirmation rests on" in refused
     costs = "we pay 42 an hour; the box and its power cost what the spec says"
     out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, "--confirm-costs",
-              costs, env=omar)  # fmt: skip
+              costs, env=omar, answer="y\n")  # fmt: skip
     assert "does not count" in out and "--confirm-outputs COMMENT" in out
     outputs = "I cleared these jams myself: 'Printer jam cleared' is what we answered"
     out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, "--confirm-costs",
-              costs, "--confirm-outputs", outputs, env=omar)  # fmt: skip
+              costs, "--confirm-outputs", outputs, env=omar, answer="y\n")  # fmt: skip
     assert "For play 2's exit it counts" in out
     assert "you confirmed the manual outputs: I cleared these jams myself" in out
     assert "you confirmed the typed costs: we pay 42 an hour" in out
@@ -324,10 +324,10 @@ def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_else
     refused = run("prove", "tickets", "--confirm-status-quo", "it is", code=2)
     assert "the trial's author cannot confirm the status quo they chose" in refused
     with spawn_standin(slow, model="standin-hosted", port=port):
-        run("prove", "tickets", "--rerun", "--confirm-status-quo", "it is")
+        run("prove", "tickets", "--rerun", "--confirm-status-quo", "it is", answer="y\n")
         assert reproduced(program).outcome is Outcome.INCONCLUSIVE
         run("prove", "tickets", "--rerun", "--confirm-status-quo",
-            "we send these tickets to this API today", env=omar)  # fmt: skip
+            "we send these tickets to this API today", env=omar, answer="y\n")  # fmt: skip
     result = reproduced(program)
     assert result.outcome is Outcome.PASS, result.reason
     assert "faster held on their figures, the status quo answering from their machine, which " \
@@ -360,16 +360,17 @@ def test_an_inflated_api_price_does_not_make_the_candidate_cheaper_without_a_sec
         # lena cannot confirm her own prices: the flag belongs to a rerun, and hers never counts
         out = run("prove", "tickets", "--confirm-costs", "they are right", code=2)
         assert "the trial's author cannot confirm the costs they typed" in out
-        run("prove", "tickets", "--rerun", "--confirm-costs", "they are right")
+        run("prove", "tickets", "--rerun", "--confirm-costs", "they are right", answer="y\n")
         assert reproduced(program).outcome is Outcome.INCONCLUSIVE
         # omar, who pays for this API with his own key, confirms them: his word, shown as his
         run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice lists these prices",
-            env=omar)  # fmt: skip
+            env=omar, answer="y\n")  # fmt: skip
         result = reproduced(program)
         assert result.outcome is Outcome.INCONCLUSIVE, result.reason  # the API is lena's pick
         assert "--confirm-status-quo" in result.reason and "--confirm-costs" not in result.reason
         run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice lists these prices",
-            "--confirm-status-quo", "this is the API we pay for", env=omar)  # fmt: skip
+            "--confirm-status-quo", "this is the API we pay for", env=omar,
+            answer="y\n")  # fmt: skip
         result = reproduced(program)
         assert result.outcome is Outcome.PASS, result.reason
         assert "which omar confirmed (their word: our invoice lists these prices)" in (
@@ -398,13 +399,13 @@ def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> Non
     # nor can she confirm her own minutes: the flag belongs to a rerun, and hers never counts
     out = run("prove", "tickets", "--confirm-minutes", "they are right", code=2)
     assert "the trial's author cannot confirm their own minutes" in out
-    run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right")
+    run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right", answer="y\n")
     assert reproduced(program).outcome is Outcome.FAIL
     # nor the outputs she typed into the manual process's CSV
     out = run("prove", "tickets", "--confirm-outputs", "they are right", code=2)
     assert "the trial's author cannot confirm the outputs they typed" in out
     run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right",
-        "--confirm-outputs", "they are right")  # fmt: skip
+        "--confirm-outputs", "they are right", answer="y\n")  # fmt: skip
     assert reproduced(program).outcome is Outcome.FAIL
 
 
@@ -583,7 +584,7 @@ def test_a_rerun_judged_by_the_authors_python_check_does_not_count(
                      "--confirm-outputs", outputs)  # fmt: skip
     refused = run("prove", "tickets", "--rerun", *confirmations, env=omar, code=3)
     assert "lenas_checks:looks_fine" in refused and "--trust-python" in refused
-    run("prove", "tickets", "--rerun", "--trust-python", *confirmations, env=omar)
+    run("prove", "tickets", "--rerun", "--trust-python", *confirmations, env=omar, answer="y\n")
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL, result.reason
     reason = " ".join(result.reason.split())

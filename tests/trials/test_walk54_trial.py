@@ -66,7 +66,7 @@ def test_a_candidate_that_passed_nothing_is_told_so_not_sent_to_rewrite_its_chec
 
     out = run(
         "prove", "tickets", "--rerun", "--confirm-minutes", "I do these by hand: 4-7 minutes",
-        "--confirm-outputs", "these are the answers we sent", env=omar,
+        "--confirm-outputs", "these are the answers we sent", env=omar, answer="y\n",
     )  # fmt: skip
     assert "the candidate passed none of the trial's inputs" in out, out
     result = reproduced(program)
@@ -93,7 +93,7 @@ def test_a_rerun_echoes_the_status_quo_its_runner_confirmed(
         run("prove", "tickets")
         out = run(
             "prove", "tickets", "--rerun", "--confirm-status-quo",
-            "we send these tickets to this API today", env=omar,
+            "we send these tickets to this API today", env=omar, answer="y\n",
         )  # fmt: skip
     assert "you confirmed the status quo (standin-hosted at " in out, out
     assert "is how the task is done today: we send these tickets to this API today" in out, out

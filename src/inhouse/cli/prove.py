@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    ask_before_signing,
     err_console,
     open_program,
     out_console,
@@ -115,7 +116,9 @@ def prove(
     the outputs its CSV holds, which its quality is judged on (--confirm-outputs); so is
     the choice of an API status quo (--confirm-status-quo: it is how the task is done today),
     and so are the costs a cheaper claim rests on (prices, hourly cost, hardware and power),
-    which the rerunner confirms with --confirm-costs."""
+    which the rerunner confirms with --confirm-costs. Once the rerun ran, it shows each figure
+    a confirmation covers, and whose word it is, and asks before it signs: without a yes at
+    a terminal the rerun is recorded without the confirmations (exit 3)."""
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.prove import prove_trial
 
@@ -123,6 +126,13 @@ def prove(
     if rerun:
         if stop_if_not_worth_it:
             raise typer.BadParameter("a rerun records no verdict, so it stops nothing")
+        words = (confirm_minutes, confirm_outputs, confirm_costs, confirm_status_quo)
+        if json and any(word is not None for word in words):
+            raise typer.BadParameter(
+                "a confirmation is asked at a terminal once the rerun ran, showing what it "
+                "covers: run it without --json (`inhouse fact list --kind trial.rerun --json` "
+                "shows the fact after)"
+            )
         _rerun(
             opened,
             name,
@@ -199,12 +209,35 @@ def _rerun(
             confirm_costs=costs,
             confirm_status_quo=status_quo,
             confirm_outputs=outputs,
+            agree=_ask_word,
         )
     if json:
         print_json(done.to_dict())
         return
     # sealed into the outbox (no log here), the fact is by a key: named as it joined here
     _render_rerun(done, done.fact.by if done.fact.id else opened.outbox_signer())
+    if done.declined is not None:
+        from inhouse.errors import NotAllowed
+
+        why = (
+            "the question got no answer (no terminal to ask on, or the input ended)"
+            if done.declined == "unanswered"
+            else "you did not say they are true"
+        )
+        raise NotAllowed(
+            f"your confirmations were not recorded: {why}. The rerun itself is recorded, "
+            f"and play 2's check still asks for them: run `inhouse prove {name} --rerun` with "
+            "them yourself in a terminal, read the figures it shows, and answer y only if you "
+            "know them to be true (no flag answers for you)"
+        )
+
+
+#: shows, once the rerun ran, what each confirmation given covers, and asks its person
+_ask_word = ask_before_signing(
+    "Your key signs that these figures, which the trial's author gave and nothing measured, "
+    "are true:",
+    "Do you know these to be true yourself?",
+)
 
 
 def _render_rerun(done: RerunOutcome, by: str) -> None:

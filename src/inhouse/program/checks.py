@@ -27,6 +27,7 @@ __all__ = [
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
+    "PROVEN_WEIGHTS",
     "TEAM_READING",
     "WAIVER_SHARE",
     "CheckContext",
@@ -95,7 +96,11 @@ __all__ = [
 #: :data:`~inhouse.program.state.WAIVER_WINDOW`: a waiver granted where the log shows this rule
 #: in force at it lapses once its grantor's share is spent, so a renewal past it is another
 #: lead's to grant (the fold's rule, not a check's; waivers granted before keep their effect)
-EXIT_RULES = 10
+#: 11 (:data:`PROVEN_WEIGHTS`): play 3's workflow runs on weights a trial proved (a proven
+#: verdict naming their digest) and someone else reproduced (play 2's rerun), not on any model
+#: the lock blesses: the lock may bless a second model nobody ever tried head to head
+#: (``workflow-pinned``)
+EXIT_RULES = 11
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -122,6 +127,9 @@ DASH_MAILBOX = 8
 CONFIRMED_TERMS = 9
 #: one person's waivers of one guard cover at most a year in two (see :data:`EXIT_RULES`)
 WAIVER_SHARE = 10
+#: play 3's workflow runs on weights a trial proved and another reproduced (see
+#: :data:`EXIT_RULES`)
+PROVEN_WEIGHTS = 11
 
 
 class Outcome(StrEnum):

@@ -26,6 +26,14 @@ them, and the rerun measures none of them, so "cheaper" counts only where the re
 them too (``--confirm-costs``). Whether the rerun counts is the check's to say, from the facts
 alone: this module says what the check says.
 
+A confirmation is given with a flag typed before the rerun runs, so a colleague told "run
+`inhouse prove NAME --rerun --confirm-minutes ok`" would vouch for figures they never saw.
+So the word is asked for again once the rerun ran: ``agree`` (the command's question at a
+terminal) is shown exactly what it covers (:func:`confirmation_lines`: each figure, and whose
+word it is), and the confirmations are recorded only on a yes; on a no, or where no answer
+came (no terminal), the rerun is recorded without them, and play 2's check still asks for
+them.
+
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
 up: the rerun is signed into the outbox naming the spec hash it ran, and the program's side
 matches it with the verdict when the evidence is imported.
@@ -33,6 +41,7 @@ matches it with the verdict when the evidence is imported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +50,7 @@ from inhouse.errors import InvalidInput, Refused
 from inhouse.location import refuse_tracked_state
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
+from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -49,7 +59,14 @@ from inhouse.trials.sides import CandidateSide, EndpointSide
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["CHECK", "COLLECTOR", "RerunOutcome", "proven_verdict", "rerun_trial"]
+__all__ = [
+    "CHECK",
+    "COLLECTOR",
+    "RerunOutcome",
+    "confirmation_lines",
+    "proven_verdict",
+    "rerun_trial",
+]
 
 COLLECTOR = "inhouse prove --rerun"
 #: play 2's exit check that judges a rerun
@@ -69,6 +86,9 @@ class RerunOutcome:
     verdict: Fact | None
     counts: bool
     why: str
+    #: the confirmations given with the command and left out of the fact, where its person
+    #: did not say yes once shown what they cover: "no", or "unanswered" (no terminal)
+    declined: str | None = None
 
     @property
     def result(self) -> SideResult[CandidateSide]:
@@ -129,6 +149,7 @@ def rerun_trial(
     confirm_costs: str | None = None,
     confirm_status_quo: str | None = None,
     confirm_outputs: str | None = None,
+    agree: Callable[[list[str]], bool | None] | None = None,
 ) -> RerunOutcome:
     """Rerun trial ``name`` head to head on this machine and record the ``trial.rerun`` fact
     as ``actor``; ``confirm_minutes`` is the rerunner's word, with what they base it on, that
@@ -161,9 +182,97 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
+    declined = None
+    if agree is not None and any(w is not None for w in (confirmed, costs, api, outputs)):
+        author = verdict.by if verdict is not None else f"the author of {plan.shown}"
+        lines = confirmation_lines(
+            outcome,
+            author,
+            minutes=confirmed,
+            outputs=outputs,
+            status_quo=api,
+            costs=costs,
+        )
+        answer = agree(lines)
+        if answer is not True:
+            declined = "unanswered" if answer is None else "no"
+            confirmed = costs = api = outputs = None
     fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs)
     counts, why = _judged(program, fact, detached)
-    return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why)
+    return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
+
+
+def confirmation_lines(
+    outcome: TrialOutcome,
+    author: str,
+    *,
+    minutes: str | None = None,
+    outputs: str | None = None,
+    status_quo: str | None = None,
+    costs: str | None = None,
+) -> list[str]:
+    """What a rerunner's confirmations cover, a line each, as their key would sign them: each
+    figure of ``outcome`` (the rerun as it ran) the trial's ``author`` recorded, stated, typed
+    or chose, and the rerunner's comment beside it; every control character written out."""
+    from statistics import fmean
+
+    from inhouse.trials.statusquo import ManualStatusQuoSide
+
+    side = outcome.status_quo.side
+    ids = [item.id for item in outcome.plan.inputs]
+    lines: list[str] = []
+    if minutes is not None and isinstance(side, ManualStatusQuoSide):
+        recorded = side.record.minutes
+        lines.append(
+            f"--confirm-minutes: the manual process takes {fmean(recorded):.3g} minutes per "
+            f"task on average ({min(recorded):g} to {max(recorded):g}, {sum(recorded):g} over "
+            f"{len(recorded)} tasks), as {shown(author)} recorded them in "
+            f"{shown(side.spec.minutes)}: "
+            + ", ".join(f"{shown(i)}: {m:g}" for i, m in zip(ids, recorded, strict=False))
+        )
+        stated = side.stated_pass_rate
+        if stated is not None and not side.checks_outputs:
+            quality = outcome.verdict.quality
+            lines.append(
+                f"--confirm-minutes also covers the manual process's pass rate, {stated:.0%}, "
+                f"as {shown(author)} stated it in {outcome.plan.shown} (no outputs to judge), "
+                f"which the candidate's {quality.candidate_pass_rate:.0%} was compared with"
+            )
+        lines.append(f"  your word: {shown(minutes)}")
+    if outputs is not None and isinstance(side, ManualStatusQuoSide) and side.record.outputs:
+        quality = outcome.verdict.quality
+        lines.append(
+            f"--confirm-outputs: the {len(side.record.outputs)} outputs {shown(author)} typed "
+            f"into {shown(side.spec.minutes)} are what the manual process gave; its quality "
+            f"({quality.status_quo_pass_rate:.0%} passed) was judged on them:"
+        )
+        lines.extend(
+            f"  {shown(i)}: {shown(text)}"
+            for i, text in zip(ids, side.record.outputs, strict=False)
+        )
+        lines.append(f"  your word: {shown(outputs)}")
+    if status_quo is not None:
+        lines.append(
+            f"--confirm-status-quo: {shown(_endpoint(outcome) or 'the status quo')}, which "
+            f"{shown(author)} chose as the status quo, is how the task is done today"
+        )
+        lines.append(f"  your word: {shown(status_quo)}")
+    if costs is not None:
+        typed = [
+            f"{label} {shown(i.name)} {i.value:g} {shown(i.unit)}"
+            for label, result in (
+                ("status quo", outcome.status_quo),
+                ("candidate", outcome.candidate),
+            )
+            for i in result.cost.inputs
+            if i.source != "measured"
+        ]
+        lines.append(
+            f"--confirm-costs: the costs {shown(author)} typed, which 'cheaper' rests on, are "
+            f"true: {'; '.join(typed) or 'none'}"
+        )
+        lines.append(f"  your word: {shown(costs)}")
+    return lines
 
 
 def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:

@@ -45,7 +45,7 @@ from inhouse.program.playchecks._shared import (
 )
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
-__all__ = ["costs_confirmation"]
+__all__ = ["costs_confirmation", "reproduced"]
 
 
 # -- play 2: baseline ------------------------------------------------------------------------------
@@ -462,6 +462,13 @@ def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
         for f in ctx.facts.of("trial.verdict")
         if f.id < exited_at and f.payload["verdict"] == "proven"
     )
+
+
+def reproduced(ctx: CheckContext, verdict: Fact) -> Result:
+    """Whether someone other than ``verdict``'s author (and play 1's owner) reproduced it, by
+    today's rules (:func:`trial_reproduced`'s judgment of one proven verdict, whichever it is):
+    what makes the weights it names proven for play 3's workflow."""
+    return _reproduced(ctx, verdict)
 
 
 def _reproduced(

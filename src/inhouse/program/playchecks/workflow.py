@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from inhouse.program.checks import (
+    PROVEN_WEIGHTS,
     CheckContext,
     Outcome,
     Result,
+    evaluate,
     failed,
     passed,
     register_check,
@@ -40,6 +42,7 @@ from inhouse.program.playchecks._shared import (
     unpinned_build,
     unsaid_where,
 )
+from inhouse.program.playchecks.baseline import reproduced
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -81,23 +84,100 @@ def recurring_task_named(ctx: CheckContext) -> Result:
     )
 
 
-@register_check("workflow-pinned", reads=("workflow.spec", "workflow.run", "baseline.lock"))
+@register_check(
+    "workflow-pinned",
+    reads=("workflow.spec", "workflow.run", "baseline.lock", "trial.verdict", "trial.rerun"),
+)
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml and run its tests")
 def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
-    """The current workflow's model is a blessed model of the current lock, by digest."""
+    """The current workflow's model is a blessed model of the current lock, by digest, and
+    weights play 1's trial proved: a proven verdict names them, and someone other than its
+    author reproduced it (play 2's rerun; where play 2 asks none, the verdict alone). The lock
+    may bless a second model nobody tried head to head, which the workflow may not run on
+    (its judge may). Where no proven verdict names any weights, nothing ties the workflow to
+    them; a play 3 that exited before this rule keeps its exit on the version it was judged
+    on."""
     lock = current_lock(ctx)
     if lock is None:
         return failed("no baseline lock to pin the workflow's model against", spec)
     digests = {str(m["digest"]) for m in lock.payload["models"]}
-    if spec.payload["model_digest"] not in digests:
+    workflow, model = spec.payload["workflow"], spec.payload["model"]
+    digest = str(spec.payload["model_digest"])
+    if digest not in digests:
         return failed(
-            f"workflow {spec.payload['workflow']} uses {spec.payload['model']} "
-            f"({str(spec.payload['model_digest'])[:19]}), not a blessed model of the current lock",
+            f"workflow {workflow} uses {model} ({digest[:19]}), not a blessed model of the "
+            "current lock",
             spec,
             lock,
         )
-    return passed(
-        f"workflow {spec.payload['workflow']} pinned to {spec.payload['model']}", spec, lock
+    unproven = _unproven(ctx, digest, model)
+    if unproven is None:
+        return passed(f"workflow {workflow} pinned to {model}{_proven_by(ctx, digest)}", spec, lock)
+    why, evidence = unproven
+    if ctx.spared(_WORKFLOW, spec, rule=PROVEN_WEIGHTS):
+        return passed(
+            f"workflow {workflow} pinned to {model}; play 3 exited before a workflow's model "
+            f"had to be weights a trial proved (today: {why})",
+            spec,
+            lock,
+        )
+    return failed(f"workflow {workflow} runs on {model} ({digest[:19]}): {why}", spec, lock,
+                  *evidence)  # fmt: skip
+
+
+def _proven_verdicts(ctx: CheckContext) -> list[Fact]:
+    """Proven verdicts that name the weights their candidate served."""
+    return [
+        f
+        for f in ctx.facts.of("trial.verdict")
+        if f.payload["verdict"] == "proven" and (f.payload.get("candidate") or {}).get("digest")
+    ]
+
+
+def _proven_by(ctx: CheckContext, digest: str) -> str:
+    """Which trial proved ``digest``, in words (nothing where no verdict names weights)."""
+    named = [f for f in _proven_verdicts(ctx) if f.payload["candidate"]["digest"] == digest]
+    return f", the weights trial {named[-1].payload['trial']} proved" if named else ""
+
+
+def _unproven(ctx: CheckContext, digest: str, model: str) -> tuple[str, list[Fact]] | None:
+    """Why ``digest`` is not weights a trial proved and another reproduced, with the facts
+    that say so; None where it is, or where no proven verdict names any weights (a play 1
+    waived, a trial from before verdicts named them: nothing to tie the workflow to)."""
+    proven = _proven_verdicts(ctx)
+    if not proven:
+        return None
+    named = [f for f in proven if f.payload["candidate"]["digest"] == digest]
+    if not named:
+        others = "; ".join(
+            dict.fromkeys(
+                f"trial {f.payload['trial']} proved {f.payload['candidate'].get('model')}"
+                f"@{str(f.payload['candidate']['digest'])[:19]}"
+                for f in proven
+            )
+        )
+        return (
+            f"no trial proved these weights ({others}): the lock blesses them, but nobody "
+            f"compared {model} with the status quo; pin the workflow to weights a trial proved, "
+            f"or prove {model} (`inhouse prove NAME` with it as the candidate) and have someone "
+            "else rerun it (`inhouse prove NAME --rerun`)",
+            proven,
+        )
+    why = ""
+    for verdict in reversed(named):
+        result = reproduced(ctx, verdict)
+        if result.outcome is Outcome.PASS:
+            return None
+        why = why or result.reason
+    asked = evaluate("trial-reproduced", ctx)
+    if asked.outcome is Outcome.NOT_APPLICABLE:
+        return None  # play 2 asks no rerun of it (a program from before it did): the verdict
+    if asked.outcome is Outcome.PASS and any(f in named for f in asked.evidence):
+        return None  # play 2's check holds on it by a rule it keeps for its exit
+    return (
+        f"trial {named[-1].payload['trial']} proved these weights (fact #{named[-1].id}, by "
+        f"{named[-1].by}), but nobody else reproduced it: {why}",
+        named,
     )
 
 
