@@ -173,3 +173,23 @@ def test_an_envelope_carrying_a_malformed_fact_is_refused_and_set_aside(
     assert state.tampered is None and not [f for f in state.facts if f.id == seq]
     (said,) = state.malformed
     assert f"event {seq} (evidence.imported, trial.verdict)" in said and "payload.proved" in said
+
+
+def test_an_older_inhouses_honest_workflow_run_is_not_set_aside(lena: Program) -> None:
+    """Held strictly on read, a field the schema has since dropped read as one "not what
+    inhouse writes": a workflow run an older inhouse recorded (``can_fail``, which ``proved``
+    replaced) was set aside, voiding a colleague's honest run of play 3's workflow in every
+    log that holds one. It counts as it did; the writer still never stores the field."""
+    run = {"workflow": "triage", "content_hash": "c" * 64, "lock_hash": "l" * 64,
+           "passed": True, "pass_rate": 1.0, "cases": 4, "can_fail": 4, "variant": "",
+           "machine": "m1"}  # fmt: skip
+    data = {"kind": "workflow.run", "version": 1, "payload": run, "provenance": "measured",
+            "collector": "inhouse workflow"}  # fmt: skip
+    seq = lena._append(EventKind.FACT_RECORDED, "lena", data).seq
+    state = lena.state()
+    assert state.malformed == []
+    (counted,) = [f for f in state.facts if f.kind == "workflow.run"]
+    assert counted.id == seq and counted.payload["can_fail"] == 4
+    written = lena.record_fact(None, "workflow.run", run, provenance=MEASURED,
+                               collector="inhouse workflow test")  # fmt: skip
+    assert "can_fail" not in written.payload

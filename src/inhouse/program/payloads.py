@@ -400,6 +400,10 @@ class WorkflowRun(_Payload):
     #: the inhouse that ran the tests (a build from a folder or URL judges and reports whatever
     #: its author wrote); None: recorded before runs named it
     inhouse: InhouseOrigin | None = None
+    #: retired: how many cases an empty answer fails, which runs recorded for a while before
+    #: ``proved`` replaced it. Read, so that an older inhouse's honest run is not set aside as
+    #: "not what inhouse writes" (a field the schema lacks); never stored again, never counted
+    can_fail: int | None = Field(ge=0, default=None, exclude=True)
     #: the functions of its ``python`` checks, which ran in the runner's inhouse on their
     #: ``--trust-python``: code the spec's writer chose, so not the runner's own measure ([]:
     #: none, or recorded before runs said)
