@@ -143,7 +143,7 @@ def kinds(json: JsonOpt = False) -> None:
             "version": spec.version,
             "produced_by": spec.produced_by,
             "description": spec.description,
-            "fields": list(spec.schema.model_fields),
+            "fields": spec.fields,
         }
         for spec in FACT_KINDS.values()
     ]

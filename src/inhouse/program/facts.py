@@ -205,6 +205,12 @@ class FactKind:
     #: (a survey answer), which the dashboard's host must not be able to make alone
     needs_approval: bool = False
 
+    @property
+    def fields(self) -> list[str]:
+        """Its payload's fields as inhouse writes them: a retired one it still reads in older
+        facts, and never stores again (``exclude``), left out."""
+        return [name for name, info in self.schema.model_fields.items() if not info.exclude]
+
 
 FACT_KINDS: dict[str, FactKind] = {}
 
@@ -439,7 +445,7 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         model = spec.schema.model_validate(payload)
     except ValidationError as err:
         problems = validation_problems(err, empty="(payload)")
-        fields = ", ".join(spec.schema.model_fields)
+        fields = ", ".join(spec.fields)
         raise InvalidInput(f"bad {kind} payload: {problems} (fields: {fields})") from None
     return model.model_dump(mode="json")
 

@@ -57,7 +57,7 @@ def playbook_markdown(book: Playbook) -> str:
     lines += ["", f"Governance facts flagged before real usage: {kinds}.", "", "## Fact kinds", ""]
     lines += ["| kind | fields | measured by | what |", "|---|---|---|---|"]
     for spec in FACT_KINDS.values():
-        fields = ", ".join(spec.schema.model_fields)
+        fields = ", ".join(spec.fields)
         lines.append(
             f"| `{spec.name}` v{spec.version} | {fields} | {spec.produced_by} "
             f"| {spec.description} |"
