@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from inhouse.errors import InvalidInput
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for
@@ -193,3 +194,30 @@ def test_an_older_inhouses_honest_workflow_run_is_not_set_aside(lena: Program) -
     written = lena.record_fact(None, "workflow.run", run, provenance=MEASURED,
                                collector="inhouse workflow test")  # fmt: skip
     assert "can_fail" not in written.payload
+
+
+def test_a_survey_answer_whose_flag_the_host_typed_is_read_by_its_answer_not_set_aside(
+    lena: Program,
+) -> None:
+    """bob answered "very", then, in the dashboard lena hosts, "somewhat", and approved what he
+    read; her host typed ``would_resist_losing`` true beside it. Play 4 counts such an answer
+    by its ``answer`` (tests/test_redteamweb.py), and a play 4 exit judged on one keeps its
+    reading. Set aside as "not what inhouse writes", it vanished from the log's facts: bob's
+    earlier "very" stood as his answer, and an exit judged on it lost its answers."""
+    bob = enrol(lena, "bob", team="ops")
+    base = {"person": "bob", "survey": "ellis", "benefit": ""}
+    first = bob.record_fact(None, "survey.response", {**base, "answer": "very",
+                            "would_resist_losing": True}, comment="my answer",
+                            provenance=ATTESTED)  # fmt: skip
+    typed = {**base, "answer": "somewhat", "would_resist_losing": True}
+    data = {"kind": "survey.response", "version": 1, "payload": typed, "provenance": "attested",
+            "comment": "approved in the dashboard"}  # fmt: skip
+    seq = bob._append(EventKind.FACT_RECORDED, "bob", data).seq
+    state = lena.state()
+    assert state.malformed == []
+    answers = [f for f in state.facts if f.kind == "survey.response"]
+    assert [f.id for f in answers] == [first.id, seq]
+    assert answers[-1].payload["answer"] == "somewhat"
+    # the writer still refuses it
+    with pytest.raises(InvalidInput, match="would_resist_losing"):
+        bob.record_fact(None, "survey.response", typed, comment="mine", provenance=ATTESTED)

@@ -24,6 +24,7 @@ from inhouse.errors import (
     validation_problems,
 )
 from inhouse.program.payloads import (
+    READING,
     AccessRequest,
     AgentBoundary,
     AgentRegistered,
@@ -509,7 +510,7 @@ def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:
     # them (an improvement over a status quo that cost nothing), its whole numbers never
     text = json.dumps(payload, default=str)
     try:
-        spec.schema.model_validate_json(text, strict=True)
+        spec.schema.model_validate_json(text, strict=True, context={READING: True})
     except ValidationError as err:
         return "; ".join(
             f"{'.'.join(('payload', *(str(part) for part in problem.loc)))}: {problem.message}"

@@ -6,10 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = [
     "MAX_QUALITY_FLOOR",
+    "READING",
     "AccessRequest",
     "AdoptionRow",
     "AgentBoundary",
@@ -68,6 +76,10 @@ __all__ = [
     "WorkflowSpec",
 ]
 
+
+#: the validation context in which a payload is read back from the log (``{READING: True}``):
+#: a rule only the writer holds (a survey answer's two fields agreeing) is not applied there
+READING = "reading"
 
 #: the most pass-rate points a trial's candidate may trail the status quo by and still be "at
 #: acceptable quality" (a spec's ``quality_floor``). It is also a rerun's tolerance (play 2's
@@ -517,7 +529,13 @@ class SurveyResponse(_Payload):
     benefit: str = Field("", description="what is the main benefit? (free text)")
 
     @model_validator(mode="after")
-    def _one_answer(self) -> SurveyResponse:
+    def _one_answer(self, info: ValidationInfo) -> SurveyResponse:
+        if (info.context or {}).get(READING):
+            # a rule of the writer's, not a type: read back, such an answer counts by its
+            # ``answer`` (play 4's exit keeps the reading it exited on). Set aside as "not what
+            # inhouse writes", the dashboard's host who typed the flag would void a member's
+            # later answer, their earlier one standing, and undo an exit judged on them
+            return self
         # the answer is what its person reads and chooses; would_resist_losing, what the exit
         # check counted, must say the same: a dashboard's host proposing "somewhat" beside
         # would_resist_losing true had a member's approval counted as "very disappointed"
