@@ -117,7 +117,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     keys.public[signer] = known
     from inhouse.program.event_shapes import event_problem
 
-    if event_problem(str(row.kind), payload) is not None:
+    if row.kind in _LEARNT_FROM and event_problem(str(row.kind), payload) is not None:
         # signed, yet not what inhouse writes: nothing is learnt from it (a key id that is a
         # list, an invitation with no expiry), and the fold sets it aside or stops there
         return None
@@ -234,6 +234,11 @@ def service_delegates(service: str) -> str:
         f"its delegation is signed by the {service} service's key: a service never signs in to "
         "the dashboard, so no session acts for it"
     )
+
+
+#: the kinds the verifier learns keys from (:func:`_learn`)
+_LEARNT_FROM = frozenset({EventKind.PERSON_INVITED, EventKind.KEY_REVOKED,
+                          EventKind.PERSON_ENROLLED, EventKind.EVIDENCE_IMPORTED})  # fmt: skip
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
