@@ -47,6 +47,11 @@ BY_OMAR: dict[str, tuple[str, Any, str]] = {
     "a refusal that is a list": (EventKind.ACTION_REFUSED, [1], "payload: list"),
     "a sign-in with no token": (EventKind.PERSON_SIGNED_IN, {}, "id_token"),
     "a mailbox release that is a list": (EventKind.MAILBOX_RELEASED, [1], "payload: list"),
+    "a mailbox released to a list": (
+        EventKind.MAILBOX_RELEASED,
+        {"mailbox": "omar@acme.example", "to": ["omar"]},
+        "to",
+    ),
     "a hypothesis that is a list": (EventKind.HYPOTHESIS_RECORDED, [1], "payload: list"),
     "a fact that is text": (EventKind.FACT_RECORDED, "x", "payload: str"),
     "an import with no envelope": (EventKind.EVIDENCE_IMPORTED, {}, "envelope"),

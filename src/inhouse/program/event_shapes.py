@@ -107,6 +107,15 @@ class _Imported(_Shape):
     key_id: str
 
 
+class _Released(_Shape):
+    mailbox: str = ""
+    to: str | None = None
+
+
+class _DashNames(_Shape):
+    domain: str = ""
+
+
 class _KeyEvent(_Shape):
     """A gateway key's grant, fetch or revocation (:mod:`inhouse.program.access`)."""
 
@@ -133,6 +142,8 @@ _SHAPES: dict[str, type[_Shape]] = {
     EventKind.PLAY_EXITED: _Exited,
     EventKind.PROGRAM_STOPPED: _Stopped,
     EventKind.EVIDENCE_IMPORTED: _Imported,
+    EventKind.MAILBOX_RELEASED: _Released,
+    EventKind.DASH_NAMES: _DashNames,
     "gateway.key.granted": _KeyEvent,
     "gateway.key.issued": _KeyEvent,
     "gateway.key.revoked": _KeyEvent,
