@@ -1074,6 +1074,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     if state.tampered is not None:
         return
     problem = state.verifier.check(_row(event), event.payload)
+    if problem is None and _set_aside_malformed(state, event):
+        return
     if problem is None and _exit_of_an_uncounted_acceptance(state, event):
         return
     if problem is None:
@@ -1125,6 +1127,30 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
+    """Whether ``event``, verified, is not what inhouse writes (:func:`~inhouse.program.
+    event_shapes.event_problem`: a payload that is no object, a field missing or of a type
+    inhouse never writes) and its signer is no rollout lead: then it is set aside, never
+    counted, and ``status`` names it. Its signer had no authority to make such an event count,
+    and stopping the fold there, as once, let any enrolled member freeze the program for
+    everyone with one event. A lead's (or an unsigned, older log's) still stops the fold, as
+    before: the lead holds the program's authority, and what she writes others build on."""
+    from inhouse.program.event_shapes import event_problem
+
+    why = event_problem(event.kind, event.payload)
+    if why is None:
+        return False
+    who, signed = _signer(event, state)
+    person = state.people.get(who)
+    if not signed or (person is not None and "rollout-lead" in person.roles):
+        return False
+    state.malformed.append(
+        f"event {event.seq} ({event.kind}) by {who} is not what inhouse writes: {why}; it was "
+        "made around inhouse's API and is not counted"
+    )
+    return True
 
 
 def _decided_by_session_alone(state: ProgramState, event: Event) -> bool:
