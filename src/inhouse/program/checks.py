@@ -20,6 +20,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "AUTHOR_MEASURED",
     "CONFIRMED_TERMS",
+    "EVERY_ONBOARDING",
     "CONFIRMED_USE",
     "DASH_MAILBOX",
     "EVERY_ENROLLER",
@@ -95,7 +96,10 @@ __all__ = [
 #: :data:`~inhouse.program.state.WAIVER_WINDOW`: a waiver granted where the log shows this rule
 #: in force at it lapses once its grantor's share is spent, so a renewal past it is another
 #: lead's to grant (the fold's rule, not a check's; waivers granted before keep their effect)
-EXIT_RULES = 10
+#: 11 (:data:`EVERY_ONBOARDING`): rule 9's "not the day they were onboarded" is every day a
+#: member was listed before the report, not only the latest: listed again the next day by the
+#: lead alone, the day she walked them through counted as a day on their own
+EXIT_RULES = 11
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -122,6 +126,8 @@ DASH_MAILBOX = 8
 CONFIRMED_TERMS = 9
 #: one person's waivers of one guard cover at most a year in two (see :data:`EXIT_RULES`)
 WAIVER_SHARE = 10
+#: every day a pilot member was listed is a day they were onboarded (see :data:`EXIT_RULES`)
+EVERY_ONBOARDING = 11
 
 
 class Outcome(StrEnum):
