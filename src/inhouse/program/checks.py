@@ -20,10 +20,10 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "AUTHOR_MEASURED",
     "CONFIRMED_TERMS",
-    "EVERY_ONBOARDING",
     "CONFIRMED_USE",
     "DASH_MAILBOX",
     "EVERY_ENROLLER",
+    "EVERY_ONBOARDING",
     "EXIT_RULES",
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
