@@ -154,7 +154,22 @@ def test_the_cli_records_a_colleague_s_word(
 
     ali = _colleague(realm, idp)
     monkeypatch.setattr(cli_signin, "open_program", lambda *_: ali)
-    done = CliRunner().invoke(app, ["sign-in", "dash-names", DOMAIN, "--reason", "'+' only"])
+    args = ["sign-in", "dash-names", " Acme.Example", "--reason", "'+' only"]
+    # ali, told "just run it", is shown every field his key signs and asked: no answer (no
+    # terminal) or a no records nothing, and no flag answers for him
+    for answer, why in ((None, "the question got no answer"), ("n\n", "say it only of")):
+        unread = CliRunner().invoke(app, args, input=answer)
+        assert unread.exit_code == 3, unread.output
+        said = " ".join(unread.stderr.split())
+        assert f"not recorded, nothing recorded for ali: {why}" in said, said
+        shown = " ".join(unread.stdout.split())
+        assert "Your key signs that this is how the domain's mail is split:" in shown, shown
+        assert f"you, ali, say that {DOMAIN}'s mail server keeps '-' in names (you typed " \
+            f"Acme.Example): anne-marie@{DOMAIN} is not anne@{DOMAIN}'s inbox" in shown  # fmt: skip
+        assert f"an account at an address cut at a '-' at {DOMAIN} binds beside" in shown
+        assert "why: '+' only" in shown, shown
+    assert DOMAIN not in realm.state().dash_names
+    done = CliRunner().invoke(app, args, input="y\n")
     assert done.exit_code == 0, done.output
     assert "keeps '-' in names" in done.output
     assert DOMAIN in realm.state().dash_names

@@ -151,3 +151,71 @@ def test_an_exit_judged_on_such_a_report_before_rule_9_keeps_it(
     unnamed = replace(exited, judged={**ctx.judged, "pilot": frozenset()})
     (checked,) = run_checks(refs, unnamed)
     assert checked.result.outcome is Outcome.FAIL, checked.result.reason
+
+
+def _list_again(pilot: Pilot, when: str) -> None:
+    """The lead records each member added to the pilot again (on their track), at ``when``."""
+    from tests.pilot.gateway_days import at
+
+    pilot.clock.now = at(when)
+    for person, track in pilot.tracks.items():
+        pilot.lead.record_fact(
+            None,
+            "pilot.member",
+            {"person": person, "track": track, "action": "added"},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot",
+        )
+
+
+def test_listing_a_member_again_frees_no_day_they_were_onboarded(pilot: Pilot) -> None:
+    """The forgery: each member was listed (again) on 4 November, walked through their track
+    by lena that morning, and used it that day, their only day since; the report's rule left
+    that day out as the day they were onboarded, so no member was on their own. lena alone
+    lists them again the next day: their latest listing moved, and the onboarding day their
+    own confirmations named counted as a day on their own. Every day they were listed before
+    the report is a day they were onboarded."""
+    _list_again(pilot, "2026-11-04T09:00")
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-04T10:00")
+    pilot.on("2026-11-05")
+    _forged_report(pilot.lead, "2026-11-05")
+    outcome, reason = _independent_use(pilot)
+    assert outcome is Outcome.FAIL, reason
+    _list_again(pilot, "2026-11-05T09:00")
+    pilot.on("2026-11-05")
+    _forged_report(pilot.lead, "2026-11-05")
+    outcome, reason = _independent_use(pilot)
+    assert outcome is Outcome.FAIL, reason
+    assert "other than a day they were onboarded (2026-11-02, 2026-11-04, 2026-11-05)" in reason
+
+
+@pytest.mark.parametrize(("rules", "kept"), [(11, True), (12, False)])
+def test_an_exit_judged_on_a_relisting_before_rule_12_keeps_it(
+    pilot: Pilot, rules: int, kept: bool
+) -> None:
+    """A play 4 that exited on such a report under rules 9 to 11 (the latest listing read)
+    keeps its exit; one judged by rule 12 never ran under them."""
+    from dataclasses import replace
+
+    from inhouse.program.checks import EVERY_ONBOARDING
+
+    assert EVERY_ONBOARDING == 12
+    _list_again(pilot, "2026-11-04T09:00")
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-04T10:00")
+    _list_again(pilot, "2026-11-05T09:00")
+    pilot.on("2026-11-05")
+    _forged_report(pilot.lead, "2026-11-05")
+    lead = pilot.lead
+    (report,) = [f for f in lead.state().facts if f.kind == "pilot.adoption"]
+    ctx = context_for(lead.state(), lead.clock())
+    exited = replace(
+        ctx,
+        exited={**ctx.exited, "pilot": (lead.clock(), report.id + 1)},
+        judged={**ctx.judged, "pilot": frozenset({report.id})},
+        exit_rules={**ctx.exit_rules, "pilot": rules},
+    )
+    refs = [r for r in lead.playbook.play("pilot").exit if r.check == "pilot-independent-use"]
+    (checked,) = run_checks(refs, exited)
+    assert (checked.result.outcome is Outcome.PASS) is kept, checked.result.reason

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,10 +57,10 @@ def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
     lead.close()
 
 
-def _said(args: list[str], env: dict[str, str]) -> str:
+def _said(args: list[str], env: dict[str, str], answer: str | None = None) -> str:
     from inhouse.cli.app import app
 
-    found = CliRunner().invoke(app, args, env=env)
+    found = CliRunner().invoke(app, args, env=env, input=answer)
     assert found.exit_code == 0, found.output
     return " ".join(found.output.split())
 
@@ -246,8 +247,25 @@ def test_a_new_hire_given_a_departed_colleague_s_address_gets_in_by_a_release(
     env = enrol_cli(realm, "sam", tmp_path / "keys", team="support", signed_in=False)
     sam = realm.using(load_key(Path(env["INHOUSE_KEY"])))
     sam.bind_sign_in(_plus_token(sam, idp, "k-sam", "sam@acme.example"), seen=_seen(idp))
-    args = ["sign-in", "release-mailbox", "omar@acme.example", "--reason", "omar left"]
-    assert "Released omar@acme.example to noor" in _said([*args, "--to", "noor"], env)
+    args = ["sign-in", "release-mailbox", "OMAR+x@acme.example", "--reason", "omar left"]
+    # sam, told "just run it", is shown every field his key signs and asked: no answer (no
+    # terminal) or a no records nothing, and no flag answers for him
+    from inhouse.cli.app import app
+
+    for answer, why in ((None, "the question got no answer"), ("n\n", "release a mailbox only")):
+        unread = CliRunner().invoke(app, [*args, "--to", "noor"], env=env, input=answer)
+        assert unread.exit_code == 3, unread.output
+        said = " ".join(unread.stderr.split())
+        assert f"not released, nothing recorded for sam: {why}" in said, said
+        shown = " ".join(unread.stdout.split())
+        assert "Your key signs that this mailbox is now this person's:" in shown, shown
+        assert "you, sam, release the mailbox omar@acme.example (you typed OMAR+x@" in shown
+        assert "to noor alone: only they may sign in at it from now on" in shown, shown
+        assert re.search(r"signed in at it before: omar \(omar@acme\.example, event \d+\)", shown)
+        assert "why: omar left" in shown, shown
+    assert not realm.state().mailbox_released
+    said = _said([*args, "--to", "noor"], env, answer="y\n")
+    assert "Released omar@acme.example to noor" in said, said
     noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
     state = realm.state()
     assert "noor" in state.signed_in and state.tampered is None

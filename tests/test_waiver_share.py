@@ -20,7 +20,7 @@ import pytest
 from inhouse.errors import AntiPattern, NotAllowed
 from inhouse.program import Program
 from inhouse.program.events import EventKind
-from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM, WAIVER_WINDOW
+from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM, WAIVER_WINDOW, Waiver
 from tests.conftest import Clock
 from tests.people import enrol
 
@@ -158,3 +158,55 @@ def test_a_waiver_from_a_log_before_the_rule_keeps_its_effect(
         assert _starts(fresh)
     finally:
         fresh.close()
+
+
+def _waiver(program: Program, seq: int) -> Waiver:
+    fresh = Program.open(program.folder, clock=program.clock)
+    try:
+        return next(w for w in fresh.state().waivers if w.seq == seq)
+    finally:
+        fresh.close()
+
+
+def test_a_waiver_dated_ahead_then_one_dated_back_make_no_two_years(
+    lena: Program, clock: Clock
+) -> None:
+    """The forgery, with her own key and a script: she appends next year's waiver dated a year
+    ahead (her clock set forward), then this year's dated now. Each, judged at its own time,
+    found the other's year unspent (a waiver dated after the grant was left out), so one person
+    kept the guard off for two years running. The one dated now now sees next year's in full:
+    with no share left, it lapses at its grant."""
+    now = clock.now
+    clock.now = now + WAIVER_LONGEST  # set forward: next year's, dated then
+    ahead = _waive_around_the_api(lena, WAIVER_LONGEST.days)
+    clock.now = now  # and back
+    seq = _waive_around_the_api(lena, WAIVER_LONGEST.days)
+    later = _waiver(lena, ahead)
+    assert later.expires == later.granted_at + WAIVER_LONGEST
+    waiver = _waiver(lena, seq)
+    assert waiver.expires == waiver.granted_at, waiver
+
+
+def test_a_co_lead_she_made_up_renews_nothing_for_her(lena: Program, clock: Clock) -> None:
+    """The forgery, with the sign-in set up: her year spent, the lead invites a co-lead 'zed',
+    joins as him with a key of hers that never signs in, and appends the renewal the API would
+    refuse her, in zed's name. Its name is nobody's word: it counts toward every grantor's
+    share, and its own share counts every waiver, hers too, so it lapses at its grant. A
+    colleague who signed in as himself still renews, on the record in his own name."""
+    ines = enrol(lena, "ines", roles=["rollout-lead"])  # sets up the sign-in; ines signs in
+    _grant(lena, WAIVER_LONGEST.days)
+    clock.now += WAIVER_LONGEST + timedelta(hours=1)
+    zed = enrol(lena, "zed", roles=["rollout-lead"], machine="lena-laptop", signed_in=False)
+    expires = zed.clock() + timedelta(days=300)
+    data = {"guard": GUARD, "play": "prove-value", "reason": "executive-decision",
+            "note": "zed says so", "expires": expires.isoformat()}  # fmt: skip
+    seq = zed._append(EventKind.WAIVER_GRANTED, "zed", data).seq
+    waiver = _waiver(lena, seq)
+    assert waiver.granted_by == "zed" and waiver.expires == waiver.granted_at, waiver
+    assert not _starts(lena)
+    renewed = ines.grant_waiver(
+        None, GUARD, play=1, reason="executive-decision", note="ines answers for it",
+        expires=ines.clock() + timedelta(days=90),
+    )  # fmt: skip
+    assert renewed.expires == ines.clock() + timedelta(days=90)
+    assert _starts(lena)

@@ -251,3 +251,24 @@ def test_a_confirmation_shows_what_it_signs_and_records_nothing_without_a_yes(
     fixed = _cli(env["bea"], "confirm-fix", t1)
     assert fixed.exit_code == 0, fixed.output
     assert _judge(lena).outcome is Outcome.PASS, _judge(lena).reason
+
+
+def test_a_confirmation_shows_the_comment_it_signs_too(
+    request: pytest.FixtureRequest, _isolated: Path
+) -> None:
+    """The comment is signed with the rest (the fact's ``text``): bea, told to "just run it
+    with --text 'all good, it works now'", was shown the ticket and the resolution and never
+    the words her key signed beside them. Each question now shows the comment too."""
+    lena, env = _world(request, _isolated)
+    record_tickets(lena, "github", [_source(1)], ActorMap(ACTORS, []))
+    t1 = "gh:acme/help#1"
+    said = "all good, it works now\x1b[2J"
+    unread = _cli(env["bea"], "confirm", t1, "--text", said, answer="")
+    assert unread.exit_code != 0, unread.output
+    assert "your comment: all good, it works now\\u001b[2J" in unread.output, unread.output
+    assert _cli(env["pia"], "confirm", t1).exit_code == 0
+    assert _cli(env["bea"], "confirm", t1).exit_code == 0
+    unread = _cli(env["bea"], "confirm-fix", t1, "--text", "fixed, thanks", answer="")
+    assert unread.exit_code != 0 and "resolved by pia, " in unread.output, unread.output
+    assert "your comment: fixed, thanks" in unread.output, unread.output
+    assert "your comment" not in _cli(env["bea"], "confirm-fix", t1, answer="").output

@@ -326,7 +326,10 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
         "hold", "--attendee", "sam", *decisions_args(), env=sam, code=InvalidInput.exit_code
     )
     assert "holds rollout-lead" in refused
-    out = run("hold", "--attendee", "sam", "--attendee", "lena", *decisions_args(), env=sam)
+    out = run(
+        "hold", "--attendee", "sam", "--attendee", "lena", *decisions_args(),
+        "--notes", "all agreed to retire the baseline", env=sam,
+    )  # fmt: skip
     assert "2 decision(s), next due" in out
     held = program.state().facts[-1].id
     assert f"attended: lena, each with their own key: `inhouse review attend {held}`" in out
@@ -343,6 +346,11 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
         assert f"not confirmed, nothing recorded for lena: {why}" in unread
         assert f"review #{held}, held " in unread and "recorded by sam" in unread
         assert "attendees it lists: sam, lena" in unread and "decided: " in unread
+        # the recorder's notes too: confirming the review vouches for what they say
+        assert "its notes: all agreed to retire the baseline" in unread, unread
+    # and the comment the key signs beside it, typed as told
+    unread = run("attend", str(held), "--comment", "I agree", env=lena, code=3, answer="")
+    assert "your comment: I agree" in unread, unread
     assert len(program.state().facts) == before
     out = run("attend", str(held), "--comment", "agreed on gemma3", env=lena)
     assert f"lena confirmed attending review #{held}" in out

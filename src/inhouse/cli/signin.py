@@ -10,6 +10,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    ask_before_signing,
     literal,
     open_program,
     out_console,
@@ -206,8 +207,13 @@ def release_mailbox(
     else signed in with before (an address the organisation gave a new hire after its holder
     left, or an account bound to the wrong name by mistake); anyone else who signs in at it
     binds nobody. Recorded by a colleague signed in who is not a rollout lead, once every key
-    that signed in at the mailbox is revoked."""
-    box = open_program(program).release_mailbox(address, to=to, reason=reason)
+    that signed in at the mailbox is revoked. It shows what your key signs (the mailbox, whom
+    it goes to, who signed in at it before, the reason) and asks; no answer records nothing."""
+    agree = ask_before_signing(
+        "Your key signs that this mailbox is now this person's:",
+        "Did the organisation give this mailbox to this person?",
+    )
+    box = open_program(program).release_mailbox(address, to=to, reason=reason, agree=agree)
     out_console().print(
         f"Released {literal(box)} to {literal(to)}: only they may sign in at it now; whoever "
         "signed in at it before does not keep it from them, and anyone else binds nobody."
@@ -227,8 +233,13 @@ def dash_names(
     an account at an address cut at a '-' binds beside the one before it. Until then a '-' is
     read as a sub-address, as a '+' is. Recorded by a colleague signed in at DOMAIN who is not
     a rollout lead, at neither address of a pair it frees (anne-marie@'s or anne@'s word
-    counts for nothing for them)."""
-    said = open_program(program).say_dash_names(domain, reason=reason)
+    counts for nothing for them). It shows what your key signs and asks; no answer records
+    nothing."""
+    agree = ask_before_signing(
+        "Your key signs that this is how the domain's mail is split:",
+        "Do you know its mail server keeps '-' in names?",
+    )
+    said = open_program(program).say_dash_names(domain, reason=reason, agree=agree)
     out_console().print(
         f"Recorded: {literal(said)}'s mail server keeps '-' in names; an address cut at a '-' "
         "is no other person's mailbox there."

@@ -23,6 +23,7 @@ __all__ = [
     "CONFIRMED_USE",
     "DASH_MAILBOX",
     "EVERY_ENROLLER",
+    "EVERY_ONBOARDING",
     "EXIT_RULES",
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
@@ -100,7 +101,10 @@ __all__ = [
 #: verdict naming their digest) and someone else reproduced (play 2's rerun), not on any model
 #: the lock blesses: the lock may bless a second model nobody ever tried head to head
 #: (``workflow-pinned``)
-EXIT_RULES = 11
+#: 12 (:data:`EVERY_ONBOARDING`): rule 9's "not the day they were onboarded" is every day a
+#: member was listed before the report, not only the latest: listed again the next day by the
+#: lead alone, the day she walked them through counted as a day on their own
+EXIT_RULES = 12
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -130,6 +134,8 @@ WAIVER_SHARE = 10
 #: play 3's workflow runs on weights a trial proved and another reproduced (see
 #: :data:`EXIT_RULES`)
 PROVEN_WEIGHTS = 11
+#: every day a pilot member was listed is a day they were onboarded (see :data:`EXIT_RULES`)
+EVERY_ONBOARDING = 12
 
 
 class Outcome(StrEnum):

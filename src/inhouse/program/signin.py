@@ -27,6 +27,7 @@ from typing import Any
 
 from inhouse.errors import InvalidInput, NotAllowed, ProgramNotFound, SignInError
 from inhouse.program import state as state_module
+from inhouse.program.consent import Agree, require_yes
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Role
@@ -45,6 +46,7 @@ from inhouse.program.state import (
     sqlite_log,
     verified_identity,
 )
+from inhouse.terminal import shown
 
 __all__ = ["CLIENT_SECRET_ENV", "OPEN_ISSUERS", "PinnedKey", "SignInAudit", "SignInMixin"]
 
@@ -298,12 +300,18 @@ class SignInMixin(ProgramCore):
         )
         return self.state().signed_keys[self.key.key_id]
 
-    def release_mailbox(self, address: str, *, to: str, reason: str) -> str:
+    def release_mailbox(
+        self, address: str, *, to: str, reason: str, agree: Agree | None = None
+    ) -> str:
         """Release the mailbox ``address`` reaches to the person ``to``, so that they may sign
         in at it though another signed in at it before (an address the organisation gave a new
         hire after its holder left), and nobody else may: recorded by a colleague signed in who
         is not a rollout lead, once every binding at it is released
-        (:func:`~inhouse.program.state.mailbox_release_problem`). Returns the mailbox."""
+        (:func:`~inhouse.program.state.mailbox_release_problem`). ``agree`` (the command's
+        question) is shown everything the release signs (the mailbox, whom it goes to, the
+        reason, who signed in at it before) and nothing is recorded unless it says yes: "just
+        run `inhouse sign-in release-mailbox`" would have a colleague hand a mailbox to a name
+        unseen. None is the caller's own word (the Python API). Returns the mailbox."""
         to = to.strip()
         if not to:
             raise InvalidInput(
@@ -322,17 +330,42 @@ class SignInMixin(ProgramCore):
         if problem is not None:
             raise NotAllowed(f"{who.name} cannot release {address} to {to}: {problem}")
         box = mailbox(address)
+        before = sorted(
+            {
+                f"{b.person} ({shown(b.email or '')}, event {b.seq})"
+                for b in state.signed_keys.values()
+                if b.email and mailbox(b.email) == box
+            }
+        )
+        require_yes(
+            agree,
+            [
+                f"you, {who.name}, release the mailbox {shown(box)} (you typed {shown(address)})",
+                f"to {shown(to)} alone: only they may sign in at it from now on, and anyone "
+                "else who does binds nobody",
+                "signed in at it before: " + (", ".join(before) or "nobody (a release again)"),
+                f"why: {shown(reason)}",
+            ],
+            person=who.name,
+            command=f"inhouse sign-in release-mailbox {address} --to {to} --reason ...",
+            not_done="not released",
+            declined="release a mailbox only to the person you know the organisation gave it to",
+        )
         self._append(
             EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "to": to, "reason": reason}
         )
         return box
 
-    def say_dash_names(self, domain: str, *, reason: str) -> str:
+    def say_dash_names(self, domain: str, *, reason: str, agree: Agree | None = None) -> str:
         """Say that ``domain``'s mail server keeps '-' in names (``anne-marie@`` is not
         ``anne@``'s inbox), so that an account at an address cut at a '-' is not read as the
         mailbox before it there (:data:`~inhouse.program.checks.DASH_MAILBOX`): recorded by a
         colleague signed in at that domain who is not a rollout lead
-        (:func:`~inhouse.program.state.dash_names_problem`). Returns the domain."""
+        (:func:`~inhouse.program.state.dash_names_problem`). ``agree`` (the command's
+        question) is shown everything the word signs (the domain, what it frees, the reason)
+        and nothing is recorded unless it says yes: "just run `inhouse sign-in dash-names`"
+        would have a colleague free a domain's '-' addresses unseen. None is the caller's own
+        word (the Python API). Returns the domain."""
         reason = reason.strip()
         if not reason:
             raise InvalidInput(
@@ -345,7 +378,23 @@ class SignInMixin(ProgramCore):
         problem = dash_names_problem(state, who.name, domain, self.key.key_id)
         if problem is not None:
             raise NotAllowed(f"{who.name} cannot say {domain!r} keeps '-' in names: {problem}")
-        domain = domain.strip().lower()
+        typed, domain = domain, domain.strip().lower()
+        require_yes(
+            agree,
+            [
+                f"you, {who.name}, say that {shown(domain)}'s mail server keeps '-' in names "
+                f"(you typed {shown(typed)}): anne-marie@{shown(domain)} is not "
+                f"anne@{shown(domain)}'s inbox",
+                f"so an account at an address cut at a '-' at {shown(domain)} binds beside the "
+                "mailbox before it, as another person's: where the server does split at '-', "
+                "whoever reads that inbox could sign an invented colleague in with it",
+                f"why: {shown(reason)}",
+            ],
+            person=who.name,
+            command=f"inhouse sign-in dash-names {domain} --reason ...",
+            not_done="not recorded",
+            declined="say it only of a mail server whose settings you know",
+        )
         self._append(EventKind.DASH_NAMES, who.name, {"domain": domain, "reason": reason})
         return domain
 

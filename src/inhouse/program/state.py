@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -281,35 +281,57 @@ WAIVER_WINDOW = 2 * WAIVER_LONGEST
 
 
 def waiver_share(
-    waivers: Iterable[Waiver], grantor: str, guard: str, play: str | None, at: datetime
+    waivers: Iterable[Waiver],
+    grantor: str,
+    guard: str,
+    play: str | None,
+    at: datetime,
+    anyones: Callable[[Waiver], bool] = lambda _: False,
+    nobody: bool = False,
 ) -> timedelta:
     """How long a waiver of ``guard`` (for ``play``; None: the whole program) that ``grantor``
     grants at ``at`` may cover: the most that keeps their own waivers of that guard, for that
     play or the whole program, within :data:`WAIVER_LONGEST` in every :data:`WAIVER_WINDOW`
-    (overlaps counted once; a waiver still running counts up to ``at``). A year waived, the
-    guard is on for a year before the same person waives it for another. Another lead's
-    waivers are theirs: a second person renews, on the record in their own name."""
-    merged: list[tuple[datetime, datetime]] = []
-    for begin, end in sorted(
-        (w.granted_at, min(w.expires, at))
-        for w in waivers
-        if w.granted_by == grantor
-        and w.guard == guard
-        and (w.play is None or play is None or w.play == play)
-    ):
-        if end <= begin:
+    (overlaps counted once; a waiver still running counts up to ``at``, one dated after ``at``
+    in full: a waiver dated ahead, then one dated back before it, would each find the other's
+    year unspent). A year waived, the guard is on for a year before the same person waives it
+    for another. Another lead's waivers are theirs: a second person renews, on the record in
+    their own name. ``anyones``: a waiver that is nobody's word (with the sign-in set up, its
+    key never signed in as its grantor), which counts toward every grantor's share; ``nobody``:
+    the one granted now is such a waiver, and every waiver counts toward its share (a co-lead
+    the lead made up, who has no account, renews for nobody)."""
+    spans: list[tuple[datetime, datetime]] = []
+    for w in waivers:
+        if w.guard != guard or not (w.play is None or play is None or w.play == play):
             continue
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((begin, end))
+        if not (nobody or w.granted_by == grantor or anyones(w)):
+            continue
+        begin, end = w.granted_at, w.expires if w.granted_at > at else min(w.expires, at)
+        if end > begin:
+            spans.append((begin, end))
+
+    def covered(spans: list[tuple[datetime, datetime]], since: datetime) -> timedelta:
+        merged: list[tuple[datetime, datetime]] = []
+        for begin, end in sorted((max(b, since), min(e, since + WAIVER_WINDOW)) for b, e in spans):
+            if end <= begin:
+                continue
+            if merged and begin <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((begin, end))
+        return sum((end - begin for begin, end in merged), timedelta())
 
     def fits(seconds: int) -> bool:
-        # the window that ends where a waiver of ``seconds`` would lapse is the tightest: the
-        # earlier ones hold as much of the old waivers and less of the new
-        since = at + timedelta(seconds=seconds) - WAIVER_WINDOW
-        used = sum((end - max(begin, since) for begin, end in merged if end > since), timedelta())
-        return used + timedelta(seconds=seconds) <= WAIVER_LONGEST
+        # the most a window holds is where it starts at a span's start or ends at a span's end;
+        # only those holding some of the new waiver are its to keep within the share
+        lapses = at + timedelta(seconds=seconds)
+        every = [*spans, (at, lapses)]
+        starts = {b for b, _ in every} | {e - WAIVER_WINDOW for _, e in every}
+        return all(
+            covered(every, since) <= WAIVER_LONGEST
+            for since in starts
+            if since < lapses and since + WAIVER_WINDOW > at
+        )
 
     low, high = 0, int(WAIVER_LONGEST.total_seconds())
     if not fits(low):
@@ -663,6 +685,17 @@ class ProgramState:
         bound = self.signed_keys.get(key_id or "")
         return bound is not None and bound.person == person
 
+    def nobodys_waiver(self, waiver: Waiver) -> bool:
+        """Whether ``waiver`` was granted, since the organisation's sign-in was set up, with a
+        key that has not signed in as its grantor: its name is nobody's word (a co-lead the
+        lead made up), so it counts toward every grantor's share (:func:`waiver_share`)."""
+        return (
+            self.sign_in is not None
+            and waiver.seq > self.sign_in.seq
+            and waiver.key is not None
+            and not self.signed_in_as(waiver.key, waiver.granted_by)
+        )
+
     def unsigned_waivers(self) -> list[str]:
         """Warnings: waivers granted, since the organisation's sign-in was set up, with a key that
         has not signed in as their grantor (the API refuses one; appended around it, or granted
@@ -675,9 +708,7 @@ class ProgramState:
             f"that has not signed in as {w.granted_by} with {self.sign_in.issuer}: the "
             f"organisation's sign-in never vouched that {w.granted_by} granted it"
             for w in self.waivers
-            if w.seq > self.sign_in.seq
-            and w.key is not None
-            and not self.signed_in_as(w.key, w.granted_by)
+            if self.nobodys_waiver(w)
         ]
 
     def _service_at_a_persons_machine(self, record: KeyRecord, first: str) -> str:
@@ -3180,7 +3211,18 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             # by the same lead, the guard would be off for good on one person's word
             # counted from the release, as the longest is (:func:`waiver_lapses`)
             at = max(event.at, WAIVER_LONGEST_FROM)
-            share = waiver_share(state.waivers, actor, data["guard"], data.get("play"), at)
+            key = acting_key(state, event.signer)
+            share = waiver_share(
+                state.waivers,
+                actor,
+                data["guard"],
+                data.get("play"),
+                at,
+                anyones=state.nobodys_waiver,
+                nobody=state.sign_in is not None
+                and key is not None
+                and not state.signed_in_as(key, actor),
+            )
             lapses = min(lapses, at + share)
         state.waivers.append(
             Waiver(

@@ -78,7 +78,9 @@ class WaiversMixin(ProgramCore):
                 "grant another on the record when it lapses if the guard still needs waiving"
             )
         play_id = self.playbook.play(play).id if play is not None else None
-        share = waiver_share(state.waivers, who.name, guard_name.value, play_id, now)
+        share = waiver_share(
+            state.waivers, who.name, guard_name.value, play_id, now, state.nobodys_waiver
+        )
         if expires > now + share:
             # renewed back to back by one lead, a guard is off for good on one person's word
             scope = f"play {self.playbook.number(play_id)}" if play_id else "the program"

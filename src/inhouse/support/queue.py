@@ -317,7 +317,8 @@ def confirm_ticket(
             "ticket stands now: nothing new to confirm"
         )
     covers = [s for s in named if s not in disputed]
-    _agreed(agree, confirmation_lines(found, covers), who.name, f"inhouse support confirm {ticket}")
+    lines = [*confirmation_lines(found, covers), *_comment(text)]
+    _agreed(agree, lines, who.name, f"inhouse support confirm {ticket}")
     _record(program, "ticket.confirmed", _word(found, covers, text))
     return find_ticket(program, ticket)
 
@@ -351,7 +352,7 @@ def confirm_fix(
             f"confirmed with their own key. Run `{confirm_fix_command(ticket)}` on your own "
             "machine"
         )
-    _agreed(agree, fix_lines(found), who.name, confirm_fix_command(ticket))
+    _agreed(agree, [*fix_lines(found), *_comment(text)], who.name, confirm_fix_command(ticket))
     payload = {"ticket": ticket, "resolution": resolution.fact.id, "text": text.strip()}
     _record(program, "ticket.fixed", payload)
     return find_ticket(program, ticket)
@@ -393,6 +394,12 @@ def fix_lines(ticket: Ticket) -> list[str]:
         f"resolved by {shown(resolution.actor or 'nobody the import mapped')}, "
         f"{resolution.at:%Y-%m-%d %H:%M} UTC: {shown(resolution.text or '(no note)')}",
     ]
+
+
+def _comment(text: str) -> list[str]:
+    """The comment a confirmation signs beside what it confirms, shown with it: the key signs
+    it too, and "just add --comment 'fixed, thanks'" would be signed unread."""
+    return [f"your comment: {shown(text.strip())}"] if text.strip() else []
 
 
 def _about(ticket: Ticket) -> list[str]:

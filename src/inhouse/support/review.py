@@ -263,7 +263,10 @@ def attend_review(
             f"{who.name} already confirmed attending review #{held.id} (fact #{before.id})"
         )
     if agree is not None:
-        answer = agree(attended_lines(held))
+        lines = attended_lines(held)
+        if comment.strip():  # signed with the rest: shown with it
+            lines.append(f"your comment: {shown(comment.strip())}")
+        answer = agree(lines)
         if answer is None:
             raise NotAllowed(
                 f"not confirmed, nothing recorded for {who.name}: the question got no answer (no "
@@ -294,6 +297,8 @@ def attended_lines(held: Fact) -> list[str]:
         f"review #{held.id}, held {held.at:%Y-%m-%d %H:%M} UTC, recorded by {shown(held.by)}",
         f"attendees it lists: {attendees}",
     ]
+    if notes := str(held.payload.get("notes") or "").strip():
+        said.append(f"its notes: {shown(notes)}")
     for decision in held.payload.get("decisions") or []:
         if isinstance(decision, dict):
             said.append(

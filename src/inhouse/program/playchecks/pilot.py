@@ -11,6 +11,7 @@ from typing import Any
 from inhouse.plaintext import reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
+    EVERY_ONBOARDING,
     TEAM_READING,
     CheckContext,
     Outcome,
@@ -958,7 +959,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     after it is not yet measured, so not independent. A member removed
     within the report's window counts, as not independent. A row's "independent" is the
     report signer's word: a member counts only where the days they confirmed themselves
-    include one since their enablement finished, not the day they were onboarded (rule 9)."""
+    include one since their enablement finished, not the day they were onboarded (rule 9):
+    not any day they were listed before the report (rule 12)."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -1048,14 +1050,19 @@ def _own_terms_unconfirmed(ctx: CheckContext, report: Fact, person: str) -> str 
     window = int(report.payload["window_days"])
     since = as_of - timedelta(days=window - 1)
     added = None
+    # every day they were listed before it is a day they were onboarded, not only the latest:
+    # a lead who lists a member again the next day would free the day she walked them through
+    onboarded_on: set[date] = set()
     for fact in _listings(ctx):
         if fact.id > report.id:
             break
         if str(fact.payload["person"]) == person and fact.payload["action"] == "added":
             added = fact
+            onboarded_on.add(fact.at.astimezone(UTC).date())
     if added is None:
         return None  # not listed before it (gone_since's care): judged by its count alone
-    onboarded = added.at.astimezone(UTC).date()
+    if ctx.spared(_PILOT, report, rule=EVERY_ONBOARDING):
+        onboarded_on = {added.at.astimezone(UTC).date()}  # rule 9 read the latest listing
     track = str(added.payload.get("track"))
     finished = [
         f.at.astimezone(UTC).date()
@@ -1072,11 +1079,16 @@ def _own_terms_unconfirmed(ctx: CheckContext, report: Fact, person: str) -> str 
         )
     enabled = min(finished)
     said = {d for d in _confirmed_days(ctx, person) if since <= d <= as_of}
-    if any(d >= enabled and d != onboarded for d in said):
+    if any(d >= enabled and d not in onboarded_on for d in said):
         return None
+    onboarded = (
+        f"the day they were onboarded ({min(onboarded_on)})"
+        if len(onboarded_on) == 1
+        else f"a day they were onboarded ({', '.join(map(str, sorted(onboarded_on)))})"
+    )
     return (
         f"confirmed their own use on no day of the window since enablement finished "
-        f"({enabled}) other than the day they were onboarded ({onboarded}): the report counts "
+        f"({enabled}) other than {onboarded}: the report counts "
         "them on their own, its host's word (`inhouse usage confirm` on their machine, for "
         "the days they used it)"
     )
