@@ -25,6 +25,7 @@ __all__ = [
     "EVERY_ENROLLER",
     "EXIT_RULES",
     "GATEWAY_HOST",
+    "GATEWAY_STEP",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
@@ -100,7 +101,12 @@ __all__ = [
 #: verdict naming their digest) and someone else reproduced (play 2's rerun), not on any model
 #: the lock blesses: the lock may bless a second model nobody ever tried head to head
 #: (``workflow-pinned``)
-EXIT_RULES = 11
+#: 12 (:data:`GATEWAY_STEP`): a pilot member's finished track counts toward play 4's
+#: ``pilot-enabled`` only where a step of it is borne out by the gateway's signed use of their
+#: own key (``usage.daily`` or ``prompt.usage``): a track of steps in the member's own word
+#: (and a workflow run on their own machine) shows nothing of them reaching the tool, which the
+#: gateway can measure
+EXIT_RULES = 12
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -130,6 +136,9 @@ WAIVER_SHARE = 10
 #: play 3's workflow runs on weights a trial proved and another reproduced (see
 #: :data:`EXIT_RULES`)
 PROVEN_WEIGHTS = 11
+#: a finished track counts for play 4 only with a step the gateway measured (see
+#: :data:`EXIT_RULES`)
+GATEWAY_STEP = 12
 
 
 class Outcome(StrEnum):
