@@ -518,9 +518,9 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     use naming the member, their own passing run of the step's workflow, which outside a demo
     the project's test model did not answer), a step the track
     leaves to their own word shown as such. A finished track counts only where one of its
-    steps is borne out by the gateway's signed use of the member's own key (exit rule 12,
-    :data:`~inhouse.program.checks.GATEWAY_STEP`): a track of words alone, which the lead
-    writes, would pass on the members' word where the gateway can measure. Whoever left the
+    steps is borne out by the gateway's signed use of the member's own key (exit rule 12): a
+    track of words alone, which the lead writes, would pass on the members' word where the
+    gateway can measure. Whoever left the
     pilot before finishing (removed, or no longer counted) is named in the reason."""
     pilot = members(ctx)
     if not pilot:
