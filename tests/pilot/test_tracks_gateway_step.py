@@ -127,3 +127,39 @@ def test_a_play_four_that_exited_before_the_rule_keeps_its_verdict() -> None:
     assert evaluate("pilot-enabled", since).outcome is Outcome.FAIL
     left_out = replace(before, judged={"pilot": judged - {facts[-1].id}})
     assert evaluate("pilot-enabled", left_out).outcome is Outcome.FAIL
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole left open: a member's gateway key is a bearer secret, and the gateway cannot tell "
+        "who typed a request sent with it. bob, friendly, fetches his key with his own signing "
+        "key and hands it to lena; she sends his first request, he confirms the day (`inhouse "
+        "usage confirm`) and records his track as told: his first-answered-request step is met "
+        "though he never used the tool. Closing it needs a request the member's own signing "
+        "key signs (a key lena does not hold), a design decision beyond play 4's checks"
+    ),
+)
+def test_a_request_the_lead_sent_with_the_members_key_is_no_step_of_his(
+    _isolated: Path, clock: Clock
+) -> None:
+    from datetime import UTC, datetime
+
+    from inhouse.pilot.enablement import record_enablement
+    from inhouse.program.evaluation import context_for
+    from tests.people import vouch_for_gateway_host
+
+    world = make_world(_isolated, clock)
+    world.waive()
+    carol = world.enrol("carol", "platform")
+    world.lead.as_service("gateway")  # its host vouched for by carol, who never led
+    vouch_for_gateway_host(carol)
+    bob = world.enrol("bob", "legal")
+    add_member(world.lead, "bob", track="legal")  # one step: his first request
+    # bob fetches his key (world.key: with his own signing key) and lena sends with it
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    world.sign()  # the gateway signs the day; bob confirms it, as he is told
+    record_enablement(bob)
+    result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+    world.lead.close()
+    assert result.outcome is not Outcome.PASS, result.reason
