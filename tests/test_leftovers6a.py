@@ -28,13 +28,16 @@ from tests.test_exit_scope import NOW, context, fact, lead_and_owner, person
 
 # -- play 4: a member's ran-workflow step ----------------------------------------------------------
 
-#: a track of one measured step: a passing run of the triage workflow
-RAN = [{"id": "ran", "type": "ran-workflow", "rests_on": ["workflow.run"],
+#: a track of two measured steps: a first request the gateway signed, and a passing run of
+#: the triage workflow (the step under test)
+RAN = [{"id": "first", "type": "first-answered-request", "rests_on": ["usage.daily"],
+        "params": {}},
+       {"id": "ran", "type": "ran-workflow", "rests_on": ["workflow.run"],
         "params": {"workflow": "triage"}}]  # fmt: skip
 
 
 def _member_ran(test_model: bool | None) -> tuple[CheckContext, Fact]:
-    """p0 in the pilot on a track whose one step is a passing run of triage; their run (the
+    """p0 in the pilot on a track of a first request and a passing run of triage; their run (the
     test model answered it, or not, or recorded before runs said) and their step and
     completion resting on it. Nobody exited."""
     people = {**lead_and_owner(), "p0": person("p0", "team0", "pilot-user")}
@@ -44,8 +47,13 @@ def _member_ran(test_model: bool | None) -> tuple[CheckContext, Fact]:
                pass_rate=1.0, cases=2, inputs=2, **JUDGED, **HERE, **said)  # fmt: skip
     step = fact("enablement.step", by="p0", person="p0", track="support", step="ran",
                 how="passing run", evidence=[run.id])  # fmt: skip
-    done = fact("enablement.completed", by="p0", person="p0", track="support", steps=["ran"])
-    return context([member, run, step, done], people, {}), run
+    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(),
+               people={"p0": {"requests": 1, "own": 1}})  # fmt: skip
+    first = fact("enablement.step", by="p0", person="p0", track="support", step="first",
+                 how="first request", evidence=[day.id])  # fmt: skip
+    done = fact("enablement.completed", by="p0", person="p0", track="support",
+                steps=["first", "ran"])  # fmt: skip
+    return context([member, run, step, day, first, done], people, {}), run
 
 
 def test_pilot_enabled_refuses_a_step_resting_on_a_run_the_test_model_answered() -> None:

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from inhouse.program.checks import CheckContext, Outcome, Person, evaluate, registry
+from inhouse.program.checks import (
+    GATEWAY_STEP,
+    CheckContext,
+    Outcome,
+    Person,
+    evaluate,
+    registry,
+)
 from inhouse.program.collectors import BUILTIN_COLLECTORS, measured_kinds
 from inhouse.program.counting import build_context, why_uncounted
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
@@ -97,8 +104,11 @@ def run(
     *facts: Fact,
     people: dict[str, Person] | None = None,
     exited: dict[str, tuple[datetime, int]] | None = None,
+    rules: int = 0,
     **params: Any,
 ) -> Any:
+    """``name`` on ``facts``; the plays in :data:`EXITED` (and ``exited``) exited judged by
+    ``rules`` (0: before exits said so, so every rule before is kept for what they saw)."""
     roster = people if people is not None else ROSTER
     context = CheckContext(
         facts=FactSet(facts),
@@ -108,6 +118,7 @@ def run(
         params=params,
         machines={who: frozenset({f"{who}-laptop"}) for who in roster},  # enrolled from there
         exited=EXITED if exited is None else {**EXITED, **exited},
+        exit_rules={play: rules for play in {**EXITED, **(exited or {})}},
         signed_in=signed_in(roster),
         sign_in_issuer=ISSUER,
     )
@@ -1108,6 +1119,17 @@ def enabled(who: str, evidence: list[Fact], *, how: str = "first answered reques
     return [step, done]
 
 
+def added_word(who: str, day: list[Fact]) -> list[Fact]:
+    """``who``'s record of the :data:`FIRST` step on ``day`` (the gateway's signed use), of a
+    step ``pair`` in their own word, and of their finished track, naming both."""
+    first, _ = enabled(who, day)
+    pair = fact("enablement.step", by=who, person=who, track="support", step="pair",
+                how="attested", evidence=[])  # fmt: skip
+    done = fact("enablement.completed", by=who, person=who, track="support",
+                steps=["first", "pair"])  # fmt: skip
+    return [first, pair, done]
+
+
 def test_pilot_enabled() -> None:
     people, added = roster(2, 2)
     assert run("pilot-enabled").outcome is Outcome.FAIL
@@ -1124,12 +1146,26 @@ def test_pilot_enabled() -> None:
     result = run("pilot-enabled", *added, *days, *one, *two, people=people)
     assert result.outcome is Outcome.PASS
     assert result.reason == "all 2 pilot members finished their tracks"
-    # a step the track leaves to the member's own word counts, said so
+    # a step the track leaves to the member's own word counts, said so, beside one the
+    # gateway measured
+    people, worded = roster(2, 2, steps=[*FIRST, step_terms("pair", "attested")])
+    said = [*added_word("p0", days[:1]), *added_word("p1", days[1:])]
+    result = run("pilot-enabled", *worded, *days, *said, people=people, rules=GATEWAY_STEP)
+    assert result.outcome is Outcome.PASS
+    assert result.reason.endswith("; on the member's own word, not measured: pair (p0, p1)")
+    # a track of their word alone shows nothing of them reaching the tool (exit rule 13)
     people, worded = roster(2, 2, steps=[step_terms("first", "attested")])
     said = [*enabled("p0", [], how="attested"), *enabled("p1", [], how="attested")]
-    result = run("pilot-enabled", *worded, *said, people=people)
+    result = run("pilot-enabled", *worded, *said, people=people, rules=GATEWAY_STEP)
+    assert result.outcome is Outcome.FAIL
+    assert "p0's track support has no step the gateway measured" in result.reason
+    # a play 4 that exited before the rule keeps its verdict on what it was judged on, said so
+    result = run("pilot-enabled", *worded, *said, people=people, rules=GATEWAY_STEP - 1)
     assert result.outcome is Outcome.PASS
-    assert result.reason.endswith("; on the member's own word, not measured: first (p0, p1)")
+    assert result.reason.endswith(
+        "; on the member's own word, not measured: first (p0, p1); play 4 exited before a "
+        "track needed a step the gateway measures: p0, p1 finished a track with none"
+    )
     # but not a measured step: a member's word does not meet it
     result = run("pilot-enabled", *added, *said, people=people)
     assert result.outcome is Outcome.FAIL

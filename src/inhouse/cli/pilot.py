@@ -172,7 +172,9 @@ def tracks(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         columns=("track", "title", "role", "steps"),
         cells=lambda r: (
             r["name"],
-            r.get("title") or r.get("error"),
+            # a track of words alone loads, but `pilot add` refuses it: say why here
+            str(r.get("title") or r.get("error"))
+            + (f" (`pilot add` refuses it: {r['refused']})" if r.get("refused") else ""),
             r.get("role", ""),
             ", ".join(r.get("steps", [])),
         ),

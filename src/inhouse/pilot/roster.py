@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.evidence import PilotEvidence
-from inhouse.pilot.tracks import load_track
+from inhouse.pilot.tracks import gateway_step_missing, load_track
 from inhouse.plaintext import check_plain, check_words_one_script
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
@@ -119,7 +119,10 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
     scaling-before-proving guard, and a ``pilot.member`` fact."""
     require_lead(program, "adds pilot members")
     person = enrolled_person(program, name)
-    steps = [step.terms() for step in load_track(program.folder, track).steps]  # valid, too
+    chosen = load_track(program.folder, track)  # valid, too
+    if (missing := gateway_step_missing(chosen)) is not None:
+        raise InvalidInput(f"track {track} cannot take pilot members: {missing}")
+    steps = [step.terms() for step in chosen.steps]
     evidence = PilotEvidence(program)
     current = members(evidence)
     mine = next((m for m in current if m.person == name), None)

@@ -47,6 +47,7 @@ from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.library import PromptVersion
 from inhouse.program.facts import Fact, own_requests
+from inhouse.program.playchecks.pilot import GATEWAY_EVIDENCE
 from inhouse.workflows.spec import list_workflows
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "StepResult",
     "StepType",
     "Track",
+    "gateway_step_missing",
     "list_tracks",
     "load_track",
     "parse_track",
@@ -514,6 +516,11 @@ class Track:
     prompts: tuple[str, ...]
     steps: tuple[Step, ...]
 
+    def gateway_steps(self) -> tuple[Step, ...]:
+        """Its steps met only by what the gateway's own key signs of the member's use through
+        a key of their own (``usage.daily``, ``prompt.usage``): the member reaching the tool."""
+        return tuple(s for s in self.steps if _through_gateway(s.kind))
+
     def step(self, step_id: str) -> Step:
         found = next((s for s in self.steps if s.id == step_id), None)
         if found is None:
@@ -584,6 +591,26 @@ def parse_track(text: str, *, name: str, where: str, workflows: list[str] | None
     )
 
 
+def _through_gateway(kind: StepType[Any]) -> bool:
+    """Whether a step of ``kind`` is met only on the gateway's signed use of a person's key."""
+    return bool(kind.rests_on) and set(kind.rests_on) <= set(GATEWAY_EVIDENCE)
+
+
+def gateway_step_missing(track: Track) -> str | None:
+    """Why ``track`` cannot take pilot members, or None: it holds no step the gateway measures
+    (play 4's ``pilot-enabled`` counts a finished track only with one, exit rule 13), so its
+    members would finish it on their own word. The message names the step to add."""
+    if track.gateway_steps():
+        return None
+    measured = sorted(n for n, t in STEP_TYPES.items() if _through_gateway(t))
+    return (
+        f"{track.where}: steps: no step the gateway measures (the member's own request "
+        f"through their own gateway key: a step of type {' or '.join(measured)}), so play 4's "
+        "pilot-enabled would count nothing of its members' use, only their word; add one, "
+        "such as\n  - id: first-request\n    type: first-answered-request"
+    )
+
+
 def track_path(folder: Path, name: str) -> Path:
     """``enablement/NAME.yaml`` in the program folder (a name cannot point elsewhere)."""
     if not _NAME.match(name):
@@ -614,8 +641,10 @@ def load_track(folder: Path, name: str) -> Track:
 
 
 def track_summaries(folder: Path) -> list[dict[str, Any]]:
-    """``pilot tracks``: each track's title, role, steps, workflows and prompts, or its name
-    and the error for one that does not load (one bad file hides no other)."""
+    """``pilot tracks``: each track's title, role, steps, workflows and prompts, and why
+    ``pilot add`` refuses it (``refused``: no step the gateway measures; None where it takes
+    members), or its name and the error for one that does not load (one bad file hides no
+    other)."""
     rows: list[dict[str, Any]] = []
     for name in list_tracks(folder):
         try:
@@ -626,6 +655,6 @@ def track_summaries(folder: Path) -> list[dict[str, Any]]:
         rows.append(
             {"name": name, "title": track.title, "role": track.role,
              "steps": [s.id for s in track.steps], "workflows": list(track.workflows),
-             "prompts": list(track.prompts)}
+             "prompts": list(track.prompts), "refused": gateway_step_missing(track)}
         )  # fmt: skip
     return rows

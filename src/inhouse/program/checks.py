@@ -26,6 +26,7 @@ __all__ = [
     "EVERY_ONBOARDING",
     "EXIT_RULES",
     "GATEWAY_HOST",
+    "GATEWAY_STEP",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
@@ -104,7 +105,12 @@ __all__ = [
 #: 12 (:data:`EVERY_ONBOARDING`): rule 9's "not the day they were onboarded" is every day a
 #: member was listed before the report, not only the latest: listed again the next day by the
 #: lead alone, the day she walked them through counted as a day on their own
-EXIT_RULES = 12
+#: 13 (:data:`GATEWAY_STEP`): a pilot member's finished track counts toward play 4's
+#: ``pilot-enabled`` only where a step of it is borne out by the gateway's signed use of their
+#: own key (``usage.daily`` or ``prompt.usage``): a track of steps in the member's own word
+#: (and a workflow run on their own machine) shows nothing of them reaching the tool, which the
+#: gateway can measure
+EXIT_RULES = 13
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -136,6 +142,9 @@ WAIVER_SHARE = 10
 PROVEN_WEIGHTS = 11
 #: every day a pilot member was listed is a day they were onboarded (see :data:`EXIT_RULES`)
 EVERY_ONBOARDING = 12
+#: a finished track counts for play 4 only with a step the gateway measured (see
+#: :data:`EXIT_RULES`)
+GATEWAY_STEP = 13
 
 
 class Outcome(StrEnum):

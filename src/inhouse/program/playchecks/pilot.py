@@ -12,6 +12,7 @@ from inhouse.plaintext import reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
     EVERY_ONBOARDING,
+    GATEWAY_STEP,
     TEAM_READING,
     CheckContext,
     Outcome,
@@ -51,11 +52,13 @@ from inhouse.program.prompt_versions import served_versions
 from inhouse.program.state import sign_in_login
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "STEP_EVIDENCE", "WORD",
+__all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "GATEWAY_EVIDENCE",
+           "STEP_EVIDENCE", "WORD",
            "Enablement", "added_team",
            "adoption_too_old", "confirmed_teams", "enablement_of", "lead_then", "members",
            "roster_correction", "said_team", "set_aside", "step_problem", "survey_too_old",
-           "team_key", "team_of", "team_unconfirmed", "track_terms", "unused_answer"]  # fmt: skip
+           "team_key", "team_of", "team_unconfirmed", "track_terms", "unmeasured_track",
+           "unused_answer"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -515,8 +518,11 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     kind its type rests on, from their onboarding on (the gateway's signed daily usage or prompt
     use naming the member, their own passing run of the step's workflow, which outside a demo
     the project's test model did not answer), a step the track
-    leaves to their own word shown as such. Whoever left the pilot before finishing (removed,
-    or no longer counted) is named in the reason."""
+    leaves to their own word shown as such. A finished track counts only where one of its
+    steps is borne out by the gateway's signed use of the member's own key (exit rule 13): a
+    track of words alone, which the lead writes, would pass on the members' word where the
+    gateway can measure. Whoever left the
+    pilot before finishing (removed, or no longer counted) is named in the reason."""
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
@@ -524,8 +530,15 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     said: dict[str, list[str]] = {}
     missing: list[str] = []
     gaps: list[str] = []
+    unmeasured: list[str] = []  # finished a track of words, kept by an exit before rule 13
     for person in sorted(pilot):
         found = enablement_of(ctx, person, pilot[person])
+        track = str(pilot[person].payload["track"])
+        if found.completion is not None and (why := unmeasured_track(person, track, found)):
+            if ctx.spared(_PILOT, found.completion, rule=GATEWAY_STEP):
+                unmeasured.append(person)
+            else:
+                found = Enablement(None, problem=why)
         if found.completion is None:
             missing.append(person)
             if found.problem:
@@ -545,7 +558,35 @@ def pilot_enabled(ctx: CheckContext) -> Result:
         )
     words = "; ".join(f"{step} ({names(people)})" for step, people in sorted(said.items()))
     note = f"; on the member's own word, not measured: {words}" if words else ""
+    if unmeasured:
+        note += (
+            f"; play 4 exited before a track needed a step the gateway measures: "
+            f"{names(unmeasured)} finished a track with none"
+        )
     return passed(f"all {len(pilot)} pilot members finished their tracks{note}{left}", *done)
+
+
+#: the facts the gateway's own key signs of a person's use through a key of their own: a step
+#: resting on one is the member reaching the tool, which their word alone cannot show
+GATEWAY_EVIDENCE = ("usage.daily", "prompt.usage")
+
+
+def unmeasured_track(person: str, track: str, found: Enablement) -> str | None:
+    """Why ``person``'s finished ``track`` (``found``, borne out by :func:`enablement_of`) shows
+    nothing the gateway measured of them, or None: no step of it rests on the gateway's signed
+    use of their own key (a ``usage.daily`` or ``prompt.usage`` that bore a step out). Judged
+    on the evidence, not the step types the lead's ``pilot.member`` names: a type is the
+    lead's to type, the gateway's signature is not."""
+    if any(fact.kind in GATEWAY_EVIDENCE for fact in found.evidence):
+        return None
+    return (
+        f"{person}'s track {track} has no step the gateway measured (their own request "
+        "through their own gateway key: a first-answered-request or used-shared-prompt step): "
+        "their word, or a workflow run on their own machine, does not show they reach the "
+        "tool through the gateway; a lead adds such a step to "
+        f"enablement/{track}.yaml, then removes and adds {person} again (`inhouse pilot remove "
+        f"{person}`, `inhouse pilot add {person} --track {track}`)"
+    )
 
 
 def _left_unfinished(ctx: CheckContext) -> str:
