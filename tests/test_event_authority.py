@@ -8,10 +8,9 @@ program for everyone; ``audit verify`` still reports it and exits 1."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
-
-import json
 
 import pytest
 
@@ -100,8 +99,9 @@ def _offered_for_a_play_not_his(lena: Program, omar: Program) -> None:
 
 
 def _waiver_by_a_member(lena: Program, omar: Program) -> None:
-    omar._append(EventKind.WAIVER_GRANTED, "omar", {"guard": "scaling-before-proving",
-                 "reason": "other", "comment": "", "expires": "2030-01-01T00:00:00+00:00"})  # fmt: skip
+    waiver = {"guard": "scaling-before-proving", "reason": "other", "comment": "",
+              "expires": "2030-01-01T00:00:00+00:00"}  # fmt: skip
+    omar._append(EventKind.WAIVER_GRANTED, "omar", waiver)
 
 
 def _started_by_a_member(lena: Program, omar: Program) -> None:
@@ -188,6 +188,8 @@ def test_a_members_event_he_could_not_make_is_set_aside_and_reported(
     assert why in str(report.problem) and report.head_seq == after.id
     out = cli("audit", "verify", code=1)
     assert "FORGERY ATTEMPT" in out and f"event {seq}" in out
+    said_json = json.loads(cli("audit", "verify", "--json", code=1))
+    assert said_json["intact"] and not said_json["ok"] and said_json["first_bad_event"] == seq
     cli("audit", "anchor")
 
 

@@ -54,6 +54,7 @@ def verify(
         print_json(
             {
                 "ok": ok,
+                "intact": report.intact,
                 "checked": report.checked,
                 "signed": report.signed,
                 "unsigned": report.unsigned,
