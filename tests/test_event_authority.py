@@ -1,19 +1,24 @@
 """The engine's own events hold their signer to the same rules as the actions that make them:
 an event appended around the API (the Python API's private ``_append``, or a signed row written
-straight into the store) that its signer had no authority to make is a forgery, and the fold
-stops at it as at a bad signature; ``audit verify`` names it."""
+straight into the store) that its signer had no authority to make is a forgery. A rollout
+lead's stops the fold, as a bad signature does. A member's (an enrolled, unrevoked key of
+someone who is no lead) is set aside: never counted, nothing learnt from it, named on
+``status``, and every other command goes on, for stopping there let one member freeze the
+program for everyone; ``audit verify`` still reports it and exits 1."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from inhouse.errors import InvalidInput
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
 from inhouse.program.events import EventKind
+from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import enrol
 
@@ -44,7 +49,7 @@ def _second_creation(lena: Program, omar: Program) -> None:
                  "playbook": "default", "playbook_version": 1, "demo": True})  # fmt: skip
 
 
-def _own_role(lena: Program, omar: Program) -> None:
+def _own_role(lena: Program, omar: Program) -> None:  # by omar: set aside
     omar._append(EventKind.PERSON_CHANGED, "omar",
                  {"name": "omar", "email": "", "team": "ops", "roles": ["pilot-user"]})  # fmt: skip
 
@@ -77,15 +82,6 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
         _second_creation,
         "(program.created) was signed by lena: a program is created once, by its first event",
     ),
-    "a role granted by oneself": (
-        _own_role,
-        "(person.changed) was signed by omar, no rollout lead: only a lead changes someone's "
-        "roles, team or e-mail",
-    ),
-    "an invitation by a non-lead": (
-        _invited_by_a_non_lead,
-        "(person.invited) was signed by omar, no rollout lead: only a lead invites people",
-    ),
     "a malformed engine event (it used to take every command down)": (
         _malformed,
         "(person.changed) is malformed: KeyError 'name'",
@@ -97,8 +93,57 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
 }
 
 
+def _offered_for_a_play_not_his(lena: Program, omar: Program) -> None:
+    omar._append(EventKind.HANDOFF_OFFERED, "omar",
+                 {"play": "prove", "to": "omar", "evidence_hash": "h"})  # fmt: skip
+
+
+def _waiver_by_a_member(lena: Program, omar: Program) -> None:
+    waiver = {"guard": "scaling-before-proving", "reason": "other", "comment": "",
+              "expires": "2030-01-01T00:00:00+00:00"}  # fmt: skip
+    omar._append(EventKind.WAIVER_GRANTED, "omar", waiver)
+
+
+def _started_by_a_member(lena: Program, omar: Program) -> None:
+    omar._append(EventKind.PLAY_STARTED, "omar", {"play": "baseline", "owner": "lena"})
+
+
+def _leads_key_revoked(lena: Program, omar: Program) -> None:
+    omar._append(EventKind.KEY_REVOKED, "omar", {"key_id": lena.key.key_id})
+
+
+#: what omar, an enrolled member with a key of his own, appends without the authority to
+BY_A_MEMBER: dict[str, tuple[Callable[[Program, Program], None], str]] = {
+    "a role granted by oneself": (
+        _own_role,
+        "(person.changed) was signed by omar, no rollout lead: only a lead changes someone's "
+        "roles, team or e-mail",
+    ),
+    "an invitation by a non-lead": (
+        _invited_by_a_non_lead,
+        "(person.invited) was signed by omar, no rollout lead: only a lead invites people",
+    ),
+    "a handoff offered for a play he does not own": (
+        _offered_for_a_play_not_his,
+        "(handoff.offered) was signed by omar: only the owner of play prove offers its handoff",
+    ),
+    "a waiver granted by a member": (
+        _waiver_by_a_member,
+        "(waiver.granted) was signed by omar, no rollout lead: only a lead grants a waiver",
+    ),
+    "a play started by a member for someone else": (
+        _started_by_a_member,
+        "(play.started) was signed by omar: only the play's owner or a rollout lead starts it",
+    ),
+    "the lead's key revoked by a member": (
+        _leads_key_revoked,
+        "(key.revoked) was signed by omar, who may revoke only their own keys",
+    ),
+}
+
+
 @pytest.mark.parametrize("forgery", list(FORGERIES))
-def test_an_event_its_signer_could_not_make_stops_the_fold(
+def test_a_leads_event_she_could_not_make_stops_the_fold(
     forgery: str, _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
@@ -112,6 +157,40 @@ def test_an_event_its_signer_could_not_make_stops_the_fold(
     assert "baseline" not in state.first_exited
     report = verify_chain(fresh.store, lead_key=fresh.settings.lead_key)
     assert not report.ok and why in str(report.problem)
+
+
+@pytest.mark.parametrize("forgery", list(BY_A_MEMBER))
+def test_a_members_event_he_could_not_make_is_set_aside_and_reported(
+    forgery: str, _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="ops", roles=["play-owner"])
+    forge, why = BY_A_MEMBER[forgery]
+    forge(lena, omar)
+    seq = max(e.seq for e in lena.events())
+    # the lead goes on: what she signs after it counts, her key among the roster's
+    after = lena.record_fact(None, "task.named", {"task": "t", "frequency": "daily"},
+                             provenance=Provenance.ATTESTED, comment="said")  # fmt: skip
+    fresh = Program.open(_isolated, clock=clock)
+    state = fresh.state()
+    assert state.tampered is None and after.id in {f.id for f in state.facts}
+    assert not state.demo and state.people["omar"].roles == {"play-owner"}
+    assert state.keys[lena.key.key_id].revoked_at is None
+    assert "t" * 64 not in state.invitations and "t" * 64 not in state.verifier.keys.invitations
+    assert not state.waivers
+    assert "prove" not in state.handoffs and "baseline" not in state.plays
+    ((at, said),) = state.unauthorized
+    assert at == seq and f"event {seq} {why}" in said and "not counted" in said
+    assert said in json.loads(cli("status", "--json"))["warnings"]
+    # the auditor sees the attempt; the chain itself holds, and its head may be anchored
+    report = verify_chain(fresh.store, lead_key=fresh.settings.lead_key)
+    assert not report.ok and report.intact and report.first_bad_seq == seq
+    assert why in str(report.problem) and report.head_seq == after.id
+    out = cli("audit", "verify", code=1)
+    assert "FORGERY ATTEMPT" in out and f"event {seq}" in out
+    said_json = json.loads(cli("audit", "verify", "--json", code=1))
+    assert said_json["intact"] and not said_json["ok"] and said_json["first_bad_event"] == seq
+    cli("audit", "anchor")
 
 
 def test_the_honest_actions_still_fold(_isolated: Path, clock: Clock) -> None:

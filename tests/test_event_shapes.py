@@ -155,13 +155,6 @@ def test_what_inhouse_writes_has_the_shape(kind: str, payload: dict[str, Any]) -
     assert event_problem(kind, payload) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a well-formed event its member signer had no authority to make (a handoff offered "
-    "for a play he does not own, a role he gave himself) still stops the fold for everyone "
-    "(tests/test_event_authority.py pins that design): the same denial of service by one "
-    "member; setting it aside instead changes what audit verify reports, a decision left open",
-)
 def test_a_members_unauthorized_event_does_not_freeze_the_program(
     lena: Program, _isolated: Path, clock: Clock
 ) -> None:

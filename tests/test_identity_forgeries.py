@@ -49,11 +49,15 @@ def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
 
 
 def _stops(program: Program, *, at: int, saying: str) -> None:
-    """A fresh fold stops at event ``at``, and the audit names it."""
+    """A fresh fold refuses event ``at``: it stops there (a lead's forgery), or sets it aside
+    (a member's: never counted, the fold goes on); the audit names it either way."""
     fresh = Program.open(program.folder, clock=program.clock)
     try:
-        assert fresh.state().tampered is not None
-        problem, seq = fresh.state().tampered  # type: ignore[misc]
+        state = fresh.state()
+        aside = next(((why, seq) for seq, why in state.unauthorized if seq == at), None)
+        found = state.tampered or aside
+        assert found is not None
+        problem, seq = found
         assert seq == at and saying in problem, problem
         assert not verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
     finally:

@@ -61,13 +61,15 @@ def test_a_service_made_a_lead_around_the_api_holds_no_role(
     # the "service lead" cannot set the sign-in up, nor do anything a lead does
     with pytest.raises(NotAllowed, match="only a rollout lead sets up"):
         lena.using(gateway.key).set_up_sign_in(idp.issuer, "inhouse")
-    # appended around the API, its set-up is a forgery the fold stops at
+    # appended around the API, its set-up is a forgery the fold sets aside: the service is
+    # no lead, so it never counts
     lena.using(gateway.key)._append(
         EventKind.SIGN_IN_SET_UP,
         "gateway",
         {"issuer": idp.issuer, "client_id": "inhouse", "keys": idp.jwks()["keys"]},
     )
-    assert bob.state().tampered is not None
+    state = bob.state()
+    assert state.sign_in is None and "only a lead sets up" in state.unauthorized[0][1]
     lena.close()
 
 

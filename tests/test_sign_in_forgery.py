@@ -44,11 +44,15 @@ def lena(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[Program]:
 
 
 def _tampered(program: Program) -> str:
+    """Why the fold refused the newest forgery: it stopped there (a lead's), or set it aside
+    (a member's: never counted, reported by the audit)."""
     fresh = Program.open(program.folder, clock=program.clock)
-    found = fresh.state().tampered
+    state = fresh.state()
     fresh.close()
-    assert found is not None, "the fold accepted it"
-    return found[0]
+    if state.tampered is not None:
+        return state.tampered[0]
+    assert state.unauthorized, "the fold accepted it"
+    return state.unauthorized[-1][1]
 
 
 def _join_around(program: Program, name: str, key: SigningKey, token: str, at: str) -> None:

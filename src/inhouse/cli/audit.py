@@ -32,7 +32,8 @@ def verify(
     json: JsonOpt = False,
 ) -> None:
     """Recompute every event's hash and link and check every signature against the roster's
-    keys; report the first event that does not hold (exit 1)."""
+    keys; report the first event that does not hold (exit 1). A member's event made without
+    the authority to make it is reported too (exit 1): every other command sets it aside."""
     from inhouse.program.audit import check_anchor, read_anchor, verify_chain
 
     opened = open_program(program)
@@ -43,14 +44,17 @@ def verify(
         opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
     )
     problem, bad = report.problem, report.first_bad_seq
-    if report.ok and anchor is not None:
-        problem = check_anchor(opened.store, read_anchor(anchor), report)
-        bad = None
+    cut = None
+    if report.intact and anchor is not None:
+        cut = check_anchor(opened.store, read_anchor(anchor), report)
+    if cut is not None:
+        problem, bad = cut if problem is None else f"{cut}; {problem}", None
     ok = problem is None
     if json:
         print_json(
             {
                 "ok": ok,
+                "intact": report.intact,
                 "checked": report.checked,
                 "signed": report.signed,
                 "unsigned": report.unsigned,
@@ -64,6 +68,13 @@ def verify(
         out_console().print(
             f"[green]ok[/]: {report.checked} events, chain intact, {report.signed} signatures "
             f"valid{before} (head {report.head_hash})"
+        )
+    elif report.intact and cut is None:
+        # the chain holds; a member's event made without the authority to make it was set
+        # aside by every command, and the auditor is told of the attempt
+        out_console().print(
+            f"[bold red]FORGERY ATTEMPT[/]: {problem}. The chain is intact ({report.checked} "
+            f"events, head {report.head_hash}) and the event is set aside, never counted."
         )
     else:
         out_console().print(
@@ -90,7 +101,9 @@ def anchor(
     report = verify_chain(
         opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
     )
-    if not report.ok:
+    if not report.intact:
+        # a member's set-aside forgery attempt leaves the chain intact, and it is anchored:
+        # else one appended event would stop the log's tail being anchored for good
         raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
     target = output if output.is_absolute() else opened.folder / output
     mark = write_anchor(opened.store, target, opened.state().program_id, report)

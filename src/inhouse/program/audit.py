@@ -49,6 +49,10 @@ class AuditReport:
     head_seq: int = 0
     signed: int = 0
     unsigned: int = 0
+    #: every hash, link and signature holds to the head, and the fold reads every event (where
+    #: ``ok`` is False, only members' unauthorized events, set aside, are reported): the head
+    #: may be anchored
+    intact: bool = False
 
 
 #: how long a full verify's report answers again, for the same head of the log
@@ -102,26 +106,21 @@ def verify_chain(
     """Walk the log from the start; stop at the first event whose contents, links or signature
     do not hold. ``program_id`` (``inhouse.toml``'s, kept in git): the hash event 1 must have.
     The lead key alone does not tell a log its own lead made anew from the program's: she holds
-    that key, and a log she started again verifies link by link."""
+    that key, and a log she started again verifies link by link. A member's event made without
+    the authority to make it, which the fold sets aside, is reported too (not ok), with the
+    chain ``intact`` to its head: the log holds a forgery attempt, and an auditor sees it."""
     verifier = ChainVerifier(lead_key, program_id)
+    found = None
     with store.engine.connect() as conn:
         for row in conn.execute(select(events).order_by(events.c.seq)):
-            found = verifier.check(row)
-            if found is not None:
-                problem, seq = found
-                return AuditReport(
-                    False,
-                    verifier.checked,
-                    seq,
-                    problem,
-                    signed=verifier.signed,
-                    unsigned=verifier.unsigned,
-                )
-    pending = verifier.pending()
-    if pending is not None:
+            if (found := verifier.check(row)) is not None:
+                break
+    if found is None and (pending := verifier.pending()) is not None:
         return AuditReport(False, verifier.checked, 1, pending)
     # every link and signature holds; the fold holds each event to its signer's authority too
-    # (a handoff accepted by someone other than its receiver, a second program.created)
+    # (a handoff accepted by someone other than its receiver, a second program.created). Where
+    # the walk alone stopped, the fold tells whether it was at what a member's forgery set
+    # aside had taught it (his revocation of the lead's key: her next signature "fails")
     from inhouse.program.events import read_events
     from inhouse.program.state import fold
 
@@ -131,13 +130,21 @@ def verify_chain(
         return AuditReport(
             False, seq - 1, seq, problem, signed=verifier.signed, unsigned=verifier.unsigned
         )
+    if (pending := state.verifier.pending()) is not None:
+        return AuditReport(False, state.verifier.checked, 1, pending)
+    walked = verifier if found is None else state.verifier
+    head = None if walked.checked == 0 else walked.prev
+    forged = state.unauthorized
     return AuditReport(
-        True,
-        verifier.checked,
-        head_hash=None if verifier.checked == 0 else verifier.prev,
-        head_seq=verifier.checked,
-        signed=verifier.signed,
-        unsigned=verifier.unsigned,
+        not forged,
+        walked.checked,
+        forged[0][0] if forged else None,
+        "; ".join(why for _, why in forged) or None,
+        head_hash=head,
+        head_seq=walked.checked,
+        signed=walked.signed,
+        unsigned=walked.unsigned,
+        intact=True,
     )
 
 
@@ -155,8 +162,8 @@ def write_anchor(store: Store, path: Path, program_id: str, report: AuditReport)
     back (or rewritten) since is refused, naming the events gone, never anchored over, else
     whoever cut the tail erases the one record of it by anchoring again, as any routine run
     of this command would."""
-    if not report.ok or report.head_hash is None:
-        raise InvalidInput("anchor only a log that verifies and has events")
+    if not report.intact or report.head_hash is None:
+        raise InvalidInput("anchor only a log whose chain verifies and has events")
     # the anchor is rewritten as the log grows; any other file there is someone's, kept
     check_replaceable(path, option="-o", what="an anchor file", ours=_an_anchor)
     if path.exists():

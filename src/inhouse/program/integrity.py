@@ -21,7 +21,7 @@ from typing import Any
 from inhouse.errors import IdentityError
 from inhouse.program.events import GENESIS, EventKind, event_hash, signed_material
 
-__all__ = ["ChainVerifier", "Row", "needs_approval", "service_delegates"]
+__all__ = ["LEARNT_FROM", "ChainVerifier", "Row", "needs_approval", "service_delegates"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,15 @@ class _Keys:
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
+
+    def learnt(self) -> tuple[Any, ...]:
+        """What an event can teach (:func:`_learn`), as it stands: the fold puts it back where
+        it sets the event aside (:meth:`forget`), so a member's forged revocation or
+        invitation teaches the signature check nothing."""
+        return dict(self.public), set(self.revoked), dict(self.invitations), set(self.services)
+
+    def forget(self, learnt: tuple[Any, ...]) -> None:
+        self.public, self.revoked, self.invitations, self.services = learnt
 
 
 def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
@@ -117,7 +126,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     keys.public[signer] = known
     from inhouse.program.event_shapes import event_problem
 
-    if row.kind in _LEARNT_FROM and event_problem(str(row.kind), payload) is not None:
+    if row.kind in LEARNT_FROM and event_problem(str(row.kind), payload) is not None:
         # signed, yet not what inhouse writes: nothing is learnt from it (a key id that is a
         # list, an invitation with no expiry), and the fold sets it aside or stops there
         return None
@@ -237,7 +246,8 @@ def service_delegates(service: str) -> str:
 
 
 #: the kinds the verifier learns keys from (:func:`_learn`)
-_LEARNT_FROM = frozenset({EventKind.PERSON_INVITED, EventKind.KEY_REVOKED,
+#: the events the signature check learns keys from (:func:`_learn`)
+LEARNT_FROM = frozenset({EventKind.PERSON_INVITED, EventKind.KEY_REVOKED,
                           EventKind.PERSON_ENROLLED, EventKind.EVIDENCE_IMPORTED})  # fmt: skip
 
 

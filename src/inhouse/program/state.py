@@ -579,6 +579,11 @@ class ProgramState:
     #: those of them whose own fields read as a fact (their payload is what is wrong), with
     #: why: each check that reads their kind lists them beside it, not counted
     malformed_facts: list[tuple[Fact, str]] = field(default_factory=list)
+    #: (seq, why) of each event an enrolled member (no rollout lead) signed with a key of their
+    #: own and had no authority to make (a handoff offered for a play they do not own, a role
+    #: they gave themselves): kept in the log, never counted, nothing learnt from it, each said
+    #: on ``status``; ``audit verify`` reports them (:func:`_set_aside_unauthorized`)
+    unauthorized: list[tuple[int, str]] = field(default_factory=list)
     #: the facts by the time they were recorded, indexed up to ``facts_indexed`` (facts are only
     #: ever appended): :func:`repeated_fact` looks an envelope's fact up by its time
     facts_by_at: dict[datetime, list[Fact]] = field(default_factory=dict, repr=False)
@@ -1104,6 +1109,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     state.head_seq = event.seq
     if state.tampered is not None:
         return
+    learnt = _before_learning(state, event)
     problem = state.verifier.check(_row(event), event.payload)
     if problem is None and _set_aside_malformed(state, event):
         return
@@ -1116,6 +1122,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 return
             if why is None and playbook is not None:
                 why = _start_problem(state, event, playbook)
+            if why is not None and _set_aside_unauthorized(state, event, why, learnt):
+                return
             if why is None:
                 held = None if playbook is None else _held_back(state, event, playbook)
                 places = None if playbook is None else _places(state, event, playbook)
@@ -1158,6 +1166,48 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _a_members_key(state: ProgramState, event: Event) -> bool:
+    """Whether ``event`` is signed by an enrolled, unrevoked key of a person who is no rollout
+    lead (not a dashboard session's key, not a key enrolled by this very event)."""
+    record = state.keys.get(event.signer or "")
+    if record is None or record.revoked_at is not None:
+        return False
+    person = state.people.get(record.person)
+    return person is not None and "rollout-lead" not in person.roles
+
+
+def _before_learning(state: ProgramState, event: Event) -> tuple[Any, ...] | None:
+    """What the signature check knows before a member's event it may learn keys from (an
+    invitation, a revocation, an enrolment, an import): put back if the fold sets it aside."""
+    from inhouse.program.integrity import LEARNT_FROM
+
+    if event.kind not in LEARNT_FROM or not _a_members_key(state, event):
+        return None
+    return state.verifier.keys.learnt()
+
+
+def _set_aside_unauthorized(
+    state: ProgramState, event: Event, why: str, learnt: tuple[Any, ...] | None
+) -> bool:
+    """Whether ``event``, verified, which its signer had no authority to make (``why``), is set
+    aside rather than stop the fold: where an enrolled member who is no rollout lead signed it
+    with a key of their own. It never counts, the signature check forgets what it learnt from
+    it (``learnt``), ``status`` names it, and ``audit verify`` reports it (the log holds a
+    forgery attempt); every other command goes on. Stopping the fold there, as once, let any
+    member freeze the program for everyone with one appended event. A lead's, a dashboard
+    session's, or an unsigned one still stops the fold: the lead holds the program's authority,
+    and what she writes others build on. No exit's verdict moves: an event that stopped the
+    fold counted for nothing, as one set aside does, and nothing could be recorded after it."""
+    if not _a_members_key(state, event):
+        return False
+    if learnt is not None:
+        state.verifier.keys.forget(learnt)
+    state.unauthorized.append(
+        (event.seq, f"{why}; not counted: a forgery attempt, which `inhouse audit verify` reports")
+    )
+    return True
 
 
 def _set_aside_malformed(state: ProgramState, event: Event) -> bool:

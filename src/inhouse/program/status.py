@@ -292,6 +292,7 @@ def build_status(
     warnings.extend(state.kept_exits)
     warnings.extend(state.replayed)
     warnings.extend(state.malformed)
+    warnings.extend(why for _, why in state.unauthorized)
     warnings.extend(state.unsigned_waivers())
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1 and not state.demo:
