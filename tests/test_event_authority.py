@@ -191,6 +191,17 @@ def test_a_members_event_he_could_not_make_is_set_aside_and_reported(
     said_json = json.loads(cli("audit", "verify", "--json", code=1))
     assert said_json["intact"] and not said_json["ok"] and said_json["first_bad_event"] == seq
     cli("audit", "anchor")
+    # the dashboard's audit page, as the server's fold read the log, shows the attempt too (it
+    # said "verified" while `audit verify` exited 1)
+    from inhouse.web.pages import audit_page
+    from inhouse.web.render import render_page
+
+    page = audit_page(fresh)
+    shown = page["verification"]
+    assert not shown["ok"] and shown["intact"] and shown["first_bad_seq"] == seq
+    assert why in shown["problem"]
+    html = render_page("audit", page, viewer=None, csrf="", path="/audit")
+    assert f"Forgery attempt at event {seq}" in html and "Verified" not in html
 
 
 def test_the_honest_actions_still_fold(_isolated: Path, clock: Clock) -> None:

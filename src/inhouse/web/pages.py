@@ -656,15 +656,21 @@ def audit_page(
             }
         )
     verifier = state.verifier
+    # a member's event made without the authority to make it is set aside, the chain intact:
+    # the auditor is shown the attempt, as `inhouse audit verify` reports it
+    forged = state.unauthorized
     verification: dict[str, Any] = {
         "how": "fold",
         "at": None,  # as the fold read each event
-        "ok": state.tampered is None,
+        "ok": state.tampered is None and not forged,
+        "intact": state.tampered is None,
         "checked": verifier.checked,
         "signed": verifier.signed,
         "unsigned": verifier.unsigned,
-        "problem": None if state.tampered is None else state.tampered[0],
-        "first_bad_seq": None if state.tampered is None else state.tampered[1],
+        "problem": state.tampered[0] if state.tampered else "; ".join(w for _, w in forged) or None,
+        "first_bad_seq": state.tampered[1]
+        if state.tampered
+        else (forged[0][0] if forged else None),
     }
     if full is not None:
         report, walked = full
@@ -672,6 +678,7 @@ def audit_page(
             "how": "full",
             "at": walked.astimezone(UTC).isoformat(timespec="seconds"),
             "ok": report.ok,
+            "intact": report.intact,
             "checked": report.checked,
             "signed": report.signed,
             "unsigned": report.unsigned,
