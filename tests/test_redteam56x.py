@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload, write_lock
 from inhouse.errors import InvalidInput
-from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
@@ -27,9 +25,9 @@ from inhouse.support.queue import accept_owner, name_owner
 from inhouse.support.review import COLLECTOR as REVIEWS
 from inhouse.support.review import attend_review, hold_review, schedule_review
 from tests.conftest import Clock
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import enrol
 from tests.runtimes.standin import StandIn, fixture
-from tests.support.test_review import CADENCE, KEEP, LLAMA
+from tests.support.test_review import CADENCE, KEEP, reviewed
 from tests.support.test_review import judge as review_judged
 
 
@@ -61,26 +59,7 @@ def _locked(folder: Path, clock: Clock, ollama: StandIn) -> Program:
     """tests/support/test_review.py's ``reviewed`` world without its drift review: lena leads;
     the lock blesses llama3.2 on an Ollama node that also serves gemma3; the gateway's key is
     enrolled and vic vouched for its host. No drift review yet."""
-    program = Program.init(folder, "Acme", "lena", clock=clock)
-    config = folder / "inhouse.toml"
-    config.write_text(
-        config.read_text()
-        + f'\n[runtimes.gpu1]\nfamily = "ollama"\nurl = "{ollama.url}"\n\n[gateway]\n\n{CADENCE}'
-    )
-    lock = Lock(
-        owner="lena", runtime=LockedRuntime(name="gpu1", family="ollama", version="0.12.6"),
-        models=[LockedModel(name="llama3.2:latest", digest=LLAMA)], python="3.12",
-        inhouse="0.1.0",
-    )  # fmt: skip
-    lock = lock.model_copy(update={"lock_hash": lock.computed_hash()})
-    write_lock(folder, lock)
-    program.record_fact(
-        None, "baseline.lock", lock_fact_payload(lock), provenance=Provenance.MEASURED,
-        collector="inhouse baseline lock",
-    )  # fmt: skip
-    service_program(program)  # the gateway's key, enrolled on its host (vic's)
-    vouch_for_gateway_host(enrol(program, "vic", team="ops"))
-    return program
+    return reviewed(folder, clock, ollama, CADENCE, drift=False)
 
 
 def _support(lena: Program) -> Program:

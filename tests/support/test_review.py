@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload, write_lock
 from inhouse.cli.app import app
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, UnknownPerson
+from inhouse.gateway.rollup import service_program
 from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
@@ -59,11 +60,14 @@ def ollama() -> Iterator[StandIn]:
         yield server
 
 
-def reviewed(folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE) -> Program:
+def reviewed(
+    folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE, *, drift: bool = True
+) -> Program:
     """lena leads, sam owns support; the lock blesses llama3.2 on an Ollama node that also
-    serves gemma3; a drift review recorded it, with the gateway's key. vic (ops), signed in and
-    never a lead, has vouched for the gateway's host: with the organisation's sign-in set up,
-    what the gateway signs counts only then (docs/gateway.md, "Whose host")."""
+    serves gemma3; a drift review recorded it, with the gateway's key (``drift=False``: the
+    gateway's key enrolled on its host, no drift review yet). vic (ops), signed in and never a
+    lead, has vouched for the gateway's host: with the organisation's sign-in set up, what the
+    gateway signs counts only then (docs/gateway.md, "Whose host")."""
     program = Program.init(folder, "Acme", "lena", clock=clock)
     config = folder / "inhouse.toml"
     config.write_text(
@@ -81,7 +85,10 @@ def reviewed(folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE
         None, "baseline.lock", lock_fact_payload(lock), provenance=Provenance.MEASURED,
         collector="inhouse baseline lock",
     )  # fmt: skip
-    record_drift_review(program)
+    if drift:
+        record_drift_review(program)
+    else:
+        service_program(program)  # the gateway's key, enrolled on its host
     vouch_for_gateway_host(enrol(program, "vic", team="ops"))
     return program
 
