@@ -141,7 +141,11 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             _team_cell(m.member),
             m.member.track,
             f"{m.member.onboarded:%Y-%m-%d}",
-            m.error if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
+            m.error
+            if m.error
+            else f"{m.met}/{len(m.steps)}"
+            + (" done" if m.done else "")
+            + (", not counted (`inhouse pilot enablement`)" if m.not_counted else ""),
         ),
     )
     out_console().print(_e(found.summary()))
@@ -225,7 +229,11 @@ def enablement(
             console.print(f"{head}: [red]{_e(item.error)}[/]")
             continue
         state = "[green]done[/]" if item.done else f"{item.met}/{len(item.steps)}"
+        if item.not_counted:
+            state = "[yellow]done, but it does not count for play 4's pilot-enabled[/]"
         console.print(f"{head}: {state}" + (" (recorded)" if item.completed_recorded else ""))
+        if item.not_counted:
+            console.print(f"  [yellow]{_e(item.not_counted)}[/]")
         for step in item.steps:
             mark = "[green]✓[/]" if step.met else "[red]✗[/]"
             # a step they acted on says what is left; the step's own how would send them back

@@ -165,11 +165,16 @@ def serve(
 
 @app.command("status")
 def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Whether the embedded runtime runs and answers, and what it serves."""
+    """Whether the embedded runtime runs and answers, and what it serves. Exits 1 when it is
+    not serving (not running, its process gone, or not answering), with or without --json."""
     from inhouse.location import optional_program
     from inhouse.runtimes import embedded_status
 
-    _show(embedded_status(optional_program(program or state.program)), json)
+    report = embedded_status(optional_program(program or state.program))
+    _show(report, json)
+    if not (report.running and report.answering):
+        # a script (a health check, a CI step) asks this to know whether it may send requests
+        raise typer.Exit(1)
 
 
 @app.command("stop")

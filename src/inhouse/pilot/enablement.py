@@ -25,7 +25,14 @@ from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
 from inhouse.pilot.tracks import Step, Track, load_track
 from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, Provenance
-from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem, track_terms
+from inhouse.program.playchecks.pilot import (
+    WORD,
+    Enablement,
+    enablement_of,
+    step_problem,
+    track_terms,
+    uncounted_track,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -69,6 +76,9 @@ class MemberProgress:
     completed_recorded: bool = False
     error: str | None = None  # the track does not load (one bad file hides no other member)
     track_title: str = ""
+    #: why their finished track counts for nothing toward play 4's ``pilot-enabled`` (exit
+    #: rule 13: no step of it the gateway measured), None where it counts or is not finished
+    not_counted: str | None = None
 
     @property
     def met(self) -> int:
@@ -89,6 +99,8 @@ class MemberProgress:
             "met": self.met,
             "steps_total": len(self.steps),
             "done": self.done,
+            "counts": self.done and self.not_counted is None,
+            "not_counted": self.not_counted,
             "completed_recorded": self.completed_recorded,
             "error": self.error,
             "steps": [asdict(step) for step in self.steps],
@@ -138,15 +150,27 @@ def _progress_of(
     # their track's steps were recorded (the check judges none until a lead adds them again),
     # one naming every step, so each run does not record it again
     wanted = {s.id for s in track.steps}
-    counted = enablement_of(evidence.context, member.person, added).completion
+    counted = enablement_of(evidence.context, member.person, added)
     if track_terms(added):
-        completed = counted is not None and wanted <= set(counted.payload.get("steps") or [])
+        completed = counted.completion is not None and wanted <= set(
+            counted.completion.payload.get("steps") or []
+        )
     else:
         completed = any(
             wanted <= set(f.payload.get("steps") or [])
             for f in _recorded(evidence, "enablement.completed", member.person, track.name)
         )
-    return MemberProgress(member, tuple(steps), completed, track_title=track.title)
+    not_counted = None
+    if steps and all(step.met for step in steps):
+        found = counted
+        if found.completion is None:
+            # not recorded yet: the facts its steps rest on, as --record would name them
+            ids = {i for step in steps for i in step.evidence}
+            found = Enablement(None, tuple(f for f in evidence.facts if f.id in ids))
+        not_counted = uncounted_track(evidence.context, member.person, member.track, found)
+    return MemberProgress(
+        member, tuple(steps), completed, track_title=track.title, not_counted=not_counted
+    )
 
 
 def progress(

@@ -5,7 +5,8 @@ the field.
     description: Summarise a support ticket for the weekly report
     owner: omar                 # the person who does the task most (the workflow's author)
     frequency: daily
-    model: inhouse-test-model   # a blessed model of the current lock
+    model: inhouse-test-model   # blessed by the current lock; for play 3, weights a proven
+                                #   trial names and someone else reproduced (workflow-pinned)
     parameters: {temperature: 0.2, max_tokens: 120, seed: 7}
     variables:
       ticket: {type: string, description: the ticket's text}

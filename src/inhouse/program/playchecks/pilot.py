@@ -57,8 +57,8 @@ __all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "GATEWAY_EVIDE
            "Enablement", "added_team",
            "adoption_too_old", "confirmed_teams", "enablement_of", "lead_then", "members",
            "roster_correction", "said_team", "set_aside", "step_problem", "survey_too_old",
-           "team_key", "team_of", "team_unconfirmed", "track_terms", "unmeasured_track",
-           "unused_answer"]  # fmt: skip
+           "team_key", "team_of", "team_unconfirmed", "track_terms", "uncounted_track",
+           "unmeasured_track", "unused_answer"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -587,6 +587,21 @@ def unmeasured_track(person: str, track: str, found: Enablement) -> str | None:
         f"enablement/{track}.yaml, then removes and adds {person} again (`inhouse pilot remove "
         f"{person}`, `inhouse pilot add {person} --track {track}`)"
     )
+
+
+def uncounted_track(ctx: CheckContext, person: str, track: str, found: Enablement) -> str | None:
+    """Why ``person``'s finished ``track`` counts for nothing toward ``pilot-enabled`` under
+    exit rule 13 (:func:`unmeasured_track` on what bore it out, ``found``), or None: it has a
+    step the gateway measured, or a play 4 that exited before the rule was judged on its
+    completion (the check keeps that pass, said so). What ``inhouse pilot enablement`` shows
+    beside a track whose steps are all met, so that it does not read as done where the check
+    fails it."""
+    why = unmeasured_track(person, track, found)
+    if why is None:
+        return None
+    if found.completion is not None and ctx.spared(_PILOT, found.completion, rule=GATEWAY_STEP):
+        return None
+    return why
 
 
 def _left_unfinished(ctx: CheckContext) -> str:
