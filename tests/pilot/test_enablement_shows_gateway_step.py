@@ -20,6 +20,8 @@ from inhouse.pilot import roster
 from inhouse.pilot.roster import add_member
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
+from inhouse.web.pages import pilot_page, viewer
+from inhouse.web.render import render_page
 from tests.conftest import Clock
 from tests.people import vouch_for_gateway_host
 from tests.pilot.world import make_world
@@ -85,10 +87,17 @@ def test_a_track_of_words_alone_is_shown_as_not_counting(
     [after] = recorded["members"]
     assert after["completed_recorded"] and after["counts"] is False
     assert after["not_counted"] == member["not_counted"]
-    # (as of now: the CLI signed with the real clock, after the world's)
-    check = evaluate("pilot-enabled", context_for(world.lead.state(), datetime.now(UTC)))
+    clock.now = datetime.now(UTC)  # the CLI signed with the real clock, after the world's
+    check = evaluate("pilot-enabled", context_for(world.lead.state(), clock()))
     assert check.outcome is Outcome.FAIL, check.reason
     assert after["not_counted"] in check.reason
+    # the dashboard's pilot page says so too, beside "(done)"
+    data = pilot_page(world.lead)
+    [row] = data["roster"]["members"]
+    assert (row["counts"], row["not_counted"]) == (False, after["not_counted"])
+    page = render_page("pilot", data, viewer=viewer(world.lead), csrf="-", path="/pilot")
+    assert "2 of 2 steps (done), <strong class=\"error\">not counted for pilot-enabled</strong>: " \
+        "bob&#39;s track words has no step the gateway measured" in page  # fmt: skip
     world.lead.close()
 
 
