@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
+    AUTHOR_REAL_MODEL,
     CheckContext,
     CheckFunc,
     Outcome,
@@ -969,13 +970,20 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
     return max(proven or current.values(), key=lambda f: f.id, default=None)
 
 
-def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
+def author_unmeasured(ctx: CheckContext, run: Fact, *, model: bool = True) -> str | None:
     """Why the author's passing ``run`` of their version did not measure it on their own
     machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
-    or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
-    asked the author to run it that way (the writer, who handed them a checkout or a build)
-    chose what it says, so it is no pass of the author's to stand beside another's."""
-    return not_their_measure(run) or unpinned_build(ctx, run)
+    or run by an inhouse from a folder or URL outside a demo; ``model``: or, outside a demo,
+    answered by the project's test model, :func:`on_test_model`), or None when it did. Whoever
+    asked the author to run it that way (the writer, who handed them a checkout, a build, or a
+    lock of the day that blessed the test model for "a smoke test") chose what it says, so it
+    is no pass of the author's to stand beside another's. ``model`` False: rule 4's reading,
+    before :data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`."""
+    return (
+        not_their_measure(run)
+        or unpinned_build(ctx, run)
+        or (on_test_model(ctx, run) if model else None)
+    )
 
 
 @dataclass(frozen=True)
@@ -992,12 +1000,19 @@ class AuthorPasses:
     #: today's: no pass of the author's among ``runs`` measured it, where their runs all failed
     #: or none of their passes measured anything
     blocks: bool
+    #: the rule before AUTHOR_REAL_MODEL: ``blocks``, with a pass the test model answered
+    #: counted as measured
+    blocks_on_any_model: bool = False
 
     def blocked(self, ctx: CheckContext, run: Fact) -> bool:
         """Whether another's passing ``run`` needs the author's own pass beside it, and has
-        none (by the rule before AUTHOR_MEASURED for a run a play 3 exited on)."""
-        spared = ctx.spared("workflow", run, rule=AUTHOR_MEASURED)
-        return self.blocks_before if spared else self.blocks
+        none (by the rule before AUTHOR_MEASURED, or before AUTHOR_REAL_MODEL, for a run a
+        play 3 exited on under it)."""
+        if ctx.spared("workflow", run, rule=AUTHOR_MEASURED):
+            return self.blocks_before
+        if ctx.spared("workflow", run, rule=AUTHOR_REAL_MODEL):
+            return self.blocks_on_any_model
+        return self.blocks
 
     @property
     def none_measured(self) -> bool:
@@ -1025,14 +1040,20 @@ def author_passes(ctx: CheckContext, spec: Fact, author: str, runs: list[Fact]) 
     ]  # fmt: skip
     failing = any(not f.payload["passed"] for f in authored)
     passes = [f for f in authored if f.payload["passed"]]
-    unmeasured = [why for f in passes if (why := author_unmeasured(ctx, f))]
-    none_measured = bool(passes) and len(unmeasured) == len(passes)
+
+    def blocks(model: bool) -> bool:
+        measured = [f for f in passes if author_unmeasured(ctx, f, model=model) is None]
+        return (failing or (bool(passes) and not measured)) and not any(
+            run.by == author and author_unmeasured(ctx, run, model=model) is None
+            for run in runs
+        )
+
     return AuthorPasses(
         passes=passes,
-        unmeasured=unmeasured,
+        unmeasured=[why for f in passes if (why := author_unmeasured(ctx, f))],
         blocks_before=failing and not any(run.by == author for run in runs),
-        blocks=(failing or none_measured)
-        and not any(run.by == author and author_unmeasured(ctx, run) is None for run in runs),
+        blocks=blocks(model=True),
+        blocks_on_any_model=blocks(model=False),
     )
 
 

@@ -1,0 +1,89 @@
+"""Red team of plays 3 and 4 (rt34n): lena, the rollout lead, alone, with one favour from omar,
+a real colleague who will run one command once without seeing what it covers.
+
+The cast of tests/workflows/test_author_flip.py: lena leads the program and writes the triage
+workflow, omar owns play 3, vic is a real colleague; each signed in with their own account.
+
+What the walk found: a workflow version's author is whoever's `inhouse workflow test` first
+recorded it, and rule 4 (``AUTHOR_MEASURED``) asks that author's own pass, measured on their
+machine by the release, to stand beside anyone else's. The project's test model (random
+weights, a few hundred KB) counted as such a measure. lena asks omar for a smoke test of her
+checkout while the program's first lock still blessed the test model ("it just checks the
+plumbing"): his run passes on random weights, on his laptop, by the release, and makes him
+the author. She locks the real weights and passes the version on her own laptop: "lena (not
+the author, omar) passed it", though nobody but its writer ever ran it on a model that says
+anything of the workflow. Every check that reads a run as a measure of its workflow sets
+aside one the test model answered outside a demo (:func:`on_test_model`); the author's pass
+that lets another's count now does too (exit rule 14, ``AUTHOR_REAL_MODEL``: a play 3 that
+exited on such a pass under the rules before keeps its exit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from inhouse.program.facts import Fact
+from inhouse.workflows.runner import record_test_facts
+from inhouse.testing.standin_idp import StandinIdP
+from tests.conftest import Clock
+from tests.test_engine import DIGEST, LOCK
+from tests.test_outsider import clock  # noqa: F401
+from tests.test_sign_in import _judge
+from tests.workflows.test_author_flip import _play_three
+
+#: the program's first lock, which blessed the project's test model (a dry run of the plumbing)
+DRY_RUN_LOCK = "sha256:" + "d" * 64
+
+
+def _run_on(program: Program, *, test_model: bool = False, lock_hash: str = LOCK) -> list[Fact]:
+    """What a passing `inhouse workflow test triage` (version v1) records, through the
+    runner's own recording code, answered on its runner's own loopback."""
+    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="")
+    pinned = SimpleNamespace(
+        model=SimpleNamespace(name="m0", digest=DIGEST),
+        lock=SimpleNamespace(lock_hash=lock_hash),
+        url="http://127.0.0.1:8080",
+        peers=frozenset({"127.0.0.1"}),
+        test_model=test_model,
+    )
+    report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
+                             proved=3, untested=[], inputs=3)  # fmt: skip
+    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+
+
+def _smoke_test(program: Program) -> list[Fact]:
+    """omar's favour: a passing `inhouse workflow test triage` on his laptop, by the release,
+    answered by his own loopback runtime serving the project's test model (what the runner
+    records where the lock of the day blessed it)."""
+    return _run_on(program, test_model=True, lock_hash=DRY_RUN_LOCK)
+
+
+def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someone_else_s(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar = cast["lena"], cast["omar"]
+    try:
+        _smoke_test(omar)
+        assert [f.by for f in omar.state().facts if f.kind == "workflow.spec"] == ["omar"]
+        _run_on(lena)  # her own pass, on her laptop, on the real weights of the current lock
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert (
+            "omar, who published this version, has no passing run of it that measured it on "
+            "their own machine (" in result.reason
+        ), result.reason
+        assert "test model" in result.reason, result.reason
+        assert "only lena passed it" in result.reason, result.reason
+        # the honest path: omar runs it on a real model, on his laptop: it counts
+        _run_on(omar)
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.PASS, result.reason
+        assert "lena (not the author, omar) passed it" in result.reason, result.reason
+    finally:
+        lena.close()
