@@ -23,8 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from inhouse.program import Program
-from inhouse.program.checks import Outcome
+from inhouse.program.checks import AUTHOR_REAL_MODEL, CheckContext, Outcome
 from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
 from inhouse.testing.standin_idp import StandinIdP
@@ -38,10 +40,12 @@ from tests.workflows.test_author_flip import _play_three
 DRY_RUN_LOCK = "sha256:" + "d" * 64
 
 
-def _run_on(program: Program, *, test_model: bool = False, lock_hash: str = LOCK) -> list[Fact]:
-    """What a passing `inhouse workflow test triage` (version v1) records, through the
+def _run_on(
+    program: Program, *, test_model: bool = False, lock_hash: str = LOCK, version: str = "v1"
+) -> list[Fact]:
+    """What a passing `inhouse workflow test triage` (of ``version``) records, through the
     runner's own recording code, answered on its runner's own loopback."""
-    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=lock_hash),
@@ -54,11 +58,11 @@ def _run_on(program: Program, *, test_model: bool = False, lock_hash: str = LOCK
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
-def _smoke_test(program: Program) -> list[Fact]:
+def _smoke_test(program: Program, version: str = "v1") -> list[Fact]:
     """omar's favour: a passing `inhouse workflow test triage` on his laptop, by the release,
     answered by his own loopback runtime serving the project's test model (what the runner
     records where the lock of the day blessed it)."""
-    return _run_on(program, test_model=True, lock_hash=DRY_RUN_LOCK)
+    return _run_on(program, test_model=True, lock_hash=DRY_RUN_LOCK, version=version)
 
 
 def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someone_else_s(
@@ -85,5 +89,46 @@ def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someo
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.PASS, result.reason
         assert "lena (not the author, omar) passed it" in result.reason, result.reason
+    finally:
+        lena.close()
+
+
+def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A play 3 accepted by an inhouse from before the rule (its exit says rules 13), on lena's
+    pass beside omar's smoke test on the test model, keeps its exit; a version published since
+    is judged by today's rule."""
+    from inhouse.program import engine, handoffs, people
+    from inhouse.program.playchecks import _shared
+    from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
+
+    def rule_four(ctx: CheckContext, run: Fact, *, model: bool = True) -> str | None:
+        return _shared.not_their_measure(run) or _shared.unpinned_build(ctx, run)
+
+    with monkeypatch.context() as older:
+        for module in (engine, handoffs, people):
+            older.setattr(module, "EXIT_RULES", AUTHOR_REAL_MODEL - 1)
+        older.setattr(_shared, "author_unmeasured", rule_four)  # no rule 14 yet
+        cast = _play_three(_isolated, clock, idp)
+        lena, omar = cast["lena"], cast["omar"]
+        _smoke_test(omar)
+        _run_on(lena)
+        omar.offer_handoff(None, 3, to="lena")
+        lena.accept_handoff(None, 3)
+    try:
+        kept = exit_check(omar, RUN_BY_OTHER)
+        assert kept is not None and kept.outcome == "pass", kept
+        assert "lena (not the author, omar) passed it" in kept.reason, kept.reason
+        assert [play["state"] for play in lena.status()["plays"]][:3] == ["exited"] * 3
+        # a version published since, the same way: judged by today's rule
+        _smoke_test(omar, version="v2")
+        _run_on(lena, version="v2")
+        since = _judge(lena, "workflow", "workflow-run-by-other")
+        assert since.outcome is Outcome.FAIL, since.reason
+        assert "test model" in since.reason, since.reason
     finally:
         lena.close()
