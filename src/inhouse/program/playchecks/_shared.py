@@ -38,6 +38,7 @@ __all__ = [
     "as_signed_in_then",
     "author_of",
     "author_passes",
+    "author_unanswered",
     "author_unmeasured",
     "by_enrolment",
     "component_builders",
@@ -970,20 +971,24 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
     return max(proven or current.values(), key=lambda f: f.id, default=None)
 
 
-def author_unmeasured(ctx: CheckContext, run: Fact, *, model: bool = True) -> str | None:
+def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
     """Why the author's passing ``run`` of their version did not measure it on their own
     machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
-    or run by an inhouse from a folder or URL outside a demo; ``model``: or, outside a demo,
-    answered by the project's test model, :func:`on_test_model`), or None when it did. Whoever
-    asked the author to run it that way (the writer, who handed them a checkout, a build, or a
-    lock of the day that blessed the test model for "a smoke test") chose what it says, so it
-    is no pass of the author's to stand beside another's. ``model`` False: rule 4's reading,
-    before :data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`."""
-    return (
-        not_their_measure(run)
-        or unpinned_build(ctx, run)
-        or (on_test_model(ctx, run) if model else None)
-    )
+    or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
+    asked the author to run it that way (the writer, who handed them a checkout or a build)
+    chose what it says, so it is no pass of the author's to stand beside another's. Rule 4's
+    reading: today's asks :func:`author_unanswered` too."""
+    return not_their_measure(run) or unpinned_build(ctx, run)
+
+
+def author_unanswered(ctx: CheckContext, run: Fact) -> str | None:
+    """:func:`author_unmeasured`, or why the author's passing ``run`` was answered by nothing
+    that says anything of the workflow: outside a demo, the project's test model (random
+    weights, :func:`on_test_model`). The writer who asks a colleague for "a smoke test of the
+    plumbing" while the lock of the day blesses the test model makes them the version's author
+    on a pass that measured nothing, and the writer's own pass on the real weights "someone
+    else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`)."""
+    return author_unmeasured(ctx, run) or on_test_model(ctx, run)
 
 
 @dataclass(frozen=True)
@@ -1007,10 +1012,13 @@ class AuthorPasses:
     def blocked(self, ctx: CheckContext, run: Fact) -> bool:
         """Whether another's passing ``run`` needs the author's own pass beside it, and has
         none (by the rule before AUTHOR_MEASURED, or before AUTHOR_REAL_MODEL, for a run a
-        play 3 exited on under it)."""
+        play 3 exited on under it; and by the latter for a run on the test model a play 3
+        exited on, which took the test model's answers for the version's)."""
         if ctx.spared("workflow", run, rule=AUTHOR_MEASURED):
             return self.blocks_before
-        if ctx.spared("workflow", run, rule=AUTHOR_REAL_MODEL):
+        if ctx.spared("workflow", run, rule=AUTHOR_REAL_MODEL) or (
+            run.payload.get("test_model") and ctx.spared("workflow", run)
+        ):
             return self.blocks_on_any_model
         return self.blocks
 
@@ -1041,19 +1049,18 @@ def author_passes(ctx: CheckContext, spec: Fact, author: str, runs: list[Fact]) 
     failing = any(not f.payload["passed"] for f in authored)
     passes = [f for f in authored if f.payload["passed"]]
 
-    def blocks(model: bool) -> bool:
-        measured = [f for f in passes if author_unmeasured(ctx, f, model=model) is None]
+    def blocks(unmeasured: Callable[[CheckContext, Fact], str | None]) -> bool:
+        measured = [f for f in passes if unmeasured(ctx, f) is None]
         return (failing or (bool(passes) and not measured)) and not any(
-            run.by == author and author_unmeasured(ctx, run, model=model) is None
-            for run in runs
+            run.by == author and unmeasured(ctx, run) is None for run in runs
         )
 
     return AuthorPasses(
         passes=passes,
-        unmeasured=[why for f in passes if (why := author_unmeasured(ctx, f))],
+        unmeasured=[why for f in passes if (why := author_unanswered(ctx, f))],
         blocks_before=failing and not any(run.by == author for run in runs),
-        blocks=blocks(model=True),
-        blocks_on_any_model=blocks(model=False),
+        blocks=blocks(author_unanswered),
+        blocks_on_any_model=blocks(author_unmeasured),
     )
 
 
