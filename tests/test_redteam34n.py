@@ -41,7 +41,12 @@ DRY_RUN_LOCK = "sha256:" + "d" * 64
 
 
 def _run_on(
-    program: Program, *, test_model: bool = False, lock_hash: str = LOCK, version: str = "v1"
+    program: Program,
+    *,
+    test_model: bool = False,
+    lock_hash: str = LOCK,
+    version: str = "v1",
+    proved: int = 3,
 ) -> list[Fact]:
     """What a passing `inhouse workflow test triage` (of ``version``) records, through the
     runner's own recording code, answered on its runner's own loopback."""
@@ -53,8 +58,8 @@ def _run_on(
         peers=frozenset({"127.0.0.1"}),
         test_model=test_model,
     )
-    report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
-                             proved=3, untested=[], inputs=3)  # fmt: skip
+    report = SimpleNamespace(passed=True, pass_rate=1.0 if proved else 0.5, judged=[1, 2, 3, 4],
+                             variant="default", proved=proved, untested=[], inputs=4)  # fmt: skip
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
@@ -89,6 +94,30 @@ def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someo
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.PASS, result.reason
         assert "lena (not the author, omar) passed it" in result.reason, result.reason
+    finally:
+        lena.close()
+
+
+def test_a_colleague_s_pass_that_needed_no_model_does_not_make_her_pass_someone_else_s(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """The same favour on weights that answer nothing right (a small model the lock of the day
+    blessed): every case that needs the model fails on omar's laptop, and the spec's low pass
+    rate lets the cases any answer passes carry it. His pass tested nothing, and makes him the
+    author all the same; it no longer stands beside hers."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar = cast["lena"], cast["omar"]
+    try:
+        _run_on(omar, lock_hash=DRY_RUN_LOCK, proved=0)
+        _run_on(lena)
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert "omar, who published this version, has no passing run of it that measured" in (
+            result.reason
+        ), result.reason
+        assert "its tests do not need the model" in result.reason, result.reason
     finally:
         lena.close()
 

@@ -111,10 +111,11 @@ __all__ = [
 #: own key (``usage.daily`` or ``prompt.usage``): a track of steps in the member's own word
 #: (and a workflow run on their own machine) shows nothing of them reaching the tool, which the
 #: gateway can measure
-#: 14 (:data:`AUTHOR_REAL_MODEL`): rule 4's author's own pass, beside another's, is one a real
-#: model answered: outside a demo, a pass the project's test model (random weights) answered
-#: measured nothing of the workflow, as every other check that reads a run says
-#: (:func:`~inhouse.program.playchecks._shared.on_test_model`), and its runner's being first to
+#: 14 (:data:`AUTHOR_REAL_MODEL`): rule 4's author's own pass, beside another's, is one that
+#: measured the workflow: outside a demo, a pass the project's test model (random weights)
+#: answered, or one no case of which needed the model, measured nothing of it, as every other
+#: check that reads a run says (:func:`~inhouse.program.playchecks._shared.on_test_model`,
+#: :func:`~inhouse.program.playchecks._shared.hollow_tests`), and its runner's being first to
 #: record the version made them its author, the writer's own pass "someone else's" (play 3's
 #: rerun by another)
 EXIT_RULES = 14

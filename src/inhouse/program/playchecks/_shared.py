@@ -982,13 +982,15 @@ def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
 
 
 def author_unanswered(ctx: CheckContext, run: Fact) -> str | None:
-    """:func:`author_unmeasured`, or why the author's passing ``run`` was answered by nothing
-    that says anything of the workflow: outside a demo, the project's test model (random
-    weights, :func:`on_test_model`). The writer who asks a colleague for "a smoke test of the
-    plumbing" while the lock of the day blesses the test model makes them the version's author
-    on a pass that measured nothing, and the writer's own pass on the real weights "someone
-    else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`)."""
-    return author_unmeasured(ctx, run) or on_test_model(ctx, run)
+    """:func:`author_unmeasured`, or why the author's passing ``run`` measured nothing of the
+    workflow: outside a demo, the project's test model (random weights) answered it
+    (:func:`on_test_model`), or no case it passed needed the model (:func:`hollow_tests`: the
+    model's answers failed every case a decoy fails, and a low pass rate let the rest pass it).
+    The writer who asks a colleague for "a smoke test of the plumbing" while the lock of the
+    day blesses the test model (or weights that answer nothing right) makes them the version's
+    author on a pass that measured nothing, and the writer's own pass on the real weights
+    "someone else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`)."""
+    return author_unmeasured(ctx, run) or on_test_model(ctx, run) or hollow_tests(run)
 
 
 @dataclass(frozen=True)
