@@ -19,6 +19,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
     "AUTHOR_MEASURED",
+    "AUTHOR_REAL_MODEL",
     "CONFIRMED_TERMS",
     "CONFIRMED_USE",
     "DASH_MAILBOX",
@@ -110,7 +111,14 @@ __all__ = [
 #: own key (``usage.daily`` or ``prompt.usage``): a track of steps in the member's own word
 #: (and a workflow run on their own machine) shows nothing of them reaching the tool, which the
 #: gateway can measure
-EXIT_RULES = 13
+#: 14 (:data:`AUTHOR_REAL_MODEL`): rule 4's author's own pass, beside another's, is one that
+#: measured the workflow: outside a demo, a pass the project's test model (random weights)
+#: answered, or one no case of which needed the model, measured nothing of it, as every other
+#: check that reads a run says (:func:`~inhouse.program.playchecks._shared.on_test_model`,
+#: :func:`~inhouse.program.playchecks._shared.hollow_tests`), and its runner's being first to
+#: record the version made them its author, the writer's own pass "someone else's" (play 3's
+#: rerun by another)
+EXIT_RULES = 14
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -145,6 +153,9 @@ EVERY_ONBOARDING = 12
 #: a finished track counts for play 4 only with a step the gateway measured (see
 #: :data:`EXIT_RULES`)
 GATEWAY_STEP = 13
+#: rule 4's author's own pass is answered by a real model, not the test model (see
+#: :data:`EXIT_RULES`)
+AUTHOR_REAL_MODEL = 14
 
 
 class Outcome(StrEnum):

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
+    AUTHOR_REAL_MODEL,
     CheckContext,
     CheckFunc,
     Outcome,
@@ -37,6 +38,7 @@ __all__ = [
     "as_signed_in_then",
     "author_of",
     "author_passes",
+    "author_unanswered",
     "author_unmeasured",
     "by_enrolment",
     "component_builders",
@@ -974,8 +976,21 @@ def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
     machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
     or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
     asked the author to run it that way (the writer, who handed them a checkout or a build)
-    chose what it says, so it is no pass of the author's to stand beside another's."""
+    chose what it says, so it is no pass of the author's to stand beside another's. Rule 4's
+    reading: today's asks :func:`author_unanswered` too."""
     return not_their_measure(run) or unpinned_build(ctx, run)
+
+
+def author_unanswered(ctx: CheckContext, run: Fact) -> str | None:
+    """:func:`author_unmeasured`, or why the author's passing ``run`` measured nothing of the
+    workflow: outside a demo, the project's test model (random weights) answered it
+    (:func:`on_test_model`), or no case it passed needed the model (:func:`hollow_tests`: the
+    model's answers failed every case a decoy fails, and a low pass rate let the rest pass it).
+    The writer who asks a colleague for "a smoke test of the plumbing" while the lock of the
+    day blesses the test model (or weights that answer nothing right) makes them the version's
+    author on a pass that measured nothing, and the writer's own pass on the real weights
+    "someone else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`)."""
+    return author_unmeasured(ctx, run) or on_test_model(ctx, run) or hollow_tests(run)
 
 
 @dataclass(frozen=True)
@@ -992,12 +1007,22 @@ class AuthorPasses:
     #: today's: no pass of the author's among ``runs`` measured it, where their runs all failed
     #: or none of their passes measured anything
     blocks: bool
+    #: the rule before AUTHOR_REAL_MODEL: ``blocks``, with a pass the test model answered
+    #: counted as measured
+    blocks_on_any_model: bool = False
 
     def blocked(self, ctx: CheckContext, run: Fact) -> bool:
         """Whether another's passing ``run`` needs the author's own pass beside it, and has
-        none (by the rule before AUTHOR_MEASURED for a run a play 3 exited on)."""
-        spared = ctx.spared("workflow", run, rule=AUTHOR_MEASURED)
-        return self.blocks_before if spared else self.blocks
+        none (by the rule before AUTHOR_MEASURED, or before AUTHOR_REAL_MODEL, for a run a
+        play 3 exited on under it; and by the latter for a run on the test model a play 3
+        exited on, which took the test model's answers for the version's)."""
+        if ctx.spared("workflow", run, rule=AUTHOR_MEASURED):
+            return self.blocks_before
+        if ctx.spared("workflow", run, rule=AUTHOR_REAL_MODEL) or (
+            run.payload.get("test_model") and ctx.spared("workflow", run)
+        ):
+            return self.blocks_on_any_model
+        return self.blocks
 
     @property
     def none_measured(self) -> bool:
@@ -1025,14 +1050,19 @@ def author_passes(ctx: CheckContext, spec: Fact, author: str, runs: list[Fact]) 
     ]  # fmt: skip
     failing = any(not f.payload["passed"] for f in authored)
     passes = [f for f in authored if f.payload["passed"]]
-    unmeasured = [why for f in passes if (why := author_unmeasured(ctx, f))]
-    none_measured = bool(passes) and len(unmeasured) == len(passes)
+
+    def blocks(unmeasured: Callable[[CheckContext, Fact], str | None]) -> bool:
+        measured = [f for f in passes if unmeasured(ctx, f) is None]
+        return (failing or (bool(passes) and not measured)) and not any(
+            run.by == author and unmeasured(ctx, run) is None for run in runs
+        )
+
     return AuthorPasses(
         passes=passes,
-        unmeasured=unmeasured,
+        unmeasured=[why for f in passes if (why := author_unanswered(ctx, f))],
         blocks_before=failing and not any(run.by == author for run in runs),
-        blocks=(failing or none_measured)
-        and not any(run.by == author and author_unmeasured(ctx, run) is None for run in runs),
+        blocks=blocks(author_unanswered),
+        blocks_on_any_model=blocks(author_unmeasured),
     )
 
 

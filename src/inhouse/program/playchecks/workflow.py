@@ -261,8 +261,9 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     does not count; a play 3 that exited keeps its exit); where that someone is play 3's owner,
     the author's own pass on the current lock stands beside theirs, and so it does where none of
     the author's passes measured the version on their own machine (answered there, by the
-    release, with checks of their own: a colleague asked to run the writer's checkout once,
-    answered by her server, is its author). Outside a demo, the inhouse
+    release, with checks of their own, by a model that answered cases needing it, outside a
+    demo not the project's test model: a colleague asked to run the writer's checkout once,
+    answered by her server or by random weights, is its author). Outside a demo, the inhouse
     that ran it came from a package index, not from a folder or URL: such a build runs and
     reports whatever its author wrote, with the rerunner's key."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
