@@ -32,6 +32,7 @@ __all__ = [
     "PROVEN_WEIGHTS",
     "TEAM_READING",
     "WAIVER_SHARE",
+    "WAIVER_VOUCHED",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -110,7 +111,13 @@ __all__ = [
 #: own key (``usage.daily`` or ``prompt.usage``): a track of steps in the member's own word
 #: (and a workflow run on their own machine) shows nothing of them reaching the tool, which the
 #: gateway can measure
-EXIT_RULES = 13
+#: 14 (:data:`WAIVER_VOUCHED`): rule 10's "one person" is told apart only by the organisation's
+#: sign-in: a waiver whose key never signed in as its grantor with a sign-in that vouches for
+#: anyone (granted before the sign-in was set up, or in a program without one, or with one on a
+#: loopback address, outside a demo) is nobody's word, and counts toward every grantor's share,
+#: not only to the name on it: a co-lead the lead made up before the sign-in renews nothing for
+#: her (the fold's rule, not a check's; waivers granted before keep their effect)
+EXIT_RULES = 14
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -145,6 +152,9 @@ EVERY_ONBOARDING = 12
 #: a finished track counts for play 4 only with a step the gateway measured (see
 #: :data:`EXIT_RULES`)
 GATEWAY_STEP = 13
+#: a waiver is its grantor's word only where its key signed in as them with a sign-in that
+#: vouches for anyone (see :data:`EXIT_RULES`)
+WAIVER_VOUCHED = 14
 
 
 class Outcome(StrEnum):
