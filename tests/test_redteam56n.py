@@ -146,3 +146,57 @@ def test_a_colead_signed_in_later_renews_for_her(lena: Program, clock: Clock) ->
     renewed = _grant(lena, 90)
     assert renewed.expires == lena.clock() + timedelta(days=90)
     assert _starts(lena)
+
+
+def _append_start(lena: Program) -> None:
+    """Play 1 started around the API (its trigger does not hold: no hypothesis)."""
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "prove-value", "owner": "lena",
+                                                  "waivers": []})  # fmt: skip
+
+
+def _held_back(program: Program) -> list[str]:
+    fresh = Program.open(program.folder, clock=program.clock)  # another machine's fold
+    try:
+        held = fresh.status()["plays"]
+        by_play = {p["id"]: p for p in held} if isinstance(held, list) else held
+        shown = [g["guard"] for g in by_play["prove-value"]["held_back"]]
+        assert shown == [g for g, _ in fresh.state().unwaived_start("prove-value")]
+        return shown
+    finally:
+        fresh.close()
+
+
+def test_a_waiver_with_no_share_left_puts_no_start_on_the_record(
+    lena: Program, clock: Clock
+) -> None:
+    """**Held-back actions put on the record by a waiver that waives nothing.** A start (or a
+    gateway key's grant, a pilot member added) appended around its guard is held back on every
+    fold until a waiver of that guard granted after it puts it on the record. Her year spent,
+    lena starts play 1 around the API, then appends the waiver the API refuses her: every fold
+    lapses it at its grant (rule 10), yet it cleared the start's hold all the same, the guard
+    off on her word alone. A waiver that lapsed at its grant puts nothing on the record."""
+    _grant(lena, WAIVER_LONGEST.days)
+    clock.now += WAIVER_LONGEST + timedelta(hours=1)  # lapsed: her share is spent
+    assert not _starts(lena)
+    _append_start(lena)
+    assert _held_back(lena) == [GUARD]
+    expires = lena.clock() + timedelta(days=300)
+    data = {"guard": GUARD, "play": "prove-value", "reason": "executive-decision",
+            "note": "on the record, she says", "expires": expires.isoformat()}  # fmt: skip
+    seq = lena._append(EventKind.WAIVER_GRANTED, "lena", data).seq
+    waiver = _waiver(lena, seq)
+    assert waiver.expires == waiver.granted_at, waiver  # it waives nothing
+    assert _held_back(lena) == [GUARD]
+
+
+def test_a_waiver_another_lead_grants_puts_the_start_on_the_record(
+    lena: Program, clock: Clock
+) -> None:
+    """The honest way: a second lead, signed in as herself, waives it on the record."""
+    ines = enrol(lena, "ines", roles=["rollout-lead"])
+    _grant(lena, WAIVER_LONGEST.days)
+    clock.now += WAIVER_LONGEST + timedelta(hours=1)
+    _append_start(lena)
+    assert _held_back(lena) == [GUARD]
+    _grant(ines, 30)
+    assert _held_back(lena) == []

@@ -222,14 +222,20 @@ class HeldBack:
     def unwaived(self, waivers: list[Waiver]) -> list[tuple[str, str | None, str]]:
         """The blockers no waiver has put on the record since: a waiver of that guard (of any,
         for guards that could not be checked), for that play or the whole program, granted
-        after the action (one active at the action would have let it through)."""
+        after the action (one active at the action would have let it through). Where the log
+        showed :data:`~inhouse.program.checks.WAIVER_SHARE` in force at it, a waiver that lapsed
+        at its grant (its grantor's share spent, or its expiry already past) waives nothing, and
+        puts nothing on the record: else the lead whose share is spent appends the action
+        around the API, then a waiver the API refuses her, and the guard is off on her word."""
         return [
             (guard, play, why)
             for guard, play, why in self.blockers
             if not any(
                 w.guard == guard or guard == UNCHECKED
                 for w in waivers
-                if w.play in (None, play) and w.seq > self.seq
+                if w.play in (None, play)
+                and w.seq > self.seq
+                and (w.rules < WAIVER_SHARE or w.expires > w.granted_at)
             )
         ]
 
