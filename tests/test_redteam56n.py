@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from inhouse.errors import AntiPattern, NotAllowed
+from inhouse.identity import SigningKey
 from inhouse.program import Program
 from inhouse.program.events import EventKind
 from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM, Waiver
-from inhouse.identity import SigningKey
 from tests.conftest import Clock
 from tests.people import enrol, sign_in_as, suite_sign_in
 
