@@ -33,6 +33,7 @@ __all__ = [
     "PROVEN_WEIGHTS",
     "TEAM_READING",
     "WAIVER_SHARE",
+    "WAIVER_VOUCHED",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -118,7 +119,13 @@ __all__ = [
 #: :func:`~inhouse.program.playchecks._shared.hollow_tests`), and its runner's being first to
 #: record the version made them its author, the writer's own pass "someone else's" (play 3's
 #: rerun by another)
-EXIT_RULES = 14
+#: 15 (:data:`WAIVER_VOUCHED`): rule 10's "one person" is told apart only by the organisation's
+#: sign-in: a waiver whose key never signed in as its grantor with a sign-in that vouches for
+#: anyone (granted before the sign-in was set up, or in a program without one, or with one on a
+#: loopback address, outside a demo) is nobody's word, and counts toward every grantor's share,
+#: not only to the name on it: a co-lead the lead made up before the sign-in renews nothing for
+#: her (the fold's rule, not a check's; waivers granted before keep their effect)
+EXIT_RULES = 15
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -156,6 +163,9 @@ GATEWAY_STEP = 13
 #: rule 4's author's own pass is answered by a real model, not the test model (see
 #: :data:`EXIT_RULES`)
 AUTHOR_REAL_MODEL = 14
+#: a waiver is its grantor's word only where its key signed in as them with a sign-in that
+#: vouches for anyone (see :data:`EXIT_RULES`)
+WAIVER_VOUCHED = 15
 
 
 class Outcome(StrEnum):

@@ -25,6 +25,7 @@ from inhouse.program.checks import (
     NAMED_ACCEPTANCE,
     TEAM_READING,
     WAIVER_SHARE,
+    WAIVER_VOUCHED,
     Person,
 )
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
@@ -221,14 +222,20 @@ class HeldBack:
     def unwaived(self, waivers: list[Waiver]) -> list[tuple[str, str | None, str]]:
         """The blockers no waiver has put on the record since: a waiver of that guard (of any,
         for guards that could not be checked), for that play or the whole program, granted
-        after the action (one active at the action would have let it through)."""
+        after the action (one active at the action would have let it through). Where the log
+        showed :data:`~inhouse.program.checks.WAIVER_SHARE` in force at it, a waiver that lapsed
+        at its grant (its grantor's share spent, or its expiry already past) waives nothing, and
+        puts nothing on the record: else the lead whose share is spent appends the action
+        around the API, then a waiver the API refuses her, and the guard is off on her word."""
         return [
             (guard, play, why)
             for guard, play, why in self.blockers
             if not any(
                 w.guard == guard or guard == UNCHECKED
                 for w in waivers
-                if w.play in (None, play) and w.seq > self.seq
+                if w.play in (None, play)
+                and w.seq > self.seq
+                and (w.rules < WAIVER_SHARE or w.expires > w.granted_at)
             )
         ]
 
@@ -355,6 +362,8 @@ class Waiver:
     #: the enrolled key behind its signature (a session's: the key that delegated to it), None
     #: before identities
     key: str | None = None
+    #: the rules the log showed in force at its grant (:data:`~inhouse.program.checks.EXIT_RULES`)
+    rules: int = 0
 
     def active(self, now: datetime) -> bool:
         return now < self.expires
@@ -691,15 +700,35 @@ class ProgramState:
         return bound is not None and bound.person == person
 
     def nobodys_waiver(self, waiver: Waiver) -> bool:
-        """Whether ``waiver`` was granted, since the organisation's sign-in was set up, with a
-        key that has not signed in as its grantor: its name is nobody's word (a co-lead the
-        lead made up), so it counts toward every grantor's share (:func:`waiver_share`)."""
+        """Whether ``waiver``'s grantor is nobody's word (a co-lead the lead made up), so it
+        counts toward every grantor's share (:func:`waiver_share`): granted, since the
+        organisation's sign-in was set up, with a key that has not signed in as its grantor; or,
+        where the log showed :data:`~inhouse.program.checks.WAIVER_VOUCHED` in force at it,
+        with any key that has not signed in as its grantor with a sign-in that vouches for
+        anyone (:meth:`vouched_grantor`), before the sign-in was set up too."""
+        if waiver.rules >= WAIVER_VOUCHED:
+            return not self.vouched_grantor(waiver.key, waiver.granted_by)
         return (
             self.sign_in is not None
             and waiver.seq > self.sign_in.seq
             and waiver.key is not None
             and not self.signed_in_as(waiver.key, waiver.granted_by)
         )
+
+    def vouched_grantor(self, key: str | None, grantor: str) -> bool:
+        """Whether a waiver signed with ``key`` is ``grantor``'s word, told apart from every
+        other lead's (:data:`~inhouse.program.checks.WAIVER_VOUCHED`): the key signed in as
+        them with a sign-in that vouches for anyone, or the program is a demo (its machines
+        play its people). Without it, a key and a name are anyone's to make: a co-lead the lead
+        enrolled herself before the sign-in was set up would renew her waivers in his name."""
+        return self.demo or (self.sign_in_vouches and self.signed_in_as(key, grantor))
+
+    def nobody_grants(self, key: str | None, grantor: str) -> bool:
+        """Whether a waiver ``grantor`` grants now with ``key`` would be nobody's word
+        (:meth:`nobodys_waiver`): its share then counts every lead's waivers."""
+        if self.rules_seen >= WAIVER_VOUCHED:
+            return not self.vouched_grantor(key, grantor)
+        return self.sign_in is not None and key is not None and not self.signed_in_as(key, grantor)
 
     def unsigned_waivers(self) -> list[str]:
         """Warnings: waivers granted, since the organisation's sign-in was set up, with a key that
@@ -3269,9 +3298,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 data.get("play"),
                 at,
                 anyones=state.nobodys_waiver,
-                nobody=state.sign_in is not None
-                and key is not None
-                and not state.signed_in_as(key, actor),
+                nobody=state.nobody_grants(key, actor),
             )
             lapses = min(lapses, at + share)
         state.waivers.append(
@@ -3285,6 +3312,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 granted_at=event.at,
                 expires=lapses,
                 key=acting_key(state, event.signer),
+                rules=state.rules_seen,
             )
         )
     elif kind == EventKind.ACTION_REFUSED:

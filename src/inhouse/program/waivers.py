@@ -23,6 +23,7 @@ from inhouse.program.guards import (
 )
 from inhouse.program.playbook import Reach, Role
 from inhouse.program.state import (
+    NO_SIGN_IN_SHORT,
     WAIVER_LONGEST,
     WAIVER_WINDOW,
     ProgramState,
@@ -78,8 +79,15 @@ class WaiversMixin(ProgramCore):
                 "grant another on the record when it lapses if the guard still needs waiving"
             )
         play_id = self.playbook.play(play).id if play is not None else None
+        nobody = state.nobody_grants(self._acting_key(state), who.name)
         share = waiver_share(
-            state.waivers, who.name, guard_name.value, play_id, now, state.nobodys_waiver
+            state.waivers,
+            who.name,
+            guard_name.value,
+            play_id,
+            now,
+            state.nobodys_waiver,
+            nobody=nobody,
         )
         if expires > now + share:
             # renewed back to back by one lead, a guard is off for good on one person's word
@@ -89,6 +97,19 @@ class WaiversMixin(ProgramCore):
                 if share
                 else "none is left to grant now"
             )
+            own = waiver_share(state.waivers, who.name, guard_name.value, play_id, now)
+            if nobody and expires <= now + own:
+                # no sign-in tells this lead from the one whose waivers ran before: any lead's
+                # waivers are theirs (a co-lead she enrolled herself would renew hers)
+                raise NotAllowed(
+                    f"the waivers of {guard_name.value} for {scope} leave too little of what "
+                    f"one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
+                    f"{WAIVER_WINDOW.days}), and {who.name}'s are not told apart from another "
+                    f"lead's: {NO_SIGN_IN_SHORT} or vouches for nobody, so every lead's waivers "
+                    f"count as one person's: {left}. A rollout lead sets up the organisation's "
+                    f"sign-in (`inhouse sign-in setup`) and another lead, signed in, renews it "
+                    "in their own name, or the evidence the guard asks for is recorded"
+                )
             raise NotAllowed(
                 f"{who.name}'s own waivers of {guard_name.value} for {scope} leave too little "
                 f"of what one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
