@@ -42,13 +42,34 @@ _LOOKALIKE_LETTERS = (
     "\u03bc\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7\u0585\u057d\u0570\u0578\u0581\u0566"
 )
 _LOOKALIKE_LATIN = "abesijkmhopctxyyhdqwlabezhikmnoptyxouhngq"
-_LOOKALIKES = str.maketrans(
-    {
-        each: latin
-        for letter, latin in zip(_LOOKALIKE_LETTERS, _LOOKALIKE_LATIN, strict=True)
+#: more letters drawn as Latin ones (exit rule 16, :data:`~inhouse.program.checks.
+#: LOOKALIKE_READING`), with the Latin letter each reads as: Latin's own that look like its
+#: plain letters (an alpha, a script g, the small capitals: "om\u0251r" and
+#: "\u1d0f\u1d0d\u1d00\u0280" show as omar), Coptic's that look like Greek's (a Coptic o),
+#: and the Lisu letters drawn as Latin capitals ("OMAR" in Lisu; those drawn turned or reversed
+#: are left out). No two letters of one script map to the same Latin letter: names written whole
+#: in Lisu or Coptic read apart from each other, and alike only with the Latin name they show as
+_WIDER_LETTERS = (
+    "\u0251\u0261\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d"
+    "\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22"
+    "\u2c81\u2c83\u2c89\u2c93\u2c95\u2c9f\u2ca3\u2ca5\u2ca7\u2ca9\u2cad"
+    "\ua4ee\ua4d0\ua4da\ua4d3\ua4f0\ua4dd\ua4d6\ua4e7\ua4f2\ua4d9\ua4d7\ua4e1\ua4df\ua4e0\ua4f3"
+    "\ua4d1\ua4e3\ua4e2\ua4d4\ua4f4\ua4e6\ua4ea\ua4eb\ua4ec\ua4dc"
+)
+_WIDER_LATIN = "agabcdefghijklmnoprstuvwyzabeikopctyxabcdefghijklmnoprstuvwxyz"
+
+
+def _table(letters: str, latins: str) -> dict[int, str]:
+    return {
+        ord(each): latin
+        for letter, latin in zip(letters, latins, strict=True)
         for each in (letter, letter.upper())
     }
-)
+
+
+_LOOKALIKES = str.maketrans(_table(_LOOKALIKE_LETTERS, _LOOKALIKE_LATIN))
+#: :data:`_LOOKALIKES` and :data:`_WIDER_LETTERS`: what :func:`reading` folds
+_WIDER_LOOKALIKES = {**_LOOKALIKES, **_table(_WIDER_LETTERS, _WIDER_LATIN)}
 
 
 #: characters that show as nothing (or a blank) that are not format characters (``Cf``): the
@@ -82,7 +103,7 @@ def invisible(char: str) -> bool:
 
 #: scripts with letters a reader cannot tell from Latin ones (a Cyrillic o, a Greek capital
 #: iota, an Armenian oh, a Cherokee letter that is drawn as a Latin capital)
-_LOOKALIKE_SCRIPTS = frozenset({"ARMENIAN", "CHEROKEE", "CYRILLIC", "GREEK"})
+_LOOKALIKE_SCRIPTS = frozenset({"ARMENIAN", "CHEROKEE", "COPTIC", "CYRILLIC", "GREEK", "LISU"})
 
 
 def check_words_one_script(text: str, *, what: str) -> str:
@@ -109,12 +130,15 @@ def _lookalike_mix(text: str) -> list[str]:
     return sorted(s.title() for s in mixed)
 
 
-def reading(text: str) -> str:
+def reading(text: str, *, wider: bool = True) -> str:
     """How ``text`` (a name, a team) reads to a person: its compatibility forms folded (NFKC:
     fullwidth letters are letters), invisible characters dropped (:func:`invisible`: a
-    zero-width space, a direction mark, a variation selector), a Cyrillic, Greek or Armenian
-    letter that looks Latin read as that Latin letter, case folded and spaces collapsed. Two
-    texts that read alike are one to whoever reads them."""
+    zero-width space, a direction mark, a variation selector), a Cyrillic, Greek, Armenian,
+    Coptic or Lisu letter that looks Latin, or a Latin small capital or alpha, read as that
+    Latin letter, case folded and spaces collapsed. Two texts that read alike are one to
+    whoever reads them. ``wider=False``: as it read before exit rule 16 (Cyrillic, Greek and
+    Armenian letters only), for a pilot whose play 4 exited on it."""
     folded = unicodedata.normalize("NFKC", text)
     shown = "".join(c for c in folded if not invisible(c))
-    return " ".join(shown.translate(_LOOKALIKES).casefold().split())
+    table = _WIDER_LOOKALIKES if wider else _LOOKALIKES
+    return " ".join(shown.translate(table).casefold().split())

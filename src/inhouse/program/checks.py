@@ -28,6 +28,7 @@ __all__ = [
     "EXIT_RULES",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
+    "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
@@ -125,7 +126,11 @@ __all__ = [
 #: loopback address, outside a demo) is nobody's word, and counts toward every grantor's share,
 #: not only to the name on it: a co-lead the lead made up before the sign-in renews nothing for
 #: her (the fold's rule, not a check's; waivers granted before keep their effect)
-EXIT_RULES = 15
+#: 16 (:data:`LOOKALIKE_READING`): rule 6's reading of a team's name folds more lookalike
+#: letters (:func:`inhouse.plaintext.reading`): Latin small capitals and alpha, Coptic's and the
+#: Lisu letters drawn as Latin ones. "ops", "\u1d0fps" (a small capital O) and "\u2c9fps" (a
+#: Coptic o) are one team (play 4's pilot-size)
+EXIT_RULES = 16
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -166,6 +171,8 @@ AUTHOR_REAL_MODEL = 14
 #: a waiver is its grantor's word only where its key signed in as them with a sign-in that
 #: vouches for anyone (see :data:`EXIT_RULES`)
 WAIVER_VOUCHED = 15
+#: a team's name reads with more lookalike letters folded (see :data:`EXIT_RULES`)
+LOOKALIKE_READING = 16
 
 
 class Outcome(StrEnum):

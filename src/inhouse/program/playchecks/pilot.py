@@ -13,6 +13,7 @@ from inhouse.program.checks import (
     CONFIRMED_TERMS,
     EVERY_ONBOARDING,
     GATEWAY_STEP,
+    LOOKALIKE_READING,
     TEAM_READING,
     CheckContext,
     Outcome,
@@ -356,12 +357,13 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
     )
 
 
-def team_key(team: str) -> str:
+def team_key(team: str, *, wider: bool = True) -> str:
     """A team's name as the spread counts it, as it reads (:func:`reading`): "Support" and
-    "support ", "ops" and "ops" with a zero-width space or a Cyrillic o, are one team (else a
-    lead who types one team's name two ways lists two, and a member who pastes the command she
-    sends them says it with her)."""
-    return reading(team)
+    "support ", "ops" and "ops" with a zero-width space or a Cyrillic o, or a small capital O,
+    are one team (else a lead who types one team's name two ways lists two, and a member who
+    pastes the command she sends them says it with her). ``wider=False``: as teams read before
+    :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on it)."""
+    return reading(team, wider=wider)
 
 
 def _typed_team_key(team: str) -> str:
@@ -448,8 +450,11 @@ def pilot_size(ctx: CheckContext) -> Result:
     def spread_key(person: str, team: str) -> str:
         # a member play 4's exit was judged on, before names were read, keeps the key it was
         # counted by then; one added since counts by how their team reads
-        spared = ctx.spared(_PILOT, pilot[person], rule=TEAM_READING)
-        return _typed_team_key(team) if spared else team_key(team)
+        if ctx.spared(_PILOT, pilot[person], rule=TEAM_READING):
+            return _typed_team_key(team)
+        # nor one judged before more lookalike letters were read as Latin ones
+        wider = not ctx.spared(_PILOT, pilot[person], rule=LOOKALIKE_READING)
+        return team_key(team, wider=wider)
 
     teams = {spread_key(person, team) for person, team in confirmed.items()}
     unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
@@ -480,7 +485,9 @@ def pilot_size(ctx: CheckContext) -> Result:
         roster |= {team for key, team in later.items() if key not in known}
         if not ctx.exited_before(_PILOT, TEAM_READING):
             # an exit judged since teams were read counts the roster's teams as they read too
-            roster = set({team_key(t): t for t in sorted(roster)}.values())
+            # (as they read then: with fewer lookalike letters folded before LOOKALIKE_READING)
+            wider = not ctx.exited_before(_PILOT, LOOKALIKE_READING)
+            roster = set({team_key(t, wider=wider): t for t in sorted(roster)}.values())
         # what the members added since said (their own word, a lead's correction)
         words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (
