@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import pytest
 
-from inhouse.plaintext import reading
+from inhouse.plaintext import team_reading
 from inhouse.program import Program
 from inhouse.program.checks import LOOKALIKE_READING, Outcome, evaluate
 from tests.clitools import cli
@@ -64,6 +64,29 @@ def test_names_in_these_scripts_whole_are_still_invited(
     assert {*honest, "Isik"} <= set(lena.state().people)
 
 
+@pytest.mark.parametrize(("colleague", "alias"), [("Ian", "lan"), ("omar", "0mar"), ("Ian", "1an")])
+def test_an_alias_in_plain_letters_drawn_alike_is_not_invited(
+    lena: Program,  # noqa: F811
+    colleague: str,
+    alias: str,
+) -> None:
+    """A capital I and a small l (and the digit one) are one stroke in the sans-serif faces
+    the dashboard and most terminals use; a zero is an O there. "lan" shows as Ian."""
+    cli("person", "invite", colleague, "--team", "support")
+    out = cli("person", "invite", alias, "--team", "support", code=2)
+    assert f"reads as {colleague}, already in the program" in " ".join(out.split()), out
+    assert alias not in lena.state().people
+
+
+def test_names_an_i_with_its_dot_tells_apart_are_invited(
+    lena: Program,  # noqa: F811
+) -> None:
+    for name in ("Ella", "Eila", "Ilse", "Lise", "ian"):
+        assert "inhouse-invite:" in cli("person", "invite", name), name
+    out = cli("person", "invite", "Ian", code=2)  # its case alone changed: as before
+    assert "reads as ian" in " ".join(out.split()), out
+
+
 @pytest.mark.parametrize("team", ["\u2c9fps", "o\ua4d1s"])
 def test_a_team_mixing_coptic_or_lisu_letters_is_refused(
     lena: Program,  # noqa: F811
@@ -81,8 +104,16 @@ def test_a_team_mixing_coptic_or_lisu_letters_is_refused(
 OPS = ["ops", "\u1d0fps", "OPS", "\u1d0f\u1d18\ua731", "\ua4f3ps"]
 
 
+def test_it_with_a_small_l_is_it() -> None:
+    """ "lT" with a small L shows as IT: one team, as "it" is."""
+    people, facts = _pilot(["IT", "lT", "it", "1T", "IT"])
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "spans 1 team(s)" in result.reason, result.reason
+
+
 def test_a_team_in_small_capitals_is_one_team() -> None:
-    assert {reading(team) for team in OPS} == {"ops"}
+    assert {team_reading(team) for team in OPS} == {"ops"}
     people, facts = _pilot(OPS)
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason

@@ -12,7 +12,14 @@ import unicodedata
 
 from inhouse.errors import InvalidInput
 
-__all__ = ["check_plain", "check_words_one_script", "invisible", "reading"]
+__all__ = [
+    "check_plain",
+    "check_words_one_script",
+    "invisible",
+    "read_alike",
+    "reading",
+    "team_reading",
+]
 
 #: the control characters a text over several lines may hold: line breaks and tabs
 _LAYOUT = frozenset("\n\r\t")
@@ -142,3 +149,33 @@ def reading(text: str, *, wider: bool = True) -> str:
     shown = "".join(c for c in folded if not invisible(c))
     table = _WIDER_LOOKALIKES if wider else _LOOKALIKES
     return " ".join(shown.translate(table).casefold().split())
+
+
+#: what plain Latin draws alike in the sans-serif faces pages and terminals show names in: a
+#: capital I and a small l ("Ian" and "lan"), the digit one beside them, the digit zero and a
+#: capital O ("0mar" and "Omar"). Read before case is folded: a small i has its dot
+_DRAWN_ALIKE = str.maketrans({"I": "l", "1": "l", "0": "O"})
+
+
+def read_alike(one: str, other: str) -> bool:
+    """Whether two names read alike (:func:`reading`), or would but for a capital I drawn as a
+    small l, or a digit drawn as a letter (:data:`_DRAWN_ALIKE`): "Ian" and "lan", "0mar" and
+    "omar". Asked pair by pair, so "Ella" and "Eila", whose i has its dot, stay two names."""
+    if reading(one) == reading(other):
+        return True
+    drawn = [unicodedata.normalize("NFKC", text).translate(_DRAWN_ALIKE) for text in (one, other)]
+    return reading(drawn[0]) == reading(drawn[1])
+
+
+#: :data:`_DRAWN_ALIKE` once case is folded: a team's name needs one key that both "IT" and
+#: "it" and "lT" read as (so i and l are one letter there)
+_DRAWN_ALIKE_FOLDED = str.maketrans({"l": "i", "1": "i", "0": "o"})
+
+
+def team_reading(text: str, *, wider: bool = True) -> str:
+    """How a team's name reads, as one key for counting teams: :func:`reading`, and (with
+    ``wider``, exit rule 14) a small l, a capital I and the digit one read as one letter, the
+    digit zero as an o: "IT", "it" and "lT" are one team, "0ps" is ops. ``wider=False``: as
+    it read before exit rule 14."""
+    read = reading(text, wider=wider)
+    return read.translate(_DRAWN_ALIKE_FOLDED) if wider else read

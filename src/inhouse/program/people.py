@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
-from inhouse.plaintext import check_plain, check_words_one_script, invisible, reading
+from inhouse.plaintext import check_plain, check_words_one_script, invisible, read_alike
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -119,10 +119,11 @@ def check_name(name: str, what: str) -> None:
 
 
 def _reads_as(state: ProgramState, name: str) -> str | None:
-    """Someone already in the program whose name reads as ``name`` (:func:`reading`: case,
-    compatibility forms, invisible characters and lookalike letters folded) and is not it."""
-    read = reading(name)
-    return next((other for other in state.people if other != name and reading(other) == read), None)
+    """Someone already in the program whose name reads as ``name`` (:func:`read_alike`: case,
+    compatibility forms, invisible characters and lookalike letters folded, a capital I drawn
+    as a small l) and is not it."""
+    alike = (other for other in state.people if other != name and read_alike(other, name))
+    return next(alike, None)
 
 
 def _all_revoked(state: ProgramState, name: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from inhouse.plaintext import reading
+from inhouse.plaintext import team_reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
     EVERY_ONBOARDING,
@@ -358,12 +358,13 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
 
 
 def team_key(team: str, *, wider: bool = True) -> str:
-    """A team's name as the spread counts it, as it reads (:func:`reading`): "Support" and
-    "support ", "ops" and "ops" with a zero-width space or a Cyrillic o, or a small capital O,
-    are one team (else a lead who types one team's name two ways lists two, and a member who
-    pastes the command she sends them says it with her). ``wider=False``: as teams read before
-    :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on it)."""
-    return reading(team, wider=wider)
+    """A team's name as the spread counts it, as it reads (:func:`team_reading`): "Support" and
+    "support ", "ops" and "ops" with a zero-width space, a Cyrillic o or a small capital O, "IT"
+    and "lT" (a small L), are one team (else a lead who types one team's name two ways lists
+    two, and a member who pastes the command she sends them says it with her). ``wider=False``:
+    as teams read before :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on
+    it)."""
+    return team_reading(team, wider=wider)
 
 
 def _typed_team_key(team: str) -> str:
