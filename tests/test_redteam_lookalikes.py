@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import pytest
 
-from inhouse.plaintext import team_reading
+from inhouse.plaintext import reading
 from inhouse.program import Program
 from inhouse.program.checks import LOOKALIKE_READING, Outcome, evaluate
 from tests.clitools import cli
@@ -113,7 +113,7 @@ def test_it_with_a_small_l_is_it() -> None:
 
 
 def test_a_team_in_small_capitals_is_one_team() -> None:
-    assert {team_reading(team) for team in OPS} == {"ops"}
+    assert {reading(team) for team in OPS} == {"ops"}
     people, facts = _pilot(OPS)
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason

@@ -18,7 +18,6 @@ __all__ = [
     "invisible",
     "read_alike",
     "reading",
-    "team_reading",
 ]
 
 #: the control characters a text over several lines may hold: line breaks and tabs
@@ -165,17 +164,3 @@ def read_alike(one: str, other: str) -> bool:
         return True
     drawn = [unicodedata.normalize("NFKC", text).translate(_DRAWN_ALIKE) for text in (one, other)]
     return reading(drawn[0]) == reading(drawn[1])
-
-
-#: :data:`_DRAWN_ALIKE` once case is folded: a team's name needs one key that both "IT" and
-#: "it" and "lT" read as (so i and l are one letter there)
-_DRAWN_ALIKE_FOLDED = str.maketrans({"l": "i", "1": "i", "0": "o"})
-
-
-def team_reading(text: str, *, wider: bool = True) -> str:
-    """How a team's name reads, as one key for counting teams: :func:`reading`, and (with
-    ``wider``, exit rule 14) a small l, a capital I and the digit one read as one letter, the
-    digit zero as an o: "IT", "it" and "lT" are one team, "0ps" is ops. ``wider=False``: as
-    it read before exit rule 14."""
-    read = reading(text, wider=wider)
-    return read.translate(_DRAWN_ALIKE_FOLDED) if wider else read

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from inhouse.plaintext import team_reading
+from inhouse.plaintext import read_alike, reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
     EVERY_ONBOARDING,
@@ -358,19 +359,43 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
 
 
 def team_key(team: str, *, wider: bool = True) -> str:
-    """A team's name as the spread counts it, as it reads (:func:`team_reading`): "Support" and
-    "support ", "ops" and "ops" with a zero-width space, a Cyrillic o or a small capital O, "IT"
-    and "lT" (a small L), are one team (else a lead who types one team's name two ways lists
-    two, and a member who pastes the command she sends them says it with her). ``wider=False``:
-    as teams read before :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on
-    it)."""
-    return team_reading(team, wider=wider)
+    """A team's name as the spread counts it, as it reads (:func:`reading`): "Support" and
+    "support ", "ops" and "ops" with a zero-width space, a Cyrillic o or a small capital O, are
+    one team (else a lead who types one team's name two ways lists two, and a member who pastes
+    the command she sends them says it with her). ``wider=False``: as teams read before
+    :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on it)."""
+    return reading(team, wider=wider)
 
 
 def _typed_team_key(team: str) -> str:
     """A team's name as the spread counted it before :data:`TEAM_READING`: spaces and case
     folded only (kept for a pilot whose play 4 exited on it)."""
     return " ".join(team.split()).casefold()
+
+
+def _drawn_together(
+    ctx: CheckContext, pilot: dict[str, Fact], confirmed: dict[str, str], keys: dict[str, str]
+) -> set[str]:
+    """The teams ``keys`` (member -> their team's key) count, where two members whose teams'
+    names are drawn alike (:func:`read_alike`: "IT" and "lT" with a small L, "0ps" and "Ops")
+    are on one team: one key stands for each such group. Not for members play 4's exit was
+    judged on before :data:`LOOKALIKE_READING` (they keep the count it exited on). Drawn alike
+    is asked pair by pair on the names as typed (case folded, "IT" and "it" are one key
+    already, and "it" is no "lt")."""
+    stands: dict[str, str] = {key: key for key in keys.values()}
+
+    def top(key: str) -> str:
+        while stands[key] != key:
+            key = stands[key]
+        return key
+
+    read = [
+        p for p in sorted(confirmed) if not ctx.spared(_PILOT, pilot[p], rule=LOOKALIKE_READING)
+    ]
+    for one, other in itertools.combinations(read, 2):
+        if read_alike(confirmed[one], confirmed[other]):
+            stands[top(keys[other])] = top(keys[one])
+    return {top(key) for key in keys.values()}
 
 
 def confirmed_teams(
@@ -457,7 +482,8 @@ def pilot_size(ctx: CheckContext) -> Result:
         wider = not ctx.spared(_PILOT, pilot[person], rule=LOOKALIKE_READING)
         return team_key(team, wider=wider)
 
-    teams = {spread_key(person, team) for person, team in confirmed.items()}
+    keys = {person: spread_key(person, team) for person, team in confirmed.items()}
+    teams = _drawn_together(ctx, pilot, confirmed, keys)
     unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
     if len(teams) >= teams_needed:
         return passed(
