@@ -154,13 +154,22 @@ def reading(text: str, *, wider: bool = True) -> str:
 #: capital I and a small l ("Ian" and "lan"), the digit one beside them, the digit zero and a
 #: capital O ("0mar" and "Omar"). Read before case is folded: a small i has its dot
 _DRAWN_ALIKE = str.maketrans({"I": "l", "1": "l", "0": "O"})
+#: pairs of small letters drawn as one (Unicode's confusables, UTS #39): "ornar" shows as omar
+_DRAWN_PAIRS = (("rn", "m"), ("vv", "w"))
+
+
+def _drawn(text: str) -> str:
+    drawn = unicodedata.normalize("NFKC", text).translate(_DRAWN_ALIKE)
+    for pair, letter in _DRAWN_PAIRS:
+        drawn = drawn.replace(pair, letter)
+    return drawn
 
 
 def read_alike(one: str, other: str) -> bool:
     """Whether two names read alike (:func:`reading`), or would but for a capital I drawn as a
-    small l, or a digit drawn as a letter (:data:`_DRAWN_ALIKE`): "Ian" and "lan", "0mar" and
-    "omar". Asked pair by pair, so "Ella" and "Eila", whose i has its dot, stay two names."""
+    small l, a digit drawn as a letter or two letters drawn as one (:data:`_DRAWN_ALIKE`,
+    :data:`_DRAWN_PAIRS`): "Ian" and "lan", "0mar" and "omar", "ornar" and "omar". Asked pair
+    by pair, so "Ella" and "Eila", whose i has its dot, stay two names."""
     if reading(one) == reading(other):
         return True
-    drawn = [unicodedata.normalize("NFKC", text).translate(_DRAWN_ALIKE) for text in (one, other)]
-    return reading(drawn[0]) == reading(drawn[1])
+    return reading(_drawn(one)) == reading(_drawn(other))
