@@ -11,6 +11,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     err_console,
+    figures_whole,
     open_program,
     out_console,
     print_json,
@@ -135,7 +136,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             "yes" if m.independent else "no",
             escape(m.reason),
         )
-    out.print(members)
+    out.print(figures_whole(members))
     roles = Table(
         "track", "members", "active", "on their own", "stickiness", "last active", "prompts",
         box=None,
@@ -150,7 +151,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(r.last_active or "never"),
             str(r.prompts_used),
         )
-    out.print(roles)
+    out.print(figures_whole(roles))
     pilot = report.pilot
     out.print(
         f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
