@@ -183,10 +183,7 @@ def figures_whole(table: Any) -> Any:
         if any(len(cell.split()) > 4 for cell in cells):
             continue
         figures = [
-            len(word)
-            for cell in cells
-            for word in cell.split()
-            if any(ch.isdigit() for ch in word)
+            len(word) for cell in cells for word in cell.split() if any(ch.isdigit() for ch in word)
         ]
         if figures:
             column.min_width = max(column.min_width or 0, *figures)
