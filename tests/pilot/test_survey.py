@@ -81,6 +81,26 @@ def test_an_ineligible_member_is_refused_with_their_count(pilot: Pilot) -> None:
     assert why_uncounted(fact, state, measured_kinds()) is None
 
 
+def test_no_answers_yet_says_when_a_member_may_answer(pilot: Pilot) -> None:
+    """A survey open and nobody answered: play 4's check names the command, and the use it
+    asks first. It said only "each member runs `inhouse survey answer`", which refuses every
+    member who has not used the tool on 2 days of 14 (an outsider walking the docs on
+    a pilot's first day was sent to a command that refused them)."""
+    pilot.use([Use("bob", "2026-11-10T10:00")])  # one day: not yet eligible
+    pilot.clock.now = at("2026-11-10T12:00")
+    open_survey(pilot.lead, CLOSES)
+    with pytest.raises(NotAllowed, match="at least 2 distinct days in the last 14"):
+        answer_survey(pilot.people["bob"], "very", "faster triage")
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert checked.result.outcome is Outcome.FAIL
+    assert checked.result.reason.startswith(
+        "no survey answers from the pilot yet: each member runs `inhouse survey answer` once "
+        "they have used the tool through their own gateway key on 2 distinct days in 14"
+    ), checked.result.reason
+
+
 def test_the_lead_answering_for_someone_is_refused(pilot: Pilot) -> None:
     _regulars(pilot, "bob", "pia")
     pilot.clock.now = at("2026-11-13T09:00")
