@@ -7,7 +7,8 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -169,6 +170,30 @@ def _console(**options: Any) -> Any:
             return super().render_str(shown(text, lines=True), **kwargs)
 
     return _Shown(highlight=False, **options)
+
+
+@contextmanager
+def telling_service_enrolment(program: Any, name: str = "gateway") -> Iterator[None]:
+    """Say so where the command inside enrolled a service's key (a rollout lead's first
+    `gateway rollup`, `pilot adoption --record` or `support drift-review` on its host does,
+    :meth:`~inhouse.program.Program.as_service`): a signed act that makes this machine the
+    service's host, which the command's own output left unsaid."""
+    before = set(_service_keys(program, name))
+    yield
+    for key_id in _service_keys(program, name):
+        if key_id not in before:
+            err_console().print(
+                f"Enrolled the {name}'s own key {key_id}, made on this machine "
+                f"(.inhouse/keys/{name}.key) and vouched for by your key: what it signs counts "
+                f"as the {name}'s own measurement, and this machine is the {name}'s host from "
+                "now on (run it here; a key made on a lead's own machine measures nothing: "
+                "docs/pilot.md)",
+                markup=False,
+            )
+
+
+def _service_keys(program: Any, name: str) -> list[str]:
+    return [key_id for key_id, key in program.state().keys.items() if key.person == name]
 
 
 def figures_whole(table: Any) -> Any:

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     open_program,
     out_console,
     print_json,
+    telling_service_enrolment,
 )
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ def adoption(
     day = None if as_of is None else date.fromisoformat(day_text(as_of, "--as-of"))
     now = None  # a recording's counted report is judged after its own fact, on the log it made
     if record:
-        report, fact = record_adoption(opened, day)
+        with telling_service_enrolment(opened):
+            report, fact = record_adoption(opened, day)
         for note in report.notes:
             err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
         source = SIGNED
