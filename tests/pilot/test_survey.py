@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from inhouse.cli._common import out_console
 from inhouse.cli.survey import app
 from inhouse.errors import NotAllowed
 from inhouse.pilot.survey import (
@@ -239,7 +240,7 @@ def cli(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
     return out
 
 
-def test_the_survey_commands(pilot: Pilot) -> None:
+def test_the_survey_commands(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> None:
     # the commands run on the real clock: use on yesterday and today
     today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
@@ -250,6 +251,12 @@ def test_the_survey_commands(pilot: Pilot) -> None:
     # below Ellis's 40 % benchmark", read as a result)
     shown = " ".join(cli("results").split())
     assert "Very disappointed: no answers yet" in shown and "below Ellis" not in shown, shown
+    # on an 80-column terminal the table's headers fold, never cut: "very disapp…",
+    # "somewh… disapp…" told no answer's column from the next
+    with monkeypatch.context() as narrow:
+        narrow.setattr(out_console(), "width", 80)  # the console the CLI prints on
+        table = cli("results")
+    assert "…" not in table, table
     bob, pia = pilot.env["bob"], pilot.env["pia"]
     # a benefit is printed by `survey results`: a control character in it is refused by name
     escape = cli("answer", "--answer", "very", "--benefit", "fast\x1b[2J\x07", env=bob, code=2)

@@ -200,10 +200,13 @@ def figures_whole(table: Any) -> Any:
     """Give each column of a Rich ``table`` (rows already added) at least the width of the
     longest figure in it (a word holding a digit: ``0.00000103``, ``2026-12-07``), so a narrow
     terminal wraps or folds its words, never a number: folded, "0.00000103 EUR" read
-    "0.000001" over "03 EUR", and cut, a date read "2026-12-…". Headers and prose still wrap:
-    a column with a cell of more than four words is prose, and gets no minimum (a date in a
-    sentence would widen the table past the terminal, which then cuts every row)."""
+    "0.000001" over "03 EUR", and cut, a date read "2026-12-…". Headers and prose still wrap,
+    folded, never cut ("disapp…" told no column from the next): a column with a cell of more
+    than four words is prose, and gets no minimum (a date in a sentence would widen the table
+    past the terminal, which then cuts every row)."""
     for column in table.columns:
+        if column.overflow == "ellipsis":  # Rich's default: a header cut to "disapp…" names
+            column.overflow = "fold"  # no column a reader can tell from the next
         cells = [cell for cell in column.cells if isinstance(cell, str)]
         if any(len(cell.split()) > 4 for cell in cells):
             continue
@@ -212,8 +215,6 @@ def figures_whole(table: Any) -> Any:
         ]
         if figures:
             column.min_width = max(column.min_width or 0, *figures)
-            if column.overflow == "ellipsis":  # the default: cut with "…"
-                column.overflow = "fold"
     return table
 
 
