@@ -20,6 +20,16 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     assert "Demo done" in printed and "REFUSED" in printed and "FORGERY" in printed
     assert "proven: proven faster, cheaper" in printed
+    # every file it writes is printed whole, as a here-document a reader can replay: the README
+    # sends a by-hand walker to copy the trial, the workflow and the inhouse.toml tables
+    for path, text in (
+        ("inhouse.toml", "[runtimes.local]"),
+        ("trials/tickets.yaml", "status_quo:"),
+        ("workflows/ticket-summary.yaml", "name: ticket-summary"),
+    ):
+        assert f" {path} <<'EOF'\n" in printed, path
+        heredoc = printed.split(f" {path} <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+        assert text in heredoc, (path, heredoc)
     status = json.loads(
         subprocess.run(
             [sys.executable, "-m", "inhouse", "status", "--json"],

@@ -277,7 +277,11 @@ def _write(step: _Write, root: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("a" if step.append else "w", encoding="utf-8") as handle:
         handle.write(step.text)
-    print(f"# {step.title}\n$ {'cat >>' if step.append else 'cat >'} {step.path}\n")
+    # the text too, as a here-document: "prints every command" means one a reader can replay
+    # (a bare `cat > trials/tickets.yaml` showed nothing of the trial it wrote)
+    text = step.text if step.text.endswith("\n") else step.text + "\n"
+    redirect = "cat >>" if step.append else "cat >"
+    print(f"# {step.title}\n$ {redirect} {step.path} <<'EOF'\n{text}EOF\n")
 
 
 def _command(step: _Step, root: Path) -> bool:

@@ -186,3 +186,26 @@ def test_a_day_past_the_row_retention_stays_as_signed(_isolated: Path) -> None:
     }
     opened.close()
     program.close()
+
+
+def test_the_first_rollup_says_it_enrolled_the_gateway_key_and_the_next_does_not(
+    _isolated: Path,
+) -> None:
+    """A lead's first rollup on the gateway's host enrols the gateway's key, a signed act that
+    makes this machine the gateway's host (docs/pilot.md); its output said nothing of it, and a
+    lead who ran it on her laptop to try it out was not told she had just made her laptop the
+    gateway's (whose measurements then count for nothing)."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00")
+    first = runner.invoke(app, ["gateway", "rollup"])
+    assert first.exit_code == 0, first.stdout + first.stderr
+    (key,) = [k for k in program.state().keys.values() if k.person == "gateway"]
+    said = _said(first)
+    assert f"Enrolled the gateway's own key {key.key_id}, made on this machine" in said, said
+    assert "this machine is the gateway's host from now on" in said, said
+    _use(program, "lena", "2026-11-02T10:00:00+00:00")
+    again = runner.invoke(app, ["gateway", "rollup"])
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert "Enrolled" not in _said(again)  # enrolled once; nothing new to say
+    program.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from inhouse.cli._common import out_console
 from inhouse.cli.survey import app
 from inhouse.errors import NotAllowed
 from inhouse.pilot.survey import (
@@ -79,6 +80,26 @@ def test_an_ineligible_member_is_refused_with_their_count(pilot: Pilot) -> None:
     assert fact.payload["would_resist_losing"] is True and fact.payload["survey"] == "ellis-1"
     state = pilot.lead.state()
     assert why_uncounted(fact, state, measured_kinds()) is None
+
+
+def test_no_answers_yet_says_when_a_member_may_answer(pilot: Pilot) -> None:
+    """A survey open and nobody answered: play 4's check names the command, and the use it
+    asks first. It said only "each member runs `inhouse survey answer`", which refuses every
+    member who has not used the tool on 2 days of 14 (an outsider walking the docs on
+    a pilot's first day was sent to a command that refused them)."""
+    pilot.use([Use("bob", "2026-11-10T10:00")])  # one day: not yet eligible
+    pilot.clock.now = at("2026-11-10T12:00")
+    open_survey(pilot.lead, CLOSES)
+    with pytest.raises(NotAllowed, match="at least 2 distinct days in the last 14"):
+        answer_survey(pilot.people["bob"], "very", "faster triage")
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert checked.result.outcome is Outcome.FAIL
+    assert checked.result.reason.startswith(
+        "no survey answers from the pilot yet: each member runs `inhouse survey answer` once "
+        "they have used the tool through their own gateway key on 2 distinct days in 14"
+    ), checked.result.reason
 
 
 def test_the_lead_answering_for_someone_is_refused(pilot: Pilot) -> None:
@@ -219,7 +240,7 @@ def cli(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
     return out
 
 
-def test_the_survey_commands(pilot: Pilot) -> None:
+def test_the_survey_commands(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> None:
     # the commands run on the real clock: use on yesterday and today
     today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
@@ -230,6 +251,12 @@ def test_the_survey_commands(pilot: Pilot) -> None:
     # below Ellis's 40 % benchmark", read as a result)
     shown = " ".join(cli("results").split())
     assert "Very disappointed: no answers yet" in shown and "below Ellis" not in shown, shown
+    # on an 80-column terminal the table's headers fold, never cut: "very disapp…",
+    # "somewh… disapp…" told no answer's column from the next
+    with monkeypatch.context() as narrow:
+        narrow.setattr(out_console(), "width", 80)  # the console the CLI prints on
+        table = cli("results")
+    assert "…" not in table, table
     bob, pia = pilot.env["bob"], pilot.env["pia"]
     # a benefit is printed by `survey results`: a control character in it is refused by name
     escape = cli("answer", "--answer", "very", "--benefit", "fast\x1b[2J\x07", env=bob, code=2)

@@ -23,6 +23,7 @@ from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin, standin_in_thread
 from inhouse.trials.prove import prove_trial
+from inhouse.trials.report import format_money
 from inhouse.trials.verdict import Verdict
 from tests.engine import Engine, needs_engine
 from tests.people import key_file
@@ -181,6 +182,14 @@ def test_prove_against_a_manual_csv(
     # on an 80-column terminal a cell wraps, never cut short: a cost once read "0.00000…"
     table = out.split("candidate cost inputs")[0]
     assert not re.search(r"\S…", table), table
+    # ...nor folds a figure: "0.00000103 EUR" once read "0.000001" over "03 EUR"
+    report = sorted((program / ".inhouse" / "reports").glob("tickets-*.json"))[-1]
+    dimensions = json.loads(report.read_text())["dimensions"]
+    cheaper = next(d for d in dimensions if d["name"] == "cheaper")
+    for mean in (cheaper["candidate_mean"], cheaper["status_quo_mean"]):
+        assert format_money(mean) in table, (format_money(mean), table)
+    # and says what its figures are: a mean per task, not the trial's total
+    assert "mean time and cost per task" in " ".join(table.split()), table
     out = " ".join(out.split())
     assert "faster" in out and "cheaper" in out and "quality" in out
     assert "proven" in out and "Report: .inhouse/reports/tickets-" in out

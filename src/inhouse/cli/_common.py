@@ -7,7 +7,8 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -169,6 +170,52 @@ def _console(**options: Any) -> Any:
             return super().render_str(shown(text, lines=True), **kwargs)
 
     return _Shown(highlight=False, **options)
+
+
+@contextmanager
+def telling_service_enrolment(program: Any, name: str = "gateway") -> Iterator[None]:
+    """Say so where the command inside enrolled a service's key (a rollout lead's first
+    `gateway rollup`, `pilot adoption --record` or `support drift-review` on its host does,
+    :meth:`~inhouse.program.Program.as_service`): a signed act that makes this machine the
+    service's host, which the command's own output left unsaid."""
+    before = set(_service_keys(program, name))
+    yield
+    for key_id in _service_keys(program, name):
+        if key_id not in before:
+            err_console().print(
+                f"Enrolled the {name}'s own key {key_id}, made on this machine "
+                f"(.inhouse/keys/{name}.key) and vouched for by your key: what it signs counts "
+                f"as the {name}'s own measurement, and this machine is the {name}'s host from "
+                "now on (run it here; a key made on a lead's own machine measures nothing: "
+                "docs/pilot.md)",
+                markup=False,
+            )
+
+
+def _service_keys(program: Any, name: str) -> list[str]:
+    return [key_id for key_id, key in program.state().keys.items() if key.person == name]
+
+
+def figures_whole(table: Any) -> Any:
+    """Give each column of a Rich ``table`` (rows already added) at least the width of the
+    longest figure in it (a word holding a digit: ``0.00000103``, ``2026-12-07``), so a narrow
+    terminal wraps or folds its words, never a number: folded, "0.00000103 EUR" read
+    "0.000001" over "03 EUR", and cut, a date read "2026-12-…". Headers and prose still wrap,
+    folded, never cut ("disapp…" told no column from the next): a column with a cell of more
+    than four words is prose, and gets no minimum (a date in a sentence would widen the table
+    past the terminal, which then cuts every row)."""
+    for column in table.columns:
+        if column.overflow == "ellipsis":  # Rich's default: a header cut to "disapp…" names
+            column.overflow = "fold"  # no column a reader can tell from the next
+        cells = [cell for cell in column.cells if isinstance(cell, str)]
+        if any(len(cell.split()) > 4 for cell in cells):
+            continue
+        figures = [
+            len(word) for cell in cells for word in cell.split() if any(ch.isdigit() for ch in word)
+        ]
+        if figures:
+            column.min_width = max(column.min_width or 0, *figures)
+    return table
 
 
 @functools.cache

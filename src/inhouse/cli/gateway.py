@@ -19,6 +19,7 @@ from inhouse.cli._common import (
     out_console,
     print_json,
     state,
+    telling_service_enrolment,
 )
 
 app = Typer()
@@ -307,7 +308,8 @@ def rollup(
     from inhouse.gateway.rollup import compact_rows, purge_bodies, rollup_usage
 
     opened = open_program(program)
-    rollup = rollup_usage(opened, as_, since=since)
+    with telling_service_enrolment(opened):
+        rollup = rollup_usage(opened, as_, since=since)
     recorded = rollup.recorded
     for note in rollup.notes():
         err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")

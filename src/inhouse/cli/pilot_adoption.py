@@ -11,9 +11,11 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     err_console,
+    figures_whole,
     open_program,
     out_console,
     print_json,
+    telling_service_enrolment,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +72,8 @@ def adoption(
     day = None if as_of is None else date.fromisoformat(day_text(as_of, "--as-of"))
     now = None  # a recording's counted report is judged after its own fact, on the log it made
     if record:
-        report, fact = record_adoption(opened, day)
+        with telling_service_enrolment(opened):
+            report, fact = record_adoption(opened, day)
         for note in report.notes:
             err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
         source = SIGNED
@@ -135,7 +138,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             "yes" if m.independent else "no",
             escape(m.reason),
         )
-    out.print(members)
+    out.print(figures_whole(members))
     roles = Table(
         "track", "members", "active", "on their own", "stickiness", "last active", "prompts",
         box=None,
@@ -150,7 +153,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(r.last_active or "never"),
             str(r.prompts_used),
         )
-    out.print(roles)
+    out.print(figures_whole(roles))
     pilot = report.pilot
     out.print(
         f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "

@@ -14,6 +14,7 @@ from inhouse.cli._common import (
     Typer,
     ask_before_signing,
     err_console,
+    figures_whole,
     open_program,
     out_console,
     print_json,
@@ -338,7 +339,10 @@ def _render(run: TrialRun) -> None:
     console = out_console()
     outcome, verdict = run.outcome, run.verdict
     colour = {"proven": "green", "not-worth-it": "red"}.get(verdict.verdict, "yellow")
-    table = Table(title=f"trial {escape(outcome.plan.name)}: {len(outcome.plan.inputs)} inputs")
+    table = Table(
+        title=f"trial {escape(outcome.plan.name)}: {len(outcome.plan.inputs)} inputs "
+        "(candidate and status quo: mean time and cost per task)"
+    )
     for column in (
         "dimension",
         "candidate",
@@ -348,7 +352,8 @@ def _render(run: TrialRun) -> None:
         "threshold",
         "outcome",
     ):
-        # fold, never cut: at 80 columns a cut cell read "0.00000…" for a cost
+        # fold, never cut: at 80 columns a cut cell read "0.00000…" for a cost (and
+        # figures_whole keeps a figure from folding: "0.000001" over "03 EUR")
         table.add_column(
             column, justify="right" if column != "dimension" else "left", overflow="fold"
         )
@@ -393,7 +398,7 @@ def _render(run: TrialRun) -> None:
         f"floor -{quality.floor_points:g} pts",
         "ok" if quality.ok else "below floor",
     )
-    console.print(table)
+    console.print(figures_whole(table))
     for label, side in (("candidate", outcome.candidate), ("status quo", outcome.status_quo)):
         cost = side.cost
         shown = ", ".join(f"{i.name} {i.value:g} {i.unit}" for i in cost.inputs)

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    open_program,
+    out_console,
+    print_json,
+    telling_service_enrolment,
+)
 
 if TYPE_CHECKING:
     from inhouse.support.inventory import InventoryReport
@@ -68,7 +75,9 @@ def register(app: typer.Typer) -> None:
 
         from inhouse.support.drift import record_drift_review
 
-        done = record_drift_review(open_program(program))
+        opened = open_program(program)
+        with telling_service_enrolment(opened):
+            done = record_drift_review(opened)
         if json:
             print_json({**done.report.to_dict(), "fact": done.fact.id})
             return

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    figures_whole,
+    open_program,
+    out_console,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from inhouse.pilot.survey import SurveyResults
@@ -126,7 +134,7 @@ def _render(found: SurveyResults) -> None:
             "-" if share is None else _percent(share),
             _percent(group.pilot_share),
         )
-    out.print(table)
+    out.print(figures_whole(table))
     share = found.pilot.very_share
     most = "more than" if found.most else "not more than"
     # with no answers there is no share to hold beside the benchmark: "- of answers, which is

@@ -1474,8 +1474,12 @@ def _heard(
             "someone who used the tool (`inhouse gateway rollup` signs what the gateway measured)"
         )
     if not latest:
+        # the command refuses a member who has not used the tool on enough days yet: say
+        # when it will take their answer, not only what to run
         return failed("no survey answers from the pilot yet: each member runs "
-                      f"`inhouse survey answer`{unheard}")  # fmt: skip
+                      f"`inhouse survey answer` once they have used the tool through their "
+                      f"own gateway key on {ELIGIBLE_DAYS} distinct days in "
+                      f"{ELIGIBLE_WINDOW_DAYS}{unheard}")  # fmt: skip
     # and one no longer a member who did not answer it (gone before it opened, or since) but
     # answered an earlier survey while in the pilot, as they answered that
     carried = _answers_before(
