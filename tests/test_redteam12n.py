@@ -155,3 +155,54 @@ def test_a_play_two_that_exited_on_such_a_word_keeps_its_exit(endpoint: str, nam
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "play 2 exited before a rerunner's word on an API status quo counted only on an " \
         "address written as the host its requests reach" in kept.reason  # fmt: skip
+
+
+# -- the test model, padded past the size the reading skipped ----------------------------------
+
+
+def _padded(model: Path, copy: Path, megabytes: int = 20) -> Path:
+    """``model`` rewritten by the ``gguf`` package's own writer under a real model's name,
+    without its ``inhouse.test_model`` keys and with a licence text of ``megabytes`` MB: the
+    same tensors, which llama.cpp loads as before, in a file past 16 MiB."""
+    from gguf import GGUFReader, GGUFWriter
+
+    reader = GGUFReader(model)
+    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    writer = GGUFWriter(copy, arch)
+    for name, field in reader.fields.items():
+        if name.startswith(("GGUF.", "inhouse.test_model")) or name == "general.architecture":
+            continue
+        sub = field.types[-1] if len(field.types) > 1 else None
+        writer.add_key_value(name, field.contents(), field.types[0], sub_type=sub)
+    writer.add_string("general.license", "x" * (megabytes * 1024 * 1024))
+    for tensor in reader.tensors:
+        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return copy
+
+
+def test_the_test_model_padded_past_16_mb_is_still_the_test_model(
+    program: Path,  # noqa: F811
+    test_model: Path,
+    tmp_path: Path,
+) -> None:
+    """lena pads the test model with one metadata string past 16 MiB, under a real model's
+    name: the reading skipped any file that large as "a real model", so her trial's verdict
+    said nothing of random weights (play 1's exit refuses the test model outside a demo, and
+    play 2's rerun by a colleague on the same file found nothing either). Its tensors still
+    give it away, and the verdict says so."""
+    from inhouse.runtimes.testmodel import is_test_model
+    from tests.engine import serve_test_model
+    from tests.trials.test_rerun import point_runtime
+
+    padded = _padded(test_model, tmp_path / "mistral-7b-instruct.Q4_K_M.gguf")
+    assert padded.stat().st_size > 16 * 1024 * 1024
+    assert is_test_model(padded)
+    with serve_test_model(padded, tmp_path / "server.log", "--n_ctx", "256") as served:
+        point_runtime(program, served)
+        write_trial(program, EASY)
+        run("prove", "tickets")
+    assert verdict_payload(program).get("test_model") is True
