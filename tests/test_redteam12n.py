@@ -160,10 +160,13 @@ def test_a_play_two_that_exited_on_such_a_word_keeps_its_exit(endpoint: str, nam
 # -- the test model, padded past the size the reading skipped ----------------------------------
 
 
-def _padded(model: Path, copy: Path, megabytes: int = 20) -> Path:
+def _padded(model: Path, copy: Path, megabytes: int = 20, *, rope: bool = False) -> Path:
     """``model`` rewritten by the ``gguf`` package's own writer under a real model's name,
     without its ``inhouse.test_model`` keys and with a licence text of ``megabytes`` MB: the
-    same tensors, which llama.cpp loads as before, in a file past 16 MiB."""
+    same tensors, which llama.cpp loads as before, in a file past 16 MiB. With ``rope``, an
+    optional tensor besides, which llama.cpp loads too: ``rope_freqs.weight``, of ones (its
+    rotary frequencies as they were)."""
+    import numpy as np
     from gguf import GGUFReader, GGUFWriter
 
     reader = GGUFReader(model)
@@ -177,6 +180,8 @@ def _padded(model: Path, copy: Path, megabytes: int = 20) -> Path:
     writer.add_string("general.license", "x" * (megabytes * 1024 * 1024))
     for tensor in reader.tensors:
         writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    if rope:  # n_rot / 2 values: the head width (64 / 4 heads) halved
+        writer.add_tensor("rope_freqs.weight", np.ones(8, dtype=np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -184,22 +189,28 @@ def _padded(model: Path, copy: Path, megabytes: int = 20) -> Path:
     return copy
 
 
+@pytest.mark.parametrize(("megabytes", "rope"), [(20, False), (0, True), (20, True)],
+                         ids=["padded", "optional-tensor", "both"])  # fmt: skip
 def test_the_test_model_padded_past_16_mb_is_still_the_test_model(
     program: Path,  # noqa: F811
     test_model: Path,
     tmp_path: Path,
+    megabytes: int,
+    rope: bool,
 ) -> None:
     """lena pads the test model with one metadata string past 16 MiB, under a real model's
     name: the reading skipped any file that large as "a real model", so her trial's verdict
     said nothing of random weights (play 1's exit refuses the test model outside a demo, and
     play 2's rerun by a colleague on the same file found nothing either). Its tensors still
-    give it away, and the verdict says so."""
+    give it away, and the verdict says so; as they do beside an optional tensor llama.cpp
+    loads with them (the reading wanted its tensors and no others)."""
     from inhouse.runtimes.testmodel import is_test_model
     from tests.engine import serve_test_model
     from tests.trials.test_rerun import point_runtime
 
-    padded = _padded(test_model, tmp_path / "mistral-7b-instruct.Q4_K_M.gguf")
-    assert padded.stat().st_size > 16 * 1024 * 1024
+    padded = _padded(test_model, tmp_path / "mistral-7b-instruct.Q4_K_M.gguf", megabytes,
+                     rope=rope)  # fmt: skip
+    assert (padded.stat().st_size > 16 * 1024 * 1024) is bool(megabytes)
     assert is_test_model(padded)
     with serve_test_model(padded, tmp_path / "server.log", "--n_ctx", "256") as served:
         point_runtime(program, served)
