@@ -22,6 +22,16 @@ the host to write; and play 2's check does not take a colleague's confirmation o
 whose recorded address is written so (a rerun by an inhouse that let it through: the release a
 lock pins), asking for it written as it is reached. A play 2 that exited on such a word keeps
 its exit, said.
+
+**The test model, padded or with one tensor more.** Play 1's exit refuses a verdict on the
+project's test model (random weights) outside a demo, and play 2's rerun refuses weights a
+colleague's runtime finds to be it. The reading skipped any file over 16 MiB as "a real model"
+and wanted the test model's tensors and no others: one metadata string (a licence text) pads it
+past the bound, and an optional tensor llama.cpp loads beside them (``rope_freqs.weight`` of
+ones) makes the layout another; llama.cpp serves either as before, and the verdict said
+nothing of random weights. Closed: a large file is read where its header counts few enough
+tensors for two layers, and the test model is every tensor it writes, whatever else the file
+holds.
 """
 
 from __future__ import annotations
