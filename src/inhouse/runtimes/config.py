@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME
+from inhouse.urls import hidden_host
 
 __all__ = ["RuntimeConfig", "named_runtime", "refuse_gateway_key"]
 
@@ -54,6 +55,10 @@ class RuntimeConfig(BaseModel):
         url = value.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"runtime url must start with http:// or https://, got {value!r}")
+        # whoever reads it (a colleague confirming a trial's status quo) reads the host
+        # inhouse reaches, not a look-alike of another
+        if (why := hidden_host(url)) is not None:
+            raise ValueError(f"runtime url {url!r}: {why}")
         return url.removesuffix("/v1")
 
     def api_key(self) -> str | None:

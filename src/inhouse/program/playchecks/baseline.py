@@ -43,6 +43,7 @@ from inhouse.program.playchecks._shared import (
     unpinned_build,
     unsaid_here,
 )
+from inhouse.urls import hidden_host
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
 __all__ = ["costs_confirmation", "reproduced"]
@@ -343,39 +344,47 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     return kept_from_before(
         result,
         (
-            lambda: _reproduced(ctx, verdict, outputs=False),
+            lambda: _reproduced(ctx, verdict, plain=False),
+            "play 2 exited before a rerunner's word on an API status quo counted only on an "
+            "address written as the host its requests reach (no user part before it, no "
+            "look-alike in other letters)",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, outputs=False, plain=False),
             "play 2 exited before a manual status quo's quality, judged on the outputs its "
             "author typed into its CSV, needed the rerunner's word on them, which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, older=False, outputs=False),
+            lambda: _reproduced(ctx, verdict, older=False, outputs=False, plain=False),
             "play 2 exited before a rerun had to say what its quality checks did on an answer "
             "given for nothing, or how many of its inputs are distinct tasks (one by an older "
             "inhouse counted where no trial fact said it)",
         ),
         (
-            lambda: _reproduced(ctx, verdict, answered=False, outputs=False),
+            lambda: _reproduced(ctx, verdict, answered=False, outputs=False, plain=False),
             "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
             "gave no answer to counted as the status quo's passes, on checks that do not judge "
             "how long an answer took or what it cost",
         ),
         (
-            lambda: _reproduced(ctx, verdict, blank=False, outputs=False),
+            lambda: _reproduced(ctx, verdict, blank=False, outputs=False, plain=False),
             "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
             "off-topic prose) fails",
         ),
         (
-            lambda: _reproduced(ctx, verdict, costs=False, blank=False, outputs=False),
+            lambda: _reproduced(ctx, verdict, costs=False, blank=False, outputs=False, plain=False),
             "play 2 exited before a 'cheaper' claim needed the rerunner's word on the costs its "
             "author typed, which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, costs=False, quo=False, blank=False, outputs=False),
+            lambda: _reproduced(
+                ctx, verdict, costs=False, quo=False, blank=False, outputs=False, plain=False
+            ),
             "play 2 exited before a rerun needed the rerunner's word that an API status quo is "
             "how the task is done today (and on a 'cheaper' claim's typed costs), which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, claim=False, blank=False, outputs=False),
+            lambda: _reproduced(ctx, verdict, claim=False, blank=False, outputs=False, plain=False),
             "play 2 exited before a rerun had to reproduce the verdict's claimed advantage too, "
             "which it does not",
         ),
@@ -482,6 +491,7 @@ def _reproduced(
     older: bool = True,
     answered: bool = True,
     outputs: bool = True,
+    plain: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -496,7 +506,9 @@ def _reproduced(
     the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
     on checks that do not judge time or cost
     (:func:`~inhouse.program.playchecks._shared.quality_on_time`); without ``outputs``, as it
-    was before a manual status quo's typed outputs needed the rerunner's word."""
+    was before a manual status quo's typed outputs needed the rerunner's word; without
+    ``plain``, as it was before that word counted only on an address written as the host its
+    requests reach (:func:`_hidden_endpoint`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -591,7 +603,9 @@ def _reproduced(
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: (
-            _claim_problem(verdict, f, costs=costs, quo=quo, answered=answered, outputs=outputs)
+            _claim_problem(
+                verdict, f, costs=costs, quo=quo, answered=answered, outputs=outputs, plain=plain
+            )
             if claim
             else None
         )
@@ -701,6 +715,7 @@ def _claim_problem(
     quo: bool = True,
     answered: bool = True,
     outputs: bool = True,
+    plain: bool = True,
 ) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
     whether only a person's word is missing (a manual status quo's minutes, or the outputs
@@ -789,10 +804,21 @@ def _claim_problem(
             "measures"
         )
         flags.append("--confirm-outputs COMMENT")
-    if quo and not _manual(verdict, rerun) and not data.get("api_confirmed"):
+    where = data.get("status_quo_endpoint")
+    # a word given on an address written as another host than it reaches (a user part before
+    # the host, a look-alike in other letters) was given on what its author wrote, not on what
+    # the rerun measured (an inhouse that let such an address through recorded it)
+    hidden = _hidden_endpoint(where) if plain and data.get("api_confirmed") else None
+    if quo and hidden is not None:
+        words.append(
+            f"{who} confirmed its status quo on the address {verdict.by} wrote ({where}), but "
+            f"{hidden}; {verdict.by} writes it so in trials/{name}.yaml and proves it again "
+            f"(`inhouse prove {name}`), and {who} confirms the status quo they are shown"
+        )
+        flags.append("--confirm-status-quo COMMENT")
+    elif quo and not _manual(verdict, rerun) and not data.get("api_confirmed"):
         # the rerun answers the status quo again, but from wherever its author pointed it: a
         # slow or weak endpoint of theirs, reached from both machines, makes any candidate win
-        where = data.get("status_quo_endpoint")
         words.append(
             f"its status quo is the API {verdict.by} chose{f' ({where})' if where else ''}: "
             "their word alone that it is how the task is done today, which the rerun measures "
@@ -813,6 +839,15 @@ def _claim_problem(
             f"({again} {' '.join(flags)})"
         )
     return None
+
+
+def _hidden_endpoint(endpoint: Any) -> str | None:
+    """Why a rerun's recorded ``status_quo_endpoint`` ("MODEL at URL") names its status quo's
+    address as another host than its requests reached (:func:`~inhouse.urls.hidden_host`), or
+    None."""
+    if not isinstance(endpoint, str) or " at " not in endpoint:
+        return None
+    return hidden_host(endpoint.rsplit(" at ", 1)[1])
 
 
 def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
