@@ -74,6 +74,9 @@ def test_a_refusal_names_the_unvouched_waiver_that_spent_the_share(
     seq = next(w.seq for w in lena.state().waivers if w.granted_by == "omar")
     assert f"waiver #{seq} by omar was granted with a key that has not signed in" in said, said
     assert "signs in with the key that granted it (`inhouse sign-in login`" in said, said
+    # and status names it, as docs/concepts.md says
+    warned = [w for w in lena.status()["warnings"] if f"waiver #{seq} " in w]
+    assert warned and "has not signed in as omar" in warned[0], lena.status()["warnings"]
     # so does another lead's refusal: ines, signed in, is refused for the same waiver
     ines = enrol(lena, "ines", roles=["rollout-lead"])
     with pytest.raises(NotAllowed, match=f"waiver #{seq} by omar"):
