@@ -48,7 +48,8 @@ def grant(
 ) -> None:
     """Grant a waiver (rollout lead only). It never turns a failing check into a pass. One
     person's waivers of one guard cover at most 366 days in any 732: past that, another
-    rollout lead renews it, in their own name."""
+    rollout lead renews it, in their own name, once the organisation's sign-in tells them
+    apart (a waiver whose key never signed in as its grantor counts toward every lead's)."""
     waiver = open_program(program).grant_waiver(
         as_, guard, reason=reason, note=note, expires=parse_when(expires), play=play
     )

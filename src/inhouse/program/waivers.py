@@ -98,23 +98,46 @@ class WaiversMixin(ProgramCore):
                 else "none is left to grant now"
             )
             own = waiver_share(state.waivers, who.name, guard_name.value, play_id, now)
+            share_rule = (
+                f"what one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
+                f"{WAIVER_WINDOW.days})"
+            )
             if nobody and expires <= now + own:
                 # no sign-in tells this lead from the one whose waivers ran before: any lead's
                 # waivers are theirs (a co-lead she enrolled herself would renew hers)
                 raise NotAllowed(
-                    f"the waivers of {guard_name.value} for {scope} leave too little of what "
-                    f"one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
-                    f"{WAIVER_WINDOW.days}), and {who.name}'s are not told apart from another "
+                    f"the waivers of {guard_name.value} for {scope} leave too little of "
+                    f"{share_rule}, and {who.name}'s are not told apart from another "
                     f"lead's: {NO_SIGN_IN_SHORT} or vouches for nobody, so every lead's waivers "
                     f"count as one person's: {left}. A rollout lead sets up the organisation's "
                     f"sign-in (`inhouse sign-in setup`) and another lead, signed in, renews it "
                     "in their own name, or the evidence the guard asks for is recorded"
                 )
+            if expires <= now + own and (
+                unvouched := _unvouched(state, who.name, guard_name.value, play_id, now)
+            ):
+                # her own waivers leave room: another's, nobody's word, spent the share
+                raise NotAllowed(
+                    f"{who.name}'s own waivers of {guard_name.value} for {scope} leave room, "
+                    f"but {unvouched}: nobody vouched whose word such a waiver is, and it counts "
+                    f"toward every lead's share of {share_rule}: {left}. Once the grantor "
+                    "named signs in with the key that granted it (`inhouse sign-in login` on "
+                    "their machine), it is theirs alone; else the evidence the guard asks for "
+                    "is recorded"
+                )
+            # with no sign-in that tells leads apart, another lead's renewal is hers too
+            renews = (
+                "another rollout lead renews it on the record in their own name"
+                if not nobody
+                else f"another rollout lead renews it on the record in their own name once "
+                f"the organisation's sign-in tells them apart ({NO_SIGN_IN_SHORT} or vouches "
+                "for nobody: a rollout lead runs `inhouse sign-in setup`, and each lead signs "
+                "in)"
+            )
             raise NotAllowed(
                 f"{who.name}'s own waivers of {guard_name.value} for {scope} leave too little "
-                f"of what one person may waive a guard for ({WAIVER_LONGEST.days} days in any "
-                f"{WAIVER_WINDOW.days}): {left}. Past that, another rollout lead renews it on "
-                "the record in their own name, or the evidence the guard asks for is recorded"
+                f"of {share_rule}: {left}. Past that, {renews}, or the evidence the guard asks "
+                "for is recorded"
             )
         event = self._append(
             EventKind.WAIVER_GRANTED,
@@ -184,3 +207,36 @@ class WaiversMixin(ProgramCore):
             },
         )
         raise AntiPattern(message, guard=first.guard.value, play=first.play, missing=missing)
+
+
+def _unvouched(
+    state: ProgramState, grantor: str, guard: str, play: str | None, now: datetime
+) -> str:
+    """In words, the waivers of ``guard`` (for ``play``, or the whole program) by leads other
+    than ``grantor``, within the window before ``now``, that are nobody's word
+    (:meth:`~inhouse.program.state.ProgramState.nobodys_waiver`: their key never signed in as
+    their grantor with a sign-in that vouches for anyone), so they count toward every lead's
+    share; "" where none is."""
+    found = [
+        w
+        for w in state.waivers
+        if w.guard == guard
+        and (w.play is None or play is None or w.play == play)
+        and w.granted_by != grantor
+        and w.expires > now - WAIVER_WINDOW
+        and state.nobodys_waiver(w)
+    ]
+    if not found:
+        return ""
+
+    def said(w: Waiver) -> str:
+        record = state.keys.get(w.key or "")
+        gone = " (that key is revoked: it never will)" if record and record.revoked_at else ""
+        return f"waiver #{w.seq} by {w.granted_by}{gone}"
+
+    return (
+        ", ".join(said(w) for w in found)
+        + (" was" if len(found) == 1 else " were")
+        + " granted with a key that has not signed in as its grantor with a sign-in that "
+        "vouches for anyone (before the sign-in was set up, or appended around the API)"
+    )
