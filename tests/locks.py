@@ -21,8 +21,10 @@ DIGEST = "sha256:" + "b" * 64
 HERE: dict[str, Any] = {"runtime_local": True, "runtime_peers": ["127.0.0.1"]}
 #: what today's `inhouse workflow test` records of its cases' decoy answers: judged on each, and
 #: a case passed that fails them all. A run without ``decoys`` is an older inhouse's, which a
-#: play 3 not yet exited does not count (its tests may pass whatever the model says)
-JUDGED: dict[str, Any] = {"proved": 1, "decoys": list(DECOYS)}
+#: play 3 not yet exited does not count (its tests may pass whatever the model says); and whether
+#: the project's test model answered it (an author's run that does not say counts for nothing
+#: under exit rule 14)
+JUDGED: dict[str, Any] = {"proved": 1, "decoys": list(DECOYS), "test_model": False}
 
 
 def made_lock(

@@ -43,8 +43,9 @@ def _member_ran(test_model: bool | None) -> tuple[CheckContext, Fact]:
     people = {**lead_and_owner(), "p0": person("p0", "team0", "pilot-user")}
     member = fact("pilot.member", person="p0", track="support", team="team0", steps=RAN)
     said = {} if test_model is None else {"test_model": test_model}
+    judged = {k: v for k, v in JUDGED.items() if k != "test_model"}
     run = fact("workflow.run", by="p0", workflow="triage", content_hash="v1", passed=True,
-               pass_rate=1.0, cases=2, inputs=2, **JUDGED, **HERE, **said)  # fmt: skip
+               pass_rate=1.0, cases=2, inputs=2, **judged, **HERE, **said)  # fmt: skip
     step = fact("enablement.step", by="p0", person="p0", track="support", step="ran",
                 how="passing run", evidence=[run.id])  # fmt: skip
     day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(),

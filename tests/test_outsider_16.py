@@ -123,9 +123,10 @@ def test_an_author_s_stale_run_answered_at_the_owner_s_server_stands_beside_noth
         _test_run(omar, LOCK)
         result = _judge(omar, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
-        assert "has no passing run of it on that lock answered on their own machine" in (
-            result.reason
-        )
+        # (rule 14: his stale pass says neither where it was answered nor whether the test
+        # model answered it, so it measured nothing as far as the log can tell)
+        assert "has no passing run of it that measured it on their own machine" in result.reason
+        assert "was made by an inhouse too old to say where it was answered" in result.reason
         # vic upgrades and runs it again, answered on his laptop: a rerun beside omar's
         _test_run(vic, LOCK)
         result = _judge(omar, "workflow", "workflow-run-by-other")
@@ -269,7 +270,9 @@ def test_a_play_three_that_exited_on_a_rerun_that_does_not_say_where_keeps_its_e
                  model="m0", model_digest=DIGEST)  # fmt: skip
         run = {"workflow": "triage", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
                "pass_rate": 1.0, "cases": 3}  # fmt: skip
-        measured(omar, "workflow.run", **run, machine="omar-laptop")
+        # the author's own pass says where it was answered and that no test model answered it
+        # (rule 14 asks it of an author's pass; this test is about vic's rerun)
+        measured(omar, "workflow.run", **run, **HERE, test_model=False, machine="omar-laptop")
         if said_first:  # a release that said where its runs were answered, before decoys
             measured(vic, "workflow.run", **run, **HERE, machine="vic-laptop")
         measured(vic, "workflow.run", **run, machine="vic-laptop")  # a stale install's

@@ -200,7 +200,8 @@ def test_a_workflow_whose_runs_never_judged_decoys_is_no_one_else_s_pass(
     script (that release) and the tests, honestly. No run before vic's judged decoys, so his
     counted "as before": play 3's "someone other than its author ran it and passed" held on
     tests that need no model. Now a run that judged no decoys is older than the inhouse judging
-    it, whatever ran before; vic's run with today's inhouse counts."""
+    it, whatever ran before; vic's run with today's inhouse counts, once omar's own pass is
+    today's inhouse's too."""
     people = _play_three(_isolated, clock, idp)
     author, vic = people["omar"], people["vic"]
     try:
@@ -221,6 +222,12 @@ def test_a_workflow_whose_runs_never_judged_decoys_is_no_one_else_s_pass(
         tests = _judge_play(author, "workflow", "workflow-tests-pass")
         assert tests.outcome is Outcome.FAIL and "older than this one" in tests.reason
         _test_run(vic, LOCK)  # vic upgrades: today's runner, judged on every decoy
+        # the author's own pass on that release says nothing of the test model either: beside
+        # another's, it counts for nothing under rule 14 (tests/test_review1n_author.py)
+        still = _judge_play(author, "workflow", "workflow-run-by-other")
+        assert still.outcome is Outcome.FAIL, still.reason
+        assert "was made by an inhouse too old to say" in still.reason, still.reason
+        _test_run(author, LOCK)  # omar upgrades too, and runs his version once more
         assert _judge_play(author, "workflow", "workflow-run-by-other").outcome is Outcome.PASS
     finally:
         people["lena"].close()

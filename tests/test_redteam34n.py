@@ -19,8 +19,10 @@ rate); the author's pass that lets another's count now does too (exit rule 14,
 ``AUTHOR_REAL_MODEL``: a play 3 that exited on such a pass under the rules before keeps its
 exit).
 
-Left open, a strict xfail: the same favour with an older release of inhouse, whose runs do not
-say where they were answered, its runtime her server.
+The same favour with an older release of inhouse, whose runs do not say where they were
+answered (its runtime her server), is closed by the same rule: an author's pass that does not
+say where it was answered, or whether the test model answered it, counts for nothing
+(:func:`~inhouse.program.playchecks._shared.unsaid_model`).
 
 Play 4 (tried, nothing new found that one person passes alone): every member's count rests on
 an act signed with that member's own key (their team, their track's completion, their
@@ -170,18 +172,6 @@ def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
         lena.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: omar runs lena's checkout once with an inhouse release from before "
-    "runs said where they were answered (no runtime_local; an honest, older install from his "
-    "package index), its runtime her server. His pass makes him the author and, saying nothing "
-    "of where it was answered, counts as measured on his machine (a run that does not say is "
-    "read 'as before'), so her own pass on her laptop is 'someone else's'. Another's rerun "
-    "that does not say where it was answered counts for nothing before play 3 exits; asking "
-    "the same of the author's pass would set aside honest authors on older releases in "
-    "running programs (their reruns by others then need the author to update and run again): "
-    "the lead's to weigh",
-)
 def test_a_colleague_s_pass_by_an_older_release_on_her_server_does_not_make_hers_someone_else_s(
     _isolated: Path,
     clock: Clock,  # noqa: F811

@@ -1,16 +1,13 @@
-"""Review of exit rule 14 (``AUTHOR_REAL_MODEL``): the cheapest way round it found, left open.
+"""Review of exit rule 14 (``AUTHOR_REAL_MODEL``): the cheapest way round it found, now closed.
 
 Rule 14 sets aside an author's pass the project's test model answered, as the run says it
-(``test_model``). A run recorded by an inhouse from before runs said so counts "as before"
-(:func:`~inhouse.program.playchecks._shared.on_test_model`), and the author's pass is not held
-to the runner the program is on (``stale_runner`` judges another's rerun, not the author's). So
-omar's favour, run with a release that recorded where it was answered (his own loopback), its
-decoys and ``proved``, but not yet whether the test model answered (those releases came a day
-apart), is the same smoke test on random weights, with a spec whose cases ask for JSON in a
-schema (which the test model meets, as the demo's do): no server of lena's needed, unlike the
-xfail in tests/test_redteam34n.py. Closing it asks the author's pass to come from a runner that
-says whether the test model answered, which sets aside honest authors' passes from older
-releases in running programs (they run the version once more): the lead's to weigh.
+(``test_model``). omar's favour, run with a release that recorded where it was answered (his
+own loopback), its decoys and ``proved``, but not yet whether the test model answered (those
+releases came a day apart), is the same smoke test on random weights, with a spec whose cases
+ask for JSON in a schema (which the test model meets, as the demo's do): no server of lena's
+needed. Under rule 14 an author's pass that does not say counts for nothing
+(:func:`~inhouse.program.playchecks._shared.unsaid_model`); an honest author on an older
+release runs the version once more with today's.
 """
 
 from __future__ import annotations
@@ -29,15 +26,6 @@ from tests.test_sign_in import _judge
 from tests.workflows.test_author_flip import _play_three
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: omar's smoke test on the test model, by a release that says where "
-    "it was answered and judged decoys but does not yet say whether the test model answered "
-    "(no test_model), counts as the author's measured pass, so lena's own pass on the real "
-    "weights is 'someone else's'. The author's pass is not held to the program's runner "
-    "(stale_runner judges reruns only); asking it would set aside honest authors' passes from "
-    "older releases in running programs: the lead's to weigh",
-)
 def test_a_smoke_test_by_a_release_that_does_not_say_test_model_does_not_make_hers_another_s(
     _isolated: Path,
     clock: Clock,  # noqa: F811

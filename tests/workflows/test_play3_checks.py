@@ -123,8 +123,9 @@ DECOYS = ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-inp
 def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | None = None,
                decoys: list[str] | None = None) -> Any:  # fmt: skip
     """A passing run of triage v1 on the current lock, as the runner records it: judged on the
-    decoy answers (``decoys``; [] as a runner before decoys recorded it), answered on ``by``'s
-    machine (runners said so before they recorded ``proved``)."""
+    decoy answers (``decoys``; [] as a runner before decoys recorded it, which did not say whether
+    the test model answered either), answered on ``by``'s machine (runners said so before they
+    recorded ``proved``)."""
     return fact(
         "workflow.run",
         **HERE,
@@ -139,6 +140,8 @@ def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | Non
         inputs=2,
         decoys=DECOYS if decoys is None else decoys,
         untested=untested or [],
+        # today's runner says whether the test model answered; an older one's run does not
+        **({"test_model": False} if decoys is None else {}),
     )
 
 

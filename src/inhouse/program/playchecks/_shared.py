@@ -989,8 +989,41 @@ def author_unanswered(ctx: CheckContext, run: Fact) -> str | None:
     The writer who asks a colleague for "a smoke test of the plumbing" while the lock of the
     day blesses the test model (or weights that answer nothing right) makes them the version's
     author on a pass that measured nothing, and the writer's own pass on the real weights
-    "someone else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`)."""
-    return author_unmeasured(ctx, run) or on_test_model(ctx, run) or hollow_tests(run)
+    "someone else's" (:data:`~inhouse.program.checks.AUTHOR_REAL_MODEL`). Nor does a pass by
+    an inhouse too old to say whether the test model answered it (:func:`unsaid_model`): a
+    colleague asked to run the smoke test with such a release measured nothing either, as far
+    as the log can tell."""
+    return (
+        author_unmeasured(ctx, run)
+        or on_test_model(ctx, run)
+        or unsaid_model(ctx, run)
+        or hollow_tests(run)
+    )
+
+
+def unsaid_model(ctx: CheckContext, run: Fact) -> str | None:
+    """Why the author's passing ``run`` cannot stand beside another's, outside a demo: its
+    runner was an inhouse too old to record whether the project's test model answered it (no
+    ``test_model``) or where it was answered (no ``runtime_local``), or None.
+    Rule 14's reading only (:func:`author_unanswered`): the author's pass on such a release
+    could be a smoke test on random weights, or on the writer's server, and would make the
+    writer's own pass "someone else's". An honest author who ran it with an older release runs
+    the version once more with this one."""
+    unsaid = [
+        what
+        for field, what in (
+            ("runtime_local", "where it was answered"),
+            ("test_model", "whether the project's test model answered it"),
+        )
+        if run.payload.get(field) is None
+    ]
+    if ctx.demo or not unsaid:
+        return None
+    return (
+        f"{run.by}'s run (fact #{run.id}) was made by an inhouse too old to say "
+        f"{' or '.join(unsaid)}, so it cannot show the author measured the version; "
+        f"upgrade inhouse and run `inhouse workflow test {run.payload.get('workflow')}` again"
+    )
 
 
 @dataclass(frozen=True)
