@@ -139,7 +139,9 @@ def _variants(written: dict[str, Any]) -> list[tuple[str, Any]]:
     cases: list[tuple[str, Any]] = [("as written", written), ("{}", {}), ("[1]", [1])]
     for field, odd in itertools.product(written, ODD):
         cases.append((f"{field}={odd!r:.30}", {**written, field: odd}))
-    cases += [(f"no {field}", {k: v for k, v in written.items() if k != field}) for field in written]
+    cases += [
+        (f"no {field}", {k: v for k, v in written.items() if k != field}) for field in written
+    ]
     return cases
 
 
@@ -160,7 +162,7 @@ def test_no_event_of_a_members_stops_or_crashes_the_fold(
                 try:
                     state = fold([*world.events, event], lead_key=lead_key,
                                  playbook=world.lena.playbook)  # fmt: skip
-                except Exception as err:  # noqa: BLE001  (what is being looked for)
+                except Exception as err:  # what is being looked for
                     stops.append(f"{kind} {label} at {at:%Y}: raised {type(err).__name__} {err}")
                     continue
                 if state.tampered is not None:
@@ -390,4 +392,3 @@ def test_a_row_signed_by_a_key_nobody_enrolled_does_not_freeze_the_program(
     append(lena.store, EventKind.ACTION_REFUSED, "omar",
            {"action": "a", "guards": [], "message": "m"}, at=clock(), key=stranger)  # fmt: skip
     assert Program.open(_isolated, clock=clock).state().tampered is None
-

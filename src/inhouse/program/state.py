@@ -1222,14 +1222,15 @@ def _set_aside_unauthorized(
     state: ProgramState, event: Event, why: str, learnt: tuple[Any, ...] | None
 ) -> bool:
     """Whether ``event``, verified, which its signer had no authority to make (``why``), is set
-    aside rather than stop the fold: where an enrolled member who is no rollout lead signed it
-    with a key of their own. It never counts, the signature check forgets what it learnt from
-    it (``learnt``), ``status`` names it, and ``audit verify`` reports it (the log holds a
-    forgery attempt); every other command goes on. Stopping the fold there, as once, let any
-    member freeze the program for everyone with one appended event. A lead's, a dashboard
-    session's, or an unsigned one still stops the fold: the lead holds the program's authority,
-    and what she writes others build on. No exit's verdict moves: an event that stopped the
-    fold counted for nothing, as one set aside does, and nothing could be recorded after it."""
+    aside rather than stop the fold: where a member who is no rollout lead answers for it
+    (:func:`_members_event`: their own key, a session it delegated to, a key's own enrolment on
+    their invitation for a machine of their own). It never counts, the signature check forgets
+    what it learnt from it (``learnt``), ``status`` names it, and ``audit verify`` reports it
+    (the log holds a forgery attempt); every other command goes on. Stopping the fold there, as
+    once, let any member freeze the program for everyone with one appended event. A lead's or
+    an unsigned one still stops the fold: the lead holds the program's authority, and what she
+    writes others build on. No exit's verdict moves: an event that stopped the fold counted for
+    nothing, as one set aside does, and nothing could be recorded after it."""
     if _members_event(state, event) is None:
         return False
     if learnt is not None:
