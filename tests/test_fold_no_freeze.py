@@ -370,8 +370,11 @@ def test_a_leads_import_that_does_not_open_still_stops_the_fold(
     enrol(lena, "omar", team="ops")
     append(lena.store, EventKind.EVIDENCE_IMPORTED, "lena", WRITTEN[EventKind.EVIDENCE_IMPORTED],
            at=clock(), key=lena.key)  # fmt: skip
-    state = Program.open(_isolated, clock=clock).state()
+    fresh = Program.open(_isolated, clock=clock)
+    state = fresh.state()
     assert state.tampered is not None and "payloadType" in state.tampered[0]
+    report = verify_chain(fresh.store, lead_key=fresh.settings.lead_key)
+    assert not report.ok and not report.intact and "payloadType" in str(report.problem)
 
 
 @pytest.mark.xfail(
