@@ -132,7 +132,9 @@ def test_a_session_signs_no_measurement_and_no_step_of_ones_own_machine(
     """bob signs in once to the dashboard lena hosts; the host holds his session key for its
     window. It may not sign, as bob, his verify of the baseline, his rerun of her workflow, his
     access request or his enablement: the program refuses before anything is written, and one
-    appended around it stops the fold, and ``inhouse audit verify`` names why."""
+    appended around it never counts, and ``inhouse audit verify`` names why. It no longer stops
+    the fold: bob, a member, makes such a session alone, with his own key, and would freeze the
+    program for everyone (tests/test_fold_no_freeze.py)."""
     bob = enrol(lena, "bob", team="ops", roles=["play-owner"])
     head = lena.state().head_seq
     with pytest.raises(NotAllowed, match=f"a session may not sign {kind} facts"):
@@ -148,7 +150,8 @@ def test_a_session_signs_no_measurement_and_no_step_of_ones_own_machine(
     assert not report.ok and report.first_bad_seq == event.seq
     assert report.problem is not None and f"a session may not sign {kind} facts" in report.problem
     again = Program.open(lena.folder, clock=lena.clock)
-    assert again.state().tampered is not None
+    assert again.state().tampered is None
+    assert [seq for seq, _ in again.state().unauthorized] == [event.seq]
     assert not any(f.kind == kind for f in again.state().facts)
     again.close()
 

@@ -18,14 +18,24 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from inhouse.errors import validation_problem_list
 from inhouse.program.events import EventKind
 
 __all__ = ["event_problem"]
+
+
+def _iso_time(text: str) -> str:
+    datetime.fromisoformat(text)  # a ValueError names the text: what the fold reads it with
+    return text
+
+
+#: a time as inhouse writes it, and the fold reads it (``datetime.fromisoformat``): pydantic's
+#: own datetime takes a count of seconds too ("1700000000"), which the fold's reader does not
+_Time = Annotated[str, AfterValidator(_iso_time)]
 
 
 class _Shape(BaseModel):
@@ -44,7 +54,7 @@ class _Seat(_Shape):
 
 class _Invited(_Seat):
     token_hash: str
-    expires: datetime
+    expires: _Time
     another_key: bool = False
 
 

@@ -473,8 +473,10 @@ def envelope_problem(data: Any) -> str | None:
     kind = data.get("kind")
     if not isinstance(kind, str):
         return f"kind: {kind!r} is no fact kind's name"
-    if data.get("provenance") not in {p.value for p in Provenance}:
-        return f"provenance: {data.get('provenance')!r} is neither measured nor attested"
+    provenance = data.get("provenance")
+    # a list or an object is no member of the set, and unhashable: asked as it was, it raised
+    if not isinstance(provenance, str) or provenance not in {p.value for p in Provenance}:
+        return f"provenance: {provenance!r} is neither measured nor attested"
     version = data.get("version", 1)
     if type(version) is not int:
         return f"version: {version!r} is not a whole number"

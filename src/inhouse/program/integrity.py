@@ -58,6 +58,13 @@ class _Keys:
         self.session_ends: dict[str, datetime] = {}
         #: an approval's nonce -> the event it approved (:mod:`inhouse.identity.approval`)
         self.approvals: dict[str, int] = {}
+        #: (seq, why) of the event just checked, where its hash, link and signature hold but
+        #: what it says cannot be taken in (an envelope that does not open, an enrolment
+        #: naming no invitation for it, a kind its session may not sign): nothing is learnt
+        #: from it, and the fold says whose it is, which the signature alone does not tell
+        #: (a member's is set aside, anyone else's stops the fold: :func:`~inhouse.program.
+        #: state.apply`). Read once, by :meth:`take_unlearnt`
+        self.unlearnt: tuple[int, str] | None = None
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -71,38 +78,63 @@ class _Keys:
     def forget(self, learnt: tuple[Any, ...]) -> None:
         self.public, self.revoked, self.invitations, self.services = learnt
 
+    def take_unlearnt(self, seq: int) -> str | None:
+        """Why event ``seq``, which verified, taught nothing (:attr:`unlearnt`), or None."""
+        found, self.unlearnt = self.unlearnt, None
+        return found[1] if found is not None and found[0] == seq else None
+
+
+def _key_id(public: str) -> str | None:
+    """The key id of ``public``, or None where it is no base64 key (a member's hand-typed
+    enrolment: it raised out of the fold, and every command with it)."""
+    from inhouse.identity import key_id_of
+
+    try:
+        return key_id_of(public)
+    except ValueError:  # binascii.Error is one
+        return None
+
 
 def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
-    """Why a signed event does not verify, or None; learns the keys it introduces."""
-    from inhouse.identity import key_id_of, verify_signature
+    """Why a signed event does not verify, or None; learns the keys it introduces (or, where
+    what a verified event says cannot be taken in, learns nothing: :attr:`_Keys.unlearnt`)."""
+    from inhouse.identity import verify_signature
 
     signer = str(row.signer)
     delegating: str | None = None  # the enrolled key whose delegation a session key acts on
+    unlearnt: str | None = None  # why what it says is not taken in, its signature holding
+    spent: str | None = None  # the invitation a self-enrolment joins with
     self_enrolled = (
         row.kind == EventKind.PERSON_ENROLLED
         and isinstance(payload, dict)
         and not payload.get("service")
     )
-    if self_enrolled and payload.get("key_id") == signer:
-        public = str(payload.get("public_key", ""))
-        if key_id_of(public) != signer:
+    public = str(payload.get("public_key", "")) if self_enrolled else ""
+    if self_enrolled and signer in (payload.get("key_id"), _key_id(public)):
+        # signed by the key it enrols (its key id, or the public key it carries, names the
+        # signer: a key id left out or mistyped is the enrolment's to answer for, not the chain's)
+        if _key_id(public) != signer:
             return f"event {row.seq} enrols a public key that is not key {signer}"
-        if payload.get("claimed") and keys.public:
-            return f"event {row.seq} claims the lead's first key, but keys were enrolled before"
-        if row.seq > 2 and not payload.get("claimed"):
-            invited = keys.invitations.pop(str(payload.get("token_hash", "")), None)
-            if invited != payload.get("name"):
-                return f"event {row.seq} enrols {payload.get('name')} without an invitation"
-        known = (public, str(payload["name"]))
+        token = str(payload.get("token_hash", ""))
+        if payload.get("key_id") != signer:
+            unlearnt = f"event {row.seq} enrols key {payload.get('key_id')} but {signer} signed it"
+        elif payload.get("claimed") and keys.public:
+            unlearnt = f"event {row.seq} claims the lead's first key, but keys were enrolled before"
+        elif row.seq > 2 and not payload.get("claimed"):
+            invited = keys.invitations.get(token)
+            if invited is None or invited != payload.get("name"):
+                unlearnt = f"event {row.seq} enrols {payload.get('name')} without an invitation"
+            spent = token
+        known = (public, str(payload.get("name")))
         first = keys.first
-        if first is not None and first.signer == signer:
+        if first is not None and first.signer == signer and unlearnt is None:
             keys.first = None
             if not verify_signature(public, signed_material(first.hash), str(first.signature)):
                 return "event 1 (program.created) does not carry a valid signature of its key"
     else:
         found = keys.owner(signer)
         if found is None and isinstance(payload, dict) and "delegation" in payload:
-            problem, found, delegating = _delegated(row, payload, keys)
+            problem, found, delegating, unlearnt = _delegated(row, payload, keys)
             if problem is not None:
                 return problem
         if found is None:
@@ -120,17 +152,30 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     if row.actor != person and row.kind != EventKind.PERSON_ENROLLED:
         return f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
     if delegating is not None:  # a session key counts for this event only, never enrolled
+        # (where its event says what it may not, its delegation, which holds, still names who
+        # it acted for: the fold tells whose attempt it was)
         keys.delegated[signer] = person
         keys.delegated_by[signer] = delegating
+    if unlearnt is not None:
+        keys.unlearnt = (int(row.seq), unlearnt)
         return None
-    keys.public[signer] = known
+    if delegating is not None:
+        return None
     from inhouse.program.event_shapes import event_problem
 
     if row.kind in LEARNT_FROM and event_problem(str(row.kind), payload) is not None:
         # signed, yet not what inhouse writes: nothing is learnt from it (a key id that is a
-        # list, an invitation with no expiry), and the fold sets it aside or stops there
+        # list, an invitation with no expiry, a self-enrolment's own key), and the fold sets
+        # it aside or stops there
         return None
-    return _learn(row, payload, keys)
+    if spent is not None:
+        del keys.invitations[spent]  # found above
+    keys.public[signer] = known
+    learnt = keys.learnt()
+    if (unlearnt := _learn(row, payload, keys)) is not None:
+        keys.forget(learnt)
+        keys.unlearnt = (int(row.seq), unlearnt)
+    return None
 
 
 #: the events a sign-in session signs: what the dashboard's forms do (a handoff decided, with
@@ -164,20 +209,22 @@ def session_refuses(kind: str, payload: dict[str, Any]) -> str | None:
 
 def _delegated(
     row: Any, payload: dict[str, Any], keys: _Keys
-) -> tuple[str | None, tuple[str, str] | None, str | None]:
+) -> tuple[str | None, tuple[str, str] | None, str | None, str | None]:
     """An event signed by a dashboard session key: the (public key, person) its delegation lets
     it act for and the enrolled key that signed that delegation, or why it does not
-    (:mod:`inhouse.identity.delegation`). Its time is the writer's word, its place in the log
-    is not: the fold refuses one dated back into a session the log has moved past."""
+    (:mod:`inhouse.identity.delegation`); and, where its delegation holds, why what the event
+    says is not taken in (a kind a session may not sign, an approval that does not hold): the
+    person whose key signed the delegation made that attempt, which the fold sets aside where
+    they are a member. Its time is the writer's word, its place in the log is not: the fold
+    refuses one dated back into a session the log has moved past."""
     from inhouse.identity.delegation import delegation_problem
 
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
-    if (refused := session_refuses(str(row.kind), payload)) is not None:
-        return f"{where}: {refused}", None, None
     if str(row.signer) in keys.public or str(row.signer) in keys.revoked:
         # a session key is made fresh at sign-in; an enrolled one (a revoked key of whoever runs
         # the dashboard) would be taken for its holder's own key wherever a key is looked up
-        return f"{where}, a key enrolled on the roster: a session key is never one", None, None
+        why = f"{where}, a key enrolled on the roster: a session key is never one"
+        return why, None, None, None
     problem, delegation = delegation_problem(
         payload["delegation"],
         signer=str(row.signer),
@@ -185,15 +232,18 @@ def _delegated(
         at=datetime.fromisoformat(str(row.at)),
         owner_of=keys.owner,
     )
+    refused = session_refuses(str(row.kind), payload)
     if delegation is None:
-        return f"{where}, but {problem}", None, None
+        why = f"{where}: {refused}" if refused is not None else f"{where}, but {problem}"
+        return why, None, None, None
     keys.session_ends[str(row.signer)] = delegation.expires
     if delegation.key_id in keys.services:
-        return f"{where}, but {service_delegates(delegation.person)}", None, None
-    refused = _approval_refused(row, payload, keys, delegation) if "approval" in payload else None
-    if refused is not None:
-        return f"{where}, but {refused}", None, None
-    return None, (delegation.session_key, delegation.person), delegation.key_id
+        return f"{where}, but {service_delegates(delegation.person)}", None, None, None
+    unlearnt = None if refused is None else f"{where}: {refused}"
+    if unlearnt is None and "approval" in payload:
+        approval = _approval_refused(row, payload, keys, delegation)
+        unlearnt = None if approval is None else f"{where}, but {approval}"
+    return None, (delegation.session_key, delegation.person), delegation.key_id, unlearnt
 
 
 def needs_approval(kind: str, payload: dict[str, Any]) -> bool:
@@ -252,7 +302,7 @@ LEARNT_FROM = frozenset({EventKind.PERSON_INVITED, EventKind.KEY_REVOKED,
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
-    from inhouse.identity import ENROLMENT_TYPE, key_id_of, open_envelope
+    from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
     if row.kind == EventKind.PERSON_INVITED:
         keys.invitations[str(payload["token_hash"])] = str(payload["name"])
@@ -260,7 +310,7 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         keys.revoked.add(str(payload["key_id"]))
     elif row.kind == EventKind.PERSON_ENROLLED and payload.get("service"):
         public = str(payload.get("public_key", ""))
-        if key_id_of(public) != payload.get("key_id"):
+        if _key_id(public) != payload.get("key_id"):
             return f"event {row.seq} enrols a service key that does not match its key id"
         keys.public[str(payload["key_id"])] = (public, str(payload["name"]))
         keys.services.add(str(payload["key_id"]))

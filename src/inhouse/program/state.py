@@ -1140,6 +1140,14 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
         return
     learnt = _before_learning(state, event)
     problem = state.verifier.check(_row(event), event.payload)
+    # verified, yet what it says could not be taken in (an envelope that does not open, an
+    # enrolment naming no invitation for it, a kind its session may not sign): a member's is
+    # set aside, anyone else's stops the fold here, as it did when the check refused it
+    unlearnt = state.verifier.keys.take_unlearnt(event.seq) if problem is None else None
+    if unlearnt is not None and _set_aside_unauthorized(state, event, unlearnt, None):
+        return
+    if unlearnt is not None:
+        problem = (unlearnt, event.seq)
     if problem is None and _set_aside_malformed(state, event):
         return
     if problem is None and _exit_of_an_uncounted_acceptance(state, event):
@@ -1197,14 +1205,36 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     state.tampered = problem
 
 
-def _a_members_key(state: ProgramState, event: Event) -> bool:
-    """Whether ``event`` is signed by an enrolled, unrevoked key of a person who is no rollout
-    lead (not a dashboard session's key, not a key enrolled by this very event)."""
-    record = state.keys.get(event.signer or "")
-    if record is None or record.revoked_at is not None:
-        return False
+def _members_event(state: ProgramState, event: Event) -> str | None:
+    """The member (one enrolled who is no rollout lead) who answers for ``event``, or None: where
+    an enrolled, unrevoked key of theirs signed it; a dashboard session their own such key
+    delegated to (the verifier checked the delegation: a session signs what its person's key
+    let it, and that key's holder could sign both); or, for a key's own enrolment, where it
+    joins with an invitation they made for a machine of their own (only they invite one). A
+    member can make any of these alone, and what they make counts for nothing without the
+    authority to make it: never a reason to stop the fold for everyone."""
+    signer = event.signer or ""
+    record = state.keys.get(signer)
+    if record is None and signer in state.verifier.keys.delegated_by:
+        record = state.keys.get(state.verifier.keys.delegated_by[signer])
+    if record is None and event.kind == EventKind.PERSON_ENROLLED and event.signer is not None:
+        record = _self_invited_by(state, event.payload)
+    if record is None or not record.active:
+        return None
     person = state.people.get(record.person)
-    return person is not None and "rollout-lead" not in person.roles
+    if person is None or "rollout-lead" in person.roles:
+        return None
+    return person.name
+
+
+def _self_invited_by(state: ProgramState, data: Any) -> KeyRecord | None:
+    """An active key of whoever made the invitation an enrolment (``data``) joins with, where
+    they made it for a machine of their own (``another_key``, naming themselves)."""
+    token = data.get("token_hash") if isinstance(data, dict) else None
+    invitation = state.invitations.get(token) if isinstance(token, str) else None
+    if invitation is None or not invitation.another_key or invitation.name != invitation.by:
+        return None
+    return next((k for k in state.keys_of(invitation.by) if k.active), None)
 
 
 def _before_learning(state: ProgramState, event: Event) -> tuple[Any, ...] | None:
@@ -1212,7 +1242,7 @@ def _before_learning(state: ProgramState, event: Event) -> tuple[Any, ...] | Non
     invitation, a revocation, an enrolment, an import): put back if the fold sets it aside."""
     from inhouse.program.integrity import LEARNT_FROM
 
-    if event.kind not in LEARNT_FROM or not _a_members_key(state, event):
+    if event.kind not in LEARNT_FROM or _members_event(state, event) is None:
         return None
     return state.verifier.keys.learnt()
 
@@ -1221,15 +1251,16 @@ def _set_aside_unauthorized(
     state: ProgramState, event: Event, why: str, learnt: tuple[Any, ...] | None
 ) -> bool:
     """Whether ``event``, verified, which its signer had no authority to make (``why``), is set
-    aside rather than stop the fold: where an enrolled member who is no rollout lead signed it
-    with a key of their own. It never counts, the signature check forgets what it learnt from
-    it (``learnt``), ``status`` names it, and ``audit verify`` reports it (the log holds a
-    forgery attempt); every other command goes on. Stopping the fold there, as once, let any
-    member freeze the program for everyone with one appended event. A lead's, a dashboard
-    session's, or an unsigned one still stops the fold: the lead holds the program's authority,
-    and what she writes others build on. No exit's verdict moves: an event that stopped the
-    fold counted for nothing, as one set aside does, and nothing could be recorded after it."""
-    if not _a_members_key(state, event):
+    aside rather than stop the fold: where a member who is no rollout lead answers for it
+    (:func:`_members_event`: their own key, a session it delegated to, a key's own enrolment on
+    their invitation for a machine of their own). It never counts, the signature check forgets
+    what it learnt from it (``learnt``), ``status`` names it, and ``audit verify`` reports it
+    (the log holds a forgery attempt); every other command goes on. Stopping the fold there, as
+    once, let any member freeze the program for everyone with one appended event. A lead's or
+    an unsigned one still stops the fold: the lead holds the program's authority, and what she
+    writes others build on. No exit's verdict moves: an event that stopped the fold counted for
+    nothing, as one set aside does, and nothing could be recorded after it."""
+    if _members_event(state, event) is None:
         return False
     if learnt is not None:
         state.verifier.keys.forget(learnt)
@@ -1255,7 +1286,11 @@ def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
     who, signed = _signer(event, state)
     person = state.people.get(who)
     if not signed or (person is not None and "rollout-lead" in person.roles):
-        return False
+        # a key's own enrolment is signed by a key nobody holds yet: its invitation tells
+        member = _members_event(state, event) if event.kind == EventKind.PERSON_ENROLLED else None
+        if member is None:
+            return False
+        who = member
     state.malformed.append(
         f"event {event.seq} ({event.kind}) by {who} is not what inhouse writes: {why}; it was "
         "made around inhouse's API and is not counted"
