@@ -199,17 +199,3 @@ def test_a_team_drawn_with_a_stroke_is_one_team() -> None:
     assert result.outcome is Outcome.FAIL, result.reason
     assert "spans 1 team(s)" in result.reason, result.reason
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a name written whole in Cherokee letters drawn as Latin capitals (TED) reads as "
-    "itself: `reading` folds Lisu's whole words, not Cherokee's (only the script mix check "
-    "knows Cherokee); Unicode's confusables data maps them (UTS #39 skeleton)",
-)
-def test_an_alias_whole_in_cherokee_capitals_is_not_invited(
-    lena: Program,  # noqa: F811
-) -> None:
-    cli("person", "invite", "ted", "--team", "support")
-    alias = "\u13a2\u13ac\u13a0"  # Cherokee I, GV, A: drawn as T, E, D
-    out = cli("person", "invite", alias, "--team", "support", code=2)
-    assert "reads as ted, already in the program" in " ".join(out.split()), out
