@@ -203,8 +203,12 @@ def figures_whole(table: Any) -> Any:
     "0.000001" over "03 EUR", and cut, a date read "2026-12-…". Headers and prose still wrap,
     folded, never cut ("disapp…" told no column from the next): a column with a cell of more
     than four words is prose, and gets no minimum (a date in a sentence would widen the table
-    past the terminal, which then cuts every row)."""
-    for column in table.columns:
+    past the terminal, which then cuts every row). Where the figures side by side are wider
+    than the terminal (:func:`out_console`, which prints it), none gets its minimum: Rich
+    would cut the table at the terminal's edge, its last columns gone ("outcome" with them),
+    and a folded figure beats a missing one."""
+    widths: dict[int, int] = {}
+    for index, column in enumerate(table.columns):
         if column.overflow == "ellipsis":  # Rich's default: a header cut to "disapp…" names
             column.overflow = "fold"  # no column a reader can tell from the next
         cells = [cell for cell in column.cells if isinstance(cell, str)]
@@ -214,7 +218,12 @@ def figures_whole(table: Any) -> Any:
             len(word) for cell in cells for word in cell.split() if any(ch.isdigit() for ch in word)
         ]
         if figures:
-            column.min_width = max(column.min_width or 0, *figures)
+            widths[index] = max(column.min_width or 0, *figures)
+    # each column's padding (a space either side) and a rule between columns and at each edge
+    frame = 3 * len(table.columns) + 1
+    if sum(widths.values()) + frame <= out_console().width:
+        for index, width in widths.items():
+            table.columns[index].min_width = width
     return table
 
 
