@@ -177,9 +177,16 @@ def telling_service_enrolment(program: Any, name: str = "gateway") -> Iterator[N
     """Say so where the command inside enrolled a service's key (a rollout lead's first
     `gateway rollup`, `pilot adoption --record` or `support drift-review` on its host does,
     :meth:`~inhouse.program.Program.as_service`): a signed act that makes this machine the
-    service's host, which the command's own output left unsaid."""
+    service's host, which the command's own output left unsaid. Said also where the command
+    failed after enrolling it: the enrolment stands."""
     before = set(_service_keys(program, name))
-    yield
+    try:
+        yield
+    finally:
+        _tell_enrolled(program, name, before)
+
+
+def _tell_enrolled(program: Any, name: str, before: set[str]) -> None:
     for key_id in _service_keys(program, name):
         if key_id not in before:
             err_console().print(
