@@ -198,4 +198,3 @@ def test_a_team_drawn_with_a_stroke_is_one_team() -> None:
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "spans 1 team(s)" in result.reason, result.reason
-
