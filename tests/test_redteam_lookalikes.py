@@ -198,3 +198,16 @@ def test_a_team_drawn_with_a_stroke_is_one_team() -> None:
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "spans 1 team(s)" in result.reason, result.reason
+
+
+def test_honest_namesakes_drawn_alike_are_told_which_letters(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Erna beside Ema (rn drawn as m) is refused, as "ornar" beside omar is; the refusal said
+    only "'Erna' reads as Ema", which an honest Erna reads as a bug. It names the letters, and
+    a surname tells the two apart."""
+    cli("person", "invite", "Ema", "--team", "support")
+    out = " ".join(cli("person", "invite", "Erna", "--team", "support", code=2).split())
+    assert "'Erna' reads as Ema, already in the program (drawn alike" in out, out
+    assert "rn and m" in out, out
+    assert "inhouse-invite:" in cli("person", "invite", "Erna Berg", "--team", "support")

@@ -182,10 +182,17 @@ class PeopleMixin(ProgramCore):
             if Role.ROLLOUT_LEAD not in who.roles:
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
             if (alike := _reads_as(state, name)) is not None:
+                # an honest Erna beside Ema is told which letters, else the refusal reads as a bug
+                drawn = (
+                    ""
+                    if reading(alike) == reading(name)
+                    else " (drawn alike where names are shown: a capital I and a small l or a "
+                    "one, a zero and an O, rn and m, vv and w)"
+                )
                 raise InvalidInput(
-                    f"{name!r} reads as {alike}, already in the program: every page, report and "
-                    f"prompt would show two people by one name; name {name} so nobody can take "
-                    f"them for {alike} (a surname, an initial)"
+                    f"{name!r} reads as {alike}, already in the program{drawn}: every page, "
+                    f"report and prompt would show two people by one name; name {name} so nobody "
+                    f"can take them for {alike} (a surname, an initial)"
                 )
             existing = state.people.get(name)
             if existing is not None and existing.service:
