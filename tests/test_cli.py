@@ -926,3 +926,29 @@ def test_a_verify_without_the_log_names_the_signer_as_it_joined(
         text = " ".join(said.stdout.split())
         assert "Verifying this machine against lock" in text, text + said.stderr
         assert shown in text, text
+
+
+def test_figures_too_wide_for_the_terminal_fold_rather_than_cut_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """figures_whole keeps each figure whole where the terminal has room; where the figures
+    side by side are wider than it, Rich cut the table at its edge and the last columns
+    (a trial's "outcome", its threshold) were not shown at all."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from inhouse.cli._common import figures_whole, out_console
+
+    def shown(width: int) -> str:
+        table = Table("dimension", "candidate", "status quo", "delta", "threshold", "outcome")
+        table.add_row("cost", "0.00000103 EUR", "0.00000207 EUR", "-0.00000104 EUR",
+                      "0.00000050 EUR", "ok")  # fmt: skip
+        monkeypatch.setattr(out_console(), "width", width)
+        console = Console(width=width, record=True)
+        console.print(figures_whole(table))
+        return console.export_text()
+
+    wide = shown(120)
+    assert "0.00000103" in wide and "outcome" in wide, wide  # room: each figure whole
+    narrow = shown(50)
+    assert " ok " in narrow, narrow  # the last column, folded in, not cut off

@@ -136,3 +136,78 @@ def test_an_exit_judged_before_rule_16_keeps_its_count(rules: int, outcome: Outc
     ctx = replace(context(facts, people, exited, **LIMITS), exit_rules={"pilot": rules})
     result = evaluate("pilot-size", ctx)
     assert result.outcome is outcome, result.reason
+
+
+# -- review 2: a capital L is no capital I; the strokes UTS #39 draws as l; a joiner in "rn" --
+
+#: honest colleagues whose names differ by a capital I and a capital L (Vietnamese Lan beside
+#: Ian, Romanian Ion beside Lon): an L is drawn with its foot, no face shows it as an I. The
+#: drawn reading once turned the I into an l and then folded case, so the L became one too
+HONEST_L = [("Ian", "Lan"), ("Ion", "Lon"), ("Ian Lo", "Lan Lo")]
+
+
+@pytest.mark.parametrize(("colleague", "other"), HONEST_L)
+def test_a_capital_l_beside_a_capital_i_is_invited(
+    lena: Program,  # noqa: F811
+    colleague: str,
+    other: str,
+) -> None:
+    cli("person", "invite", colleague, "--team", "support")
+    assert "inhouse-invite:" in cli("person", "invite", other, "--team", "support"), other
+    assert {colleague, other} <= set(lena.state().people)
+
+
+#: what lena types beside a colleague, drawn as their name: a joiner a name may hold (ZWJ,
+#: ZWNJ) inside "rn" shows as "rn" and read apart from omar; and the strokes Unicode's
+#: confusables draw as a small l that are Latin letters (no script mix), or a vertical bar
+STROKES = [
+    ("omar", "or\u200dnar"),  # a zero-width joiner between r and n
+    ("omar", "or\u200cnar"),  # a zero-width non-joiner
+    ("Ian", "\u01c0an"),  # Latin letter dental click
+    ("Ian", "\u0196an"),  # Latin capital letter iota
+    ("Ian", "|an"),  # a vertical bar
+]
+
+
+@pytest.mark.parametrize(("colleague", "alias"), STROKES)
+def test_an_alias_drawn_with_a_stroke_or_a_joiner_is_not_invited(
+    lena: Program,  # noqa: F811
+    colleague: str,
+    alias: str,
+) -> None:
+    if colleague not in lena.state().people:
+        cli("person", "invite", colleague, "--team", "support")
+    out = cli("person", "invite", alias, "--team", "support", code=2)
+    assert f"reads as {colleague}, already in the program" in " ".join(out.split()), out
+    assert alias not in lena.state().people
+
+
+def test_teams_a_capital_l_tells_apart_count_apart() -> None:
+    """ML (machine learning) and MI (market intelligence), AI and AL, IT and LT: five teams,
+    as their members read them; a capital I was folded into an l and then, case folded, an L,
+    so each pair counted once and the pilot spanned three."""
+    people, facts = _pilot(["ML", "MI", "AI", "AL", "IT"])
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "5 members across 5 teams" in result.reason, result.reason
+
+
+def test_a_team_drawn_with_a_stroke_is_one_team() -> None:
+    """A dental click (a Latin letter: no script mix) and a vertical bar show as IT's I."""
+    people, facts = _pilot(["IT", "\u01c0T", "|T", "it", "1T"])
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "spans 1 team(s)" in result.reason, result.reason
+
+
+def test_honest_namesakes_drawn_alike_are_told_which_letters(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Erna beside Ema (rn drawn as m) is refused, as "ornar" beside omar is; the refusal said
+    only "'Erna' reads as Ema", which an honest Erna reads as a bug. It names the letters, and
+    a surname tells the two apart."""
+    cli("person", "invite", "Ema", "--team", "support")
+    out = " ".join(cli("person", "invite", "Erna", "--team", "support", code=2).split())
+    assert "'Erna' reads as Ema, already in the program (drawn alike" in out, out
+    assert "rn and m" in out, out
+    assert "inhouse-invite:" in cli("person", "invite", "Erna Berg", "--team", "support")

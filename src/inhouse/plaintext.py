@@ -15,6 +15,7 @@ from inhouse.errors import InvalidInput
 __all__ = [
     "check_plain",
     "check_words_one_script",
+    "drawn_reading",
     "invisible",
     "read_alike",
     "reading",
@@ -150,26 +151,37 @@ def reading(text: str, *, wider: bool = True) -> str:
     return " ".join(shown.translate(table).casefold().split())
 
 
-#: what plain Latin draws alike in the sans-serif faces pages and terminals show names in: a
-#: capital I and a small l ("Ian" and "lan"), the digit one beside them, the digit zero and a
-#: capital O ("0mar" and "Omar"). Read before case is folded: a small i has its dot
-_DRAWN_ALIKE = str.maketrans({"I": "l", "1": "l", "0": "O"})
-#: pairs of small letters drawn as one (Unicode's confusables, UTS #39): "ornar" shows as omar
+#: one stroke, drawn alike in the sans-serif faces pages and terminals show names in: a capital
+#: I and a small l ("Ian" and "lan"), the digit one, a vertical bar, and the letters Unicode's
+#: confusables (UTS #39) draw as a small l: Latin's dental click and capital iota, a Greek
+#: capital iota, a Cyrillic capital dotted i and palochka. Each reads as the bar, which case
+#: folding leaves alone: a capital L is no capital I ("Lan" and "Ian", "LT" and "IT", "ML" and
+#: "MI" are two), and a small i has its dot ("Ella" and "Eila")
+_STROKES = "Il1|\u01c0\u0196\u0399\u0406\u04c0"
+#: what else plain Latin draws alike there: the digit zero and a capital O ("0mar", "Omar")
+_DRAWN_ALIKE = str.maketrans({**dict.fromkeys(_STROKES, "|"), "0": "O"})
+#: pairs of small letters drawn as one: "ornar" shows as omar (UTS #39 draws m as "rn"), and
+#: "vv" as w. Read with the joiners a name may hold dropped: "or" ZWJ "nar" shows as ornar
 _DRAWN_PAIRS = (("rn", "m"), ("vv", "w"))
 
 
-def _drawn(text: str) -> str:
-    drawn = unicodedata.normalize("NFKC", text).translate(_DRAWN_ALIKE)
+def drawn_reading(text: str) -> str:
+    """How ``text`` reads (:func:`reading`) where letters drawn alike are one: a capital I, a
+    small l and the digit one (:data:`_STROKES`), a zero and an O, "rn" and m, "vv" and w.
+    Two names whose drawn readings agree show alike on a page ("Ian" and "lan", "0mar" and
+    "omar", "ornar" and "omar"); :func:`read_alike` asks it beside :func:`reading`."""
+    folded = unicodedata.normalize("NFKC", text)
+    drawn = "".join(c for c in folded if not invisible(c)).translate(_DRAWN_ALIKE)
     for pair, letter in _DRAWN_PAIRS:
         drawn = drawn.replace(pair, letter)
-    return drawn
+    return reading(drawn)
 
 
 def read_alike(one: str, other: str) -> bool:
-    """Whether two names read alike (:func:`reading`), or would but for a capital I drawn as a
-    small l, a digit drawn as a letter or two letters drawn as one (:data:`_DRAWN_ALIKE`,
-    :data:`_DRAWN_PAIRS`): "Ian" and "lan", "0mar" and "omar", "ornar" and "omar". Asked pair
-    by pair, so "Ella" and "Eila", whose i has its dot, stay two names."""
+    """Whether two names read alike (:func:`reading`), or would but for letters drawn alike
+    (:func:`drawn_reading`): "Ian" and "lan", "0mar" and "omar", "ornar" and "omar". Asked pair
+    by pair (an I is an l, and an L an l by case, yet "Ian" and "Lan" are two names); where many
+    are asked, compare each one's :func:`reading` and :func:`drawn_reading` once instead."""
     if reading(one) == reading(other):
         return True
-    return reading(_drawn(one)) == reading(_drawn(other))
+    return drawn_reading(one) == drawn_reading(other)

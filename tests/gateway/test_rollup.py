@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -208,4 +209,36 @@ def test_the_first_rollup_says_it_enrolled_the_gateway_key_and_the_next_does_not
     again = runner.invoke(app, ["gateway", "rollup"])
     assert again.exit_code == 0, again.stdout + again.stderr
     assert "Enrolled" not in _said(again)  # enrolled once; nothing new to say
+    program.close()
+
+
+def test_a_rollup_refused_for_its_since_enrols_no_gateway_key(_isolated: Path) -> None:
+    """`gateway rollup --since nonsense` enrolled the gateway's key (a signed act that makes
+    this machine the gateway's host) and only then refused the day, saying nothing of the
+    enrolment: a typo made a lead's laptop the gateway's host. The day is read first."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    refused = runner.invoke(app, ["gateway", "rollup", "--since", "nonsense"])
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    assert "since 'nonsense' is not a day" in _said(refused), _said(refused)
+    assert not [k for k in program.state().keys.values() if k.person == "gateway"]
+    assert not (_isolated / ".inhouse" / "keys" / "gateway.key").exists()
+    program.close()
+
+
+def test_an_enrolment_is_told_where_the_command_then_fails(
+    _isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The enrolment stands when what follows it fails (a drift review whose inventory
+    cannot be taken, a report that cannot be read): the lead is told of it all the same."""
+    from inhouse.cli._common import telling_service_enrolment
+
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    with pytest.raises(RuntimeError), telling_service_enrolment(program):
+        program.as_service("gateway")
+        raise RuntimeError("the inventory could not be taken")
+    (key,) = [k for k in program.state().keys.values() if k.person == "gateway"]
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"Enrolled the gateway's own key {key.key_id}" in said, said
     program.close()

@@ -177,9 +177,16 @@ def telling_service_enrolment(program: Any, name: str = "gateway") -> Iterator[N
     """Say so where the command inside enrolled a service's key (a rollout lead's first
     `gateway rollup`, `pilot adoption --record` or `support drift-review` on its host does,
     :meth:`~inhouse.program.Program.as_service`): a signed act that makes this machine the
-    service's host, which the command's own output left unsaid."""
+    service's host, which the command's own output left unsaid. Said also where the command
+    failed after enrolling it: the enrolment stands."""
     before = set(_service_keys(program, name))
-    yield
+    try:
+        yield
+    finally:
+        _tell_enrolled(program, name, before)
+
+
+def _tell_enrolled(program: Any, name: str, before: set[str]) -> None:
     for key_id in _service_keys(program, name):
         if key_id not in before:
             err_console().print(
@@ -203,8 +210,12 @@ def figures_whole(table: Any) -> Any:
     "0.000001" over "03 EUR", and cut, a date read "2026-12-…". Headers and prose still wrap,
     folded, never cut ("disapp…" told no column from the next): a column with a cell of more
     than four words is prose, and gets no minimum (a date in a sentence would widen the table
-    past the terminal, which then cuts every row)."""
-    for column in table.columns:
+    past the terminal, which then cuts every row). Where the figures side by side are wider
+    than the terminal (:func:`out_console`, which prints it), none gets its minimum: Rich
+    would cut the table at the terminal's edge, its last columns gone ("outcome" with them),
+    and a folded figure beats a missing one."""
+    widths: dict[int, int] = {}
+    for index, column in enumerate(table.columns):
         if column.overflow == "ellipsis":  # Rich's default: a header cut to "disapp…" names
             column.overflow = "fold"  # no column a reader can tell from the next
         cells = [cell for cell in column.cells if isinstance(cell, str)]
@@ -214,7 +225,12 @@ def figures_whole(table: Any) -> Any:
             len(word) for cell in cells for word in cell.split() if any(ch.isdigit() for ch in word)
         ]
         if figures:
-            column.min_width = max(column.min_width or 0, *figures)
+            widths[index] = max(column.min_width or 0, *figures)
+    # each column's padding (a space either side) and a rule between columns and at each edge
+    frame = 3 * len(table.columns) + 1
+    if sum(widths.values()) + frame <= out_console().width:
+        for index, width in widths.items():
+            table.columns[index].min_width = width
     return table
 
 

@@ -46,7 +46,7 @@ from inhouse.usage.authentic import (
     left_out_message,
     mac_key,
 )
-from inhouse.usage.totals import ANSWERED_BELOW
+from inhouse.usage.totals import ANSWERED_BELOW, day_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -269,6 +269,8 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     from inhouse.program.facts import standing_usage
 
     program.actor(actor)  # whoever runs the rollup must be enrolled
+    if since is not None:  # refused before the gateway's key is enrolled, not after
+        day_text(since, "since")
     service = service_program(program)
     # what the gateway's own key signed: a day anyone else wrote up (their typed figures count
     # for nothing) is not signed yet, whatever totals it gives

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
-from inhouse.plaintext import check_plain, check_words_one_script, invisible, read_alike
+from inhouse.plaintext import (
+    check_plain,
+    check_words_one_script,
+    drawn_reading,
+    invisible,
+    reading,
+)
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -121,8 +127,14 @@ def check_name(name: str, what: str) -> None:
 def _reads_as(state: ProgramState, name: str) -> str | None:
     """Someone already in the program whose name reads as ``name`` (:func:`read_alike`: case,
     compatibility forms, invisible characters and lookalike letters folded, a capital I drawn
-    as a small l) and is not it."""
-    alike = (other for other in state.people if other != name and read_alike(other, name))
+    as a small l) and is not it. Each name read once: a roster of thousands is asked in one
+    pass."""
+    read, drawn = reading(name), drawn_reading(name)
+    alike = (
+        other
+        for other in state.people
+        if other != name and (reading(other) == read or drawn_reading(other) == drawn)
+    )
     return next(alike, None)
 
 
@@ -170,10 +182,17 @@ class PeopleMixin(ProgramCore):
             if Role.ROLLOUT_LEAD not in who.roles:
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
             if (alike := _reads_as(state, name)) is not None:
+                # an honest Erna beside Ema is told which letters, else the refusal reads as a bug
+                drawn = (
+                    ""
+                    if reading(alike) == reading(name)
+                    else " (drawn alike where names are shown: a capital I and a small l or a "
+                    "one, a zero and an O, rn and m, vv and w)"
+                )
                 raise InvalidInput(
-                    f"{name!r} reads as {alike}, already in the program: every page, report and "
-                    f"prompt would show two people by one name; name {name} so nobody can take "
-                    f"them for {alike} (a surname, an initial)"
+                    f"{name!r} reads as {alike}, already in the program{drawn}: every page, "
+                    f"report and prompt would show two people by one name; name {name} so nobody "
+                    f"can take them for {alike} (a surname, an initial)"
                 )
             existing = state.people.get(name)
             if existing is not None and existing.service:

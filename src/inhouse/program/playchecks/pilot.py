@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from inhouse.plaintext import read_alike, reading
+from inhouse.plaintext import drawn_reading, reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
     EVERY_ONBOARDING,
@@ -380,8 +379,9 @@ def _drawn_together(
     names are drawn alike (:func:`read_alike`: "IT" and "lT" with a small L, "0ps" and "Ops")
     are on one team: one key stands for each such group. Not for members play 4's exit was
     judged on before :data:`LOOKALIKE_READING` (they keep the count it exited on). Drawn alike
-    is asked pair by pair on the names as typed (case folded, "IT" and "it" are one key
-    already, and "it" is no "lt")."""
+    is read on the names as typed (:func:`drawn_reading`: case folded after, "IT" and "it" are
+    one key already, "it" is no "lt" and "LT" no "IT"), once a member: a pilot of thousands
+    is not asked pair by pair."""
     stands: dict[str, str] = {key: key for key in keys.values()}
 
     def top(key: str) -> str:
@@ -389,12 +389,17 @@ def _drawn_together(
             key = stands[key]
         return key
 
-    read = [
-        p for p in sorted(confirmed) if not ctx.spared(_PILOT, pilot[p], rule=LOOKALIKE_READING)
-    ]
-    for one, other in itertools.combinations(read, 2):
-        if read_alike(confirmed[one], confirmed[other]):
-            stands[top(keys[other])] = top(keys[one])
+    # a member's key (reading(team)) already joins the teams that read alike; the first
+    # member whose team is drawn so stands for each group drawn alike
+    first: dict[str, str] = {}
+    for person in sorted(confirmed):
+        if ctx.spared(_PILOT, pilot[person], rule=LOOKALIKE_READING):
+            continue
+        drawn = drawn_reading(confirmed[person])
+        if drawn in first:
+            stands[top(keys[person])] = top(first[drawn])
+        else:
+            first[drawn] = keys[person]
     return {top(key) for key in keys.values()}
 
 
