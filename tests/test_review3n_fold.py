@@ -67,6 +67,25 @@ def test_omars_own_key_is_named_alone(_isolated: Path, clock: Clock) -> None:
     assert "signed by omar:" in named and "host" not in named and "store" not in named
 
 
+def test_a_set_aside_event_of_a_services_key_names_whoever_runs_its_host(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The gateway's key lies on its host, which a lead may run: what it signs that inhouse
+    never writes is set aside as the gateway's, and said to be whoever runs that host's."""
+    world = _world(_isolated, clock, plays=False)
+    lena = world.lena
+    key = SigningKey.generate()
+    lena.enrol_service("gateway", key)
+    seq = append(lena.store, EventKind.ACTION_REFUSED, "gateway", {"action": ["a"]}, at=clock(),
+                 key=key).seq  # fmt: skip
+    fresh = Program.open(_isolated, clock=clock)
+    assert fresh.state().tampered is None
+    (named,) = _warnings_naming(fresh, seq)
+    assert (
+        "by gateway (signed with the gateway's key, which its host holds: whoever runs it" in named
+    )
+
+
 ENROLMENTS: dict[str, Any] = {
     "malformed (supersedes a number)": lambda token, key: _joined(token, key, supersedes=5),
     "naming lena": lambda token, key: _joined(token, key, name="lena"),

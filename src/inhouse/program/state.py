@@ -1264,19 +1264,17 @@ def _set_aside_unauthorized(
         return False
     if learnt is not None:
         state.verifier.keys.forget(learnt)
+    if also := _who_could_have(state, event, member):
+        why = f"{why}; {also}"
     state.unauthorized.append(
-        (
-            event.seq,
-            f"{why}{_who_could_have(state, event, member)}; not counted: a forgery attempt, "
-            "which `inhouse audit verify` reports",
-        )
+        (event.seq, f"{why}; not counted: a forgery attempt, which `inhouse audit verify` reports")
     )
     return True
 
 
 def _who_could_have(state: ProgramState, event: Event, member: str) -> str:
     """Who else could have made ``event``, set aside as ``member``'s (:func:`_members_event`),
-    as a clause for its warning: "" where ``member``'s own key signed it. A dashboard session's
+    as its warning says it: "" where ``member``'s own key signed it. A dashboard session's
     key is held by the dashboard's host as well (a lead running ``inhouse web`` signs with it
     alone until it expires), and a key's own enrolment is signed by a key on nobody's roster,
     joining on an invitation whose hash the log shows to whoever writes the store: naming the
@@ -1286,16 +1284,17 @@ def _who_could_have(state: ProgramState, event: Event, member: str) -> str:
     if record is not None:
         person = state.people.get(record.person)
         if person is not None and person.service:
-            return f" (with the {member}'s key, which its host holds: whoever runs it made it)"
+            return f"signed with the {member}'s key, which its host holds: whoever runs it made it"
         return ""
     if signer in state.verifier.keys.delegated_by:
         return (
-            f" (through {member}'s dashboard session, key {signer}: the dashboard's host held "
-            f"that key too, so {member} or whoever hosts the dashboard made it)"
+            f"made through {member}'s dashboard session, key {signer}: the dashboard's host "
+            f"held that key too, so {member} or whoever hosts the dashboard made it"
         )
     return (
-        f" (by key {signer}, on nobody's roster, joining on {member}'s invitation for a machine "
-        f"of their own, whose hash the log shows: {member} or anyone who writes the store made it)"
+        f"signed by key {signer}, on nobody's roster, joining on {member}'s invitation for a "
+        f"machine of their own, whose hash the log shows: {member} or anyone who writes the "
+        "store made it"
     )
 
 
@@ -1320,9 +1319,11 @@ def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
         if member is None:
             return False
         who = member
+    if also := _who_could_have(state, event, who):
+        who = f"{who} ({also})"
     state.malformed.append(
-        f"event {event.seq} ({event.kind}) by {who}{_who_could_have(state, event, who)} is not "
-        f"what inhouse writes: {why}; it was made around inhouse's API and is not counted"
+        f"event {event.seq} ({event.kind}) by {who} is not what inhouse writes: {why}; it was "
+        "made around inhouse's API and is not counted"
     )
     return True
 
