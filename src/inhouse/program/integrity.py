@@ -168,13 +168,15 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         # list, an invitation with no expiry, a self-enrolment's own key), and the fold sets
         # it aside or stops there
         return None
+    # :func:`_learn` changes nothing where it finds what it cannot take in: a copy of every key
+    # and invitation known, taken before each event to put back, grew the fold's cost with the
+    # log's length times its invitations
+    if (unlearnt := _learn(row, payload, keys)) is not None:
+        keys.unlearnt = (int(row.seq), unlearnt)
+        return None
     if spent is not None:
         del keys.invitations[spent]  # found above
     keys.public[signer] = known
-    learnt = keys.learnt()
-    if (unlearnt := _learn(row, payload, keys)) is not None:
-        keys.forget(learnt)
-        keys.unlearnt = (int(row.seq), unlearnt)
     return None
 
 
@@ -302,6 +304,8 @@ LEARNT_FROM = frozenset({EventKind.PERSON_INVITED, EventKind.KEY_REVOKED,
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
+    """Learn the keys and invitations the verified ``row`` introduces; or, changing nothing,
+    say why what it says cannot be taken in."""
     from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
     if row.kind == EventKind.PERSON_INVITED:
@@ -334,10 +338,12 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         # fields, one with a stray "fact" beside them enrolled its key in the fold and not
         # here, and the first event that key signed stopped the fold
         if envelope.predicate_type == ENROLMENT_TYPE:
-            invited = keys.invitations.pop(str(envelope.predicate.get("token_hash")), None)
-            if invited != envelope.predicate.get("name"):
+            token = str(envelope.predicate.get("token_hash"))
+            invited = keys.invitations.get(token)
+            if invited is None or invited != envelope.predicate.get("name"):
                 return f"event {row.seq} imports an enrolment without an invitation"
-            keys.public[envelope.key_id] = (envelope.public_key, str(invited))
+            del keys.invitations[token]
+            keys.public[envelope.key_id] = (envelope.public_key, invited)
     return None
 
 

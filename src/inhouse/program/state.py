@@ -1260,14 +1260,42 @@ def _set_aside_unauthorized(
     an unsigned one still stops the fold: the lead holds the program's authority, and what she
     writes others build on. No exit's verdict moves: an event that stopped the fold counted for
     nothing, as one set aside does, and nothing could be recorded after it."""
-    if _members_event(state, event) is None:
+    if (member := _members_event(state, event)) is None:
         return False
     if learnt is not None:
         state.verifier.keys.forget(learnt)
+    if also := _who_could_have(state, event, member):
+        why = f"{why}; {also}"
     state.unauthorized.append(
         (event.seq, f"{why}; not counted: a forgery attempt, which `inhouse audit verify` reports")
     )
     return True
+
+
+def _who_could_have(state: ProgramState, event: Event, member: str) -> str:
+    """Who else could have made ``event``, set aside as ``member``'s (:func:`_members_event`),
+    as its warning says it: "" where ``member``'s own key signed it. A dashboard session's
+    key is held by the dashboard's host as well (a lead running ``inhouse web`` signs with it
+    alone until it expires), and a key's own enrolment is signed by a key on nobody's roster,
+    joining on an invitation whose hash the log shows to whoever writes the store: naming the
+    member alone would blame them for what someone else may have done."""
+    signer = event.signer or ""
+    record = state.keys.get(signer)
+    if record is not None:
+        person = state.people.get(record.person)
+        if person is not None and person.service:
+            return f"signed with the {member}'s key, which its host holds: whoever runs it made it"
+        return ""
+    if signer in state.verifier.keys.delegated_by:
+        return (
+            f"made through {member}'s dashboard session, key {signer}: the dashboard's host "
+            f"held that key too, so {member} or whoever hosts the dashboard made it"
+        )
+    return (
+        f"signed by key {signer}, on nobody's roster, joining on {member}'s invitation for a "
+        f"machine of their own, whose hash the log shows: {member} or anyone who writes the "
+        "store made it"
+    )
 
 
 def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
@@ -1291,6 +1319,8 @@ def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
         if member is None:
             return False
         who = member
+    if also := _who_could_have(state, event, who):
+        who = f"{who} ({also})"
     state.malformed.append(
         f"event {event.seq} ({event.kind}) by {who} is not what inhouse writes: {why}; it was "
         "made around inhouse's API and is not counted"
