@@ -1197,12 +1197,24 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 if (account := _witness(state, by, event.signer)) is not None:
                     state.latest_writers = latest_writers(state.latest_writers, account, event.at)
                 return
-        except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
+        except (LookupError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
             # fold stops here, as at a bad signature, rather than take every command down
-            why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
+            why = f"event {event.seq} ({event.kind}) is malformed: {_malformed(event, err)}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _malformed(event: Event, err: Exception) -> str:
+    """What is wrong with ``event``, whose reading raised ``err``, naming the field where its
+    shape says (a lead's waiver with a list for its expiry read "TypeError fromisoformat:
+    argument must be str", naming no field), else the error as it is."""
+    from inhouse.program.event_shapes import lead_event_problem
+
+    if isinstance(err, SignInError):
+        return f"{type(err).__name__} {err}"
+    named = lead_event_problem(event.kind, event.payload)
+    return named if named is not None else f"{type(err).__name__} {err}"
 
 
 def _members_event(state: ProgramState, event: Event) -> str | None:
