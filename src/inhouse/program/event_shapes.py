@@ -124,6 +124,7 @@ class _Imported(_Shape):
 class _Released(_Shape):
     mailbox: str = ""
     to: str | None = None
+    account: str | None = None  # an account signed in at no address, by its subject
 
 
 class _DashNames(_Shape):
