@@ -237,9 +237,7 @@ def release_account(
             "in with no other account): only they may sign in with it.",
         ),
     ],
-    reason: Annotated[
-        str, typer.Option(help="Why: whose the account was, and whose it is since.")
-    ],
+    reason: Annotated[str, typer.Option(help="Why: whose the account was, and whose it is since.")],
     program: ProgramOpt = None,
 ) -> None:
     """Let the person named by --to sign in with an account someone else signed in with before,

@@ -2728,8 +2728,7 @@ def _apply_account_release(state: ProgramState, event: Event, who: str) -> None:
     why = account_release_problem(state, who, subject, event.signer, to)
     if why is not None:
         state.unbound.append(
-            f"event {event.seq}: {who}'s release of the account {subject} counts for nothing: "
-            f"{why}"
+            f"event {event.seq}: {who}'s release of the account {subject} counts for nothing: {why}"
         )
         return
     state.account_released[subject] = (event.seq, to)
