@@ -84,7 +84,7 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
     ),
     "a malformed engine event (it used to take every command down)": (
         _malformed,
-        "(person.changed) is malformed: KeyError 'name'",
+        "(person.changed) is malformed: name: Field required",
     ),
     "another machine of someone else's": (
         _second_key_for_someone_else,

@@ -136,6 +136,66 @@ def test_a_leads_malformed_event_still_stops_the_fold(
     assert state.tampered is not None and "(key.revoked) is malformed" in state.tampered[0]
 
 
+#: what lena, a rollout lead, appends around the API: (kind, payload, the field the stop names)
+BY_LENA: dict[str, tuple[str, Any, str]] = {
+    "a waiver whose expiry is a list": (
+        EventKind.WAIVER_GRANTED,
+        {"guard": "botched-handoff", "expires": ["x"], "reason": "r", "note": ""},
+        "expires: Input should be a valid string",
+    ),
+    "a waiver whose expiry is a number": (
+        EventKind.WAIVER_GRANTED,
+        {"guard": "botched-handoff", "expires": 5, "reason": "r", "note": ""},
+        "expires: Input should be a valid string",
+    ),
+    "a waiver with no note": (
+        EventKind.WAIVER_GRANTED,
+        {"guard": "botched-handoff", "expires": LATER, "reason": "r"},
+        "note: Field required",
+    ),
+    "a sign-in set up whose keys are text": (
+        EventKind.SIGN_IN_SET_UP,
+        {"issuer": "https://login.microsoftonline.com/t/v2.0", "client_id": "c", "keys": "k"},
+        "keys: Input should be a valid array",
+    ),
+    "a sign-in set up with no issuer": (
+        EventKind.SIGN_IN_SET_UP,
+        {"client_id": "c", "keys": []},
+        "issuer: Field required",
+    ),
+    "a person changed naming a list": (
+        EventKind.PERSON_CHANGED,
+        {"name": ["omar"]},
+        "name: Input should be a valid string",
+    ),
+    "a play started by a list": (
+        EventKind.PLAY_STARTED,
+        {"play": ["prove"], "owner": "lena"},
+        "play: Input should be a valid string",
+    ),
+    "a key revoked naming no key": (EventKind.KEY_REVOKED, {}, "key_id: Field required"),
+}
+
+
+@pytest.mark.parametrize("case", list(BY_LENA))
+def test_a_leads_malformed_event_stops_the_fold_naming_the_field(
+    case: str, lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """A lead's malformed event still stops the fold (by design), and says where: its number,
+    its kind and the field, not a bare "TypeError fromisoformat: argument must be str" or
+    "AttributeError 'str' object has no attribute 'get'" that named none; status shows it."""
+    kind, payload, field = BY_LENA[case]
+    seq = lena._append(kind, "lena", payload).seq
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is not None
+    problem, at = state.tampered
+    assert at == seq  # it stops the fold there
+    assert problem.startswith(f"event {seq} ({kind}) is malformed: ")
+    assert field in problem.split("is malformed: ", 1)[1].split("; ")
+    said = " ".join(cli("status", code=1).split())
+    assert f"event {seq} ({kind}) is malformed: {field}" in said
+
+
 @pytest.mark.parametrize(
     ("kind", "payload"),
     [
@@ -147,12 +207,14 @@ def test_a_leads_malformed_event_still_stops_the_fold(
         (EventKind.PROGRAM_STOPPED, {"reason": "not-worth-it", "evidence": [4], "comment": ""}),
         ("gateway.key.revoked", {"grant": "g", "person": "omar"}),
         ("plugin.thing", {"anything": [1]}),
+        (EventKind.WAIVER_GRANTED, {"guard": "g", "expires": LATER, "reason": "r", "note": ""}),
+        (EventKind.SIGN_IN_SET_UP, {"issuer": "i", "client_id": "c", "keys": [{"kty": "RSA"}]}),
     ],
 )
 def test_what_inhouse_writes_has_the_shape(kind: str, payload: dict[str, Any]) -> None:
-    from inhouse.program.event_shapes import event_problem
+    from inhouse.program.event_shapes import event_problem, lead_event_problem
 
-    assert event_problem(kind, payload) is None
+    assert event_problem(kind, payload) is None and lead_event_problem(kind, payload) is None
 
 
 def test_a_members_unauthorized_event_does_not_freeze_the_program(

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from inhouse.errors import NotAllowed, SignInError
 from inhouse.identity import load_key
+from inhouse.identity.signin import nonce_for
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
 from inhouse.program.events import EventKind
@@ -656,3 +657,94 @@ def test_a_leaver_s_own_account_under_a_new_name_in_an_old_log_reads_as_before(
     state = realm.state()
     assert state.rules_seen < TEAM_READING and state.tampered is None
     assert state.signed_in["zed"].subject == "k-omar"
+
+
+# -- an account its issuer named no address for, released by a colleague who is no lead ----
+
+
+def _bare_token(person: Program, idp: StandinIdP, subject: str) -> str:
+    """An account at the organisation's Keycloak for which it names no e-mail address."""
+    claims = idp.claims(subject, nonce=nonce_for(person.state().program_id, person.key.key_id))
+    return idp.mint({**claims, "iss": KEYCLOAK})
+
+
+@pytest.fixture
+def bare(lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch) -> Program:
+    """The realm set up with no domain, whose tokens name no address."""
+    _answering_as(monkeypatch, idp, KEYCLOAK)
+    lena.set_up_sign_in(KEYCLOAK, "inhouse")
+    lena.bind_sign_in(_bare_token(lena, idp, "k-lena"), seen=_seen(idp))
+    return lena
+
+
+def test_a_binding_with_no_address_is_released_to_its_own_person(
+    bare: Program, idp: StandinIdP, tmp_path: Path
+) -> None:
+    """noor signed in in a browser holding omar's account, which the realm names no address
+    for. A binding with no address could not be released (release-mailbox names a mailbox),
+    so omar was told to sign in "with an account of your own" for good. Now a colleague who is
+    no lead releases the account, in the same safe way: shown, asked, typed yes; the lead
+    cannot, nor anyone while noor's key still signs with it, nor omar for himself."""
+    ali = enrol(bare, "ali", team="support", machine="ali-laptop")
+    ali.bind_sign_in(_bare_token(ali, idp, "k-ali"), seen=_seen(idp))
+    noor = enrol(bare, "noor", team="support", machine="noor-laptop")
+    noor.bind_sign_in(_bare_token(noor, idp, "k-omar"), seen=_seen(idp))
+    assert bare.state().signed_in["noor"].email is None
+    omar = enrol(bare, "omar", team="support", machine="omar-laptop")
+    with pytest.raises(NotAllowed, match="noor still signed in with k-omar"):
+        ali.release_account("k-omar", to="omar", reason="noor signed in as omar")
+    bare.revoke_key(noor.key.key_id)
+    with pytest.raises(SignInError, match=r"release-account k-omar --to omar") as refused:
+        omar.bind_sign_in(_bare_token(omar, idp, "k-omar"), seen=_seen(idp))
+    assert "named no address for it" in str(refused.value)
+    with pytest.raises(NotAllowed, match="rollout lead"):
+        bare.release_account("k-omar", to="omar", reason="for omar")
+    with pytest.raises(NotAllowed, match="has not signed in"):
+        omar.release_account("k-omar", to="omar", reason="mine")
+    with pytest.raises(NotAllowed, match="ali signed in with another account"):
+        ali.release_account("k-omar", to="ali", reason="mine now")
+    # through the CLI, as sam types it: shown, asked; no answer or a no records nothing
+    env = enrol_cli(bare, "sam", tmp_path / "keys", team="support", signed_in=False)
+    sam = bare.using(load_key(Path(env["INHOUSE_KEY"])))
+    sam.bind_sign_in(_bare_token(sam, idp, "k-sam"), seen=_seen(idp))
+    args = ["sign-in", "release-account", "k-omar", "--to", "omar", "--reason", "noor, by mistake"]
+    from inhouse.cli.app import app
+
+    for answer, why in ((None, "the question got no answer"), ("n\n", "release an account only")):
+        unread = CliRunner().invoke(app, args, env=env, input=answer)
+        assert unread.exit_code == 3, unread.output
+        assert f"not released, nothing recorded for sam: {why}" in " ".join(unread.stderr.split())
+        shown = " ".join(unread.stdout.split())
+        assert "you, sam, release the account k-omar" in shown, shown
+        assert "to omar alone: only they may sign in with it from now on" in shown, shown
+        assert re.search(r"signed in with it before: noor \(event \d+\)", shown), shown
+        assert "why: noor, by mistake" in shown, shown
+    assert not bare.state().account_released
+    said = _said(args, env, answer="y\n")
+    assert "Released the account k-omar to omar" in said, said
+    omar.bind_sign_in(_bare_token(omar, idp, "k-omar"), seen=_seen(idp))
+    state = bare.state()
+    assert state.signed_in["omar"].subject == "k-omar" and state.vouched("omar")
+    assert state.tampered is None and not state.unbound
+    # released to omar alone: anyone else signing in with it binds nobody
+    zed = enrol(bare, "zed", team="support", machine="zed-laptop")
+    with pytest.raises(SignInError, match=r"\(k-omar\) for omar already"):
+        zed.bind_sign_in(_bare_token(zed, idp, "k-omar"), seen=_seen(idp))
+
+
+def test_an_account_release_the_lead_appends_around_the_api_counts_for_nothing(
+    bare: Program, idp: StandinIdP
+) -> None:
+    """The forgery: lena, alone, appends the release herself for a name of hers. It counts
+    for nothing, and status says why; the account still binds nobody else."""
+    noor = enrol(bare, "noor", team="support", machine="noor-laptop")
+    noor.bind_sign_in(_bare_token(noor, idp, "k-omar"), seen=_seen(idp))
+    bare.revoke_key(noor.key.key_id)
+    zed = enrol(bare, "zed", team="support", machine="zed-laptop")
+    bare._append(EventKind.MAILBOX_RELEASED, "lena",
+                 {"account": "k-omar", "to": "zed", "reason": "mine"})  # fmt: skip
+    state = bare.state()
+    assert state.tampered is None and not state.account_released
+    assert any("release of the account k-omar counts for nothing" in u for u in state.unbound)
+    with pytest.raises(SignInError, match="release-account k-omar --to zed"):
+        zed.bind_sign_in(_bare_token(zed, idp, "k-omar"), seen=_seen(idp))

@@ -11,7 +11,7 @@ from inhouse.errors import IdentityError, NotAllowed
 from inhouse.identity.approval import sign_approval
 from inhouse.program import Program
 from inhouse.program.counting import build_context
-from inhouse.program.events import EventKind, append
+from inhouse.program.events import EventKind, append, read_events
 from inhouse.web.login import approve
 from tests.pilot.gateway_days import Pilot
 from tests.web.world import approve_waiting, key_of, signed_in
@@ -239,4 +239,94 @@ def test_a_session_posting_decisions_in_a_loop_holds_a_few_at_once(
         assert approve(str(client.base_url), codes[-1], key_of(world, "bob"), confirm=_yes,
                        client=client, now=world.clock())["recorded"]  # fmt: skip
     assert client.get(f"/approve/{hers}.json").status_code == 200
+    assert _answers(served) == ["bob"]
+
+
+def test_an_approver_who_reads_for_long_is_not_refused(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """An approval's window opens when its person agrees (within five minutes), or the host
+    could date the event before they did: bob, who read the event for seven minutes before
+    answering, was refused ("the approval opens at ..."). Now the same approval (same event,
+    same nonce) is asked for again opening then, and signed without asking again, since it
+    records exactly what he read."""
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        shown: list[list[str]] = []
+
+        def slow(lines: list[str]) -> bool:
+            shown.append(lines)
+            world.clock.advance(minutes=7)
+            return True
+
+        answer = approve(str(client.base_url), code, key_of(world, "bob"), confirm=slow,
+                         client=client, now=world.clock)  # fmt: skip
+        assert answer["recorded"] is True and len(shown) == 1
+        # the window of the approval recorded opens when he agreed, not when it was shown
+        (fact,) = [e for e in read_events(served.store) if e.kind == EventKind.FACT_RECORDED
+                   and "approval" in e.payload]  # fmt: skip
+        opened = fact.payload["approval"]["statement"]["issued"]
+        assert opened == world.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert _answers(served) == ["bob"]
+
+
+def test_a_slow_approver_is_asked_again_when_the_event_changed_meanwhile(
+    client: TestClient, world: Pilot, served: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renewed approval is the host's to send: one whose event differs from what bob read
+    (the forgery: the host swaps the answer while he reads) is shown to him again and asked
+    again, never signed on the first yes."""
+    from inhouse.identity.approval import payload_digest
+    from inhouse.web.approvals import Approvals, Waiting
+
+    renew = Approvals.renew
+
+    def swapped(self: Approvals, code: str) -> Waiting:
+        waiting = renew(self, code)
+        waiting.payload = dict(waiting.payload, value="not at all")
+        kind = waiting.statement["kind"]
+        waiting.statement["payload_sha256"] = payload_digest(kind, waiting.payload)
+        return waiting
+
+    monkeypatch.setattr(Approvals, "renew", swapped)
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        shown: list[list[str]] = []
+
+        def slow_then_no(lines: list[str]) -> bool:
+            shown.append(lines)
+            world.clock.advance(minutes=7)
+            return len(shown) == 1
+
+        with pytest.raises(NotAllowed, match="not approved: nothing signed"):
+            approve(str(client.base_url), code, key_of(world, "bob"), confirm=slow_then_no,
+                    client=client, now=world.clock)  # fmt: skip
+        assert len(shown) == 2 and shown[1][0].startswith("It changed since it was shown")
+        assert shown[1][1:] != shown[0]
+    assert _answers(served) == []
+
+
+def test_a_renewed_approval_is_still_one_event(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """Renewing keeps the nonce and the digest: the approval signed before and the one after
+    record one event between them, and a recorded decision is not renewed."""
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        first = client.get(f"/approve/{code}.json").json()
+        world.clock.advance(minutes=2)
+        renewed = client.post(f"/approve/{code}/renew.json").json()
+        assert renewed["payload"] == first["payload"]
+        same = ("nonce", "payload_sha256", "kind", "key_id", "session_key_id")
+        assert all(renewed["statement"][k] == first["statement"][k] for k in same)
+        assert renewed["statement"]["issued"] > first["statement"]["issued"]
+        stale = sign_approval(key_of(world, "bob"), first["statement"], first["payload"],
+                              now=world.clock())  # fmt: skip
+        reply = client.post(f"/approve/{code}.json", json=stale)
+        assert reply.status_code == 403 and "not the one this dashboard proposed" in reply.text
+        signed = sign_approval(key_of(world, "bob"), renewed["statement"], renewed["payload"],
+                               now=world.clock())  # fmt: skip
+        assert client.post(f"/approve/{code}.json", json=signed).status_code == 200
+        again = client.post(f"/approve/{code}/renew.json")
+        assert again.status_code == 403 and "recorded already" in again.text
     assert _answers(served) == ["bob"]

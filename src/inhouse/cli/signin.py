@@ -220,6 +220,42 @@ def release_mailbox(
     )
 
 
+@app.command("release-account")
+def release_account(
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="The account's subject, as `inhouse sign-in list` shows it (one signed in at "
+            "no e-mail address)."
+        ),
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The person the account is, by their name in the program (enrolled, signed "
+            "in with no other account): only they may sign in with it.",
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why: whose the account was, and whose it is since.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Let the person named by --to sign in with an account someone else signed in with before,
+    where its issuer named no e-mail address for it (so release-mailbox cannot name it): a
+    binding made by mistake, in someone else's browser, or an account given a new hire.
+    Recorded by a colleague signed in who is not a rollout lead, once every key that signed in
+    with it is revoked. It shows what your key signs and asks; no answer records nothing."""
+    agree = ask_before_signing(
+        "Your key signs that this account is now this person's:",
+        "Is this account this person's?",
+    )
+    done = open_program(program).release_account(subject, to=to, reason=reason, agree=agree)
+    out_console().print(
+        f"Released the account {literal(done)} to {literal(to)}: only they may sign in with it "
+        "now, and anyone else binds nobody."
+    )
+
+
 @app.command("dash-names")
 def dash_names(
     domain: Annotated[str, typer.Argument(help="The mail domain, e.g. acme.example.")],

@@ -12,7 +12,11 @@ first, and sets aside (never counts, and names on ``status``) an event that is n
 writes, where its signer is no rollout lead (:func:`inhouse.program.state.apply`).
 
 Each model names only the fields read, and allows others: what an event carries besides them
-(a delegation, an approval, the rules it judged by) is held by the code that reads it."""
+(a delegation, an approval, the rules it judged by) is held by the code that reads it.
+
+The kinds only a rollout lead may write (a waiver, the sign-in's set-up, the program's
+creation) are not held here on read: a lead's malformed event stops the fold by design, and
+where one does, :func:`lead_event_problem` names the field for the message that says so."""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from inhouse.errors import validation_problem_list
 from inhouse.program.events import EventKind
 
-__all__ = ["event_problem"]
+__all__ = ["event_problem", "lead_event_problem"]
 
 
 def _iso_time(text: str) -> str:
@@ -120,6 +124,7 @@ class _Imported(_Shape):
 class _Released(_Shape):
     mailbox: str = ""
     to: str | None = None
+    account: str | None = None  # an account signed in at no address, by its subject
 
 
 class _DashNames(_Shape):
@@ -135,6 +140,36 @@ class _KeyEvent(_Shape):
     agent: str | None = None
     prefix: str | None = None
     hash: str | None = None
+
+
+class _Waiver(_Shape):
+    """``waiver.granted``: what the fold's waivers and the guards read."""
+
+    guard: str
+    expires: _Time
+    reason: str
+    note: str
+    play: str | None = None
+
+
+class _SetUp(_Shape):
+    """``sign-in.set-up``: the issuer, client, domain and signing keys pinned."""
+
+    issuer: str
+    client_id: str
+    keys: list[dict[str, Any]]
+    domain: str | None = None
+
+
+class _Created(_Shape):
+    """``program.created``: the program's name, lead and playbook."""
+
+    name: str
+    lead: str
+    playbook: str
+    playbook_version: int
+    playbook_rules: str | None = None
+    demo: bool = False
 
 
 _SHAPES: dict[str, type[_Shape]] = {
@@ -160,6 +195,14 @@ _SHAPES: dict[str, type[_Shape]] = {
 }
 
 
+#: the kinds only a lead writes, for naming what is wrong where one stops the fold
+_LEAD_SHAPES: dict[str, type[_Shape]] = {
+    EventKind.WAIVER_GRANTED: _Waiver,
+    EventKind.SIGN_IN_SET_UP: _SetUp,
+    EventKind.PROGRAM_CREATED: _Created,
+}
+
+
 def event_problem(kind: str, payload: Any) -> str | None:
     """Why an event of ``kind`` carrying ``payload`` (as the log holds it) is not one inhouse
     writes, naming the field; None where it is. Every payload is a JSON object; the kinds in
@@ -167,9 +210,21 @@ def event_problem(kind: str, payload: Any) -> str | None:
     ``"true"`` for a flag); the others (a fact's, whose payload its kind's schema holds, a
     sign-in's judged by the fold, a play package's this process does not know) are taken as
     they are."""
+    return _problem(_SHAPES, kind, payload)
+
+
+def lead_event_problem(kind: str, payload: Any) -> str | None:
+    """What is wrong with an event of ``kind`` carrying ``payload`` that stopped the fold,
+    naming the field (``expires: Input should be a valid string``), for a kind anyone writes
+    or one only a lead does; None where its shape is not what is wrong (the caller says what
+    went wrong instead). It only names the problem: which events stop the fold is the fold's."""
+    return _problem(_SHAPES | _LEAD_SHAPES, kind, payload)
+
+
+def _problem(shapes: dict[str, type[_Shape]], kind: str, payload: Any) -> str | None:
     if not isinstance(payload, dict):
         return f"payload: {type(payload).__name__}, not an object"
-    shape = _SHAPES.get(kind)
+    shape = shapes.get(kind)
     if shape is None:  # most of the log (facts): nothing more to hold here, and fast
         return None
     try:

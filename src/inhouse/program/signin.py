@@ -36,6 +36,7 @@ from inhouse.program.state import (
     SignedIn,
     SignIn,
     account_problem,
+    account_release_problem,
     dash_names_problem,
     kept_sign_in,
     mailbox,
@@ -355,6 +356,55 @@ class SignInMixin(ProgramCore):
             EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "to": to, "reason": reason}
         )
         return box
+
+    def release_account(
+        self, subject: str, *, to: str, reason: str, agree: Agree | None = None
+    ) -> str:
+        """Release the account ``subject`` (one its issuer named no address for, so no mailbox
+        release reaches it) to the person ``to``, as :meth:`release_mailbox` does a mailbox:
+        recorded by a colleague signed in who is not a rollout lead, once every binding of it
+        is released (:func:`~inhouse.program.state.account_release_problem`), after ``agree``
+        was shown all it signs and said yes (None: the caller's own word, the Python API).
+        Returns the account's subject."""
+        subject, to, reason = subject.strip(), to.strip(), reason.strip()
+        if not subject:
+            raise InvalidInput("name the account: its subject, as `inhouse sign-in list` shows it")
+        if not to:
+            raise InvalidInput("name the person given the account (--to): only they sign in then")
+        if not reason:
+            raise InvalidInput(
+                "say why the account is released (--reason): whose it was, whose it is now"
+            )
+        state, who = self._begin(None)
+        self._sign_in(state)
+        if self._delegation is not None:
+            raise NotAllowed("release an account with your own key, not a dashboard session")
+        problem = account_release_problem(state, who.name, subject, self.key.key_id, to)
+        if problem is not None:
+            raise NotAllowed(f"{who.name} cannot release the account {subject} to {to}: {problem}")
+        before = sorted(
+            {f"{b.person} (event {b.seq})" for b in state.signed_keys.values()
+             if b.subject == subject}
+        )  # fmt: skip
+        require_yes(
+            agree,
+            [
+                f"you, {who.name}, release the account {shown(subject)} (its issuer named no "
+                "address for it)",
+                f"to {shown(to)} alone: only they may sign in with it from now on, and anyone "
+                "else who does binds nobody",
+                "signed in with it before: " + ", ".join(before),
+                f"why: {shown(reason)}",
+            ],
+            person=who.name,
+            command=f"inhouse sign-in release-account {subject} --to {to} --reason ...",
+            not_done="not released",
+            declined="release an account only to the person you know it is",
+        )
+        self._append(
+            EventKind.MAILBOX_RELEASED, who.name, {"account": subject, "to": to, "reason": reason}
+        )
+        return subject
 
     def say_dash_names(self, domain: str, *, reason: str, agree: Agree | None = None) -> str:
         """Say that ``domain``'s mail server keeps '-' in names (``anne-marie@`` is not

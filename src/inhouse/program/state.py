@@ -67,6 +67,7 @@ __all__ = [
     "SignedIn",
     "Stop",
     "Waiver",
+    "account_release_problem",
     "acting_key",
     "apply",
     "fold",
@@ -544,6 +545,9 @@ class ProgramState:
     #: mailbox -> the person its latest release names (``--to``): only they sign in at it
     #: then; a release recorded before releases named anyone (no ``to``) lets the next in
     mailbox_released_to: dict[str, str] = field(default_factory=dict)
+    #: account (its subject) that signed in at no address -> the event that released it, and
+    #: the person that release names (:func:`account_release_problem`): as for a mailbox
+    account_released: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: mail domain -> the event in which a colleague said its mail server keeps '-' in names
     #: (:func:`dash_names_problem`): there a '-' is no sub-address (:data:`DASH_MAILBOX`)
     dash_names: dict[str, int] = field(default_factory=dict)
@@ -1197,12 +1201,24 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 if (account := _witness(state, by, event.signer)) is not None:
                     state.latest_writers = latest_writers(state.latest_writers, account, event.at)
                 return
-        except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
+        except (LookupError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
             # fold stops here, as at a bad signature, rather than take every command down
-            why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
+            why = f"event {event.seq} ({event.kind}) is malformed: {_malformed(event, err)}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _malformed(event: Event, err: Exception) -> str:
+    """What is wrong with ``event``, whose reading raised ``err``, naming the field where its
+    shape says (a lead's waiver with a list for its expiry read "TypeError fromisoformat:
+    argument must be str", naming no field), else the error as it is."""
+    from inhouse.program.event_shapes import lead_event_problem
+
+    if isinstance(err, SignInError):
+        return f"{type(err).__name__} {err}"
+    named = lead_event_problem(event.kind, event.payload)
+    return named if named is not None else f"{type(err).__name__} {err}"
 
 
 def _members_event(state: ProgramState, event: Event) -> str | None:
@@ -2332,7 +2348,9 @@ def sign_in_problem(
             f"{holder} already: one identity is one person (a binding made by mistake is "
             "released once a lead revokes every key that signed in with it; where the log "
             "shows exit rules 6 in force, a colleague who is not a rollout lead then releases "
-            "its mailbox naming you, `inhouse sign-in release-mailbox ADDRESS --to NAME`)"
+            "its mailbox naming you, `inhouse sign-in release-mailbox ADDRESS --to NAME`, or "
+            "an account signed in at no address, `inhouse sign-in release-account "
+            f"{identity.subject} --to NAME`)"
         )
     mine = state.signed_in.get(who)
     if mine is not None and mine.subject != identity.subject and state.holds(mine):
@@ -2701,6 +2719,9 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
     if event.signer is None:
         return
     who, _ = _signer(event, state)
+    if event.payload.get("account") is not None:
+        _apply_account_release(state, event, who)
+        return
     address = str(event.payload.get("mailbox", ""))
     named = event.payload.get("to")
     to = None if named is None else str(named)
@@ -2727,6 +2748,74 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
         state.mailbox_released_to.pop(box, None)
     else:
         state.mailbox_released_to[box] = to
+
+
+def _apply_account_release(state: ProgramState, event: Event, who: str) -> None:
+    """A release of an account that signed in at no address (``account``: its subject): an
+    inhouse from before these read it as a mailbox '' and counted it for nothing, as it
+    should."""
+    subject, to = str(event.payload["account"]), str(event.payload.get("to") or "")
+    why = account_release_problem(state, who, subject, event.signer, to)
+    if why is not None:
+        state.unbound.append(
+            f"event {event.seq}: {who}'s release of the account {subject} counts for nothing: {why}"
+        )
+        return
+    state.account_released[subject] = (event.seq, to)
+
+
+def account_release_problem(
+    state: ProgramState, who: str, subject: str, key: str | None = None, to: str = ""
+) -> str | None:
+    """Why ``who`` may not release the account ``subject`` to ``to``, or None: the twin of
+    :func:`mailbox_release_problem` for an account the issuer named no address for (its
+    bindings recorded none), which no mailbox release could reach, so that a binding made by
+    mistake, or an account given to a new hire, bound its first person for good. Its maker is
+    a colleague signed in who is no rollout lead and never signed in with it; every binding of
+    it is released already (its holder's keys all revoked); ``to`` is a person of the program
+    who has signed in with no other account."""
+    if state.sign_in is None:
+        return "the organisation's sign-in is not set up: no account is held"
+    if not subject.strip():
+        return "name the account: its subject, as `inhouse sign-in list` shows it"
+    if (colleague := _colleague_problem(state, who, key, "an account's release")) is not None:
+        return colleague
+    ever = sorted((b for b in state.signed_keys.values() if b.subject == subject),
+                  key=lambda b: b.seq)  # fmt: skip
+    if not ever:
+        return f"nobody signed in with the account {subject}: there is nothing to release"
+    if ever[-1].email:
+        box = mailbox(ever[-1].email)
+        return (
+            f"the account {subject} signed in at {box}: a release of that mailbox gives it "
+            f"(`inhouse sign-in release-mailbox {box} --to {to or 'NAME'} --reason ...`)"
+        )
+    if any(b.person == who for b in ever):
+        return f"{who} signed in with {subject}: the account's own holder does not release it"
+    person = state.people.get(to)
+    if person is None or person.service:
+        return (
+            f"{to!r} is no person of this program: the person given the account enrols first "
+            "(a rollout lead invites them), then the release names them"
+        )
+    other = sorted({b.subject for b in state.signed_keys.values()
+                    if b.person == to and b.subject != subject})  # fmt: skip
+    if other:
+        return (
+            f"{to} signed in with another account ({', '.join(other)}): a release gives "
+            f"{subject} to the person it is, who has no other"
+        )
+    released = state.account_released.get(subject, (0, ""))[0]
+    held = [b for b in ever if b.seq > released]
+    if not held:
+        return f"nobody signed in with {subject} since it was last released: nothing to release"
+    still = sorted({b.person for b in held if state.holds(b)})
+    if still:
+        return (
+            f"{', '.join(still)} still signed in with {subject} (a key that signed in with it "
+            "is not revoked): a rollout lead revokes those keys first"
+        )
+    return None
 
 
 def _domain_problem(state: ProgramState, identity: Any) -> str | None:
@@ -2818,9 +2907,19 @@ def _rebound_identity(
         "through a release naming them"
     )
     if box is None:
+        seq, named = state.account_released.get(identity.subject, (0, ""))
+        if named == who and seq > last.seq:
+            return None
+        release = (
+            f"`inhouse sign-in release-account {identity.subject} --to {who or 'YOUR-NAME'} "
+            "--reason ...`"
+        )
+        revoke = f"a rollout lead revokes {last.person}'s keys, then " if state.holds(last) else ""
         return (
-            f"{said}, of the mailbox it was at, and {issuer} named none for it: it binds nobody "
-            f"else; {who or 'you'} sign in with an account of your own"
+            f"{said}, and {issuer} named no address for it: if the account is yours (bound to "
+            f"{last.person} by mistake, or given you after they left), {revoke}a colleague "
+            f"signed in who is not a rollout lead runs {release}, and you sign in again; "
+            "otherwise sign in with an account of your own"
         )
     release = f"`inhouse sign-in release-mailbox {box} --to {who or 'YOUR-NAME'} --reason ...`"
     revoke = f"a rollout lead revokes {last.person}'s keys, then " if state.holds(last) else ""

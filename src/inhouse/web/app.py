@@ -402,6 +402,10 @@ def create_app(
         waiting = dash.approvals.find(request.path_params["code"])
         return _json({"statement": waiting.statement, "payload": waiting.payload})
 
+    async def approval_renewed(request: Request) -> Response:
+        waiting = dash.approvals.renew(request.path_params["code"])
+        return _json({"statement": waiting.statement, "payload": waiting.payload})
+
     async def approval_signed(request: Request) -> Response:
         body = await _json_body(request, "signed approval")
         waiting = dash.approvals.approve(request.path_params["code"], body)
@@ -486,6 +490,7 @@ def create_app(
         Route("/approvals/{code}", waiting_html, methods=["GET"]),
         Route("/approve/{code}.json", approval_statement, methods=["GET"]),
         Route("/approve/{code}.json", approval_signed, methods=["POST"]),
+        Route("/approve/{code}/renew.json", approval_renewed, methods=["POST"]),
         *both("/pilot", "pilot", lambda r, p: pages.pilot_page(p)),
         *both("/prompts", "prompts", lambda r, p: pages.prompts_page(p)),
         Route("/support/tickets", open_ticket, methods=["POST"]),

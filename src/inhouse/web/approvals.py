@@ -5,9 +5,11 @@ A form whose event needs an approval (a handoff decided, a survey answer) does n
 the play package raises :class:`~inhouse.errors.ApprovalNeeded` with the exact event, and the
 dashboard keeps it here under a random code and shows the person ``inhouse web approve CODE``.
 That command, on their machine, fetches the statement and the event, shows what it records,
-signs the statement with their key and sends it back; the dashboard then does the same action
-again through the session, carrying the approval, and the play package records it only if the
-event is still exactly the one approved. Like sessions, nothing here is kept on disk.
+signs the statement with their key and sends it back (one who read for a while first asks
+for the statement again, :meth:`Approvals.renew`: same event, same nonce, a window opening
+now, since an approval's window opens when its person agrees); the dashboard then does the
+same action again through the session, carrying the approval, and the play package records it
+only if the event is still exactly the one approved. Like sessions, nothing here is kept on disk.
 """
 
 from __future__ import annotations
@@ -101,6 +103,28 @@ class Approvals:
                 "no decision is waiting under that code (it expired, or never existed): make "
                 "it again in the dashboard"
             )
+        return waiting
+
+    def renew(self, code: str) -> Waiting:
+        """The decision waiting under ``code`` with its statement's window opening now: the
+        same event (its digest), the same nonce (still one event at most), a new ``issued`` and
+        ``expires``. Its person asks for it after reading for longer than an approval may open
+        before it is signed: refusing them would punish reading carefully, and a window that
+        opened earlier would let the host date the event before they agreed."""
+        from inhouse.identity.approval import APPROVAL_LASTS
+        from inhouse.identity.statements import utc_text
+
+        waiting = self.find(code)
+        now = self.signins.program.clock()
+        with self._lock:
+            if waiting.recorded:
+                raise NotAllowed("that decision was recorded already: one approval, one event")
+            waiting.statement = dict(
+                waiting.statement,
+                issued=utc_text(now),
+                expires=utc_text(now + APPROVAL_LASTS),
+            )
+            waiting.expires = now + APPROVAL_LASTS
         return waiting
 
     def approve(self, code: str, signed: Any) -> Waiting:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import (
@@ -35,6 +35,52 @@ __all__ = ["approve", "describe", "sign_in"]
 
 #: an approval code as the dashboard makes it (``secrets.token_urlsafe``): it goes in a path
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: an approval that opened longer ago than this when its person agrees is asked for again,
+#: opening then (signing refuses one that opened over five minutes before: see sign_approval)
+_RENEW_AFTER = timedelta(minutes=1)
+
+
+def _check_proposed(
+    statement: dict[str, Any],
+    payload: dict[str, Any],
+    key: SigningKey,
+    *,
+    program_id: str | None,
+    base: str,
+) -> None:
+    """Refuse, before anything is shown or signed, an approval made for another program or
+    key, or an acceptance that names no facts its exit is judged on."""
+    if program_id and statement.get("program") != program_id:
+        raise IdentityError(
+            f"the dashboard at {base} runs another program ({statement.get('program')}), "
+            f"not this folder's ({program_id}): nothing signed"
+        )
+    if statement.get("key_id") != key.key_id:
+        raise IdentityError(
+            f"the approval names key {statement.get('key_id')}, not this shell's key "
+            f"{key.key_id}: it was made for someone else"
+        )
+    if statement.get("kind") == "handoff.accepted" and not isinstance(
+        payload.get("evidence"), list
+    ):
+        # the exit the dashboard writes beside an acceptance spares (keeps earlier rules
+        # for) only the facts the acceptance names: one naming none leaves that list to the
+        # dashboard's host, who may be the lead the exit judges
+        raise IdentityError(
+            "the acceptance the dashboard asks you to approve names no facts its exit is "
+            "judged on (`evidence`): the dashboard runs an inhouse from before acceptances "
+            "named them, or its host left them out; nothing signed (accept with your own "
+            "key instead: `inhouse handoff accept`)"
+        )
+
+
+def _opened(statement: dict[str, Any]) -> datetime | None:
+    """When the approval's window opens, or None when it says no readable time (signing
+    then refuses it, naming the problem)."""
+    try:
+        return datetime.fromisoformat(str(statement.get("issued")))
+    except ValueError:
+        return None
 
 
 def _answer(reply: httpx.Response, step: str) -> dict[str, Any]:
@@ -200,13 +246,15 @@ def approve(
     confirm: Callable[[list[str]], bool],
     program_id: str | None = None,
     client: httpx.Client | None = None,
-    now: datetime | None = None,
+    now: datetime | Callable[[], datetime] | None = None,
 ) -> dict[str, Any]:
     """Approve, with ``key``, the decision the dashboard at ``url`` holds under ``code``: fetch
     the statement and the event, check the statement names this key (and, given
     ``program_id``, this folder's program) and digests exactly that event, ask ``confirm``
-    with what it records, then sign and send it. Returns the dashboard's answer; nothing is
-    signed when ``confirm`` says no (:class:`NotAllowed`)."""
+    with what it records, then sign and send it (``now``: this machine's clock, or a fixed
+    time). One who answered a while after it was proposed signs the same approval opening
+    now; if what it records changed meanwhile they are asked again. Returns the dashboard's
+    answer; nothing is signed when ``confirm`` says no (:class:`NotAllowed`)."""
     import httpx
 
     from inhouse.identity.approval import sign_approval
@@ -218,37 +266,35 @@ def approve(
         )
     code = code.strip()
     own = client or httpx.Client(timeout=10.0)
-    try:
-        body = _answer(own.get(f"{base}/approve/{code}.json"), "approval")
+
+    def clock() -> datetime:
+        return (now() if callable(now) else now) or datetime.now(UTC)
+
+    def fetched(reply: httpx.Response) -> tuple[dict[str, Any], dict[str, Any]]:
+        body = _answer(reply, "approval")
         statement, payload = body.get("statement"), body.get("payload")
         if not isinstance(statement, dict) or not isinstance(payload, dict):
             raise IdentityError("the dashboard's approval carries no statement or event")
-        if program_id and statement.get("program") != program_id:
-            raise IdentityError(
-                f"the dashboard at {base} runs another program ({statement.get('program')}), "
-                f"not this folder's ({program_id}): nothing signed"
-            )
-        if statement.get("key_id") != key.key_id:
-            raise IdentityError(
-                f"the approval names key {statement.get('key_id')}, not this shell's key "
-                f"{key.key_id}: it was made for someone else"
-            )
-        if statement.get("kind") == "handoff.accepted" and not isinstance(
-            payload.get("evidence"), list
-        ):
-            # the exit the dashboard writes beside an acceptance spares (keeps earlier rules
-            # for) only the facts the acceptance names: one naming none leaves that list to the
-            # dashboard's host, who may be the lead the exit judges
-            raise IdentityError(
-                "the acceptance the dashboard asks you to approve names no facts its exit is "
-                "judged on (`evidence`): the dashboard runs an inhouse from before acceptances "
-                "named them, or its host left them out; nothing signed (accept with your own "
-                "key instead: `inhouse handoff accept`)"
-            )
+        _check_proposed(statement, payload, key, program_id=program_id, base=base)
+        return statement, payload
+
+    try:
+        statement, payload = fetched(own.get(f"{base}/approve/{code}.json"))
         if not confirm(describe(str(statement.get("kind")), payload)):
             raise NotAllowed("not approved: nothing signed")
+        opened = _opened(statement)
+        if opened is not None and abs(clock() - opened) > _RENEW_AFTER:
+            # they read for a while: an approval's window opens when its person agrees (or
+            # the host could date the event before they did), so ask for the same approval
+            # opening now; what it records must be what they read, or they are asked again
+            renewed, again = fetched(own.post(f"{base}/approve/{code}/renew.json"))
+            if (renewed.get("kind"), again) != (statement.get("kind"), payload):
+                lines = describe(str(renewed.get("kind")), again)
+                if not confirm(["It changed since it was shown to you; now it records:", *lines]):
+                    raise NotAllowed("not approved: nothing signed")
+            statement, payload = renewed, again
         # checks that the statement digests exactly the event just shown, then signs it
-        signed = sign_approval(key, statement, payload, now=now or datetime.now(UTC))
+        signed = sign_approval(key, statement, payload, now=clock())
         return _answer(own.post(f"{base}/approve/{code}.json", json=signed), "approval")
     except httpx.HTTPError as err:
         raise RuntimeUnavailable(f"cannot reach the dashboard at {base}: {err}") from None

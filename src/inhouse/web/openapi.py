@@ -432,6 +432,29 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    paths["/approve/{code}/renew.json"] = {
+        "post": {
+            "operationId": "approval_renewed",
+            "summary": "The same approval, its window opening now (asked for by `inhouse web "
+            "approve` once you have read for a while), and the event it agrees to",
+            "parameters": [code],
+            "responses": {
+                "200": {
+                    "description": "the statement and the event's payload",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["statement", "payload"],
+                                "properties": {"statement": _OBJECT, "payload": _OBJECT},
+                            }
+                        }
+                    },
+                },
+                **_errors(403, 404),
+            },
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {
