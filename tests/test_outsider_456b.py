@@ -1,0 +1,82 @@
+"""The outsider at plays 4 to 6, round 456b: what a new rollout lead reads on the way.
+
+A lead who invites the pilot as README's play 4 showed (`inhouse person invite pia --role
+pilot-user`, no ``--team``) adds them, and `pilot add` told them the member's team counts "once
+they say" it: but the roster named no team, so nothing the member says could count, and the
+command that fixes it (`inhouse pilot correct-team`) was named nowhere on the way. And
+`pilot correct-team` told the lead a team counts "once PERSON says so" when PERSON had said so
+already. Both now say where the team stands and who does what next; no check changed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.roster import members, state_team
+from tests.conftest import Clock
+from tests.people import lead_env
+from tests.pilot.world import World, make_world
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def world(_isolated: Path, clock: Clock) -> World:
+    return make_world(_isolated, clock)
+
+
+def _said(output: str) -> str:
+    return " ".join(output.split())
+
+
+def test_adding_a_member_invited_without_a_team_names_the_correction(world: World) -> None:
+    """pia was invited without ``--team`` and says she works in legal: the roster names no
+    team, so her word alone counts for nothing, and `pilot add` says the lead sets it."""
+    world.waive()
+    world.clock.now = datetime.now(UTC)  # the CLI signs on the wall clock
+    pia = world.enrol("pia", "")
+    state_team(pia, "legal")
+    added = runner.invoke(
+        app, ["pilot", "add", "pia", "--track", "legal"], env=lead_env(world.lead)
+    )
+    assert added.exit_code == 0, added.output
+    said = _said(added.stdout)
+    assert "The roster names no team for pia (they say legal)" in said, said
+    assert "`inhouse pilot correct-team pia TEAM`" in said, said
+    assert "once they say, with their own key" not in said  # her word alone is not enough
+    # the member's word still does not set the roster's side: nothing was recorded for it
+    (member,) = members(PilotEvidence(world.lead))
+    assert (member.team, member.confirmed) == ("", False)
+
+
+def test_correcting_a_team_the_member_already_said_says_it_counts(world: World) -> None:
+    """The lead corrects bob's roster team to the one bob already said: it counts now, and the
+    reply says so rather than asking bob to say it again; for carol, who said another team,
+    the reply asks her to say the corrected one."""
+    world.waive()
+    world.clock.now = datetime.now(UTC)
+    bob = world.enrol("bob", "")
+    carol = world.enrol("carol", "")
+    state_team(bob, "support")
+    state_team(carol, "legal")
+    env = lead_env(world.lead)
+    for name in ("bob", "carol"):
+        assert (
+            runner.invoke(app, ["pilot", "add", name, "--track", "support"], env=env).exit_code == 0
+        )
+    fixed = runner.invoke(app, ["pilot", "correct-team", "bob", "support"], env=env)
+    assert fixed.exit_code == 0, fixed.output
+    said = _said(fixed.stdout)
+    assert "bob already says, with their own key, that they work in support: it counts" in said
+    assert "It counts once bob says so" not in said
+    other = runner.invoke(app, ["pilot", "correct-team", "carol", "finance"], env=env)
+    said = _said(other.stdout)
+    assert "(they said legal: they say it again): `inhouse pilot team finance`" in said, said
+    confirmed = {m.person: m.confirmed for m in members(PilotEvidence(world.lead))}
+    assert confirmed == {"bob": True, "carol": False}
