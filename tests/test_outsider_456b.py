@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import members, state_team
+from inhouse.program import Program, Provenance
+from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import lead_env
 from tests.pilot.world import World, make_world
@@ -80,3 +82,35 @@ def test_correcting_a_team_the_member_already_said_says_it_counts(world: World) 
     assert "(they said legal: they say it again): `inhouse pilot team finance`" in said, said
     confirmed = {m.person: m.confirmed for m in members(PilotEvidence(world.lead))}
     assert confirmed == {"bob": True, "carol": False}
+
+
+def test_prices_in_another_currency_than_the_trials_costs_are_named_when_set(
+    _isolated: Path,
+) -> None:
+    """README's play 6 gave `prices set --reference … --input 0.15 --output 0.60` (USD by
+    default) for a program whose trial counted its local cost in EUR; the first the lead heard
+    of it was a report, after the period, whose spend avoided was empty. `prices set` says so
+    when it records them; prices in the trial's currency draw no warning."""
+    cli("init", "Acme", "--lead", "lena")
+    lena = Program.open(_isolated)
+    try:
+        lena.record_fact(
+            None, "trial.verdict",
+            {"trial": "tickets", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
+             "economics": {"status_quo": "manual", "currency": "EUR",
+                           "local": {"currency": "EUR", "watts": 65.0, "price_per_kwh": 0.3,
+                                     "hardware_price": 1800.0, "lifetime_hours": 26280.0,
+                                     "utilisation": 0.4}}},
+            provenance=Provenance.MEASURED, collector="inhouse prove",
+        )  # fmt: skip
+    finally:
+        lena.close()
+    usd = " ".join(
+        cli("indicators", "prices", "set", "--reference", "hosted-mini", "--input", "0.15",
+            "--output", "0.6", "--source", "the price list").split()
+    )  # fmt: skip
+    assert "warning: play 1's trial counts local cost in EUR, these prices are in USD" in usd
+    assert "`--currency EUR`" in usd
+    eur = cli("indicators", "prices", "set", "--reference", "hosted-mini", "--input", "0.14",
+              "--output", "0.55", "--currency", "eur", "--source", "the price list")  # fmt: skip
+    assert "warning" not in eur, eur
