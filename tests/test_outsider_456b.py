@@ -114,3 +114,31 @@ def test_prices_in_another_currency_than_the_trials_costs_are_named_when_set(
     eur = cli("indicators", "prices", "set", "--reference", "hosted-mini", "--input", "0.14",
               "--output", "0.55", "--currency", "eur", "--source", "the price list")  # fmt: skip
     assert "warning" not in eur, eur
+
+
+def test_naming_a_champion_who_already_said_their_team_asks_nothing_more_of_it(
+    world: World,
+) -> None:
+    """`pilot champions --name pia --team support` told the lead pia counts once she "has
+    said" her team, naming `inhouse pilot team support`, when she had said it: only her
+    acceptance is left. Where she has not, the command is still named."""
+    world.waive()
+    world.clock.now = datetime.now(UTC)
+    pia = world.enrol("pia", "support")
+    world.enrol("bob", "support")
+    state_team(pia, "support")
+    env = lead_env(world.lead)
+    for name in ("pia", "bob"):
+        added = runner.invoke(app, ["pilot", "add", name, "--track", "support"], env=env)
+        assert added.exit_code == 0, added.output
+    named = runner.invoke(
+        app, ["pilot", "champions", "--name", "pia", "--team", "support"], env=env
+    )
+    said = _said(named.stdout)
+    assert named.exit_code == 0, named.output
+    assert "they already said, with their own key, that they work in support" in said, said
+    assert "`inhouse pilot team support`" not in said
+    other = runner.invoke(
+        app, ["pilot", "champions", "--name", "bob", "--team", "support"], env=env
+    )
+    assert "(`inhouse pilot team support`)" in _said(other.stdout), other.output

@@ -378,10 +378,20 @@ def champions(
         if json:
             print_json({"id": fact.id, **fact.payload})
             return
+        from inhouse.pilot.roster import team_word
+        from inhouse.program.playchecks.pilot import team_key
+
+        said = team_word(opened, name)
+        if said is not None and team_key(said) == team_key(team):
+            word = f"they already said, with their own key, that they work in {_e(team)}"
+        else:
+            word = (
+                f"have said, with their own key, that they work in {_e(team)} (`inhouse pilot "
+                f"team {_e(team)}`" + ("" if said is None else f"; they said {_e(said)}") + ")"
+            )
         out_console().print(
             f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}). Play 5 counts them once "
-            f"they accept (`inhouse pilot champions --accept`) and have said, with their own "
-            f"key, that they work in {_e(team)} (`inhouse pilot team {_e(team)}`)."
+            f"they accept (`inhouse pilot champions --accept`); {word}."
         )
         return
     found = suggest_champions(opened)
