@@ -142,3 +142,26 @@ def test_naming_a_champion_who_already_said_their_team_asks_nothing_more_of_it(
         app, ["pilot", "champions", "--name", "bob", "--team", "support"], env=env
     )
     assert "(`inhouse pilot team support`)" in _said(other.stdout), other.output
+
+
+def test_a_gateway_key_on_the_leads_machine_is_named_without_a_riddle(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reason read "the gateway service's key, which lena enrolled from a machine lena
+    enrolled from": true of every key lena enrols. What sets the key aside is that lena's own
+    key was enrolled from that machine before; the reason says so. The check is unchanged: the
+    review is still not counted."""
+    from inhouse.program.checks import Outcome
+    from inhouse.program.people import PeopleMixin
+    from tests.conftest import ENROL_SERVICE_HERE
+    from tests.support.test_drift import gateway_review, judge, locked_program
+
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    program = locked_program(_isolated, clock)
+    gateway_review(program)
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert (
+        "which lena enrolled from a machine lena's own key was enrolled from before"
+    ) in result.reason, result.reason
+    assert "a machine lena enrolled from:" not in result.reason
