@@ -200,6 +200,17 @@ def prices_set(
         f"Recorded prices for {_e(p['reference'])}: {p['price_input_per_mtok']} in / "
         f"{p['price_output_per_mtok']} out per 1M tokens ({_e(p['currency'])}), fact #{fact.id}."
     )
+    from inhouse.indicators.prices import local_currency
+
+    local = local_currency(opened)
+    if local is not None and local != str(p["currency"]).upper():
+        # spend avoided subtracts one from the other: a report would show none, and say why
+        # only after the period had been priced
+        out_console().print(
+            f"warning: play 1's trial counts local cost in {_e(local)}, these prices are in "
+            f"{_e(p['currency'])}: a report cannot compute spend avoided across two currencies. "
+            f"Record them again in {_e(local)} (`--currency {_e(local)}`, converted by you)."
+        )
 
 
 @prices_app.command("list")

@@ -54,12 +54,35 @@ def add(
     from inhouse.pilot.roster import add_member
 
     member = add_member(open_program(program), person, track=track)
+    who = _e(member.person)
     out_console().print(
-        f"Added {_e(member.person)} to the pilot on track {_e(member.track)} "
-        f"(fact #{member.fact}). Their guide: `inhouse pilot guide {_e(member.track)} "
-        f"--person {_e(member.person)}`. Their team counts toward the pilot's spread once they "
-        f"say, with their own key, that they work in it: `inhouse pilot team "
-        f"{_e(member.team or 'TEAM')}`."
+        f"Added {who} to the pilot on track {_e(member.track)} (fact #{member.fact}). Their "
+        f"guide: `inhouse pilot guide {_e(member.track)} --person {who}`. "
+        + _team_counts(member.person, member.team, member.says)
+    )
+
+
+def _team_counts(person: str, team: str, says: str | None) -> str:
+    """Whether PERSON's team counts toward the pilot's spread yet, and who does what next:
+    a roster with no team (invited without ``--team``) waits for a lead's correction, which
+    a member's own word alone never meets."""
+    from inhouse.program.playchecks.pilot import team_key
+
+    who = _e(person)
+    if not team:
+        said = f" (they say {_e(says)})" if says is not None else ""
+        return (
+            f"The roster names no team for {who}{said}: they were invited without `--team`, so "
+            f"their team counts toward the pilot's spread once a rollout lead other than them "
+            f"sets it (`inhouse pilot correct-team {who} TEAM`) and {who} says the same with "
+            "their own key (`inhouse pilot team TEAM`)."
+        )
+    if says is not None and team_key(says) == team_key(team):
+        return f"{who} already says, with their own key, that they work in {_e(team)}: it counts."
+    again = f" (they said {_e(says)}: they say it again)" if says is not None else ""
+    return (
+        f"Their team counts toward the pilot's spread once they say, with their own key, that "
+        f"they work in it{again}: `inhouse pilot team {_e(team)}`."
     )
 
 
@@ -107,12 +130,14 @@ def correct_team(
     it counts once PERSON says, with their own key, that they work in it (`inhouse pilot
     team TEAM`): where they said another team before, they say this one."""
     from inhouse.pilot.roster import correct_team as correct
+    from inhouse.pilot.roster import team_word
 
-    fact = correct(open_program(program), person, name)
-    team = _e(fact.payload["team"])
+    opened = open_program(program)
+    fact = correct(opened, person, name)
+    team = str(fact.payload["team"])
     out_console().print(
-        f"The roster now names team {team} for {_e(person)} (fact #{fact.id}). It counts once "
-        f"{_e(person)} says so with their own key: `inhouse pilot team {team}`."
+        f"The roster now names team {_e(team)} for {_e(person)} (fact #{fact.id}). "
+        + _team_counts(person, team, team_word(opened, person))
     )
 
 
@@ -353,10 +378,20 @@ def champions(
         if json:
             print_json({"id": fact.id, **fact.payload})
             return
+        from inhouse.pilot.roster import team_word
+        from inhouse.program.playchecks.pilot import team_key
+
+        said = team_word(opened, name)
+        if said is not None and team_key(said) == team_key(team):
+            word = f"they already said, with their own key, that they work in {_e(team)}"
+        else:
+            word = (
+                f"have said, with their own key, that they work in {_e(team)} (`inhouse pilot "
+                f"team {_e(team)}`" + ("" if said is None else f"; they said {_e(said)}") + ")"
+            )
         out_console().print(
             f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}). Play 5 counts them once "
-            f"they accept (`inhouse pilot champions --accept`) and have said, with their own "
-            f"key, that they work in {_e(team)} (`inhouse pilot team {_e(team)}`)."
+            f"they accept (`inhouse pilot champions --accept`); {word}."
         )
         return
     found = suggest_champions(opened)

@@ -30,6 +30,7 @@ __all__ = [
     "Prices",
     "costs_word",
     "latest_economics",
+    "local_currency",
     "prices_for",
     "prices_from_trial",
     "set_prices",
@@ -112,6 +113,16 @@ def trial_of(ctx: CheckContext, fact_id: int | None) -> Fact | None:
 def latest_economics(ctx: CheckContext) -> Fact | None:
     """The latest trial verdict that recorded its economics (play 1's head-to-head trial)."""
     return ctx.facts.latest("trial.verdict", lambda f: f.payload.get("economics") is not None)
+
+
+def local_currency(program: Program) -> str | None:
+    """The currency play 1's trial counts local cost in (its cost inputs), which reference
+    prices must share for spend avoided to be computed; None where no trial recorded them."""
+    from inhouse.program.counting import build_context
+
+    verdict = latest_economics(build_context(program.state(), program.clock()))
+    local = None if verdict is None else verdict.payload["economics"].get("local")
+    return None if local is None else str(local.get("currency", "USD")).upper()
 
 
 def prices_from_trial(program: Program) -> Fact:

@@ -292,6 +292,13 @@ def correct_team(program: Program, name: str, team: str) -> Fact:
     )
 
 
+def team_word(program: Program, name: str) -> str | None:
+    """The team ``name`` last said, with their own key, they work in (`inhouse pilot team`);
+    None where they have not said one."""
+    word = said_team(PilotEvidence(program).context, name)
+    return None if word is None else str(word.payload["team"])
+
+
 def _team_name(team: str, what: str) -> str:
     team = team.strip()
     if not team or len(team) > 200:

@@ -521,8 +521,9 @@ def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
         if any(same_machine(fact.machine, machine) for machine in theirs):
             return (
                 f"signed by the {fact.by} service's key, which {lead} enrolled from a machine "
-                f"{lead} enrolled from: a service on a person's own machine measures what that "
-                "person could make up; its figures count from a host of its own"
+                f"{lead}'s own key was enrolled from before: a service on a person's own machine "
+                "measures what that person could make up; its figures count from a host of its "
+                "own"
             )
     return None
 
