@@ -15,7 +15,7 @@ confirmation, less the days they leave out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -47,6 +47,10 @@ class OwnUse:
     requests: dict[date, tuple[int, str]] = field(default_factory=dict)
     #: per prompt version, who wrote it as the library reads it (its byline)
     authors: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: per day, the figures a confirmation of it covers, as (requests, tokens): the gateway's
+    #: latest signed ones for the person (tokens None where it signed none yet, the requests
+    #: then the usage log's, every key of theirs): a day signed later with more is asked again
+    figures: dict[date, tuple[int, int | None]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -86,6 +90,7 @@ def attributed_use(program: Program) -> OwnUse:
     today = program.clock().astimezone(UTC).date()
     days: set[date] = set()
     prompts: set[tuple[str, int]] = set()
+    signed: dict[date, tuple[int, int]] = {}  # the latest signed figures of a day naming them
     for fact in state.facts:
         if not _by_service(state, fact):
             continue
@@ -93,7 +98,9 @@ def attributed_use(program: Program) -> OwnUse:
         try:
             if fact.kind == "usage.daily":
                 if person in _named(payload):
-                    days.add(date.fromisoformat(str(payload["day"])))
+                    day = date.fromisoformat(str(payload["day"]))
+                    days.add(day)
+                    signed[day] = _figures(payload, person)
             elif fact.kind == "prompt.usage":
                 used_by = payload.get("used_by")
                 if person in (payload.get("people") or ()) or (
@@ -106,12 +113,21 @@ def attributed_use(program: Program) -> OwnUse:
     logged = active_days(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     requests = {date.fromisoformat(row.day): (row.requests, row.last_at) for row in logged}
     days.update(requests)
+    # what a day's confirmation covers: the signed figures, else every answered request of
+    # theirs the usage log holds (their agents' too, as the gateway's figures count them)
+    every = active_days(program.store, [person], since=_SINCE, until=today, agents=True)
+    figures: dict[date, tuple[int, int | None]] = {
+        date.fromisoformat(row.day): (row.requests, None) for row in every
+    }
+    figures.update(signed)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     for ref in sent.get(person, ()):
         name, _, version = ref.rpartition("@")
         if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
             prompts.add((name, int(version)))
     said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
+    # a day confirmed with figures the gateway has signed more than since: asked again
+    said_days -= _outgrown(build_context(state, program.clock()).facts, person, figures)
     versions = {
         (name, number): version.byline
         for name, prompt in fold_library(state).prompts.items()
@@ -123,6 +139,7 @@ def attributed_use(program: Program) -> OwnUse:
         sorted(prompts - said_prompts),
         requests,
         {ref: versions[ref] for ref in prompts if ref in versions},
+        figures,
     )
 
 
@@ -137,24 +154,28 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
     when = program.clock() if now is None else now
     today = when.astimezone(UTC).date()
     given: dict[str, set[date]] = {}
+    signed: dict[str, dict[date, tuple[int, int]]] = {}
     for fact in state.facts:
         if fact.kind != "usage.daily" or not _by_service(state, fact):
             continue
         try:
             named = _named(fact.payload)
             day = date.fromisoformat(str(fact.payload["day"]))
+            figures = {name: _figures(fact.payload, name) for name in named}
         except _MALFORMED:
             continue  # appended around the API: it gives nobody a day (counting drops it)
         for name in named:
             found = state.people.get(str(name))
             if found is not None and not found.service and day <= today:
                 given.setdefault(str(name), set()).add(day)
+                signed.setdefault(str(name), {})[day] = figures[name]
     if not given:
         return {}
     counted = build_context(state, when).facts
     awaited = {}
     for name, days in given.items():
         said, _ = _said(counted, name)
+        said -= _outgrown(counted, name, signed[name])
         if left := sorted(days - said):
             awaited[name] = left
     return awaited
@@ -225,6 +246,7 @@ def confirm_usage(
             "yourself; leave out a day you did not use the gateway with --except DAY (a prompt "
             "version you were not sent with --except-prompt NAME@VERSION) and run it again"
         )
+    bound = {d: use.figures[d] for d in signed.days if d in use.figures}
     return program.record_fact(
         None,
         "usage.confirmed",
@@ -233,6 +255,9 @@ def confirm_usage(
             "days": [d.isoformat() for d in signed.days],
             "prompts": [{"prompt": n, "version": v} for n, v in signed.prompts],
             "left_out": [d.isoformat() for d in sorted(out)],
+            # the figures answered for: more sealed into a day since is asked about again
+            "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
+            "tokens": {d.isoformat(): t for d, (_, t) in bound.items() if t is not None},
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
@@ -264,6 +289,54 @@ def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]
         days |= said
         prompts |= refs
     return days, prompts
+
+
+def _figures(payload: dict[str, object], person: str) -> tuple[int, int]:
+    """``person``'s (requests, tokens) in a ``usage.daily`` payload."""
+    people = payload.get("people")
+    given = people.get(person) if isinstance(people, dict) else payload
+    if not isinstance(given, dict):
+        raise TypeError(f"no figures for {person}")
+    tokens = int(str(given.get("tokens_in", 0))) + int(str(given.get("tokens_out", 0)))
+    return int(str(given.get("requests", 0))), tokens
+
+
+def _outgrown(
+    counted: FactSet, person: str, signed: Mapping[date, tuple[int, int | None]]
+) -> set[date]:
+    """The days ``person`` confirmed, bound to figures (:func:`confirmed_bounds`), that the
+    figures now (``signed``: the gateway's latest signed ones, else the usage log's requests)
+    exceed: to be asked about again."""
+    from inhouse.program.counting import confirmed_bounds
+
+    bounds: dict[date, tuple[int | None, int | None]] = {}
+    for fact in counted.of("usage.confirmed"):
+        if fact.by != person:
+            continue
+        try:
+            days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
+            found = confirmed_bounds(fact.payload, days)
+        except _MALFORMED:
+            continue
+        for day, (most, spent) in found.items():
+            was = bounds.get(day)
+            bounds[day] = (
+                (most, spent)
+                if was is None
+                else (
+                    None if most is None or was[0] is None else max(most, was[0]),
+                    None if spent is None or was[1] is None else max(spent, was[1]),
+                )
+            )
+    return {
+        day
+        for day, (most, spent) in bounds.items()
+        if day in signed
+        and (
+            (most is not None and signed[day][0] > most)
+            or (spent is not None and (signed[day][1] or 0) > spent)
+        )
+    }
 
 
 #: what reading a payload appended around the API (the fold checks no shape) may raise

@@ -58,6 +58,7 @@ __all__ = [
     "SELF_KINDS",
     "SERVICE_KINDS",
     "build_context",
+    "confirmed_bounds",
     "lead_account",
     "not_their_fetch",
     "pin_refusal",
@@ -242,6 +243,9 @@ class _Confirmed:
     def __init__(self) -> None:
         self.days: dict[str, set[date]] = {}
         self.prompts: dict[str, set[tuple[str, int]]] = {}
+        #: per person and day, the most (requests, tokens) their confirmations of it cover
+        #: (:func:`confirmed_bounds`); a day absent here is confirmed whatever its figures
+        self.bounds: dict[str, dict[date, tuple[int | None, int | None]]] = {}
 
     def add(self, fact: Fact) -> None:
         person, recorded = fact.by, fact.at.astimezone(UTC).date()
@@ -251,15 +255,66 @@ class _Confirmed:
         prompts = {
             (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
         }
-        # both read before either is kept: a malformed one confirms nothing, not half of it
+        bounds = confirmed_bounds(fact.payload, days)
+        # all read before any is kept: a malformed one confirms nothing, not half of it
         self.days.setdefault(person, set()).update(days)
         self.prompts.setdefault(person, set()).update(prompts)
+        held = self.bounds.setdefault(person, {})
+        for day, bound in bounds.items():
+            held[day] = bound if day not in held else _wider(held[day], bound)
 
-    def day(self, person: str, day: date) -> bool:
-        return day in self.days.get(person, ())
+    def day(self, person: str, day: date, figures: object = None) -> bool:
+        """Whether ``person`` confirmed ``day``, with its ``figures`` (a ``usage.daily``'s
+        totals for them: requests and tokens) no more than a confirmation of it covers."""
+        if day not in self.days.get(person, ()):
+            return False
+        return not _beyond(self.bounds.get(person, {}).get(day), figures)
 
     def prompt(self, person: str, prompt: str, version: int) -> bool:
         return (prompt, version) in self.prompts.get(person, ())
+
+
+def confirmed_bounds(
+    payload: dict[str, object], days: set[date]
+) -> dict[date, tuple[int | None, int | None]]:
+    """The most (requests, tokens) a ``usage.confirmed`` payload confirms on each of ``days``
+    (None: not bound, as every confirmation from before figures were bound): the person read
+    the figures of a day and answered for them, not for whatever the gateway's host, its
+    operator's, seals into that day after."""
+    requests, tokens = _per_day(payload.get("requests")), _per_day(payload.get("tokens"))
+    return {day: (requests.get(day), tokens.get(day)) for day in days}
+
+
+def _per_day(given: object) -> dict[date, int]:
+    """A payload's ``{day: count}`` (None or absent: none); one appended around the API with
+    another shape raises, and confirms nothing (:class:`_Confirmed`)."""
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise TypeError(f"per-day figures are a mapping, not {type(given).__name__}")
+    return {date.fromisoformat(str(day)): int(str(count)) for day, count in given.items()}
+
+
+def _wider(
+    one: tuple[int | None, int | None], other: tuple[int | None, int | None]
+) -> tuple[int | None, int | None]:
+    """Two confirmations of one day: the wider covers (one that names no figure, any)."""
+    return (
+        None if one[0] is None or other[0] is None else max(one[0], other[0]),
+        None if one[1] is None or other[1] is None else max(one[1], other[1]),
+    )
+
+
+def _beyond(bound: tuple[int | None, int | None] | None, figures: object) -> bool:
+    """Whether a day's ``figures`` (requests, tokens_in, tokens_out) exceed ``bound``."""
+    if bound is None or not isinstance(figures, dict):
+        return False
+    most_requests, most_tokens = bound
+    asked = int(figures.get("requests", 0))
+    spent = int(figures.get("tokens_in", 0)) + int(figures.get("tokens_out", 0))
+    return (most_requests is not None and asked > most_requests) or (
+        most_tokens is not None and spent > most_tokens
+    )
 
 
 def _for_key_holders(
@@ -285,6 +340,7 @@ def _for_key_holders(
 
     dropped: list[str] = []
     unconfirmed: list[str] = []
+    beyond: list[str] = []
     what = ""
     if (ahead := _measured_ahead(fact, recorded)) is not None:
         return None, ahead, ()
@@ -296,6 +352,11 @@ def _for_key_holders(
             # a day after the fact was recorded is refused above (_measured_ahead)
             dropped = sorted(people.keys() - holders.on(day))
             unconfirmed = sorted(p for p in people.keys() - set(dropped) if not theirs(p, day))
+            # confirmed the day, but not figures this high: sealed into it since they answered
+            beyond = sorted(p for p in people.keys() - {*dropped, *unconfirmed}
+                            if confirmed is not None
+                            and not confirmed.day(p, day, people[p]))  # fmt: skip
+            unconfirmed = sorted({*unconfirmed, *beyond})
             kept = dict(people)  # a copy less the dropped: a department's day drops a few
             for person in [*dropped, *unconfirmed]:
                 del kept[person]
@@ -365,7 +426,12 @@ def _for_key_holders(
             trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone | unsaid}
     reasons = [
         *([_keyless(dropped, day)] if dropped else []),
-        *([_unconfirmed(unconfirmed, what)] if unconfirmed else []),
+        *(
+            [_unconfirmed([p for p in unconfirmed if p not in beyond], what)]
+            if set(unconfirmed) - set(beyond)
+            else []
+        ),
+        *([_beyond_confirmed(beyond, what)] if beyond else []),
     ]
     if not reasons:
         return fact, None, ()
@@ -409,6 +475,15 @@ def _keyless(people: list[str], day: date) -> str:
         "the gateway's figures count for those who fetched one (`inhouse keys fetch`, with a "
         "key that signed in as them where the organisation's sign-in is set up), as for "
         "anyone else they could be its host's typing"
+    )
+
+
+def _beyond_confirmed(people: list[str], what: str) -> str:
+    return (
+        f"not counted for {', '.join(people)} {what}: the gateway's signed figures give them "
+        "more requests or tokens that day than they confirmed (`inhouse usage confirm` on "
+        "their machine asks them again): the gateway's host is its operator's, who could seal "
+        "more rows into a day its person confirmed"
     )
 
 

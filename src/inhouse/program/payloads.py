@@ -707,6 +707,18 @@ class UsageConfirmed(_Payload):
         default_factory=list,
         description="days the gateway's figures give them that they say they did not use it",
     )
+    requests: dict[date, int] = Field(
+        default_factory=dict,
+        description="per day confirmed, the most answered requests it confirms: the figure "
+        "they were shown (the gateway's signed one, else the usage log's); a day's usage "
+        "signed since with more counts for them only once they confirm it again. A day with "
+        "none named (a confirmation from before figures were bound) counts whatever its count",
+    )
+    tokens: dict[date, int] = Field(
+        default_factory=dict,
+        description="per day confirmed, the most tokens (input and output) it confirms, as "
+        "the gateway's signed figures gave them then (a day it had not signed yet names none)",
+    )
 
 
 class PilotTeam(_Payload):
