@@ -123,7 +123,9 @@ def test_the_first_enrollers_old_host_makes_nothing_on_the_new_one_his(
     lena: Program, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """rob locks the baseline; gus, who joined on lena's host (rob never enrolled a key
-    there), verifies it: the second person rob's lock needs is not rob."""
+    there), verifies it: the host rule makes him no one of rob's. (Play 2 sets him aside all
+    the same since exit rule 17: lena, who enrolled its key there, is a rollout lead, whose
+    machines a second person keeps away from too.)"""
     host = _gateway_host(monkeypatch)
     gus = enrol(lena, "gus", team="ops", machine=host)
     locked = played.lock_payload("lena")
@@ -131,9 +133,14 @@ def test_the_first_enrollers_old_host_makes_nothing_on_the_new_one_his(
     clock.advance(hours=1)
     verified = played._verify(gus, locked["lock_hash"], host)
     from inhouse.baseline.verify import _not_elsewhere
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import other_person_elsewhere
 
-    assert _not_elsewhere(lena, verified, {"rob"}) is None
+    ctx = build_context(lena.state(), lena.clock())
+    assert other_person_elsewhere(ctx, verified, {"rob"}, play="baseline") is None
     said = _not_elsewhere(lena, verified, {"lena"})
+    assert said is not None and "after lena enrolled its key there" in said, said
+    said = _not_elsewhere(lena, verified, {"rob"})
     assert said is not None and "after lena enrolled its key there" in said, said
 
 

@@ -467,13 +467,14 @@ def baseline_owners(program: Program, lock: Lock) -> set[str]:
 
 def _not_elsewhere(program: Program, fact: Fact, owners: set[str]) -> str | None:
     """Why ``fact`` is not a second person's verify on their own machine (the rule play 2's
-    check applies: another signer, from a machine none of the owners enrolled, nor with keys
-    all made on the gateway's host after one of them enrolled its key there), or None."""
+    check applies: another signer, no rollout lead, from a machine none of the owners or leads
+    enrolled, nor with keys all made on the gateway's host after one of them enrolled its key
+    there), or None."""
     from inhouse.program.counting import build_context
-    from inhouse.program.playchecks._shared import other_person_elsewhere
+    from inhouse.program.playchecks._shared import second_person_apart
 
     context = build_context(program.state(), program.clock())
-    return other_person_elsewhere(context, fact, owners, play="baseline")
+    return second_person_apart(context, fact, owners, play="baseline")
 
 
 def _unpinned(fact: Fact) -> str | None:

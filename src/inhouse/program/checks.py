@@ -28,6 +28,7 @@ __all__ = [
     "EXIT_RULES",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
+    "LEAD_APART",
     "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
@@ -130,7 +131,14 @@ __all__ = [
 #: letters (:func:`inhouse.plaintext.reading`): Latin small capitals and alpha, Coptic's and the
 #: Lisu letters drawn as Latin ones. "ops", "\u1d0fps" (a small capital O) and "\u2c9fps" (a
 #: Coptic o) are one team (play 4's pilot-size)
-EXIT_RULES = 16
+#: 17 (:data:`LEAD_APART`): play 2's second person (the verify of ``second-person-verified``,
+#: the rerun of ``trial-reproduced``) is someone who held no rollout lead's role when they
+#: measured, nor measured from a machine such a lead enrolled from: a lead puts the owners of
+#: plays 1 and 2 in charge, and a colleague she put there may type the commands she dictates,
+#: so her own verify and rerun would check her own work. Anyone who asked to get in (play 2's
+#: trigger, which counts no lead either) can verify; a play 2 that exited under the rules before
+#: keeps its exit for the verify and rerun it was judged on
+EXIT_RULES = 17
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -173,6 +181,8 @@ AUTHOR_REAL_MODEL = 14
 WAIVER_VOUCHED = 15
 #: a team's name reads with more lookalike letters folded (see :data:`EXIT_RULES`)
 LOOKALIKE_READING = 16
+#: play 2's second person is no rollout lead, nor on a lead's machine (see :data:`EXIT_RULES`)
+LEAD_APART = 17
 
 
 class Outcome(StrEnum):

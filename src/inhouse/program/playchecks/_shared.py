@@ -14,6 +14,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
     AUTHOR_REAL_MODEL,
+    LEAD_APART,
     CheckContext,
     CheckFunc,
     Outcome,
@@ -77,6 +78,7 @@ __all__ = [
     "released",
     "run_judged_earlier",
     "same_account",
+    "second_person_apart",
     "served_elsewhere",
     "services_enrolled_by",
     "split_aside",
@@ -496,6 +498,29 @@ def other_person_elsewhere(
             "enrolled its key there (whoever runs it holds the key files made there)"
         )
     return None
+
+
+def second_person_apart(
+    ctx: CheckContext, fact: Fact, judged: set[str], *, play: str
+) -> str | None:
+    """Why ``fact`` (a verify, a trial's rerun) is not play 2's second person's, or None when it
+    is: :func:`other_person_elsewhere` against ``judged`` and, under
+    :data:`~inhouse.program.checks.LEAD_APART`, against whoever was a rollout lead when it was
+    measured too: a lead puts the owners of plays 1 and 2 in charge, and an owner she put there
+    may type what she dictates, so her own verify or rerun (or one from a machine she enrolled
+    from) would check her own work. A ``play`` that exited under the rules before keeps them
+    for the facts its exit was judged on."""
+    if ctx.spared(play, fact, rule=LEAD_APART):
+        return other_person_elsewhere(ctx, fact, judged, play=play)
+    leads = held_by(ctx, "rollout-lead", fact.id) - judged
+    if fact.by in leads:
+        return (
+            f"{fact.by} was a rollout lead when it was measured: a lead puts the owners of plays "
+            "1 and 2 in charge, and an owner she put there may type what she dictates, so her "
+            "own measure checks her own work; someone who is neither the owner nor a lead "
+            "measures it (whoever asked to get in, say)"
+        )
+    return other_person_elsewhere(ctx, fact, judged | leads, play=play)
 
 
 def enrolled_elsewhere(

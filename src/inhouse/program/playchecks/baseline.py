@@ -35,9 +35,9 @@ from inhouse.program.playchecks._shared import (
     not_their_measure,
     nothing_passed,
     one_per_machine,
-    other_person_elsewhere,
     quality_on_time,
     quality_on_unanswered,
+    second_person_apart,
     services_enrolled_by,
     split_aside,
     unpinned_build,
@@ -171,11 +171,13 @@ def data_rules_written(ctx: CheckContext, lock: Fact) -> Result:
 @register_check("second-person-verified", reads=("baseline.lock", "baseline.verify"))
 @given(current_lock, "no baseline lock to verify against: run `inhouse baseline lock`")
 def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
-    """Someone other than the baseline's owner passed `baseline verify` on the current lock, and
-    their runtime served the digests the lock pins (a verify from before verifies named the
-    digests they found is judged by its lock hash, which a counted lock ties to its digests),
-    answered on their own machine by a verify that says so (one from an inhouse before verifies
-    checked that says nothing of where it was answered; a play 2 that exited keeps its exit).
+    """Someone other than the baseline's owner, and no rollout lead (exit rule 17: a lead puts
+    the owner in charge, who may type what she dictates), passed `baseline verify` on the
+    current lock, and their runtime served the digests the lock pins (a verify from before
+    verifies named the digests they found is judged by its lock hash, which a counted lock ties
+    to its digests), answered on their own machine by a verify that says so (one from an
+    inhouse before verifies checked that says nothing of where it was answered; a play 2 that
+    exited keeps its exit).
     Outside a demo, the inhouse that ran it came from a package index (the release the lock
     pins), not from a folder or URL: such a build can report anything."""
     result = _second_person(ctx, lock)
@@ -236,7 +238,7 @@ def _second_person(
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
     unpinned = {f.id: why for f in good if not origin(f) and (why := unpinned_build(ctx, f))}
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, owners, play=_BASELINE)
+        f.id: second_person_apart(ctx, f, owners, play=_BASELINE)
         or unpinned.get(f.id)
         or (None if here(f) else unsaid_here(f))
         for f in good
@@ -298,12 +300,13 @@ _SHIPPED, _RERUN_SINCE, _BASELINE = "local-model-program", 2, "baseline"
 
 @register_check("trial-reproduced", reads=("trial.verdict", "trial.rerun"))
 def trial_reproduced(ctx: CheckContext) -> Result:
-    """Someone other than the proven verdict's author (and play 1's owner), on a machine
-    neither enrolled a key from, reran the proven trial head to head (`inhouse prove NAME
-    --rerun`): the same spec (its hash), on the weights the verdict proved (their digest),
-    answered by the runtime on their own machine, with a pass rate no more than the spec's
-    quality floor below the verdict's; against the same status quo (the claim hash), every
-    advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
+    """Someone other than the proven verdict's author (and play 1's owner), and no rollout lead
+    (exit rule 17), on a machine none of them enrolled a key from, reran the proven trial head
+    to head (`inhouse prove NAME --rerun`): the same spec (its hash), on the weights the
+    verdict proved (their digest), answered by the runtime on their own machine, with a pass
+    rate no more than the spec's quality floor below the verdict's; against the same status
+    quo (the claim hash), every advantage the verdict claimed cleared its threshold on the
+    rerun's own figures (an API
     status quo answered from the rerunner's machine, and the candidate's quality held even
     with the inputs it gave no answer to counted as its passes), and a manual status quo's minutes,
     a person's word, were confirmed by the rerunner, as were the outputs its CSV holds where its
@@ -560,7 +563,7 @@ def _reproduced(
     same = [f for f in reruns if f.payload["spec_hash"] == spec_hash]
     on_weights = [f for f in same if f.payload.get("digest") == digest]
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, judged, play=_BASELINE)
+        f.id: second_person_apart(ctx, f, judged, play=_BASELINE)
         or not_their_measure(f)
         or _unplaced(f)
         or unpinned_build(ctx, f)
