@@ -384,6 +384,19 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    # the approval's statement and the event it agrees to: asked for, and asked for again
+    statement = {
+        "description": "the statement and the event's payload",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["statement", "payload"],
+                    "properties": {"statement": _OBJECT, "payload": _OBJECT},
+                }
+            }
+        },
+    }
     paths["/approve/{code}.json"] = {
         "get": {
             "operationId": "approval_statement",
@@ -391,18 +404,7 @@ def openapi_document() -> dict[str, Any]:
             "the event it agrees to",
             "parameters": [code],
             "responses": {
-                "200": {
-                    "description": "the statement and the event's payload",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["statement", "payload"],
-                                "properties": {"statement": _OBJECT, "payload": _OBJECT},
-                            }
-                        }
-                    },
-                },
+                "200": statement,
                 **_errors(403, 404),
             },
         },
@@ -439,18 +441,7 @@ def openapi_document() -> dict[str, Any]:
             "approve` once you have read for a while), and the event it agrees to",
             "parameters": [code],
             "responses": {
-                "200": {
-                    "description": "the statement and the event's payload",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["statement", "payload"],
-                                "properties": {"statement": _OBJECT, "payload": _OBJECT},
-                            }
-                        }
-                    },
-                },
+                "200": statement,
                 **_errors(403, 404),
             },
         },
