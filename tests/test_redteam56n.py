@@ -14,7 +14,6 @@ as them with a sign-in that vouches for anyone; else it counts toward every lead
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,19 +21,14 @@ from inhouse.errors import AntiPattern, NotAllowed
 from inhouse.identity import SigningKey
 from inhouse.program import Program
 from inhouse.program.events import EventKind
-from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM, Waiver
+from inhouse.program.state import WAIVER_LONGEST
+from tests import test_waiver_share
 from tests.conftest import Clock
 from tests.people import enrol, sign_in_as, suite_sign_in
+from tests.test_waiver_share import GUARD, _grant, _waiver
 
-GUARD = "calendar-driven-advance"
-
-
-@pytest.fixture
-def lena(_isolated: Path, clock: Clock) -> Program:
-    clock.now = WAIVER_LONGEST_FROM + timedelta(days=3)  # a program after the release
-    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    lena.change_roles(None, "lena", add=["play-owner"])
-    return lena
+#: the waiver tests' program, opened after the share's release (tests/test_waiver_share.py)
+lena = test_waiver_share.lena
 
 
 def _made_up_colead(lena: Program, name: str = "zed") -> Program:
@@ -43,17 +37,6 @@ def _made_up_colead(lena: Program, name: str = "zed") -> Program:
     key = SigningKey.generate()
     lena.join(str(text), key, at_machine=f"{name}-laptop")
     return lena.using(key)
-
-
-def _grant(program: Program, days: float) -> Waiver:
-    return program.grant_waiver(
-        None,
-        GUARD,
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo first; the hypothesis comes after",
-        expires=program.clock() + timedelta(days=days),
-    )
 
 
 def _starts(program: Program) -> bool:
@@ -66,14 +49,6 @@ def _starts(program: Program) -> bool:
     finally:
         fresh.close()
     return True
-
-
-def _waiver(program: Program, seq: int) -> Waiver:
-    fresh = Program.open(program.folder, clock=program.clock)
-    try:
-        return next(w for w in fresh.state().waivers if w.seq == seq)
-    finally:
-        fresh.close()
 
 
 def test_a_co_lead_made_up_before_the_sign_in_renews_nothing_for_her(

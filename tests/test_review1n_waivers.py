@@ -13,45 +13,20 @@ the sign-in tells the leads apart.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from inhouse.errors import NotAllowed
-from inhouse.identity import SigningKey
 from inhouse.program import Program
-from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM
+from inhouse.program.state import WAIVER_LONGEST
+from tests import test_waiver_share
 from tests.conftest import Clock
 from tests.people import enrol, sign_in_as, suite_sign_in
+from tests.test_redteam56n import _made_up_colead as _colead
+from tests.test_waiver_share import _grant
 
-GUARD = "calendar-driven-advance"
-
-
-@pytest.fixture
-def lena(_isolated: Path, clock: Clock) -> Program:
-    clock.now = WAIVER_LONGEST_FROM + timedelta(days=3)  # a program after the release
-    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    lena.change_roles(None, "lena", add=["play-owner"])
-    return lena
-
-
-def _colead(lena: Program, name: str) -> Program:
-    """A co-lead invited before any sign-in, joined with a key of their own."""
-    text = lena.invite(name, roles=["rollout-lead"])
-    key = SigningKey.generate()
-    lena.join(str(text), key, at_machine=f"{name}-laptop")
-    return lena.using(key)
-
-
-def _grant(program: Program, days: float) -> object:
-    return program.grant_waiver(
-        None,
-        GUARD,
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo first; the hypothesis comes after",
-        expires=program.clock() + timedelta(days=days),
-    )
+#: the waiver tests' program, opened after the share's release (tests/test_waiver_share.py)
+lena = test_waiver_share.lena
 
 
 def test_a_refusal_names_the_unvouched_waiver_that_spent_the_share(
