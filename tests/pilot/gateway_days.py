@@ -31,7 +31,7 @@ from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
 from tests.people import confirm_own_use, enrol_cli, vouch_for_gateway_host
-from tests.runtimes.standin import free_port
+from tests.runtimes.standin import steady_port
 
 PROMPT = """\
 description: Sort a ticket into a queue
@@ -132,7 +132,7 @@ class Pilot:
 def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]]) -> Pilot:
     """A program with ``members`` (name -> (team, track)) enrolled, keyed and onboarded."""
     clock.now = ENROLLED
-    port = free_port()
+    port = steady_port()  # bound again on every day's use
     weights = model_file(folder)
     runtimes = {"local": {"family": "openai", "url": f"http://127.0.0.1:{port}",
                           "model_path": str(weights)}}  # fmt: skip

@@ -148,5 +148,27 @@ def free_port() -> int:
         return port
 
 
+def steady_port() -> int:
+    """A free port below the kernel's ephemeral range, for a server a test binds again and
+    again on one port (a program's runtime table names it): a port from :func:`free_port` lies
+    in that range, where any client connection or port-0 bind of another test worker may take
+    it between two binds ("Address already in use", seen once in CI)."""
+    import random
+
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(100):
+        port = random.randrange(20000, max(low, 20001))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 if __name__ == "__main__" and sys.argv[1] == "slow-sse":
     _serve_slow_sse(int(sys.argv[2]))
