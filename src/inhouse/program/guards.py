@@ -13,6 +13,7 @@ the action unless an active waiver covers every blocker. Governance theater is o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -418,20 +419,42 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     is the usage the checks count at ``now`` (:func:`~inhouse.program.counting.build_context`,
     built once per state and time): the gateway's own key on a host of its own, for the days
     each person held a key of their own and confirmed with it. The gateway's host is its
-    operator's, who could otherwise seal rows in colleagues' names to hide this warning."""
+    operator's, who could otherwise seal rows in colleagues' names to hide this warning; and
+    the use is someone's other than a rollout lead's (ever), from a machine of their own: the
+    lead who sets governance up and runs that host confirms her own day alone."""
     from inhouse.program.evaluation import context_for
+
+    from inhouse.program.playchecks._shared import (
+        enrolled_elsewhere,
+        ever_held,
+        services_enrolled_by,
+    )
 
     kinds = set(playbook.governance_facts)
     early = []
-    counted = context_for(state, now).facts.of("usage.daily")
+    ctx = context_for(state, now)
+    counted = ctx.facts.of("usage.daily")
     # each day as the gateway last signed it: a reading of requests that a later one of the
     # same day no longer bears out (signed again without them) was no use
     standing = standing_usage(counted)
+    # the usage is someone else's than the leads': a lead runs the gateway's host (its key
+    # signs the rows she seals) and sets governance up, so her own confirmed day, or one of a
+    # key made on her machine or on that host after she enrolled its key there, is her word
+    # alone that the tool is in use
+    leads = ever_held(ctx, "rollout-lead")
+    hosts = services_enrolled_by(ctx, leads)
+
+    @functools.cache
+    def someone_else(person: str) -> bool:
+        return person not in leads and enrolled_elsewhere(ctx, person, leads, services=hosts)
 
     def used(fact: Fact) -> bool:
         day = standing.get(str(fact.payload["day"]), {})
         return any(
-            totals["requests"] > 0 and person in day and int(day[person][1].get("requests", 0)) > 0
+            totals["requests"] > 0
+            and person in day
+            and int(day[person][1].get("requests", 0)) > 0
+            and someone_else(person)
             for person, totals in daily_usage(fact).items()
         )
 

@@ -1,0 +1,95 @@
+"""Red team of plays 5 and 6 (rt56p): lena, the rollout lead, alone. She holds the lead's keys,
+runs the gateway's host (its key files, the usage log's MAC key) and the dashboard, and has
+machines of her own; her colleagues do what plays 1-4 asked of them and nothing more. Each test
+is a way she passed alone, refused with a reason a user can act on, beside the honest way that
+still passes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inhouse.gateway.rollup import COLLECTOR as ROLLUP
+from inhouse.gateway.rollup import service_program
+from inhouse.program import Program, Provenance
+from tests.conftest import Clock
+from tests.people import confirm_days, enrol, hold_gateway_key, vouch_for_gateway_host
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """lena (the lead, who runs the gateway's host) and omar, a colleague who uses the gateway
+    and vouched for its host once, as a user does."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    hold_gateway_key(lena, omar)
+    service_program(lena)  # the gateway's key, enrolled by lena on its host
+    vouch_for_gateway_host(omar)
+    yield {"lena": lena, "omar": omar}
+    lena.close()
+
+
+def _day(gateway: Program, day: str, person: str) -> None:
+    """The gateway's host signs ``person``'s use on ``day`` (its rollup, with its own key)."""
+    gateway.record_fact(
+        None,
+        "usage.daily",
+        {"day": day, "person": person, "requests": 3},
+        provenance=Provenance.MEASURED,
+        collector=ROLLUP,
+    )
+
+
+def _theater(lead: Program) -> list[str]:
+    return [w for w in lead.status()["warnings"] if "governance theater" in w]
+
+
+# -- governance theater: the lead's own use is no real usage -------------------------------------
+
+
+def test_the_leads_own_day_on_her_gateway_hides_no_governance_theater(
+    cast: dict[str, Program],
+) -> None:
+    """lena runs the gateway's host: its key signs whatever rows she seals, and her own day
+    she confirms with her own key. Counted as "real usage", her one request (or a row she
+    sealed in her own name) quieted the governance-theater warning for the support queue,
+    review cadence and drift review she set up before anyone used the tool. Real usage is
+    someone else's: a lead's own use, on a host she runs, is her word alone."""
+    lena, omar = cast["lena"], cast["omar"]
+    hold_gateway_key(lena, lena)
+    gateway = service_program(lena)
+    _day(gateway, "2026-11-02", "lena")
+    confirm_days(lena, "2026-11-02")
+    lena.attest(None, "support.queue", {"queue": "#help", "owner": "lena"}, comment="set up")
+    warned = _theater(lena)
+    assert warned and "support.queue" in warned[0], lena.status()["warnings"]
+    # a colleague's own use, on his own word, is real usage: governance after it is not theater
+    _day(gateway, "2026-11-02", "omar")
+    confirm_days(omar, "2026-11-02")
+    lena.attest(None, "review.scheduled", {"every_days": 30}, comment="set up")
+    warned = _theater(lena)
+    assert warned and "review.scheduled" not in warned[0], warned
+
+
+@pytest.mark.parametrize("where", ["lena", "gateway"])
+def test_a_second_name_on_her_machine_or_the_gateways_host_is_no_real_usage(
+    cast: dict[str, Program], where: str
+) -> None:
+    """The next cheapest: zed, a name lena invites and joins herself, on her own laptop or on
+    the gateway's host (where she enrolled its key: she holds the key files made there), holds
+    a gateway key and confirms his day. One person with two keys: still no real usage."""
+    from inhouse.program.evaluation import context_for
+
+    lena = cast["lena"]
+    gateway = service_program(lena)
+    machine = sorted(context_for(lena.state(), lena.clock()).machines[where])[0]
+    zed = enrol(lena, "zed", team="support", machine=machine)
+    hold_gateway_key(lena, zed)
+    _day(gateway, "2026-11-02", "zed")
+    confirm_days(zed, "2026-11-02")
+    lena.attest(None, "support.queue", {"queue": "#help", "owner": "lena"}, comment="set up")
+    assert _theater(lena), lena.status()["warnings"]
