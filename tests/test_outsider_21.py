@@ -91,13 +91,15 @@ def test_the_honest_report_of_a_month_only_her_bot_used_counts_nobody_active(
     lena: Program,  # noqa: F811
 ) -> None:
     """What `inhouse indicators report` measures: the bot's requests are use (answered, with
-    their tokens), and nobody was active. The check passes on it, saying whose keys they were."""
+    their tokens), and nobody was active. The check passed on it; a month only the lead's bot
+    used is her word alone (she runs the gateway's host and confirms her own days), so it now
+    fails, saying whose use it was (tests/test_redteam56p.py)."""
     payload = _december(pilot, lena)
     assert payload["leading"]["active_users"] == 0
     assert payload["leading"]["answered_requests"] == 3
     result = _judge(lena, REPORTED)
-    assert result.outcome is Outcome.PASS, result.reason
-    assert "through 1 people's keys, 0 of them their own" in result.reason
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "shows only lena's use, a rollout lead's" in result.reason
 
 
 def test_her_bot_s_month_reported_with_her_as_an_active_person_does_not_count(

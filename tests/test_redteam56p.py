@@ -93,3 +93,113 @@ def test_a_second_name_on_her_machine_or_the_gateways_host_is_no_real_usage(
     confirm_days(zed, "2026-11-02")
     lena.attest(None, "support.queue", {"queue": "#help", "owner": "lena"}, comment="set up")
     assert _theater(lena), lena.status()["warnings"]
+
+
+# -- indicators-reported: a month only the lead used ---------------------------------------------
+
+
+def _month(lead: Program, gateway: Program, person: str) -> None:
+    """The gateway signs ``person``'s use on 10 October (3 requests, 100 in, 10 out tokens)."""
+    totals = {person: {"requests": 3, "tokens_in": 100, "tokens_out": 10, "own": 3}}
+    gateway.record_fact(None, "usage.daily", {"day": "2026-10-10", "people": totals},
+                        provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
+
+
+def _report_october(lead: Program, active: int, requests: int, tokens: tuple[int, int]) -> None:
+    """October's report through the Python API, as `inhouse indicators report` states it."""
+    inputs = [
+        {"indicator": "reference_cost", "name": name, "value": value, "unit": "tokens",
+         "source": "gateway usage log (measured)"}
+        for name, value in zip(("input tokens", "output tokens"), tokens, strict=True)
+    ]  # fmt: skip
+    payload = {
+        "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
+        "partial": False, "leading": {"active_users": active, "answered_requests": requests},
+        "lagging": {"work_changed_hours": 40.0}, "inputs": inputs,
+    }  # fmt: skip
+    lead.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
+                     collector="inhouse indicators")  # fmt: skip
+
+
+@pytest.fixture
+def september(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """It is 20 September: lena leads and runs the gateway; omar, a colleague, holds a gateway
+    key and vouched for its host; lena holds one too. Nobody has used it in October yet."""
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    hold_gateway_key(lena, omar)
+    hold_gateway_key(lena, lena)
+    service_program(lena)
+    vouch_for_gateway_host(omar)
+    yield {"lena": lena, "omar": omar, "gateway": service_program(lena)}
+    lena.close()
+
+
+def _reported(lead: Program) -> tuple[object, str]:
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+
+    result = evaluate("indicators-reported", context_for(lead.state(), lead.clock()))
+    return result.outcome, result.reason
+
+
+def test_a_month_only_the_lead_used_is_no_measured_period(
+    september: dict[str, Program], clock: Clock
+) -> None:
+    """The forgery: nobody used the tool in October. lena seals one request of her own on the
+    host she runs (or sends it), confirms her day with her own key, and reports October with
+    every measured figure right: 1 active, 3 requests. indicators-reported passed, as it would
+    each month she did so, on use nobody but her made or saw. A period "in which the gateway
+    signed daily usage" is one someone other than the leads used."""
+    from datetime import UTC, datetime
+
+    from inhouse.program.checks import Outcome
+
+    lena, omar, gateway = september["lena"], september["omar"], september["gateway"]
+    clock.now = datetime(2026, 10, 10, 18, 0, tzinfo=UTC)
+    _month(lena, gateway, "lena")
+    confirm_days(lena, "2026-10-10")
+    clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    _report_october(lena, 1, 3, (100, 10))
+    outcome, reason = _reported(lena)
+    assert outcome is Outcome.FAIL, reason
+    assert "shows only lena's use, a rollout lead's" in reason, reason
+    assert "someone other than the leads used the tool" in reason
+
+    # honest: omar used it in October too, on his own word, and the report counts both
+    clock.now = datetime(2026, 10, 12, 18, 0, tzinfo=UTC)
+    totals = {p: {"requests": 3, "tokens_in": 100, "tokens_out": 10, "own": 3}
+              for p in ("omar",)}  # fmt: skip
+    gateway.record_fact(None, "usage.daily", {"day": "2026-10-12", "people": totals},
+                        provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
+    confirm_days(omar, "2026-10-12")
+    clock.now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    _report_october(lena, 2, 6, (200, 20))
+    outcome, reason = _reported(lena)
+    assert outcome is Outcome.PASS, reason
+
+
+def test_a_month_only_her_second_name_used_is_no_measured_period(
+    september: dict[str, Program], clock: Clock
+) -> None:
+    """The next cheapest: zed, a name lena joins herself on her own laptop, holds a key and
+    confirms his day. One person with two keys: October is still hers alone."""
+    from datetime import UTC, datetime
+
+    from inhouse.program.checks import Outcome
+    from inhouse.program.evaluation import context_for
+
+    lena, gateway = september["lena"], september["gateway"]
+    machine = sorted(context_for(lena.state(), lena.clock()).machines["lena"])[0]
+    zed = enrol(lena, "zed", team="support", machine=machine)
+    hold_gateway_key(lena, zed)
+    clock.now = datetime(2026, 10, 10, 18, 0, tzinfo=UTC)
+    _month(lena, gateway, "zed")
+    confirm_days(zed, "2026-10-10")
+    clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    _report_october(lena, 1, 3, (100, 10))
+    outcome, reason = _reported(lena)
+    assert outcome is Outcome.FAIL and "shows only zed's use" in reason, reason

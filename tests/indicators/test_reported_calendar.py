@@ -12,7 +12,13 @@ from inhouse.program.checks import Outcome, Person
 from inhouse.program.facts import Fact
 from tests.test_playchecks import NOW, ROSTER, fact, run, usage
 
-PEOPLE = {**ROSTER, "gateway": Person(name="gateway", service=True)}
+#: zoe, enrolled from a laptop of her own, signed in: a colleague who is no lead (a period only a
+#: lead used has nothing measured to stand on: tests/test_redteam56p.py)
+PEOPLE = {
+    **ROSTER,
+    "gateway": Person(name="gateway", service=True),
+    "zoe": Person(name="zoe", team="sales"),
+}
 #: zoe's last use of the tool: 8 to 10 September (4 requests a day); nobody used it since
 DEAD = usage("zoe", 3, date(2026, 9, 8))
 

@@ -13,7 +13,6 @@ the action unless an active waiver covers every blocker. Governance theater is o
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -423,12 +422,7 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     the use is someone's other than a rollout lead's (ever), from a machine of their own: the
     lead who sets governance up and runs that host confirms her own day alone."""
     from inhouse.program.evaluation import context_for
-
-    from inhouse.program.playchecks._shared import (
-        enrolled_elsewhere,
-        ever_held,
-        services_enrolled_by,
-    )
+    from inhouse.program.playchecks._shared import apart_from_leads
 
     kinds = set(playbook.governance_facts)
     early = []
@@ -441,12 +435,7 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     # signs the rows she seals) and sets governance up, so her own confirmed day, or one of a
     # key made on her machine or on that host after she enrolled its key there, is her word
     # alone that the tool is in use
-    leads = ever_held(ctx, "rollout-lead")
-    hosts = services_enrolled_by(ctx, leads)
-
-    @functools.cache
-    def someone_else(person: str) -> bool:
-        return person not in leads and enrolled_elsewhere(ctx, person, leads, services=hosts)
+    someone_else = apart_from_leads(ctx)
 
     def used(fact: Fact) -> bool:
         day = standing.get(str(fact.payload["day"]), {})

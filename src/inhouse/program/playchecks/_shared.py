@@ -36,6 +36,7 @@ __all__ = [
     "Host",
     "Ticket",
     "TicketStep",
+    "apart_from_leads",
     "as_signed_in_then",
     "author_of",
     "author_passes",
@@ -1578,6 +1579,22 @@ def ever_held(ctx: CheckContext, role: str) -> set[str]:
     lead takes away) is still not demand for what they led."""
     now = {p.name for p in ctx.having_role(role)}
     return now | {name for name, roles in ctx.roles_held.items() if role in roles}
+
+
+def apart_from_leads(ctx: CheckContext) -> Callable[[str], bool]:
+    """Whether a person is someone other than the rollout leads (any who ever held the role):
+    not one of them, and enrolled from a machine of their own, not one a lead enrolled from
+    first nor the gateway's host once a lead enrolled its key there (whoever runs it holds the
+    key files made there, and seals its usage rows). A lead's own use of a gateway she runs is
+    her word alone that the tool is used."""
+    leads = ever_held(ctx, "rollout-lead")
+    hosts = services_enrolled_by(ctx, leads)
+
+    @functools.cache
+    def apart(person: str) -> bool:
+        return person not in leads and enrolled_elsewhere(ctx, person, leads, services=hosts)
+
+    return apart
 
 
 def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:

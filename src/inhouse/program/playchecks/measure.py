@@ -25,6 +25,7 @@ from inhouse.program.facts import (
 )
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
+    apart_from_leads,
     enrolled_elsewhere,
     hosts_of,
     inside_before,
@@ -233,7 +234,8 @@ def indicators_reported(ctx: CheckContext) -> Result:
     period the calendar fixes: a month, or a calendar quarter where the period is one; never a
     span of months that sums earlier use into it, nor a span of days its reporter placed; the
     latest period reported, whenever its report was recorded), in which the gateway signed
-    daily usage; the report's active people, answered requests and input and output tokens are
+    daily usage of someone other than the rollout leads (a lead runs its host and confirms her
+    own days); the report's active people, answered requests and input and output tokens are
     all there and match that usage, and it counts no more people beyond the pilot than that
     usage shows answered through keys of their own outside the program. The report's other
     figures are its reporter's, and its lagging ones rest on people's word (prices, minutes
@@ -362,6 +364,23 @@ def indicators_reported(ctx: CheckContext) -> Result:
             "key of their own (someone who holds or held a role, was added to the pilot or owns "
             "a play is inside it): roll up the usage (`inhouse gateway rollup`) and report again "
             "(`inhouse indicators report` counts them so)",
+            report,
+            *usage,
+        )
+    # the use is someone's other than the leads': a lead runs the gateway's host (its key signs
+    # the rows she seals) and confirms her own days, so a period only she used (one request a
+    # month, a row sealed in her own name, her bot's) reads as measured use of a tool nobody
+    # else touched. Anyone else's use counts only on their own word (`inhouse usage confirm`),
+    # their agent's included. A report a play 6 exit was judged on keeps the rule before
+    apart = apart_from_leads(ctx)
+    if not any(apart(person) for person in found.people) and not ctx.spared("measure", report):
+        return failed(
+            f"the gateway's signed daily usage of {start}..{end} shows only "
+            f"{names(sorted(found.people))}'s use, a rollout lead's (or a key's on a lead's "
+            "machine, or made on the gateway's host after a lead enrolled its key there): the "
+            "host's operator seals its rows and a lead confirms her own days, so a period "
+            "nobody else used has nothing measured to stand on. Report a period in which "
+            "someone other than the leads used the tool",
             report,
             *usage,
         )
