@@ -168,6 +168,16 @@ def test_a_month_only_the_lead_used_is_no_measured_period(
     assert outcome is Outcome.FAIL, reason
     assert "shows only lena's use, a rollout lead's" in reason, reason
     assert "someone other than the leads used the tool" in reason
+    # a play 6 exit judged on that report (before this rule) keeps it
+    import dataclasses
+
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+
+    ctx = context_for(lena.state(), lena.clock())
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("indicators-reported", dataclasses.replace(ctx, exited={"measure": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
 
     # honest: omar used it in October too, on his own word, and the report counts both
     clock.now = datetime(2026, 10, 12, 18, 0, tzinfo=UTC)
