@@ -23,6 +23,7 @@ from inhouse.program.checks import (
     failed,
 )
 from inhouse.program.facts import Fact, FactSet
+from inhouse.program.payloads import MIN_MEANINGFUL
 from inhouse.program.state import unset_sign_in
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NATIVE_TICKETS",
     "NOTHING_PASSED",
     "NOTHING_PASSED_NEXT",
+    "NO_DIMENSION",
     "TICKET_KINDS",
     "AuthorPasses",
     "Host",
@@ -41,6 +43,7 @@ __all__ = [
     "author_passes",
     "author_unanswered",
     "author_unmeasured",
+    "below_meaningful",
     "by_enrolment",
     "component_builders",
     "current_lock",
@@ -202,6 +205,42 @@ NOTHING_PASSED_NEXT = (
     "read the candidate's answers in the trial's report (the model, the prompt, or checks "
     "stricter than the task asks)"
 )
+
+
+#: why a "proven" verdict naming no dimension it proved (``proven_on`` empty) proves nothing:
+#: ``inhouse prove`` records "proven" only with each dimension whose threshold the trial cleared,
+#: so such a verdict was typed (through the Python API, or by an edited inhouse), and a rerun has
+#: no advantage to reproduce: a colleague's honest rerun in which the candidate is slower, dearer
+#: and no more private would "hold" it on quality alone
+NO_DIMENSION = (
+    "it names no dimension it proved (faster, cheaper, more-private): `inhouse prove` records a "
+    "proven verdict only with each dimension whose threshold the trial cleared, so this one "
+    "claims no advantage, and no rerun can reproduce one; prove the trial (`inhouse prove NAME`) "
+    "and have that verdict rerun"
+)
+
+
+def below_meaningful(thresholds: Any, claimed: Any) -> str | None:
+    """Why the ``claimed`` dimensions (a verdict's ``proven_on``) cleared thresholds
+    (``thresholds``: a verdict's or a rerun's, in %) below
+    :data:`~inhouse.program.payloads.MIN_MEANINGFUL`, or None: "meaningfully faster" at 0.5 %
+    says nothing, on its author's run and a colleague's honest rerun alike. A fact from before
+    facts named their thresholds (None) counts as before."""
+    if not isinstance(thresholds, Mapping):
+        return None
+    low = [
+        f"{name} at {float(thresholds[name]):g} %"
+        for name in ("faster", "cheaper")
+        if name in (claimed or []) and name in thresholds
+        and float(thresholds[name]) < MIN_MEANINGFUL
+    ]  # fmt: skip
+    if not low:
+        return None
+    return (
+        f"it called {' and '.join(low)} a meaningful win, below the {MIN_MEANINGFUL:g} % a trial "
+        "may call one: a candidate a hair better than the status quo clears that, so it proves "
+        "no value"
+    )
 
 
 def quality_on_time(payload: Mapping[str, Any]) -> str | None:
