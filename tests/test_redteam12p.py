@@ -24,6 +24,17 @@ least :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (10 %), refused before an
 verdicts and reruns record their thresholds, play 1 and play 2 refuse a claim that cleared less,
 and a rerun by an inhouse that does not say (the release the lock pins) is an older inhouse's,
 set aside as such. A play that exited on such a claim keeps its exit, said.
+
+**Checks that judge one input in twenty.** A trial's quality counted only where its checks fail
+an answer given for nothing somewhere: ``proved`` (inputs the candidate passed that an empty
+answer fails) and ``on_topic`` (and off-topic prose too) had to be above 0. A check's verdict
+can hang on each input's fields, though (a ``javascript`` check reads ``context.vars``): lena's
+``context.vars.judge ? <a real test> : true`` passes any answer on the nineteen inputs she
+leaves unmarked and judges the twentieth, so a candidate that writes nonsense on nineteen tasks
+holds "acceptable quality" beside any status quo, on her run and on omar's honest rerun alike.
+Closed: as a status quo's unanswered inputs count as its passes, the candidate's passes on inputs
+whose checks pass an answer given for nothing count as its failed cases, and its quality must
+still hold within the floor (play 1 and play 2's rerun); a play that exited keeps its exit, said.
 """
 
 from __future__ import annotations
@@ -200,3 +211,66 @@ def test_a_play_that_exited_on_half_a_percent_keeps_its_exit() -> None:
     assert "play 2 exited before a claimed advantage's threshold had to be at least 10 %" in (
         stays.reason
     )
+
+
+# -- checks that judge one input in twenty ---------------------------------------------------------
+
+
+def test_a_verdict_whose_checks_judge_one_input_proves_no_quality() -> None:
+    """Play 1: lena's checks pass any answer on nine of ten inputs (off-topic prose too), and
+    judge the tenth: quality held only on answers nobody judged."""
+    one = check("value-proven", reproducible(candidate_pass_rate=1.0, status_quo_pass_rate=1.0,
+                                             proved=10, on_topic=1))  # fmt: skip
+    assert one.outcome is Outcome.FAIL, one.reason
+    assert "9 of the 10 inputs the candidate passed have checks that pass an empty answer or " \
+        "off-topic prose as long as its answer there" in one.reason  # fmt: skip
+    assert "the candidate (10%) would trail the status quo (100%) by 90 points" in one.reason
+    # the next cheapest: checks that pass an empty answer on nine inputs, not only prose
+    empty = check("value-proven", reproducible(candidate_pass_rate=1.0, status_quo_pass_rate=1.0,
+                                               proved=1, on_topic=1))  # fmt: skip
+    assert empty.outcome is Outcome.FAIL and "9 of the 10 inputs" in empty.reason
+    # every pass judged: the honest verdict
+    judged = reproducible(candidate_pass_rate=1.0, status_quo_pass_rate=1.0, proved=10,
+                          on_topic=10)  # fmt: skip
+    assert check("value-proven", judged).outcome is Outcome.PASS
+    # one unjudged pass that the floor absorbs still holds
+    floor = reproducible(candidate_pass_rate=1.0, status_quo_pass_rate=0.9, proved=10,
+                         on_topic=9)  # fmt: skip
+    assert check("value-proven", floor).outcome is Outcome.PASS
+
+
+def test_a_rerun_whose_checks_judge_one_input_reproduces_no_quality() -> None:
+    """Play 2: omar's honest rerun of the same checks measures the same nothing."""
+    one = rerun(proved=9, on_topic=1)
+    result = check("trial-reproduced", reproducible(), one)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "on omar's own rerun of trial t 8 of the 9 inputs the candidate passed" in result.reason
+    assert "acceptable quality did not hold on answers its checks judged" in result.reason
+    exited = {"baseline": (NOW - timedelta(days=2), 10**9)}
+    kept = check("trial-reproduced", reproducible(), one, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "counted as failed cases" in kept.reason
+    assert check("trial-reproduced", reproducible(), rerun()).outcome is Outcome.PASS
+
+
+def test_a_javascript_check_that_judges_one_input_is_walked_with_the_real_engine(
+    program: Path,  # noqa: F811
+) -> None:
+    """lena's trial: one javascript check that passes any answer where the input is not marked
+    ``judge`` and wants some answer where it is. The test model's nonsense passes it everywhere,
+    and an empty answer fails it on one input: before, that was enough."""
+    write_trial(
+        program,
+        [{"type": "javascript", "value": "context.vars.judge ? output.trim().length > 0 : true"}],
+    )
+    rows = [{"id": f"T-{i}", "text": f"printer {i} on floor {i % 3} jams", "judge": i == 0}
+            for i in range(6)]  # fmt: skip
+    (program / "data" / "tickets.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run("prove", "tickets")
+    verdict = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))[-1]["payload"]
+    assert verdict["verdict"] == "proven" and verdict["proved"] == 1, verdict
+    status = json.loads(run("status", "--json"))
+    value = next(r for r in status["plays"][0]["exit"] if r["check"] == "value-proven")
+    assert value["outcome"] == "fail", value
+    assert "5 of the 6 inputs the candidate passed have checks that pass an empty answer " \
+        "there" in value["reason"]  # fmt: skip

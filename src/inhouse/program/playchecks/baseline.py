@@ -38,6 +38,7 @@ from inhouse.program.playchecks._shared import (
     not_their_measure,
     nothing_passed,
     one_per_machine,
+    quality_on_hollow,
     quality_on_time,
     quality_on_unanswered,
     second_person_apart,
@@ -311,7 +312,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     quo (the claim hash), every advantage the verdict claimed (it names at least one) cleared
     its threshold (at least 10 %) on the rerun's own figures (an API
     status quo answered from the rerunner's machine, and the candidate's quality held even
-    with the inputs it gave no answer to counted as its passes), and a manual status quo's minutes,
+    with the inputs it gave no answer to counted as its passes, and the candidate's passes its
+    checks judged nothing of as failures), and a manual status quo's minutes,
     a person's word, were confirmed by the rerunner, as were the outputs its CSV holds where its
     quality was judged on them (its author typed them), an API status quo being how the
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
@@ -349,13 +351,15 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
     # every rule below came before a claimed advantage's threshold had a floor: each judges
     # without it
-    earlier = partial(_reproduced, ctx, verdict, meaningful=False)
+    earlier = partial(_reproduced, ctx, verdict, meaningful=False, judged_passes=False)
     return kept_from_before(
         result,
         (
             lambda: earlier(),
             f"play 2 exited before a claimed advantage's threshold had to be at least "
-            f"{MIN_MEANINGFUL:g} %",
+            f"{MIN_MEANINGFUL:g} %, and before a rerun's quality had to hold with the "
+            "candidate's passes on inputs whose checks pass an answer given for nothing "
+            "counted as failed cases",
         ),
         (
             lambda: earlier(plain=False),
@@ -505,6 +509,7 @@ def _reproduced(
     outputs: bool = True,
     plain: bool = True,
     meaningful: bool = True,
+    judged_passes: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -523,7 +528,10 @@ def _reproduced(
     ``plain``, as it was before that word counted only on an address written as the host its
     requests reach (:func:`_hidden_endpoint`); without ``meaningful``, as it was before a
     claimed advantage's threshold had to be at least
-    :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`)."""
+    :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`); without
+    ``judged_passes``, as it was before the candidate's quality had to hold with its passes
+    on inputs whose checks pass an answer given for nothing counted as failed cases
+    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -633,6 +641,8 @@ def _reproduced(
                 outputs=outputs,
                 plain=plain,
                 meaningful=meaningful,
+                judged_passes=judged_passes,
+                demo=ctx.demo,
             )
             if claim
             else None
@@ -745,6 +755,8 @@ def _claim_problem(
     outputs: bool = True,
     plain: bool = True,
     meaningful: bool = True,
+    judged_passes: bool = True,
+    demo: bool = False,
 ) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
     whether only a person's word is missing (a manual status quo's minutes, or the outputs
@@ -799,6 +811,15 @@ def _claim_problem(
             f"on {who}'s own rerun of trial {name} {why}; take those checks out of trials/"
             f"{name}.yaml, prove the trial again (`inhouse prove {name}`) and have it rerun "
             f"({again})"
+        )
+    hollow = quality_on_hollow(data, data.get("pass_rate"), demo=demo)
+    if judged_passes and hollow is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} {hollow}: the verdict's (fact #{verdict.id}, "
+            f"by {verdict.by}) acceptable quality did not hold on answers its checks judged; "
+            f"give those inputs checks that judge what the answer says (or take them out of "
+            f"trials/{name}.yaml), prove the trial again (`inhouse prove {name}`) and have it "
+            f"rerun ({again})"
         )
     low = below_meaningful(data.get("thresholds"), verdict.payload["proven_on"])
     if meaningful and low is not None:

@@ -18,6 +18,7 @@ from inhouse.program.playchecks._shared import (
     NOTHING_PASSED_NEXT,
     below_meaningful,
     nothing_passed,
+    quality_on_hollow,
     quality_on_time,
     quality_on_unanswered,
 )
@@ -123,6 +124,16 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"{MIN_MEANINGFUL:g}) and prove it again (`inhouse prove {name}`)",
                 fact,
             )
+        hollow = quality_on_hollow(
+            fact.payload, fact.payload.get("candidate_pass_rate"), demo=ctx.demo
+        )
+        if hollow is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {hollow}; give those inputs "
+                f"checks that judge what the answer says (or take them out of "
+                f"trials/{name}.yaml) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         wide = _wide_floor(fact)
         if wide is not None and not kept:
             return failed(
@@ -161,6 +172,12 @@ def value_proven(ctx: CheckContext) -> Result:
             spared += (
                 "; note: its quality checks judge how long an answer took or what it cost (play "
                 "1 exited before its quality had to rest on checks that judge the answers alone)"
+            )
+        if hollow is not None:
+            spared += (
+                "; note: some of the candidate's passes were on inputs whose checks pass an "
+                "answer given for nothing (play 1 exited before its quality had to hold with "
+                "those counted as failed cases)"
             )
         if low is not None:
             spared += f"; note: {low} (play 1 exited before a win had to be {MIN_MEANINGFUL:g} %)"
