@@ -94,10 +94,10 @@ def prove(program: Program, verdict: str = "proven") -> None:
 
 
 #: what a rerun by an inhouse from before reruns said what their checks did on an answer given for
-#: nothing, whether they judge time or cost, or how many of its inputs are distinct tasks, records
-#: of it: nothing
+#: nothing, whether they judge time or cost, how many of its inputs are distinct tasks, or what a
+#: claimed advantage had to clear, records of it: nothing
 OLDER_RERUN: dict[str, Any] = {"proved": None, "on_topic": None, "timed_checks": None,
-                               "distinct_inputs": None}  # fmt: skip
+                               "distinct_inputs": None, "thresholds": None}  # fmt: skip
 
 
 def reproduce(person: Program, **changes: Any) -> Any:
@@ -111,7 +111,8 @@ def reproduce(person: Program, **changes: Any) -> Any:
              "quality_ok": True, "costs_confirmed": "our invoice lists these prices",
              "api_confirmed": "we send these tickets to this API today",
              # what today's inhouse says of its checks (an older one's rerun: None)
-             "proved": 9, "on_topic": 9, "timed_checks": [], "distinct_inputs": 10}  # fmt: skip
+             "proved": 9, "on_topic": 9, "timed_checks": [], "distinct_inputs": 10,
+             "thresholds": {"cheaper": 30.0}}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 

@@ -490,7 +490,8 @@ def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fac
             "status_quo_endpoint": "gpt-x at https://api.example.com",
             "api_confirmed": "we send these tickets to this API today",
             # what today's inhouse says of its checks (an older one's rerun: None)
-            "proved": 9, "on_topic": 9, "timed_checks": [], "distinct_inputs": 10}  # fmt: skip
+            "proved": 9, "on_topic": 9, "timed_checks": [], "distinct_inputs": 10,
+            "thresholds": {"cheaper": 30.0}}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 

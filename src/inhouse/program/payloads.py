@@ -17,6 +17,7 @@ from pydantic import (
 
 __all__ = [
     "MAX_QUALITY_FLOOR",
+    "MIN_MEANINGFUL",
     "READING",
     "AccessRequest",
     "AdoptionRow",
@@ -88,6 +89,13 @@ READING = "reading"
 #: would still call acceptable, and a small trial (six inputs: one is 17 points) can still
 #: absorb one answer that flips on a rerun.
 MAX_QUALITY_FLOOR = 20.0
+
+#: the least improvement, in %, a trial may call a meaningful win on a numeric dimension (a
+#: spec's ``meaningful.faster`` and ``meaningful.cheaper``). Below it "meaningfully faster"
+#: says nothing: at 0.5 % a candidate a hair quicker than the status quo on the trial's own
+#: inputs "proves value", and a colleague's honest rerun reproduces that as readily. One task
+#: in ten done faster or cheaper is the least a reader would call a difference worth a program.
+MIN_MEANINGFUL = 10.0
 
 
 class _Payload(BaseModel):
@@ -197,6 +205,11 @@ class TrialVerdict(_Payload):
     #: how many of ``inputs`` are distinct tasks (an input asking what an earlier one asks is a
     #: copy, refused before a trial runs). None: recorded before verdicts said
     distinct_inputs: int | None = Field(None, ge=1)
+    #: the improvement, in %, each claimed numeric dimension had to clear (the spec's
+    #: ``meaningful``; a spec holds it to at least :data:`MIN_MEANINGFUL`, a fact keeps the
+    #: threshold it was recorded under, and the checks judge it). None: recorded before
+    #: verdicts said
+    thresholds: dict[Literal["faster", "cheaper"], float] | None = None
 
 
 class InhouseOrigin(_Payload):
@@ -298,6 +311,10 @@ class TrialRerun(_Payload):
     #: answers and says where they came from however its author wrote it); None: recorded
     #: before reruns named it
     inhouse: InhouseOrigin | None = None
+    #: the improvement, in %, each claimed numeric dimension had to clear on this run (the
+    #: spec's ``meaningful``, which ``claim_hash`` covers; always recorded: a rerun without it
+    #: was made by an older inhouse). None: recorded before reruns said
+    thresholds: dict[Literal["faster", "cheaper"], float] | None = None
     #: how many of ``inputs`` are distinct tasks (an input asking what an earlier one asks is a
     #: copy, refused before a rerun runs). None: recorded before reruns said
     distinct_inputs: int | None = Field(None, ge=1)

@@ -182,6 +182,8 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "timed_checks": outcome.timed_checks,
             # what a rerun's own faster / cheaper / more-private figures must be measured against
             "claim_hash": outcome.plan.claim_hash,
+            # and what each had to clear (the claim hash covers it; play 1 holds it to a floor)
+            "thresholds": outcome.plan.spec.meaningful.thresholds,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

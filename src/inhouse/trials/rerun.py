@@ -454,6 +454,8 @@ def _record(
             # the Python check code the spec names, run in this process on the rerunner's
             # --trust-python: its writer's code, which play 2 does not take as this rerun's
             "python_checks": python_calls(plan.checks),
+            # what each claimed dimension had to clear (play 2 holds it to a floor)
+            "thresholds": plan.spec.meaningful.thresholds,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

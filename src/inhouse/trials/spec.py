@@ -48,7 +48,7 @@ from pydantic import (
 from inhouse.errors import InvalidInput, validation_problem_list, validation_problems
 from inhouse.jsonfiles import load_yaml, read_jsonl_objects, read_text
 from inhouse.location import safe_join
-from inhouse.program.payloads import MAX_QUALITY_FLOOR
+from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_MEANINGFUL
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
 from inhouse.trials.cost import ApiPrices, LocalCostInputs, ManualCostInputs
 
@@ -148,6 +148,25 @@ class Meaningful(_Strict):
     cheaper: float | None = Field(None, gt=0, lt=100)
     #: the candidate keeps task data on this machine or network while the status quo does not
     more_private: bool = False
+
+    @field_validator("faster", "cheaper")
+    @classmethod
+    def _meaningful(cls, value: float | None) -> float | None:
+        if value is not None and value < MIN_MEANINGFUL:
+            raise ValueError(
+                f"{value:g} % is below the {MIN_MEANINGFUL:g} % a trial may call a meaningful "
+                'win: a candidate a hair better than the status quo would "prove value" '
+                f"there; set at least {MIN_MEANINGFUL:g} (or leave the dimension out to not "
+                "claim it)"
+            )
+        return value
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The claimed numeric dimensions' thresholds, in %, as a verdict and a rerun record
+        them (play 1 and play 2 hold them to :data:`MIN_MEANINGFUL`)."""
+        claimed = {"faster": self.faster, "cheaper": self.cheaper}
+        return {name: float(value) for name, value in claimed.items() if value is not None}
 
     @model_validator(mode="after")
     def _something(self) -> Meaningful:

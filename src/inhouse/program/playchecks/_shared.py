@@ -23,6 +23,7 @@ from inhouse.program.checks import (
     failed,
 )
 from inhouse.program.facts import Fact, FactSet
+from inhouse.program.payloads import MIN_MEANINGFUL
 from inhouse.program.state import unset_sign_in
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NATIVE_TICKETS",
     "NOTHING_PASSED",
     "NOTHING_PASSED_NEXT",
+    "NO_DIMENSION",
     "TICKET_KINDS",
     "AuthorPasses",
     "Host",
@@ -42,6 +44,7 @@ __all__ = [
     "author_passes",
     "author_unanswered",
     "author_unmeasured",
+    "below_meaningful",
     "by_enrolment",
     "component_builders",
     "current_lock",
@@ -72,6 +75,7 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "quality_on_hollow",
     "quality_on_time",
     "quality_on_unanswered",
     "ran_authors_code",
@@ -205,6 +209,42 @@ NOTHING_PASSED_NEXT = (
 )
 
 
+#: why a "proven" verdict naming no dimension it proved (``proven_on`` empty) proves nothing:
+#: ``inhouse prove`` records "proven" only with each dimension whose threshold the trial cleared,
+#: so such a verdict was typed (through the Python API, or by an edited inhouse), and a rerun has
+#: no advantage to reproduce: a colleague's honest rerun in which the candidate is slower, dearer
+#: and no more private would "hold" it on quality alone
+NO_DIMENSION = (
+    "it names no dimension it proved (faster, cheaper, more-private): `inhouse prove` records a "
+    "proven verdict only with each dimension whose threshold the trial cleared, so this one "
+    "claims no advantage, and no rerun can reproduce one; prove the trial (`inhouse prove NAME`) "
+    "and have that verdict rerun"
+)
+
+
+def below_meaningful(thresholds: Any, claimed: Any) -> str | None:
+    """Why the ``claimed`` dimensions (a verdict's ``proven_on``) cleared thresholds
+    (``thresholds``: a verdict's or a rerun's, in %) below
+    :data:`~inhouse.program.payloads.MIN_MEANINGFUL`, or None: "meaningfully faster" at 0.5 %
+    says nothing, on its author's run and a colleague's honest rerun alike. A fact from before
+    facts named their thresholds (None) counts as before."""
+    if not isinstance(thresholds, Mapping):
+        return None
+    low = [
+        f"{name} at {float(thresholds[name]):g} %"
+        for name in ("faster", "cheaper")
+        if name in (claimed or []) and name in thresholds
+        and float(thresholds[name]) < MIN_MEANINGFUL
+    ]  # fmt: skip
+    if not low:
+        return None
+    return (
+        f"it called {' and '.join(low)} a meaningful win, below the {MIN_MEANINGFUL:g} % a trial "
+        "may call one: a candidate a hair better than the status quo clears that, so it proves "
+        "no value"
+    )
+
+
 def quality_on_time(payload: Mapping[str, Any]) -> str | None:
     """Why a trial's quality judgment (a ``trial.verdict``'s or a ``trial.rerun``'s
     ``payload``) rests on checks that judge how long an answer took or what it cost
@@ -221,6 +261,44 @@ def quality_on_time(payload: Mapping[str, Any]) -> str | None:
         "a slow or dear status quo's answers fail them whatever they say, so the candidate's "
         "acceptable quality says nothing of what the answers say (speed and cost are the "
         "trial's dimensions, `meaningful.faster` and `meaningful.cheaper`)"
+    )
+
+
+def quality_on_hollow(payload: Mapping[str, Any], candidate: Any, *, demo: bool) -> str | None:
+    """Why a trial's quality judgment (a ``trial.verdict``'s or a ``trial.rerun``'s
+    ``payload``, whose candidate passed ``candidate``, 0..1, of its ``inputs``) held only
+    because some of the candidate's passes were on inputs whose checks pass an answer given for
+    nothing (an empty one, ``proved``; outside a demo, off-topic prose as long as the candidate's
+    answer too, ``on_topic``), or None: counting those passes as failed cases, the candidate
+    still trails the status quo by no more than the quality floor. A trial's checks are one
+    list, but their values are templates of each input's fields: a ``regex`` of ``{{ pattern
+    }}`` that is ``.*`` on nineteen inputs and a real pattern on the twentieth passes any answer
+    on the nineteen, and the rule that a check must fail an answer given for nothing somewhere
+    (``proved``, ``on_topic`` above 0) asked only the twentieth. A demo's test model writes
+    nonsense no check tells from prose, so there only the empty answer counts. A fact from
+    before facts said (None) counts as before."""
+    on_topic = None if demo else payload.get("on_topic")
+    judged = payload.get("proved") if on_topic is None else on_topic
+    inputs, floor = payload.get("inputs"), payload.get("quality_floor")
+    status_quo = payload.get("status_quo_pass_rate")
+    if judged is None or not inputs or floor is None or status_quo is None or candidate is None:
+        return None
+    passed = round(float(candidate) * int(inputs))
+    hollow = passed - int(judged)
+    if hollow <= 0:
+        return None
+    held = int(judged) / int(inputs)
+    trails = (float(status_quo) - held) * 100
+    if trails <= float(floor) + 1e-9:
+        return None
+    given = "an empty answer" + ("" if demo else " or off-topic prose as long as its answer")
+    return (
+        f"{hollow} of the {passed} inputs the candidate passed have checks that pass {given} "
+        f"there (a check's value is a template of each input's fields): counting those as failed "
+        f"cases, the candidate ({held:.0%}) would trail the status quo "
+        f"({float(status_quo):.0%}) by {trails:.0f} points, more than the quality floor "
+        f"({float(floor):g} points), so its acceptable quality rests on inputs whose checks "
+        "judge nothing of the answer"
     )
 
 

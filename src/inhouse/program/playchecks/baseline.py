@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from inhouse.program.checks import (
@@ -20,9 +21,11 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact
-from inhouse.program.payloads import MAX_QUALITY_FLOOR
+from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_MEANINGFUL
 from inhouse.program.playchecks._shared import (
+    NO_DIMENSION,
     NOTHING_PASSED_NEXT,
+    below_meaningful,
     current_lock,
     early_owners,
     ever_held,
@@ -35,6 +38,7 @@ from inhouse.program.playchecks._shared import (
     not_their_measure,
     nothing_passed,
     one_per_machine,
+    quality_on_hollow,
     quality_on_time,
     quality_on_unanswered,
     second_person_apart,
@@ -305,10 +309,11 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     to head (`inhouse prove NAME --rerun`): the same spec (its hash), on the weights the
     verdict proved (their digest), answered by the runtime on their own machine, with a pass
     rate no more than the spec's quality floor below the verdict's; against the same status
-    quo (the claim hash), every advantage the verdict claimed cleared its threshold on the
-    rerun's own figures (an API
+    quo (the claim hash), every advantage the verdict claimed (it names at least one) cleared
+    its threshold (at least 10 %) on the rerun's own figures (an API
     status quo answered from the rerunner's machine, and the candidate's quality held even
-    with the inputs it gave no answer to counted as its passes), and a manual status quo's minutes,
+    with the inputs it gave no answer to counted as its passes, and the candidate's passes its
+    checks judged nothing of as failures), and a manual status quo's minutes,
     a person's word, were confirmed by the rerunner, as were the outputs its CSV holds where its
     quality was judged on them (its author typed them), an API status quo being how the
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
@@ -344,50 +349,58 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         return result
     # each rule came after programs had exited play 2 without it: such an exit stands, said
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
+    # every rule below came before a claimed advantage's threshold had a floor: each judges
+    # without it
+    earlier = partial(_reproduced, ctx, verdict, meaningful=False, judged_passes=False)
     return kept_from_before(
         result,
         (
-            lambda: _reproduced(ctx, verdict, plain=False),
+            lambda: earlier(),
+            f"play 2 exited before a claimed advantage's threshold had to be at least "
+            f"{MIN_MEANINGFUL:g} %, and before a rerun's quality had to hold with the "
+            "candidate's passes on inputs whose checks pass an answer given for nothing "
+            "counted as failed cases",
+        ),
+        (
+            lambda: earlier(plain=False),
             "play 2 exited before a rerunner's word on an API status quo counted only on an "
             "address written as the host its requests reach (no user part before it, no "
             "look-alike in other letters)",
         ),
         (
-            lambda: _reproduced(ctx, verdict, outputs=False, plain=False),
+            lambda: earlier(outputs=False, plain=False),
             "play 2 exited before a manual status quo's quality, judged on the outputs its "
             "author typed into its CSV, needed the rerunner's word on them, which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, older=False, outputs=False, plain=False),
+            lambda: earlier(older=False, outputs=False, plain=False),
             "play 2 exited before a rerun had to say what its quality checks did on an answer "
             "given for nothing, or how many of its inputs are distinct tasks (one by an older "
             "inhouse counted where no trial fact said it)",
         ),
         (
-            lambda: _reproduced(ctx, verdict, answered=False, outputs=False, plain=False),
+            lambda: earlier(answered=False, outputs=False, plain=False),
             "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
             "gave no answer to counted as the status quo's passes, on checks that do not judge "
             "how long an answer took or what it cost",
         ),
         (
-            lambda: _reproduced(ctx, verdict, blank=False, outputs=False, plain=False),
+            lambda: earlier(blank=False, outputs=False, plain=False),
             "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
             "off-topic prose) fails",
         ),
         (
-            lambda: _reproduced(ctx, verdict, costs=False, blank=False, outputs=False, plain=False),
+            lambda: earlier(costs=False, blank=False, outputs=False, plain=False),
             "play 2 exited before a 'cheaper' claim needed the rerunner's word on the costs its "
             "author typed, which it lacks",
         ),
         (
-            lambda: _reproduced(
-                ctx, verdict, costs=False, quo=False, blank=False, outputs=False, plain=False
-            ),
+            lambda: earlier(costs=False, quo=False, blank=False, outputs=False, plain=False),
             "play 2 exited before a rerun needed the rerunner's word that an API status quo is "
             "how the task is done today (and on a 'cheaper' claim's typed costs), which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, claim=False, blank=False, outputs=False, plain=False),
+            lambda: earlier(claim=False, blank=False, outputs=False, plain=False),
             "play 2 exited before a rerun had to reproduce the verdict's claimed advantage too, "
             "which it does not",
         ),
@@ -495,6 +508,8 @@ def _reproduced(
     answered: bool = True,
     outputs: bool = True,
     plain: bool = True,
+    meaningful: bool = True,
+    judged_passes: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -511,7 +526,12 @@ def _reproduced(
     (:func:`~inhouse.program.playchecks._shared.quality_on_time`); without ``outputs``, as it
     was before a manual status quo's typed outputs needed the rerunner's word; without
     ``plain``, as it was before that word counted only on an address written as the host its
-    requests reach (:func:`_hidden_endpoint`)."""
+    requests reach (:func:`_hidden_endpoint`); without ``meaningful``, as it was before a
+    claimed advantage's threshold had to be at least
+    :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`); without
+    ``judged_passes``, as it was before the candidate's quality had to hold with its passes
+    on inputs whose checks pass an answer given for nothing counted as failed cases
+    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -531,6 +551,12 @@ def _reproduced(
             "the status quo they measured against, so nobody can reproduce its claimed "
             f"advantage: its owner runs `inhouse prove {name}` again, then someone else reruns "
             f"it on their own machine ({rerun})",
+            verdict,
+        )
+    if claim and not data.get("proven_on"):
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}, by {verdict.by}) says proven, but "
+            f"{NO_DIMENSION.replace('NAME', name)}",
             verdict,
         )
     if claim and float(data.get("quality_floor") or 0) > MAX_QUALITY_FLOOR:
@@ -607,7 +633,16 @@ def _reproduced(
     problems = {
         f.id: (
             _claim_problem(
-                verdict, f, costs=costs, quo=quo, answered=answered, outputs=outputs, plain=plain
+                verdict,
+                f,
+                costs=costs,
+                quo=quo,
+                answered=answered,
+                outputs=outputs,
+                plain=plain,
+                meaningful=meaningful,
+                judged_passes=judged_passes,
+                demo=ctx.demo,
             )
             if claim
             else None
@@ -719,6 +754,9 @@ def _claim_problem(
     answered: bool = True,
     outputs: bool = True,
     plain: bool = True,
+    meaningful: bool = True,
+    judged_passes: bool = True,
+    demo: bool = False,
 ) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
     whether only a person's word is missing (a manual status quo's minutes, or the outputs
@@ -773,6 +811,23 @@ def _claim_problem(
             f"on {who}'s own rerun of trial {name} {why}; take those checks out of trials/"
             f"{name}.yaml, prove the trial again (`inhouse prove {name}`) and have it rerun "
             f"({again})"
+        )
+    hollow = quality_on_hollow(data, data.get("pass_rate"), demo=demo)
+    if judged_passes and hollow is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} {hollow}: the verdict's (fact #{verdict.id}, "
+            f"by {verdict.by}) acceptable quality did not hold on answers its checks judged; "
+            f"give those inputs checks that judge what the answer says (or take them out of "
+            f"trials/{name}.yaml), prove the trial again (`inhouse prove {name}`) and have it "
+            f"rerun ({again})"
+        )
+    low = below_meaningful(data.get("thresholds"), verdict.payload["proven_on"])
+    if meaningful and low is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} the verdict (fact #{verdict.id}, by "
+            f"{verdict.by}) {low}; set `meaningful` in trials/{name}.yaml to what a win worth a "
+            f"program is (at least {MIN_MEANINGFUL:g}), prove the trial again (`inhouse prove "
+            f"{name}`) and have it rerun ({again})"
         )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
@@ -999,6 +1054,8 @@ _JUDGED_ON = {
     # (a trial whose inputs repeat, one ticket five times, is refused before a rerun runs)
     "distinct_inputs": "look whether its task inputs are distinct tasks (one ticket five "
     "times over counts as five)",
+    # (a spec whose threshold is below it is refused before a rerun runs)
+    "thresholds": f"say what each claimed advantage had to clear (at least {MIN_MEANINGFUL:g} %)",
 }
 
 

@@ -11,11 +11,14 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact
-from inhouse.program.payloads import MAX_QUALITY_FLOOR
+from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_MEANINGFUL
 from inhouse.program.playchecks._shared import (
+    NO_DIMENSION,
     NOTHING_PASSED,
     NOTHING_PASSED_NEXT,
+    below_meaningful,
     nothing_passed,
+    quality_on_hollow,
     quality_on_time,
     quality_on_unanswered,
 )
@@ -44,7 +47,8 @@ def hypothesis_recorded(ctx: CheckContext) -> Result:
 
 @register_check("value-proven", reads=("trial.verdict",))
 def value_proven(ctx: CheckContext) -> Result:
-    """The latest trial verdict says the local model is meaningfully better, at quality."""
+    """The latest trial verdict says the local model is meaningfully better (on a dimension it
+    names, by at least 10 % where it is a figure), at quality."""
     fact = ctx.facts.latest("trial.verdict")
     if fact is None:
         return failed("no trial.verdict yet: run a head-to-head trial (`inhouse prove`)")
@@ -67,6 +71,11 @@ def value_proven(ctx: CheckContext) -> Result:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:
             return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
+        if not fact.payload.get("proven_on") and not kept:
+            return failed(
+                f"trial {name}'s verdict says proven, but {NO_DIMENSION.replace('NAME', name)}",
+                fact,
+            )
         unanswered = quality_on_unanswered(fact.payload, fact.payload.get("candidate_pass_rate"))
         if unanswered is not None and not kept:
             return failed(
@@ -107,6 +116,24 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"equals, is-json with a schema, …) and prove it again (`inhouse prove {name}`)",
                 fact,
             )
+        low = below_meaningful(fact.payload.get("thresholds"), fact.payload.get("proven_on"))
+        if low is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says proven, but {low}; set `meaningful` in "
+                f"trials/{name}.yaml to what a win worth a program is (at least "
+                f"{MIN_MEANINGFUL:g}) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
+        hollow = quality_on_hollow(
+            fact.payload, fact.payload.get("candidate_pass_rate"), demo=ctx.demo
+        )
+        if hollow is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {hollow}; give those inputs "
+                f"checks that judge what the answer says (or take them out of "
+                f"trials/{name}.yaml) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         wide = _wide_floor(fact)
         if wide is not None and not kept:
             return failed(
@@ -145,6 +172,19 @@ def value_proven(ctx: CheckContext) -> Result:
             spared += (
                 "; note: its quality checks judge how long an answer took or what it cost (play "
                 "1 exited before its quality had to rest on checks that judge the answers alone)"
+            )
+        if hollow is not None:
+            spared += (
+                "; note: some of the candidate's passes were on inputs whose checks pass an "
+                "answer given for nothing (play 1 exited before its quality had to hold with "
+                "those counted as failed cases)"
+            )
+        if low is not None:
+            spared += f"; note: {low} (play 1 exited before a win had to be {MIN_MEANINGFUL:g} %)"
+        if not fact.payload.get("proven_on"):
+            spared += (
+                "; note: it names no dimension it proved (play 1 exited before a proven verdict "
+                "had to name one)"
             )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
