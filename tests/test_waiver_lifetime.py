@@ -17,9 +17,11 @@ import pytest
 
 from inhouse.errors import AntiPattern, InvalidInput
 from inhouse.program import Program
+from inhouse.program.checks import WAIVER_LOG_TIME
 from inhouse.program.events import EventKind
-from inhouse.program.state import WAIVER_LONGEST, WAIVER_LONGEST_FROM
+from inhouse.program.state import LOG_SKEW, WAIVER_LONGEST, WAIVER_LONGEST_FROM, Waiver
 from tests.conftest import Clock
+from tests.people import enrol
 
 FOREVER = datetime(2999, 1, 1, tzinfo=UTC)
 
@@ -112,32 +114,167 @@ def test_the_longest_waiver_the_api_grants_covers_its_whole_life(
     assert "prove-value" in lena.state().plays
 
 
+def _colleagues(lena: Program, clock: Clock) -> list[Program]:
+    """pia and sam join, each signed in on an account of their own, after the longest's
+    release (so that a waiver's life counts from its grant)."""
+    clock.now = WAIVER_LONGEST_FROM + timedelta(days=3)
+    return [enrol(lena, "pia", team="sales"), enrol(lena, "sam", team="it")]
+
+
+def _write(colleagues: list[Program]) -> None:
+    """Each colleague writes once, at the right time: what a waiver's grant is held to."""
+    for colleague in colleagues:
+        colleague.request_access(reason="I want in")
+
+
+def _on_her_clock(lena: Program, at: datetime) -> None:
+    """lena's machine's clock, set to ``at`` (the others' stay right)."""
+    lena.clock = lambda: at  # type: ignore[method-assign]
+
+
+def _starts_around_the_api(lena: Program, clock: Clock, waiver: int) -> bool:
+    """Whether a start appended around the API, naming ``waiver``, is let through by the fold."""
+    start = {"play": "prove-value", "owner": "lena", "waivers": [waiver]}
+    lena._append(EventKind.PLAY_STARTED, "lena", start)
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        return "prove-value" not in fresh.state().held_back
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("then", ["set back", "kept ahead"])
+def test_a_waiver_granted_on_a_clock_set_forward_does_not_outlive_its_longest(
+    lena: Program, clock: Clock, then: str
+) -> None:
+    """The forgery (exit rule 18, ``WAIVER_LOG_TIME``): lena sets her clock forward once (to
+    2999), grants a waiver within the longest there, and sets it back (or keeps it ahead). Her
+    actions were judged no earlier than her own latest event, the waiver itself: inside its
+    life for as long as she liked. pia and sam wrote after it, so it was granted before they
+    did: its life counts from then, and lapses within the longest."""
+    colleagues = _colleagues(lena, clock)
+    real = clock.now
+    _on_her_clock(lena, FOREVER)
+    waiver = _grant_for(lena, FOREVER + timedelta(days=300))  # the API cannot tell yet
+    clock.advance(hours=1)
+    _write(colleagues)
+    dated = next(w for w in lena.state().waivers if w.seq == waiver.seq)
+    since = clock.now + LOG_SKEW
+    assert (dated.granted_at, dated.expires) == (since, since + timedelta(days=300))
+    if then == "set back":  # well past any longest
+        _on_her_clock(lena, real + WAIVER_LONGEST + timedelta(days=200))
+    else:  # a day after the grant, on her clock, for good
+        _on_her_clock(lena, FOREVER + timedelta(days=1))
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)  # no hypothesis: the trigger does not hold
+    assert not _starts_around_the_api(lena, clock, waiver.seq)
+
+
+def test_a_waiver_dated_forward_before_anyone_joined_lapses_once_two_have_written(
+    lena: Program, clock: Clock
+) -> None:
+    """The forgery planted early: lena, alone, grants the 2999 waiver around the API before
+    she invites anyone, then sets her clock back. pia and sam join and write; a year and more
+    on, her start is refused."""
+    _on_her_clock(lena, FOREVER)
+    seq = _waive_around_the_api(lena, FOREVER + timedelta(days=300))
+    lena.clock = clock  # type: ignore[method-assign]
+    _write(_colleagues(lena, clock))
+    _on_her_clock(lena, clock.now + WAIVER_LONGEST)
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)
+    assert not _starts_around_the_api(lena, clock, seq)
+
+
+def test_a_clock_a_few_weeks_ahead_buys_nothing_once_two_have_written(
+    lena: Program, clock: Clock
+) -> None:
+    """The next cheapest forgery: her clock set forward a few weeks only. Its life counts from
+    when pia and sam wrote after it all the same; a start a year on is refused."""
+    colleagues = _colleagues(lena, clock)
+    _on_her_clock(lena, clock.now + timedelta(days=29))
+    waiver = _grant_for(lena, lena.clock() + WAIVER_LONGEST)
+    _write(colleagues)
+    dated = next(w for w in lena.state().waivers if w.seq == waiver.seq)
+    assert dated.expires == clock.now + LOG_SKEW + WAIVER_LONGEST
+    _on_her_clock(lena, dated.expires + timedelta(minutes=1))
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)
+
+
+def test_an_honest_waiver_lasts_its_longest_with_the_colleagues_writing(
+    lena: Program, clock: Clock
+) -> None:
+    """The honest path: lena's clock is right; pia writes after her grant, and sam, whose clock
+    runs a week behind, too. One colleague's clock moves nothing: the waiver lasts as asked and
+    covers the start on its last day."""
+    pia, sam = _colleagues(lena, clock)
+    until = clock.now + WAIVER_LONGEST
+    waiver = _grant_for(lena, until)
+    clock.advance(days=2)
+    _write([pia])
+    sam.clock = lambda: clock.now - timedelta(days=7)  # type: ignore[method-assign]
+    _write([sam])
+    assert next(w for w in lena.state().waivers if w.seq == waiver.seq) == waiver
+    clock.now = until - timedelta(minutes=5)
+    lena.start_play(None, 1)
+    assert "prove-value" in lena.state().plays
+
+
+def test_a_waiver_dated_ahead_in_a_log_before_the_rule_keeps_its_effect(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log whose events show rules before 18 (older inhouses wrote them): a waiver dated
+    ahead there keeps the life it had, and what it covered stays covered."""
+    from inhouse.program import engine, handoffs, people
+
+    for module in (engine, handoffs, people):
+        monkeypatch.setattr(module, "EXIT_RULES", WAIVER_LOG_TIME - 1)
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    colleagues = _colleagues(lena, clock)
+    _on_her_clock(lena, FOREVER)
+    seq = _waive_around_the_api(lena, FOREVER + timedelta(days=300))
+    _write(colleagues)
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        waiver = next(w for w in fresh.state().waivers if w.seq == seq)
+        assert waiver.expires == FOREVER + timedelta(days=300)
+    finally:
+        fresh.close()
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="hole left open: an event's time is its writer's clock, and the floor only pulls a "
-    "judgement later, never earlier. A lead alone sets her clock forward once (to 2999), grants "
-    "a waiver within the longest there, and sets it back: her actions are judged no earlier than "
-    "her own latest event (2999), inside the waiver's life, for as long as she likes. Closing it "
-    "needs a bound on a writer's clock ahead of the log's other writers (an event dated well "
-    "after what two others wrote refused or judged at their time): a product decision on clock "
-    "skew that every writer's events would be held to, the lead's to weigh",
+    reason="hole left open until two others write after the waiver: an event's time is its "
+    "writer's clock, and a lead alone in her program (or whose colleagues write nothing after "
+    "her grant) has no other clock in the log to be held to. She sets her clock forward once "
+    "(to 2999), grants a waiver within the longest there, and sets it back: her actions are "
+    "judged no earlier than her own latest event (2999), inside the waiver's life. Once two "
+    "signed-in colleagues write after it, rule 18 (WAIVER_LOG_TIME) counts its life from "
+    "then. Closing it alone needs a clock that is not hers (a time-stamping authority, or "
+    "the provider's sign-in time asked for each grant): a product decision",
 )
-def test_a_waiver_granted_on_a_clock_set_forward_does_not_outlive_its_longest(
+def test_a_waiver_granted_alone_on_a_clock_set_forward_does_not_outlive_its_longest(
     lena: Program, clock: Clock
 ) -> None:
     real = clock.now
-    clock.now = datetime(2999, 1, 1, tzinfo=UTC)  # lena's machine, set forward once
-    lena.grant_waiver(
+    clock.now = FOREVER  # lena's machine, set forward once
+    _grant_for(lena, clock.now + timedelta(days=300))
+    clock.now = real + WAIVER_LONGEST + timedelta(days=200)  # set back; well past any longest
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)  # no hypothesis: the trigger does not hold
+
+
+def _grant_for(lena: Program, expires: datetime) -> Waiver:
+    return lena.grant_waiver(
         None,
         "calendar-driven-advance",
         play=1,
         reason="time-boxed-experiment",
         note="a short experiment",
-        expires=clock.now + timedelta(days=300),
+        expires=expires,
     )
-    clock.now = real + WAIVER_LONGEST + timedelta(days=200)  # set back; well past any longest
-    with pytest.raises(AntiPattern, match="calendar-driven advance"):
-        lena.start_play(None, 1)  # no hypothesis: the trigger does not hold
 
 
 @pytest.mark.parametrize("expiry", [None, "missing"])

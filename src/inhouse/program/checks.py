@@ -34,6 +34,7 @@ __all__ = [
     "OWN_USE",
     "PROVEN_WEIGHTS",
     "TEAM_READING",
+    "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
     "CheckContext",
@@ -138,7 +139,14 @@ __all__ = [
 #: so her own verify and rerun would check her own work. Anyone who asked to get in (play 2's
 #: trigger, which counts no lead either) can verify; a play 2 that exited under the rules before
 #: keeps its exit for the verify and rerun it was judged on
-EXIT_RULES = 17
+#: 18 (:data:`WAIVER_LOG_TIME`): a waiver's life (rule 10's longest and share) counts from no
+#: later than :data:`~inhouse.program.state.LOG_SKEW` after the second of two other signed-in
+#: accounts wrote after it (it was granted before they wrote), not from its grantor's clock
+#: alone: a lead who set her clock forward once (to 2999), granted a waiver there and set it
+#: back was judged no earlier than her own latest event, inside the waiver's life, for good.
+#: Until two others write after it, nothing but her clock dates it, as before (the fold's rule,
+#: not a check's; waivers granted before keep their effect)
+EXIT_RULES = 18
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -183,6 +191,9 @@ WAIVER_VOUCHED = 15
 LOOKALIKE_READING = 16
 #: play 2's second person is no rollout lead, nor on a lead's machine (see :data:`EXIT_RULES`)
 LEAD_APART = 17
+#: a waiver's life counts from no later than when two others wrote after it (see
+#: :data:`EXIT_RULES`)
+WAIVER_LOG_TIME = 18
 
 
 class Outcome(StrEnum):

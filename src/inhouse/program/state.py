@@ -24,6 +24,7 @@ from inhouse.program.checks import (
     DASH_MAILBOX,
     NAMED_ACCEPTANCE,
     TEAM_READING,
+    WAIVER_LOG_TIME,
     WAIVER_SHARE,
     WAIVER_VOUCHED,
     Person,
@@ -610,6 +611,9 @@ class ProgramState:
     #: the three witnesses (accounts the sign-in vouched for, not names: :func:`_witness`)
     #: whose latest events are dated latest, latest first: what :func:`log_floor` reads
     latest_writers: list[tuple[datetime, str]] = field(default_factory=list)
+    #: waiver seq -> (its grantor's account, or None; the earliest time each other account
+    #: wrote at after it), until two have: what dates its life (:func:`_date_waivers`)
+    waivers_undated: dict[int, tuple[str | None, dict[str, datetime]]] = field(default_factory=dict)
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -1200,6 +1204,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                     state.latest_at_by[by] = event.at
                 if (account := _witness(state, by, event.signer)) is not None:
                     state.latest_writers = latest_writers(state.latest_writers, account, event.at)
+                    if state.waivers_undated:
+                        _date_waivers(state, account, event.at)
                 return
         except (LookupError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -1423,6 +1429,29 @@ def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
     lead who wrote nothing meanwhile would otherwise be judged then, however far the log had
     moved on. One other writer's clock, ahead or behind, moves nothing."""
     return max(t for t in (at, state.latest_at_by.get(who), _floor_of(state, who)) if t)
+
+
+def _date_waivers(state: ProgramState, account: str, at: datetime) -> None:
+    """Hold each waiver granted where the log shows
+    :data:`~inhouse.program.checks.WAIVER_LOG_TIME` in force to the time two other signed-in
+    accounts wrote at after it (``account`` has just written at ``at``): it was granted before
+    they wrote, so a grant dated later than :data:`LOG_SKEW` after the second of them is its
+    grantor's clock set forward, and its life (as long as it was) counts from there. The floor
+    only pulls a judgement later: a waiver dated in 2999 by a clock set forward once, then back,
+    would cover every action its grantor dated after it (each judged no earlier than her own
+    latest event, the waiver itself), for good. One other writer's clock moves nothing."""
+    for seq, (grantor, seen) in list(state.waivers_undated.items()):
+        if account == grantor:
+            continue
+        seen[account] = min(at, seen.get(account, at))
+        if len(seen) < 2:
+            continue
+        del state.waivers_undated[seq]
+        by = sorted(seen.values())[1] + LOG_SKEW
+        for i, waiver in enumerate(state.waivers):
+            if waiver.seq == seq and waiver.granted_at > by:
+                life = max(waiver.expires - waiver.granted_at, timedelta(0))
+                state.waivers[i] = replace(waiver, granted_at=by, expires=by + life)
 
 
 def _unwaived(
@@ -3479,6 +3508,9 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 rules=state.rules_seen,
             )
         )
+        if state.rules_seen >= WAIVER_LOG_TIME:
+            # dated by its grantor's clock until two others write after it (rule 18)
+            state.waivers_undated[event.seq] = (_account(state, actor), {})
     elif kind == EventKind.ACTION_REFUSED:
         state.refusals.append(
             Refusal(
