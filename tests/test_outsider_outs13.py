@@ -28,3 +28,27 @@ def test_machine_id_in_a_real_program_says_it_counts_only_in_a_demo(
     out = " ".join(cli("join", invite("tom"), env=tom).split())
     assert "warning: tom enrolled from the same machine as lena" in out, out
     assert "INHOUSE_MACHINE_ID" not in out, out
+
+
+def test_a_trial_naming_a_missing_runtime_says_which_file_to_fix(_isolated: Path) -> None:
+    """lena's trial names `candidate.runtime: local`, as docs/trials.md shows, before she added
+    the table to inhouse.toml. The refusal named inhouse.toml and the field `candidate.runtime`
+    as if it were that file's, and said nothing of what to add: it now names the trial's file
+    for the field, and the table to add where."""
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    (_isolated / "trials").mkdir()
+    (_isolated / "data").mkdir()
+    (_isolated / "data" / "t.jsonl").write_text('{"text": "printer jams"}\n')
+    (_isolated / "trials" / "tickets.yaml").write_text(
+        "description: d\n"
+        "task: {prompt: 'Summarise: {{ text }}', inputs: data/t.jsonl}\n"
+        "candidate: {runtime: local, cost: {watts: 65, price_per_kwh: 0.3, hardware_price: 1800,"
+        " lifetime_hours: 26280, utilisation: 0.4}}\n"
+        "status_quo: {kind: api, url: 'https://api.example.com', model: m,"
+        " price_input_per_mtok: 1, price_output_per_mtok: 1}\n"
+        "checks: [{type: length, min: 1}]\n"
+        "meaningful: {faster: 30}\n"
+    )
+    out = " ".join(cli("prove", "tickets", code=2).split())
+    assert "candidate.runtime in trials/tickets.yaml names [runtimes.local]" in out, out
+    assert "add a [runtimes.local] table to inhouse.toml" in out, out

@@ -259,17 +259,24 @@ def _shown(args: list[str]) -> str:
     return "inhouse " + " ".join(shlex.quote(a) for a in args)
 
 
-def _model(root: Path, model: str | None) -> tuple[str, str]:
-    """(the name the runtime lists the model by, its path as inhouse.toml names it)."""
+def _model(root: Path, model: str | None) -> tuple[str, str] | None:
+    """(the name the runtime lists the model by, its path as inhouse.toml names it); None where
+    making the test model failed."""
     if model is None:
-        from inhouse.runtimes import create_test_model
         from inhouse.runtimes.testmodel import TEST_MODEL_NAME
 
-        print("# Make the project's tiny test model (random weights: it writes nonsense)")
-        path = Path(create_test_model(root / "models").path)
-        return TEST_MODEL_NAME, str(path.relative_to(root))
-    path = Path(model).expanduser().resolve()
-    return path.stem, str(path)
+        # a command, printed as the others are: made through the Python API, the step showed
+        # a title and nothing a reader walking the demo by hand could type
+        path = f"models/{TEST_MODEL_NAME}.gguf"
+        make = _Step(
+            "Make the project's tiny test model (random weights: it writes nonsense)",
+            ["models", "make-test-model", "--output", path],
+        )
+        if not _command(make, root):
+            return None
+        return TEST_MODEL_NAME, path
+    resolved = Path(model).expanduser().resolve()
+    return resolved.stem, str(resolved)
 
 
 def _write(step: _Write, root: Path) -> None:
@@ -395,7 +402,10 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
                 if not _command(_Step(step.title, args, step.should_pass, step.who), root):
                     return 1
             elif step == "files":
-                name, path = _model(root, model)
+                made = _model(root, model)
+                if made is None:
+                    return 1
+                name, path = made
                 for write in _files(name, path):
                     _write(write, root)
             elif step == "serve":
