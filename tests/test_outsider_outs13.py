@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.clitools import cli
 from tests.test_cli import invite, ok, own_machine
 
@@ -52,3 +54,21 @@ def test_a_trial_naming_a_missing_runtime_says_which_file_to_fix(_isolated: Path
     out = " ".join(cli("prove", "tickets", code=2).split())
     assert "candidate.runtime in trials/tickets.yaml names [runtimes.local]" in out, out
     assert "add a [runtimes.local] table to inhouse.toml" in out, out
+
+
+def test_list_tables_fold_on_an_80_column_terminal_never_cut(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an 80-column terminal `fact list` cut each fact's time to "2026-12-07T10:17…" and
+    `audit log` its keys and machines; `models list` cut the digest it exists to show. Folded
+    over lines, every character is still there."""
+    from inhouse.cli._common import out_console
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    ok("hypothesis", "A local model drafts ticket summaries for less", "--replaces", "hosted API")
+    ok("models", "make-test-model")
+    monkeypatch.setattr(out_console(), "width", 80)
+    for words in (("fact", "list"), ("audit", "log"), ("models", "list")):
+        out = cli(*words)
+        assert "…" not in out, (words, out)
+        assert max(len(line) for line in out.splitlines()) <= 80, (words, out)
