@@ -72,3 +72,31 @@ def test_list_tables_fold_on_an_80_column_terminal_never_cut(
         out = cli(*words)
         assert "…" not in out, (words, out)
         assert max(len(line) for line in out.splitlines()) <= 80, (words, out)
+
+
+def test_the_next_step_to_offer_a_handoff_says_whom_to_offer_it_to(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """omar's next step once play 3's exit was met read `inhouse handoff offer 3 --to PERSON`,
+    and nothing said who PERSON is. It now says whom play 4 asks for (a rollout lead, not omar)
+    and who holds that role; where the next play keeps the owner (play 1 to 2), it names them."""
+    from inhouse.next_steps import next_steps
+    from inhouse.program import Program
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    ok("person", "role", "lena", "--add", "play-owner")
+    ok("join", invite("omar", "--role", "play-owner"), env=own_machine("omar", tmp_path / "k"))
+    program = Program.open(_isolated)
+    try:
+        status = program.status()
+        for number, owner in ((1, "lena"), (3, "omar")):
+            status["plays"][number - 1]["state"] = "exit-met"
+            status["plays"][number - 1]["owner"] = owner
+        steps = {s["person"]: [x["text"] for x in s["steps"]] for s in next_steps(program, status)}
+    finally:
+        program.close()
+    [lena] = [t for t in steps["lena"] if "offer the handoff" in t]
+    assert "`inhouse handoff offer 1 --to lena`" in lena, lena
+    [omar] = steps["omar"]
+    assert "`inhouse handoff offer 3 --to PERSON`: PERSON owns play 4" in omar, omar
+    assert "not omar; rollout-lead: lena" in omar, omar
