@@ -100,3 +100,19 @@ def test_the_next_step_to_offer_a_handoff_says_whom_to_offer_it_to(
     [omar] = steps["omar"]
     assert "`inhouse handoff offer 3 --to PERSON`: PERSON owns play 4" in omar, omar
     assert "not omar; rollout-lead: lena" in omar, omar
+
+
+def test_the_demo_never_removes_a_folder_it_did_not_make(
+    _isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m inhouse.demo FOLDER` removed FOLDER whole before making the demo there: an
+    outsider who named their work folder lost it. A folder that is not an earlier demo's (no
+    `.demo-keys/`) is refused, untouched."""
+    from inhouse import demo
+
+    work = _isolated / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    assert demo.main(str(work)) == 2
+    assert (work / "notes.txt").read_text() == "mine"
+    assert "is not a demo program an earlier run made" in capsys.readouterr().err

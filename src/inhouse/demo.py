@@ -359,8 +359,22 @@ def _stop_runtimes(root: Path, *, lena: bool = True) -> None:
         _run(["runtime", "stop"], laptop, "omar", root / _KEYS)
 
 
+def _earlier_demo(root: Path) -> bool:
+    """Whether ``root`` is a folder to replace: empty, or a demo program an earlier run made."""
+    return root.is_dir() and (not any(root.iterdir()) or (root / _KEYS).is_dir())
+
+
 def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
+    if root.exists() and not _earlier_demo(root):
+        # `python -m inhouse.demo ~/work` removed ~/work whole: only a folder an earlier demo
+        # made (its keys folder says so) is the demo's to replace
+        print(
+            f"inhouse demo: {root} exists and is not a demo program an earlier run made (it "
+            f"has no {_KEYS}/); nothing removed. Name a new folder, or remove it yourself.",
+            file=sys.stderr,
+        )
+        return 2
     if root.exists():
         _stop_runtimes(root)  # servers an interrupted demo left behind
         shutil.rmtree(root)
