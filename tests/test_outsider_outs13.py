@@ -116,3 +116,18 @@ def test_the_demo_never_removes_a_folder_it_did_not_make(
     assert demo.main(str(work)) == 2
     assert (work / "notes.txt").read_text() == "mine"
     assert "is not a demo program an earlier run made" in capsys.readouterr().err
+
+
+def test_joining_in_the_lead_s_shell_says_whose_key_it_holds_and_what_to_do(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """Walking the tour on one computer, lena ran omar's `join` in her own shell: refused with
+    "the key … is already enrolled in this program", nothing said whose, or what to do. It
+    now says it is lena's, how omar gets a key of his own, and the invitation still works."""
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    invitation = invite("omar")
+    out = " ".join(cli("join", invitation, env={"INHOUSE_MACHINE_ID": "omar-laptop"}, code=2)
+                   .split())  # fmt: skip
+    assert "already enrolled in this program, as lena's: this shell acts as lena" in out, out
+    assert "point INHOUSE_KEY at a file that does not exist yet" in out, out
+    assert "Enrolled omar" in ok("join", invitation, env=own_machine("omar", tmp_path / "k"))
