@@ -20,6 +20,8 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     assert "Demo done" in printed and "REFUSED" in printed and "FORGERY" in printed
     assert "proven: proven faster, cheaper" in printed
+    # the test model is made by a command a reader can type, printed as every other step is
+    assert "$ inhouse models make-test-model --output models/inhouse-test-model.gguf" in printed
     # every file it writes is printed whole, as a here-document a reader can replay: the README
     # sends a by-hand walker to copy the trial, the workflow and the inhouse.toml tables
     for path, text in (

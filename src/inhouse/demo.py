@@ -259,17 +259,24 @@ def _shown(args: list[str]) -> str:
     return "inhouse " + " ".join(shlex.quote(a) for a in args)
 
 
-def _model(root: Path, model: str | None) -> tuple[str, str]:
-    """(the name the runtime lists the model by, its path as inhouse.toml names it)."""
+def _model(root: Path, model: str | None) -> tuple[str, str] | None:
+    """(the name the runtime lists the model by, its path as inhouse.toml names it); None where
+    making the test model failed."""
     if model is None:
-        from inhouse.runtimes import create_test_model
         from inhouse.runtimes.testmodel import TEST_MODEL_NAME
 
-        print("# Make the project's tiny test model (random weights: it writes nonsense)")
-        path = Path(create_test_model(root / "models").path)
-        return TEST_MODEL_NAME, str(path.relative_to(root))
-    path = Path(model).expanduser().resolve()
-    return path.stem, str(path)
+        # a command, printed as the others are: made through the Python API, the step showed
+        # a title and nothing a reader walking the demo by hand could type
+        path = f"models/{TEST_MODEL_NAME}.gguf"
+        make = _Step(
+            "Make the project's tiny test model (random weights: it writes nonsense)",
+            ["models", "make-test-model", "--output", path],
+        )
+        if not _command(make, root):
+            return None
+        return TEST_MODEL_NAME, path
+    resolved = Path(model).expanduser().resolve()
+    return resolved.stem, str(resolved)
 
 
 def _write(step: _Write, root: Path) -> None:
@@ -352,8 +359,22 @@ def _stop_runtimes(root: Path, *, lena: bool = True) -> None:
         _run(["runtime", "stop"], laptop, "omar", root / _KEYS)
 
 
+def _earlier_demo(root: Path) -> bool:
+    """Whether ``root`` is a folder to replace: empty, or a demo program an earlier run made."""
+    return root.is_dir() and (not any(root.iterdir()) or (root / _KEYS).is_dir())
+
+
 def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
+    if root.exists() and not _earlier_demo(root):
+        # `python -m inhouse.demo ~/work` removed ~/work whole: only a folder an earlier demo
+        # made (its keys folder says so) is the demo's to replace
+        print(
+            f"inhouse demo: {root} exists and is not a demo program an earlier run made (it "
+            f"has no {_KEYS}/); nothing removed. Name a new folder, or remove it yourself.",
+            file=sys.stderr,
+        )
+        return 2
     if root.exists():
         _stop_runtimes(root)  # servers an interrupted demo left behind
         shutil.rmtree(root)
@@ -395,7 +416,10 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
                 if not _command(_Step(step.title, args, step.should_pass, step.who), root):
                     return 1
             elif step == "files":
-                name, path = _model(root, model)
+                made = _model(root, model)
+                if made is None:
+                    return 1
+                name, path = made
                 for write in _files(name, path):
                     _write(write, root)
             elif step == "serve":

@@ -71,8 +71,9 @@ def next_steps(
                 for text in _failing(view):
                     add(view["owner"], f"{label} needs {text}", href)
             elif view["state"] == "exit-met":
+                to, who = _receiver(program, status, view)
                 add(view["owner"], f"offer the handoff of {label}: its exit is met (`inhouse "
-                    f"handoff offer {number} --to PERSON`)", href)  # fmt: skip
+                    f"handoff offer {number} --to {to}`{who})", href)  # fmt: skip
             elif view["state"] == "ready":
                 for lead in leads:
                     add(lead, f"start {label}: its trigger holds (`inhouse play start "
@@ -89,6 +90,30 @@ def next_steps(
         if any(f.kind == "usage.daily" for f in facts):
             _usage_steps(program, add, now)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+def _receiver(program: Program, status: Status, view: PlayView) -> tuple[str, str]:
+    """Whom the handoff of ``view``'s play goes to, as the offer's ``--to``, and what to add
+    after the command: its owner where the playbook says the next play keeps the same one,
+    else PERSON, with who the next play's owner should be and who holds its role ("--to
+    PERSON" alone left a lead walking the tour guessing whom to hand play 3 to)."""
+    plays = program.playbook.plays
+    index = next((i for i, play in enumerate(plays) if play.id == view["id"]), None)
+    if index is None or index + 1 >= len(plays):
+        return "PERSON", ""
+    following = plays[index + 1].owner
+    if following.previous == "same" and view["owner"]:
+        return str(view["owner"]), ""
+    role = following.role.value
+    other = following.previous == "different"
+    holders = [
+        p["name"]
+        for p in status["people"]
+        if role in p["roles"] and not (other and p["name"] == view["owner"])
+    ]
+    held = f"{role}: {', '.join(holders)}" if holders else f"nobody else holds the role {role}"
+    unlike = f", not {view['owner']}" if other and view["owner"] else ""
+    return "PERSON", f": PERSON owns play {index + 2}, {following.who}{unlike}; {held}"
 
 
 def _usage_steps(

@@ -409,6 +409,25 @@ def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> Non
     assert reproduced(program).outcome is Outcome.FAIL
 
 
+def test_the_author_rerunning_after_a_colleague_is_told_why_hers_does_not_count(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """omar's rerun passes play 2's check; lena then reruns her own trial. Her command said "it
+    does not count: omar reran trial tickets on their own machine: …", the check's reason for
+    omar's rerun, which told her nothing of her own: it now says why hers does not count."""
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    run("prove", "tickets", "--rerun", "--confirm-minutes", "3-7 minutes is right",
+        "--confirm-costs", "we pay that", "--confirm-outputs", "we answered that", env=omar,
+        answer="y\n")  # fmt: skip
+    assert reproduced(program).outcome is Outcome.PASS
+    said = json.loads(run("prove", "tickets", "--rerun", "--json"))
+    assert said["by"] == "lena" and said["counts_for_exit"] is False
+    assert "(it is lena's own)" in said["why"], said["why"]
+    assert "omar reran" not in said["why"], said["why"]
+    assert reproduced(program).outcome is Outcome.PASS  # omar's still counts
+
+
 def test_a_manual_status_quo_without_outputs_has_none_to_confirm(
     program: Path, omar: dict[str, str]
 ) -> None:

@@ -73,6 +73,8 @@ def test_a_workflow_run_produces_outputs(baseline_program: Path) -> None:
     shown = cli("workflow", "run", "summary", "--input", "in.jsonl")
     assert "running summary" in shown.stderr and "2/2" in shown.stderr, shown.stderr
     assert "running summary" not in shown.stdout
+    # the test model's nonsense is labelled as such, as everywhere its output is shown
+    assert "inhouse test model (random weights: it writes nonsense)" in shown.stderr
     assert facts(baseline_program, "workflow.run") == []  # running is not testing
 
 

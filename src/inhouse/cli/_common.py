@@ -294,7 +294,9 @@ def print_rows(
         table.add_row(
             *(Text(shown(c, lines=True)) if isinstance(c, str) else c for c in cells(row))
         )
-    out_console().print(table)
+    # on an 80-column terminal Rich cut a fact's time to "2026-12-07T10:17…" and its payload
+    # to "aim=replace-depe…": folded, a reader still has all of it
+    out_console().print(figures_whole(table))
 
 
 ProgramOpt = Annotated[

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, out_console, print_json, state
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    figures_whole,
+    out_console,
+    print_json,
+    state,
+)
 
 app = Typer()
 
@@ -52,7 +60,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         source = f.record.source.get("kind", "") if f.record else ""
         table.add_row(name, _size(f.size), digest, source)
     out_console().print(f"Models in {folder}:")
-    out_console().print(table)
+    out_console().print(figures_whole(table))  # a digest cut to "sha256:9e81…" pins nothing
 
 
 @app.command("pull")

@@ -191,6 +191,14 @@ def run(
                 err_console().print(f"[red]runtime failed:[/] {escape(str(generation.error))}")
             else:
                 out_console().print(escape(generation.output))
+        if pinned.test_model:
+            # "everything that shows its output labels it": a run printed the nonsense alone,
+            # which a newcomer reads as a broken model or prompt
+            from inhouse.runtimes import TEST_MODEL_LABEL
+
+            err_console().print(
+                f"[dim]model {escape(pinned.model.name)}: {TEST_MODEL_LABEL}[/]", soft_wrap=True
+            )
     if any(g.output is None for g in outputs):
         raise typer.Exit(1)
 

@@ -242,8 +242,17 @@ class PeopleMixin(ProgramCore):
         state = self.state()
         refuse_if_tampered(state)
         found = self._valid_invitation(state, text)
-        if state.keys.get(key.key_id) is not None:
-            raise InvalidInput(f"the key {key.key_id} is already enrolled in this program")
+        if (held := state.keys.get(key.key_id)) is not None:
+            # one computer playing several people (the README's tour by hand): the second
+            # person's `join` in the first one's shell found that person's key, and the error
+            # said only that it was enrolled
+            raise InvalidInput(
+                f"the key {key.key_id} is already enrolled in this program, as "
+                f"{held.person}'s: this shell acts as {held.person}. To join as {found.name}, "
+                f"use a key of {found.name}'s own: run `inhouse join` in their shell on their "
+                f"machine, or point INHOUSE_KEY at a file that does not exist yet (join "
+                f"creates it there); the invitation is still unused"
+            )
         payload = {
             "name": found.name,
             "key_id": key.key_id,

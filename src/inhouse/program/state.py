@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
-from inhouse.identity.machine import same_machine
+from inhouse.identity.machine import real_machine, same_machine
 from inhouse.program.checks import (
     CONFIRMED_USE,
     DASH_MAILBOX,
@@ -103,6 +103,14 @@ DEMO_MACHINES = (
     "to play several people on this one computer, give each a machine of their own: set "
     "INHOUSE_MACHINE_ID (e.g. INHOUSE_MACHINE_ID=omar-laptop) in their shell before they join, "
     "and keep it for everything they do, as `make demo` does"
+)
+#: why INHOUSE_MACHINE_ID did not give someone a machine of their own in a real program: the
+#: README's tour sets it, and without this a lead who followed it in a program made without
+#: --demo read only "same machine", with nothing saying the variable was set aside
+REAL_MACHINES = (
+    "INHOUSE_MACHINE_ID was set when {person} enrolled, but it tells people on one computer "
+    "apart only in a demo program (`inhouse init --demo`); in a real program one computer is "
+    "one person: {person} enrols from a machine of their own"
 )
 #: what a check's pass says in a demo program where the same log would not pass it in a real one
 #: (followed by the real program's reason)
@@ -799,6 +807,11 @@ class ProgramState:
                     f"use beyond the pilot, a finding fed back) do not count {record.person} "
                     f"from that machine (docs/concepts.md)"
                     + (f"; {DEMO_MACHINES}" if self.demo else "")
+                    + (
+                        f"; {REAL_MACHINES.format(person=record.person)}"
+                        if not self.demo and real_machine(record.machine) != record.machine
+                        else ""
+                    )
                 )
         return lines
 

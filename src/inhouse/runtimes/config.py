@@ -105,7 +105,8 @@ def named_runtime(
         known = ", ".join(sorted(tables)) if isinstance(tables, Mapping) and tables else "none"
         raise ConfigError(
             f"{where}: {referrer} names [runtimes.{name}], which is not there "
-            f"(runtimes defined: {known})"
+            f"(runtimes defined: {known}): add a [runtimes.{name}] table to {CONFIG_NAME} "
+            "(docs/runtimes.md, 'Configuring a runtime')"
         )
     try:
         runtime = RuntimeConfig.model_validate({**table, "name": name})

@@ -156,7 +156,7 @@ class EndpointSide(Side):
         self.plan = plan
         self.endpoint = endpoint
         self.config: RuntimeConfig = resolve_endpoint(
-            plan.folder, endpoint, plan.config, where=self.where
+            plan.folder, endpoint, plan.config, where=self.where, spec=plan.shown
         )
         self._target: Target | None = None
 

@@ -311,12 +311,14 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
 
 
 def resolve_endpoint(
-    folder: Path, endpoint: Endpoint, config: dict[str, Any], *, where: str
+    folder: Path, endpoint: Endpoint, config: dict[str, Any], *, where: str, spec: str = ""
 ) -> RuntimeConfig:
     """The runtime an endpoint names: a ``[runtimes.NAME]`` table of inhouse.toml, or the
-    endpoint's inline fields."""
+    endpoint's inline fields. ``spec`` is the trial's file as a person names it: the error for
+    a missing table is about inhouse.toml, and without it the field read as one of that file's."""
     if endpoint.runtime is not None:
-        return named_runtime(folder, endpoint.runtime, config, referrer=f"{where}.runtime")
+        referrer = f"{where}.runtime" + (f" in {spec}" if spec else "")
+        return named_runtime(folder, endpoint.runtime, config, referrer=referrer)
     try:
         return RuntimeConfig(
             name=where,
