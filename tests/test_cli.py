@@ -952,3 +952,21 @@ def test_figures_too_wide_for_the_terminal_fold_rather_than_cut_the_table(
     assert "0.00000103" in wide and "outcome" in wide, wide  # room: each figure whole
     narrow = shown(50)
     assert " ok " in narrow, narrow  # the last column, folded in, not cut off
+
+
+def test_audit_log_shows_each_time_whole_in_utc_at_80_columns(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse audit log` on an 80-column terminal cut each time's zone ("…10:00:00+0…"):
+    the time is shown in UTC with a Z, whole, in the table and the JSON alike."""
+    from inhouse.cli._common import out_console
+
+    monkeypatch.setattr(out_console(), "width", 80)
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    rows = json.loads(ok("audit", "log", "--json"))
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert rows and all(stamp.fullmatch(row["at"]) for row in rows), [r["at"] for r in rows]
+    table = ok("audit", "log")
+    assert "…" not in table.split("details")[0], table
+    for row in rows:
+        assert re.search(rf"^\s*{row['seq']}\s+{re.escape(row['at'])}\s", table, re.M), table

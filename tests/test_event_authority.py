@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from inhouse.errors import InvalidInput
+from inhouse.identity import SigningKey
 from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
-from inhouse.program.events import EventKind
+from inhouse.program.events import EventKind, append
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import enrol
@@ -64,8 +65,21 @@ def _second_key_for_someone_else(lena: Program, omar: Program) -> None:
                  "expires": "2030-01-01T00:00:00+00:00", "another_key": True})  # fmt: skip
 
 
+def _around_append(lena: Program, kind: str, payload: dict[str, object]) -> None:
+    """``payload`` signed with lena's key and written straight into the store: her API (its
+    ``_append`` too) refuses a lead's malformed event."""
+    append(lena.store, kind, "lena", payload, at=lena.clock(), key=lena.key)
+
+
 def _malformed(lena: Program, omar: Program) -> None:
-    lena._append(EventKind.PERSON_CHANGED, "lena", {"roles": ["pilot-user"]})  # names nobody
+    _around_append(lena, EventKind.PERSON_CHANGED, {"roles": ["pilot-user"]})  # names nobody
+
+
+def _roles_as_text(lena: Program, omar: Program) -> None:
+    """omar made a pilot user with his roles as one text: Python read it letter by letter,
+    a roster of one-letter roles, and the fold took it silently."""
+    _around_append(lena, EventKind.PERSON_CHANGED,
+                   {"name": "omar", "email": "", "team": "ops", "roles": "pilot-user"})  # fmt: skip
 
 
 FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
@@ -85,6 +99,10 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
     "a malformed engine event (it used to take every command down)": (
         _malformed,
         "(person.changed) is malformed: name: Field required",
+    ),
+    "a lead's roles given as text, not a list (taken in silently)": (
+        _roles_as_text,
+        "(person.changed) is malformed: roles: Input should be a valid array",
     ),
     "another machine of someone else's": (
         _second_key_for_someone_else,
@@ -218,3 +236,57 @@ def test_log_event_refuses_the_engines_own_kinds(_isolated: Path, clock: Clock) 
     with pytest.raises(InvalidInput, match=r"handoff\.accepted is the engine's own event"):
         lena.log_event("handoff.accepted", {"play": "baseline", "evidence_hash": "h"})
     assert lena.state().tampered is None
+
+
+def test_a_leads_malformed_event_is_refused_before_it_is_written(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena's Python API (``_append`` itself) refuses a roster event with roles as one text,
+    naming the field: written, it would stop the log's fold for everyone. Nothing is
+    appended; a list of roles, and the API's own actions, go on."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    enrol(lena, "omar", team="ops", roles=["play-owner"])
+    head = max(e.seq for e in lena.events())
+    as_text = {"name": "omar", "email": "", "team": "ops", "roles": "pilot-user"}
+    said = r"person\.changed event is not what inhouse writes \(roles: Input should be a valid"
+    with pytest.raises(InvalidInput, match=said):
+        lena._append(EventKind.PERSON_CHANGED, "lena", as_text)
+    with pytest.raises(InvalidInput, match="roles are a list of roles, not the text 'pilot-user'"):
+        lena.change_roles(None, "omar", add="pilot-user")
+    with pytest.raises(InvalidInput, match="roles are a list of roles"):
+        lena.invite("pia", roles="pilot-user")
+    assert max(e.seq for e in lena.events()) == head
+    lena.change_roles(None, "omar", add=["champion"])
+    fresh = Program.open(_isolated, clock=clock).state()
+    assert fresh.tampered is None and fresh.people["omar"].roles == {"play-owner", "champion"}
+
+
+def test_a_members_set_aside_event_is_undone_not_copied_around(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Before each member's event the signature check may learn from (an invitation, a
+    revocation, an enrolment, an import), the fold copied every key and open invitation it
+    knew, to put back if the event was set aside: a log's fold grew with its members' such
+    events times its invitations. It now undoes only what the event taught: omar's forged
+    revocation of lena's key revokes nothing, his own machine's invitation stands, and what
+    the check knows is the same tables throughout, never a copy put in their place."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="ops", roles=["play-owner"])
+    for name in ("pia", "dora"):
+        lena.invite(name)
+    state = omar.state()
+    keys = state.verifier.keys
+    tables = (keys.public, keys.revoked, keys.invitations, keys.services)
+    known = (dict(keys.public), set(keys.revoked), dict(keys.invitations), set(keys.services))
+    omar._append(EventKind.KEY_REVOKED, "omar", {"key_id": lena.key.key_id})
+    assert omar.state() is state and [seq for seq, _ in state.unauthorized] == [state.head_seq]
+    assert (keys.public, keys.revoked, keys.invitations, keys.services) == known
+    now = (keys.public, keys.revoked, keys.invitations, keys.services)
+    assert all(table is was for table, was in zip(now, tables, strict=True))
+    text = omar.invite("omar")  # a machine of his own: learnt, and it stands
+    assert keys.invitations.keys() - known[2].keys() == {text.token_hash}
+    second = SigningKey.generate()
+    omar.join(str(text), second, at_machine="omar-desktop")
+    fresh = Program.open(_isolated, clock=clock).state()
+    assert fresh.tampered is None and fresh.keys[lena.key.key_id].revoked_at is None
+    assert fresh.keys[second.key_id].person == "omar"

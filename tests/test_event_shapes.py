@@ -16,7 +16,7 @@ import pytest
 
 from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
-from inhouse.program.events import EventKind
+from inhouse.program.events import EventKind, append
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import enrol
@@ -126,12 +126,18 @@ def test_a_malformed_revocation_revokes_nothing(
     assert state.keys[lena.key.key_id].revoked_at is None
 
 
+def _around_her_api(lena: Program, kind: str, payload: Any) -> int:
+    """``payload`` signed with lena's key and written straight into the store (her API, its
+    ``_append`` too, refuses a lead's malformed event); the event's number."""
+    return append(lena.store, kind, "lena", payload, at=lena.clock(), key=lena.key).seq
+
+
 def test_a_leads_malformed_event_still_stops_the_fold(
     lena: Program, _isolated: Path, clock: Clock
 ) -> None:
     """The existing design for the lead, who holds the program's authority: her malformed
     event stops the fold, as a tampered one does, and no command crashes on it."""
-    lena._append(EventKind.KEY_REVOKED, "lena", {})
+    _around_her_api(lena, EventKind.KEY_REVOKED, {})
     state = Program.open(_isolated, clock=clock).state()
     assert state.tampered is not None and "(key.revoked) is malformed" in state.tampered[0]
 
@@ -185,7 +191,7 @@ def test_a_leads_malformed_event_stops_the_fold_naming_the_field(
     its kind and the field, not a bare "TypeError fromisoformat: argument must be str" or
     "AttributeError 'str' object has no attribute 'get'" that named none; status shows it."""
     kind, payload, field = BY_LENA[case]
-    seq = lena._append(kind, "lena", payload).seq
+    seq = _around_her_api(lena, kind, payload)
     state = Program.open(_isolated, clock=clock).state()
     assert state.tampered is not None
     problem, at = state.tampered

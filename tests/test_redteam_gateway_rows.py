@@ -109,3 +109,77 @@ def test_use_of_a_day_after_it_was_confirmed_counts_once_confirmed_again(pilot: 
     fact = confirm_usage(pilot.people["bob"])
     assert fact.payload["requests"] == {DAY: 2}
     assert _counted(pilot)[0] == 2
+
+
+@pytest.fixture
+def unsigned(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
+    """bob sends one request on 3 November and confirms the day before the gateway's host
+    signed it (`inhouse gateway rollup` runs later)."""
+    made = start_pilot(_isolated, clock, {"bob": ("support", "support")})
+    made.use([Use("bob", f"{DAY}T10:00")])
+    made.on("2026-11-04")
+    yield made
+    made.lead.close()
+
+
+def _reseal_tokens_of(pilot: Pilot, person: str, tokens_out: int) -> int:
+    """On the gateway's host: ``person``'s one row of the day rewritten with ``tokens_out`` and
+    sealed again with the key its host holds (as many requests as before); returns the tokens
+    (in and out) the row had."""
+    key = gateway_mac_key(pilot.lead.folder)
+    u = gateway_usage.c
+    with pilot.lead.store.engine.begin() as conn:
+        row = conn.execute(select(gateway_usage).where(u.person == person)).mappings().one()
+        record = UsageRecord(
+            request_id=row["request_id"], at=row["at"], person=row["person"],
+            key_id=row["key_id"], endpoint=row["endpoint"], model=row["model"],
+            status=row["status"], agent=row["agent"], digest=row["digest"],
+            stream=bool(row["stream"]), tokens_in=row["tokens_in"], tokens_out=tokens_out,
+            ttft_ms=row["ttft_ms"], latency_ms=row["latency_ms"],
+            overhead_ms=row["overhead_ms"], upstream=row["upstream"],
+        )  # fmt: skip
+        record.seal(key)
+        conn.execute(
+            gateway_usage.update()
+            .where(u.request_id == row["request_id"])
+            .values(tokens_out=tokens_out, mac=record.mac)
+        )
+    return int(row["tokens_in"]) + int(row["tokens_out"])
+
+
+def test_tokens_sealed_into_a_day_confirmed_before_it_was_signed_do_not_count(
+    unsigned: Pilot,
+) -> None:
+    """bob confirmed 3 November before the gateway signed it: "1 request". His confirmation
+    bound the requests (the usage log's) but not the tokens, so lena, on the gateway's host,
+    rewrote his one row with a million output tokens, sealed it again and rolled up: one
+    request, as he confirmed, and play 6's signed totals counted the million tokens on his
+    word. A confirmation binds every figure it showed: the tokens count only up to what he
+    answered for, and he is asked about the day again."""
+    confirmed = [f for f in unsigned.lead.state().facts if f.kind == "usage.confirmed"]
+    assert [f.payload["days"] for f in confirmed] == [[DAY]]
+    real = _reseal_tokens_of(unsigned, "bob", 1_000_000)
+    rollup_usage(unsigned.lead)
+    daily = [f for f in unsigned.lead.state().facts if f.kind == "usage.daily"]
+    assert daily[-1].payload["people"]["bob"]["requests"] == 1  # signed by the gateway's key
+    assert daily[-1].payload["people"]["bob"]["tokens_out"] == 1_000_000
+    requests, tokens = _counted(unsigned)
+    assert requests <= 1 and tokens <= real, (requests, tokens, real)
+    assert attributed_use(unsigned.people["bob"]).days == [date(2026, 11, 3)]
+    assert awaiting_confirmation(unsigned.lead) == {"bob": [date(2026, 11, 3)]}
+
+
+def test_a_day_confirmed_before_it_was_signed_counts_once_signed_as_it_was_shown(
+    unsigned: Pilot,
+) -> None:
+    """Honest: bob confirmed 3 November before the rollup; the gateway then signs the figures
+    he was shown (his request and its tokens), which count without asking him again."""
+    use = attributed_use(unsigned.people["bob"])
+    assert use.empty
+    confirmed = [f for f in unsigned.lead.state().facts if f.kind == "usage.confirmed"][-1]
+    assert confirmed.payload["requests"] == {DAY: 1}
+    rollup_usage(unsigned.lead)
+    requests, tokens = _counted(unsigned)
+    assert (requests, tokens) == (1, confirmed.payload["tokens"][DAY]) and tokens > 0
+    assert attributed_use(unsigned.people["bob"]).empty
+    assert awaiting_confirmation(unsigned.lead) == {}

@@ -288,6 +288,35 @@ def test_the_adoption_command_shows_members_and_roles_and_records(
     assert "--as-of '0001-01-01': the year is not 1900 to 9998" in " ".join(far.output.split())
 
 
+def test_the_adoption_commands_reasons_are_whole_at_80_columns(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an 80-column terminal the "why" column, the table's eighth, was cut to a sliver:
+    each member's reason, a sentence, read a few letters a line or ended in "…". Each is
+    printed whole below the table, wrapped at the terminal's width."""
+    from inhouse.cli._common import out_console
+
+    commands_on_the_tests_clock(pilot, monkeypatch)
+    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
+    app = Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """The pilot group's stand-in: `inhouse pilot` mounts the same command."""
+
+    register(app)
+    pilot.enable("bob", "2026-11-02T10:00")
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
+    pilot.on("2026-11-20")
+    result = runner.invoke(app, ["adoption", "--as-of", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    flat = " ".join(result.output.split())
+    for member in adoption_report(pilot.lead, date(2026, 11, 20)).members:
+        assert f"{member.person}: {' '.join(member.reason.split())}" in flat, flat
+
+
 def test_the_adoption_command_says_the_signed_report_is_too_old_to_count(
     pilot: Pilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,6 +128,27 @@ def test_only_a_lead_names_a_champion_for_their_own_team(world: World) -> None:
     assert result.outcome is Outcome.FAIL and "finance, legal" in result.reason
 
 
+def test_naming_a_champion_again_records_nothing_until_the_role_was_taken_away(
+    world: World,
+) -> None:
+    """Naming carol champion of support twice recorded two namings (two events, two
+    ``pilot.champion`` facts). Naming the same champion again now records nothing and answers
+    with the naming that stands; once the role was taken away, naming her again records anew."""
+    first = name_champion(world.lead, "carol", team="support")
+    head = world.lead.state().head_seq
+    again = name_champion(world.lead, "carol", team="Support ")  # the same team, as typed
+    assert again.id == first.id and world.lead.state().head_seq == head
+    accept_champion(world.people["carol"], agree=lambda lines: True)
+    assert name_champion(world.lead, "carol", team="support").id == first.id
+    namings = [f for f in world.lead.state().facts
+               if f.kind == "pilot.champion" and not f.payload["accepted"]]  # fmt: skip
+    assert [f.id for f in namings] == [first.id]
+    world.lead.change_roles(None, "carol", remove=["champion"])
+    renamed = name_champion(world.lead, "carol", team="support")
+    assert renamed.id > first.id and "champion" in world.lead.state().people["carol"].roles
+    assert name_champion(world.lead, "carol", team="support").id == renamed.id
+
+
 def test_findings_are_each_persons_own_word(world: World) -> None:
     record_finding(world.people["bob"], "The install page skips the proxy setting", kind="docs")
     record_finding(world.people["lee"], "A contract-clause prompt would save hours",
@@ -190,6 +211,14 @@ def test_the_cli_suggests_names_and_lists(world: World, monkeypatch: pytest.Monk
     named = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
                           env=lead)  # fmt: skip
     assert named.exit_code == 0 and "Named carol champion of support" in named.stdout
+    again = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
+                          env=lead)  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "carol is already a champion of support" in again.stdout
+    assert "nothing recorded" in again.stdout
+    said_json = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team",
+                                    "support", "--json"], env=lead)  # fmt: skip
+    assert json.loads(said_json.stdout)["already"] is True
     text = runner.invoke(app, ["pilot", "champions"], env=env).stdout
     assert "support — champion: carol" in text and "legal — suggested: lee" in text
     said = runner.invoke(app, ["pilot", "finding", "Needs a [b]SQL[/b] prompt", "--kind",

@@ -17,6 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 from inhouse.errors import InhouseError
 
 if TYPE_CHECKING:
+    from rich.table import Column
     from rich.text import Text
 
     from inhouse.program import Program
@@ -274,7 +275,7 @@ def print_rows(
     rows: Sequence[R],
     *,
     json: bool,
-    columns: Sequence[str],
+    columns: Sequence[str | Column],
     cells: Callable[[R], Sequence[str | Text | None]],
 ) -> None:
     """A list command's answer: ``rows`` as JSON with ``--json``, else a plain table of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,12 +113,15 @@ def anchor(
 
 @app.command("log")
 def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Every event, oldest first: who did what, when."""
+    """Every event, oldest first: who did what, when (UTC, to the second)."""
+    from rich.table import Column
+
     events = open_program(program).events()
     rows: list[dict[str, Any]] = [
         {
             "seq": e.seq,
-            "at": e.at.isoformat(timespec="seconds"),
+            # UTC with a Z, in the table and the JSON alike: its "+00:00" was cut at 80 columns
+            "at": e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "actor": e.actor,
             "signer": e.signer,
             "kind": e.kind,
@@ -126,7 +130,8 @@ def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         }
         for e in events
     ]
-    print_rows(rows, json=json, columns=("#", "when", "who", "event", "details"), cells=_event)
+    when = Column("when (UTC)", no_wrap=True, min_width=len("2026-01-01T00:00:00Z"))
+    print_rows(rows, json=json, columns=("#", when, "who", "event", "details"), cells=_event)
 
 
 def _event(row: dict[str, Any]) -> tuple[str, ...]:

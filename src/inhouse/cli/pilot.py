@@ -354,7 +354,12 @@ def champions(
     --accept, the person named takes it on (play 5 counts a champion once they have): it shows
     what it signs and asks; no answer records nothing."""
     from inhouse.errors import InvalidInput
-    from inhouse.pilot.champions import accept_champion, name_champion, suggest_champions
+    from inhouse.pilot.champions import (
+        accept_champion,
+        champion_naming,
+        name_champion,
+        suggest_champions,
+    )
 
     opened = open_program(program)
     if accept:
@@ -374,9 +379,17 @@ def champions(
     if name is not None or team is not None:
         if name is None or team is None:
             raise InvalidInput("naming a champion needs both --name PERSON and --team TEAM")
+        before = champion_naming(opened, name)
         fact = name_champion(opened, name, team=team)
+        already = before is not None and fact.id == before.id
         if json:
-            print_json({"id": fact.id, **fact.payload})
+            print_json({"id": fact.id, **fact.payload, "already": already})
+            return
+        if already:
+            out_console().print(
+                f"{_e(name)} is already a champion of {_e(team)} (fact #{fact.id}, named by "
+                f"{_e(fact.by)}): nothing recorded."
+            )
             return
         from inhouse.pilot.roster import team_word
         from inhouse.program.playchecks.pilot import team_key

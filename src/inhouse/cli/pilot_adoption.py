@@ -125,7 +125,7 @@ def _render(report: AdoptionReport, source: str) -> None:
     )
     members = Table(
         "member", "track", "active days", "stickiness", "last active", "prompts", "on their own",
-        "why", box=None,
+        box=None,
     )  # fmt: skip
     for m in report.members:
         members.add_row(
@@ -136,9 +136,14 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(m.last_active or "never"),
             str(m.prompts_used),
             "yes" if m.independent else "no",
-            escape(m.reason),
         )
     out.print(figures_whole(members))
+    # the reasons are sentences: a table's eighth column at 80 columns cut them to a few
+    # letters a line; below it, each wraps at the terminal's width, whole
+    if report.members:
+        out.print("Why, per member:")
+    for m in report.members:
+        out.print(f"  {escape(m.person)}: {escape(m.reason)}")
     roles = Table(
         "track", "members", "active", "on their own", "stickiness", "last active", "prompts",
         box=None,

@@ -44,6 +44,7 @@ __all__ = [
     "Suggestions",
     "TeamCandidates",
     "accept_champion",
+    "champion_naming",
     "name_champion",
     "suggest_champions",
 ]
@@ -237,11 +238,35 @@ def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
     return found
 
 
+def champion_naming(program: Program, person: str) -> Fact | None:
+    """The rollout lead's ``pilot.champion`` fact that names ``person`` champion now: the
+    latest one recorded since they last took the champion role, while they hold it (None: not
+    named, or the role was taken away since)."""
+    state = program.state()
+    span = (state.role_spans.get(person, {}).get(Role.CHAMPION.value) or [(0, 0)])[-1]
+    gained, lost = span
+    if lost is not None:
+        return None
+    leads = {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
+    named = [
+        f
+        for f in state.facts
+        if f.kind == "pilot.champion"
+        and f.id >= gained
+        and not f.payload.get("accepted")
+        and f.payload.get("person") == person
+        and f.by in leads
+    ]
+    return named[-1] if named else None
+
+
 def name_champion(program: Program, person: str, *, team: str) -> Fact:
     """Name ``person`` champion of ``team`` (a rollout lead): the champion role and a
     ``pilot.champion`` fact. A champion champions their own team: a member's, as the pilot's
     checks read the roster (play 5 counts it once they said, with their own key, that they work
-    in it)."""
+    in it). Naming someone champion of the team they are named for already records nothing and
+    returns that naming (:func:`champion_naming`); once the role was taken away, naming them
+    again records a new one."""
     require_lead(program, "names champions")
     found = enrolled_person(program, person)
     evidence = PilotEvidence(program)
@@ -254,6 +279,9 @@ def name_champion(program: Program, person: str, *, team: str) -> Fact:
             "champion champions their own team (play 5's champions-named check counts it so; "
             f"a lead corrects a wrong one with `inhouse pilot correct-team {person} TEAM`)"
         )
+    standing = champion_naming(program, person)
+    if standing is not None and team_key(str(standing.payload["team"])) == team_key(team):
+        return standing  # named already: naming again records nothing (the CLI says so)
     if Role.CHAMPION not in found.roles:
         program.change_roles(None, person, add=[Role.CHAMPION.value])
     return program.record_fact(

@@ -48,9 +48,9 @@ class OwnUse:
     #: per prompt version, who wrote it as the library reads it (its byline)
     authors: dict[tuple[str, int], str] = field(default_factory=dict)
     #: per day, the figures a confirmation of it covers, as (requests, tokens): the gateway's
-    #: latest signed ones for the person (tokens None where it signed none yet, the requests
-    #: then the usage log's, every key of theirs): a day signed later with more is asked again
-    figures: dict[date, tuple[int, int | None]] = field(default_factory=dict)
+    #: latest signed ones for the person, else (nothing signed yet) the usage log's, every key
+    #: of theirs: both are bound, and a day signed later with more of either is asked again
+    figures: dict[date, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -63,13 +63,20 @@ class OwnUse:
         said = []
         for day in self.days:
             count, last = self.requests.get(day, (0, ""))
-            said.append(
+            line = (
                 f"{day}: {count} request{'' if count == 1 else 's'} through your keys, the last "
                 f"at {last[11:16] or '?'} UTC"
                 if count
                 else f"{day}: in the gateway's signed figures (no request of yours in the usage "
                 "log here)"
             )
+            if day in self.figures:  # what a yes binds: more of either later is asked again
+                most, tokens = self.figures[day]
+                line += (
+                    f"; you answer for up to {most} request{'' if most == 1 else 's'} and "
+                    f"{tokens} token{'' if tokens == 1 else 's'} that day"
+                )
+            said.append(line)
         said += [
             f"{name}@{number}: a library prompt sent to you"
             + (f", written by {by}" if (by := self.authors.get((name, number))) else "")
@@ -116,8 +123,8 @@ def attributed_use(program: Program) -> OwnUse:
     # what a day's confirmation covers: the signed figures, else every answered request of
     # theirs the usage log holds (their agents' too, as the gateway's figures count them)
     every = active_days(program.store, [person], since=_SINCE, until=today, agents=True)
-    figures: dict[date, tuple[int, int | None]] = {
-        date.fromisoformat(row.day): (row.requests, None) for row in every
+    figures: dict[date, tuple[int, int]] = {
+        date.fromisoformat(row.day): (row.requests, row.tokens) for row in every
     }
     figures.update(signed)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
@@ -231,6 +238,7 @@ def confirm_usage(
         [p for p in use.prompts if p not in out_prompts],
         {d: n for d, n in use.requests.items() if d not in out},
         use.authors,
+        {d: n for d, n in use.figures.items() if d not in out},
     )
     answer = True if agree is None or signed.empty else agree(signed)
     if answer is None:
@@ -257,7 +265,7 @@ def confirm_usage(
             "left_out": [d.isoformat() for d in sorted(out)],
             # the figures answered for: more sealed into a day since is asked about again
             "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
-            "tokens": {d.isoformat(): t for d, (_, t) in bound.items() if t is not None},
+            "tokens": {d.isoformat(): t for d, (_, t) in bound.items()},
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -631,7 +631,11 @@ class ProgramCore:
         *,
         key: SigningKey | None = None,
     ) -> Event:
-        """Append an event signed by this process's key (or ``key``) and apply it."""
+        """Append an event signed by this process's key (or ``key``) and apply it. A rollout
+        lead's event that is not what inhouse writes (:func:`~inhouse.program.event_shapes.
+        event_problem`: roles as text, a key id that is a list) is refused, nothing appended:
+        the fold stops at a lead's malformed event, for everyone."""
+        self._refuse_a_leads_malformed(kind, payload, key)
         if key is None and self._delegation is not None:
             from inhouse.program.integrity import session_refuses
 
@@ -642,6 +646,28 @@ class ProgramCore:
         if self._state is not None and self._state.head_seq == event.seq - 1:
             apply(self._state, event, self.playbook)
         return event
+
+    def _refuse_a_leads_malformed(
+        self, kind: EventKind | str, payload: dict[str, Any], key: SigningKey | None
+    ) -> None:
+        """Refuse ``payload`` where its shape is wrong for ``kind`` and the key that would sign
+        it is a rollout lead's (a member's is set aside by the fold, harming nobody)."""
+        from inhouse.program.event_shapes import event_problem
+
+        problem = event_problem(str(kind), payload)
+        if problem is None:
+            return
+        state = self.state()
+        record = state.keys.get((key or self.key).key_id)
+        person = state.people.get(record.person) if record is not None else None
+        if person is None and self._delegation is not None and key is None:
+            _, delegation = self._delegation_now(state)
+            person = None if delegation is None else state.people.get(delegation.person)
+        if person is not None and Role.ROLLOUT_LEAD in person.roles:
+            raise InvalidInput(
+                f"not recorded: this {kind} event is not what inhouse writes ({problem}); a "
+                "rollout lead's malformed event would stop the program's log for everyone"
+            )
 
     def _approved(self, kind: EventKind | str, payload: dict[str, Any]) -> dict[str, Any]:
         """The approval this session's event of ``kind`` carries (``{"approval": …}``), or

@@ -14,6 +14,7 @@ person's enrolled key signed (never a service's), and the verifier remembers whi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,17 +67,61 @@ class _Keys:
         #: state.apply`). Read once, by :meth:`take_unlearnt`
         self.unlearnt: tuple[int, str] | None = None
 
+        #: how to undo what the event being folded taught (:meth:`learnt`), newest last; None
+        #: where nothing asked to remember it
+        self._undo: list[Callable[[], None]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a folded state is cached as a pickle (:mod:`inhouse.program.foldcache`): its last
+        # event's undos (closures) are no part of what it knows
+        return {**self.__dict__, "_undo": None}
+
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
 
-    def learnt(self) -> tuple[Any, ...]:
-        """What an event can teach (:func:`_learn`), as it stands: the fold puts it back where
-        it sets the event aside (:meth:`forget`), so a member's forged revocation or
-        invitation teaches the signature check nothing."""
-        return dict(self.public), set(self.revoked), dict(self.invitations), set(self.services)
+    def learnt(self) -> list[Callable[[], None]]:
+        """Remember, from here, what the next event teaches (:func:`_learn`): the fold undoes
+        it where it sets the event aside (:meth:`forget`), so a member's forged revocation or
+        invitation teaches the signature check nothing. An undo per change, not a copy of every
+        key and invitation known: copied before each member's invitation or enrolment, the
+        fold's cost grew with their number times the log's invitations."""
+        self._undo = []
+        return self._undo
 
-    def forget(self, learnt: tuple[Any, ...]) -> None:
-        self.public, self.revoked, self.invitations, self.services = learnt
+    def forget(self, learnt: list[Callable[[], None]]) -> None:
+        """Undo what was learnt since :meth:`learnt` returned ``learnt``."""
+        while learnt:
+            learnt.pop()()
+        if learnt is self._undo:
+            self._undo = None
+
+    def settle(self) -> None:
+        """Keep what was learnt: nothing remembered to undo any more (the next event's)."""
+        self._undo = None
+
+    def put(self, table: dict[str, Any], key: str, value: Any) -> None:
+        """``table[key] = value`` (``table``: :attr:`public` or :attr:`invitations`)."""
+        self._remember(table, key)
+        table[key] = value
+
+    def drop(self, table: dict[str, Any], key: str) -> None:
+        self._remember(table, key)
+        del table[key]
+
+    def add(self, members: set[str], key: str) -> None:
+        """Add ``key`` to :attr:`revoked` or :attr:`services`."""
+        if self._undo is not None and key not in members:
+            self._undo.append(lambda: members.discard(key))
+        members.add(key)
+
+    def _remember(self, table: dict[str, Any], key: str) -> None:
+        if self._undo is None:
+            return
+        if key in table:
+            was = table[key]
+            self._undo.append(lambda: table.__setitem__(key, was))
+        else:
+            self._undo.append(lambda: table.pop(key, None) and None)
 
     def take_unlearnt(self, seq: int) -> str | None:
         """Why event ``seq``, which verified, taught nothing (:attr:`unlearnt`), or None."""
@@ -170,13 +215,13 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         return None
     # :func:`_learn` changes nothing where it finds what it cannot take in: a copy of every key
     # and invitation known, taken before each event to put back, grew the fold's cost with the
-    # log's length times its invitations
+    # log's length times its invitations (what the fold may undo is journalled: _Keys.learnt)
     if (unlearnt := _learn(row, payload, keys)) is not None:
         keys.unlearnt = (int(row.seq), unlearnt)
         return None
     if spent is not None:
-        del keys.invitations[spent]  # found above
-    keys.public[signer] = known
+        keys.drop(keys.invitations, spent)  # found above
+    keys.put(keys.public, signer, known)
     return None
 
 
@@ -309,19 +354,19 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
     if row.kind == EventKind.PERSON_INVITED:
-        keys.invitations[str(payload["token_hash"])] = str(payload["name"])
+        keys.put(keys.invitations, str(payload["token_hash"]), str(payload["name"]))
     elif row.kind == EventKind.KEY_REVOKED:
-        keys.revoked.add(str(payload["key_id"]))
+        keys.add(keys.revoked, str(payload["key_id"]))
     elif row.kind == EventKind.PERSON_ENROLLED and payload.get("service"):
         public = str(payload.get("public_key", ""))
         if _key_id(public) != payload.get("key_id"):
             return f"event {row.seq} enrols a service key that does not match its key id"
-        keys.public[str(payload["key_id"])] = (public, str(payload["name"]))
-        keys.services.add(str(payload["key_id"]))
+        keys.put(keys.public, str(payload["key_id"]), (public, str(payload["name"])))
+        keys.add(keys.services, str(payload["key_id"]))
         for superseded in payload.get("supersedes") or ():
             # a rotated-out key of the same service signs nothing from here on, as if revoked
             if keys.public.get(str(superseded), ("", ""))[1] == payload["name"]:
-                keys.revoked.add(str(superseded))
+                keys.add(keys.revoked, str(superseded))
     elif row.kind == EventKind.EVIDENCE_IMPORTED:
         try:
             envelope = open_envelope(payload["envelope"], where=f"event {row.seq}")
@@ -342,8 +387,8 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             invited = keys.invitations.get(token)
             if invited is None or invited != envelope.predicate.get("name"):
                 return f"event {row.seq} imports an enrolment without an invitation"
-            del keys.invitations[token]
-            keys.public[envelope.key_id] = (envelope.public_key, invited)
+            keys.drop(keys.invitations, token)
+            keys.put(keys.public, envelope.key_id, (envelope.public_key, invited))
     return None
 
 

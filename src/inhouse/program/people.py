@@ -75,6 +75,12 @@ def parse_invitation(text: str) -> InvitationText:
 
 
 def roles_of(values: Iterable[str]) -> set[str]:
+    """The roles ``values`` names, each checked; refused where one is unknown, or where
+    ``values`` is one text (read letter by letter it names roles "p", "i", ...)."""
+    if isinstance(values, str):
+        raise InvalidInput(
+            f"roles are a list of roles, not the text {values!r}: give [{values!r}] for one"
+        )
     roles = set()
     for value in values:
         try:

@@ -1159,6 +1159,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     state.head_seq = event.seq
     if state.tampered is not None:
         return
+    state.verifier.keys.settle()  # the last event's lessons stand: it was folded
     learnt = _before_learning(state, event)
     problem = state.verifier.check(_row(event), event.payload)
     # verified, yet what it says could not be taken in (an envelope that does not open, an
@@ -1272,9 +1273,10 @@ def _self_invited_by(state: ProgramState, data: Any) -> KeyRecord | None:
     return next((k for k in state.keys_of(invitation.by) if k.active), None)
 
 
-def _before_learning(state: ProgramState, event: Event) -> tuple[Any, ...] | None:
-    """What the signature check knows before a member's event it may learn keys from (an
-    invitation, a revocation, an enrolment, an import): put back if the fold sets it aside."""
+def _before_learning(state: ProgramState, event: Event) -> list[Callable[[], None]] | None:
+    """Before a member's event the signature check may learn keys from (an invitation, a
+    revocation, an enrolment, an import): what it learns from it, remembered to be undone if
+    the fold sets it aside (an undo per change: no copy of what it knew)."""
     from inhouse.program.integrity import LEARNT_FROM
 
     if event.kind not in LEARNT_FROM or _members_event(state, event) is None:
@@ -1283,7 +1285,7 @@ def _before_learning(state: ProgramState, event: Event) -> tuple[Any, ...] | Non
 
 
 def _set_aside_unauthorized(
-    state: ProgramState, event: Event, why: str, learnt: tuple[Any, ...] | None
+    state: ProgramState, event: Event, why: str, learnt: list[Callable[[], None]] | None
 ) -> bool:
     """Whether ``event``, verified, which its signer had no authority to make (``why``), is set
     aside rather than stop the fold: where a member who is no rollout lead answers for it
@@ -1336,11 +1338,12 @@ def _who_could_have(state: ProgramState, event: Event, member: str) -> str:
 def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
     """Whether ``event``, verified, is not what inhouse writes (:func:`~inhouse.program.
     event_shapes.event_problem`: a payload that is no object, a field missing or of a type
-    inhouse never writes) and its signer is no rollout lead: then it is set aside, never
-    counted, and ``status`` names it. Its signer had no authority to make such an event count,
-    and stopping the fold there, as once, let any enrolled member freeze the program for
-    everyone with one event. A lead's (or an unsigned, older log's) still stops the fold, as
-    before: the lead holds the program's authority, and what she writes others build on."""
+    inhouse never writes) and is dealt with here. A member's (one whose signer is no rollout
+    lead) is set aside, never counted, and ``status`` names it: its signer had no authority to
+    make such an event count, and stopping the fold there, as once, let any enrolled member
+    freeze the program for everyone with one event. A lead's stops the fold (``tampered``
+    names the event, its kind and the field): the lead holds the program's authority, and what
+    she writes others build on. An unsigned, older log's is left to the fold, as before."""
     from inhouse.program.event_shapes import event_problem
 
     why = event_problem(event.kind, event.payload)
@@ -1351,6 +1354,12 @@ def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
     if not signed or (person is not None and "rollout-lead" in person.roles):
         # a key's own enrolment is signed by a key nobody holds yet: its invitation tells
         member = _members_event(state, event) if event.kind == EventKind.PERSON_ENROLLED else None
+        if member is None and signed:
+            # a lead's stops the fold here, read as the error it is, naming the field: taken
+            # in as Python reads it, roles given as the text "pilot-user" made a roster of
+            # one-letter roles, silently
+            state.tampered = (f"event {event.seq} ({event.kind}) is malformed: {why}", event.seq)
+            return True
         if member is None:
             return False
         who = member

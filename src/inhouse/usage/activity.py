@@ -58,6 +58,9 @@ class ActiveDay:
     day: str
     requests: int
     last_at: str  # ISO-8601 UTC, as the usage log keeps ``at``
+    #: the tokens (in and out) of those requests: what a confirmation of the day binds beside
+    #: its requests (:mod:`inhouse.pilot.usage_confirm`)
+    tokens: int = 0
 
 
 def active_days(
@@ -74,7 +77,13 @@ def active_days(
     if not names:
         return []
     query = (
-        select(_usage.person, _usage.day, func.sum(_usage.requests), func.max(_usage.last_at))
+        select(
+            _usage.person,
+            _usage.day,
+            func.sum(_usage.requests),
+            func.max(_usage.last_at),
+            func.sum(_usage.tokens_in + _usage.tokens_out),
+        )
         .where(_answered(names, agents, not_own), *_window(since, until))
         .group_by(_usage.person, _usage.day)
         .order_by(_usage.person, _usage.day)
@@ -82,8 +91,14 @@ def active_days(
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
     return [
-        ActiveDay(person=str(person), day=str(day), requests=int(count), last_at=str(last))
-        for person, day, count, last in rows
+        ActiveDay(
+            person=str(person),
+            day=str(day),
+            requests=int(count),
+            last_at=str(last),
+            tokens=int(tokens or 0),
+        )
+        for person, day, count, last, tokens in rows
     ]
 
 
