@@ -508,3 +508,36 @@ def test_a_leads_row_with_a_bad_signature_still_stops_the_fold(
                      .values(signature=SigningKey.generate().sign(b"x")))  # fmt: skip
     state = Program.open(_isolated, clock=clock).state()
     assert state.tampered is not None and state.tampered[1] == head
+
+
+def test_his_own_sessions_event_outside_its_window_is_set_aside(
+    _isolated: Path, clock: Clock
+) -> None:
+    """omar signs a delegation for a session key himself (two hours), and an event with that
+    key dated after it ends: his own doing (or his dashboard host's), set aside as his. It
+    stopped the fold, so a member froze the program with a session of his own."""
+    world = _world(_isolated, clock, plays=True)
+    lena, omar = world.lena, world.omar
+    session = SigningKey.generate()
+    body = {"play": "baseline", "comment": "", "delegation": _delegation(omar, session)}
+    clock.advance(hours=3)
+    seq = append(lena.store, EventKind.HANDOFF_REJECTED, "omar", body, at=clock(), key=session)
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and state.handoffs["baseline"].status == "offered"
+    (named,) = [why for at, why in state.unauthorized if at == seq.seq]
+    assert "its delegation from omar holds from" in named
+    assert "omar or whoever hosts the dashboard made it" in named
+
+
+def test_his_own_event_naming_another_actor_is_set_aside(_isolated: Path, clock: Clock) -> None:
+    """omar signs, with his own key, an event that names lena as its actor: his, set aside (it
+    stopped the fold, so one such event froze the program for everyone)."""
+    world = _world(_isolated, clock, plays=False)
+    lena, omar = world.lena, world.omar
+    refused = {"action": "a", "guards": [], "message": "m"}
+    before = len(Program.open(_isolated, clock=clock).state().refusals)
+    seq = append(lena.store, EventKind.ACTION_REFUSED, "lena", refused, at=clock(), key=omar.key)
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and len(state.refusals) == before
+    (named,) = [why for at, why in state.unauthorized if at == seq.seq]
+    assert "names lena as its actor but was signed by omar's key" in named

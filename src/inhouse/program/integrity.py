@@ -187,8 +187,14 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         found = keys.owner(signer)
         if found is None and isinstance(payload, dict) and "delegation" in payload:
             problem, found, delegating, unlearnt = _delegated(row, payload, keys)
-            if problem is not None and _vouched(row, payload, keys):
-                return problem  # an enrolled key's holder let this session act: theirs to answer
+            if problem is not None and (vouched := _vouched(row, payload, keys)) is not None:
+                # an enrolled key's holder let this session act, outside its window: theirs (or
+                # their dashboard host's) to answer for, which the fold tells as for any event
+                # of that session (a member's is set aside, a lead's stops it)
+                keys.delegated[signer] = vouched.person
+                keys.delegated_by[signer] = vouched.key_id
+                keys.unlearnt = (int(row.seq), problem)
+                return None
             if problem is not None:
                 keys.set_aside(int(row.seq), problem, _ANYONE)
                 return None
@@ -222,8 +228,12 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             f"event {row.seq} ({row.kind} by {row.actor}) does not carry a valid signature of "
             f"{person}'s key {signer}: it was altered or re-chained after it was written"
         )
-    if row.actor != person and row.kind != EventKind.PERSON_ENROLLED:
-        return f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
+    if row.actor != person and row.kind != EventKind.PERSON_ENROLLED and unlearnt is None:
+        # its signer's own doing: taught nothing, and the fold tells whose it is (a member's is
+        # set aside; it stopped the fold, and a member froze the program with one event)
+        unlearnt = (
+            f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
+        )
     if delegating is not None:  # a session key counts for this event only, never enrolled
         # (where its event says what it may not, its delegation, which holds, still names who
         # it acted for: the fold tells whose attempt it was)
@@ -269,26 +279,26 @@ def _no_proof(seq: int, key_id: str, invited: str) -> str:
     )
 
 
-def _vouched(row: Any, payload: dict[str, Any], keys: _Keys) -> bool:
-    """Whether the delegation a session key's event carries, which does not let it act, still
+def _vouched(row: Any, payload: dict[str, Any], keys: _Keys) -> Any:
+    """The delegation a session key's event carries, which does not let it act, where it still
     holds at its own issue time: signed by an enrolled key's holder for this session key and
-    program (it failed on its window, which is that holder's or their host's doing). One that
-    does not is anyone's: a fresh key and a delegation of nothing make one."""
+    program (it failed on its window, which is that holder's or their host's doing); else None.
+    One that does not hold so is anyone's: a fresh key and a delegation of nothing make one."""
     from inhouse.errors import IdentityError
     from inhouse.identity.delegation import delegation_problem, read_delegation
 
     try:
         issued = read_delegation(payload["delegation"]).issued
     except (IdentityError, LookupError, TypeError, ValueError, AttributeError):
-        return False
-    problem, _ = delegation_problem(
+        return None
+    _, delegation = delegation_problem(
         payload["delegation"],
         signer=str(row.signer),
         program_id=keys.program_id,
         at=issued,
         owner_of=keys.owner,
     )
-    return problem is None
+    return delegation
 
 
 #: the events a sign-in session signs: what the dashboard's forms do (a handoff decided, with
