@@ -541,3 +541,38 @@ def test_his_own_event_naming_another_actor_is_set_aside(_isolated: Path, clock:
     assert state.tampered is None and len(state.refusals) == before
     (named,) = [why for at, why in state.unauthorized if at == seq.seq]
     assert "names lena as its actor but was signed by omar's key" in named
+
+
+def _junk_row(lena: Program, signer: str, kind: str, actor: str, payload: Any, clock: Clock) -> int:
+    """A row a writer of the store appends naming key ``signer``, its signature junk."""
+    head = lena.events()[-1]
+    body, when = canonical_json(payload), format_time(clock())
+    digest = event_hash(head.seq + 1, when, actor, kind, body, head.hash, signer)
+    junk = SigningKey.generate().sign(signed_material(digest))
+    with lena.store.engine.begin() as conn:
+        conn.execute(insert(events).values(
+            seq=head.seq + 1, at=when, actor=actor, kind=kind, payload=body,
+            prev_hash=head.hash, hash=digest, signer=signer, signature=junk))  # fmt: skip
+    return head.seq + 1
+
+
+def test_a_row_naming_his_session_or_revoked_key_without_its_signature_is_not_his(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena copies omar's delegation from the log, or names his revoked key, on a row of hers
+    with a signature of nothing: set aside as nobody's, never named as his doing."""
+    world = _world(_isolated, clock, plays=True)
+    lena, omar = world.lena, world.omar
+    session = SigningKey.generate()
+    body = {"play": "baseline", "comment": "", "delegation": _delegation(omar, session)}
+    clock.advance(hours=3)  # outside the window: his own such row is set aside as his
+    in_session = _junk_row(lena, session.key_id, EventKind.HANDOFF_REJECTED, "omar", body, clock)
+    lena.revoke_key(omar.key.key_id)
+    refused = {"action": "a", "guards": [], "message": "m"}
+    revoked = _junk_row(lena, omar.key.key_id, EventKind.ACTION_REFUSED, "omar", refused, clock)
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None
+    for seq in (in_session, revoked):
+        (named,) = [why for at, why in state.unauthorized if at == seq]
+        assert "anyone who writes the store could have made it" in named, named
+        assert "omar or whoever" not in named and "whoever holds it" not in named

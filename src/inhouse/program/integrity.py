@@ -187,19 +187,27 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         found = keys.owner(signer)
         if found is None and isinstance(payload, dict) and "delegation" in payload:
             problem, found, delegating, unlearnt = _delegated(row, payload, keys)
-            if problem is not None and (vouched := _vouched(row, payload, keys)) is not None:
+            vouched = _vouched(row, payload, keys) if problem is not None else None
+            if vouched is not None and _signed_by(row, vouched.session_key):
                 # an enrolled key's holder let this session act, outside its window: theirs (or
                 # their dashboard host's) to answer for, which the fold tells as for any event
                 # of that session (a member's is set aside, a lead's stops it)
                 keys.delegated[signer] = vouched.person
                 keys.delegated_by[signer] = vouched.key_id
-                keys.unlearnt = (int(row.seq), problem)
+                keys.unlearnt = (int(row.seq), str(problem))
                 return None
             if problem is not None:
                 keys.set_aside(int(row.seq), problem, _ANYONE)
                 return None
         if found is None:
             revoked = keys.public.get(signer) if signer in keys.revoked else None
+            if revoked is not None and not _signed_by(row, revoked[0]):
+                why = (
+                    f"event {row.seq} ({row.kind} by {row.actor}) names {revoked[1]}'s revoked "
+                    f"key {signer} but does not carry its signature"
+                )
+                keys.set_aside(int(row.seq), why, _ANYONE)
+                return None
             if revoked is not None:
                 keys.set_aside(
                     int(row.seq),
@@ -277,6 +285,13 @@ def _no_proof(seq: int, key_id: str, invited: str) -> str:
         "for anyone who writes the store to read (a join by an inhouse from before this check "
         "lacks it too: join again with this inhouse, on the same invitation)"
     )
+
+
+def _signed_by(row: Any, public: str) -> bool:
+    """Whether ``row`` carries a valid signature of ``public`` (before naming its holder)."""
+    from inhouse.identity import verify_signature
+
+    return verify_signature(public, signed_material(row.hash), str(row.signature or ""))
 
 
 def _vouched(row: Any, payload: dict[str, Any], keys: _Keys) -> Any:
