@@ -179,8 +179,9 @@ def test_a_service_key_signs_no_session_in(lena: Program, monkeypatch: pytest.Mo
 
 def test_a_session_event_a_service_delegated_is_refused_by_the_verifier(lena: Program) -> None:
     """Written straight into the store (what someone with the gateway's key and the database
-    could do), even from a gateway on a host of its own: the fold stops there and
-    ``inhouse audit verify`` names why."""
+    could do), even from a gateway on a host of its own: the fold sets it aside as the
+    gateway's (whoever runs its host made it; it stopped the fold, so whoever runs the gateway
+    froze the program), counts it for nothing, and ``inhouse audit verify`` names why."""
     gateway = service_program(lena)
     session = SigningKey.generate()
     comment = {"ticket": "T-1", "text": "all fine here"}  # a kind the dashboard's forms make
@@ -193,7 +194,10 @@ def test_a_session_event_a_service_delegated_is_refused_by_the_verifier(lena: Pr
     assert not report.ok and report.first_bad_seq == event.seq
     assert report.problem is not None and "a service never signs in" in report.problem
     again = Program.open(lena.folder, clock=lena.clock)
-    assert again.state().tampered is not None
+    state = again.state()
+    assert state.tampered is None and not any(f.kind == "ticket.commented" for f in state.facts)
+    (named,) = [why for at, why in state.unauthorized if at == event.seq]
+    assert "a service never signs in" in named
     again.close()
 
 

@@ -226,15 +226,21 @@ def test_an_event_forged_after_the_kept_head_still_stops_the_fold(
     _isolated: Path,
     tmp_path: Path,
 ) -> None:
-    """Events after the kept head are checked as every event is: a well-chained event signed
-    by a key nobody enrolled stops the state there; and a tampered state is never kept."""
+    """Events after the kept head are checked as every event is: a well-chained event whose
+    signature does not hold for the enrolled key it names stops the state there; and a tampered
+    state is never kept."""
     _grow(lena, 25)
     _open(_isolated, lena).state()
     (kept,) = _kept(tmp_path / "home")
     before = kept.read_bytes()
     _grow(lena, 6)
     forged = lena.state().head_seq + 1
-    _insert(lena, "test.tick", "lena", {"n": -1}, SigningKey.generate())
+    _insert(lena, "test.tick", "lena", {"n": -1}, lena.key)
+    with lena.store.engine.begin() as conn:
+        junk = SigningKey.generate().sign(b"not this event")
+        conn.execute(
+            text("UPDATE events SET signature = :g WHERE seq = :s"), {"g": junk, "s": forged}
+        )
     fresh = _open(_isolated, lena)
     state = fresh.state()
     assert fresh.full_folds == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from inhouse.errors import IdentityError, NotAllowed, StoreError
+from inhouse.errors import IdentityError, NotAllowed
 from inhouse.identity import SigningKey, load_key
 from inhouse.program import Program
 from inhouse.program.checks import evaluate
@@ -303,8 +303,9 @@ def test_an_event_written_into_the_database_counts_for_nothing(
     lena: Program, _isolated: Path, signed_by: str
 ) -> None:
     """Someone with the database file appends a well-chained event in omar's name (unsigned, or
-    signed by a key nobody enrolled): the fold stops there, status says so, nothing more is
-    recorded, and the forged fact counts for nothing."""
+    signed by a key nobody enrolled): the forged fact counts for nothing, status names it as
+    nobody's the fold can tell, and audit verify reports it. The fold goes on (it stopped
+    there: anyone who writes the store froze the program for everyone so)."""
     omar = enrol(lena, "omar", team="support")
     omar.request_access(reason="real")
     proven = {"trial": "t", "verdict": "proven", "proven_on": ["faster"], "quality_ok": True}
@@ -314,12 +315,13 @@ def test_an_event_written_into_the_database_counts_for_nothing(
     _insert(lena, "fact.recorded", "omar", verdict, key)
     fresh = Program.open(_isolated, key=lena.key)
     status = fresh.status()
-    assert status["warnings"][0].startswith("TAMPERED: the event log does not verify at event")
+    assert not any(w.startswith("TAMPERED") for w in status["warnings"])
+    assert any("anyone who writes the store could have made it" in w for w in status["warnings"])
     assert not any(f.kind == "trial.verdict" for f in fresh.state().facts)
     assert any(f.kind == "access.request" for f in fresh.state().facts)  # before it: kept
-    with pytest.raises(StoreError, match="does not verify"):
-        fresh.request_access(reason="more")
-    assert "TAMPERED" in cli("audit", "verify", code=1)
+    fresh.request_access(reason="more")  # after it: recorded, and counted
+    assert len([f for f in fresh.state().facts if f.kind == "access.request"]) == 2
+    assert "FORGERY ATTEMPT" in cli("audit", "verify", code=1)
 
 
 def test_a_rechained_rewrite_is_not_folded(lena: Program, _isolated: Path) -> None:

@@ -309,7 +309,8 @@ def test_envelopes_she_sealed_as_a_colleague_elsewhere_count_for_nobody(
     bob_key, program_id = SigningKey.generate(), lena.state().program_id
     enrolment = seal(bob_key, program_id=program_id, predicate_type=ENROLMENT_TYPE,
                      predicate={"name": "bob", "token_hash": invitation.token_hash,
-                                "machine": "bob-workstation"})  # fmt: skip
+                                "machine": "bob-workstation",
+                                "join_proof": invitation.join_proof(bob_key.key_id)})  # fmt: skip
     fact = {"kind": "baseline.verify", "version": 1, "provenance": "measured",
             "collector": COLLECTOR["baseline.verify"],
             "payload": {"lock_hash": LOCK, "passed": True}}  # fmt: skip

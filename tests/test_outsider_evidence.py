@@ -383,7 +383,8 @@ def test_an_enrolment_envelope_with_a_stray_field_does_not_stop_the_log(
     key = SigningKey.generate()
     odd = seal(key, program_id=lena.state().program_id, predicate_type=ENROLMENT_TYPE,
                predicate={"name": "zed", "token_hash": invitation.token_hash,
-                          "machine": "zed-laptop", "fact": {}})  # fmt: skip
+                          "machine": "zed-laptop", "fact": {},
+                          "join_proof": invitation.join_proof(key.key_id)})  # fmt: skip
     assert lena.import_evidence([odd])[0].endswith(f"enrolled zed (key {key.key_id})")
     asked = lena.using(key).request_access(reason="ops wants it")
     assert lena.state().tampered is None

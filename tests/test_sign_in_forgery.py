@@ -24,6 +24,7 @@ from inhouse.program.checks import Outcome
 from inhouse.program.counting import build_context
 from inhouse.program.events import EventKind
 from inhouse.program.guards import Guard, reach_blockers
+from inhouse.program.people import InvitationText
 from inhouse.program.playbook import Reach
 from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
@@ -55,10 +56,14 @@ def _tampered(program: Program) -> str:
     return state.unauthorized[-1][1]
 
 
-def _join_around(program: Program, name: str, key: SigningKey, token: str, at: str) -> None:
-    """The enrolment `Program.join` would write, appended around its checks, signed by ``key``."""
+def _join_around(
+    program: Program, name: str, key: SigningKey, invitation: InvitationText, at: str
+) -> None:
+    """The enrolment `Program.join` would write, appended around its checks, signed by ``key``
+    (the lead holds the invitation she made: its own signature over the key is hers to make)."""
     payload = {"name": name, "key_id": key.key_id, "public_key": key.public_key,
-               "machine": at, "token_hash": token}  # fmt: skip
+               "machine": at, "token_hash": invitation.token_hash,
+               "join_proof": invitation.join_proof(key.key_id)}  # fmt: skip
     program._append(EventKind.PERSON_ENROLLED, name, payload, key=key)
 
 
@@ -115,7 +120,7 @@ def test_a_spare_invitation_joins_nobody_once_its_person_has(
     key = SigningKey.generate()
     with pytest.raises(InvalidInput, match="already used"):
         lena.join(str(spare), key, at_machine="bob-desktop")
-    _join_around(lena, "bob", key, spare.token_hash, "bob-desktop")
+    _join_around(lena, "bob", key, spare, "bob-desktop")
     assert "with an invitation for bob that was already used" in _tampered(lena)
 
 
@@ -125,7 +130,7 @@ def test_an_expired_invitation_joins_nobody(lena: Program, clock: Clock) -> None
     key = SigningKey.generate()
     with pytest.raises(InvalidInput, match="expired"):
         lena.join(str(text), key, at_machine="cam-laptop")
-    _join_around(lena, "cam", key, text.token_hash, "cam-laptop")
+    _join_around(lena, "cam", key, text, "cam-laptop")
     assert "with an invitation that expired" in _tampered(lena)
 
 
@@ -288,7 +293,7 @@ def test_a_signed_in_key_is_never_enrolled_again_under_another_name(
     again = lena.invite("bob", team="ops")
     with pytest.raises(InvalidInput, match="already enrolled"):
         lena.join(str(again), desktop, at_machine="bob-new-laptop")
-    _join_around(lena, "bob", desktop, again.token_hash, "bob-new-laptop")
+    _join_around(lena, "bob", desktop, again, "bob-new-laptop")
     assert f"with key {desktop.key_id}, enrolled before for lena" in _tampered(lena)
 
 

@@ -153,7 +153,8 @@ def test_a_superseded_gateway_key_signs_nothing_after_its_rotation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The lead kept the old key: the file put back is refused (not signed with, nor enrolled
-    again); an event she signs with it appended straight to the log stops it verifying; a
+    again); an event she signs with it appended straight to the log counts for nothing (set
+    aside, named: a revoked key speaks for nobody); a
     replica still on the old file is flagged as one sealing with a key not the gateway's."""
     lead, old, new, kept = _rotated_on_its_host(_isolated, clock, request, monkeypatch)
     path = _isolated / DATA_DIR / "keys" / f"{SERVICE}.key"
@@ -166,8 +167,10 @@ def test_a_superseded_gateway_key_signs_nothing_after_its_rotation(
     )
     assert lead.state().tampered is None
     _insert(lead, "gateway.note", SERVICE, {"forged": True}, old)  # the database file, by hand
-    tampered = Program.open(_isolated, key=lead.key).state().tampered
-    assert tampered is not None and old.key_id in tampered[0]
+    state = Program.open(_isolated, key=lead.key).state()
+    assert state.tampered is None and "gateway.note" not in state.package_events
+    (named,) = [why for _, why in state.unauthorized if old.key_id in why]
+    assert "revoked before it" in named and "a revoked key speaks for nobody" in named
 
 
 def test_a_superseding_enrolment_names_only_the_services_own_active_keys(

@@ -81,7 +81,10 @@ def test_a_session_acts_for_the_person_who_signed_its_delegation(
 
 def _forged(cast: dict[str, Program], session: SigningKey, delegation: Any, actor: str) -> str:
     """Write an event signed by ``session`` straight into the store (what a server, or someone
-    with the database, could do) and return what the verifier says; the fold stops there."""
+    with the database, could do) and return what the verifier says. The fold counts it for
+    nothing and sets it aside, named (it stopped there): one whose delegation an enrolled key
+    signed, outside its window, as that member's; one no enrolled key's delegation lets act as
+    nobody's the fold can tell (anyone who writes the store makes one)."""
     lena = cast["lena"]
     payload = {"kind": "ticket.commented", "version": 1, "payload": {"ticket": "T-1",
                "text": "forged"}, "provenance": "measured", "collector": "inhouse support",
@@ -90,7 +93,9 @@ def _forged(cast: dict[str, Program], session: SigningKey, delegation: Any, acto
     report = verify_chain(lena.store, lead_key=lena.settings.lead_key)
     assert not report.ok and report.first_bad_seq == event.seq
     fresh = _fresh(lena)
-    assert fresh.state().tampered is not None
+    state = fresh.state()
+    assert state.tampered is None and any(at == event.seq for at, _ in state.unauthorized)
+    assert not any(f.payload.get("text") == "forged" for f in state.facts)
     fresh.close()
     assert report.problem is not None
     return report.problem

@@ -127,8 +127,13 @@ def verify_chain(
     state = fold(read_events(store), lead_key=lead_key, program_id=program_id)
     if state.tampered is not None:
         problem, seq = state.tampered
+        # rows set aside before it come first: a row stripped of its signature and the rest
+        # re-chained is set aside (nobody's), and the next one's signature fails
+        first = min([seq, *(at for at, _ in state.unauthorized)])
+        if first < seq:
+            problem = "; ".join([*(why for _, why in state.unauthorized), problem])
         return AuditReport(
-            False, seq - 1, seq, problem, signed=verifier.signed, unsigned=verifier.unsigned
+            False, first - 1, first, problem, signed=verifier.signed, unsigned=verifier.unsigned
         )
     if (pending := state.verifier.pending()) is not None:
         return AuditReport(False, state.verifier.checked, 1, pending)

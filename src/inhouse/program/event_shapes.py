@@ -60,6 +60,7 @@ class _Invited(_Seat):
     token_hash: str
     expires: _Time
     another_key: bool = False
+    join_key: str | None = None
 
 
 class _Enrolled(_Shape):
@@ -67,6 +68,7 @@ class _Enrolled(_Shape):
     key_id: str
     public_key: str
     token_hash: str | None = None
+    join_proof: str | None = None
     service: bool = False
     claimed: bool = False
     supersedes: list[str] | None = None

@@ -283,6 +283,7 @@ class EvidenceMixin(ProgramCore):
             predicate={
                 "name": text.name,
                 "token_hash": text.token_hash,
+                "join_proof": text.join_proof(self.key.key_id),
                 "machine": at_machine or _machine.machine_fingerprint(),
             },
         )
@@ -399,6 +400,14 @@ class EvidenceMixin(ProgramCore):
             raise IdentityError(f"{where}: the invitation for {name} expired")
         if envelope.key_id in state.keys:
             raise IdentityError(f"{where}: key {envelope.key_id} is already enrolled")
+        if not state.verifier.keys.shows_invitation(
+            token_hash, predicate.get("join_proof"), envelope.key_id
+        ):
+            raise IdentityError(
+                f"{where}: the enrolment of {name} does not carry its invitation's own signature "
+                f"over key {envelope.key_id}: it shows only the invitation's hash, which the log "
+                "holds (seal it again with this inhouse, from the invitation itself)"
+            )
         if problem := invitation_problem(state, name, token_hash, self.clock()):
             raise IdentityError(f"{where}: {name} cannot join {problem}")
         self._append(

@@ -1,11 +1,15 @@
 """The chain's integrity, event by event: hash, link, and the signature of the key the roster
 held for its signer at that point. One verifier serves the fold (the state is derived only from
-events that verify: a row edited, re-chained, stripped of its signature or signed by a key nobody
-enrolled stops the fold there) and ``inhouse audit verify`` (which reports it).
+events that verify: a row edited or re-chained stops the fold there; one no key on the roster
+signed, unsigned after identities began or signed by a key nobody enrolled, is nobody's the fold
+can tell and is set aside, :attr:`_Keys.nobodys`) and ``inhouse audit verify`` (which reports
+either).
 
 Keys come from enrolments: the lead's at creation (event 1's signature is checked once event 2
 enrols that key), each person's own at joining (signed by the new key, against a lead's
-invitation), a service's vouched for by a lead, an envelope's enrolment when imported. A
+invitation, or their own for a machine of theirs, and with that invitation's own key's signature
+over the new key where the invitation logs one: :mod:`inhouse.identity.invitations`), a
+service's vouched for by a lead, an envelope's enrolment when imported. A
 dashboard session's key is never one of them: it acts for an event at a time, on a delegation a
 person's enrolled key signed (never a service's), and the verifier remembers which key that was
 (what the session signs comes from that key's machine).
@@ -47,6 +51,10 @@ class _Keys:
         self.public: dict[str, tuple[str, str]] = {}  # key id -> (public key, person)
         self.revoked: set[str] = set()
         self.invitations: dict[str, str] = {}  # token hash -> invited name
+        #: token hash -> the public half of the key its token seeds, where its invitation logs
+        #: one: a key joins with it only with that key's signature (:mod:`inhouse.identity.
+        #: invitations`); an invitation from before logs none, and its hash alone still joins
+        self.join_keys: dict[str, str] = {}
         self.first: Any = None  # event 1, until the enrolment of its key lets us verify it
         self.program_id = ""  # event 1's hash: what a session delegation must name
         self.delegated: dict[str, str] = {}  # session key id -> the person it acted for
@@ -66,6 +74,13 @@ class _Keys:
         #: (a member's is set aside, anyone else's stops the fold: :func:`~inhouse.program.
         #: state.apply`). Read once, by :meth:`take_unlearnt`
         self.unlearnt: tuple[int, str] | None = None
+        #: (seq, who could have made it) of the event just checked, where its hash and link hold
+        #: but nobody the roster knows signed it (unsigned after identities began, a key no
+        #: enrolment names or one revoked, a session no enrolled key's delegation lets act):
+        #: anyone who writes the store can make one, so it is nobody's the fold can tell, and
+        #: the fold sets it aside, named (:attr:`unlearnt` says why), rather than stop there,
+        #: which let any writer of the store freeze the program for everyone
+        self.nobodys: tuple[int, str] | None = None
 
         #: how to undo what the event being folded taught (:meth:`learnt`), newest last; None
         #: where nothing asked to remember it
@@ -128,6 +143,29 @@ class _Keys:
         found, self.unlearnt = self.unlearnt, None
         return found[1] if found is not None and found[0] == seq else None
 
+    def shows_invitation(self, token: str, proof: Any, key_id: str) -> bool:
+        """Whether an enrolment of ``key_id`` on the invitation ``token`` (its hash) shows the
+        invitation itself, not only its hash: its ``proof`` is the signature of the key the
+        invitation's token seeds, where the invitation logs one (one from before logs none)."""
+        from inhouse.identity.invitations import join_proof_holds
+
+        join_key = self.join_keys.get(token)
+        if join_key is None:
+            return True
+        return join_proof_holds(
+            join_key, proof, program_id=self.program_id, token_hash=token, key_id=key_id
+        )
+
+    def nobodys_at(self, seq: int) -> str | None:
+        """Who could have made event ``seq``, where nobody on the roster signed it
+        (:attr:`nobodys`), or None."""
+        return self.nobodys[1] if self.nobodys is not None and self.nobodys[0] == seq else None
+
+    def set_aside(self, seq: int, why: str, who: str) -> None:
+        """Take event ``seq`` in as nobody's the roster knows: nothing is learnt from it."""
+        self.unlearnt = (seq, why)
+        self.nobodys = (seq, who)
+
 
 def _key_id(public: str) -> str | None:
     """The key id of ``public``, or None where it is no base64 key (a member's hand-typed
@@ -149,6 +187,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     delegating: str | None = None  # the enrolled key whose delegation a session key acts on
     unlearnt: str | None = None  # why what it says is not taken in, its signature holding
     spent: str | None = None  # the invitation a self-enrolment joins with
+    fresh = False  # a key's own enrolment by a key that no enrolment names yet
     self_enrolled = (
         row.kind == EventKind.PERSON_ENROLLED
         and isinstance(payload, dict)
@@ -158,8 +197,13 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     if self_enrolled and signer in (payload.get("key_id"), _key_id(public)):
         # signed by the key it enrols (its key id, or the public key it carries, names the
         # signer: a key id left out or mistyped is the enrolment's to answer for, not the chain's)
+        fresh = signer not in keys.public  # its own enrolment, by a key nobody enrolled yet
         if _key_id(public) != signer:
-            return f"event {row.seq} enrols a public key that is not key {signer}"
+            why = f"event {row.seq} enrols a public key that is not key {signer}"
+            if not fresh:
+                return why
+            keys.set_aside(int(row.seq), why, _ANYONE)  # it can sign as nobody
+            return None
         token = str(payload.get("token_hash", ""))
         if payload.get("key_id") != signer:
             unlearnt = f"event {row.seq} enrols key {payload.get('key_id')} but {signer} signed it"
@@ -169,6 +213,8 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             invited = keys.invitations.get(token)
             if invited is None or invited != payload.get("name"):
                 unlearnt = f"event {row.seq} enrols {payload.get('name')} without an invitation"
+            elif not keys.shows_invitation(token, payload.get("join_proof"), signer):
+                unlearnt = _no_proof(row.seq, signer, invited)
             spent = token
         known = (public, str(payload.get("name")))
         first = keys.first
@@ -180,22 +226,61 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         found = keys.owner(signer)
         if found is None and isinstance(payload, dict) and "delegation" in payload:
             problem, found, delegating, unlearnt = _delegated(row, payload, keys)
+            vouched = _vouched(row, payload, keys) if problem is not None else None
+            if vouched is not None and _signed_by(row, vouched.session_key):
+                # an enrolled key's holder let this session act, outside its window: theirs (or
+                # their dashboard host's) to answer for, which the fold tells as for any event
+                # of that session (a member's is set aside, a lead's stops it)
+                keys.delegated[signer] = vouched.person
+                keys.delegated_by[signer] = vouched.key_id
+                keys.unlearnt = (int(row.seq), str(problem))
+                return None
             if problem is not None:
-                return problem
+                keys.set_aside(int(row.seq), problem, _ANYONE)
+                return None
         if found is None:
-            return (
-                f"event {row.seq} ({row.kind}) is signed by key {signer}, which no "
-                "enrolment before it names (or which was revoked)"
+            revoked = keys.public.get(signer) if signer in keys.revoked else None
+            if revoked is not None and not _signed_by(row, revoked[0]):
+                why = (
+                    f"event {row.seq} ({row.kind} by {row.actor}) names {revoked[1]}'s revoked "
+                    f"key {signer} but does not carry its signature"
+                )
+                keys.set_aside(int(row.seq), why, _ANYONE)
+                return None
+            if revoked is not None:
+                keys.set_aside(
+                    int(row.seq),
+                    f"event {row.seq} ({row.kind} by {row.actor}) is signed by {revoked[1]}'s "
+                    f"key {signer}, revoked before it",
+                    "a revoked key speaks for nobody: whoever holds it (or took it) made it",
+                )
+                return None
+            keys.set_aside(
+                int(row.seq),
+                f"event {row.seq} ({row.kind} by {row.actor}) is signed by key {signer}, which "
+                "no enrolment before it names",
+                _ANYONE,
             )
+            return None
         known = found
     public, person = known
     if not verify_signature(public, signed_material(row.hash), str(row.signature or "")):
+        if self_enrolled and fresh and delegating is None:
+            # a key's own enrolment, by a key on nobody's roster: whoever wrote it is nobody the
+            # fold can tell, as for any row such a key signs
+            why = f"event {row.seq} ({row.kind}) does not carry a valid signature of key {signer}"
+            keys.set_aside(int(row.seq), why, _ANYONE)
+            return None
         return (
             f"event {row.seq} ({row.kind} by {row.actor}) does not carry a valid signature of "
             f"{person}'s key {signer}: it was altered or re-chained after it was written"
         )
-    if row.actor != person and row.kind != EventKind.PERSON_ENROLLED:
-        return f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
+    if row.actor != person and row.kind != EventKind.PERSON_ENROLLED and unlearnt is None:
+        # its signer's own doing: taught nothing, and the fold tells whose it is (a member's is
+        # set aside; it stopped the fold, and a member froze the program with one event)
+        unlearnt = (
+            f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
+        )
     if delegating is not None:  # a session key counts for this event only, never enrolled
         # (where its event says what it may not, its delegation, which holds, still names who
         # it acted for: the fold tells whose attempt it was)
@@ -221,8 +306,54 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         return None
     if spent is not None:
         keys.drop(keys.invitations, spent)  # found above
+        if spent in keys.join_keys:
+            keys.drop(keys.join_keys, spent)
     keys.put(keys.public, signer, known)
     return None
+
+
+#: who could have made an event signed by nobody on the roster, as its warning says it
+_ANYONE = (
+    "no key on the roster signed it: anyone who writes the store could have made it, in any name"
+)
+
+
+def _no_proof(seq: int, key_id: str, invited: str) -> str:
+    return (
+        f"event {seq} enrols key {key_id} on {invited}'s invitation without the invitation's "
+        "own signature over that key: it shows only the invitation's hash, which the log holds "
+        "for anyone who writes the store to read (a join by an inhouse from before this check "
+        "lacks it too: join again with this inhouse, on the same invitation)"
+    )
+
+
+def _signed_by(row: Any, public: str) -> bool:
+    """Whether ``row`` carries a valid signature of ``public`` (before naming its holder)."""
+    from inhouse.identity import verify_signature
+
+    return verify_signature(public, signed_material(row.hash), str(row.signature or ""))
+
+
+def _vouched(row: Any, payload: dict[str, Any], keys: _Keys) -> Any:
+    """The delegation a session key's event carries, which does not let it act, where it still
+    holds at its own issue time: signed by an enrolled key's holder for this session key and
+    program (it failed on its window, which is that holder's or their host's doing); else None.
+    One that does not hold so is anyone's: a fresh key and a delegation of nothing make one."""
+    from inhouse.errors import IdentityError
+    from inhouse.identity.delegation import delegation_problem, read_delegation
+
+    try:
+        issued = read_delegation(payload["delegation"]).issued
+    except (IdentityError, LookupError, TypeError, ValueError, AttributeError):
+        return None
+    _, delegation = delegation_problem(
+        payload["delegation"],
+        signer=str(row.signer),
+        program_id=keys.program_id,
+        at=issued,
+        owner_of=keys.owner,
+    )
+    return delegation
 
 
 #: the events a sign-in session signs: what the dashboard's forms do (a handoff decided, with
@@ -355,6 +486,8 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
 
     if row.kind == EventKind.PERSON_INVITED:
         keys.put(keys.invitations, str(payload["token_hash"]), str(payload["name"]))
+        if isinstance(join_key := payload.get("join_key"), str):
+            keys.put(keys.join_keys, str(payload["token_hash"]), join_key)
     elif row.kind == EventKind.KEY_REVOKED:
         keys.add(keys.revoked, str(payload["key_id"]))
     elif row.kind == EventKind.PERSON_ENROLLED and payload.get("service"):
@@ -387,7 +520,12 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             invited = keys.invitations.get(token)
             if invited is None or invited != envelope.predicate.get("name"):
                 return f"event {row.seq} imports an enrolment without an invitation"
+            proof = envelope.predicate.get("join_proof")
+            if not keys.shows_invitation(token, proof, envelope.key_id):
+                return _no_proof(row.seq, envelope.key_id, invited)
             keys.drop(keys.invitations, token)
+            if token in keys.join_keys:
+                keys.drop(keys.join_keys, token)
             keys.put(keys.public, envelope.key_id, (envelope.public_key, invited))
     return None
 
@@ -420,11 +558,11 @@ def _row_problem(
         return problem, 1
     if row.signer is None:
         if any_signed:
-            return (
+            why = (
                 f"event {row.seq} ({row.kind} by {row.actor}) carries no signature, after "
-                "identities began: it was written or stripped by hand",
-                row.seq,
+                "identities began: it was written or stripped by hand"
             )
+            keys.set_aside(int(row.seq), why, _ANYONE)
         return None
     if row.seq == 1:
         keys.first = row  # verified once the lead's key is enrolled (event 2)

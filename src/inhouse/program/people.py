@@ -57,6 +57,15 @@ class InvitationText:
     def token_hash(self) -> str:
         return hashlib.sha256(self.token.encode("ascii")).hexdigest()
 
+    def join_proof(self, key_id: str) -> str:
+        """The invitation's own signature letting key ``key_id`` join with it: only its holder
+        makes one (:mod:`inhouse.identity.invitations`)."""
+        from inhouse.identity.invitations import join_proof
+
+        return join_proof(
+            self.token, program_id=self.program_id, token_hash=self.token_hash, key_id=key_id
+        )
+
     def __str__(self) -> str:
         body = json.dumps({"p": self.program_id, "n": self.name, "t": self.token})
         return _INVITE_PREFIX + base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
@@ -210,6 +219,8 @@ class PeopleMixin(ProgramCore):
                 )
             wanted = roles_of(roles)
             self._role_rules(state, who, name, set(), wanted)
+        from inhouse.identity.invitations import invitation_key
+
         token = secrets.token_urlsafe(24)
         text = InvitationText(state.program_id, name, token)
         payload: dict[str, Any] = {
@@ -217,6 +228,10 @@ class PeopleMixin(ProgramCore):
             "token_hash": text.token_hash,
             "expires": (self.clock() + expires_in).isoformat(),
             "another_key": another,
+            # the public half of the key the token seeds: a key joins with this invitation only
+            # with that key's signature over it, which the hash in the log does not give
+            # (:mod:`inhouse.identity.invitations`)
+            "join_key": invitation_key(token).public_key,
         }
         if not another:
             payload.update(email=email, team=team, roles=sorted(roles_of(roles)))
@@ -265,6 +280,7 @@ class PeopleMixin(ProgramCore):
             "public_key": key.public_key,
             "machine": at_machine or machine.machine_fingerprint(),
             "token_hash": found.token_hash,
+            "join_proof": text.join_proof(key.key_id),
             # the rules this inhouse judges by: a colleague's, which no exit may claim fewer of
             "rules": EXIT_RULES,
         }

@@ -1275,13 +1275,50 @@ def _self_invited_by(state: ProgramState, data: Any) -> KeyRecord | None:
 
 def _before_learning(state: ProgramState, event: Event) -> list[Callable[[], None]] | None:
     """Before a member's event the signature check may learn keys from (an invitation, a
-    revocation, an enrolment, an import): what it learns from it, remembered to be undone if
-    the fold sets it aside (an undo per change: no copy of what it knew)."""
+    revocation, an enrolment, an import), or a key's own enrolment by a key on nobody's
+    roster: what it learns from it, remembered to be undone if the fold sets it aside (an undo
+    per change: no copy of what it knew)."""
     from inhouse.program.integrity import LEARNT_FROM
 
-    if event.kind not in LEARNT_FROM or _members_event(state, event) is None:
+    if event.kind not in LEARNT_FROM:
+        return None
+    if not _own_enrolment(state, event) and _members_event(state, event) is None:
         return None
     return state.verifier.keys.learnt()
+
+
+def _own_enrolment(state: ProgramState, event: Event) -> bool:
+    """Whether ``event`` is a key's own enrolment signed by a key on nobody's roster yet (no
+    session's): nobody the fold knows answers for it but whoever made its invitation."""
+    signer = event.signer
+    return (
+        event.kind == EventKind.PERSON_ENROLLED
+        and signer is not None
+        and signer not in state.keys
+        and signer not in state.verifier.keys.delegated_by
+        and isinstance(event.payload, dict)
+        and not event.payload.get("service")
+    )
+
+
+def _nobodys(state: ProgramState, event: Event) -> str | None:
+    """Who could have made ``event`` where nobody on the roster answers for it, or None: it is
+    unsigned after identities began, signed by a key no enrolment names (or one revoked, or a
+    session no enrolled key let act: :attr:`~inhouse.program.integrity._Keys.nobodys`), or a
+    key's own enrolment by a key on nobody's roster, which its invitation does not let in.
+    Anyone who writes the store can make one, so it is set aside, named, never counted, and
+    the fold goes on: stopping there let any writer of the store (a member with the database's
+    password) freeze the program for everyone, and a colleague whose join was set aside (by
+    an inhouse from before a check it lacks) froze it with his next signed event."""
+    if (who := state.verifier.keys.nobodys_at(event.seq)) is not None:
+        return who
+    if _own_enrolment(state, event):
+        return (
+            f"signed by key {event.signer}, on nobody's roster, enrolling itself: whoever holds "
+            "its invitation, or anyone who writes the store (the log shows the invitation's "
+            "hash), made it"
+        )
+    return None
 
 
 def _set_aside_unauthorized(
@@ -1297,11 +1334,15 @@ def _set_aside_unauthorized(
     an unsigned one still stops the fold: the lead holds the program's authority, and what she
     writes others build on. No exit's verdict moves: an event that stopped the fold counted for
     nothing, as one set aside does, and nothing could be recorded after it."""
-    if (member := _members_event(state, event)) is None:
+    member = _members_event(state, event)
+    nobody = _nobodys(state, event) if member is None else None
+    if member is None and nobody is None:
         return False
     if learnt is not None:
         state.verifier.keys.forget(learnt)
-    if also := _who_could_have(state, event, member):
+    if nobody is not None:
+        why = f"{why}; {nobody}"
+    elif member is not None and (also := _who_could_have(state, event, member)):
         why = f"{why}; {also}"
     state.unauthorized.append(
         (event.seq, f"{why}; not counted: a forgery attempt, which `inhouse audit verify` reports")
@@ -1349,21 +1390,26 @@ def _set_aside_malformed(state: ProgramState, event: Event) -> bool:
     why = event_problem(event.kind, event.payload)
     if why is None:
         return False
+    nobody: str | None = None
     who, signed = _signer(event, state)
     person = state.people.get(who)
     if not signed or (person is not None and "rollout-lead" in person.roles):
         # a key's own enrolment is signed by a key nobody holds yet: its invitation tells
         member = _members_event(state, event) if event.kind == EventKind.PERSON_ENROLLED else None
-        if member is None and signed:
+        nobody = _nobodys(state, event) if member is None else None
+        if nobody is not None:
+            who = f"nobody on the roster ({nobody})"
+        elif member is None and signed:
             # a lead's stops the fold here, read as the error it is, naming the field: taken
             # in as Python reads it, roles given as the text "pilot-user" made a roster of
             # one-letter roles, silently
             state.tampered = (f"event {event.seq} ({event.kind}) is malformed: {why}", event.seq)
             return True
-        if member is None:
+        elif member is None:
             return False
-        who = member
-    if also := _who_could_have(state, event, who):
+        else:
+            who = member
+    if nobody is None and (also := _who_could_have(state, event, who)):
         who = f"{who} ({also})"
     state.malformed.append(
         f"event {event.seq} ({event.kind}) by {who} is not what inhouse writes: {why}; it was "
