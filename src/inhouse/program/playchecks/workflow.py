@@ -96,24 +96,43 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
     may bless a second model nobody tried head to head, which the workflow may not run on
     (its judge may). Where no proven verdict names any weights, nothing ties the workflow to
     them; a play 3 that exited before this rule keeps its exit on the version it was judged
-    on."""
+    on. The weights are what the version's passing runs on the current lock pinned, where one
+    ran on other weights than its spec names: a spec's are its signer's word (a play 3 that
+    exited on such a spec keeps it)."""
     lock = current_lock(ctx)
     if lock is None:
         return failed("no baseline lock to pin the workflow's model against", spec)
     digests = {str(m["digest"]) for m in lock.payload["models"]}
     workflow, model = spec.payload["workflow"], spec.payload["model"]
     digest = str(spec.payload["model_digest"])
+    ran = None if ctx.spared(_WORKFLOW, spec) else _ran_otherwise(ctx, spec)
+    said, shown = "", [spec]
+    if ran is not None:
+        # the spec's weights are its signer's word: the version runs on what its runs pinned
+        run, model, digest = ran
+        said = (
+            f"workflow {workflow}'s spec (fact #{spec.id}, by {spec.by}) names "
+            f"{spec.payload['model']} ({str(spec.payload['model_digest'])[:19]}), but "
+            f"{run.by}'s run of it (fact #{run.id}) ran on {model} ({digest[:19]}), what the "
+            "version's file names (a spec's weights are its signer's word, a run's what its "
+            "runner pinned from the lock): "
+        )
+        shown.append(run)
     if digest not in digests:
         return failed(
-            f"workflow {workflow} uses {model} ({digest[:19]}), not a blessed model of the "
+            f"{said}workflow {workflow} uses {model} ({digest[:19]}), not a blessed model of the "
             "current lock",
-            spec,
+            *shown,
             lock,
         )
     unproven = _unproven(ctx, digest, model)
     if unproven is None:
-        return passed(f"workflow {workflow} pinned to {model}{_proven_by(ctx, digest)}", spec, lock)
+        return passed(
+            f"workflow {workflow} pinned to {model}{_proven_by(ctx, digest)}", *shown, lock
+        )
     why, evidence = unproven
+    if said:
+        return failed(f"{said}{why}", *shown, lock, *evidence)
     if ctx.spared(_WORKFLOW, spec, rule=PROVEN_WEIGHTS):
         return passed(
             f"workflow {workflow} pinned to {model}; play 3 exited before a workflow's model "
@@ -123,6 +142,33 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
         )
     return failed(f"workflow {workflow} runs on {model} ({digest[:19]}): {why}", spec, lock,
                   *evidence)  # fmt: skip
+
+
+def _ran_otherwise(ctx: CheckContext, spec: Fact) -> tuple[Fact, str, str] | None:
+    """A passing run of ``spec``'s version on the current lock (one that counts for play 3)
+    that pinned other weights than the spec names, with the model and digest it pinned; None
+    where none did. A run says what it pinned (``model_digest``); one from before runs said
+    is read by the spec it names (its runner recorded one because the weights differed from
+    the latest spec; a run naming none ran on the weights of the spec it found, which its
+    runner compared with its own)."""
+    recorded = {
+        (f.by, f.payload.get("nonce")): f
+        for f in ctx.facts.of("workflow.spec")
+        if f.payload.get("nonce")
+        and f.payload.get("workflow") == spec.payload["workflow"]
+        and f.payload.get("content_hash") == spec.payload["content_hash"]
+    }
+    wanted = str(spec.payload["model_digest"])
+    for run in passing_runs(ctx, spec):
+        model, digest = (
+            str(run.payload.get("model") or ""),
+            str(run.payload.get("model_digest") or ""),
+        )
+        if not digest and (named := recorded.get((run.by, run.payload.get("spec")))) is not None:
+            model, digest = str(named.payload["model"]), str(named.payload["model_digest"])
+        if digest and digest != wanted:
+            return run, model, digest
+    return None
 
 
 def _proven_verdicts(ctx: CheckContext) -> list[Fact]:
