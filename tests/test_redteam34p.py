@@ -134,22 +134,31 @@ def test_a_spec_naming_the_proven_weights_does_not_pin_a_workflow_its_runs_ran_o
     )
 
 
-def test_a_run_from_before_runs_named_their_weights_is_read_by_the_spec_it_recorded(
-    cast: dict[str, Program], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("first", ["her spec", "the honest spec"])
+def test_a_run_from_before_runs_named_their_weights_is_read_by_the_spec_it_ran_under(
+    cast: dict[str, Program], monkeypatch: pytest.MonkeyPatch, first: str
 ) -> None:
     """The next cheapest way: bob's inhouse is a release from before runs said which weights
-    they pinned. His runner still recorded a spec of its own where the weights differed from
-    the latest one (m1, not lena's m0), and his run names it: that spec says what it ran."""
+    they pinned. His runner compared its weights with the latest spec of the workflow and
+    recorded one of its own where they differed (lena's spec came first, saying m0), its run
+    naming it; or, where they did not (she typed a spec saying m1 first, one that publishes
+    alone as a spec from before runs named theirs did, and the one saying m0 after his run),
+    it recorded none: the spec it ran under says what it ran, either way."""
     lena, bob = cast["lena"], cast["bob"]
-    _run(lena, "m0", DIGEST)
     with monkeypatch.context() as older:
-        older.setattr(
-            runner, "_ran_on", lambda pinned: {}, raising=False
-        )  # an older release said nothing
+        # an older release said nothing of the weights it pinned (lena's runs too: hers are
+        # typed through the API, saying what she likes)
+        older.setattr(runner, "_ran_on", lambda pinned: {}, raising=False)
+        if first == "her spec":
+            _run(lena, "m0", DIGEST)
+        else:  # a spec as one from before runs named theirs: it publishes alone
+            measured(lena, "workflow.spec", workflow="triage", content_hash="v1",
+                     author="lena", model="m1", model_digest=SECOND)  # fmt: skip
         _run(bob, "m1", SECOND)
-    [bobs] = [f for f in lena.state().facts if f.kind == "workflow.run" and f.by == "bob"]
-    assert "model_digest" not in bobs.payload or not bobs.payload["model_digest"]
-    _run(lena, "m0", DIGEST)
+        [bobs] = [f for f in lena.state().facts if f.kind == "workflow.run" and f.by == "bob"]
+        assert not bobs.payload.get("model_digest")
+        assert bool(bobs.payload["spec"]) is (first == "her spec")
+        _run(lena, "m0", DIGEST)
     pinned = _play_three(lena)["workflow-pinned"]
     assert pinned.outcome is Outcome.FAIL, pinned.reason
     assert f"ran on m1 ({SECOND[:19]})" in pinned.reason, pinned.reason

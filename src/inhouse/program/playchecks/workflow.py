@@ -35,6 +35,7 @@ from inhouse.program.playchecks._shared import (
     other_person_elsewhere,
     owner_alone,
     passing_runs,
+    published_specs,
     recurrence_problem,
     run_judged_earlier,
     stale_runner,
@@ -147,25 +148,25 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
 def _ran_otherwise(ctx: CheckContext, spec: Fact) -> tuple[Fact, str, str] | None:
     """A passing run of ``spec``'s version on the current lock (one that counts for play 3)
     that pinned other weights than the spec names, with the model and digest it pinned; None
-    where none did. A run says what it pinned (``model_digest``); one from before runs said
-    is read by the spec it names (its runner recorded one because the weights differed from
-    the latest spec; a run naming none ran on the weights of the spec it found, which its
-    runner compared with its own)."""
-    recorded = {
-        (f.by, f.payload.get("nonce")): f
-        for f in ctx.facts.of("workflow.spec")
-        if f.payload.get("nonce")
-        and f.payload.get("workflow") == spec.payload["workflow"]
-        and f.payload.get("content_hash") == spec.payload["content_hash"]
-    }
+    where none did. A run says what it pinned (``model_digest``). One from before runs said is
+    read by the spec it ran under, which its runner compared its own weights with: the spec it
+    names (recorded with it, the weights differing from the latest), else the workflow's latest
+    published spec before it, where that is of its version."""
+    name = spec.payload["workflow"]
+    published = [f for f in published_specs(ctx.facts) if f.payload.get("workflow") == name]
+    by_nonce = {(f.by, f.payload.get("nonce")): f for f in published if f.payload.get("nonce")}
     wanted = str(spec.payload["model_digest"])
     for run in passing_runs(ctx, spec):
-        model, digest = (
-            str(run.payload.get("model") or ""),
-            str(run.payload.get("model_digest") or ""),
-        )
-        if not digest and (named := recorded.get((run.by, run.payload.get("spec")))) is not None:
-            model, digest = str(named.payload["model"]), str(named.payload["model_digest"])
+        model = str(run.payload.get("model") or "")
+        digest = str(run.payload.get("model_digest") or "")
+        if not digest:
+            under = by_nonce.get((run.by, run.payload.get("spec"))) or next(
+                (f for f in reversed(published) if f.id < run.id), None
+            )
+            if under is not None and under.payload.get("content_hash") == run.payload.get(
+                "content_hash"
+            ):
+                model, digest = str(under.payload["model"]), str(under.payload["model_digest"])
         if digest and digest != wanted:
             return run, model, digest
     return None
