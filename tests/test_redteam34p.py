@@ -20,24 +20,33 @@ differed), and ``workflow-pinned`` judges a version by those of its passing runs
 current lock too: a spec naming other weights than a run of the version ran is its signer's
 word, and the check names the run. A play 3 that exited on such a spec keeps its exit (the
 facts it was judged on).
+
+**A confirmed prompt version covered any day the gateway dated its use** (play 4): see
+:func:`test_a_prompt_version_confirmed_once_is_no_use_of_it_the_host_dates_later`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from inhouse.baseline.lock import lock_fact_payload
-from inhouse.program import Program
+from inhouse.pilot.enablement import record_enablement
+from inhouse.pilot.roster import add_member
+from inhouse.pilot.usage_confirm import attributed_use
+from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from inhouse.workflows import runner
 from inhouse.workflows.runner import record_test_facts
-from tests.people import enrol
+from tests.conftest import Clock
+from tests.people import enrol, vouch_for_gateway_host
+from tests.pilot.world import make_world
 from tests.test_engine import DIGEST, measured, prove, reproduce
 from tests.workflows.test_proven_weights_cli import LOCKED, SECOND
 
@@ -162,3 +171,79 @@ def test_a_run_from_before_runs_named_their_weights_is_read_by_the_spec_it_ran_u
     pinned = _play_three(lena)["workflow-pinned"]
     assert pinned.outcome is Outcome.FAIL, pinned.reason
     assert f"ran on m1 ({SECOND[:19]})" in pinned.reason, pinned.reason
+
+
+# -- play 4: a library prompt's use, dated by the gateway's host -----------------------------------
+
+
+#: a role track whose one step is a shared prompt's use through the gateway (a gateway step)
+PROMPTS_TRACK = """\
+title: Prompt users
+role: analyst
+steps:
+  - id: shared-prompt
+    type: used-shared-prompt
+    others: true
+"""
+
+
+def _enabled(lead: Program) -> Result:
+    ctx = context_for(lead.state(), lead.clock())
+    return evaluate("pilot-enabled", ctx)
+
+
+def test_a_prompt_version_confirmed_once_is_no_use_of_it_the_host_dates_later(
+    _isolated: Path, clock: Clock
+) -> None:
+    """**A confirmed prompt version covered any day the gateway's host dated its use.** bob
+    tried carol's triage prompt once through his own key on 3 November, before lena added him
+    to the pilot, and confirmed it truthfully (`inhouse usage confirm`: "triage@1: a library
+    prompt sent to you, written by carol"). A member's ``used-shared-prompt`` step rests on
+    the gateway's signed use of it from the day they were onboarded on (a gateway step, exit
+    rule 13); a confirmation named prompt versions, not days, so lena, who runs the gateway's
+    host, signed the version's use again "last on 12 November" for bob, and his track was
+    finished on a use he never made. Now a confirmation says, per version, the latest day of
+    its use it was shown (the gateway's signed day, else the day it is made), and the
+    gateway's use of it on a later day counts once its person confirms that (`inhouse usage
+    confirm` asks, showing the day)."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    gateway = world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()  # its rollup, and bob confirms what it gives him (the world's members do)
+    [said] = [f for f in world.lead.state().facts if f.kind == "usage.confirmed"]
+    assert [(r["prompt"], r["version"]) for r in said.payload["prompts"]] == [("triage", 1)]
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")  # onboarded on the 10th
+    clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
+    # FORGERY: the host's key signs triage@1's use again, bob's "last on the 12th"
+    gateway.record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
+         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "enablement not complete for bob" in result.reason, result.reason
+    assert "whose use of it by bob on 2026-11-12 the gateway signed and bob has not confirmed" in (
+        result.reason
+    ), result.reason
+    # what `inhouse usage confirm` asks him: the day is shown, and he never used it then
+    asked = attributed_use(bob)
+    assert asked.prompts == [("triage", 1)], asked
+    assert "triage@1: a library prompt sent to you, last on 2026-11-12, written by carol" in (
+        asked.lines()
+    ), asked.lines()
+    # the honest way: bob really uses it after joining, and confirms what he is shown
+    world.send("bob", datetime(2026, 11, 13, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome is Outcome.PASS, result.reason

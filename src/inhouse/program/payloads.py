@@ -712,6 +712,10 @@ class PromptUsage(_Payload):
 class PromptVersionRef(_Payload):
     prompt: str = Field(min_length=1)
     version: int = Field(ge=1)
+    #: in a confirmation, the latest day of its use the person was shown (the gateway's signed
+    #: day, else the day they confirmed): a use the gateway dates later counts once they confirm
+    #: it again. None: a confirmation from before they were dated, which covers any day
+    last: date | None = None
 
 
 class UsageConfirmed(_Payload):
