@@ -51,6 +51,9 @@ class OwnUse:
     #: latest signed ones for the person, else (nothing signed yet) the usage log's, every key
     #: of theirs: both are bound, and a day signed later with more of either is asked again
     figures: dict[date, tuple[int, int]] = field(default_factory=dict)
+    #: per prompt version, the latest day the gateway's signed figures date their use of it
+    #: (none where they date none): a confirmation covers their use of it up to that day
+    prompt_days: dict[tuple[str, int], date] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -79,6 +82,7 @@ class OwnUse:
             said.append(line)
         said += [
             f"{name}@{number}: a library prompt sent to you"
+            + (f", last on {on}" if (on := self.prompt_days.get((name, number))) else "")
             + (f", written by {by}" if (by := self.authors.get((name, number))) else "")
             for name, number in self.prompts
         ]
@@ -97,6 +101,7 @@ def attributed_use(program: Program) -> OwnUse:
     today = program.clock().astimezone(UTC).date()
     days: set[date] = set()
     prompts: set[tuple[str, int]] = set()
+    prompt_days: dict[tuple[str, int], date] = {}  # the latest day signed use of it names them
     signed: dict[date, tuple[int, int]] = {}  # the latest signed figures of a day naming them
     for fact in state.facts:
         if not _by_service(state, fact):
@@ -113,7 +118,11 @@ def attributed_use(program: Program) -> OwnUse:
                 if person in (payload.get("people") or ()) or (
                     isinstance(used_by, dict) and person in used_by
                 ):
-                    prompts.add((str(payload["prompt"]), int(payload["version"])))
+                    version = (str(payload["prompt"]), int(payload["version"]))
+                    prompts.add(version)
+                    if isinstance(used_by, dict) and person in used_by:
+                        on = date.fromisoformat(str(used_by[person]))
+                        prompt_days[version] = max(prompt_days.get(version, on), on)
         except _MALFORMED:
             continue  # appended around the API: it gives nobody anything (counting drops it)
     not_own = not_their_fetch(state)
@@ -128,13 +137,16 @@ def attributed_use(program: Program) -> OwnUse:
     }
     figures.update(signed)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
-    for ref in sent.get(person, ()):
-        name, _, version = ref.rpartition("@")
-        if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
-            prompts.add((name, int(version)))
-    said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
+    for sent_ref in sent.get(person, ()):
+        name, _, number = sent_ref.rpartition("@")
+        if name and number.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
+            prompts.add((name, int(number)))
+    counted = build_context(state, program.clock()).facts
+    said_days, said_prompts = _said(counted, person)
     # a day confirmed with figures the gateway has signed more than since: asked again
-    said_days -= _outgrown(build_context(state, program.clock()).facts, person, figures)
+    said_days -= _outgrown(counted, person, figures)
+    # and a prompt version the gateway dates their use of later than they confirmed it
+    said_prompts -= _prompts_outgrown(counted, person, prompt_days)
     versions = {
         (name, number): version.byline
         for name, prompt in fold_library(state).prompts.items()
@@ -147,6 +159,7 @@ def attributed_use(program: Program) -> OwnUse:
         requests,
         {ref: versions[ref] for ref in prompts if ref in versions},
         figures,
+        {ref: day for ref, day in prompt_days.items() if ref in prompts - said_prompts},
     )
 
 
@@ -239,6 +252,7 @@ def confirm_usage(
         {d: n for d, n in use.requests.items() if d not in out},
         use.authors,
         {d: n for d, n in use.figures.items() if d not in out},
+        use.prompt_days,
     )
     answer = True if agree is None or signed.empty else agree(signed)
     if answer is None:
@@ -255,13 +269,23 @@ def confirm_usage(
             "version you were not sent with --except-prompt NAME@VERSION) and run it again"
         )
     bound = {d: use.figures[d] for d in signed.days if d in use.figures}
+    today = program.clock().astimezone(UTC).date()
     return program.record_fact(
         None,
         "usage.confirmed",
         {
             "person": who.name,
             "days": [d.isoformat() for d in signed.days],
-            "prompts": [{"prompt": n, "version": v} for n, v in signed.prompts],
+            # each with the latest day of its use shown (else today): a use dated later by
+            # the gateway's host is asked about again
+            "prompts": [
+                {
+                    "prompt": n,
+                    "version": v,
+                    "last": (use.prompt_days.get((n, v)) or today).isoformat(),
+                }
+                for n, v in signed.prompts
+            ],
             "left_out": [d.isoformat() for d in sorted(out)],
             # the figures answered for: more sealed into a day since is asked about again
             "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
@@ -297,6 +321,20 @@ def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]
         days |= said
         prompts |= refs
     return days, prompts
+
+
+def _prompts_outgrown(
+    counted: FactSet, person: str, signed: Mapping[tuple[str, int], date]
+) -> set[tuple[str, int]]:
+    """The prompt versions ``person`` confirmed, each up to a day, that the gateway's signed
+    figures (``signed``: per version, the latest day they date their use of it) date their
+    use of later than every confirmation of it covers: to be asked about again."""
+    from inhouse.program.counting import confirmed_prompts
+
+    said = confirmed_prompts(counted.of("usage.confirmed"), person)
+    return {
+        ref for ref, day in signed.items() if ref in said and (last := said[ref]) and day > last
+    }
 
 
 def _figures(payload: dict[str, object], person: str) -> tuple[int, int]:

@@ -44,6 +44,7 @@ A fact does not count when:
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -59,6 +60,7 @@ __all__ = [
     "SERVICE_KINDS",
     "build_context",
     "confirmed_bounds",
+    "confirmed_prompts",
     "lead_account",
     "not_their_fetch",
     "pin_refusal",
@@ -243,6 +245,9 @@ class _Confirmed:
     def __init__(self) -> None:
         self.days: dict[str, set[date]] = {}
         self.prompts: dict[str, set[tuple[str, int]]] = {}
+        #: per person and prompt version, the latest day of its use their confirmations of it
+        #: cover (None: one named no day, from before confirmations dated them: any day)
+        self.prompt_days: dict[str, dict[tuple[str, int], date | None]] = {}
         #: per person and day, the most (requests, tokens) their confirmations of it cover
         #: (:func:`confirmed_bounds`); a day absent here is confirmed whatever its figures
         self.bounds: dict[str, dict[date, tuple[int | None, int | None]]] = {}
@@ -253,12 +258,19 @@ class _Confirmed:
         days = {d for d in (date.fromisoformat(str(v)) for v in fact.payload.get("days") or ())
                 if d <= recorded}  # fmt: skip
         prompts = {
-            (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
+            (str(ref["prompt"]), int(ref["version"])): (
+                min(date.fromisoformat(str(ref["last"])), recorded) if ref.get("last") else None
+            )
+            for ref in fact.payload.get("prompts") or ()
         }
         bounds = confirmed_bounds(fact.payload, days)
         # all read before any is kept: a malformed one confirms nothing, not half of it
         self.days.setdefault(person, set()).update(days)
         self.prompts.setdefault(person, set()).update(prompts)
+        dated = self.prompt_days.setdefault(person, {})
+        for ref, last in prompts.items():
+            was = dated.get(ref, last)
+            dated[ref] = None if last is None or was is None else max(last, was)
         held = self.bounds.setdefault(person, {})
         for day, bound in bounds.items():
             held[day] = bound if day not in held else _wider(held[day], bound)
@@ -270,8 +282,28 @@ class _Confirmed:
             return False
         return not _beyond(self.bounds.get(person, {}).get(day), figures)
 
-    def prompt(self, person: str, prompt: str, version: int) -> bool:
-        return (prompt, version) in self.prompts.get(person, ())
+    def prompt(self, person: str, prompt: str, version: int, day: date | None = None) -> bool:
+        """Whether ``person`` confirmed the prompt version, and, for a use dated ``day``, a
+        use of it that late: a confirmation covers the days of use it was shown, not whatever
+        later day the gateway's host dates it."""
+        if (prompt, version) not in self.prompts.get(person, ()):
+            return False
+        last = self.prompt_days.get(person, {}).get((prompt, version))
+        return day is None or last is None or day <= last
+
+
+def confirmed_prompts(facts: Iterable[Fact], person: str) -> dict[tuple[str, int], date | None]:
+    """The prompt versions ``person`` confirmed in the ``usage.confirmed`` facts among ``facts``
+    (those that count), each with the latest day of its use they cover (None: any day, a
+    confirmation from before they were dated); a malformed one confirms nothing."""
+    found = _Confirmed()
+    for fact in facts:
+        if fact.kind == "usage.confirmed" and fact.by == person:
+            try:
+                found.add(fact)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # appended around the API: it confirms nothing
+    return dict(found.prompt_days.get(person, {}))
 
 
 def confirmed_bounds(
@@ -404,8 +436,8 @@ def _for_key_holders(
         name, version = str(payload.get("prompt")), int(payload.get("version") or 0)
         what = f"for prompt {name} version {version}"
 
-        def served(person: str) -> bool:
-            return confirmed is None or confirmed.prompt(person, name, version)
+        def served(person: str, on: date | None = None) -> bool:
+            return confirmed is None or confirmed.prompt(person, name, version, on)
 
         named = [str(p) for p in payload.get("people") or ()]
         dropped = sorted(p for p in named if not held(p, day))
@@ -420,7 +452,10 @@ def _for_key_holders(
             # their own confirmation of the version
             own = {str(p): str(d) for p, d in used_by.items()}
             gone = {p for p, d in own.items() if not held(p, date.fromisoformat(d))}
-            unsaid = {p for p in own if p not in gone and not served(p)}
+            # each dated: a confirmation of the version covers the days of use it was shown
+            unsaid = {
+                p for p, d in own.items() if p not in gone and not served(p, date.fromisoformat(d))
+            }
             dropped = sorted({*dropped, *gone})
             unconfirmed = sorted({*unconfirmed, *unsaid} - set(dropped))
             trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone | unsaid}

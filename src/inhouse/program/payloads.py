@@ -441,6 +441,11 @@ class WorkflowRun(_Payload):
     #: same reading trials use (the GGUF's own marker, else the name it is served under): play
     #: 3 counts such a run only in a demo program; None: recorded before runs said
     test_model: bool | None = None
+    #: the model and the digest its runner pinned from the lock for the model the version's
+    #: file names (the spec's ``model_digest`` is its signer's word, and play 3 judges a version
+    #: by the weights its runs ran on); "": recorded before runs said
+    model: str = ""
+    model_digest: str = ""
 
 
 class EnablementCompleted(_Payload):
@@ -707,6 +712,10 @@ class PromptUsage(_Payload):
 class PromptVersionRef(_Payload):
     prompt: str = Field(min_length=1)
     version: int = Field(ge=1)
+    #: in a confirmation, the latest day of its use the person was shown (the gateway's signed
+    #: day, else the day they confirmed): a use the gateway dates later counts once they confirm
+    #: it again. None: a confirmation from before they were dated, which covers any day
+    last: date | None = None
 
 
 class UsageConfirmed(_Payload):

@@ -367,6 +367,11 @@ def _spec_changed(latest: Fact | None, payload: dict[str, Any]) -> bool:
     return any(latest.payload.get(key) != value for key, value in payload.items())
 
 
+def _ran_on(pinned: Pinned) -> dict[str, str]:
+    """The model and digest a run pinned (its ``model`` and ``model_digest``)."""
+    return {"model": pinned.model.name, "model_digest": pinned.model.digest}
+
+
 def record_test_facts(
     program: Program,
     runner: str,
@@ -467,6 +472,9 @@ def record_test_facts(
                 # and whether the project's test model answered: its random weights prove
                 # nothing of the workflow outside a demo (play 3 says so)
                 "test_model": pinned.test_model,
+                # and which weights it pinned: the spec's are its signer's word, and play 3
+                # judges a version by what its runs ran on
+                **_ran_on(pinned),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

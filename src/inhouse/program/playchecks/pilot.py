@@ -840,6 +840,13 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 and params.get("prompt") in (None, fact.payload.get("prompt"))
             ):
                 used = (fact.payload.get("used_by") or {}).get(person)
+                if used is None and (day := _unconfirmed_use(ctx, fact, person)) is not None:
+                    return (
+                        f"rests on prompt.usage #{fact.id}, whose use of it by {person} on {day} "
+                        f"the gateway signed and {person} has not confirmed (a confirmation "
+                        "covers the days of use it showed): `inhouse usage confirm` on their "
+                        "machine, if they used it then"
+                    )
                 when = f"last on {used}" if used else f"only through {ctx.not_own_key()}"
                 return (
                     f"rests on prompt.usage #{fact.id}, whose use of it by {person} the gateway "
@@ -862,6 +869,16 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
             and (why := _not_by_another(ctx, person, fact, spared=lenient))
         ):
             return f"rests on prompt.usage #{fact.id}, but the step asks for a prompt {why}"
+    return None
+
+
+def _unconfirmed_use(ctx: CheckContext, fact: Fact, person: str) -> str | None:
+    """The day the gateway's ``prompt.usage`` ``fact`` signed ``person``'s use of its version
+    on, where it counts without it only for want of their confirmation of that day; else None."""
+    for left in ctx.uncounted:
+        if left.fact.id == fact.id and person in left.unconfirmed:
+            used = left.fact.payload.get("used_by")
+            return str(used[person]) if isinstance(used, dict) and person in used else None
     return None
 
 

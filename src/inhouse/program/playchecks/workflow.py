@@ -35,6 +35,7 @@ from inhouse.program.playchecks._shared import (
     other_person_elsewhere,
     owner_alone,
     passing_runs,
+    published_specs,
     recurrence_problem,
     run_judged_earlier,
     stale_runner,
@@ -96,24 +97,43 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
     may bless a second model nobody tried head to head, which the workflow may not run on
     (its judge may). Where no proven verdict names any weights, nothing ties the workflow to
     them; a play 3 that exited before this rule keeps its exit on the version it was judged
-    on."""
+    on. The weights are what the version's passing runs on the current lock pinned, where one
+    ran on other weights than its spec names: a spec's are its signer's word (a play 3 that
+    exited on such a spec keeps it)."""
     lock = current_lock(ctx)
     if lock is None:
         return failed("no baseline lock to pin the workflow's model against", spec)
     digests = {str(m["digest"]) for m in lock.payload["models"]}
     workflow, model = spec.payload["workflow"], spec.payload["model"]
     digest = str(spec.payload["model_digest"])
+    ran = None if ctx.spared(_WORKFLOW, spec) else _ran_otherwise(ctx, spec)
+    said, shown = "", [spec]
+    if ran is not None:
+        # the spec's weights are its signer's word: the version runs on what its runs pinned
+        run, model, digest = ran
+        said = (
+            f"workflow {workflow}'s spec (fact #{spec.id}, by {spec.by}) names "
+            f"{spec.payload['model']} ({str(spec.payload['model_digest'])[:19]}), but "
+            f"{run.by}'s run of it (fact #{run.id}) ran on {model} ({digest[:19]}), what the "
+            "version's file names (a spec's weights are its signer's word, a run's what its "
+            "runner pinned from the lock): "
+        )
+        shown.append(run)
     if digest not in digests:
         return failed(
-            f"workflow {workflow} uses {model} ({digest[:19]}), not a blessed model of the "
+            f"{said}workflow {workflow} uses {model} ({digest[:19]}), not a blessed model of the "
             "current lock",
-            spec,
+            *shown,
             lock,
         )
     unproven = _unproven(ctx, digest, model)
     if unproven is None:
-        return passed(f"workflow {workflow} pinned to {model}{_proven_by(ctx, digest)}", spec, lock)
+        return passed(
+            f"workflow {workflow} pinned to {model}{_proven_by(ctx, digest)}", *shown, lock
+        )
     why, evidence = unproven
+    if said:
+        return failed(f"{said}{why}", *shown, lock, *evidence)
     if ctx.spared(_WORKFLOW, spec, rule=PROVEN_WEIGHTS):
         return passed(
             f"workflow {workflow} pinned to {model}; play 3 exited before a workflow's model "
@@ -123,6 +143,33 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
         )
     return failed(f"workflow {workflow} runs on {model} ({digest[:19]}): {why}", spec, lock,
                   *evidence)  # fmt: skip
+
+
+def _ran_otherwise(ctx: CheckContext, spec: Fact) -> tuple[Fact, str, str] | None:
+    """A passing run of ``spec``'s version on the current lock (one that counts for play 3)
+    that pinned other weights than the spec names, with the model and digest it pinned; None
+    where none did. A run says what it pinned (``model_digest``). One from before runs said is
+    read by the spec it ran under, which its runner compared its own weights with: the spec it
+    names (recorded with it, the weights differing from the latest), else the workflow's latest
+    published spec before it, where that is of its version."""
+    name = spec.payload["workflow"]
+    published = [f for f in published_specs(ctx.facts) if f.payload.get("workflow") == name]
+    by_nonce = {(f.by, f.payload.get("nonce")): f for f in published if f.payload.get("nonce")}
+    wanted = str(spec.payload["model_digest"])
+    for run in passing_runs(ctx, spec):
+        model = str(run.payload.get("model") or "")
+        digest = str(run.payload.get("model_digest") or "")
+        if not digest:
+            under = by_nonce.get((run.by, run.payload.get("spec"))) or next(
+                (f for f in reversed(published) if f.id < run.id), None
+            )
+            if under is not None and under.payload.get("content_hash") == run.payload.get(
+                "content_hash"
+            ):
+                model, digest = str(under.payload["model"]), str(under.payload["model_digest"])
+        if digest and digest != wanted:
+            return run, model, digest
+    return None
 
 
 def _proven_verdicts(ctx: CheckContext) -> list[Fact]:
