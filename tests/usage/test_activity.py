@@ -40,9 +40,28 @@ def store(database_url: str) -> Iterator[Store]:
 def test_active_days_per_person_and_day_in_a_window_with_both_ends(store: Store) -> None:
     found = active_days(store, ["bob", "pia"], since="2026-11-01", until="2026-11-05")
     assert found == [
-        ActiveDay(person="bob", day="2026-11-01", requests=2, last_at="2026-11-01T17:30:00+00:00"),
-        ActiveDay(person="bob", day="2026-11-03", requests=1, last_at="2026-11-03T10:00:06+00:00"),
-        ActiveDay(person="pia", day="2026-11-05", requests=1, last_at="2026-11-05T10:00:08+00:00"),
+        # each row 10 tokens in and 5 out: a day's tokens are its answered requests' own
+        ActiveDay(
+            person="bob",
+            day="2026-11-01",
+            requests=2,
+            last_at="2026-11-01T17:30:00+00:00",
+            tokens=30,
+        ),
+        ActiveDay(
+            person="bob",
+            day="2026-11-03",
+            requests=1,
+            last_at="2026-11-03T10:00:06+00:00",
+            tokens=15,
+        ),
+        ActiveDay(
+            person="pia",
+            day="2026-11-05",
+            requests=1,
+            last_at="2026-11-05T10:00:08+00:00",
+            tokens=15,
+        ),
     ]
     with_agents = active_days(store, ["bob"], since="2026-11-03", until="2026-11-03", agents=True)
     assert [d.requests for d in with_agents] == [2]
