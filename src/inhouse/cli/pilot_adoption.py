@@ -123,9 +123,11 @@ def _render(report: AdoptionReport, source: str) -> None:
         f"On their own = answered requests with their own key on at least {report.min_days} "
         "days, one of them after enablement finished and not the onboarding day."
     )
+    # each member's reason is a sentence: beneath the table, a line of its own, where a column
+    # of it squeezed into an 80-column terminal broke its words ("enablemen", "t")
     members = Table(
         "member", "track", "active days", "stickiness", "last active", "prompts", "on their own",
-        "why", box=None,
+        box=None,
     )  # fmt: skip
     for m in report.members:
         members.add_row(
@@ -136,9 +138,12 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(m.last_active or "never"),
             str(m.prompts_used),
             "yes" if m.independent else "no",
-            escape(m.reason),
         )
     out.print(figures_whole(members))
+    if report.members:
+        out.print("Why:")
+    for m in report.members:
+        out.print(f"  {escape(m.person)}: {escape(m.reason)}")
     roles = Table(
         "track", "members", "active", "on their own", "stickiness", "last active", "prompts",
         box=None,
