@@ -148,3 +148,39 @@ def test_no_agents_says_how_one_is_bound_not_a_row_of_headers(pilot: Pilot) -> N
     said = cli("agents", "list", env=NARROW)
     assert "No agent keys yet" in said and "--agent NAME" in said, said
     assert "enforced" not in said, said
+
+
+# -- play 5: the queue ----------------------------------------------------------------------------
+
+
+def test_a_queue_named_but_not_taken_on_is_not_called_owned(
+    pilot: Pilot, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena names bob the queue's owner; bob's `--accept` got no answer (no terminal), so he
+    never took it on, and play 5 does not count it owned. `support list` and the dashboard's
+    support page said "Queue support, owned by bob" all the same. Now they say he has not
+    taken it on, and what he runs; once he has, it reads as owned."""
+    from inhouse.support.queue import accept_owner, name_owner
+
+    monkeypatch.setattr(
+        "inhouse.cli.support.open_program",
+        lambda program=None: Program.open(pilot.folder, clock=pilot.clock),
+    )
+    name_owner(pilot.lead, "bob")
+    said = " ".join(cli("support", "list", env=NARROW).split())
+    assert "who has not taken it on yet: bob runs `inhouse support owner --accept`" in said, said
+    served = Program.open(pilot.folder, clock=pilot.clock)
+    request.addfinalizer(served.close)
+    with (
+        TestClient(create_app(program=served), follow_redirects=False) as client,
+        signed_in(client, pilot, "lena"),
+    ):
+        page = client.get("/support.json").json()
+        assert page["queue"]["accepted"] is False
+        assert "has not taken it on yet" in client.get("/support").text
+        accept_owner(pilot.people["bob"])
+        page = client.get("/support.json").json()
+        assert page["queue"]["accepted"] is True
+        assert page["queue"]["standing"] == "owned by bob (named by lena)"
+    said = " ".join(cli("support", "list", env=NARROW).split())
+    assert "Queue support, owned by bob (named by lena)." in said, said

@@ -272,7 +272,7 @@ def list_(
     out = out_console()
     queue = queue_of(opened, now)
     out.print(
-        f"Queue {_e(queue.name)}, owned by {_e(queue.owner)}."
+        f"Queue {_e(queue.name)}, {_e(queue.standing())}."
         if queue
         else "No queue owner yet: a rollout lead runs `inhouse support owner PERSON`."
     )
