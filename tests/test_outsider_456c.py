@@ -184,3 +184,41 @@ def test_a_queue_named_but_not_taken_on_is_not_called_owned(
         assert page["queue"]["standing"] == "owned by bob (named by lena)"
     said = " ".join(cli("support", "list", env=NARROW).split())
     assert "Queue support, owned by bob (named by lena)." in said, said
+
+
+# -- the dashboard's pilot page -------------------------------------------------------------------
+
+
+def test_the_pilot_page_says_how_champions_are_named_and_where_play_6_findings_are(
+    pilot: Pilot, request: pytest.FixtureRequest
+) -> None:
+    """The pilot page's champions were a table of dashes, and its findings said "No findings
+    recorded." beside a play 6 finding lena had opened: nothing told her how a champion is
+    named, nor that `finding add` findings live on the Indicators page."""
+    open_finding(pilot.lead, "Summaries too long", target="workflow:ticket-summary", source="T-1")
+    served = Program.open(pilot.folder, clock=pilot.clock)
+    request.addfinalizer(served.close)
+    with (
+        TestClient(create_app(program=served), follow_redirects=False) as client,
+        signed_in(client, pilot, "lena"),
+    ):
+        page = client.get("/pilot").text
+    assert "No champion named yet" in page and "pilot champions --name PERSON" in page, page
+    assert "No pilot findings recorded" in page and 'href="/indicators"' in page, page
+
+
+def test_a_caution_on_the_dashboard_is_not_drawn_in_a_pass_s_colours() -> None:
+    """ "Too old to count", "the summary tables disagree", "started under waiver": each is a
+    ``notice``, and a notice was drawn green, a pass's colours."""
+    from inhouse.web import app as web_app
+
+    css = (Path(web_app.__file__).parent / "static" / "style.css").read_text(encoding="utf-8")
+    rules = {
+        selector.strip(): body
+        for block in css.split("}")
+        if "{" in block
+        for selectors, body in [block.rsplit("{", 1)]
+        for selector in selectors.split("*/")[-1].split(",")
+    }
+    assert "var(--pass)" not in rules[".notice"] and "#f0fdf4" not in rules[".notice"], rules
+    assert "var(--pass)" in rules[".ok"], rules
