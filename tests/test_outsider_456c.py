@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from inhouse.cli._common import out_console
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.indicators import open_finding, set_prices
 from inhouse.pilot.survey import answer_survey, open_survey
@@ -33,7 +34,6 @@ from tests.pilot.gateway_days import Pilot, Use, at, signed_in_pilot
 from tests.web.world import signed_in
 
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "support"), "oli": ("ops", "support")}
-NARROW = {"COLUMNS": "80"}
 
 
 @pytest.fixture
@@ -47,6 +47,8 @@ def pilot(_isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Ite
         made.use([Use("bob", "2026-12-01T10:00")])
         made.on("2027-01-02")
         rollup_usage(made.lead)
+        # the console the CLI prints on is made once per process: a terminal 80 columns wide
+        monkeypatch.setattr(out_console(), "width", 80)
         for module in ("indicators", "pilot_adoption", "survey", "prompts", "agents"):
             monkeypatch.setattr(
                 f"inhouse.cli.{module}.open_program",
@@ -68,7 +70,7 @@ def test_a_share_changes_by_points_and_money_in_its_currency_s_digits(pilot: Pil
     changes by percentage points, and money by its currency's digits."""
     set_prices(pilot.lead, reference="hosted-mini", input_per_mtok=0.15, output_per_mtok=0.6,
                source="the vendor's price page")  # fmt: skip
-    said = cli("indicators", "report", "--period", "2026-12", env=NARROW)
+    said = cli("indicators", "report", "--period", "2026-12")
     (row,) = [line for line in _lines(said) if "Stickiness" in line]
     assert " pts (" in row, said
     assert "e-0" not in said, said
@@ -104,7 +106,7 @@ def test_each_member_s_reason_is_a_line_of_its_own_at_80_columns(pilot: Pilot) -
     """`inhouse pilot adoption` gave the reason a column nine letters wide at 80 columns: it
     read "enablemen" over "t", "(support)" over "not". Each reason is now a line of its own."""
     pilot.on("2026-11-06")
-    said = cli("pilot", "adoption", env=NARROW)
+    said = cli("pilot", "adoption")
     lines = _lines(said)
     assert "Why:" in lines, said
     reasons = [line for line in lines if line.startswith(("  bob: ", "  pia: ", "  oli: "))]
@@ -119,7 +121,7 @@ def test_survey_results_keep_headers_whole_and_say_whose_benefit_each_is(pilot: 
     pilot.clock.now = at("2026-11-05T12:00")
     open_survey(pilot.lead, pilot.clock() + timedelta(days=7))
     answer_survey(pilot.people["bob"], "very", "faster triage")
-    said = cli("survey", "results", env=NARROW)
+    said = cli("survey", "results")
     lines = _lines(said)
     assert "  - [support, very] faster triage" in lines, said
     assert not any(line.endswith(("somewha", "disappo", "answere")) for line in lines), said
@@ -134,18 +136,18 @@ def test_a_prompt_nobody_used_was_last_used_never_not_none(pilot: Pilot) -> None
     never sent the version, so nobody used it, and `inhouse prompts usage --record` signed it
     as "last used None". With no row at all, the listing was a row of headers."""
     pilot.share_prompt("bob", "triage")
-    said = cli("prompts", "usage", env=NARROW)
+    said = cli("prompts", "usage")
     assert "No library prompt used through the gateway yet." in said, said
     pilot.use([Use("pia", "2027-01-02T10:00", prompt="triage")])
     pilot.on("2027-01-02")
-    said = cli("prompts", "usage", "--record", env=NARROW)
+    said = cli("prompts", "usage", "--record")
     (row,) = [line for line in _lines(said) if line.lstrip().startswith("triage@1")]
     assert row.split()[-1] == "never", said
     assert "None" not in said, said
 
 
 def test_no_agents_says_how_one_is_bound_not_a_row_of_headers(pilot: Pilot) -> None:
-    said = cli("agents", "list", env=NARROW)
+    said = cli("agents", "list")
     assert "No agent keys yet" in said and "--agent NAME" in said, said
     assert "enforced" not in said, said
 
@@ -167,7 +169,7 @@ def test_a_queue_named_but_not_taken_on_is_not_called_owned(
         lambda program=None: Program.open(pilot.folder, clock=pilot.clock),
     )
     name_owner(pilot.lead, "bob")
-    said = " ".join(cli("support", "list", env=NARROW).split())
+    said = " ".join(cli("support", "list").split())
     assert "who has not taken it on yet: bob runs `inhouse support owner --accept`" in said, said
     served = Program.open(pilot.folder, clock=pilot.clock)
     request.addfinalizer(served.close)
@@ -182,7 +184,7 @@ def test_a_queue_named_but_not_taken_on_is_not_called_owned(
         page = client.get("/support.json").json()
         assert page["queue"]["accepted"] is True
         assert page["queue"]["standing"] == "owned by bob (named by lena)"
-    said = " ".join(cli("support", "list", env=NARROW).split())
+    said = " ".join(cli("support", "list").split())
     assert "Queue support, owned by bob (named by lena)." in said, said
 
 
@@ -222,3 +224,33 @@ def test_a_caution_on_the_dashboard_is_not_drawn_in_a_pass_s_colours() -> None:
     }
     assert "var(--pass)" not in rules[".notice"] and "#f0fdf4" not in rules[".notice"], rules
     assert "var(--pass)" in rules[".ok"], rules
+
+
+def test_the_queue_and_its_figures_keep_names_and_dates_whole_at_80_columns(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns `support list` cut the day a ticket was opened to "2026-11-…", and
+    `support stats` cut its ten headers and the component itself ("compo…", "gatew…"). The
+    list keeps the date whole; the figures, too wide for a table there, are a block per
+    component."""
+    from inhouse.support.queue import name_owner, open_ticket, resolve_ticket
+
+    monkeypatch.setattr(
+        "inhouse.cli.support.open_program",
+        lambda program=None: Program.open(pilot.folder, clock=pilot.clock),
+    )
+    name_owner(pilot.lead, "bob")
+    open_ticket(pilot.people["pia"], "Summaries are empty", category="it-broke",
+                component="gateway")  # fmt: skip
+    resolve_ticket(pilot.people["bob"], "T-1", note="raised max_tokens")
+    listed = cli("support", "list", "--state", "all")
+    assert "…" not in listed and "2027-01-02" in listed, listed
+    figures = cli("support", "stats")
+    assert "…" not in figures, figures
+    lines = _lines(figures)
+    assert "gateway" in lines and "  without builders, fix confirmed: 0 % (0 of 1)" in lines, (
+        figures
+    )
+    monkeypatch.setattr(out_console(), "width", 200)
+    wide = cli("support", "stats")
+    assert "fix awaits opener" in wide and "  tickets: " not in wide, wide
