@@ -118,8 +118,10 @@ def test_typed_usage_is_no_adoption_and_no_counted_use_on_the_dashboard(
     assert set(indicators["unsigned"]["lagging"]) == {"local_cost", "spend_avoided"}
     assert indicators["unsigned"]["label"] == UNSIGNED
     assert "what play 6's checks count: 3 answered requests; 1 active person (bob)" in page
-    assert "prompt_uses (unsigned)" in page and "local_cost (unsigned)" in page
-    assert "mau (unsigned)" not in page and "people_beyond_pilot (unsigned)" not in page
+    # the page names each indicator by its title, as `inhouse indicators report` does
+    assert "Library prompt uses (unsigned)" in page and "Local cost (unsigned)" in page
+    assert "Monthly active people (mean) (unsigned)" not in page
+    assert "People beyond the pilot (unsigned)" not in page
     assert UNSIGNED in page
     assert "in the summary tables, 1 signed" not in page  # no disagreement left to show
 
@@ -254,8 +256,8 @@ def test_money_figures_say_whose_word_their_costs_are(
     rows = {row["name"]: row for row in seen["indicators"]["report"]["lagging"]}
     assert rows["local_cost"]["costs"]["short"] == "costs: lena's word alone"
     page = unescape(seen["indicators_html"])
-    assert "local_cost (unsigned) (costs: lena's word alone)" in page
-    assert "spend_avoided (unsigned) (costs: lena's word alone)" in page
+    assert "Local cost (unsigned) (costs: lena's word alone)" in page
+    assert "Spend avoided (unsigned) (costs: lena's word alone)" in page
     assert f"Whose word its costs are: {label}." in page
 
     # and `inhouse indicators report` says it beside the figures

@@ -277,13 +277,18 @@ def print_rows(
     json: bool,
     columns: Sequence[str | Column],
     cells: Callable[[R], Sequence[str | Text | None]],
+    empty: str = "None yet.",
 ) -> None:
     """A list command's answer: ``rows`` as JSON with ``--json``, else a plain table of
     ``columns``, a line of ``cells(row)`` per row. A cell is data (a name, a note, a payload,
     a server's word), shown as exactly itself, never read as markup; a cell that is styled
-    says so by being a Rich ``Text``."""
+    says so by being a Rich ``Text``. No rows: ``empty`` (what makes one, where a command
+    says), not a table of headers alone, which read as a listing that failed."""
     if json:
         print_json(rows)
+        return
+    if not rows:
+        out_console().print(empty, markup=False, highlight=False)
         return
     from rich.table import Table
     from rich.text import Text

@@ -33,7 +33,14 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 
     rows = [asdict(view) for view in agent_keys(open_program(program))]
     columns = ("agent", "key", "person", "tools", "enforced", "tool calls")
-    print_rows(rows, json=json, columns=columns, cells=_agent_row)
+    print_rows(
+        rows,
+        json=json,
+        columns=columns,
+        cells=_agent_row,
+        empty="No agent keys yet: a lead binds a gateway key to an agent with `inhouse keys "
+        "issue PERSON --agent NAME`, its boundary [policy.agents.NAME] in inhouse.toml.",
+    )
 
 
 def _agent_row(row: dict[str, Any]) -> tuple[str, ...]:

@@ -71,23 +71,9 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Open and closed findings, with what closed them and who confirmed it, or the fix that
     awaits confirmation by someone other than its maker."""
     from inhouse.indicators import findings
+    from inhouse.indicators.findings import closed_text
 
     rows = [f.to_dict() for f in findings(open_program(program))]
-
-    def closed(row: dict[str, object]) -> str:
-        by, waiting = row["closed_by"], row["awaiting"]
-        if isinstance(by, dict):
-            confirmed = by["confirmed_by"]
-            seen = f", confirmed by {confirmed['by']} (#{confirmed['fact']})" if confirmed else ""
-            if confirmed and confirmed.get("people"):
-                # the gateway signs a prompt's use; who used it confirmed the version
-                users = ", ".join(confirmed["people"])
-                seen = f", confirmed by {users}'s use at the gateway (#{confirmed['fact']})"
-            return f"#{by['fact']} {by['change']} by {by['by']}{seen}"
-        if isinstance(waiting, dict):
-            return f"#{waiting['fact']} {waiting['change']} by {waiting['by']} (not confirmed)"
-        hand = row["ticked_off_by_hand"]
-        return "ticked off by hand (not evidence)" if hand else ""
 
     print_rows(
         rows,
@@ -99,7 +85,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             str(r["state"]),
             str(r["opened_by"]),
             str(r["finding"]),
-            closed(r),
+            closed_text(r),
         ],
     )
 

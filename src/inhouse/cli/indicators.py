@@ -99,7 +99,7 @@ def _show(data: dict[str, Any], period_days: int) -> None:
     reports every, in the program's playbook."""
     from rich.table import Table
 
-    from inhouse.indicators.render import fmt
+    from inhouse.indicators.render import fmt, fmt_change
     from inhouse.program.playchecks.measure import period_refused
 
     console = out_console()
@@ -120,9 +120,7 @@ def _show(data: dict[str, Any], period_days: int) -> None:
     for side in ("leading", "lagging"):
         table.add_section()
         for row in data[side]:
-            change = "n/a" if row["change"] is None else f"{row['change']:+g}"
-            if row["change_pct"] is not None:
-                change += f" ({row['change_pct']:+.1f} %)"
+            change = fmt_change(row["change"], row["change_pct"], row["unit"])
             name = row["title"] + ("" if row["value"] is not None else f"\n  {row['reason']}")
             table.add_row(_e(name), fmt(row["value"], row["unit"]),
                           fmt(row["previous"], row["unit"]), change)  # fmt: skip

@@ -247,8 +247,9 @@ def usage(
         columns=("prompt", "uses", "users", "by others", "last used"),
         cells=lambda r: [
             f"{r['prompt']}@{r['version']}", str(r["uses"]), str(r["users"]),
-            str(r["uses_by_others"]), str(r["last_used"]),
+            str(r["uses_by_others"]), str(r["last_used"] or "never"),
         ],
+        empty="No library prompt used through the gateway yet.",
     )  # fmt: skip
     if record and not json:
         # the rows above are what it recorded: say so, as `gateway rollup` does (a run that

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     ask_before_signing,
+    figures_whole,
     open_program,
     out_console,
     print_json,
@@ -272,7 +273,7 @@ def list_(
     out = out_console()
     queue = queue_of(opened, now)
     out.print(
-        f"Queue {_e(queue.name)}, owned by {_e(queue.owner)}."
+        f"Queue {_e(queue.name)}, {_e(queue.standing())}."
         if queue
         else "No queue owner yet: a rollout lead runs `inhouse support owner PERSON`."
     )
@@ -293,7 +294,7 @@ def list_(
             _e(ticket.assignee or "-"),
             _e(_resolver(ticket)),
         )
-    out.print(table)
+    out.print(figures_whole(table))  # "opened" was cut to "2026-11-…" at 80 columns
 
 
 def _resolver(ticket: Ticket) -> str:
@@ -384,10 +385,11 @@ def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     columns = ("component", "tickets", "it-broke", "open", "median to resolve",
                "without builders, fix confirmed", "fix awaits opener", "reopen rate",
                "absence factor", "builders")  # fmt: skip
-    table = Table(*columns, box=None)
-    for row in rows:
-        table.add_row(
-            _e(row.component),
+    from rich.measure import Measurement
+
+    cells = [
+        [
+            row.component,
             str(row.tickets),
             str(row.it_broke),
             str(row.open),
@@ -396,9 +398,24 @@ def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             str(row.awaiting_fix_confirmation),
             _share(row.reopen_rate, row.reopened, row.ever_resolved),
             "-" if row.absence_factor is None else str(row.absence_factor),
-            _e(", ".join(row.builders) or "-"),
-        )
-    out_console().print(table)
+            ", ".join(row.builders) or "-",
+        ]
+        for row in rows
+    ]
+    table = Table(*columns, box=None)
+    for line in cells:
+        table.add_row(*(_e(cell) for cell in line))
+    out = out_console()
+    natural = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    if natural <= out.width:
+        out.print(table)
+        return
+    # ten columns do not fit an 80-column terminal: cut, they read "compo…" and "gatew…", the
+    # figures gone; a block per component keeps every name and figure whole
+    for line in cells:
+        out.print(f"[bold]{_e(line[0])}[/bold]")
+        for name, cell in zip(columns[1:], line[1:], strict=True):
+            out.print(f"  {name}: {_e(cell)}")
 
 
 def _hours(value: float | None) -> str:

@@ -122,8 +122,13 @@ def _render(found: SurveyResults) -> None:
     if found.too_old:
         out.print(f"[yellow]Too old to count:[/yellow] play 4 no longer counts it: "
                   f"{escape(found.too_old)}.")  # fmt: skip
-    table = Table("track", "members", "answered", *ANSWERS.values(), "very, of answers",
-                  "very, of members", box=None)  # fmt: skip
+    # the answers' own short names head their columns, and this line says what they stand
+    # for: "somewhat disappointed" as a header folded into "somewha" over "t" at 80 columns
+    out.print(
+        "very, somewhat, not: how disappointed they would be; no longer use: they no longer use it."
+    )
+    table = Table("track", "members", "answered", *(_HEADS[a] for a in ANSWERS),
+                  "very, of answers", "very, of members", box=None)  # fmt: skip
     for group in (*found.groups, found.pilot):
         share = group.very_share
         table.add_row(
@@ -153,9 +158,14 @@ def _render(found: SurveyResults) -> None:
     if found.benefits:
         out.print("Main benefits, in their words:")
         for item in found.benefits:
-            out.print(f"  - [{escape(item.track)}, {item.answer}] {escape(item.text)}")
+            # escaped whole: "[support, very]" is Rich markup, which printed nothing of it
+            out.print(escape(f"  - [{item.track}, {item.answer}] {item.text}"))
     for fact, why in found.uncounted:
         out.print(f"  not counted: fact #{fact}: {escape(why)}")
+
+
+#: each answer's column head in `survey results`
+_HEADS = {"very": "very", "somewhat": "somewhat", "not": "not", "no-longer-use": "no longer use"}
 
 
 def _percent(value: float) -> str:

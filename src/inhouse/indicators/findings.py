@@ -5,7 +5,8 @@ commands read them from one place."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
 from inhouse.plaintext import check_plain
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from inhouse.program import Program
 
-__all__ = ["close_by_hand", "findings", "open_finding", "require_open"]
+__all__ = ["close_by_hand", "closed_text", "findings", "open_finding", "require_open"]
 
 
 def open_finding(program: Program, text: str, *, target: str, source: str = "") -> Fact:
@@ -48,6 +49,25 @@ def findings(program: Program, now: datetime | None = None) -> list[FindingState
 
     ctx = build_context(program.state(), program.clock() if now is None else now)
     return fold_findings(ctx)
+
+
+def closed_text(row: Mapping[str, Any]) -> str:
+    """What closed a finding (its :meth:`FindingState.to_dict`), in words: the change and who
+    confirmed it, the change still awaiting someone else's confirmation, or a tick by hand
+    (which is not evidence); empty where nothing did. `inhouse finding list` and the
+    dashboard say it alike."""
+    by, waiting = row.get("closed_by"), row.get("awaiting")
+    if isinstance(by, Mapping):
+        confirmed = by.get("confirmed_by")
+        seen = f", confirmed by {confirmed['by']} (#{confirmed['fact']})" if confirmed else ""
+        if confirmed and confirmed.get("people"):
+            # the gateway signs a prompt's use; who used it confirmed the version
+            users = ", ".join(confirmed["people"])
+            seen = f", confirmed by {users}'s use at the gateway (#{confirmed['fact']})"
+        return f"#{by['fact']} {by['change']} by {by['by']}{seen}"
+    if isinstance(waiting, Mapping):
+        return f"#{waiting['fact']} {waiting['change']} by {waiting['by']} (not confirmed)"
+    return "ticked off by hand (not evidence)" if row.get("ticked_off_by_hand") else ""
 
 
 def _find(program: Program, number: int) -> FindingState:

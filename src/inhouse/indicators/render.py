@@ -19,7 +19,7 @@ from markupsafe import Markup
 from inhouse.program.state import DEMO_NOTE
 from inhouse.trials.report import format_money
 
-__all__ = ["fmt", "render_html", "trend_chart"]
+__all__ = ["fmt", "fmt_change", "render_html", "trend_chart"]
 
 _WIDTH, _BAR = 640, 26
 _COLOUR, _TEXT, _MUTED = "#2f6f9f", "#1d2733", "#5b6673"
@@ -37,6 +37,24 @@ def fmt(value: Any, unit: str = "") -> str:
         return f"{value:.1%}"
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
     return f"{number} {unit}".strip()
+
+
+def fmt_change(change: float | None, change_pct: float | None, unit: str = "") -> str:
+    """The change from the previous period as a person reads it, in the figure's own terms: a
+    share changes by percentage points (``-14.5 pts``, never ``-0.1453`` beside ``3.3%``), money
+    in its currency's digits (never ``-4.6e-05``); the relative change after it."""
+    if change is None:
+        return "n/a"
+    sign = "-" if change < 0 else "+"
+    if unit == "ratio":
+        text = f"{change * 100:+.1f} pts"
+    elif unit and unit.isupper() and len(unit) <= 4:  # a currency
+        text = sign + format_money(abs(change), unit)
+    elif float(change).is_integer():
+        text = f"{change:+,.0f}"
+    else:
+        text = f"{change:+,.3f}"
+    return text if change_pct is None else f"{text} ({change_pct:+.1f} %)"
 
 
 def trend_chart(trend: list[dict[str, Any]], key: str, title: str) -> Markup:
@@ -88,6 +106,7 @@ def render_html(data: dict[str, Any]) -> str:
         bytecode_cache=FileSystemBytecodeCache(),
     )
     env.filters["fmt"] = fmt
+    env.filters["fmt_change"] = fmt_change
     env.globals["chart"] = trend_chart
     env.globals["demo_note"] = DEMO_NOTE
     return env.get_template("report.html.j2").render(report=data)

@@ -89,6 +89,20 @@ class Queue:
     named_by: str
     at: datetime
     fact: int
+    #: whether the owner took it on with their own key after being named (as
+    #: ``support-queue-owned`` reads it), or named themself: a lead's naming alone is their word
+    accepted: bool = False
+
+    def standing(self) -> str:
+        """Who owns it and on whose word, in a clause: what `support list` and the dashboard
+        say after "Queue NAME"."""
+        said = f"owned by {self.owner} (named by {self.named_by})"
+        if self.accepted:
+            return said
+        return (
+            f"{said}, who has not taken it on yet: {self.owner} runs `inhouse support owner "
+            "--accept` with their own key, and until then play 5 does not count it owned"
+        )
 
 
 def queue_of(program: Program, now: datetime | None = None) -> Queue | None:
@@ -101,8 +115,13 @@ def queue_of(program: Program, now: datetime | None = None) -> Queue | None:
         if fact.payload.get("accepted"):
             continue  # the owner taking it on names nobody
         if signer is not None and Role.ROLLOUT_LEAD in signer.roles:
-            return Queue(str(fact.payload["queue"]), str(fact.payload["owner"]), fact.by,
-                         fact.at, fact.id)  # fmt: skip
+            owner, name = str(fact.payload["owner"]), str(fact.payload["queue"])
+            accepted = owner == fact.by or any(
+                later.payload.get("accepted") and later.by == owner and later.id > fact.id
+                and later.payload.get("queue") == name
+                for later in context.facts.of("support.queue")
+            )  # fmt: skip
+            return Queue(name, owner, fact.by, fact.at, fact.id, accepted)
     return None
 
 

@@ -5,10 +5,11 @@ text. Every text that goes into an SVG is escaped here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["activity_strip", "bar_pairs"]
+__all__ = ["BarRow", "activity_strip", "bar_pairs"]
 
 _ACTIVE = "#1d4ed8"
 _IDLE = "#d1d5db"
@@ -51,43 +52,57 @@ def activity_strip(ident: str, person: str, days: Sequence[str], counts: dict[st
     return _svg(len(days) * step, height, f"{person}'s active days", desc, "".join(bars), ident)
 
 
-def bar_pairs(
-    ident: str, title: str, rows: Sequence[tuple[str, float, float | None]], unit: str = ""
-) -> Markup:
-    """Horizontal bars, one row per (label, value, previous): the value dark, the previous
-    period's as a thin grey bar under it, both to one scale."""
-    width, label_w, row_h = 520, 180, 30
-    top = max([abs(v) for _, v, _ in rows] + [abs(p) for _, _, p in rows if p is not None] + [1])
-    span = width - label_w - 70
+@dataclass(frozen=True, slots=True)
+class BarRow:
+    """One row of :func:`bar_pairs`: its label, this period's value and the previous one's,
+    the unit both are in, and both as a person reads them (``3.3%``, ``0.00000800 USD``)."""
+
+    label: str
+    value: float
+    previous: float | None
+    unit: str
+    shown: str
+    shown_previous: str | None
+
+
+def bar_pairs(ident: str, title: str, rows: Sequence[BarRow]) -> Markup:
+    """Horizontal bars, one row per indicator: the value dark, the previous period's as a thin
+    grey bar under it. Rows in one unit share a scale; a share or a sum of money is drawn to
+    a scale of its own (0.033 beside 6 requests drew a share as no bar at all), and each
+    value is written as the table beside it writes it."""
+    # room for the longest title ("Library prompt uses by non-authors") and the longest
+    # figure ("0.00000800 USD") beside its bar: at 180 and 70 pixels both were cut
+    width, label_w, row_h = 640, 230, 30
+    tops: dict[str, float] = {}
+    for row in rows:
+        biggest = max(abs(row.value), abs(row.previous or 0))
+        tops[row.unit] = max(tops.get(row.unit, 0.0), biggest)
+    span = width - label_w - 120
     body = []
-    for n, (label, value, previous) in enumerate(rows):
+    for n, row in enumerate(rows):
+        top = tops[row.unit] or 1
         y = n * row_h + 4
+        label = escape(row.label[:40])
+        body.append(f'<text x="0" y="{y + 13}" fill="{_TEXT}" font-size="12">{label}</text>')
         body.append(
-            f'<text x="0" y="{y + 13}" fill="{_TEXT}" font-size="12">{escape(label[:28])}</text>'
-        )
-        body.append(
-            f'<rect x="{label_w}" y="{y}" width="{max(1, int(span * abs(value) / top))}" '
+            f'<rect x="{label_w}" y="{y}" width="{max(1, int(span * abs(row.value) / top))}" '
             f'height="14" fill="{_ACTIVE}"/>'
         )
-        if previous is not None:
+        if row.previous is not None:
             body.append(
                 f'<rect x="{label_w}" y="{y + 17}" '
-                f'width="{max(1, int(span * abs(previous) / top))}" height="5" '
+                f'width="{max(1, int(span * abs(row.previous) / top))}" height="5" '
                 f'fill="{_PREVIOUS}"/>'
             )
         body.append(
             f'<text x="{label_w + span + 6}" y="{y + 13}" fill="{_TEXT}" '
-            f'font-size="12">{escape(_number(value))}{escape(unit)}</text>'
+            f'font-size="12">{escape(row.shown)}</text>'
         )
     desc = "; ".join(
-        f"{label}: {_number(value)}{unit}"
-        + ("" if previous is None else f" (previous {_number(previous)}{unit})")
-        for label, value, previous in rows
+        f"{row.label}: {row.shown}"
+        + ("" if row.shown_previous is None else f" (previous {row.shown_previous})")
+        for row in rows
     )
     return _svg(
         width, max(row_h * len(rows), row_h), title, desc or "no data", "".join(body), ident
     )
-
-
-def _number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"

@@ -370,7 +370,13 @@ def support_page(program: Program) -> dict[str, Any]:
     return {
         "queue": None
         if queue is None
-        else {"name": queue.name, "owner": queue.owner, "named_by": queue.named_by},
+        else {
+            "name": queue.name,
+            "owner": queue.owner,
+            "named_by": queue.named_by,
+            "accepted": queue.accepted,
+            "standing": queue.standing(),
+        },
         "tickets": [
             {
                 **_ticket_row(t),

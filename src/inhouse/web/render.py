@@ -37,15 +37,34 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f} %"
 
 
-def _indicator_rows(items: list[dict[str, Any]]) -> list[tuple[str, float, float | None]]:
-    """The chartable indicators: those whose value is a number."""
+def _indicator_rows(items: list[dict[str, Any]]) -> list[charts.BarRow]:
+    """The chartable indicators (those whose value is a number), by their titles, their
+    figures written as ``inhouse indicators report`` writes them."""
+    from inhouse.indicators.render import fmt
+
     rows = []
     for item in items:
-        value, previous = item.get("value"), item.get("previous")
+        value, previous, unit = item.get("value"), item.get("previous"), str(item.get("unit", ""))
         if isinstance(value, int | float) and not isinstance(value, bool):
             before = previous if isinstance(previous, int | float) else None
-            rows.append((str(item.get("name", "")), float(value), before))
+            rows.append(
+                charts.BarRow(
+                    label=str(item.get("title") or item.get("name", "")),
+                    value=float(value),
+                    previous=None if before is None else float(before),
+                    unit=unit,
+                    shown=fmt(value, unit),
+                    shown_previous=None if before is None else fmt(before, unit),
+                )
+            )
     return rows
+
+
+def _finding_closed(finding: dict[str, Any]) -> str:
+    """What closed a finding, as ``inhouse finding list`` says it."""
+    from inhouse.indicators.findings import closed_text
+
+    return closed_text(finding)
 
 
 def _figure(value: Any, unit: str = "") -> str:
@@ -73,6 +92,7 @@ def _environment() -> Environment:
     env.filters["percent"] = _percent
     env.filters["pretty"] = _pretty
     env.filters["figure"] = _figure
+    env.filters["finding_closed"] = _finding_closed
     env.globals["nav"] = PAGES
     env.globals["demo_note"] = DEMO_NOTE
     env.globals["activity_strip"] = charts.activity_strip
