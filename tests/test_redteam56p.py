@@ -213,3 +213,20 @@ def test_a_month_only_her_second_name_used_is_no_measured_period(
     _report_october(lena, 1, 3, (100, 10))
     outcome, reason = _reported(lena)
     assert outcome is Outcome.FAIL and "shows only zed's use" in reason, reason
+
+
+def test_the_theater_warning_says_why_the_leads_own_use_is_not_real_usage(
+    cast: dict[str, Program],
+) -> None:
+    """lena used her gateway herself, and the rollup counted her day: "with no real usage yet"
+    alone sent her to look for a broken rollup. The warning names whose use it saw and why it
+    does not count."""
+    lena = cast["lena"]
+    hold_gateway_key(lena, lena)
+    gateway = service_program(lena)
+    _day(gateway, "2026-11-02", "lena")
+    confirm_days(lena, "2026-11-02")
+    lena.attest(None, "support.queue", {"queue": "#help", "owner": "lena"}, comment="set up")
+    warned = _theater(lena)
+    assert warned and "lena's use is not counted" in warned[0], warned
+    assert "rollout lead" in warned[0]

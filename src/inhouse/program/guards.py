@@ -422,7 +422,7 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     the use is someone's other than a rollout lead's (ever), from a machine of their own: the
     lead who sets governance up and runs that host confirms her own day alone."""
     from inhouse.program.evaluation import context_for
-    from inhouse.program.playchecks._shared import apart_from_leads
+    from inhouse.program.playchecks._shared import apart_from_leads, names
 
     kinds = set(playbook.governance_facts)
     early = []
@@ -437,25 +437,37 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     # alone that the tool is in use
     someone_else = apart_from_leads(ctx)
 
-    def used(fact: Fact) -> bool:
+    def users(fact: Fact) -> list[str]:
         day = standing.get(str(fact.payload["day"]), {})
-        return any(
-            totals["requests"] > 0
+        return [
+            person
+            for person, totals in daily_usage(fact).items()
+            if totals["requests"] > 0
             and person in day
             and int(day[person][1].get("requests", 0)) > 0
-            and someone_else(person)
-            for person, totals in daily_usage(fact).items()
-        )
+        ]
 
-    first_use = next((f.id for f in counted if used(f)), None)
+    first_use = next((f.id for f in counted if any(map(someone_else, users(f)))), None)
     for fact in state.facts:
         if fact.kind in kinds and (first_use is None or fact.id < first_use):
             early.append(f"{fact.kind} (fact #{fact.id})")
     if not early:
         return None
     when = "with no real usage yet" if first_use is None else "before any real usage"
+    # a lead who used the gateway herself reads "no real usage" as a fault of the rollup:
+    # say whose use it saw and why it is not counted
+    before = [f for f in counted if first_use is None or f.id < first_use]
+    seen = sorted({person for f in before for person in users(f)})
+    why = (
+        f" ({names(seen)}'s use is not counted: that of a rollout lead, or of a key on a "
+        "lead's machine or made on the gateway's host after a lead enrolled its key there, "
+        "whose rows the host's operator seals and whose days a lead confirms herself; real "
+        "usage is someone else's)"
+        if seen
+        else ""
+    )
     return (
-        f"governance theater: {', '.join(early)} set up {when}; introduce governance in "
+        f"governance theater: {', '.join(early)} set up {when}{why}; introduce governance in "
         "play 5, sized to actual use"
     )
 
