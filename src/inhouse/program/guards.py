@@ -422,7 +422,7 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     the use is someone's other than a rollout lead's (ever), from a machine of their own: the
     lead who sets governance up and runs that host confirms her own day alone."""
     from inhouse.program.evaluation import context_for
-    from inhouse.program.playchecks._shared import apart_from_leads, names
+    from inhouse.program.playchecks._shared import names, not_apart_from_leads
 
     kinds = set(playbook.governance_facts)
     early = []
@@ -435,7 +435,10 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     # signs the rows she seals) and sets governance up, so her own confirmed day, or one of a
     # key made on her machine or on that host after she enrolled its key there, is her word
     # alone that the tool is in use
-    someone_else = apart_from_leads(ctx)
+    not_apart = not_apart_from_leads(ctx)
+
+    def someone_else(person: str) -> bool:
+        return not_apart(person) is None
 
     def users(fact: Fact) -> list[str]:
         day = standing.get(str(fact.payload["day"]), {})
@@ -459,10 +462,10 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     before = [f for f in counted if first_use is None or f.id < first_use]
     seen = sorted({person for f in before for person in users(f)})
     why = (
-        f" ({names(seen)}'s use is not counted: that of a rollout lead, or of a key on a "
-        "lead's machine or made on the gateway's host after a lead enrolled its key there, "
-        "whose rows the host's operator seals and whose days a lead confirms herself; real "
-        "usage is someone else's)"
+        f" ({names(seen)}'s use is not counted, none of it told apart from the rollout "
+        f"leads' ({'; '.join(filter(None, map(not_apart, seen)))}): the gateway's host's "
+        "operator seals its rows and a lead confirms her own days; real usage is someone "
+        "else's)"
         if seen
         else ""
     )

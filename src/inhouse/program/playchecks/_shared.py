@@ -64,6 +64,7 @@ __all__ = [
     "kept_from_before",
     "names",
     "no_sign_in",
+    "not_apart_from_leads",
     "not_counted",
     "not_their_measure",
     "nothing_passed",
@@ -1665,14 +1666,31 @@ def apart_from_leads(ctx: CheckContext) -> Callable[[str], bool]:
     first nor the gateway's host once a lead enrolled its key there (whoever runs it holds the
     key files made there, and seals its usage rows). A lead's own use of a gateway she runs is
     her word alone that the tool is used."""
+    why = not_apart_from_leads(ctx)
+    return lambda person: why(person) is None
+
+
+def not_apart_from_leads(ctx: CheckContext) -> Callable[[str], str | None]:
+    """Why a person is not told apart from the rollout leads (:func:`apart_from_leads`), or
+    None where they are: a lead's own use reads otherwise than a colleague's who has not signed
+    in, and a reason naming every such person a lead's sent the lead to the wrong fix."""
     leads = ever_held(ctx, "rollout-lead")
     hosts = services_enrolled_by(ctx, leads)
 
     @functools.cache
-    def apart(person: str) -> bool:
-        return person not in leads and enrolled_elsewhere(ctx, person, leads, services=hosts)
+    def why(person: str) -> str | None:
+        if person in leads:
+            return f"{person} is or was a rollout lead"
+        if enrolled_elsewhere(ctx, person, leads, services=hosts):
+            return None
+        if unsigned := unsigned_apart(ctx, person, leads):
+            return unsigned
+        return (
+            f"{person}'s keys were all enrolled from a machine a rollout lead enrolled from "
+            "first, or from the gateway's host after a lead enrolled its key there"
+        )
 
-    return apart
+    return why
 
 
 def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:
