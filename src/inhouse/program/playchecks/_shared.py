@@ -38,7 +38,6 @@ __all__ = [
     "Host",
     "Ticket",
     "TicketStep",
-    "apart_from_leads",
     "as_signed_in_then",
     "author_of",
     "author_passes",
@@ -1660,20 +1659,14 @@ def ever_held(ctx: CheckContext, role: str) -> set[str]:
     return now | {name for name, roles in ctx.roles_held.items() if role in roles}
 
 
-def apart_from_leads(ctx: CheckContext) -> Callable[[str], bool]:
-    """Whether a person is someone other than the rollout leads (any who ever held the role):
-    not one of them, and enrolled from a machine of their own, not one a lead enrolled from
-    first nor the gateway's host once a lead enrolled its key there (whoever runs it holds the
-    key files made there, and seals its usage rows). A lead's own use of a gateway she runs is
-    her word alone that the tool is used."""
-    why = not_apart_from_leads(ctx)
-    return lambda person: why(person) is None
-
-
 def not_apart_from_leads(ctx: CheckContext) -> Callable[[str], str | None]:
-    """Why a person is not told apart from the rollout leads (:func:`apart_from_leads`), or
-    None where they are: a lead's own use reads otherwise than a colleague's who has not signed
-    in, and a reason naming every such person a lead's sent the lead to the wrong fix."""
+    """Why a person is not someone other than the rollout leads (any who ever held the role),
+    or None where they are: one of them, or not enrolled from a machine of their own (one a
+    lead enrolled from first, or the gateway's host once a lead enrolled its key there: whoever
+    runs it holds the key files made there, and seals its usage rows), or not told apart by
+    the organisation's sign-in. A lead's own use of a gateway she runs is her word alone that
+    the tool is used; the reason says which, as a co-lead who never signed in is fixed
+    otherwise than a name on her laptop."""
     leads = ever_held(ctx, "rollout-lead")
     hosts = services_enrolled_by(ctx, leads)
 
