@@ -226,9 +226,9 @@ def test_a_waiver_dated_ahead_in_a_log_before_the_rule_keeps_its_effect(
 ) -> None:
     """A log whose events show rules before 18 (older inhouses wrote them): a waiver dated
     ahead there keeps the life it had, and what it covered stays covered."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", WAIVER_LOG_TIME - 1)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
@@ -321,14 +321,14 @@ def test_a_waiver_dated_forward_in_a_program_running_since_before_the_rule_lapse
     enrolment, and none of those may come for weeks: were the rule in force only where one
     of them showed it, her waiver would cover her actions for good although pia and sam wrote
     after it. Her grant says the rules it was written under, so its life counts from theirs."""
-    from inhouse.program import checks, engine, handoffs, people
+    from inhouse.program import checks, engine, handoffs, people, waivers
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", WAIVER_LOG_TIME - 1)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
     colleagues = _colleagues(lena, clock)
-    for module in (engine, handoffs, people):  # lena's inhouse now judges by rule 18
+    for module in (engine, handoffs, people, waivers):  # lena's inhouse now judges by rule 18
         monkeypatch.setattr(module, "EXIT_RULES", checks.EXIT_RULES)
     real = clock.now
     _on_her_clock(lena, FOREVER)
@@ -353,9 +353,9 @@ def test_a_waiver_dated_forward_in_a_program_running_since_before_the_rule_lapse
 def test_a_waiver_dated_forward_around_the_api_in_a_program_running_since_before_the_rule(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", WAIVER_LOG_TIME - 1)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
