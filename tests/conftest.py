@@ -203,8 +203,8 @@ def log_before_team_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every event of the test's log written by an inhouse from before exit rules 6
     (``TEAM_READING``): there an account whose bindings were all revoked binds another name
     with no release, as it did, so what a test shows of such a log still reads as before."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
     from inhouse.program.checks import TEAM_READING
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", TEAM_READING - 1)

@@ -223,9 +223,9 @@ def test_a_log_from_before_the_rule_reads_as_it_did(
 ) -> None:
     """A running program whose every event an inhouse from before rules 8 wrote: an account
     at anne-marie@ beside anne@ bound then, and binds still."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", DASH_MAILBOX - 1)
     lena = _realm(_isolated, clock, idp, monkeypatch)
     try:

@@ -48,9 +48,9 @@ def _refolded(who: Program) -> Any:
 def _older_inhouse(monkeypatch: pytest.MonkeyPatch, rules: int = 0) -> None:
     """What an inhouse from before the rules (or judging by ``rules``) writes: each writer of
     the stamp reads it from its own module."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", rules)
 
 

@@ -155,12 +155,12 @@ def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
     """A play 3 accepted by an inhouse from before the rule (its exit says rules 3), on lena's
     pass beside omar's run on her server, keeps its exit; a version published since is judged
     by today's rule."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
     from inhouse.program.playchecks import _shared
     from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
 
     with monkeypatch.context() as older:
-        for module in (engine, handoffs, people):
+        for module in (engine, handoffs, people, waivers):
             older.setattr(module, "EXIT_RULES", 3)
         older.setattr(_shared, "author_unmeasured", lambda ctx, run: None)  # no rule 4 yet
         cast = _play_three(_isolated, clock, idp)

@@ -140,10 +140,10 @@ def test_a_waiver_from_a_log_before_the_rule_keeps_its_effect(
 ) -> None:
     """A log whose events show rules before 10 (an older inhouse wrote them): a renewal on it
     covers what it asks, as it did; the rule binds from where the log shows it."""
-    from inhouse.program import engine, handoffs, people
+    from inhouse.program import engine, handoffs, people, waivers
     from inhouse.program.checks import WAIVER_SHARE
 
-    for module in (engine, handoffs, people):
+    for module in (engine, handoffs, people, waivers):
         monkeypatch.setattr(module, "EXIT_RULES", WAIVER_SHARE - 1)
     clock.now = WAIVER_LONGEST_FROM + timedelta(days=3)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)

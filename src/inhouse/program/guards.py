@@ -422,7 +422,7 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     the use is someone's other than a rollout lead's (ever), from a machine of their own: the
     lead who sets governance up and runs that host confirms her own day alone."""
     from inhouse.program.evaluation import context_for
-    from inhouse.program.playchecks._shared import apart_from_leads
+    from inhouse.program.playchecks._shared import names, not_apart_from_leads
 
     kinds = set(playbook.governance_facts)
     early = []
@@ -435,27 +435,42 @@ def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -
     # signs the rows she seals) and sets governance up, so her own confirmed day, or one of a
     # key made on her machine or on that host after she enrolled its key there, is her word
     # alone that the tool is in use
-    someone_else = apart_from_leads(ctx)
+    not_apart = not_apart_from_leads(ctx)
 
-    def used(fact: Fact) -> bool:
+    def someone_else(person: str) -> bool:
+        return not_apart(person) is None
+
+    def users(fact: Fact) -> list[str]:
         day = standing.get(str(fact.payload["day"]), {})
-        return any(
-            totals["requests"] > 0
+        return [
+            person
+            for person, totals in daily_usage(fact).items()
+            if totals["requests"] > 0
             and person in day
             and int(day[person][1].get("requests", 0)) > 0
-            and someone_else(person)
-            for person, totals in daily_usage(fact).items()
-        )
+        ]
 
-    first_use = next((f.id for f in counted if used(f)), None)
+    first_use = next((f.id for f in counted if any(map(someone_else, users(f)))), None)
     for fact in state.facts:
         if fact.kind in kinds and (first_use is None or fact.id < first_use):
             early.append(f"{fact.kind} (fact #{fact.id})")
     if not early:
         return None
     when = "with no real usage yet" if first_use is None else "before any real usage"
+    # a lead who used the gateway herself reads "no real usage" as a fault of the rollup:
+    # say whose use it saw and why it is not counted
+    before = [f for f in counted if first_use is None or f.id < first_use]
+    seen = sorted({person for f in before for person in users(f)})
+    why = (
+        f" ({names(seen)}'s use is not counted, none of it told apart from the rollout "
+        f"leads' ({'; '.join(filter(None, map(not_apart, seen)))}): the gateway's host's "
+        "operator seals its rows and a lead confirms her own days; real usage is someone "
+        "else's)"
+        if seen
+        else ""
+    )
     return (
-        f"governance theater: {', '.join(early)} set up {when}; introduce governance in "
+        f"governance theater: {', '.join(early)} set up {when}{why}; introduce governance in "
         "play 5, sized to actual use"
     )
 

@@ -619,9 +619,12 @@ class ProgramState:
     #: the three witnesses (accounts the sign-in vouched for, not names: :func:`_witness`)
     #: whose latest events are dated latest, latest first: what :func:`log_floor` reads
     latest_writers: list[tuple[datetime, str]] = field(default_factory=list)
-    #: waiver seq -> (its grantor's account, or None; the earliest time each other account
-    #: wrote at after it), until two have: what dates its life (:func:`_date_waivers`)
-    waivers_undated: dict[int, tuple[str | None, dict[str, datetime]]] = field(default_factory=dict)
+    #: waiver seq -> (its grantor, the accounts she wrote with since, the earliest time each
+    #: other account wrote at after it), until two have: what dates its life
+    #: (:func:`_date_waivers`)
+    waivers_undated: dict[int, tuple[str, set[str], dict[str, datetime]]] = field(
+        default_factory=dict
+    )
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -1219,7 +1222,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 if (account := _witness(state, by, event.signer)) is not None:
                     state.latest_writers = latest_writers(state.latest_writers, account, event.at)
                     if state.waivers_undated:
-                        _date_waivers(state, account, event.at)
+                        _date_waivers(state, by, account, event.at)
                 return
         except (LookupError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -1499,17 +1502,23 @@ def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
     return max(t for t in (at, state.latest_at_by.get(who), _floor_of(state, who)) if t)
 
 
-def _date_waivers(state: ProgramState, account: str, at: datetime) -> None:
+def _date_waivers(state: ProgramState, writer: str, account: str, at: datetime) -> None:
     """Hold each waiver granted where the log shows
     :data:`~inhouse.program.checks.WAIVER_LOG_TIME` in force to the time two other signed-in
-    accounts wrote at after it (``account`` has just written at ``at``): it was granted before
+    accounts wrote at after it (``writer``, signed in as ``account``, has just written at
+    ``at``; an account its grantor wrote with is never another's): it was granted before
     they wrote, so a grant dated later than :data:`LOG_SKEW` after the second of them is its
     grantor's clock set forward, and its life (as long as it was) counts from there. The floor
     only pulls a judgement later: a waiver dated in 2999 by a clock set forward once, then back,
     would cover every action its grantor dated after it (each judged no earlier than her own
     latest event, the waiver itself), for good. One other writer's clock moves nothing."""
-    for seq, (grantor, seen) in list(state.waivers_undated.items()):
-        if account == grantor:
+    for seq, (grantor, hers, seen) in list(state.waivers_undated.items()):
+        if writer == grantor or account in hers:
+            # an account its grantor writes with is hers, whenever she signed in with it: a
+            # lead who granted before the sign-in was set up (no account of hers then) and
+            # signed in after, clock still forward, would otherwise be one of the two "others"
+            hers.add(account)
+            seen.pop(account, None)
             continue
         seen[account] = min(at, seen.get(account, at))
         if len(seen) < 2:
@@ -3385,10 +3394,12 @@ def _judged_on(state: ProgramState, cited: object, mark: int) -> frozenset[int]:
 _FACT_RULES = {"usage.confirmed": CONFIRMED_USE}
 #: the events inhouse writes saying the rules it judges by (``rules``), besides an exit: the
 #: program's creation, a person's enrolment (signed by their new key), a handoff's offer and
-#: decision. Each is its writer's to type; a colleague's is not the judged person's
+#: decision, a waiver's grant (rule 18 dates it). Each is its writer's to type; a colleague's
+#: is not the judged person's
 _STAMPED = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_ENROLLED,
                       EventKind.HANDOFF_OFFERED, EventKind.HANDOFF_ACCEPTED,
-                      EventKind.HANDOFF_REJECTED, EventKind.PLAY_EXITED})  # fmt: skip
+                      EventKind.HANDOFF_REJECTED, EventKind.PLAY_EXITED,
+                      EventKind.WAIVER_GRANTED})  # fmt: skip
 
 
 def _rules_shown(event: Event, facts: list[Fact]) -> int:
@@ -3576,9 +3587,14 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 rules=state.rules_seen,
             )
         )
-        if state.rules_seen >= WAIVER_LOG_TIME:
-            # dated by its grantor's clock until two others write after it (rule 18)
-            state.waivers_undated[event.seq] = (_account(state, actor), {})
+        # dated by its grantor's clock until two others write after it (rule 18), where the
+        # log shows the rule in force at the grant, the grant included: a waiver is no
+        # exit, handoff or enrolment, and in a program running since before the rule none
+        # of those may come for weeks, while the lead's clock set forward once dates a waiver
+        # from an inhouse that judges by it (its ``rules``, a raise, which spares nothing)
+        if max(state.rules_seen, _rules_of(data.get("rules"))) >= WAIVER_LOG_TIME:
+            mine = _account(state, actor)
+            state.waivers_undated[event.seq] = (actor, {mine} if mine else set(), {})
     elif kind == EventKind.ACTION_REFUSED:
         state.refusals.append(
             Refusal(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from inhouse.errors import AntiPattern, InvalidInput, NotAllowed
 from inhouse.plaintext import check_plain
+from inhouse.program.checks import EXIT_RULES
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.guards import (
@@ -148,6 +149,9 @@ class WaiversMixin(ProgramCore):
                 "reason": reason,
                 "note": note.strip(),
                 "expires": expires.astimezone(UTC).isoformat(),
+                # the rules this inhouse judges by: rule 18 dates the waiver's life by what
+                # two others write after it, in a program running since before the rule too
+                "rules": EXIT_RULES,
             },
         )
         return next(w for w in self.state().waivers if w.seq == event.seq)

@@ -38,7 +38,6 @@ __all__ = [
     "Host",
     "Ticket",
     "TicketStep",
-    "apart_from_leads",
     "as_signed_in_then",
     "author_of",
     "author_passes",
@@ -64,6 +63,7 @@ __all__ = [
     "kept_from_before",
     "names",
     "no_sign_in",
+    "not_apart_from_leads",
     "not_counted",
     "not_their_measure",
     "nothing_passed",
@@ -1659,20 +1659,31 @@ def ever_held(ctx: CheckContext, role: str) -> set[str]:
     return now | {name for name, roles in ctx.roles_held.items() if role in roles}
 
 
-def apart_from_leads(ctx: CheckContext) -> Callable[[str], bool]:
-    """Whether a person is someone other than the rollout leads (any who ever held the role):
-    not one of them, and enrolled from a machine of their own, not one a lead enrolled from
-    first nor the gateway's host once a lead enrolled its key there (whoever runs it holds the
-    key files made there, and seals its usage rows). A lead's own use of a gateway she runs is
-    her word alone that the tool is used."""
+def not_apart_from_leads(ctx: CheckContext) -> Callable[[str], str | None]:
+    """Why a person is not someone other than the rollout leads (any who ever held the role),
+    or None where they are: one of them, or not enrolled from a machine of their own (one a
+    lead enrolled from first, or the gateway's host once a lead enrolled its key there: whoever
+    runs it holds the key files made there, and seals its usage rows), or not told apart by
+    the organisation's sign-in. A lead's own use of a gateway she runs is her word alone that
+    the tool is used; the reason says which, as a co-lead who never signed in is fixed
+    otherwise than a name on her laptop."""
     leads = ever_held(ctx, "rollout-lead")
     hosts = services_enrolled_by(ctx, leads)
 
     @functools.cache
-    def apart(person: str) -> bool:
-        return person not in leads and enrolled_elsewhere(ctx, person, leads, services=hosts)
+    def why(person: str) -> str | None:
+        if person in leads:
+            return f"{person} is or was a rollout lead"
+        if enrolled_elsewhere(ctx, person, leads, services=hosts):
+            return None
+        if unsigned := unsigned_apart(ctx, person, leads):
+            return unsigned
+        return (
+            f"{person}'s keys were all enrolled from a machine a rollout lead enrolled from "
+            "first, or from the gateway's host after a lead enrolled its key there"
+        )
 
-    return apart
+    return why
 
 
 def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:

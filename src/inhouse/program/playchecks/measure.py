@@ -25,12 +25,12 @@ from inhouse.program.facts import (
 )
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
-    apart_from_leads,
     enrolled_elsewhere,
     hosts_of,
     inside_before,
     insiders,
     names,
+    not_apart_from_leads,
     not_counted,
     one_per_machine,
     services_enrolled_by,
@@ -372,15 +372,16 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # month, a row sealed in her own name, her bot's) reads as measured use of a tool nobody
     # else touched. Anyone else's use counts only on their own word (`inhouse usage confirm`),
     # their agent's included. A report a play 6 exit was judged on keeps the rule before
-    apart = apart_from_leads(ctx)
-    if not any(apart(person) for person in found.people) and not ctx.spared("measure", report):
+    not_apart = not_apart_from_leads(ctx)
+    reasons = [not_apart(person) for person in sorted(found.people)]
+    if all(reasons) and not ctx.spared("measure", report):
         return failed(
             f"the gateway's signed daily usage of {start}..{end} shows only "
-            f"{names(sorted(found.people))}'s use, a rollout lead's (or a key's on a lead's "
-            "machine, or made on the gateway's host after a lead enrolled its key there): the "
-            "host's operator seals its rows and a lead confirms her own days, so a period "
-            "nobody else used has nothing measured to stand on. Report a period in which "
-            "someone other than the leads used the tool",
+            f"{names(sorted(found.people))}'s use, none of it told apart from the rollout "
+            f"leads' ({'; '.join(r for r in reasons if r)}): the gateway's host's operator "
+            "seals its rows and a lead confirms her own days, so a period nobody else used "
+            "has nothing measured to stand on. Report a period in which someone other than "
+            "the leads used the tool",
             report,
             *usage,
         )
