@@ -197,6 +197,9 @@ class Invitation:
     expires: datetime
     another_key: bool  # an extra machine for someone already enrolled
     used: bool = False
+    #: the public half of the key its token seeds, where it logs one
+    #: (:mod:`inhouse.identity.invitations`)
+    join_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -2052,6 +2055,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             by=by,
             expires=expires,
             another_key=bool(data.get("another_key", False)),
+            join_key=data["join_key"] if isinstance(data.get("join_key"), str) else None,
         )
         if not data.get("another_key"):
             _seat(state, data, event.seq, service=bool(data.get("service", False)))
@@ -2160,6 +2164,17 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         )
     if kind == EventKind.PERSON_INVITED:
         name = str(data["name"])
+        earlier = state.invitations.get(str(data["token_hash"]))
+        if earlier is not None and earlier.join_key is not None:
+            # logged again, over an invitation that logs its own key, it took that invitation
+            # from its holder: a member's for a machine of his own, on a lead's open invitation
+            # for a newcomer, made the newcomer's join "no such invitation" (the API draws a new
+            # token for each invitation; the rule holds from invitations that log a key on)
+            return (
+                f"{where}: its token's hash is the one event {earlier.seq}'s invitation for "
+                f"{earlier.name} logged (the API draws a new token for each invitation): "
+                f"logged again, it would take that invitation from whoever holds it"
+            )
         if data.get("another_key"):
             if person is not None and person.service:
                 return f"{where}: a lead enrols each key of a service, with its proof"
