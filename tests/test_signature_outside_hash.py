@@ -94,3 +94,28 @@ def test_a_junk_signed_enrolment_appended_at_the_tail_stops_the_fold_too(
         conn.execute(events.delete().where(events.c.seq == seq))
     state = Program.open(_isolated, clock=clock).state()
     assert state.tampered is None and key.key_id not in state.keys
+
+
+def test_audit_names_the_tampered_row_not_an_unrelated_earlier_forgery_attempt(
+    _isolated: Path, clock: Clock
+) -> None:
+    """omar once signed a row naming lena as its actor (set aside as his, the chain intact);
+    much later lena's newest row is altered. The audit names the altered row and says every
+    event before it holds: it named omar's old attempt as the first bad event, and said only
+    the events before that one were intact. A row stripped of its signature right before the
+    re-chained row it breaks is still named first (tests/test_identity.py)."""
+    lena, bob, _, _ = _bob_joined_and_recorded(_isolated, clock)
+    refused = {"action": "a", "guards": [], "message": "m"}
+    attempt = append(lena.store, EventKind.ACTION_REFUSED, "lena", refused, at=clock(),
+                     key=bob.key).seq  # fmt: skip
+    for task in ("a", "b", "c"):
+        lena.record_fact(None, "task.named", {"task": task, "frequency": "daily"},
+                         provenance=Provenance.ATTESTED, comment="c")  # fmt: skip
+    head = lena.state().head_seq
+    with lena.store.engine.begin() as conn:
+        conn.execute(events.update().where(events.c.seq == head)
+                     .values(signature=SigningKey.generate().sign(b"junk")))  # fmt: skip
+    report = verify_chain(lena.store, lead_key=lena.settings.lead_key)
+    assert not report.ok and not report.intact
+    assert report.first_bad_seq == head and report.checked == head - 1, report
+    assert f"event {attempt} " not in str(report.problem)
