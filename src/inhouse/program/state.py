@@ -1333,9 +1333,10 @@ def _set_aside_unauthorized(
     their invitation for a machine of their own). It never counts, the signature check forgets
     what it learnt from it (``learnt``), ``status`` names it, and ``audit verify`` reports it
     (the log holds a forgery attempt); every other command goes on. Stopping the fold there, as
-    once, let any member freeze the program for everyone with one appended event. A lead's or
-    an unsigned one still stops the fold: the lead holds the program's authority, and what she
-    writes others build on. No exit's verdict moves: an event that stopped the fold counted for
+    once, let any member freeze the program for everyone with one appended event. One nobody
+    on the roster signed (:func:`_nobodys`) is set aside too, as nobody's. A lead's still stops
+    the fold: the lead holds the program's authority, and what she writes others build on (an
+    unsigned one from before identities is held to nothing). No exit's verdict moves: an event that stopped the fold counted for
     nothing, as one set aside does, and nothing could be recorded after it."""
     member = _members_event(state, event)
     nobody = _nobodys(state, event) if member is None else None
