@@ -1336,8 +1336,9 @@ def _set_aside_unauthorized(
     once, let any member freeze the program for everyone with one appended event. One nobody
     on the roster signed (:func:`_nobodys`) is set aside too, as nobody's. A lead's still stops
     the fold: the lead holds the program's authority, and what she writes others build on (an
-    unsigned one from before identities is held to nothing). No exit's verdict moves: an event that stopped the fold counted for
-    nothing, as one set aside does, and nothing could be recorded after it."""
+    unsigned one from before identities is held to nothing). No exit's verdict moves: an event
+    that stopped the fold counted for nothing, as one set aside does, and nothing could be
+    recorded after it."""
     member = _members_event(state, event)
     nobody = _nobodys(state, event) if member is None else None
     if member is None and nobody is None:
