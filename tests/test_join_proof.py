@@ -175,3 +175,38 @@ def test_a_forged_join_on_a_leads_own_invitation_does_not_freeze_the_program(
     assert "enrolling itself: whoever holds its invitation, or anyone who writes the store" in (
         named
     )
+
+
+def test_join_offline_seals_the_proof_and_the_lead_imports_it(
+    _isolated: Path, clock: Clock
+) -> None:
+    """``join`` on a machine without the log seals the enrolment into the outbox
+    (:meth:`~inhouse.program.Program.seal_enrolment`) with the invitation's own signature over
+    the new key; the lead's import enrols it, and bob's key then signs as bob."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    enrol(lena, "omar", team="ops")
+    invitation = lena.invite("bob", team="ops")
+    bob_key = SigningKey.generate()
+    sealed = Program.open(_isolated, key=bob_key, clock=clock).seal_enrolment(str(invitation))
+    envelope = json.loads(sealed.read_text(encoding="utf-8"))
+    (line,) = lena.import_evidence([envelope])
+    assert line.endswith(f"enrolled bob (key {bob_key.key_id})")
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and not state.unauthorized
+    assert state.keys[bob_key.key_id].person == "bob"
+
+
+def test_a_leads_own_new_machine_joins_and_signs_as_her(_isolated: Path, clock: Clock) -> None:
+    """lena invites a machine of her own and joins with it: the proof holds, the new key signs
+    as lena, nothing set aside."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    enrol(lena, "omar", team="ops")
+    desk = SigningKey.generate()
+    at_desk = Program.open(_isolated, key=desk, clock=clock)
+    at_desk.join(str(lena.invite("lena")), desk, at_machine="lena-desk")
+    at_desk.record_fact(None, "task.named", {"task": "triage", "frequency": "daily"},
+                        provenance=Provenance.ATTESTED, comment="daily")  # fmt: skip
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and not state.unauthorized
+    assert state.keys[desk.key_id].person == "lena"
+    assert any(f.kind == "task.named" and f.by == "lena" for f in state.facts)

@@ -127,11 +127,16 @@ def verify_chain(
     state = fold(read_events(store), lead_key=lead_key, program_id=program_id)
     if state.tampered is not None:
         problem, seq = state.tampered
-        # rows set aside before it come first: a row stripped of its signature and the rest
-        # re-chained is set aside (nobody's), and the next one's signature fails
-        first = min([seq, *(at for at, _ in state.unauthorized)])
+        # rows set aside right before it come first: a row stripped of its signature and the
+        # rest re-chained is set aside (nobody's), and the next one's signature fails. Only the
+        # run of them it ends: a member's attempt long before, set aside, is no part of it (it
+        # was named the first bad event, and the events between called not intact)
+        aside = dict(state.unauthorized)
+        first = seq
+        while first - 1 in aside:
+            first -= 1
         if first < seq:
-            problem = "; ".join([*(why for _, why in state.unauthorized), problem])
+            problem = "; ".join([*(aside[at] for at in range(first, seq)), problem])
         return AuditReport(
             False, first - 1, first, problem, signed=verifier.signed, unsigned=verifier.unsigned
         )

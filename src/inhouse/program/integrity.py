@@ -266,11 +266,15 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     public, person = known
     if not verify_signature(public, signed_material(row.hash), str(row.signature or "")):
         if self_enrolled and fresh and delegating is None:
-            # a key's own enrolment, by a key on nobody's roster: whoever wrote it is nobody the
-            # fold can tell, as for any row such a key signs
-            why = f"event {row.seq} ({row.kind}) does not carry a valid signature of key {signer}"
-            keys.set_aside(int(row.seq), why, _ANYONE)
-            return None
+            # a key's own enrolment stops the fold as any row whose signature does not hold: the
+            # signature is the one column no hash covers, so junk in place of a genuine one
+            # breaks no link and no anchor, and set aside it took with it everything that key
+            # signed since (each then signed by a key no enrolment names)
+            return (
+                f"event {row.seq} ({row.kind}) does not carry a valid signature of key "
+                f"{signer}, the key it enrols: its signature (which no hash covers) was "
+                "replaced after it was written, or it was re-chained"
+            )
         return (
             f"event {row.seq} ({row.kind} by {row.actor}) does not carry a valid signature of "
             f"{person}'s key {signer}: it was altered or re-chained after it was written"

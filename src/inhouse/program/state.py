@@ -197,6 +197,9 @@ class Invitation:
     expires: datetime
     another_key: bool  # an extra machine for someone already enrolled
     used: bool = False
+    #: the public half of the key its token seeds, where it logs one
+    #: (:mod:`inhouse.identity.invitations`)
+    join_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1333,10 +1336,12 @@ def _set_aside_unauthorized(
     their invitation for a machine of their own). It never counts, the signature check forgets
     what it learnt from it (``learnt``), ``status`` names it, and ``audit verify`` reports it
     (the log holds a forgery attempt); every other command goes on. Stopping the fold there, as
-    once, let any member freeze the program for everyone with one appended event. A lead's or
-    an unsigned one still stops the fold: the lead holds the program's authority, and what she
-    writes others build on. No exit's verdict moves: an event that stopped the fold counted for
-    nothing, as one set aside does, and nothing could be recorded after it."""
+    once, let any member freeze the program for everyone with one appended event. One nobody
+    on the roster signed (:func:`_nobodys`) is set aside too, as nobody's. A lead's still stops
+    the fold: the lead holds the program's authority, and what she writes others build on (an
+    unsigned one from before identities is held to nothing). No exit's verdict moves: an event
+    that stopped the fold counted for nothing, as one set aside does, and nothing could be
+    recorded after it."""
     member = _members_event(state, event)
     nobody = _nobodys(state, event) if member is None else None
     if member is None and nobody is None:
@@ -2061,6 +2066,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             by=by,
             expires=expires,
             another_key=bool(data.get("another_key", False)),
+            join_key=data["join_key"] if isinstance(data.get("join_key"), str) else None,
         )
         if not data.get("another_key"):
             _seat(state, data, event.seq, service=bool(data.get("service", False)))
@@ -2169,6 +2175,17 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         )
     if kind == EventKind.PERSON_INVITED:
         name = str(data["name"])
+        earlier = state.invitations.get(str(data["token_hash"]))
+        if earlier is not None and earlier.join_key is not None:
+            # logged again, over an invitation that logs its own key, it took that invitation
+            # from its holder: a member's for a machine of his own, on a lead's open invitation
+            # for a newcomer, made the newcomer's join "no such invitation" (the API draws a new
+            # token for each invitation; the rule holds from invitations that log a key on)
+            return (
+                f"{where}: its token's hash is the one event {earlier.seq}'s invitation for "
+                f"{earlier.name} logged (the API draws a new token for each invitation): "
+                f"logged again, it would take that invitation from whoever holds it"
+            )
         if data.get("another_key"):
             if person is not None and person.service:
                 return f"{where}: a lead enrols each key of a service, with its proof"
