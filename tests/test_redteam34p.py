@@ -222,16 +222,33 @@ def test_a_prompt_version_confirmed_once_is_no_use_of_it_the_host_dates_later(
     add_member(world.lead, "bob", track="prompts")  # onboarded on the 10th
     clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
     # FORGERY: the host's key signs triage@1's use again, bob's "last on the 12th"
-    gateway.record_fact(
+    forged = gateway.record_fact(
         None, "prompt.usage",
         {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
          "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
         provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
     )  # fmt: skip
-    record_enablement(bob)
+    # `inhouse pilot enablement` reads the dated use as the check does: nothing to record
+    # (review4: it said "met" and recorded the step the check then called unborne)
+    _, facts = record_enablement(bob)
+    assert [f.kind for f in facts if f.kind == "enablement.step"] == []
     result = _enabled(world.lead)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "enablement not complete for bob" in result.reason, result.reason
+    # a step written around the preview, naming that use, is not borne out either
+    bob.record_fact(
+        None, "enablement.step",
+        {"person": "bob", "track": "prompts", "step": "shared-prompt", "how": "measured",
+         "evidence": [forged.id]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot enablement",
+    )  # fmt: skip
+    bob.record_fact(
+        None, "enablement.completed", {"person": "bob", "track": "prompts",
+                                       "steps": ["shared-prompt"]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot enablement",
+    )  # fmt: skip
+    result = _enabled(world.lead)
+    assert result.outcome is Outcome.FAIL, result.reason
     assert "whose use of it by bob on 2026-11-12 the gateway signed and bob has not confirmed" in (
         result.reason
     ), result.reason

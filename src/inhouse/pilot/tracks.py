@@ -294,9 +294,15 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
     rests_on=("prompt.usage",),
 )
 def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
+    from inhouse.program.facts import prompt_users
+
     signed = ev.signed_prompts(person)
+    since = ev.onboarded(person) or ""
     unsigned = named = None
     early: tuple[PromptVersion, Fact, str] | None = None
+    # a signed use dated before they joined, or later than their confirmation of it covers:
+    # play 4's check reads each person's own dated use (``used_by``), and so does this
+    undated: PromptVersion | None = None
     # the summaries count a prompt only named as none: the gateway's word names who named it
     for prompt_id in sorted(ev.prompts_used(person) | ev.named_prompts(person).keys()):
         found = ev.resolve(prompt_id)
@@ -308,6 +314,9 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
         fact = signed.get(found.id)
         if fact is not None and (day := _used_before(found, fact)) is not None:
             early = early or (found, fact, day)
+            continue
+        if fact is not None and person not in prompt_users(fact, since):
+            undated = undated or found
             continue
         if fact is None:
             if found.id in ev.named_prompts(person):
@@ -328,6 +337,26 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"the gateway's signed use of {found.id} (prompt.usage #{fact.id}) dates its last "
             f"use {day}, before the version was recorded ({found.at:%Y-%m-%d}): a use of a "
             "version that did not exist yet is nobody's",
+        )
+    if undated is not None:
+        if (waiting := _awaits_confirmation(ev, person, prompt=undated)) is not None:
+            used = waiting.payload.get("used_by") or {}
+            on = f" on {used[person]}" if isinstance(used, dict) and person in used else ""
+            return StepResult(
+                False,
+                f"the gateway signed your use of {undated.id}{on} (prompt.usage "
+                f"#{waiting.id}); it counts once you confirm that use: `inhouse usage confirm` "
+                "on your machine, if you used it then",
+                acted=True,
+            )
+        fact = signed[undated.id]
+        used = fact.payload.get("used_by") or {}
+        last = used.get(person) if isinstance(used, dict) else fact.payload.get("last_used")
+        return StepResult(
+            False,
+            f"the gateway's signed use of {undated.id} (prompt.usage #{fact.id}) dates your "
+            f"last use {last or 'nowhere'}, before you joined the pilot ({since}): send a "
+            "request with it again through your own gateway key",
         )
     if named is not None:
         return StepResult(

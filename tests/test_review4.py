@@ -1,0 +1,147 @@
+"""Review of rt34p and outs456 (review4).
+
+**`inhouse pilot enablement` and play 4's check disagreed on a used-shared-prompt step.** The
+preview read a prompt version's signed ``people`` (a confirmation of the version, any day,
+keeps a person there), the check each person's own dated use (``used_by``, held to the days
+their confirmation covers and to the day they joined the pilot). So the preview said "met",
+``--record`` recorded the step, and ``pilot-enabled`` called it unborne: the member was told
+two things at once. The preview now reads a version's use as the check does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inhouse.pilot.enablement import StepProgress, progress, record_enablement
+from inhouse.pilot.roster import add_member
+from inhouse.pilot.usage_confirm import COLLECTOR
+from inhouse.program import Program, Provenance
+from tests.conftest import Clock
+from tests.people import vouch_for_gateway_host
+from tests.pilot.world import make_world
+from tests.test_redteam34p import PROMPTS_TRACK, _enabled
+
+
+def _step(program: Program) -> StepProgress:
+    [item] = progress(program, "bob")
+    [step] = item.steps
+    return step
+
+
+def test_preview_agrees_with_the_check_on_a_use_the_host_dates_after_a_confirmation(
+    _isolated: Path, clock: Clock
+) -> None:
+    """bob confirmed carol's triage@1 on 3 November, before he joined the pilot; the host's
+    key then dates his use of it on the 12th, which he never confirmed. The check says his
+    step is unborne; the preview said it was met, and ``--record`` recorded it."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    gateway = world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")
+    clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
+    gateway.record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
+         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    step = _step(bob)
+    assert not step.met, step.detail
+    assert "counts once you confirm that use" in step.detail
+    assert "2026-11-12" in step.detail
+    assert all(f.kind != "enablement.step" for f in record_enablement(bob)[1])
+    # the honest way still passes, preview and check alike
+    world.send("bob", datetime(2026, 11, 13, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    step = _step(bob)
+    assert step.met, step.detail
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome.value == "pass", result.reason
+
+
+def test_preview_agrees_with_the_check_on_a_use_from_before_joining(
+    _isolated: Path, clock: Clock
+) -> None:
+    """bob used triage@1 on 3 November and confirmed it; lena adds him to the pilot on the
+    10th and the host's signed use of it still dates his last use the 3rd. The check reads
+    his step as unborne (no use since he joined); the preview said it was met."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    world.lead.as_service("gateway")  # its key, which signs the gateway's facts
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")
+    world.sign()
+    step = _step(bob)
+    assert not step.met, step.detail
+    assert "2026-11-03" in step.detail, step.detail
+    assert "2026-11-10" in step.detail, step.detail
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a confirmation from before confirmations dated a prompt version's "
+    "use (no 'last') covers any later day the gateway's host dates; closing it is a rule "
+    "change for running programs (read it as covering up to the day it was made, and have "
+    "`usage confirm` ask again), which needs a numbered exit rule",
+)
+def test_a_confirmation_from_before_dates_is_no_use_the_host_dates_later(
+    _isolated: Path, clock: Clock
+) -> None:
+    """FORGERY (lena alone, who runs the gateway's host): bob confirmed carol's triage@1 on 3
+    November, before confirmations named the last day of a version's use (the payload had
+    none). lena signs its use again, bob's "last on the 12th", after he joined the pilot: his
+    used-shared-prompt step is met on use he never made, as 72a090d8 closed for a dated one."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    gateway = world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    # what bob's `usage confirm` of the 3rd recorded before confirmations dated a version
+    for fact in bob.state().facts:
+        if fact.kind == "usage.confirmed" and fact.by == "bob":
+            legacy = {
+                **fact.payload,
+                "prompts": [
+                    {"prompt": r["prompt"], "version": r["version"]}
+                    for r in fact.payload["prompts"]
+                ],
+            }
+    bob.record_fact(
+        None, "usage.confirmed", legacy, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")
+    clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
+    gateway.record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
+         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome.value == "fail", result.reason
