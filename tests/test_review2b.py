@@ -28,3 +28,23 @@ def test_fact_list_keeps_each_time_whole_on_an_80_column_terminal(
     stamp = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00"
     assert re.search(stamp, out), out  # on one line, whole
     assert max(len(line) for line in out.splitlines()) <= 80, out
+
+
+def test_joining_one_s_own_machine_invitation_with_the_same_key_says_a_machine_needs_its_own(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """omar invited a machine of his own and ran its `join` in the shell he already acts in:
+    the refusal told him "this shell acts as omar. To join as omar, use a key of omar's own",
+    which his key already is. It says the new machine joins with a key of its own."""
+    from tests.test_cli import invite, own_machine
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    omar = own_machine("omar", tmp_path / "k")
+    ok("join", invite("omar"), env=omar)
+    mine = re.search(r"inhouse join (inhouse-invite:\S+)", ok("person", "invite", "omar", env=omar))
+    assert mine is not None
+    out = " ".join(cli("join", mine.group(1), env=omar, code=2).split())
+    assert "as omar's own: this invitation adds another machine of omar's" in out, out
+    assert "use a key of omar's own" not in out, out
+    desktop = {**own_machine("omar", tmp_path / "desk"), "INHOUSE_MACHINE_ID": "omar-desktop"}
+    assert "Enrolled omar" in ok("join", mine.group(1), env=desktop)
