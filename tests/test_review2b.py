@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.clitools import cli
+from tests.conftest import Clock
 from tests.test_cli import ok
 
 
@@ -48,3 +49,39 @@ def test_joining_one_s_own_machine_invitation_with_the_same_key_says_a_machine_n
     assert "use a key of omar's own" not in out, out
     desktop = {**own_machine("omar", tmp_path / "desk"), "INHOUSE_MACHINE_ID": "omar-desktop"}
     assert "Enrolled omar" in ok("join", mine.group(1), env=desktop)
+
+
+def test_a_member_cannot_enrol_a_key_of_his_own_on_a_leads_invitation_for_someone_else(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Found while checking the fold's undo journal (f0906e42), on main as lefts3 left it:
+    lena invited pia; the log shows the invitation's hash, and an enrolment (joined here, or
+    carried in as an envelope) named only that hash. omar, a member, sealed an enrolment of a
+    key of his own making as pia on it and appended its import with his key: the fold took
+    it, pia's own join found the invitation spent, and omar alone signed as "someone other
+    than omar". Since 9ade9157 an enrolment shows the invitation itself: his, made with the
+    hash alone, is set aside, and pia joins (kept here for the lead's invitation of someone
+    else, carried in by a member)."""
+    from inhouse.errors import InhouseError
+    from inhouse.identity import ENROLMENT_TYPE, SigningKey, open_envelope, seal
+    from inhouse.program import Program
+    from inhouse.program.events import EventKind
+    from tests.people import enrol
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="ops", roles=["play-owner"])
+    text = lena.invite("pia", team="legal")
+    forged = SigningKey.generate()
+    as_pia = {"name": "pia", "token_hash": text.token_hash, "machine": "m"}
+    envelope = seal(forged, program_id=lena.state().program_id, predicate_type=ENROLMENT_TYPE,
+                    predicate=as_pia)  # fmt: skip
+    omar._append(EventKind.EVIDENCE_IMPORTED, "omar", {"envelope": envelope,
+                 "digest": open_envelope(envelope).digest, "key_id": forged.key_id})  # fmt: skip
+    state = Program.open(_isolated, clock=clock).state()
+    assert forged.key_id not in state.keys or state.keys[forged.key_id].person != "pia"
+    assert state.tampered is None and state.unauthorized, state.unauthorized
+    pia = SigningKey.generate()
+    try:
+        Program.open(_isolated, clock=clock).join(str(text), pia, at_machine="pia-laptop")
+    except InhouseError as err:
+        raise AssertionError(f"pia's own join refused: {err}") from err
