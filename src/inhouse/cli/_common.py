@@ -215,11 +215,17 @@ def figures_whole(table: Any) -> Any:
     than the terminal (:func:`out_console`, which prints it), none gets its minimum: Rich
     would cut the table at the terminal's edge, its last columns gone ("outcome" with them),
     and a folded figure beats a missing one."""
+    from rich.text import Text
+
     widths: dict[int, int] = {}
     for index, column in enumerate(table.columns):
         if column.overflow == "ellipsis":  # Rich's default: a header cut to "disapp…" names
             column.overflow = "fold"  # no column a reader can tell from the next
-        cells = [cell for cell in column.cells if isinstance(cell, str)]
+        # a list command's cells are Rich Texts (:func:`print_rows`): read as their words too,
+        # or its times and digests got no minimum and folded mid-figure ("…T11:06:41+" over
+        # "00:00")
+        cells = [c.plain if isinstance(c, Text) else c for c in column.cells]
+        cells = [cell for cell in cells if isinstance(cell, str)]
         if any(len(cell.split()) > 4 for cell in cells):
             continue
         figures = [

@@ -263,7 +263,17 @@ class PeopleMixin(ProgramCore):
         state = self.state()
         refuse_if_tampered(state)
         found = self._valid_invitation(state, text)
-        if (held := state.keys.get(key.key_id)) is not None:
+        if (held := state.keys.get(key.key_id)) is not None and held.person == found.name:
+            # their own invitation for a machine of their own, joined from the shell whose
+            # key they already hold: "use a key of omar's own" told omar what he had done
+            raise InvalidInput(
+                f"the key {key.key_id} is already enrolled in this program, as {held.person}'s "
+                f"own: this invitation adds another machine of {found.name}'s, which joins "
+                "with a key of its own: run `inhouse join` in their shell on that machine, or "
+                "point INHOUSE_KEY at a file that does not exist yet (join creates it there); "
+                "the invitation is still unused"
+            )
+        if held is not None:
             # one computer playing several people (the README's tour by hand): the second
             # person's `join` in the first one's shell found that person's key, and the error
             # said only that it was enrolled
