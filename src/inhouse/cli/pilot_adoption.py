@@ -17,6 +17,7 @@ from inhouse.cli._common import (
     print_json,
     telling_service_enrolment,
 )
+from inhouse.figures import share
 
 if TYPE_CHECKING:
     from inhouse.pilot.adoption import AdoptionReport
@@ -132,7 +133,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             m.person,
             m.track,
             str(m.active_days),
-            _percent(m.stickiness),
+            share(m.stickiness),
             str(m.last_active or "never"),
             str(m.prompts_used),
             "yes" if m.independent else "no",
@@ -154,7 +155,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(r.members),
             str(r.active),
             str(r.independent),
-            _percent(r.stickiness),
+            share(r.stickiness),
             str(r.last_active or "never"),
             str(r.prompts_used),
         )
@@ -162,9 +163,5 @@ def _render(report: AdoptionReport, source: str) -> None:
     pilot = report.pilot
     out.print(
         f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
-        f"(DAU/MAU) {_percent(pilot.stickiness)}."
+        f"(DAU/MAU) {share(pilot.stickiness)}."
     )
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
