@@ -21,6 +21,7 @@ _SINGULAR = {
     "hours": "hour",
     "days": "day",
     "members": "member",
+    "teams": "team",
     "events": "event",
 }
 

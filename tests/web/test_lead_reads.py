@@ -95,6 +95,7 @@ def test_figures_are_written_one_way() -> None:
     assert share(0.179) == "17.9 %" and share(0.033) == "3.3 %" and share(None) == "-"
     assert count(1, "people") == "1 person" and count(2, "people") == "2 people"
     assert count(0.194, "people") == "0.194 people" and count(0, "people") == "0 people"
+    assert count(1, "teams") == "1 team" and count(1, "members") == "1 member"
     assert count(1, "requests") == "1 request" and count(1_234, "requests") == "1,234 requests"
 
 
@@ -113,6 +114,8 @@ def test_the_dashboard_writes_shares_and_people_one_way(
         assert not re.search(r"(?<![\d.])\d+ %", text), (path, re.findall(r".{0,60}\b\d+ %", text))
         assert not re.search(r"(?<![\d.,])1 people", text), path
     pilot = texts["/pilot"]
+    assert "2 members across 2 teams as the roster names them" in pilot, pilot
+    assert "(s)" not in pilot, pilot
     assert "40.0 % very disappointed" in pilot, pilot
     twin = page.request.get(f"{url}/indicators.json?period=2026-11").json()
     leading = {i["name"]: i for i in twin["report"]["leading"]}

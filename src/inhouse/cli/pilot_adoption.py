@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -17,7 +18,6 @@ from inhouse.cli._common import (
     print_json,
     telling_service_enrolment,
 )
-from inhouse.figures import share
 
 if TYPE_CHECKING:
     from inhouse.pilot.adoption import AdoptionReport
@@ -133,7 +133,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             m.person,
             m.track,
             str(m.active_days),
-            share(m.stickiness),
+            figures.share(m.stickiness),
             str(m.last_active or "never"),
             str(m.prompts_used),
             "yes" if m.independent else "no",
@@ -155,7 +155,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(r.members),
             str(r.active),
             str(r.independent),
-            share(r.stickiness),
+            figures.share(r.stickiness),
             str(r.last_active or "never"),
             str(r.prompts_used),
         )
@@ -163,5 +163,5 @@ def _render(report: AdoptionReport, source: str) -> None:
     pilot = report.pilot
     out.print(
         f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
-        f"(DAU/MAU) {share(pilot.stickiness)}."
+        f"(DAU/MAU) {figures.share(pilot.stickiness)}."
     )
