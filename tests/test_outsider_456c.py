@@ -95,7 +95,7 @@ def test_the_dashboard_lists_findings_as_a_table_and_charts_indicators_by_their_
         page = client.get("/indicators?period=2026-12").text
     assert "&#34;awaiting&#34;" not in page and '"awaiting"' not in page, page
     assert "<td>Summaries too long" in page, page
-    assert re.search(r"Stickiness \(DAU/MAU\): \d+\.\d% \(previous \d+\.\d%\)", page), page
+    assert re.search(r"Stickiness \(DAU/MAU\): \d+\.\d % \(previous \d+\.\d %\)", page), page
     assert ">stickiness<" not in page and "stickiness: 0.0" not in page, page
 
 
@@ -248,7 +248,7 @@ def test_the_queue_and_its_figures_keep_names_and_dates_whole_at_80_columns(
     figures = cli("support", "stats")
     assert "…" not in figures, figures
     lines = _lines(figures)
-    assert "gateway" in lines and "  without builders, fix confirmed: 0 % (0 of 1)" in lines, (
+    assert "gateway" in lines and "  without builders, fix confirmed: 0.0 % (0 of 1)" in lines, (
         figures
     )
     monkeypatch.setattr(out_console(), "width", 200)

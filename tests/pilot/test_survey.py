@@ -273,7 +273,7 @@ def test_the_survey_commands(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> N
     assert "lena cannot answer for dora" in refused
     assert "no answer 'maybe'" in cli("answer", "--answer", "maybe", env=bob, code=2)
     shown = cli("results")
-    assert "40 %" in shown and "50 %" in shown and "faster still" in shown
+    assert "40.0 %" in shown and "50.0 %" in shown and "faster still" in shown
     assert "faster triage" not in shown  # replaced
     data = json.loads(cli("results", "--json"))
     assert data["pilot"]["counts"]["very"] == 1 and data["survey"] == "ellis-1"

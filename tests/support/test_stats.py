@@ -64,7 +64,7 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
                 r.awaiting_fix_confirmation) for c, r in waiting.items()} == {
         "gateway": (0, 0.0, 2), "baseline": (0, 0.0, 2), "*": (0, 0.0, 4)}  # fmt: skip
     table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
-    assert "fix awaits opener" in table and "0 % (0 of 3)" in table
+    assert "fix awaits opener" in table and "0.0 % (0 of 3)" in table
     clock.advance(hours=1)
     for ticket in (t1, t2, t3, t5, t6, t7):
         confirm_fix(zoe, ticket)
@@ -94,7 +94,7 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
     )
     assert [row["component"] for row in shown][-1] == "*"
     table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
-    assert "67 % (2 of 3)" in table and "33 % (1 of 3)" in table
+    assert "66.7 % (2 of 3)" in table and "33.3 % (1 of 3)" in table
 
 
 runner = CliRunner()
@@ -188,7 +188,7 @@ def test_a_resolution_nobody_confirmed_counts_in_no_figure(
 
     assert figures() == (0, 2, 0.0, 0.0)
     table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
-    assert "fix awaits opener" in table and "0 % (0 of 2)" in table
+    assert "fix awaits opener" in table and "0.0 % (0 of 2)" in table
     clock.advance(hours=1)
     confirm_fix(pia, tickets[0])  # honest: pia, who hit it, says it is fixed
     assert figures() == (1, 1, 0.5, 0.5)

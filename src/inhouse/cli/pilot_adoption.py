@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -132,7 +133,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             m.person,
             m.track,
             str(m.active_days),
-            _percent(m.stickiness),
+            figures.share(m.stickiness),
             str(m.last_active or "never"),
             str(m.prompts_used),
             "yes" if m.independent else "no",
@@ -154,7 +155,7 @@ def _render(report: AdoptionReport, source: str) -> None:
             str(r.members),
             str(r.active),
             str(r.independent),
-            _percent(r.stickiness),
+            figures.share(r.stickiness),
             str(r.last_active or "never"),
             str(r.prompts_used),
         )
@@ -162,9 +163,5 @@ def _render(report: AdoptionReport, source: str) -> None:
     pilot = report.pilot
     out.print(
         f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
-        f"(DAU/MAU) {_percent(pilot.stickiness)}."
+        f"(DAU/MAU) {figures.share(pilot.stickiness)}."
     )
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f} %"

@@ -20,7 +20,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from inhouse.program.status_shape import CheckRow, PlayView, Status, WaiverView
+from inhouse.program.status_shape import (
+    CheckRow,
+    PlayView,
+    Status,
+    WaiverView,
+    owner_words,
+    state_words,
+)
 
 __all__ = ["ProgressBar", "render_status"]
 
@@ -74,15 +81,16 @@ _MARK = {
     "not-applicable": "[dim]- n/a[/]",
     "error": "[magenta]! error[/]",
 }
-_STATE = {
-    "not-started": "[dim]not started[/]",
-    "ready": "[cyan]ready to start[/]",
-    "running": "[yellow]running[/]",
-    "exit-met": "[green]exit met: offer the handoff[/]",
-    "handoff-offered": "[cyan]handoff offered[/]",
-    "exited": "[green]exited[/]",
-    "ongoing": "[green]ongoing[/]",
-    "stopped": "[dim]not reached (program stopped)[/]",
+#: each state's colour; its words are the dashboard's too (:func:`state_words`)
+_STATE_STYLE = {
+    "not-started": "dim",
+    "ready": "cyan",
+    "running": "yellow",
+    "exit-met": "green",
+    "handoff-offered": "cyan",
+    "exited": "green",
+    "ongoing": "green",
+    "stopped": "dim",
 }
 
 
@@ -156,10 +164,10 @@ def _play_panel(
         owner = f" · owner {escape(play['owner'])}"
     else:  # who should own it is a sentence: in the title, a terminal's width cut it mid-word
         owner = ""
-        parts.insert(0, f" [dim]owner  {escape(play['owner_who'])}[/]")
+        parts.insert(0, f" [dim]owner  {escape(owner_words(play))}[/]")
     title = (
         f"{'▶ ' if current else ''}[bold]{play['number']}. {escape(play['title'])}[/] · "
-        f"{_STATE[play['state']]}{owner}"
+        f"[{_STATE_STYLE[play['state']]}]{state_words(play['state'])}[/]{owner}"
     )
     return Panel(
         Group(*parts), title=title, title_align="left", border_style="cyan" if current else "dim"

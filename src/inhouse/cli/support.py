@@ -425,7 +425,9 @@ def _hours(value: float | None) -> str:
 
 
 def _share(value: float | None, part: int, whole: int) -> str:
-    return "-" if value is None else f"{value * 100:.0f} % ({part} of {whole})"
+    from inhouse.figures import share
+
+    return "-" if value is None else f"{share(value)} ({part} of {whole})"
 
 
 # commands other modules add to this group (they import only Typer at the top, as this one)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -136,8 +137,8 @@ def _render(found: SurveyResults) -> None:
             str(group.members),
             str(group.answered),
             *(str(group.counts[answer.value]) for answer in ANSWERS),
-            "-" if share is None else _percent(share),
-            _percent(group.pilot_share),
+            "-" if share is None else figures.share(share),
+            figures.share(group.pilot_share),
         )
     out.print(figures_whole(table))
     share = found.pilot.very_share
@@ -145,15 +146,16 @@ def _render(found: SurveyResults) -> None:
     # with no answers there is no share to hold beside the benchmark: "- of answers, which is
     # below" read as a result
     if share is None:
-        answers = f"no answers yet (Ellis's {_percent(BENCHMARK)} benchmark is of answers)"
+        answers = f"no answers yet (Ellis's {figures.share(BENCHMARK)} benchmark is of answers)"
     else:
         ellis = "meets" if found.meets_benchmark else "is below"
         answers = (
-            f"{_percent(share)} of answers, which {ellis} Ellis's {_percent(BENCHMARK)} benchmark"
+            f"{figures.share(share)} of answers, which {ellis} Ellis's "
+            f"{figures.share(BENCHMARK)} benchmark"
         )
     out.print(
-        f"Very disappointed: {answers}; {_percent(found.pilot.pilot_share)} "
-        f"of the pilot, {most} the playbook's {_percent(found.share)} (play 4 wants most)."
+        f"Very disappointed: {answers}; {figures.share(found.pilot.pilot_share)} "
+        f"of the pilot, {most} the playbook's {figures.share(found.share)} (play 4 wants most)."
     )
     if found.benefits:
         out.print("Main benefits, in their words:")
@@ -166,7 +168,3 @@ def _render(found: SurveyResults) -> None:
 
 #: each answer's column head in `survey results`
 _HEADS = {"very": "very", "somewhat": "somewhat", "not": "not", "no-longer-use": "no longer use"}
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.0f} %"

@@ -16,6 +16,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from inhouse.figures import count, share
 from inhouse.program.state import DEMO_NOTE
 from inhouse.trials.report import format_money
 
@@ -34,14 +35,13 @@ def fmt(value: Any, unit: str = "") -> str:
     if unit and unit.isupper() and len(unit) <= 4:  # a currency
         return format_money(value, unit)
     if unit == "ratio":
-        return f"{value:.1%}"
-    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
-    return f"{number} {unit}".strip()
+        return share(value)
+    return count(value, unit)
 
 
 def fmt_change(change: float | None, change_pct: float | None, unit: str = "") -> str:
     """The change from the previous period as a person reads it, in the figure's own terms: a
-    share changes by percentage points (``-14.5 pts``, never ``-0.1453`` beside ``3.3%``), money
+    share changes by percentage points (``-14.5 pts``, never ``-0.1453`` beside ``3.3 %``), money
     in its currency's digits (never ``-4.6e-05``); the relative change after it."""
     if change is None:
         return "n/a"

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InhouseError, InvalidInput, NotAllowed
+from inhouse.figures import count
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
 from inhouse.pilot.tracks import Step, Track, load_track
@@ -291,7 +292,8 @@ class PilotList:
 
     def summary(self) -> str:
         return (
-            f"{len(self.members)} member(s) across {len(self.teams)} team(s) as the roster "
+            f"{count(len(self.members), 'members')} across {count(len(self.teams), 'teams')} "
+            "as the roster "
             f"names them (pilot-size counts a team where its members say so too: `inhouse "
             f"pilot team TEAM`); the playbook wants {self.limits.describe()}"
         )

@@ -21,7 +21,21 @@ __all__ = [
     "StopEvidence",
     "StopView",
     "WaiverView",
+    "owner_words",
+    "state_words",
 ]
+
+#: each play state as a person reads it: ``inhouse status`` and the dashboard both say these
+_STATE_WORDS = {
+    "not-started": "not started",
+    "ready": "ready to start",
+    "running": "running",
+    "exit-met": "exit met: offer the handoff",
+    "handoff-offered": "handoff offered",
+    "exited": "exited",
+    "ongoing": "ongoing",
+    "stopped": "not reached (program stopped)",
+}
 
 
 class EvidenceRow(TypedDict):
@@ -169,3 +183,15 @@ class Status(TypedDict):
     refusals: list[RefusalView]
     warnings: list[str]
     events: int
+
+
+def state_words(state: str) -> str:
+    """A play's state (``PlayView["state"]``) in words: ``ready`` reads "ready to start"."""
+    return _STATE_WORDS.get(state, state)
+
+
+def owner_words(play: PlayView) -> str:
+    """Who owns a play: the person who started it, else who the playbook says should own it
+    (its ``owner.who``: "one technical person who will live with the result"), never the role's
+    id."""
+    return play["owner"] or play["owner_who"]

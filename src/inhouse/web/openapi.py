@@ -70,7 +70,7 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
         "/plays/{play}.json",
         "play",
         "One play: its checks, the evidence behind them, its handoff",
-        ("play", "evidence", "waivers", "now"),
+        ("play", "evidence", "waivers", "now", "exit_criteria"),
         (
             {
                 "name": "play",

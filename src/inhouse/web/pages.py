@@ -103,7 +103,11 @@ def play_page(program: Program, ref: str) -> dict[str, Any]:
     counts = _counting(program, now)
     evidence = {str(i): _fact_view(facts[i], counts) for i in sorted(facts)}
     waivers = [w for w in status["waivers"] if w["play"] in (None, play.id)]
-    return {"play": view, "evidence": evidence, "waivers": waivers, "now": status["now"]}
+    # what the exit will need, from the playbook: shown before the play starts too, when the
+    # status judges none of it yet (its ``exit`` is null)
+    criteria = [{"check": ref.check, "title": ref.title} for ref in play.exit]
+    return {"play": view, "evidence": evidence, "waivers": waivers, "now": status["now"],
+            "exit_criteria": criteria}  # fmt: skip
 
 
 def _counting(program: Program, now: datetime | None = None) -> tuple[set[int], dict[int, str]]:

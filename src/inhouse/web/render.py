@@ -11,7 +11,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from inhouse.figures import share
 from inhouse.program.state import DEMO_NOTE
+from inhouse.program.status_shape import owner_words, state_words
 from inhouse.web import charts
 from inhouse.web.pages import PAGES
 
@@ -31,10 +33,6 @@ def _when(value: str | None) -> Markup:
         return escape(value)
     text = moment.strftime("%Y-%m-%d %H:%M UTC") if len(value) > 10 else value
     return Markup(f'<time datetime="{escape(value)}">{escape(text)}</time>')
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.0f} %"
 
 
 def _indicator_rows(items: list[dict[str, Any]]) -> list[charts.BarRow]:
@@ -89,7 +87,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
-    env.filters["percent"] = _percent
+    env.filters["percent"] = share
+    env.filters["state_words"] = state_words
+    env.filters["owner_words"] = owner_words
     env.filters["pretty"] = _pretty
     env.filters["figure"] = _figure
     env.filters["finding_closed"] = _finding_closed

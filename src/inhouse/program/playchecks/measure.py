@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from inhouse import figures
 from inhouse.program.checks import (
     OWN_USE,
     CheckContext,
@@ -155,8 +156,13 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
     wanted = int(ctx.param("min_people", 1))
     shown = [usage[i] for i in sorted(usage)]
     if len(counted) >= wanted:
-        return passed(f"{len(counted)} people beyond the pilot use it{note}", *shown)
-    return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *shown)
+        return passed(
+            f"{figures.count(len(counted), 'people')} beyond the pilot use it{note}", *shown
+        )
+    return failed(
+        f"{figures.count(len(counted), 'people')} beyond the pilot use it; need {wanted}{note}",
+        *shown,
+    )
 
 
 def _readings(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from inhouse import figures
 from inhouse.plaintext import drawn_reading, reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
@@ -91,7 +92,7 @@ def demand_spreading(ctx: CheckContext) -> Result:
         unsigned,
     ])  # fmt: skip
     if len(people) >= wanted:
-        return passed(f"{len(people)} people asked for access{note}", *requests)
+        return passed(f"{figures.count(len(people), 'people')} asked for access{note}", *requests)
     return failed(
         f"access requested by {len(people)} distinct {'person' if len(people) == 1 else 'people'}"
         f", need {wanted}, each with their own key from a machine of their own (`inhouse access "
