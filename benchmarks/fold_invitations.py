@@ -16,22 +16,17 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from signed_rows import append_signed
 
-from inhouse.db import events
 from inhouse.identity import SigningKey
 from inhouse.program import Program
 from inhouse.program.events import (
     EventKind,
-    canonical_json,
-    event_hash,
-    format_time,
     read_events,
-    signed_material,
 )
 from inhouse.program.state import fold
 
@@ -55,19 +50,9 @@ def build(folder: Path, n: int, invitations: int) -> Program:
         token = f"{invitations + j:064x}"
         own = {"name": "omar", "token_hash": token, "expires": _EXPIRES, "another_key": True}
         plan.append(("omar", omar_key, own))
-    rows = []
-    for k, (actor, key, payload) in enumerate(plan):
-        seq += 1
-        at = format_time(start + timedelta(seconds=k))
-        body = canonical_json(payload)
-        kind = str(EventKind.PERSON_INVITED)
-        digest = event_hash(seq, at, actor, kind, body, prev, key.key_id)
-        rows.append({"seq": seq, "at": at, "actor": actor, "kind": kind, "payload": body,
-                     "prev_hash": prev, "hash": digest, "signer": key.key_id,
-                     "signature": key.sign(signed_material(digest))})  # fmt: skip
-        prev = digest
-    with lena.store.engine.begin() as conn:
-        conn.execute(insert(events), rows)
+    kind = str(EventKind.PERSON_INVITED)
+    entries = [(actor, key, kind, payload) for actor, key, payload in plan]
+    append_signed(lena.store, (seq, prev), entries, start)
     return lena
 
 

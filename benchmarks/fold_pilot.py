@@ -14,21 +14,16 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from signed_rows import append_signed
 
-from inhouse.db import events
 from inhouse.program import Program
 from inhouse.program.events import (
     EventKind,
-    canonical_json,
-    event_hash,
-    format_time,
     read_events,
-    signed_material,
 )
 from inhouse.program.facts import FACT_KINDS
 from inhouse.program.state import fold
@@ -76,18 +71,8 @@ def build(folder: Path, n: int, p: int, c: int) -> Program:
     key = program.key
     seq, prev = program.state().head_seq, program.events()[-1].hash
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = []
-    for k, (kind, payload) in enumerate(_plan(n, p, c, seq)):
-        seq += 1
-        at = format_time(start + timedelta(seconds=k))
-        body = canonical_json(payload)
-        digest = event_hash(seq, at, "lena", str(kind), body, prev, key.key_id)
-        rows.append({"seq": seq, "at": at, "actor": "lena", "kind": str(kind), "payload": body,
-                     "prev_hash": prev, "hash": digest, "signer": key.key_id,
-                     "signature": key.sign(signed_material(digest))})  # fmt: skip
-        prev = digest
-    with program.store.engine.begin() as conn:
-        conn.execute(insert(events), rows)
+    entries = [("lena", key, str(kind), payload) for kind, payload in _plan(n, p, c, seq)]
+    append_signed(program.store, (seq, prev), entries, start)
     return program
 
 

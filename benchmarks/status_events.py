@@ -15,20 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from signed_rows import append_signed
 
-from inhouse.db import events
 from inhouse.identity import SigningKey
 from inhouse.program import Program
 from inhouse.program.events import (
     EventKind,
-    canonical_json,
-    event_hash,
-    format_time,
-    signed_material,
 )
 
 
@@ -46,7 +41,7 @@ def _build(folder: Path, count: int) -> Program:
     seq, prev = state.head_seq, program.events()[-1].hash
     start = datetime(2026, 1, 1, tzinfo=UTC)
     people = [("lena", program.key), *others]
-    rows = []
+    entries = []
     for n in range(count - seq):
         name, key = people[n % len(people)]
         kind, payload = (
@@ -67,26 +62,8 @@ def _build(folder: Path, count: int) -> Program:
                 "provenance": "measured",
                 "collector": "inhouse access",
             }
-        seq += 1
-        at = format_time(start + timedelta(seconds=n))
-        body = canonical_json(payload)
-        digest = event_hash(seq, at, name, kind, body, prev, key.key_id)
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "actor": name,
-                "kind": str(kind),
-                "payload": body,
-                "prev_hash": prev,
-                "hash": digest,
-                "signer": key.key_id,
-                "signature": key.sign(signed_material(digest)),
-            }
-        )
-        prev = digest
-    with program.store.engine.begin() as conn:
-        conn.execute(insert(events), rows)
+        entries.append((name, key, str(kind), payload))
+    append_signed(program.store, (seq, prev), entries, start)
     return program
 
 

@@ -31,21 +31,17 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives import serialization
 from pilot_adoption import AS_OF, _Clock, _pilot
-from sqlalchemy import insert
+from signed_rows import append_signed
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from usage_totals import _fill
 
-from inhouse.db import events
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.identity.keys import SigningKey, default_key_path
 from inhouse.program import Program
 from inhouse.program.events import (
     EventKind,
-    canonical_json,
-    event_hash,
     format_time,
-    signed_material,
 )
 from inhouse.web.app import create_app
 from inhouse.web.login import sign_in
@@ -65,20 +61,11 @@ def _grow(program: Program, count: int) -> None:
     state = program.state()
     seq, prev = state.head_seq, program.events()[-1].hash
     key, start = program.key, datetime(2026, 1, 1, tzinfo=UTC)
-    rows = []
-    for n in range(count - seq):
-        payload = {"kind": "review.held", "version": 1, "payload": {"notes": f"review {n}"},
-                   "provenance": "attested", "comment": "we met"}  # fmt: skip
-        seq += 1
-        at = format_time(start + timedelta(seconds=n))
-        body = canonical_json(payload)
-        digest = event_hash(seq, at, "lena", EventKind.FACT_RECORDED, body, prev, key.key_id)
-        rows.append({"seq": seq, "at": at, "actor": "lena", "kind": str(EventKind.FACT_RECORDED),
-                     "payload": body, "prev_hash": prev, "hash": digest, "signer": key.key_id,
-                     "signature": key.sign(signed_material(digest))})  # fmt: skip
-        prev = digest
-    with program.store.engine.begin() as conn:
-        conn.execute(insert(events), rows)
+    entries = [("lena", key, str(EventKind.FACT_RECORDED),
+                {"kind": "review.held", "version": 1, "payload": {"notes": f"review {n}"},
+                 "provenance": "attested", "comment": "we met"})
+               for n in range(count - seq)]  # fmt: skip
+    append_signed(program.store, (seq, prev), entries, start)
 
 
 def _pilot_clock() -> _Clock:
@@ -169,7 +156,8 @@ def main() -> None:
         app = create_app(program=served)
         with TestClient(app, follow_redirects=False) as client:
             began = time.perf_counter()
-            client.get(sign_in(str(client.base_url), lead.key, client=client))
+            # the world's clock signs in: its days are fixed, and the real clock is not theirs
+            client.get(sign_in(str(client.base_url), lead.key, client=client, now=lead.clock()))
             print(f"sign-in (the first fold of the log): {time.perf_counter() - began:.2f} s")
             if args.profile:
                 _profile(app, client, args.profile)
