@@ -10,7 +10,15 @@ test is the forgery one person alone makes; what it pins is which part of the lo
   her own account: one account is one person, whatever machine the key was made on;
 * a second name joined from her own laptop with ``INHOUSE_MACHINE_ID`` set (the demo's way of
   one computer playing several), even where the name signed in with another account: outside a
-  demo the fingerprint keeps the laptop's own beside the one the variable names.
+  demo the fingerprint keeps the laptop's own beside the one the variable names;
+* a colleague's name taken over: she revokes every key of vic's (a lead may revoke anyone's),
+  invites vic again and joins that invitation herself from a VM: the name now holds a key that
+  never signed in, so nothing it signs counts, vic's earlier verify included (fails closed).
+
+None of these passes; they pin the refusals. The machine a key or a verify reports is its
+maker's to state (inhouse.identity.machine), so every remaining way found goes through a second
+account, which the known holes (tests/test_redteam23.py, tests/test_redteam1234.py,
+tests/test_dash_mailbox.py) already name.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import pytest
 from inhouse.errors import SignInError
 from inhouse.identity import SigningKey
 from inhouse.program import Program
+from inhouse.program.checks import Outcome
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.test_engine import HERE, LOCK, measured
@@ -90,5 +99,32 @@ def test_a_name_joined_on_her_laptop_under_another_machine_id_is_her_laptop(
         verify = _alias_verify(lena, idp, "u-zoe")
         result = _judge(lena, "baseline", "second-person-verified")
         assert verify not in {f.id for f in result.evidence}, result.reason
+    finally:
+        lena.close()
+
+
+def test_a_colleague_s_name_rejoined_with_her_key_after_she_revoked_his_is_no_second_person(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """vic verified honestly. lena revokes every key of his (a lead may revoke anyone's),
+    invites vic again and joins that invitation herself from a VM of hers; the name is the
+    colleague's, the key hers, never signed in."""
+    cast = _play_three(_isolated, clock, idp)
+    lena = cast["lena"]
+    try:
+        assert _judge(lena, "baseline", "second-person-verified").outcome is Outcome.PASS
+        for record in [r for r in lena.state().keys.values() if r.person == "vic"]:
+            if record.revoked_at is None:
+                lena.revoke_key(record.key_id)
+        kept = SigningKey.generate()
+        lena.join(str(lena.invite("vic")), kept, at_machine="fedcba9876543210")
+        alias = lena.using(kept)
+        measured(alias, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+        result = _judge(lena, "baseline", "second-person-verified")
+        # the name holds a key that never signed in: nothing vic's name signs counts now
+        assert result.outcome is not Outcome.PASS, result.reason
+        assert "vic has not signed in" in result.reason
     finally:
         lena.close()
