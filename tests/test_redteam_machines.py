@@ -36,7 +36,7 @@ from tests.conftest import Clock
 from tests.test_engine import HERE, LOCK, measured
 from tests.test_outsider import clock  # noqa: F401
 from tests.test_sign_in import _judge, _sign_in
-from tests.workflows.test_author_flip import _play_three
+from tests.workflows.test_author_flip import _play_three, _test_run
 
 #: the keys lena made for her aliases, by program: hers, on her machines
 _KEPT: dict[int, list[SigningKey]] = {}
@@ -126,5 +126,31 @@ def test_a_colleague_s_name_rejoined_with_her_key_after_she_revoked_his_is_no_se
         # the name holds a key that never signed in: nothing vic's name signs counts now
         assert result.outcome is not Outcome.PASS, result.reason
         assert "vic has not signed in" in result.reason
+    finally:
+        lena.close()
+
+
+def test_a_rerun_by_a_name_on_her_laptop_under_another_machine_id_is_the_author_s_own(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Play 3: lena publishes triage v1 (her passing run comes first); the second name, joined
+    on her laptop under ``INHOUSE_MACHINE_ID`` and signed in with another account, reruns it.
+    The run's machine is her laptop after the ``~``: it is no one else's rerun."""
+    cast = _play_three(_isolated, clock, idp)
+    lena = cast["lena"]
+    try:
+        _test_run(lena, "v1", passed=True)
+        monkeypatch.setenv("INHOUSE_MACHINE_ID", "zoe-laptop")
+        kept = SigningKey.generate()
+        lena.join(str(lena.invite("zoe", team="finance")), kept)
+        alias = lena.using(kept)
+        _sign_in(alias, idp, "u-zoe")
+        _test_run(alias, "v1", passed=True)
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is not Outcome.PASS, result.reason
+        assert "came from a machine lena enrolled" in result.reason, result.reason
     finally:
         lena.close()
