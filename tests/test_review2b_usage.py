@@ -24,6 +24,8 @@ from inhouse.pilot.usage_confirm import (
 )
 from inhouse.program import Provenance
 from inhouse.program.checks import CONFIRMED_BOUND
+from inhouse.program.counting import build_context, forget
+from inhouse.program.playchecks.measure import signed_totals
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot, Use, start_pilot
 from tests.test_redteam_gateway_rows import DAY, _counted, _reseal_tokens_of
@@ -112,3 +114,27 @@ def test_in_a_log_before_rule_19_an_older_confirmation_counts_as_it_did(
         assert attributed_use(pilot.people["bob"]).empty
     finally:
         pilot.lead.close()
+
+
+@pytest.mark.parametrize("rules", [CONFIRMED_BOUND - 1, CONFIRMED_BOUND])
+def test_an_exit_judged_on_the_day_before_rule_19_keeps_it(
+    confirmed_by_an_older_inhouse: Pilot, rules: int
+) -> None:
+    """A play whose exit says rules below 19 and was judged on the gateway's signed day keeps
+    the reading it was judged by (bob's older word covers the day's tokens), for every check;
+    one judged by rule 19 reads the day as waiting for his word again."""
+    pilot = confirmed_by_an_older_inhouse
+    rollup_usage(pilot.lead)
+    state = pilot.lead.state()
+    [daily] = [f for f in state.facts if f.kind == "usage.daily"]
+    # what the fold keeps of such an exit (play 6's, judged on the day and nothing else)
+    state.first_exited["measure"] = (pilot.clock(), state.head_seq)
+    state.first_judged["measure"] = frozenset({daily.id})
+    state.first_rules["measure"] = rules
+    forget(state)
+    found = signed_totals(build_context(state, pilot.clock()).facts, DAY, DAY)
+    counted = (found.requests, found.tokens_in + found.tokens_out)
+    if rules < CONFIRMED_BOUND:
+        assert counted[0] == 1 and counted[1] > 0, counted
+    else:
+        assert counted == (0, 0), counted

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from inhouse.pilot.enablement import StepProgress, progress, record_enablement
 from inhouse.pilot.roster import add_member
 from inhouse.pilot.usage_confirm import COLLECTOR, attributed_use, confirm_usage
