@@ -203,10 +203,16 @@ def confirm_own_use(*people: Program) -> None:
             confirm_usage(person)
 
 
+#: the requests and tokens :func:`confirm_days` answers for on each day: more than a test signs
+ANSWERED_FOR = 10**12
+
+
 def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]] = ()) -> None:
     """``person`` confirms with their own key the ``days`` (ISO) and prompt versions a test's
     hand-signed gateway figures give them: the ``usage.confirmed`` fact `inhouse usage confirm`
-    records, where the test signs the gateway's facts itself (no usage rows to list them from)."""
+    records, where the test signs the gateway's facts itself (no usage rows to list them from).
+    Each day is bound to figures above any a test signs (:data:`ANSWERED_FOR`): what exit rule
+    19 reads a confirmation as covering."""
     person.record_fact(
         None,
         "usage.confirmed",
@@ -214,6 +220,8 @@ def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]]
             "person": person.whoami().name,
             "days": list(days),
             "prompts": [{"prompt": name, "version": version} for name, version in prompts],
+            "requests": dict.fromkeys(days, ANSWERED_FOR),
+            "tokens": dict.fromkeys(days, ANSWERED_FOR),
         },
         provenance=Provenance.MEASURED,
         collector="inhouse usage confirm",

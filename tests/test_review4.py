@@ -13,11 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from inhouse.pilot.enablement import StepProgress, progress, record_enablement
 from inhouse.pilot.roster import add_member
-from inhouse.pilot.usage_confirm import COLLECTOR
+from inhouse.pilot.usage_confirm import COLLECTOR, attributed_use, confirm_usage
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
 from tests.people import vouch_for_gateway_host
@@ -96,13 +94,6 @@ def test_preview_agrees_with_the_check_on_a_use_from_before_joining(
     assert "2026-11-10" in step.detail, step.detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: a confirmation from before confirmations dated a prompt version's "
-    "use (no 'last') covers any later day the gateway's host dates; closing it is a rule "
-    "change for running programs (read it as covering up to the day it was made, and have "
-    "`usage confirm` ask again), which needs a numbered exit rule",
-)
 def test_a_confirmation_from_before_dates_is_no_use_the_host_dates_later(
     _isolated: Path, clock: Clock
 ) -> None:
@@ -145,3 +136,51 @@ def test_a_confirmation_from_before_dates_is_no_use_the_host_dates_later(
     record_enablement(bob)
     result = _enabled(world.lead)
     assert result.outcome.value == "fail", result.reason
+    # rule 19: his older confirmation covers his use up to the day it was made; asked again
+    assert attributed_use(bob).prompts == [("triage", 1)]
+
+
+def test_a_confirmation_from_before_dates_counts_once_confirmed_again(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Honest: bob confirmed triage@1 on 3 November with an inhouse from before confirmations
+    dated a version's use, joined the pilot and used it again on the 12th. The gateway dates
+    that use; his older word covers up to the 3rd, so his step waits for him to confirm the
+    version again, once, and then it is met."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    for fact in bob.state().facts:
+        if fact.kind == "usage.confirmed" and fact.by == "bob":
+            legacy = {
+                **fact.payload,
+                "prompts": [
+                    {"prompt": r["prompt"], "version": r["version"]}
+                    for r in fact.payload["prompts"]
+                ],
+            }
+    bob.record_fact(
+        None, "usage.confirmed", legacy, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")
+    world.confirms = False
+    world.send("bob", datetime(2026, 11, 12, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
+    assert not _step(bob).met
+    assert ("triage", 1) in attributed_use(bob).prompts
+    confirm_usage(bob)
+    assert ("triage", 1) not in attributed_use(bob).prompts
+    step = _step(bob)
+    assert step.met, step.detail
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome.value == "pass", result.reason

@@ -93,7 +93,7 @@ def attributed_use(program: Program) -> OwnUse:
     """What the gateway's figures (its signed facts, and its usage log through keys of this
     shell's key holder's own) give them, less what they confirmed or left out before."""
     from inhouse.pilot.library import fold_library
-    from inhouse.program.counting import build_context, not_their_fetch
+    from inhouse.program.counting import build_context, confirmations_bound, not_their_fetch
     from inhouse.usage import active_days, prompts_used
 
     state = program.state()
@@ -144,9 +144,10 @@ def attributed_use(program: Program) -> OwnUse:
     counted = build_context(state, program.clock()).facts
     said_days, said_prompts = _said(counted, person)
     # a day confirmed with figures the gateway has signed more than since: asked again
-    said_days -= _outgrown(counted, person, figures)
+    bound = confirmations_bound(state)
+    said_days -= _outgrown(counted, person, figures, bound=bound)
     # and a prompt version the gateway dates their use of later than they confirmed it
-    said_prompts -= _prompts_outgrown(counted, person, prompt_days)
+    said_prompts -= _prompts_outgrown(counted, person, prompt_days, bound=bound)
     versions = {
         (name, number): version.byline
         for name, prompt in fold_library(state).prompts.items()
@@ -168,7 +169,7 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
     they have not confirmed nor left out yet at ``now`` (default: the clock's): what ``inhouse
     status`` asks each of them to confirm. From the signed facts only (each person's own
     ``inhouse usage confirm`` also reads the usage log their keys wrote to)."""
-    from inhouse.program.counting import build_context
+    from inhouse.program.counting import build_context, confirmations_bound
 
     state = program.state()
     when = program.clock() if now is None else now
@@ -195,7 +196,7 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
     awaited = {}
     for name, days in given.items():
         said, _ = _said(counted, name)
-        said -= _outgrown(counted, name, signed[name])
+        said -= _outgrown(counted, name, signed[name], bound=confirmations_bound(state))
         if left := sorted(days - said):
             awaited[name] = left
     return awaited
@@ -324,14 +325,16 @@ def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]
 
 
 def _prompts_outgrown(
-    counted: FactSet, person: str, signed: Mapping[tuple[str, int], date]
+    counted: FactSet, person: str, signed: Mapping[tuple[str, int], date], *, bound: bool
 ) -> set[tuple[str, int]]:
     """The prompt versions ``person`` confirmed, each up to a day, that the gateway's signed
     figures (``signed``: per version, the latest day they date their use of it) date their
-    use of later than every confirmation of it covers: to be asked about again."""
+    use of later than every confirmation of it covers: to be asked about again. ``bound``:
+    read as :data:`~inhouse.program.checks.CONFIRMED_BOUND` reads them (one that dates no use
+    covers up to the day it was recorded)."""
     from inhouse.program.counting import confirmed_prompts
 
-    said = confirmed_prompts(counted.of("usage.confirmed"), person)
+    said = confirmed_prompts(counted.of("usage.confirmed"), person, bound=bound)
     return {
         ref for ref, day in signed.items() if ref in said and (last := said[ref]) and day > last
     }
@@ -348,11 +351,13 @@ def _figures(payload: dict[str, object], person: str) -> tuple[int, int]:
 
 
 def _outgrown(
-    counted: FactSet, person: str, signed: Mapping[date, tuple[int, int | None]]
+    counted: FactSet, person: str, signed: Mapping[date, tuple[int, int | None]], *, bound: bool
 ) -> set[date]:
     """The days ``person`` confirmed, bound to figures (:func:`confirmed_bounds`), that the
     figures now (``signed``: the gateway's latest signed ones, else the usage log's requests)
-    exceed: to be asked about again."""
+    exceed: to be asked about again. ``bound``: read as
+    :data:`~inhouse.program.checks.CONFIRMED_BOUND` reads them (a figure one names none of is
+    none: an older inhouse's, of a day not signed yet, asked about again)."""
     from inhouse.program.counting import confirmed_bounds
 
     bounds: dict[date, tuple[int | None, int | None]] = {}
@@ -361,7 +366,7 @@ def _outgrown(
             continue
         try:
             days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
-            found = confirmed_bounds(fact.payload, days)
+            found = confirmed_bounds(fact.payload, days, bound=bound)
         except _MALFORMED:
             continue
         for day, (most, spent) in found.items():

@@ -20,6 +20,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "AUTHOR_MEASURED",
     "AUTHOR_REAL_MODEL",
+    "CONFIRMED_BOUND",
     "CONFIRMED_TERMS",
     "CONFIRMED_USE",
     "DASH_MAILBOX",
@@ -146,7 +147,15 @@ __all__ = [
 #: back was judged no earlier than her own latest event, inside the waiver's life, for good.
 #: Until two others write after it, nothing but her clock dates it, as before (the fold's rule,
 #: not a check's; waivers granted before keep their effect)
-EXIT_RULES = 18
+#: 19 (:data:`CONFIRMED_BOUND`): rule 2's confirmation covers only what it bound: a day's
+#: requests and tokens up to the figures it names (one an older inhouse wrote of a day the
+#: gateway had not signed yet named its requests and no tokens: up to none), and a prompt
+#: version's use up to the last day it names (one written before confirmations dated them, up
+#: to the day it was recorded). Such a confirmation counted as the widest, for any figure the
+#: gateway's host, its operator's, sealed into the day later or any later day of use it dated;
+#: its person is asked about the day or version again, once (``inhouse usage confirm``; every
+#: play, an exit judged on the gateway's figures before keeps them)
+EXIT_RULES = 19
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -194,6 +203,8 @@ LEAD_APART = 17
 #: a waiver's life counts from no later than when two others wrote after it (see
 #: :data:`EXIT_RULES`)
 WAIVER_LOG_TIME = 18
+#: a confirmation covers only the figures and days of use it bound (see :data:`EXIT_RULES`)
+CONFIRMED_BOUND = 19
 
 
 class Outcome(StrEnum):

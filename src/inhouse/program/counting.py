@@ -49,7 +49,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, CheckContext, Uncounted, set_aside_note
+from inhouse.program.checks import (
+    CONFIRMED_BOUND,
+    CONFIRMED_USE,
+    CheckContext,
+    Uncounted,
+    set_aside_note,
+)
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState, sign_in_login
@@ -59,6 +65,7 @@ __all__ = [
     "SELF_KINDS",
     "SERVICE_KINDS",
     "build_context",
+    "confirmations_bound",
     "confirmed_bounds",
     "confirmed_prompts",
     "lead_account",
@@ -240,13 +247,18 @@ class _KeyDays:
 
 class _Confirmed:
     """Each person's own ``usage.confirmed`` facts that count (:func:`_confirmations`): the days
-    and prompt versions they said, with their own key, they used the gateway on."""
+    and prompt versions they said, with their own key, they used the gateway on. ``bound``:
+    read as :data:`~inhouse.program.checks.CONFIRMED_BOUND` reads them, each covering only what
+    it bound (a figure it names none of, none; a prompt version it dates no use of, up to the
+    day it was recorded)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, bound: bool = False) -> None:
+        self.bound = bound
         self.days: dict[str, set[date]] = {}
         self.prompts: dict[str, set[tuple[str, int]]] = {}
         #: per person and prompt version, the latest day of its use their confirmations of it
-        #: cover (None: one named no day, from before confirmations dated them: any day)
+        #: cover (None: one named no day, from before confirmations dated them: any day, where
+        #: ``bound`` is not: up to the day it was recorded)
         self.prompt_days: dict[str, dict[tuple[str, int], date | None]] = {}
         #: per person and day, the most (requests, tokens) their confirmations of it cover
         #: (:func:`confirmed_bounds`); a day absent here is confirmed whatever its figures
@@ -259,11 +271,13 @@ class _Confirmed:
                 if d <= recorded}  # fmt: skip
         prompts = {
             (str(ref["prompt"]), int(ref["version"])): (
-                min(date.fromisoformat(str(ref["last"])), recorded) if ref.get("last") else None
+                min(date.fromisoformat(str(ref["last"])), recorded)
+                if ref.get("last")
+                else (recorded if self.bound else None)
             )
             for ref in fact.payload.get("prompts") or ()
         }
-        bounds = confirmed_bounds(fact.payload, days)
+        bounds = confirmed_bounds(fact.payload, days, bound=self.bound)
         # all read before any is kept: a malformed one confirms nothing, not half of it
         self.days.setdefault(person, set()).update(days)
         self.prompts.setdefault(person, set()).update(prompts)
@@ -292,11 +306,14 @@ class _Confirmed:
         return day is None or last is None or day <= last
 
 
-def confirmed_prompts(facts: Iterable[Fact], person: str) -> dict[tuple[str, int], date | None]:
+def confirmed_prompts(
+    facts: Iterable[Fact], person: str, *, bound: bool = False
+) -> dict[tuple[str, int], date | None]:
     """The prompt versions ``person`` confirmed in the ``usage.confirmed`` facts among ``facts``
     (those that count), each with the latest day of its use they cover (None: any day, a
-    confirmation from before they were dated); a malformed one confirms nothing."""
-    found = _Confirmed()
+    confirmation from before they were dated, unless ``bound``: :func:`confirmations_bound`);
+    a malformed one confirms nothing."""
+    found = _Confirmed(bound=bound)
     for fact in facts:
         if fact.kind == "usage.confirmed" and fact.by == person:
             try:
@@ -307,14 +324,26 @@ def confirmed_prompts(facts: Iterable[Fact], person: str) -> dict[tuple[str, int
 
 
 def confirmed_bounds(
-    payload: dict[str, object], days: set[date]
+    payload: dict[str, object], days: set[date], *, bound: bool = False
 ) -> dict[date, tuple[int | None, int | None]]:
     """The most (requests, tokens) a ``usage.confirmed`` payload confirms on each of ``days``
-    (None: not bound, as every confirmation from before figures were bound): the person read
-    the figures of a day and answered for them, not for whatever the gateway's host, its
+    (None: not bound, as every confirmation from before figures were bound; with ``bound``,
+    :func:`confirmations_bound`, a figure it names none of is none: 0): the person read the
+    figures of a day and answered for them, not for whatever the gateway's host, its
     operator's, seals into that day after."""
     requests, tokens = _per_day(payload.get("requests")), _per_day(payload.get("tokens"))
-    return {day: (requests.get(day), tokens.get(day)) for day in days}
+    none = 0 if bound else None
+    return {day: (requests.get(day, none), tokens.get(day, none)) for day in days}
+
+
+def confirmations_bound(state: ProgramState) -> bool:
+    """Whether the log shows :data:`~inhouse.program.checks.CONFIRMED_BOUND` in force: a
+    ``usage.confirmed`` covers only the figures it bound (an older inhouse's, of a day the
+    gateway had not signed, bound its requests and no tokens) and a prompt version's use up to
+    the day it dates, else the day it was recorded. The gateway's host is its operator's, who
+    seals any figure into a day, or dates any later use, that such a confirmation named none
+    of; its person is asked about the day or version again (``inhouse usage confirm``)."""
+    return state.rules_seen >= CONFIRMED_BOUND
 
 
 def _per_day(given: object) -> dict[date, int]:
@@ -530,9 +559,9 @@ def _unconfirmed(people: list[str], what: str) -> str:
     )
 
 
-def _confirmations(facts: list[Fact]) -> _Confirmed:
+def _confirmations(facts: list[Fact], *, bound: bool = False) -> _Confirmed:
     """The ``usage.confirmed`` facts among ``facts`` (those that count), by person."""
-    found = _Confirmed()
+    found = _Confirmed(bound=bound)
     for fact in facts:
         if fact.kind == "usage.confirmed":
             try:
@@ -561,12 +590,14 @@ def _confirmed_on_host(fact: Fact, state: ProgramState) -> str | None:
     return None
 
 
-def _judged_before_confirmations(fact: Fact, state: ProgramState) -> bool:
-    """Whether a play's exit was judged on ``fact`` before a person's use needed their own
-    confirmation (:data:`~inhouse.program.checks.CONFIRMED_USE`): that exit keeps it as it
-    was judged (:meth:`~inhouse.program.checks.CheckContext.spared`, asked of every play)."""
+def _judged_before(fact: Fact, state: ProgramState, rule: int) -> bool:
+    """Whether a play's exit was judged on ``fact`` before ``rule``: before a person's use
+    needed their own confirmation (:data:`~inhouse.program.checks.CONFIRMED_USE`), or before a
+    confirmation covered only what it bound (:data:`~inhouse.program.checks.CONFIRMED_BOUND`):
+    that exit keeps it as it was judged (:meth:`~inhouse.program.checks.CheckContext.spared`,
+    asked of every play)."""
     for play, (_, mark) in state.first_exited.items():
-        if state.first_rules.get(play, 0) >= CONFIRMED_USE:
+        if state.first_rules.get(play, 0) >= rule:
             continue
         judged = state.first_judged.get(play)
         if (fact.id <= mark) if judged is None else (fact.id in judged):
@@ -730,13 +761,23 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # would stay fresh for as long as it claims; it counts once its time has come
             why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
         judged.append((fact, why))
-    confirmed: _Confirmed | None = None
+    loose: _Confirmed | None = None
+    bound: _Confirmed | None = None
+    in_force = confirmations_bound(state)
     for fact, why in judged:
         if why is None and fact.kind in PERSONAL_USAGE_KINDS:
             holders = _KeyDays(_key_holders(state)) if holders is None else holders
-            if confirmed is None:
-                confirmed = _confirmations([f for f, w in judged if w is None])
-            asked = None if _judged_before_confirmations(fact, state) else confirmed
+            asked: _Confirmed | None = None
+            if _judged_before(fact, state, CONFIRMED_USE):
+                pass  # judged before confirmations were asked: kept as it was
+            elif in_force and not _judged_before(fact, state, CONFIRMED_BOUND):
+                if bound is None:
+                    bound = _confirmations([f for f, w in judged if w is None], bound=True)
+                asked = bound
+            else:  # before rule 19, or an exit judged on it before: each confirmation unbound
+                if loose is None:
+                    loose = _confirmations([f for f, w in judged if w is None])
+                asked = loose
             try:
                 trimmed, keyless, unsaid = _for_key_holders(fact, holders, asked)
             except (KeyError, TypeError, ValueError, AttributeError) as err:
