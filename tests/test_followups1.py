@@ -147,7 +147,7 @@ def test_an_exit_that_does_not_say_keeps_the_earlier_rule_only_where_todays_fall
     own = _zoes_day(own=2, who="yan")
     both = _beyond(agents, own, exit_at=own.id, judged={agents.id, own.id}, rules=None)
     assert both.outcome.value == "pass", both.reason
-    assert both.reason.startswith("1 person beyond the pilot use it"), both.reason
+    assert both.reason.startswith("1 person beyond the pilot uses it"), both.reason
     assert both.evidence == (own,) and both.earlier == (agents, own)
     alone = _beyond(agents, exit_at=agents.id, judged={agents.id}, rules=None)
     assert alone.outcome.value == "pass", alone.reason  # kept: it exited under the earlier rule

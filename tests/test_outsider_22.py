@@ -72,7 +72,7 @@ def test_use_beyond_pilot_counts_own_key_use_and_days_from_before_own() -> None:
     honest = _day(own=1)
     result = _judged("use-beyond-pilot", honest, people=PEOPLE)
     assert result.outcome is Outcome.PASS, result.reason
-    assert result.reason == "1 people beyond the pilot use it"
+    assert result.reason == "1 person beyond the pilot uses it"
     assert result.evidence == (honest,)
     older = _day(own=None)
     result = _judged("use-beyond-pilot", older, people=PEOPLE)

@@ -1682,7 +1682,7 @@ def test_use_beyond_the_pilot_counts_the_days_after_support_exited() -> None:
     )
     after = usage("zoe", 1, start=exit_day + timedelta(days=1))
     result = _judged("use-beyond-pilot", *before, *after, people=people)
-    assert result.outcome is Outcome.PASS and result.reason == "1 people beyond the pilot use it"
+    assert result.outcome is Outcome.PASS and result.reason == "1 person beyond the pilot uses it"
     assert result.evidence == tuple(after)
     running = _judged("use-beyond-pilot", *before, *after, people=people, exited={})
     assert running.outcome is Outcome.FAIL

@@ -89,7 +89,7 @@ def test_use_beyond_the_pilot_through_a_key_made_on_the_gateways_host_is_nobody_
     confirm_days(ola, pilot.clock().date().isoformat())
     outcome, reason = _beyond(pilot, exited)
     assert outcome is Outcome.PASS, reason
-    assert reason.startswith("1 person beyond the pilot use it")
+    assert reason.startswith("1 person beyond the pilot uses it")
 
 
 # -- play 6's exit: a report's people beyond the pilot that is no number ------------------------

@@ -155,14 +155,16 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
         note = f"; play 5 (support) has not exited: use counts from the day after it does{note}"
     wanted = int(ctx.param("min_people", 1))
     shown = [usage[i] for i in sorted(usage)]
+    # "1 person ... uses it", "0 people ... use it"
+    who = f"{figures.count(len(counted), 'people')} beyond the pilot {_use(len(counted))} it"
     if len(counted) >= wanted:
-        return passed(
-            f"{figures.count(len(counted), 'people')} beyond the pilot use it{note}", *shown
-        )
-    return failed(
-        f"{figures.count(len(counted), 'people')} beyond the pilot use it; need {wanted}{note}",
-        *shown,
-    )
+        return passed(f"{who}{note}", *shown)
+    return failed(f"{who}; need {wanted}{note}", *shown)
+
+
+def _use(count: int) -> str:
+    """The verb for ``count`` people: one person uses, any other number use."""
+    return "uses" if count == 1 else "use"
 
 
 def _readings(
