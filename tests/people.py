@@ -203,16 +203,37 @@ def confirm_own_use(*people: Program) -> None:
             confirm_usage(person)
 
 
-#: the requests and tokens :func:`confirm_days` answers for on each day: more than a test signs
-ANSWERED_FOR = 10**12
+def _shown(person: Program, days: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Per day of ``days``, the (requests, tokens) the latest signed ``usage.daily`` fact in
+    ``person``'s log gives them: what `inhouse usage confirm` shows and binds (a day no such
+    fact names yet is bound to none, as it binds one the usage log has no row of)."""
+    name, wanted = person.whoami().name, set(days)
+    shown: dict[str, tuple[int, int]] = {}
+    for fact in person.state().facts:
+        if fact.kind != "usage.daily" or not fact.signed:
+            continue
+        day, people = str(fact.payload.get("day")), fact.payload.get("people")
+        figures = people.get(name) if isinstance(people, dict) else None
+        if day in wanted and isinstance(figures, dict):
+            spent = int(figures.get("tokens_in", 0)) + int(figures.get("tokens_out", 0))
+            shown[day] = (int(figures.get("requests", 0)), spent)
+    return shown
 
 
-def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]] = ()) -> None:
+def confirm_days(
+    person: Program,
+    *days: str,
+    prompts: Iterable[tuple[str, int]] = (),
+    shown: tuple[int, int] | None = None,
+) -> None:
     """``person`` confirms with their own key the ``days`` (ISO) and prompt versions a test's
     hand-signed gateway figures give them: the ``usage.confirmed`` fact `inhouse usage confirm`
     records, where the test signs the gateway's facts itself (no usage rows to list them from).
-    Each day is bound to figures above any a test signs (:data:`ANSWERED_FOR`): what exit rule
-    19 reads a confirmation as covering."""
+    Each day is bound to the figures signed for it so far (:func:`_shown`), as exit rule 19
+    reads a confirmation: figures signed into the day after count once confirmed again.
+    ``shown``: the (requests, tokens) each day is bound to instead, for a test that confirms
+    days before it signs them (as the usage log would show them)."""
+    bound = _shown(person, days) if shown is None else dict.fromkeys(days, shown)
     person.record_fact(
         None,
         "usage.confirmed",
@@ -220,8 +241,8 @@ def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]]
             "person": person.whoami().name,
             "days": list(days),
             "prompts": [{"prompt": name, "version": version} for name, version in prompts],
-            "requests": dict.fromkeys(days, ANSWERED_FOR),
-            "tokens": dict.fromkeys(days, ANSWERED_FOR),
+            "requests": {day: n for day, (n, _) in bound.items()},
+            "tokens": {day: t for day, (_, t) in bound.items()},
         },
         provenance=Provenance.MEASURED,
         collector="inhouse usage confirm",

@@ -79,6 +79,9 @@ def test_governance_theater_reads_a_day_as_last_signed(program: Program, omar: P
     assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
     # signed again with his use borne out: the first reading was real use, and came first
     _signed_day(gateway, {"omar": {"requests": 14}})
+    # more than he answered for (12): it counts once he confirms the day again (exit rule 19)
+    assert any("no real usage yet" in w for w in program.status()["warnings"])
+    confirm_days(omar, USED)
     assert not any("governance theater" in w for w in program.status()["warnings"])
 
 

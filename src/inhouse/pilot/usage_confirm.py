@@ -99,6 +99,7 @@ def attributed_use(program: Program) -> OwnUse:
     state = program.state()
     person = program.whoami().name
     today = program.clock().astimezone(UTC).date()
+    bound = confirmations_bound(state)
     days: set[date] = set()
     prompts: set[tuple[str, int]] = set()
     prompt_days: dict[tuple[str, int], date] = {}  # the latest day signed use of it names them
@@ -123,6 +124,10 @@ def attributed_use(program: Program) -> OwnUse:
                     if isinstance(used_by, dict) and person in used_by:
                         on = date.fromisoformat(str(used_by[person]))
                         prompt_days[version] = max(prompt_days.get(version, on), on)
+                    elif not isinstance(used_by, dict) and bound and payload.get("last_used"):
+                        # the older shape dates everyone it names by its last use (rule 19)
+                        on = date.fromisoformat(str(payload["last_used"]))
+                        prompt_days[version] = max(prompt_days.get(version, on), on)
         except _MALFORMED:
             continue  # appended around the API: it gives nobody anything (counting drops it)
     not_own = not_their_fetch(state)
@@ -144,7 +149,6 @@ def attributed_use(program: Program) -> OwnUse:
     counted = build_context(state, program.clock()).facts
     said_days, said_prompts = _said(counted, person)
     # a day confirmed with figures the gateway has signed more than since: asked again
-    bound = confirmations_bound(state)
     said_days -= _outgrown(counted, person, figures, bound=bound)
     # and a prompt version the gateway dates their use of later than they confirmed it
     said_prompts -= _prompts_outgrown(counted, person, prompt_days, bound=bound)

@@ -469,10 +469,15 @@ def _for_key_holders(
             return confirmed is None or confirmed.prompt(person, name, version, on)
 
         named = [str(p) for p in payload.get("people") or ()]
-        dropped = sorted(p for p in named if not held(p, day))
-        unconfirmed = sorted(p for p in named if p not in dropped and not served(p))
-        trimmed = {**payload, "people": [p for p in named if p not in {*dropped, *unconfirmed}]}
         used_by = payload.get("used_by")
+        # a fact without ``used_by`` (the shape from before the gateway dated each person's
+        # use, which its host's operator still writes) dates everyone in it by ``last_used``:
+        # under rule 19 a confirmation covers that day only where it covers the day of use
+        undated = day if confirmed is not None and confirmed.bound and not isinstance(
+            used_by, dict) else None  # fmt: skip
+        dropped = sorted(p for p in named if not held(p, day))
+        unconfirmed = sorted(p for p in named if p not in dropped and not served(p, undated))
+        trimmed = {**payload, "people": [p for p in named if p not in {*dropped, *unconfirmed}]}
         if isinstance(used_by, dict):
             # each person's own last use through a key of their own, which the checks read
             # (:func:`~inhouse.program.facts.prompt_users`): held to a key they fetched

@@ -738,12 +738,14 @@ class UsageConfirmed(_Payload):
         description="per day confirmed, the most answered requests it confirms: the figure "
         "they were shown (the gateway's signed one, else the usage log's); a day's usage "
         "signed since with more counts for them only once they confirm it again. A day with "
-        "none named (a confirmation from before figures were bound) counts whatever its count",
+        "none named (a confirmation from before figures were bound) counts whatever its count "
+        "where the log shows exit rule 19 not in force, and up to none where it is",
     )
     tokens: dict[date, int] = Field(
         default_factory=dict,
         description="per day confirmed, the most tokens (input and output) it confirms, as "
-        "the gateway's signed figures gave them then (a day it had not signed yet names none)",
+        "the gateway's signed figures gave them then, else the usage log's (an older inhouse's "
+        "named none for a day not signed yet: under exit rule 19, up to none)",
     )
 
 

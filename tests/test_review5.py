@@ -1,0 +1,62 @@
+"""Review of exit rule 19 (``CONFIRMED_BOUND``, branch oldconf), as forgery tests: a prompt
+version's confirmation covers the days of its use it was shown; a ``prompt.usage`` fact in the
+shape from before the gateway dated each person's use (no ``used_by``) dates everyone in
+``people`` by its ``last_used``, and the host's operator writes that shape as easily."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inhouse.pilot.enablement import record_enablement
+from inhouse.pilot.roster import add_member
+from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
+from inhouse.program import Provenance
+from tests.conftest import Clock
+from tests.people import vouch_for_gateway_host
+from tests.pilot.world import make_world
+from tests.test_redteam34p import PROMPTS_TRACK, _enabled
+from tests.test_review4 import _step
+
+
+def test_an_undated_use_the_host_signs_later_is_no_use_a_confirmation_covers(
+    _isolated: Path, clock: Clock
+) -> None:
+    """FORGERY (lena alone, who runs the gateway's host): bob confirmed carol's triage@1 on 3
+    November (today's inhouse: "last 2026-11-03"). After he joins the pilot lena signs its
+    use again in the older shape, ``people: [bob]``, last used the 12th, with no ``used_by``:
+    the checks date his use by ``last_used``, and his confirmation was asked of the day only
+    in ``used_by``; his used-shared-prompt step was met on use he never made."""
+    world = make_world(_isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    gateway = world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="prompts")
+    clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
+    gateway.record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
+         "last_used": "2026-11-12", "people": ["bob"]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    step = _step(bob)
+    assert not step.met, step.detail
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome.value == "fail", result.reason
+    # he is asked about the version again; confirming it once ends it, and the step is met
+    assert ("triage", 1) in attributed_use(bob).prompts
+    confirm_usage(bob)
+    assert ("triage", 1) not in attributed_use(bob).prompts
+    step = _step(bob)
+    assert step.met, step.detail
+    record_enablement(bob)
+    result = _enabled(world.lead)
+    assert result.outcome.value == "pass", result.reason
