@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import pytest
 
@@ -46,7 +47,7 @@ from inhouse.workflows import runner
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
 from tests.people import enrol, vouch_for_gateway_host
-from tests.pilot.world import make_world
+from tests.pilot.world import World, make_world
 from tests.test_engine import DIGEST, measured, prove, reproduce
 from tests.workflows.test_proven_weights_cli import LOCKED, SECOND
 
@@ -187,6 +188,43 @@ steps:
 """
 
 
+class Tried(NamedTuple):
+    """The prompts world after bob tried carol's triage@1 through his own key on 3 November,
+    the day signed and confirmed (the world's members confirm), before he joined the pilot."""
+
+    world: World
+    bob: Program
+    gateway: Program  # the gateway's host, run by lena: its key signs the gateway's facts
+    v1: str
+
+
+def triage_tried(isolated: Path, clock: Clock) -> Tried:
+    world = make_world(isolated, clock)
+    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    gateway = world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    v1 = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
+    world.sign()
+    return Tried(world, bob, gateway, v1)
+
+
+def sign_use_again(gateway: Program, *, dated: bool = True) -> Fact:
+    """The host's key signs triage@1's use again, bob's "last on the 12th" (``dated``: per
+    person, ``used_by``, as today's gateway writes it; else in the older shape, without)."""
+    payload = {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
+               "last_used": "2026-11-12", "people": ["bob"]}  # fmt: skip
+    if dated:
+        payload["used_by"] = {"bob": "2026-11-12"}
+    return gateway.record_fact(
+        None, "prompt.usage", payload,
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+
+
 def _enabled(lead: Program) -> Result:
     ctx = context_for(lead.state(), lead.clock())
     return evaluate("pilot-enabled", ctx)
@@ -206,28 +244,15 @@ def test_a_prompt_version_confirmed_once_is_no_use_of_it_the_host_dates_later(
     its use it was shown (the gateway's signed day, else the day it is made), and the
     gateway's use of it on a later day counts once its person confirms that (`inhouse usage
     confirm` asks, showing the day)."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    gateway = world.lead.as_service("gateway")
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()  # its rollup, and bob confirms what it gives him (the world's members do)
+    world, bob, gateway, v1 = triage_tried(_isolated, clock)
+    # its rollup, and bob confirmed what it gave him (the world's members do)
     [said] = [f for f in world.lead.state().facts if f.kind == "usage.confirmed"]
     assert [(r["prompt"], r["version"]) for r in said.payload["prompts"]] == [("triage", 1)]
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")  # onboarded on the 10th
     clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
     # FORGERY: the host's key signs triage@1's use again, bob's "last on the 12th"
-    forged = gateway.record_fact(
-        None, "prompt.usage",
-        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
-         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
-        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
-    )  # fmt: skip
+    forged = sign_use_again(gateway)
     # `inhouse pilot enablement` reads the dated use as the check does: nothing to record
     # (review4: it said "met" and recorded the step the check then called unborne)
     _, facts = record_enablement(bob)

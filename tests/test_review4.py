@@ -18,9 +18,7 @@ from inhouse.pilot.roster import add_member
 from inhouse.pilot.usage_confirm import COLLECTOR, attributed_use, confirm_usage
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
-from tests.people import vouch_for_gateway_host
-from tests.pilot.world import make_world
-from tests.test_redteam34p import PROMPTS_TRACK, _enabled
+from tests.test_redteam34p import _enabled, sign_use_again, triage_tried
 
 
 def _step(program: Program) -> StepProgress:
@@ -29,31 +27,34 @@ def _step(program: Program) -> StepProgress:
     return step
 
 
+def _confirm_as_before_dates(bob: Program) -> None:
+    """bob's `usage confirm` of the 3rd again, as an inhouse from before confirmations dated a
+    version's use wrote it (no ``last``)."""
+    for fact in bob.state().facts:
+        if fact.kind == "usage.confirmed" and fact.by == "bob":
+            legacy = {
+                **fact.payload,
+                "prompts": [
+                    {"prompt": r["prompt"], "version": r["version"]}
+                    for r in fact.payload["prompts"]
+                ],
+            }
+    bob.record_fact(
+        None, "usage.confirmed", legacy, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
+
+
 def test_preview_agrees_with_the_check_on_a_use_the_host_dates_after_a_confirmation(
     _isolated: Path, clock: Clock
 ) -> None:
     """bob confirmed carol's triage@1 on 3 November, before he joined the pilot; the host's
     key then dates his use of it on the 12th, which he never confirmed. The check says his
     step is unborne; the preview said it was met, and ``--record`` recorded it."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    gateway = world.lead.as_service("gateway")
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()
+    world, bob, gateway, v1 = triage_tried(_isolated, clock)
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")
     clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
-    gateway.record_fact(
-        None, "prompt.usage",
-        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
-         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
-        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
-    )  # fmt: skip
+    sign_use_again(gateway)
     step = _step(bob)
     assert not step.met, step.detail
     assert "counts once you confirm that use" in step.detail
@@ -75,16 +76,7 @@ def test_preview_agrees_with_the_check_on_a_use_from_before_joining(
     """bob used triage@1 on 3 November and confirmed it; lena adds him to the pilot on the
     10th and the host's signed use of it still dates his last use the 3rd. The check reads
     his step as unborne (no use since he joined); the preview said it was met."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    world.lead.as_service("gateway")  # its key, which signs the gateway's facts
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()
+    world, bob, _, _v1 = triage_tried(_isolated, clock)
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")
     world.sign()
@@ -101,38 +93,13 @@ def test_a_confirmation_from_before_dates_is_no_use_the_host_dates_later(
     November, before confirmations named the last day of a version's use (the payload had
     none). lena signs its use again, bob's "last on the 12th", after he joined the pilot: his
     used-shared-prompt step is met on use he never made, as 72a090d8 closed for a dated one."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    gateway = world.lead.as_service("gateway")
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()
+    world, bob, gateway, _v1 = triage_tried(_isolated, clock)
     # what bob's `usage confirm` of the 3rd recorded before confirmations dated a version
-    for fact in bob.state().facts:
-        if fact.kind == "usage.confirmed" and fact.by == "bob":
-            legacy = {
-                **fact.payload,
-                "prompts": [
-                    {"prompt": r["prompt"], "version": r["version"]}
-                    for r in fact.payload["prompts"]
-                ],
-            }
-    bob.record_fact(
-        None, "usage.confirmed", legacy, provenance=Provenance.MEASURED, collector=COLLECTOR
-    )
+    _confirm_as_before_dates(bob)
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")
     clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
-    gateway.record_fact(
-        None, "prompt.usage",
-        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
-         "last_used": "2026-11-12", "people": ["bob"], "used_by": {"bob": "2026-11-12"}},
-        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
-    )  # fmt: skip
+    sign_use_again(gateway)
     record_enablement(bob)
     result = _enabled(world.lead)
     assert result.outcome.value == "fail", result.reason
@@ -147,28 +114,8 @@ def test_a_confirmation_from_before_dates_counts_once_confirmed_again(
     dated a version's use, joined the pilot and used it again on the 12th. The gateway dates
     that use; his older word covers up to the 3rd, so his step waits for him to confirm the
     version again, once, and then it is met."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    world.lead.as_service("gateway")
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()
-    for fact in bob.state().facts:
-        if fact.kind == "usage.confirmed" and fact.by == "bob":
-            legacy = {
-                **fact.payload,
-                "prompts": [
-                    {"prompt": r["prompt"], "version": r["version"]}
-                    for r in fact.payload["prompts"]
-                ],
-            }
-    bob.record_fact(
-        None, "usage.confirmed", legacy, provenance=Provenance.MEASURED, collector=COLLECTOR
-    )
+    world, bob, _, v1 = triage_tried(_isolated, clock)
+    _confirm_as_before_dates(bob)
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")
     world.confirms = False

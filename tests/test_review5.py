@@ -11,11 +11,8 @@ from pathlib import Path
 from inhouse.pilot.enablement import record_enablement
 from inhouse.pilot.roster import add_member
 from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
-from inhouse.program import Provenance
 from tests.conftest import Clock
-from tests.people import vouch_for_gateway_host
-from tests.pilot.world import make_world
-from tests.test_redteam34p import PROMPTS_TRACK, _enabled
+from tests.test_redteam34p import _enabled, sign_use_again, triage_tried
 from tests.test_review4 import _step
 
 
@@ -27,25 +24,11 @@ def test_an_undated_use_the_host_signs_later_is_no_use_a_confirmation_covers(
     use again in the older shape, ``people: [bob]``, last used the 12th, with no ``used_by``:
     the checks date his use by ``last_used``, and his confirmation was asked of the day only
     in ``used_by``; his used-shared-prompt step was met on use he never made."""
-    world = make_world(_isolated, clock)
-    (world.folder / "enablement" / "prompts.yaml").write_text(PROMPTS_TRACK, encoding="utf-8")
-    world.waive()
-    bob = world.enrol("bob", "support")
-    carol = world.enrol("carol", "legal")
-    gateway = world.lead.as_service("gateway")
-    vouch_for_gateway_host(carol)
-    v1 = world.share_prompt("carol", "triage")
-    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt=v1)
-    world.sign()
+    world, bob, gateway, _v1 = triage_tried(_isolated, clock)
     clock.now = datetime(2026, 11, 10, 9, tzinfo=UTC)
     add_member(world.lead, "bob", track="prompts")
     clock.now = datetime(2026, 11, 12, 18, tzinfo=UTC)
-    gateway.record_fact(
-        None, "prompt.usage",
-        {"prompt": "triage", "version": 1, "uses": 2, "users": 1, "uses_by_others": 1,
-         "last_used": "2026-11-12", "people": ["bob"]},
-        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
-    )  # fmt: skip
+    sign_use_again(gateway, dated=False)
     step = _step(bob)
     assert not step.met, step.detail
     record_enablement(bob)
