@@ -87,7 +87,7 @@ def next_steps(
         facts = program.state().facts
         if any(f.kind == "ticket.opened" for f in facts):
             _ticket_steps(program, add, leads, now)
-        if any(f.kind == "usage.daily" for f in facts):
+        if any(f.kind in ("usage.daily", "prompt.usage") for f in facts):
             _usage_steps(program, add, now)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
 
@@ -120,13 +120,24 @@ def _usage_steps(
     program: Program, add: Callable[[str | None, str, str], None], now: datetime
 ) -> None:
     """A person's use of the gateway counts for plays 4 and 6 only where they confirmed it with
-    their own key: the days its signed figures give them that they have not confirmed yet."""
-    from inhouse.pilot.usage_confirm import awaiting_confirmation
+    their own key: the days and library prompt versions its signed figures give them that they
+    have not confirmed yet."""
+    from inhouse.pilot.usage_confirm import awaiting_confirmation, prompts_awaiting_confirmation
 
-    for person, days in awaiting_confirmation(program, now).items():
-        span = f"{days[0]}" if len(days) == 1 else f"{len(days)} days, {days[0]} to {days[-1]}"
+    awaited = awaiting_confirmation(program, now)
+    versions = prompts_awaiting_confirmation(program, now)
+    for person in [*awaited, *(p for p in versions if p not in awaited)]:
+        days, prompts = awaited.get(person, []), versions.get(person, [])
+        said = []
+        if days:
+            said.append(
+                f"{days[0]}" if len(days) == 1 else f"{len(days)} days, {days[0]} to {days[-1]}"
+            )
+        if prompts:
+            refs = ", ".join(f"{name}@{number}" for name, number in prompts)
+            said.append(f"library prompt{'' if len(prompts) == 1 else 's'} {refs}")
         text = (
-            f"confirm your use of the gateway ({span}) from your own machine: "
+            f"confirm your use of the gateway ({'; '.join(said)}) from your own machine: "
             "`inhouse usage confirm` (it counts only where you confirmed it)"
         )
         add(person, text, "/pilot")

@@ -321,3 +321,37 @@ def test_unconfirmed_days_hide_no_governance_theater(pilot: Pilot) -> None:
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     warnings = pilot.lead.status()["warnings"]
     assert not any("governance theater" in w for w in warnings), warnings
+
+
+def test_status_asks_each_member_to_confirm_the_prompt_versions_too(pilot: Pilot) -> None:
+    """A library prompt version the gateway's signed figures give bob counts for nobody until
+    he confirms it: his next step names it beside his days (it named days only, so with his
+    days confirmed and the version left out, `inhouse status` asked him nothing)."""
+    from datetime import date
+
+    from inhouse.next_steps import next_steps
+    from inhouse.pilot.library_views import record_prompt_usage
+
+    def asked(person: str) -> list[str]:
+        steps = {s["person"]: s["steps"] for s in next_steps(pilot.lead, pilot.lead.status())}
+        return [step["text"] for step in steps.get(person, []) if "usage confirm" in step["text"]]
+
+    pilot.clock.now = at("2026-11-05T09:00")
+    pilot.share_prompt("pia", "triage")
+    pilot.use([Use("bob", "2026-11-05T10:00", prompt="triage@1")])
+    pilot.on("2026-11-06")
+    rollup_usage(pilot.lead)
+    record_prompt_usage(pilot.lead)  # the gateway's key signs who was sent each version
+    assert asked("bob") == [
+        "confirm your use of the gateway (3 days, 2026-11-03 to 2026-11-05; library prompt "
+        "triage@1) from your own machine: `inhouse usage confirm` (it counts only where you "
+        "confirmed it)"
+    ]
+    confirm_usage(pilot.people["bob"], leave_out_prompts=[("triage", 1)])
+    assert [d for d in attributed_use(pilot.people["bob"]).days if d <= date(2026, 11, 5)] == []
+    assert asked("bob") == [
+        "confirm your use of the gateway (library prompt triage@1) from your own machine: "
+        "`inhouse usage confirm` (it counts only where you confirmed it)"
+    ]
+    confirm_usage(pilot.people["bob"])
+    assert asked("bob") == []

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from inhouse.program import Program
     from inhouse.program.state import ProgramState
 
-__all__ = ["COLLECTOR", "OwnUse", "attributed_use", "awaiting_confirmation", "confirm_usage"]
+__all__ = [
+    "COLLECTOR",
+    "OwnUse",
+    "attributed_use",
+    "awaiting_confirmation",
+    "confirm_usage",
+    "prompts_awaiting_confirmation",
+]
 
 COLLECTOR = "inhouse usage confirm"
 #: the usage log is read from here (a person's first request is after the program began)
@@ -202,6 +209,57 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
         said, _ = _said(counted, name)
         said -= _outgrown(counted, name, signed[name], bound=confirmations_bound(state))
         if left := sorted(days - said):
+            awaited[name] = left
+    return awaited
+
+
+def prompts_awaiting_confirmation(
+    program: Program, now: datetime | None = None
+) -> dict[str, list[tuple[str, int]]]:
+    """Per person (services aside), the library prompt versions, as (name, version), that the
+    gateway's signed ``prompt.usage`` gives them and they have not confirmed nor left out yet
+    at ``now`` (or that it dates their use of later than they confirmed): what ``inhouse
+    status`` asks each of them to confirm beside their days (it asked for days only, so a
+    member whose days were all confirmed never heard of the versions that still counted for
+    nobody). From the signed facts only, as :func:`awaiting_confirmation`."""
+    from inhouse.program.counting import build_context, confirmations_bound
+
+    state = program.state()
+    when = program.clock() if now is None else now
+    bound = confirmations_bound(state)
+    given: dict[str, set[tuple[str, int]]] = {}
+    dated: dict[str, dict[tuple[str, int], date]] = {}
+    for fact in state.facts:
+        if fact.kind != "prompt.usage" or not _by_service(state, fact):
+            continue
+        payload = fact.payload
+        try:
+            version = (str(payload["prompt"]), int(payload["version"]))
+            used_by = payload.get("used_by")
+            if isinstance(used_by, dict):
+                on = {str(name): date.fromisoformat(str(day)) for name, day in used_by.items()}
+            else:
+                last = payload.get("last_used")
+                day = date.fromisoformat(str(last)) if bound and last else None
+                on = {str(name): day for name in payload.get("people") or ()}
+        except _MALFORMED:
+            continue  # appended around the API: it gives nobody a version (counting drops it)
+        for name, day in on.items():
+            found = state.people.get(name)
+            if found is None or found.service:
+                continue
+            given.setdefault(name, set()).add(version)
+            if day is not None:
+                was = dated.setdefault(name, {}).get(version, day)
+                dated[name][version] = max(was, day)
+    if not given:
+        return {}
+    counted = build_context(state, when).facts
+    awaited = {}
+    for name, versions in given.items():
+        _, said = _said(counted, name)
+        said -= _prompts_outgrown(counted, name, dated.get(name, {}), bound=bound)
+        if left := sorted(versions - said):
             awaited[name] = left
     return awaited
 
