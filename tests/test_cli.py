@@ -373,6 +373,27 @@ def test_a_refused_anti_pattern_names_the_missing_evidence(program: Path) -> Non
     assert status["refusals"][0]["action"] == "start play 2 (baseline)"
 
 
+def test_a_play_that_cannot_start_says_so_before_the_owners_role(program: Path) -> None:
+    """lena, without the play-owner role, starts play 2 while play 1 is not done: the refusal
+    says first that the play cannot start (it sent her to get the role, only to be refused for
+    play 1 next), then the role she lacks; both reasons, one message."""
+    ok("person", "role", "lena", "--remove", "play-owner")
+    message = refused("play", "start", "2", code=3)
+    assert "botched handoff" in message and "calendar-driven advance" in message, message
+    assert "is owned by a play-owner; lena is not one" in message, message
+    assert message.index("botched handoff") < message.index("is owned by a play-owner")
+    status = json.loads(ok("status", "--json"))
+    assert status["refusals"][0]["action"] == "start play 2 (baseline)"
+    # where the play could start, the role alone is what is said
+    ok("person", "role", "lena", "--add", "play-owner")
+    ok("waiver", "grant", "calendar-driven-advance", "--play", "1", "--reason",
+       "time-boxed-experiment", "--note", "demo first", "--expires", "7d")  # fmt: skip
+    ok("person", "role", "lena", "--remove", "play-owner")
+    message = refused("play", "start", "1", code=3)
+    assert "is owned by a play-owner; lena is not one" in message, message
+    assert "calendar-driven advance" not in message
+
+
 def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
     ok(
         "waiver",

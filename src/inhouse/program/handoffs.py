@@ -8,7 +8,7 @@ saw.
 
 from __future__ import annotations
 
-from inhouse.errors import InvalidInput, NotAllowed, Refused
+from inhouse.errors import AntiPattern, InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.consent import Agree, require_yes
@@ -101,7 +101,25 @@ class PlaysMixin(ProgramCore):
             )
         owner_name = owner or receiver or who.name
         owner_person = self._person(state, owner_name)
-        self._owner_role(play, owner_person)
+        # a play that cannot start anyway says so first: a start refused for the owner's role
+        # sent them to get it, only to be refused next for the play before not being done
+        lacking = self._owner_role_problem(play, owner_person)
+        if lacking is not None:
+            try:
+                self._pass_guards(
+                    state,
+                    who.name,
+                    start_blockers(self.playbook, play, state, self._judged_at(state, who.name)),
+                    action=f"start play {number} ({play.id})",
+                )
+            except AntiPattern as refused:
+                raise AntiPattern(
+                    f"{refused}\nand then: {lacking}",
+                    guard=refused.guard,
+                    play=refused.play,
+                    missing=refused.missing,
+                ) from None
+            raise NotAllowed(lacking)
         if who.name != owner_name and Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"{who.name} cannot start play {number} for {owner_name}: only its owner or a "
@@ -386,6 +404,11 @@ class PlaysMixin(ProgramCore):
         return verdict
 
     def _owner_role(self, play: Play, person: Person) -> None:
+        if (lacking := self._owner_role_problem(play, person)) is not None:
+            raise NotAllowed(lacking)
+
+    def _owner_role_problem(self, play: Play, person: Person) -> str | None:
+        """Why ``person`` cannot own ``play`` (None: they can)."""
         if play.owner.role not in person.roles:
             number = self.playbook.number(play.id)
             role = play.owner.role.value
@@ -397,10 +420,11 @@ class PlaysMixin(ProgramCore):
                     f"name them the support queue's owner, `inhouse support owner {person.name}`, "
                     "which gives the role; they take it on with `inhouse support owner --accept`"
                 )
-            raise NotAllowed(
+            return (
                 f"play {number} ({play.id}) is owned by a {role}; {person.name} is not one (add "
                 f"it: {how})"
             )
+        return None
 
 
 def _holders(state: ProgramState, role: Role, *, but: str) -> list[str]:
