@@ -71,9 +71,7 @@ def test_serve_answer_stop_leaves_no_process(test_model: Path) -> None:
 
         again = runner.invoke(app, ["runtime", "serve", str(test_model)])
         assert again.exit_code == 2 and "already running" in again.output
-        # the wait for a model to load is said before it starts (a real model takes a while)
-        said = " ".join(again.stdout.split())
-        assert f"Starting the embedded runtime on {test_model.name}: loading the model" in said
+        assert "Starting" not in again.stdout  # refused before any wait is announced
     finally:
         stopped = runner.invoke(app, ["runtime", "stop"])
     assert stopped.exit_code == 0 and f"pid {pid}" in stopped.output
@@ -110,6 +108,27 @@ def test_stop_when_nothing_runs_and_stale_state_is_cleared(tmp_path: Path) -> No
     assert "process" in embedded_status().detail and not embedded_status().running
     assert "stale PID" in stop_embedded().detail
     assert not (folder / "embedded.pid").exists() and not (folder / "embedded.json").exists()
+
+
+def test_serve_refuses_a_running_runtime_before_announcing_a_wait(test_model: Path) -> None:
+    """A runtime already runs (its recorded process is alive: this one stands in for it):
+    `inhouse runtime serve` refuses at once, and no longer says first that it is starting one
+    and waiting up to 120 s; the record is left as it was."""
+    folder = run_dir(None)
+    folder.mkdir(parents=True)
+    record = json.dumps({
+        "pid": os.getpid(), "url": "http://127.0.0.1:9", "host": "127.0.0.1", "port": 9,
+        "model_id": "m", "model_path": "/elsewhere/m.gguf", "model_digest": "sha256:00",
+        "is_test_model": False, "engine": "llama-cpp-python 0", "python": sys.executable,
+        "started_at": "2026-01-01T00:00:00+00:00", "log_path": "/elsewhere/log",
+    })  # fmt: skip
+    (folder / "embedded.json").write_text(record)
+    refused = runner.invoke(app, ["runtime", "serve", str(test_model)])
+    assert refused.exit_code == 2, refused.output
+    assert "already running at http://127.0.0.1:9" in refused.output
+    assert "inhouse runtime stop" in refused.output
+    assert "Starting" not in refused.stdout and "waiting up to" not in refused.output
+    assert (folder / "embedded.json").read_text() == record
 
 
 def test_without_the_extra_serve_names_the_install_script(test_model: Path) -> None:

@@ -60,6 +60,7 @@ __all__ = [
     "embedded_status",
     "launch_problem",
     "read_state",
+    "refuse_if_running",
     "serve_embedded",
     "stop_embedded",
 ]
@@ -310,6 +311,21 @@ def _log_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:]) or "(empty log)"
 
 
+def refuse_if_running(program: Path | None) -> None:
+    """Refuse (:class:`InvalidInput`) while the embedded runtime ``serve`` started runs; clear
+    what a server that is gone left behind. ``inhouse runtime serve`` asks this before it says
+    it is starting one (it said so, then refused)."""
+    current = read_state(program)
+    if current is None:
+        return
+    if _alive(current.pid):
+        raise InvalidInput(
+            f"the embedded runtime is already running at {current.url} (pid {current.pid}, "
+            f"model {current.model_path}); stop it first with `inhouse runtime stop`"
+        )
+    _clear(run_dir(program))
+
+
 def serve_embedded(
     model_path: Path,
     *,
@@ -323,14 +339,7 @@ def serve_embedded(
     """Start the embedded server on ``model_path`` and return once it answers."""
     path = _check_gguf(model_path)
     folder = run_dir(program)
-    current = read_state(program)
-    if current is not None:
-        if _alive(current.pid):
-            raise InvalidInput(
-                f"the embedded runtime is already running at {current.url} (pid {current.pid}, "
-                f"model {current.model_path}); stop it first with `inhouse runtime stop`"
-            )
-        _clear(folder)
+    refuse_if_running(program)
     python = python or sys.executable
     version = _engine_version(python)
     port = port or _free_port(host)
