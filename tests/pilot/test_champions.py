@@ -353,3 +353,51 @@ def test_a_champion_is_named_for_their_team_however_its_name_is_typed(world: Wor
     command refused "Support" for carol of support, a team the check would count as hers."""
     fact = name_champion(world.lead, "carol", team="Support ")
     assert fact.payload["person"] == "carol"
+
+
+def test_naming_a_champion_after_another_lead_took_over_says_why_it_records_anew(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena named carol, then mia took over as lead and lena lost the role. Play 5 counts a
+    naming only while its signer is a lead, so lena's no longer counts: mia naming carol again
+    records anew (answering "already a champion" would leave support without a counted
+    champion), and now says why instead of reading as a duplicate."""
+    from inhouse.pilot.champions import lapsed_naming
+    from inhouse.pilot.roster import state_team
+
+    opened = Program.open.__func__  # type: ignore[attr-defined]
+
+    def on_world_clock(cls: type[Program], folder: object = None, **options: object) -> Program:
+        options.setdefault("clock", world.clock)
+        return opened(cls, folder, **options)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Program, "open", classmethod(on_world_clock))
+    first = name_champion(world.lead, "carol", team="support")
+    accept_champion(world.people["carol"], agree=lambda lines: True)
+    state_team(world.people["carol"], "support")
+
+    def support_missing() -> bool:
+        reason = evaluate("champions-named", context_for(world.lead.state(), world.lead.clock()))
+        return "support" in reason.reason.split(":")[0]
+
+    assert not support_missing()
+    env = world.enrol_cli("mia", "platform")
+    world.lead.change_roles(None, "mia", add=["rollout-lead"])
+    world.people["mia"].change_roles(None, "lena", remove=["rollout-lead"])
+    assert support_missing()  # lena's naming no longer counts
+    assert lapsed_naming(world.lead, "carol") == first
+    named = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
+                          env=env)  # fmt: skip
+    assert named.exit_code == 0, named.output
+    said = " ".join(named.stdout.split())
+    assert "Named carol champion of support" in said
+    assert (
+        f"Recorded anew: carol's naming by lena (fact #{first.id}) no longer counts, as lena "
+        "is no rollout lead now" in said
+    ), said
+    assert not support_missing()  # mia's naming counts
+    assert lapsed_naming(world.lead, "carol") is None
+    again = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support",
+                                "--json"], env=env)  # fmt: skip
+    assert json.loads(again.stdout)["already"] is True
+    assert json.loads(again.stdout)["replaces"] is None

@@ -357,6 +357,7 @@ def champions(
     from inhouse.pilot.champions import (
         accept_champion,
         champion_naming,
+        lapsed_naming,
         name_champion,
         suggest_champions,
     )
@@ -380,10 +381,13 @@ def champions(
         if name is None or team is None:
             raise InvalidInput("naming a champion needs both --name PERSON and --team TEAM")
         before = champion_naming(opened, name)
+        lapsed = lapsed_naming(opened, name)
         fact = name_champion(opened, name, team=team)
         already = before is not None and fact.id == before.id
+        renamed = lapsed if not already and lapsed is not None else None
         if json:
-            print_json({"id": fact.id, **fact.payload, "already": already})
+            print_json({"id": fact.id, **fact.payload, "already": already,
+                        "replaces": None if renamed is None else renamed.id})  # fmt: skip
             return
         if already:
             out_console().print(
@@ -406,6 +410,12 @@ def champions(
             f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}). Play 5 counts them once "
             f"they accept (`inhouse pilot champions --accept`); {word}."
         )
+        if renamed is not None:
+            out_console().print(
+                f"Recorded anew: {_e(name)}'s naming by {_e(renamed.by)} (fact #{renamed.id}) "
+                f"no longer counts, as {_e(renamed.by)} is no rollout lead now (play 5 counts a "
+                "current lead's naming)."
+            )
         return
     found = suggest_champions(opened)
     if json:

@@ -45,6 +45,7 @@ __all__ = [
     "TeamCandidates",
     "accept_champion",
     "champion_naming",
+    "lapsed_naming",
     "name_champion",
     "suggest_champions",
 ]
@@ -242,6 +243,20 @@ def champion_naming(program: Program, person: str) -> Fact | None:
     """The rollout lead's ``pilot.champion`` fact that names ``person`` champion now: the
     latest one recorded since they last took the champion role, while they hold it (None: not
     named, or the role was taken away since)."""
+    return _naming(program, person, by_leads=True)
+
+
+def lapsed_naming(program: Program, person: str) -> Fact | None:
+    """The latest naming of ``person`` champion, since they last took the role and while they
+    hold it, whose signer is no rollout lead now: play 5's ``champions-named`` no longer counts
+    it (it counts a current lead's naming), so a lead naming them again records anew, and says
+    why (None: there is none, or a current lead's naming stands)."""
+    if champion_naming(program, person) is not None:
+        return None
+    return _naming(program, person, by_leads=False)
+
+
+def _naming(program: Program, person: str, *, by_leads: bool) -> Fact | None:
     state = program.state()
     span = (state.role_spans.get(person, {}).get(Role.CHAMPION.value) or [(0, 0)])[-1]
     gained, lost = span
@@ -255,7 +270,7 @@ def champion_naming(program: Program, person: str) -> Fact | None:
         and f.id >= gained
         and not f.payload.get("accepted")
         and f.payload.get("person") == person
-        and f.by in leads
+        and (f.by in leads or not by_leads)
     ]
     return named[-1] if named else None
 
