@@ -236,12 +236,14 @@ def prompts_awaiting_confirmation(
         try:
             version = (str(payload["prompt"]), int(payload["version"]))
             used_by = payload.get("used_by")
+            # as attributed_use reads it: whom it names, each on the day it dates their use
+            last = payload.get("last_used")
+            day = None
+            if not isinstance(used_by, dict) and bound and last:
+                day = date.fromisoformat(str(last))  # the older shape dates all by last use
+            on: dict[str, date | None] = {str(n): day for n in payload.get("people") or ()}
             if isinstance(used_by, dict):
-                on = {str(name): date.fromisoformat(str(day)) for name, day in used_by.items()}
-            else:
-                last = payload.get("last_used")
-                day = date.fromisoformat(str(last)) if bound and last else None
-                on = {str(name): day for name in payload.get("people") or ()}
+                on.update({str(n): date.fromisoformat(str(d)) for n, d in used_by.items()})
         except _MALFORMED:
             continue  # appended around the API: it gives nobody a version (counting drops it)
         for name, day in on.items():
