@@ -101,25 +101,6 @@ class PlaysMixin(ProgramCore):
             )
         owner_name = owner or receiver or who.name
         owner_person = self._person(state, owner_name)
-        # a play that cannot start anyway says so first: a start refused for the owner's role
-        # sent them to get it, only to be refused next for the play before not being done
-        lacking = self._owner_role_problem(play, owner_person)
-        if lacking is not None:
-            try:
-                self._pass_guards(
-                    state,
-                    who.name,
-                    start_blockers(self.playbook, play, state, self._judged_at(state, who.name)),
-                    action=f"start play {number} ({play.id})",
-                )
-            except AntiPattern as refused:
-                raise AntiPattern(
-                    f"{refused}\nand then: {lacking}",
-                    guard=refused.guard,
-                    play=refused.play,
-                    missing=refused.missing,
-                ) from None
-            raise NotAllowed(lacking)
         if who.name != owner_name and Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"{who.name} cannot start play {number} for {owner_name}: only its owner or a "
@@ -131,12 +112,27 @@ class PlaysMixin(ProgramCore):
                 f"{state.sign_in.issuer}: {self._sign_in_here()} first (a key joined under an "
                 "owner's name is not the owner until it has)"
             )
-        used = self._pass_guards(
-            state,
-            who.name,
-            start_blockers(self.playbook, play, state, self._judged_at(state, who.name)),
-            action=f"start play {number} ({play.id})",
-        )
+        # a play that cannot start anyway says so first, the owner's missing role after it: the
+        # role alone sent them to get it, only to be refused next for the play before it
+        lacking = self._owner_role_problem(play, owner_person)
+        try:
+            used = self._pass_guards(
+                state,
+                who.name,
+                start_blockers(self.playbook, play, state, self._judged_at(state, who.name)),
+                action=f"start play {number} ({play.id})",
+            )
+        except AntiPattern as refused:
+            if lacking is None:
+                raise
+            raise AntiPattern(
+                f"{refused}\nand then: {lacking}",
+                guard=refused.guard,
+                play=refused.play,
+                missing=refused.missing,
+            ) from None
+        if lacking is not None:
+            raise NotAllowed(lacking)
         self._append(
             EventKind.PLAY_STARTED,
             who.name,
