@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from inhouse.errors import LogTampered
 from inhouse.program import Program
+from inhouse.program.status import build_status
 from tests.people import enrol
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -81,6 +82,8 @@ def test_a_colleague_s_event_the_store_s_host_cut_is_named_at_his_next_command(
     else:
         assert "the log now holds another event 5 (lena's" in said, said
     assert "someone with write access to the store" in said
+    warnings = build_status(mine.playbook, state, mine.clock())["warnings"]
+    assert warnings[0].startswith("TAMPERED: this machine saw event 5 (omar's"), warnings[0]
     with pytest.raises(LogTampered, match="this machine saw event 5"):
         mine.attest(None, "task.named", _TASK, "I do it daily, as I said")
 

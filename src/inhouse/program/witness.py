@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from inhouse.db import events
+from inhouse.program.events import Event
 
 if TYPE_CHECKING:
     from inhouse.db import Store
@@ -62,7 +63,9 @@ def _read(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:  # unreadable: it witnesses nothing, and says so
-        log.warning("%s unreadable (%s): what this machine saw of the log is not checked", path, err)
+        log.warning(
+            "%s unreadable (%s): what this machine saw of the log is not checked", path, err
+        )
         return None
     if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
         return None
@@ -121,16 +124,19 @@ def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] |
     )
 
 
-def remember(store: Store, program_id: str, where: str, seq: int) -> None:
-    """Keep event ``seq`` of the log as the newest this user's commands saw, unless one newer
-    is kept already. A file that cannot be written keeps nothing (a command never stops here)."""
+def remember(
+    store: Store, program_id: str, where: str, seq: int, *, event: Event | None = None
+) -> None:
+    """Keep event ``seq`` of the log (``event``, where the caller just wrote it) as the newest
+    this user's commands saw, unless one newer is kept already. A file that cannot be written
+    keeps nothing (a command never stops here)."""
     if seq <= 0:
         return
     path = seen_path(program_id, where)
     seen = _read(path)
     if seen is not None and int(seen["seq"]) >= seq:
         return
-    row = _row(store, seq)
+    row: Any = _row(store, seq) if event is None else event
     if row is None:
         return
     record = {
@@ -139,7 +145,7 @@ def remember(store: Store, program_id: str, where: str, seq: int) -> None:
         "hash": str(row.hash),
         "actor": str(row.actor),
         "kind": str(row.kind),
-        "at": str(row.at),
+        "at": row.raw_at if isinstance(row, Event) and row.raw_at else str(row.at),
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
