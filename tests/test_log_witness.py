@@ -125,3 +125,28 @@ def test_a_store_knowingly_restored_from_a_backup_goes_on_once_the_file_named_is
     assert omar.using(omar.key).state().head_seq == 5
     _cut_tail(lena, 1)
     assert omar.using(omar.key).state().tampered is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: the witness tells the machine that saw the events, not the log. "
+    "lena, the store's host, cuts omar's newest event and deletes her own machine's file (or "
+    "never folded after his event): on her machine the shorter log reads as whole, and what she "
+    "records and is judged on there (an exit, a handoff) counts, until omar's next command "
+    "names the cut on his. Putting the cut in the log needs omar's inhouse to record what it "
+    "witnessed (an event the fold reads as a cut of the log, recorded again each time it is "
+    "cut), which is a new exit rule for how logs that hold one are judged: the lead's to weigh",
+)
+def test_a_cut_the_colleague_s_machine_witnessed_shows_in_the_log(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    _at(monkeypatch, tmp_path, "lena")
+    _cut_tail(lena, 1)
+    _at(monkeypatch, tmp_path, "omar")
+    assert omar.using(omar.key).state().tampered is not None  # his machine knows
+    _at(monkeypatch, tmp_path, "lena")
+    assert lena.using(lena.key).state().tampered is not None  # the log shows nothing of it
