@@ -65,6 +65,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── ModelDownloadFailed           a model file could not be fetched (hub unreachable, not
     │                                 found, or its bytes did not match the hub's digest)
     ├── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
+    ├── GatewayWorkerFailed           a worker of ``gateway serve --workers N`` could not
+    │                                 start (its exit code and words, said by the supervisor)
     └── PluginError                   an extension registered twice, or broken
 
     ClientGone (a ConnectionResetError, not an InhouseError): the gateway's client went away
@@ -99,6 +101,7 @@ __all__ = [
     "EmbeddingsNotServed",
     "EndpointNotServed",
     "ExtraNotInstalled",
+    "GatewayWorkerFailed",
     "IdentityError",
     "InhouseError",
     "InvalidApiKey",
@@ -523,6 +526,16 @@ class ModelDownloadFailed(InhouseError):
 
 class ExtraNotInstalled(InhouseError):
     exit_code = 2
+
+
+class GatewayWorkerFailed(InhouseError):
+    """A worker of ``inhouse gateway serve --workers N`` could not start (its runtimes, the
+    lock, its spool…): its supervisor stops the others and says why, once, with the exit code
+    the worker's own error carries, where a worker started again would fail the same way."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class PluginError(InhouseError):

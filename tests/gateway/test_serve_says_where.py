@@ -4,6 +4,9 @@ port, had to guess the address the README tells clients to use (``…/v1``)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -62,3 +65,48 @@ def test_a_spool_folder_that_is_a_file_is_named(_isolated: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), said
     assert f"cannot keep the usage spool at {_isolated / 'notes.txt'}" in said, said
     assert (_isolated / "notes.txt").read_text() == "mine\n"
+
+
+def _serve_workers(folder: Path, *args: str) -> tuple[int, str]:
+    """``inhouse gateway serve --workers 2 --port 0 ARGS`` in a process of its own: its exit
+    code and what it said, or a failure when it is still running after a minute (a whole
+    interpreter per worker starting, on a busy box)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "INHOUSE_PROGRAM": str(folder)}
+    log = folder / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inhouse", "gateway", "serve", "--workers", "2",
+             "--port", "0", *args],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+    try:
+        code = process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(30)
+        raise AssertionError(f"still running:\n{log.read_text()[-3000:]}") from None
+    return code, " ".join(log.read_text().split())
+
+
+def test_workers_that_cannot_start_are_said_once_and_serve_ends(_isolated: Path) -> None:
+    """`serve --workers 2` whose workers cannot start (here `[gateway] runtimes` names a table
+    inhouse.toml lacks): the supervisor said "Listening", then each worker's traceback, and
+    started them again, a traceback a second for ever. Now it ends, with the worker's error
+    once, its exit code, and no address clients would be sent to."""
+    one_runtime(_isolated, "http://127.0.0.1:9", gateway={"runtimes": ["gpu-box"]}).close()
+    code, said = _serve_workers(_isolated)
+    assert code == 2, said
+    assert "Traceback" not in said and "base_url" not in said and "Ctrl-C" not in said, said
+    assert "gateway.runtimes names gpu-box, which has no [runtimes.NAME] table" in said, said
+    assert said.count("gpu-box") == 1, said
+    assert "starting it again" not in said, said
+
+
+def test_workers_without_a_lock_say_to_lock_and_end(_isolated: Path) -> None:
+    """No lock recorded and no inhouse.lock: one process said to run `inhouse baseline lock`;
+    two workers looped on the same error's traceback."""
+    one_runtime(_isolated, "http://127.0.0.1:9").close()
+    (_isolated / "inhouse.lock").unlink()
+    code, said = _serve_workers(_isolated)
+    assert code == 2 and "Traceback" not in said and "base_url" not in said, said
+    assert "run `inhouse baseline lock`" in said, said
