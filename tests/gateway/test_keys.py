@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,18 @@ def test_a_key_before_play_1_starts_is_refused_saying_that_starting_it_lets_its_
     opened.close()
     refused = runner.invoke(app, ["keys", "issue", "omar"])
     assert refused.exit_code != 0 and "has not started" not in refused.stderr
+
+
+def test_list_shows_each_limit_with_its_unit_and_times_in_utc(program: Path) -> None:
+    """`keys list` showed "rpm 30, tokens_per_day 1000" (a field name for a unit) and a
+    creation time without its zone, and left a key's models out of its limits."""
+    ok("keys", "issue", "lena", "--rpm", "30", "--tokens-per-day", "20000", "--model", "tiny")
+    key = json.loads(ok("keys", "fetch", "--json"))
+    ok("keys", "revoke", key["id"])
+    listed = " ".join(ok("keys", "list", "--all", env={"COLUMNS": "200"}).split())
+    assert "30 req/min, 20,000 tokens/day, models tiny" in listed, listed
+    assert "tokens_per_day" not in listed and "rpm 30" not in listed, listed
+    (entry,) = json.loads(ok("keys", "list", "--all", "--json"))
+    for stamp in (entry["created"], entry["revoked"]):
+        shown = datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        assert shown in listed, (shown, listed)

@@ -173,10 +173,24 @@ def list_(
 
 
 def _key(row: dict[str, Any]) -> tuple[str, ...]:
+    # each figure with its unit, each time in UTC said so: "rpm 60, tokens_per_day 20000"
+    # and a time without its zone left a newcomer to guess both
     limits = ", ".join(
-        f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
+        f"{row[name]:,} {unit}"
+        for name, unit in (("rpm", "req/min"), ("tokens_per_day", "tokens/day"))
+        if row[name] is not None
     )
-    revoked = (row["revoked"] or "")[:19]
+    if row["models"] is not None:
+        limits += (", " if limits else "") + "models " + ", ".join(row["models"])
     key_id = row["id"] + (" (refused)" if row["refused"] is not None else "")
     return (key_id, row["person"], row["agent"] or "", row["prefix"] + "…",
-            row["created"][:19], limits or "none", revoked)  # fmt: skip
+            _utc(row["created"]), limits or "none", _utc(row["revoked"]))  # fmt: skip
+
+
+def _utc(stamp: str | None) -> str:
+    """A stored time as the table shows it: UTC to the second, ``2026-11-03 10:00:00Z``."""
+    if not stamp:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
