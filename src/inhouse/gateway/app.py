@@ -434,7 +434,8 @@ class Gateway:
                 self.metrics.service_key_unenrolled.set(0 if self.unenrolled is None else 1)
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
                 people = self._admin(request, "/metrics", _METRICS_DETAILS)
-                _answer(reply, 200, self.metrics.render(people=people), headers, request_id)
+                rendered = self.metrics.render(people=people, worker=self.worker)
+                _answer(reply, 200, rendered, headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")
         except OSError:  # the client went away: nobody is left to answer
