@@ -183,8 +183,10 @@ class Gateway:
         #: the news channel between replicas (with ``redis_url``): keys and lock reloaded at once
         self.listener: Listener | None = None
         if settings.redis_url is not None:
+            shared = self.limiter if isinstance(self.limiter, SharedLimiter) else None
             self.listener = Listener(settings.redis_url, settings.redis_prefix, self.hear,
-                                     timeout=settings.redis_timeout)  # fmt: skip
+                                     timeout=settings.redis_timeout,
+                                     on_lost=None if shared is None else shared.lost)  # fmt: skip
         #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
         self.worker: int | None = None
         #: the port :meth:`serve` listens on, and its server
