@@ -5,6 +5,7 @@ port, had to guess the address the README tells clients to use (``…/v1``)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.gateway.harness import (
     wait_for,
     weights_root,
 )
+from tests.runtimes.standin import free_port
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
 
@@ -110,3 +112,27 @@ def test_workers_without_a_lock_say_to_lock_and_end(_isolated: Path) -> None:
     code, said = _serve_workers(_isolated)
     assert code == 2 and "Traceback" not in said and "base_url" not in said, said
     assert "run `inhouse baseline lock`" in said, said
+
+
+def test_the_log_dates_a_runtime_going_down_and_coming_back(_isolated: Path) -> None:
+    """The gateway's log wrote bare messages ("runtime local at … is down ConnectFailed: …"):
+    no time, no level, no process, and nothing at all when the runtime came back. Now each
+    line is dated in UTC with its level and pid, and the node's return is said too."""
+    weights = model_file(_isolated)
+    port = free_port()
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated), port=port) as first:
+        runtimes = {"local": {"family": "openai", "url": first.url, "model_path": str(weights)}}
+        make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
+        log = _isolated / "gateway.log"
+        with served(_isolated, log) as gateway:
+            first.process.terminate()
+            first.process.wait(30)
+            said = log.read_text  # read as it grows
+            wait_for(lambda: "is down" in said(), timeout=30, what="the runtime said down")
+            with spawn_standin(FAST, model="tiny", root=weights_root(_isolated), port=port):
+                wait_for(lambda: "is served by" in said(), timeout=30, what="its return said")
+            pid = gateway.process.pid if gateway.process is not None else 0
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ WARNING \[pid " + str(pid) + r"\] "
+    url = re.escape(first.url)
+    assert re.search(stamp + rf"runtime local at {url} is down \(ConnectFailed: ", said()), said()
+    assert re.search(stamp + rf"model tiny is served by runtime local at {url} now", said())

@@ -173,6 +173,7 @@ def serve(
     from inhouse.program.config import read_config
     from inhouse.terminal import clean_handlers
 
+    _log_with_times()
     clean_handlers()  # the supervisor's log too; each worker (a fresh process) cleans its own
     settings = read_gateway_settings(folder, read_config(folder))
     # made once here, not by the workers racing to make it; refused before anything opens
@@ -193,6 +194,26 @@ def serve(
         _serve_one(folder, settings, None, announce)
     else:
         _supervise(folder, settings, announce)
+
+
+#: a gateway log line: when (UTC), how bad, which process (/healthz's ``replica.pid``), what
+LOG_FORMAT = "%(asctime)s %(levelname)s [pid %(process)d] %(message)s"
+
+
+def _log_with_times() -> None:
+    """Where nothing set up logging (``inhouse gateway serve``), the gateway's log goes to
+    stderr from warnings up, each line dated in UTC and naming its level and process: it wrote
+    the bare message, as logging's last resort does, so an operator reading "runtime local …
+    is down" could not tell when, nor which worker said it. Asking again changes nothing."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -257,6 +278,7 @@ def _serve_one(
     from inhouse.gctuning import for_a_server
     from inhouse.terminal import clean_handlers
 
+    _log_with_times()
     clean_handlers()  # a client's text forges no log line, whichever logger writes it
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
