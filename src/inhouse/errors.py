@@ -84,6 +84,7 @@ message or code.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -362,9 +363,19 @@ class RateLimited(InhouseError):
     error_type = "rate_limit_error"
     code = "rate_limit_exceeded"
 
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: seconds until a retry may be let through, where known: the answer's ``Retry-After``
+        self.retry_after = retry_after
+
 
 class TokenBudgetSpent(RateLimited):
     code = "tokens_per_day_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        if retry_after is None:  # the day's budget comes back at midnight UTC
+            retry_after = 86400 - time.time() % 86400
+        super().__init__(message, retry_after=retry_after)
 
 
 class TooManyConcurrent(RateLimited):

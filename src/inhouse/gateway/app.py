@@ -32,6 +32,7 @@ import contextvars
 import functools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -45,6 +46,7 @@ from inhouse.errors import (
     MethodNotAllowed,
     NoSuchRoute,
     NotAllowed,
+    RateLimited,
     RequestTooLarge,
     ServiceKeyRevoked,
 )
@@ -689,7 +691,7 @@ class Gateway:
                 if call.answering:  # headers are gone: the error travels as an event clients raise
                     reply.end(sse.error_event(error))
                 else:
-                    _answer(reply, status, error, JSON, request_id)
+                    _answer(reply, status, error, _error_headers(err), request_id)
             finally:
                 # its spend and metrics, where the answer's end did not get to them (the client
                 # gone at the last write)
@@ -778,6 +780,16 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
     lock = {**report["lock"], "problem": report["lock"]["problem_code"]}
     return {**report, "models": models, "limits": limits, "lock": lock,
             "service_key": service_key}  # fmt: skip
+
+
+def _error_headers(err: BaseException) -> list[tuple[bytes, bytes]]:
+    """The headers of an error's answer: a 429 that knows when a retry may be let through says
+    so in ``Retry-After`` (whole seconds, at least 1), which OpenAI's clients wait for before
+    they retry; without it they retried at once, into the same refusal."""
+    after = err.retry_after if isinstance(err, RateLimited) else None
+    if after is None:
+        return JSON
+    return [*JSON, (b"retry-after", str(max(1, math.ceil(after))).encode())]
 
 
 def _answer(

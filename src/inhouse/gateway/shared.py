@@ -493,7 +493,8 @@ class SharedLimiter(Limiter):
             raise RateLimited(
                 f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
                 f"requests per minute (every replica together); retry in "
-                f"{max(figure, 0) / 1000:.0f} s"
+                f"{max(figure, 0) / 1000:.0f} s",
+                retry_after=max(figure, 0) / 1000,
             )
 
     async def _settled(self) -> None:
