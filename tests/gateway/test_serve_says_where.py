@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -129,6 +130,10 @@ def test_the_log_dates_a_runtime_going_down_and_coming_back(_isolated: Path) -> 
             first.process.wait(30)
             said = log.read_text  # read as it grows
             wait_for(lambda: "is down" in said(), timeout=30, what="the runtime said down")
+            time.sleep(1.5)  # health checks, every 0.2 s here, while it stays down
+            down = said()
+            # a node kept, marked down, is not said to be back
+            assert "is served by" not in down[down.index("is down") :], down
             with spawn_standin(FAST, model="tiny", root=weights_root(_isolated), port=port):
                 wait_for(lambda: "is served by" in said(), timeout=30, what="its return said")
             pid = gateway.process.pid if gateway.process is not None else 0
