@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
 from inhouse.cli.app import app
 from inhouse.db.schema import gateway_keys
 from inhouse.program import Program
@@ -189,3 +190,23 @@ def test_list_shows_each_limit_with_its_unit_and_times_in_utc(program: Path) -> 
     for stamp in (entry["created"], entry["revoked"]):
         shown = datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         assert shown in listed, (shown, listed)
+
+
+def test_a_model_the_lock_does_not_bless_is_named_when_a_key_is_granted(program: Path) -> None:
+    """`keys issue lena --model tyni` (a typo) granted a key that could use no model, without
+    a word: its holder met 403s. The grant still stands (a later lock may bless the name), and
+    the lead is told which names the lock does not bless and which it does."""
+    lock = Lock(
+        owner="lena",
+        runtime=LockedRuntime(name="local", family="openai"),
+        models=[LockedModel(name="tiny", digest="sha256:" + "0" * 64)],
+        python="3.11",
+        inhouse="0.1.0",
+    )
+    write_lock(program, lock.model_copy(update={"lock_hash": lock.computed_hash()}))
+    typo = runner.invoke(app, ["keys", "issue", "lena", "--model", "tyni"])
+    assert typo.exit_code == 0, typo.output
+    said = " ".join(typo.stderr.split())
+    assert "the lock blesses no tyni (it blesses tiny): this key may use no model" in said, said
+    clean = runner.invoke(app, ["keys", "issue", "lena", "--model", "tiny"])
+    assert clean.exit_code == 0 and "warning" not in clean.stderr, clean.output

@@ -51,12 +51,22 @@ def issue(
     (scaling before proving); anyone outside the pilot, once there is one, needs play 5's
     (skipping play five); a waiver on the record can let either through. An --agent key needs
     that agent's tool boundary in inhouse.toml."""
-    from inhouse.gateway.keys import KeyLimits, grant_key
+    from inhouse.gateway.keys import KeyLimits, grant_key, models_not_blessed
 
     limits = KeyLimits(
         rpm=rpm, tokens_per_day=tokens_per_day, models=tuple(model) if model else None
     )
-    grant = grant_key(open_program(program), as_, person, agent=agent, limits=limits)
+    opened = open_program(program)
+    grant = grant_key(opened, as_, person, agent=agent, limits=limits)
+    unknown, blessed = models_not_blessed(opened, model or [])
+    if unknown:
+        err_console().print(
+            f"warning: the lock blesses no {', '.join(unknown)} (it blesses "
+            f"{', '.join(blessed) or 'none'}): this key may use "
+            + ("no model" if set(unknown) == set(model or []) else "only the others")
+            + " until a lock blesses it. Check the names: `inhouse keys revoke` and issue again.",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
     if json:
         print_json({"grant": grant, "person": person, "agent": agent})
         return
