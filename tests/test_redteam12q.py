@@ -14,6 +14,18 @@ reproduces it for play 2. Closed: a verdict on fewer inputs is inconclusive (ask
 :data:`MIN_INPUTS`), and play 1's ``value-proven`` and play 2's ``trial-reproduced`` refuse a
 verdict or a rerun that rests on fewer, naming the count and the way out; a play that exited
 on such a verdict keeps its exit, said.
+
+**A member's own trial un-does play 1 for everyone.** Plays 1 and 2 read the latest trial
+verdict that counts (``value-proven``, the weights ``baseline-pinned`` ties the lock to, the
+verdict ``trial-reproduced`` asks a rerun of, a not-worth-it stop), and any enrolled person's
+``inhouse prove`` counted: bob, a colleague who joined to ask in (play 2's trigger) and has no
+say over play 1, proves a trial of his own that comes out not worth it (three tickets, a slow
+laptop), and play 1's ``value-proven`` fails on it. Play 1 no longer holds, so every guard that
+asks for it (the pilot's widening, play 2's start) holds the program back, for everyone, by one
+person's run. The lock had the same hole and
+was closed (a lock counts only where someone a lead put in charge pinned it); a verdict now
+follows it: it counts where its signer held such a role then, owned a started play, or owns play
+1; else it is set aside, said beside the check. A verdict an exit was judged on keeps counting.
 """
 
 from __future__ import annotations
@@ -23,7 +35,10 @@ from typing import Any
 
 import pytest
 
+from inhouse.program import Program
 from inhouse.program.checks import Outcome
+from inhouse.program.evaluation import context_for, exit_results
+from inhouse.program.guards import play_has_exited
 from inhouse.trials.verdict import (
     MIN_INPUTS,
     PrivacyClaim,
@@ -31,6 +46,8 @@ from inhouse.trials.verdict import (
     compare_quality,
     decide,
 )
+from tests.people import enrol
+from tests.test_engine import cast, measured, prove  # noqa: F401
 from tests.test_playchecks import NOW, reproducible, rerun
 from tests.test_playchecks import run as check
 
@@ -150,3 +167,61 @@ def test_the_one_rerun_that_held_among_three_that_did_not_reproduces_nothing() -
     assert alone.outcome is Outcome.FAIL and "more than the quality floor" in alone.reason
     lucky = check("trial-reproduced", verdict, *missed, rerun())
     assert lucky.outcome is Outcome.FAIL, lucky.reason
+
+
+# -- a member's own trial ------------------------------------------------------------------------
+
+
+def _value_proven(lena: Program) -> Any:
+    found = exit_results(lena.playbook.plays[0], lena.state(), lena.clock())
+    (checked,) = [i for i in found if i.ref.check == "value-proven"]
+    return checked.result
+
+
+def _bob_s_trial(bob: Program, verdict: str = "not-worth-it") -> Any:
+    """bob's `inhouse prove` of a trial of his own (his collector, his key)."""
+    return measured(
+        bob, "trial.verdict", trial="bobs-laptop", verdict=verdict, proven_on=[],
+        quality_ok=False, candidate={"model": "other", "digest": "sha256:" + "e" * 64},
+        spec_hash="sha256:" + "f" * 64, candidate_pass_rate=0.2, inputs=3, quality_floor=5.0,
+        claim_hash="sha256:" + "a" * 64,
+    )  # fmt: skip
+
+
+def test_a_colleague_s_own_trial_does_not_undo_play_one(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """lena proves play 1 and hands it on; bob, who joined to ask in and holds no role,
+    records a verdict of a trial of his own that came out not worth it. Play 1 still holds on
+    lena's verdict, and bob's is set aside, saying why."""
+    lena = cast["lena"]
+    prove(lena)
+    lena.offer_handoff(None, 1, to="lena")
+    lena.accept_handoff(None, 1, comment="I can build on this")
+    play = lena.playbook.plays[0]
+    assert play_has_exited(play, lena.state(), lena.clock())
+    bob = enrol(lena, "bob", team="sales")
+    fact = _bob_s_trial(bob)
+    result = _value_proven(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "trial triage proved the local model cheaper" in result.reason
+    assert play_has_exited(play, lena.state(), lena.clock())
+    ctx = context_for(lena.state(), lena.clock())
+    (aside,) = [u for u in ctx.uncounted_of(["trial.verdict"]) if u.fact.id == fact.id]
+    assert "recorded by bob, who held none of the roles" in aside.why
+    assert "nor owned play 1 or another started play" in aside.why
+    # nor does a "proven" verdict of his on other weights untie the lock from lena's
+    _bob_s_trial(bob, verdict="proven")
+    assert _value_proven(lena).outcome is Outcome.PASS
+
+
+def test_play_one_s_owner_and_those_a_lead_put_in_charge_still_prove(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """The honest way: omar, a play owner a lead put in charge, proves a second trial: its
+    not-worth-it counts, as play 1's latest word, as before."""
+    lena = cast["lena"]
+    prove(lena)
+    _bob_s_trial(cast["omar"])
+    result = _value_proven(lena)
+    assert result.outcome is Outcome.FAIL and "concluded not worth it" in result.reason
