@@ -221,13 +221,17 @@ class RequestPolicy:
     def _data_rules(
         self, endpoint: str, model: str, body: dict[str, Any], actions: list[str]
     ) -> None:
-        assert self.scanner is not None and self.rules is not None
+        scanner = self.scanner
+        assert scanner is not None and self.rules is not None
         redacted: set[str] = set()
         for container, key in list(request_texts(endpoint, body)):
             text = container[key]
             if key == "arguments" and "\\u" in text:
                 text = _unescaped(text)  # what the model reads in "\u200b"-escaped JSON
-            decision = decide(self.scanner, self.rules, model, text)
+            matches = scanner.scan(text)
+            if not matches:  # most texts: nothing to decide, no Decision made (issue 16)
+                continue
+            decision = decide(scanner, self.rules, model, text, matches)
             if decision.action == "block":
                 classes = ", ".join(sorted(decision.blocked or decision.classes))
                 raise DataClassBlocked(

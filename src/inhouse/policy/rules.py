@@ -258,9 +258,14 @@ class Decision:
         return "allowed"
 
 
-def decide(scanner: Scanner, rules: DataRules, model: str, text: str) -> Decision:
-    """Scan ``text`` and apply ``rules`` for ``model``."""
-    matches = scanner.scan(text)
+def decide(
+    scanner: Scanner, rules: DataRules, model: str, text: str,
+    matches: list[Match] | None = None,
+) -> Decision:  # fmt: skip
+    """Scan ``text`` (``matches``: what ``scanner.scan(text)`` found already) and apply
+    ``rules`` for ``model``."""
+    if matches is None:
+        matches = scanner.scan(text)
     if not matches:
         return Decision(action="allow", classes=(), text=text)
     actions = {m.data_class: rules.action(model, m.data_class) for m in matches}
