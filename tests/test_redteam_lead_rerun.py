@@ -25,31 +25,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from inhouse.identity import SigningKey
 from inhouse.program import Program
 from inhouse.program.checks import EXIT_RULES, LEAD_RERUN, Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from inhouse.testing.standin_idp import StandinIdP
-from inhouse.workflows import runner
 from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
 from tests.conftest import Clock
 from tests.test_sign_in import _sign_in
-from tests.workflows.test_author_flip import _play_three
-from tests.workflows.test_author_flip import _test_run as _on_this_machine
+from tests.workflows.test_author_flip import _play_three, _test_run
 
 LEAD = "lena was a rollout lead when it was measured"
-
-
-def _test_run(program: Program, version: str, *, passed: bool) -> None:
-    """`inhouse workflow test triage` of ``version`` by ``program``'s person, on their own
-    laptop (lena's is this machine, where her first key was made)."""
-    who = program.whoami().name
-    with pytest.MonkeyPatch.context() as there:
-        if who != "lena":
-            there.setattr(runner, "machine_fingerprint", lambda: f"{who}-laptop")
-        _on_this_machine(program, version, passed=passed)
 
 
 def _judge(program: Program, *, rules: int | None = None) -> Result:
