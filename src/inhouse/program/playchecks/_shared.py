@@ -559,9 +559,13 @@ def other_person_elsewhere(
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
     shared = {t for t in theirs for m in used if same_machine(m, t, demo=ctx.demo)}
     if shared:
+        whose = sorted(
+            j for j in judged if any(same_machine(m, s, demo=ctx.demo)
+                                     for m in ctx.machines.get(j, ()) for s in shared)
+        )  # fmt: skip
         return (
-            f"{fact.by}'s evidence came from a machine {names(list(judged))} enrolled "
-            f"({', '.join(sorted(shared))})"
+            f"{fact.by}'s evidence came from a machine {names(whose or sorted(judged))} "
+            f"enrolled ({', '.join(sorted(shared))})"
         )
     hosts = services_enrolled_by(ctx, judged) if play is not None else set()
     if (
