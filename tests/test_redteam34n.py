@@ -43,9 +43,9 @@ from inhouse.program import Program
 from inhouse.program.checks import AUTHOR_REAL_MODEL, Outcome
 from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
-from inhouse.workflows import runner
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
 from tests.test_sign_in import _judge
@@ -75,9 +75,7 @@ def _run_on(
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0 if proved else 0.5, judged=[1, 2, 3, 4],
                              variant="default", proved=proved, untested=[], inputs=4)  # fmt: skip
-    machine = program.state().keys[program.key.key_id].machine  # their own laptop
-    with pytest.MonkeyPatch.context() as there:
-        there.setattr(runner, "machine_fingerprint", lambda: machine)
+    with at_own_machine(program):
         return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 

@@ -15,10 +15,10 @@ and is labelled so; the program is created with ``--demo``, the only kind that a
 of it) or a GGUF you pass. Play 1's verdict comes from ``inhouse prove`` (the model against the
 minutes a person recorded doing the task by hand), play 2's from
 ``inhouse baseline lock`` and a second person's ``verify`` and rerun of the proven trial on his
-laptop (``prove tickets --rerun``), play 3's from workflow tests lena wrote, rerun by
-omar: someone other than the author, and no rollout lead. The facts that are a person's word are the hypothesis (what
-a local model should replace is a judgement, not a measurement) and the manual minutes the
-trial runs against, with what the person wrote (its quality is judged on it) and the costs its
+laptop (``prove tickets --rerun``), play 3's from workflow tests lena wrote, rerun by omar:
+someone other than the author, and no rollout lead. The facts that are a person's word are
+the hypothesis (what a local model should replace is a judgement, not a measurement) and the
+manual minutes the trial runs against, with what the person wrote (its quality is judged on it) and the costs its
 "cheaper" rests on, which omar confirms when he reruns it (``--confirm-minutes``,
 ``--confirm-outputs``, ``--confirm-costs``), each shown as whose word it is.
 

@@ -30,10 +30,9 @@ from inhouse.program.checks import Outcome
 from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
-from inhouse.workflows import runner
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
-from tests.people import enrol
+from tests.people import at_own_machine, enrol
 from tests.test_engine import (
     DIGEST,
     HERE,
@@ -89,9 +88,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         untested=[],
         inputs=3,
     )
-    machine = program.state().keys[program.key.key_id].machine
-    with pytest.MonkeyPatch.context() as there:
-        there.setattr(runner, "machine_fingerprint", lambda: machine)
+    with at_own_machine(program):
         return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
@@ -340,9 +337,7 @@ def test_a_play_three_that_exited_on_the_test_model_keeps_its_exit(
             passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
             untested=[], inputs=3,
         )  # fmt: skip
-        machine = program.state().keys[program.key.key_id].machine  # their own laptop
-        with pytest.MonkeyPatch.context() as there:
-            there.setattr(runner, "machine_fingerprint", lambda: machine)
+        with at_own_machine(program):
             record_test_facts(program, program.whoami().name, wf, pinned, report)  # type: ignore[arg-type]
 
     on_test_model(omar, "v1")

@@ -8,7 +8,7 @@ from typing import Any
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.facts import FactSet
 from tests.locks import HERE, JUDGED
-from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run, run3, signed_in, spec
+from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run3, signed_in, spec
 
 OLD_LOCK = "lock" + "a" * 60
 NEW_LOCK = "lock" + "c" * 60
