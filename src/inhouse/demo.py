@@ -18,9 +18,10 @@ minutes a person recorded doing the task by hand), play 2's from
 laptop (``prove tickets --rerun``), play 3's from workflow tests lena wrote, rerun by omar:
 someone other than the author, and no rollout lead. The facts that are a person's word are
 the hypothesis (what a local model should replace is a judgement, not a measurement) and the
-manual minutes the trial runs against, with what the person wrote (its quality is judged on it) and the costs its
-"cheaper" rests on, which omar confirms when he reruns it (``--confirm-minutes``,
-``--confirm-outputs``, ``--confirm-costs``), each shown as whose word it is.
+manual minutes the trial runs against, with what the person wrote (its quality is judged on
+it) and the costs its "cheaper" rests on, which omar confirms when he reruns it
+(``--confirm-minutes``, ``--confirm-outputs``, ``--confirm-costs``), each shown as whose word
+it is.
 
 Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
 through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
