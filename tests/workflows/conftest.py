@@ -91,7 +91,6 @@ def baseline_program(
     (and authors the workflow when he tests it first), pia is a second person, each with their
     own key from their own machine; the baseline is locked."""
     from inhouse.baseline.lock import lock_baseline
-
     from inhouse.identity import machine
 
     folder = _isolated
