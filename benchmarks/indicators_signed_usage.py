@@ -181,7 +181,7 @@ def _report(facts: list[Fact], month: Any) -> Fact:
         "period": "2026-11", "period_start": month.start.isoformat(),
         "period_end": month.end.isoformat(),
         "leading": {"active_users": len(found.people), "answered_requests": found.requests},
-        "lagging": {"spend_avoided": 1.0},
+        "lagging": {"work_changed_hours": 0.0},  # no workflow ran: 0 hours follows
         "inputs": [{"name": "input tokens", "value": found.tokens_in},
                    {"name": "output tokens", "value": found.tokens_out}],
     }  # fmt: skip

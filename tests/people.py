@@ -264,3 +264,13 @@ def at_own_machine(program: Program) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as there:
         there.setattr(runner, "machine_fingerprint", lambda: machine)
         yield
+
+
+def forget_seen(program: Program) -> None:
+    """Let go of what this test's home folder saw of ``program``'s log: a test that plays the
+    store's host cutting its tail, then working on (or auditing) the shorter log on her own
+    machine, as she would after deleting the file (a colleague's machine that saw the events
+    names the cut: tests/test_log_witness.py)."""
+    from inhouse.program import witness
+
+    witness.forget(program.state().program_id, program.store.url)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from inhouse.program import Program
 from inhouse.program.audit import verify_chain
 from inhouse.program.events import event_hash
-from tests.people import enrol
+from tests.people import enrol, forget_seen
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -112,6 +112,7 @@ def test_anchoring_again_never_blesses_a_log_cut_back_since(
     path = _isolated / "inhouse.anchor"
     saw = _anchored(program, path)
     _edit(program, "DELETE FROM events WHERE seq >= 5")
+    forget_seen(program)  # her own machine's witness let go of: the anchor alone tells here
     program.close()
     lena = Program.open(_isolated)
     if then == "cut-and-continued":

@@ -17,7 +17,7 @@ from inhouse.program.checks import evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import EventKind, event_hash, signed_material
 from tests.clitools import cli
-from tests.people import enrol, enrol_cli, key_file
+from tests.people import enrol, enrol_cli, forget_seen, key_file
 
 
 @pytest.fixture
@@ -184,6 +184,11 @@ def test_an_anchor_notices_a_cut_off_tail(lena: Program, _isolated: Path) -> Non
     assert (_isolated / "inhouse.anchor").is_file()
     with lena.store.engine.begin() as conn:
         conn.execute(text("DELETE FROM events WHERE seq > :s"), {"s": head - 2})
+    # this machine saw events head-1 and head: its own verify names them gone
+    out = cli("audit", "verify", code=1)
+    assert f"this machine saw event {head}" in out and "was cut off" not in out, out
+    assert f"events {head - 1} to {head} were cut off" in out, out
+    forget_seen(lena)
     # the shortened chain is internally valid...
     cli("audit", "verify")
     # ...but the anchor kept in git knows what was there

@@ -1892,6 +1892,57 @@ def test_a_lead_corrects_a_champions_team_and_the_champion_confirms_it() -> None
     assert size.outcome is Outcome.PASS and corrected in size.evidence, size.reason
 
 
+def test_a_champion_a_lead_named_counts_after_that_lead_hands_the_role_on() -> None:
+    """lena named p0 and p1 champions while she led, and each accepted with their own key; then
+    mia took over and lena gave the role up. A role lost later does not undo what was done while
+    it was held (the pilot's listing reads a lead's act so): the namings stand, as they do for
+    the team whose lead moved on, who would otherwise have to name and accept them again while
+    `inhouse pilot champions` listed them as champions all along."""
+    people, added = roster(4, 2)
+    added += own_teams(people)
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    named = [champion("p0", "team0"), champion("p1", "team1")]
+    named += [accepted("p0", "team0"), accepted("p1", "team1")]
+    handed = fact("pilot.team", by="mia", person="mia", team="platform")  # a mark
+    people["lena"] = person("lena", "platform")  # no lead now
+    people["mia"] = person("mia", "platform", "rollout-lead")
+    spans = {"lena": {"rollout-lead": [(0, handed.id)]},
+             "mia": {"rollout-lead": [(handed.id, None)]}}  # fmt: skip
+    context = replace(_before_play_five([*added, *named, handed], people), role_spans=spans)
+    result = evaluate("champions-named", context)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "p0 (team0), p1 (team1)" in result.reason
+
+
+def test_a_naming_signed_before_its_signer_led_names_nobody() -> None:
+    """The forgery: mia, no lead yet, writes a naming of p1 around `inhouse pilot champions
+    --name` (which refuses her), and is made a lead later. A role given later does not reach
+    back over what was signed before it: p1 waits for a lead's naming. A play 5 exit judged on
+    such a naming (the rule it was judged by: a lead now) keeps it."""
+    people, added = roster(4, 2)
+    added += own_teams(people)
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    early = champion("p1", "team1", by="mia")
+    named = [champion("p0", "team0"), early, accepted("p0", "team0"), accepted("p1", "team1")]
+    made = fact("pilot.team", by="lena", person="lena", team="platform")  # a mark
+    people["mia"] = person("mia", "platform", "rollout-lead")
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mia": {"rollout-lead": [(made.id, None)]}}
+    context = replace(_before_play_five([*added, *named, made], people), role_spans=spans)
+    forged = evaluate("champions-named", context)
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "no champion for team(s) team1" in forged.reason
+    # mia, a lead now, names p1, who accepts: counted
+    again = [champion("p1", "team1", by="mia"), accepted("p1", "team1")]
+    ok = evaluate("champions-named", replace(context, facts=FactSet([*context.facts, *again])))
+    assert ok.outcome is Outcome.PASS, ok.reason
+    # a play 5 that exited judged on mia's early naming keeps it
+    exited = {**context.exited, "support": (NOW, made.id)}
+    kept = evaluate("champions-named", replace(context, exited=exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
 def ticket(kind: str, by: str = "lena", days: float = 0, **payload: Any) -> Fact:
     """A ticket step taken with ``inhouse support`` (the actor is the signer), ``days`` after
     NOW minus a month."""
@@ -2179,7 +2230,9 @@ def _report(start: str, end: str, *, at: datetime = NOW, partial: bool = False,
         period_end=end,
         partial=partial,
         leading={"active_users": active, "answered_requests": requests},
-        lagging={"spend_avoided": 4.2} if lagging is None else lagging,
+        # no workflow ran and no price is recorded: 0 hours of work changed is what follows
+        # (a lagging figure of nothing recorded fails: tests/indicators/test_reported_lagging.py)
+        lagging={"work_changed_hours": 0.0} if lagging is None else lagging,
         # the usage below signs no tokens
         inputs=[
             {"indicator": "reference_cost", "name": name, "value": 0, "unit": "", "source": ""}

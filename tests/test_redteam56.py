@@ -126,7 +126,7 @@ def _report(lead: Program, beyond: int) -> None:
     ]  # fmt: skip
     payload = {
         "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
-        "partial": False, "leading": leading, "lagging": {"work_changed_hours": 40.0},
+        "partial": False, "leading": leading, "lagging": {"work_changed_hours": 0.0},
         "inputs": inputs,
     }  # fmt: skip
     lead.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,

@@ -115,7 +115,7 @@ def _report_october(lead: Program, active: int, requests: int, tokens: tuple[int
     payload = {
         "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
         "partial": False, "leading": {"active_users": active, "answered_requests": requests},
-        "lagging": {"work_changed_hours": 40.0}, "inputs": inputs,
+        "lagging": {"work_changed_hours": 0.0}, "inputs": inputs,
     }  # fmt: skip
     lead.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
                      collector="inhouse indicators")  # fmt: skip

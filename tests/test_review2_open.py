@@ -53,8 +53,11 @@ def test_an_older_acceptor_s_honest_exit_keeps_the_rules_it_was_judged_by(
     reason="an honest container without git: the program folder was copied with its .git (a "
     "Docker image built from the checkout, no git installed), and the gateway's own key, made "
     "there by `inhouse gateway serve`, tracked by nothing, is refused because no git runs to "
-    "ask the index. The index could be read without git (.git/index), or a key the service "
-    "made on this host told apart from one a pull wrote: a product decision",
+    "ask the index. Reading .git/index without git was tried (a reader of our own; dulwich "
+    "1.2.21, which misreads version-4 paths cut by 128 bytes or more and names of 4,095 bytes "
+    "or more, so a pushed entry can hide the tracked key): a reader is a new surface for "
+    "the pusher, and installing git closes it. Telling a key the service made on this host "
+    "from one a pull wrote is the other way: a product decision",
 )
 def test_the_gateway_s_own_key_in_a_checkout_copied_without_git_is_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -65,6 +65,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── ModelDownloadFailed           a model file could not be fetched (hub unreachable, not
     │                                 found, or its bytes did not match the hub's digest)
     ├── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
+    ├── GatewayWorkerFailed           a worker of ``gateway serve --workers N`` could not
+    │                                 start (its exit code and words, said by the supervisor)
     └── PluginError                   an extension registered twice, or broken
 
     ClientGone (a ConnectionResetError, not an InhouseError): the gateway's client went away
@@ -82,6 +84,7 @@ message or code.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +102,7 @@ __all__ = [
     "EmbeddingsNotServed",
     "EndpointNotServed",
     "ExtraNotInstalled",
+    "GatewayWorkerFailed",
     "IdentityError",
     "InhouseError",
     "InvalidApiKey",
@@ -359,9 +363,19 @@ class RateLimited(InhouseError):
     error_type = "rate_limit_error"
     code = "rate_limit_exceeded"
 
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: seconds until a retry may be let through, where known: the answer's ``Retry-After``
+        self.retry_after = retry_after
+
 
 class TokenBudgetSpent(RateLimited):
     code = "tokens_per_day_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        if retry_after is None:  # the day's budget comes back at midnight UTC
+            retry_after = 86400 - time.time() % 86400
+        super().__init__(message, retry_after=retry_after)
 
 
 class TooManyConcurrent(RateLimited):
@@ -523,6 +537,16 @@ class ModelDownloadFailed(InhouseError):
 
 class ExtraNotInstalled(InhouseError):
     exit_code = 2
+
+
+class GatewayWorkerFailed(InhouseError):
+    """A worker of ``inhouse gateway serve --workers N`` could not start (its runtimes, the
+    lock, its spool…): its supervisor stops the others and says why, once, with the exit code
+    the worker's own error carries, where a worker started again would fail the same way."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class PluginError(InhouseError):

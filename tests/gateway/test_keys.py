@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
 from inhouse.cli.app import app
 from inhouse.db.schema import gateway_keys
 from inhouse.program import Program
@@ -173,3 +175,38 @@ def test_a_key_before_play_1_starts_is_refused_saying_that_starting_it_lets_its_
     opened.close()
     refused = runner.invoke(app, ["keys", "issue", "omar"])
     assert refused.exit_code != 0 and "has not started" not in refused.stderr
+
+
+def test_list_shows_each_limit_with_its_unit_and_times_in_utc(program: Path) -> None:
+    """`keys list` showed "rpm 30, tokens_per_day 1000" (a field name for a unit) and a
+    creation time without its zone, and left a key's models out of its limits."""
+    ok("keys", "issue", "lena", "--rpm", "30", "--tokens-per-day", "20000", "--model", "tiny")
+    key = json.loads(ok("keys", "fetch", "--json"))
+    ok("keys", "revoke", key["id"])
+    listed = " ".join(ok("keys", "list", "--all", env={"COLUMNS": "200"}).split())
+    assert "30 req/min, 20,000 tokens/day, models tiny" in listed, listed
+    assert "tokens_per_day" not in listed and "rpm 30" not in listed, listed
+    (entry,) = json.loads(ok("keys", "list", "--all", "--json"))
+    for stamp in (entry["created"], entry["revoked"]):
+        shown = datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        assert shown in listed, (shown, listed)
+
+
+def test_a_model_the_lock_does_not_bless_is_named_when_a_key_is_granted(program: Path) -> None:
+    """`keys issue lena --model tyni` (a typo) granted a key that could use no model, without
+    a word: its holder met 403s. The grant still stands (a later lock may bless the name), and
+    the lead is told which names the lock does not bless and which it does."""
+    lock = Lock(
+        owner="lena",
+        runtime=LockedRuntime(name="local", family="openai"),
+        models=[LockedModel(name="tiny", digest="sha256:" + "0" * 64)],
+        python="3.11",
+        inhouse="0.1.0",
+    )
+    write_lock(program, lock.model_copy(update={"lock_hash": lock.computed_hash()}))
+    typo = runner.invoke(app, ["keys", "issue", "lena", "--model", "tyni"])
+    assert typo.exit_code == 0, typo.output
+    said = " ".join(typo.stderr.split())
+    assert "the lock blesses no tyni (it blesses tiny): this key may use no model" in said, said
+    clean = runner.invoke(app, ["keys", "issue", "lena", "--model", "tiny"])
+    assert clean.exit_code == 0 and "warning" not in clean.stderr, clean.output

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from inhouse.gateway import revoke_key
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
@@ -246,6 +249,38 @@ def test_rate_limits_answer_429(_isolated: Path) -> None:
                 assert error_of(second)["code"] == "tokens_per_day_exceeded"
             statuses = sorted(r["status"] for r in usage_rows(program))
             assert statuses == [200, 200, 200, 429, 429]
+
+    asyncio.run(run())
+
+
+def test_a_429_says_when_to_retry_in_retry_after(_isolated: Path) -> None:
+    """A 429's message said "retry in 60 s", but no Retry-After header: OpenAI's clients, which
+    wait for that header, retried at once (twice, by default) into the same refusal. Now the
+    per-minute refusal gives the seconds until a slot frees, the daily one until midnight
+    UTC."""
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            per_minute = key_for(program, rpm=1)
+            per_day = key_for(program, tokens_per_day=40)
+            async with in_process(_isolated) as (_, client):
+
+                async def ask(key: str) -> httpx.Response:
+                    return await client.post(
+                        "/v1/chat/completions", json=chat("tiny"), headers=auth(key)
+                    )
+
+                assert (await ask(per_minute)).status_code == 200
+                refused = await ask(per_minute)
+                assert refused.status_code == 429, refused.text
+                assert 1 <= int(refused.headers["retry-after"]) <= 60, refused.headers
+                assert (await ask(per_day)).status_code == 200
+                spent = await ask(per_day)
+                assert error_of(spent)["code"] == "tokens_per_day_exceeded"
+                now = time.time()
+                midnight = 86400 - now % 86400
+                assert abs(int(spent.headers["retry-after"]) - midnight) <= 5, spent.headers
 
     asyncio.run(run())
 

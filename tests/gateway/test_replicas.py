@@ -504,6 +504,46 @@ def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
     asyncio.run(run())
 
 
+def test_a_replica_that_answers_nothing_while_redis_is_away_still_says_so(
+    _isolated: Path, prefix: str
+) -> None:
+    """Redis stopped; b gets no request. b's /healthz said "ok" and "shared" for as long as no
+    request came its way (only a limits decision found Redis gone), while its news channel had
+    already lost it: a load balancer or a monitor asking b saw nothing wrong. Now the lost news
+    connection puts b on its share at once, says so, and b goes back to shared once Redis is."""
+
+    async def run() -> None:
+        door = RedisDoor()
+        await door.open()
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix)
+            key = key_for(program, rpm=6)
+            async with replica(_isolated, "b") as (gb, b):
+                assert gb.listener is not None
+                await asyncio.wait_for(_until(lambda: gb.listener.listening), 10)  # type: ignore[union-attr]
+                assert (await b.get("/healthz")).json()["status"] == "ok"
+                await door.shut()
+                await asyncio.wait_for(_until(lambda: gb.limiter.mode == "share"), 10)  # type: ignore[attr-defined]
+                health = (await b.get("/healthz")).json()
+                assert health["status"] == "degraded", health
+                assert health["limits"]["mode"] == "share", health
+                assert health["limits"]["last_error"].isidentifier(), health
+                metrics = (await b.get("/metrics")).text
+                assert 'inhouse_gateway_limits_mode{mode="share"} 1.0' in metrics
+                await door.open()  # Redis is back: probed every second
+                await asyncio.wait_for(_until(lambda: gb.limiter.mode == "shared"), 10)  # type: ignore[attr-defined]
+                assert (await b.get("/healthz")).json()["status"] == "ok"
+                assert (await _ask(b, key)).status_code == 200
+        await door.shut()
+
+    asyncio.run(run())
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
+
+
 def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
     _isolated: Path, prefix: str
 ) -> None:

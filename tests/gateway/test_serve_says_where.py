@@ -4,6 +4,11 @@ port, had to guess the address the README tells clients to use (``…/v1``)."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -19,6 +24,7 @@ from tests.gateway.harness import (
     wait_for,
     weights_root,
 )
+from tests.runtimes.standin import free_port
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
 
@@ -62,3 +68,76 @@ def test_a_spool_folder_that_is_a_file_is_named(_isolated: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), said
     assert f"cannot keep the usage spool at {_isolated / 'notes.txt'}" in said, said
     assert (_isolated / "notes.txt").read_text() == "mine\n"
+
+
+def _serve_workers(folder: Path, *args: str) -> tuple[int, str]:
+    """``inhouse gateway serve --workers 2 --port 0 ARGS`` in a process of its own: its exit
+    code and what it said, or a failure when it is still running after a minute (a whole
+    interpreter per worker starting, on a busy box)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "INHOUSE_PROGRAM": str(folder)}
+    log = folder / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inhouse", "gateway", "serve", "--workers", "2",
+             "--port", "0", *args],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+    try:
+        code = process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(30)
+        raise AssertionError(f"still running:\n{log.read_text()[-3000:]}") from None
+    return code, " ".join(log.read_text().split())
+
+
+def test_workers_that_cannot_start_are_said_once_and_serve_ends(_isolated: Path) -> None:
+    """`serve --workers 2` whose workers cannot start (here `[gateway] runtimes` names a table
+    inhouse.toml lacks): the supervisor said "Listening", then each worker's traceback, and
+    started them again, a traceback a second for ever. Now it ends, with the worker's error
+    once, its exit code, and no address clients would be sent to."""
+    one_runtime(_isolated, "http://127.0.0.1:9", gateway={"runtimes": ["gpu-box"]}).close()
+    code, said = _serve_workers(_isolated)
+    assert code == 2, said
+    assert "Traceback" not in said and "base_url" not in said and "Ctrl-C" not in said, said
+    assert "gateway.runtimes names gpu-box, which has no [runtimes.NAME] table" in said, said
+    assert said.count("gpu-box") == 1, said
+    assert "starting it again" not in said, said
+
+
+def test_workers_without_a_lock_say_to_lock_and_end(_isolated: Path) -> None:
+    """No lock recorded and no inhouse.lock: one process said to run `inhouse baseline lock`;
+    two workers looped on the same error's traceback."""
+    one_runtime(_isolated, "http://127.0.0.1:9").close()
+    (_isolated / "inhouse.lock").unlink()
+    code, said = _serve_workers(_isolated)
+    assert code == 2 and "Traceback" not in said and "base_url" not in said, said
+    assert "run `inhouse baseline lock`" in said, said
+
+
+def test_the_log_dates_a_runtime_going_down_and_coming_back(_isolated: Path) -> None:
+    """The gateway's log wrote bare messages ("runtime local at … is down ConnectFailed: …"):
+    no time, no level, no process, and nothing at all when the runtime came back. Now each
+    line is dated in UTC with its level and pid, and the node's return is said too."""
+    weights = model_file(_isolated)
+    port = free_port()
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated), port=port) as first:
+        runtimes = {"local": {"family": "openai", "url": first.url, "model_path": str(weights)}}
+        make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
+        log = _isolated / "gateway.log"
+        with served(_isolated, log) as gateway:
+            first.process.terminate()
+            first.process.wait(30)
+            said = log.read_text  # read as it grows
+            wait_for(lambda: "is down" in said(), timeout=30, what="the runtime said down")
+            time.sleep(1.5)  # health checks, every 0.2 s here, while it stays down
+            down = said()
+            # a node kept, marked down, is not said to be back
+            assert "is served by" not in down[down.index("is down") :], down
+            with spawn_standin(FAST, model="tiny", root=weights_root(_isolated), port=port):
+                wait_for(lambda: "is served by" in said(), timeout=30, what="its return said")
+            pid = gateway.process.pid if gateway.process is not None else 0
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ WARNING \[pid " + str(pid) + r"\] "
+    url = re.escape(first.url)
+    assert re.search(stamp + rf"runtime local at {url} is down \(ConnectFailed: ", said()), said()
+    assert re.search(stamp + rf"model tiny is served by runtime local at {url} now", said())

@@ -72,10 +72,12 @@ def _usage(program: Program) -> None:
 
 
 def _typed(program: Program, leading: dict[str, float], inputs: list[dict[str, Any]]) -> None:
-    """A report of October typed through the Python API, with a lagging figure of its own."""
+    """A report of October typed through the Python API, with its one lagging figure as the
+    command records it where no workflow ran (0 hours of work changed: a lagging figure follows
+    from its inputs, tests/indicators/test_reported_lagging.py)."""
     payload = {
         "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
-        "partial": False, "leading": leading, "lagging": {"work_changed_hours": 400.0},
+        "partial": False, "leading": leading, "lagging": {"work_changed_hours": 0.0},
         "inputs": inputs,
     }  # fmt: skip
     program.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
@@ -192,7 +194,7 @@ def _typed_span(
     payload = {
         "period_start": first, "period_end": last, "period": f"{first}..{last}",
         "partial": False, "leading": {"active_users": 1, "answered_requests": requests},
-        "lagging": {"work_changed_hours": 400.0}, "inputs": _tokens(tin, tout),
+        "lagging": {"work_changed_hours": 0.0}, "inputs": _tokens(tin, tout),
     }  # fmt: skip
     program.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
                         collector="inhouse indicators")  # fmt: skip

@@ -60,6 +60,8 @@ class Use:
     status: int = 200  # what the gateway should answer
     #: the tools the request offers the model (an agent's request), if any
     tools: list[dict[str, Any]] | None = None
+    #: the workflow the request names (X-Inhouse-Workflow), if any
+    workflow: str | None = None
 
 
 @dataclass
@@ -110,6 +112,8 @@ class Pilot:
                 headers = auth(self.keys[use.person])
                 if use.prompt:
                     headers["x-inhouse-prompt"] = use.prompt
+                if use.workflow:
+                    headers["x-inhouse-workflow"] = use.workflow
                 body = chat(use.model, **({"tools": use.tools} if use.tools else {}))
                 reply = await client.post("/v1/chat/completions", json=body, headers=headers)
                 assert reply.status_code == use.status, reply.text

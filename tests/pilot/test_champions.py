@@ -355,16 +355,7 @@ def test_a_champion_is_named_for_their_team_however_its_name_is_typed(world: Wor
     assert fact.payload["person"] == "carol"
 
 
-def test_naming_a_champion_after_another_lead_took_over_says_why_it_records_anew(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """lena named carol, then mia took over as lead and lena lost the role. Play 5 counts a
-    naming only while its signer is a lead, so lena's no longer counts: mia naming carol again
-    records anew (answering "already a champion" would leave support without a counted
-    champion), and now says why instead of reading as a duplicate."""
-    from inhouse.pilot.champions import lapsed_naming
-    from inhouse.pilot.roster import state_team
-
+def _on_world_clock(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = Program.open.__func__  # type: ignore[attr-defined]
 
     def on_world_clock(cls: type[Program], folder: object = None, **options: object) -> Program:
@@ -372,32 +363,85 @@ def test_naming_a_champion_after_another_lead_took_over_says_why_it_records_anew
         return opened(cls, folder, **options)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(Program, "open", classmethod(on_world_clock))
+
+
+def _without_champion(world: World) -> str:
+    """The teams play 5's champions-named finds no champion for, as its reason words them."""
+    reason = evaluate("champions-named", context_for(world.lead.state(), world.lead.clock())).reason
+    return reason.split(":")[0] if reason.startswith("no champion") else ""
+
+
+def test_a_champion_named_by_a_lead_who_handed_the_role_on_still_counts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena named carol (support) and lee (legal), then mia took over as lead and lena gave the
+    role up. A naming made by a rollout lead at the time stands (a role lost later does not undo
+    it, as the pilot's listing reads a lead's act): carol still counts, mia naming her again
+    records nothing, and lee takes on the part lena named him for. It counted only a current
+    lead's namings, so the team whose lead moved on had to be named and accept again while
+    `inhouse pilot champions` listed carol as its champion."""
+    from inhouse.pilot.champions import lapsed_naming
+
+    _on_world_clock(world, monkeypatch)
     first = name_champion(world.lead, "carol", team="support")
     accept_champion(world.people["carol"], agree=lambda lines: True)
     state_team(world.people["carol"], "support")
-
-    def support_missing() -> bool:
-        reason = evaluate("champions-named", context_for(world.lead.state(), world.lead.clock()))
-        return "support" in reason.reason.split(":")[0]
-
-    assert not support_missing()
+    name_champion(world.lead, "lee", team="legal")
+    state_team(world.people["lee"], "legal")
+    assert "support" not in _without_champion(world)
+    waiting = "lee, named champion of legal by lena, has not accepted yet"
+    assert any(waiting in note for note in suggest_champions(world.lead).notes)
     env = world.enrol_cli("mia", "platform")
     world.lead.change_roles(None, "mia", add=["rollout-lead"])
     world.people["mia"].change_roles(None, "lena", remove=["rollout-lead"])
-    assert support_missing()  # lena's naming no longer counts
-    assert lapsed_naming(world.lead, "carol") == first
-    named = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
-                          env=env)  # fmt: skip
-    assert named.exit_code == 0, named.output
-    said = " ".join(named.stdout.split())
-    assert "Named carol champion of support" in said
-    assert (
-        f"Recorded anew: carol's naming by lena (fact #{first.id}) no longer counts, as lena "
-        "is no rollout lead now" in said
-    ), said
-    assert not support_missing()  # mia's naming counts
+    assert "support" not in _without_champion(world)  # lena's naming stands
     assert lapsed_naming(world.lead, "carol") is None
     again = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support",
                                 "--json"], env=env)  # fmt: skip
+    assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["already"] is True
-    assert json.loads(again.stdout)["replaces"] is None
+    assert json.loads(again.stdout)["id"] == first.id
+    taken = accept_champion(world.people["lee"], agree=lambda lines: True)
+    assert taken.payload == {"person": "lee", "team": "legal", "accepted": True}
+    assert "legal" not in _without_champion(world)
+    notes = suggest_champions(world.lead).notes
+    assert not any("champion" in note and ("lee" in note or "carol" in note) for note in notes)
+
+
+def test_a_naming_written_before_its_signer_led_names_nobody(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forgery: bob, no lead, writes a naming of fay around `inhouse pilot champions
+    --name` (which refuses him) once lena gave fay the role, and bob is made a co-lead later. A
+    role given later does not reach back over what was signed before it: fay's acceptance is
+    refused, the listing says the role names nobody yet, and a lead naming her records anew and
+    says why."""
+    from inhouse.errors import Refused
+    from inhouse.pilot.champions import lapsed_naming
+    from inhouse.pilot.roster import COLLECTOR
+
+    _on_world_clock(world, monkeypatch)
+    state_team(world.people["fay"], "finance")
+    world.lead.change_roles(None, "fay", add=["champion"])
+    around = world.people["bob"].record_fact(
+        None, "pilot.champion", {"person": "fay", "team": "finance"},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+    world.lead.change_roles(None, "bob", add=["rollout-lead"])
+    with pytest.raises(Refused, match="no rollout lead has named fay champion"):
+        accept_champion(world.people["fay"], agree=lambda lines: True)
+    assert "finance" in _without_champion(world)
+    said = "fay holds the champion role, but no rollout lead named them since they took it"
+    assert any(said in note for note in suggest_champions(world.lead).notes)
+    listed = runner.invoke(app, ["pilot", "champions"], env=lead_env(world.lead))
+    assert said in " ".join(listed.stdout.split()), listed.stdout
+    assert lapsed_naming(world.lead, "fay") == around
+    named = runner.invoke(app, ["pilot", "champions", "--name", "fay", "--team", "finance"],
+                          env=lead_env(world.lead))  # fmt: skip
+    assert named.exit_code == 0, named.output
+    assert (
+        f"Recorded anew: fay's naming by bob (fact #{around.id}) does not count, as bob held no "
+        "rollout lead's role when it was signed" in " ".join(named.stdout.split())
+    ), named.stdout
+    accept_champion(world.people["fay"], agree=lambda lines: True)
+    assert "finance" not in _without_champion(world)

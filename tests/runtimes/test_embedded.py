@@ -140,6 +140,23 @@ def test_without_the_extra_serve_names_the_install_script(test_model: Path) -> N
     assert not (run_dir(None) / "embedded.pid").exists()
 
 
+def test_without_the_extra_serve_says_so_before_announcing_a_wait(
+    test_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without llama-cpp-python, `runtime serve` said "Starting the embedded runtime …, waiting
+    up to 120 s", then that the extra was missing: a wait for nothing. Now the error alone."""
+    import inhouse.runtimes.embedded as embedded
+
+    def missing(python: str) -> str:
+        raise ExtraNotInstalled(embedded._INSTALL_HINT.format(python=python))
+
+    monkeypatch.setattr(embedded, "_engine_version", missing)
+    refused = runner.invoke(app, ["runtime", "serve", str(test_model)])
+    assert refused.exit_code == 2, refused.output
+    assert "install-embedded.sh" in refused.output
+    assert "Starting" not in refused.output and "waiting up to" not in refused.output
+
+
 def test_serve_refuses_a_file_that_is_not_gguf(tmp_path: Path) -> None:
     fake = tmp_path / "notes.gguf"
     fake.write_text("not a model")

@@ -32,7 +32,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
-from tests.people import at_own_machine, enrol
+from tests.people import at_own_machine, enrol, forget_seen
 from tests.test_engine import (
     DIGEST,
     HERE,
@@ -137,6 +137,8 @@ def _cut_tail(program: Program, events: int) -> None:
     head = program.state().head_seq
     with program.store.engine.begin() as conn:
         conn.execute(text("DELETE FROM events WHERE seq > :s"), {"s": head - events})
+    # and forgets, on her own machine, what it saw (vic's would name the cut: one home here)
+    forget_seen(program)
 
 
 def test_a_colleagues_spec_whose_failing_run_was_cut_makes_nobody_the_author(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from inhouse.cli._common import (
     print_json,
     print_rows,
 )
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
 
 app = Typer()
 
@@ -34,7 +37,9 @@ def verify(
 ) -> None:
     """Recompute every event's hash and link and check every signature against the roster's
     keys; report the first event that does not hold (exit 1). A member's event made without
-    the authority to make it is reported too (exit 1): every other command sets it aside."""
+    the authority to make it is reported too (exit 1): every other command sets it aside. So
+    is a log that no longer holds the newest event a command on this machine saw (cut off or
+    written again from there), as an anchor would tell."""
     from inhouse.program.audit import check_anchor, read_anchor, verify_chain
 
     opened = open_program(program)
@@ -48,6 +53,8 @@ def verify(
     cut = None
     if report.intact and anchor is not None:
         cut = check_anchor(opened.store, read_anchor(anchor), report)
+    if cut is None and report.intact and (seen := _seen_cut(opened)) is not None:
+        cut = seen  # events this machine saw, gone: a witness as good as an anchor
     if cut is not None:
         problem, bad = cut if problem is None else f"{cut}; {problem}", None
     ok = problem is None
@@ -85,6 +92,18 @@ def verify(
         raise typer.Exit(1)
 
 
+def _seen_cut(opened: Program) -> str | None:
+    """Why the log no longer holds the newest event this user's commands saw of it
+    (:mod:`inhouse.program.witness`), or None."""
+    from inhouse.program import witness
+
+    state = opened.state()
+    if not state.program_id or state.demo:
+        return None
+    found = witness.seen_problem(opened.store, state.program_id, opened.store.url)
+    return None if found is None else found[0]
+
+
 @app.command("anchor")
 def anchor(
     output: Annotated[
@@ -106,6 +125,8 @@ def anchor(
         # a member's set-aside forgery attempt leaves the chain intact, and it is anchored:
         # else one appended event would stop the log's tail being anchored for good
         raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
+    if (seen := _seen_cut(opened)) is not None:
+        raise Refused(f"the log is not the one this machine saw, so it is not anchored: {seen}")
     target = output if output.is_absolute() else opened.folder / output
     mark = write_anchor(opened.store, target, opened.state().program_id, report)
     out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")

@@ -51,12 +51,22 @@ def issue(
     (scaling before proving); anyone outside the pilot, once there is one, needs play 5's
     (skipping play five); a waiver on the record can let either through. An --agent key needs
     that agent's tool boundary in inhouse.toml."""
-    from inhouse.gateway.keys import KeyLimits, grant_key
+    from inhouse.gateway.keys import KeyLimits, grant_key, models_not_blessed
 
     limits = KeyLimits(
         rpm=rpm, tokens_per_day=tokens_per_day, models=tuple(model) if model else None
     )
-    grant = grant_key(open_program(program), as_, person, agent=agent, limits=limits)
+    opened = open_program(program)
+    grant = grant_key(opened, as_, person, agent=agent, limits=limits)
+    unknown, blessed = models_not_blessed(opened, model or [])
+    if unknown:
+        err_console().print(
+            f"warning: the lock blesses no {', '.join(unknown)} (it blesses "
+            f"{', '.join(blessed) or 'none'}): this key may use "
+            + ("no model" if set(unknown) == set(model or []) else "only the others")
+            + " until a lock blesses it. Check the names: `inhouse keys revoke` and issue again.",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
     if json:
         print_json({"grant": grant, "person": person, "agent": agent})
         return
@@ -173,10 +183,24 @@ def list_(
 
 
 def _key(row: dict[str, Any]) -> tuple[str, ...]:
+    # each figure with its unit, each time in UTC said so: "rpm 60, tokens_per_day 20000"
+    # and a time without its zone left a newcomer to guess both
     limits = ", ".join(
-        f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
+        f"{row[name]:,} {unit}"
+        for name, unit in (("rpm", "req/min"), ("tokens_per_day", "tokens/day"))
+        if row[name] is not None
     )
-    revoked = (row["revoked"] or "")[:19]
+    if row["models"] is not None:
+        limits += (", " if limits else "") + "models " + ", ".join(row["models"])
     key_id = row["id"] + (" (refused)" if row["refused"] is not None else "")
     return (key_id, row["person"], row["agent"] or "", row["prefix"] + "…",
-            row["created"][:19], limits or "none", revoked)  # fmt: skip
+            _utc(row["created"]), limits or "none", _utc(row["revoked"]))  # fmt: skip
+
+
+def _utc(stamp: str | None) -> str:
+    """A stored time as the table shows it: UTC to the second, ``2026-11-03 10:00:00Z``."""
+    if not stamp:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

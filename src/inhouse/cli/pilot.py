@@ -413,8 +413,8 @@ def champions(
         if renamed is not None:
             out_console().print(
                 f"Recorded anew: {_e(name)}'s naming by {_e(renamed.by)} (fact #{renamed.id}) "
-                f"no longer counts, as {_e(renamed.by)} is no rollout lead now (play 5 counts a "
-                "current lead's naming)."
+                f"does not count, as {_e(renamed.by)} held no rollout lead's role when it was "
+                "signed (play 5 counts a naming its signer made as a lead)."
             )
         return
     found = suggest_champions(opened)

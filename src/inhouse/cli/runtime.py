@@ -137,11 +137,13 @@ def serve(
     """Start the embedded runtime on MODEL, in the background; returns once it answers."""
     from inhouse.location import optional_program
     from inhouse.runtimes import EmbeddedStatus, serve_embedded
-    from inhouse.runtimes.embedded import refuse_if_running
+    from inhouse.runtimes.embedded import refuse_if_running, require_engine
 
     folder = optional_program(program or state.program)
     path = _model_file(folder, model)
-    refuse_if_running(folder)  # before the wait is announced: there is nothing to wait for
+    # before the wait is announced: there is nothing to wait for
+    refuse_if_running(folder)
+    require_engine()
     if not json:  # loading a real model takes a while: say what the wait is
         out_console().print(
             f"Starting the embedded runtime on {path.name}: loading the model, waiting up to "

@@ -32,6 +32,7 @@ import contextvars
 import functools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -45,6 +46,7 @@ from inhouse.errors import (
     MethodNotAllowed,
     NoSuchRoute,
     NotAllowed,
+    RateLimited,
     RequestTooLarge,
     ServiceKeyRevoked,
 )
@@ -183,8 +185,10 @@ class Gateway:
         #: the news channel between replicas (with ``redis_url``): keys and lock reloaded at once
         self.listener: Listener | None = None
         if settings.redis_url is not None:
+            shared = self.limiter if isinstance(self.limiter, SharedLimiter) else None
             self.listener = Listener(settings.redis_url, settings.redis_prefix, self.hear,
-                                     timeout=settings.redis_timeout)  # fmt: skip
+                                     timeout=settings.redis_timeout,
+                                     on_lost=None if shared is None else shared.lost)  # fmt: skip
         #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
         self.worker: int | None = None
         #: the port :meth:`serve` listens on, and its server
@@ -434,7 +438,8 @@ class Gateway:
                 self.metrics.service_key_unenrolled.set(0 if self.unenrolled is None else 1)
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
                 people = self._admin(request, "/metrics", _METRICS_DETAILS)
-                _answer(reply, 200, self.metrics.render(people=people), headers, request_id)
+                rendered = self.metrics.render(people=people, worker=self.worker)
+                _answer(reply, 200, rendered, headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")
         except OSError:  # the client went away: nobody is left to answer
@@ -686,7 +691,7 @@ class Gateway:
                 if call.answering:  # headers are gone: the error travels as an event clients raise
                     reply.end(sse.error_event(error))
                 else:
-                    _answer(reply, status, error, JSON, request_id)
+                    _answer(reply, status, error, _error_headers(err), request_id)
             finally:
                 # its spend and metrics, where the answer's end did not get to them (the client
                 # gone at the last write)
@@ -775,6 +780,16 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
     lock = {**report["lock"], "problem": report["lock"]["problem_code"]}
     return {**report, "models": models, "limits": limits, "lock": lock,
             "service_key": service_key}  # fmt: skip
+
+
+def _error_headers(err: BaseException) -> list[tuple[bytes, bytes]]:
+    """The headers of an error's answer: a 429 that knows when a retry may be let through says
+    so in ``Retry-After`` (whole seconds, at least 1), which OpenAI's clients wait for before
+    they retry; without it they retried at once, into the same refusal."""
+    after = err.retry_after if isinstance(err, RateLimited) else None
+    if after is None:
+        return JSON
+    return [*JSON, (b"retry-after", str(max(1, math.ceil(after))).encode())]
 
 
 def _answer(

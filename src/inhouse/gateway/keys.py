@@ -29,6 +29,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, or_, select, update
 
 from inhouse.db.schema import gateway_keys
-from inhouse.errors import AntiPattern, InvalidInput, UnknownPerson
+from inhouse.errors import AntiPattern, ConfigError, InvalidInput, UnknownPerson
 from inhouse.program.access import (
     KEY_GRANTED,
     KEY_ISSUED,
@@ -67,6 +68,7 @@ __all__ = [
     "list_keys",
     "live_grants",
     "load_key_table",
+    "models_not_blessed",
     "pending_grants",
     "refused_keys",
     "revoke_key",
@@ -143,6 +145,25 @@ def _row_key(row: Any) -> GatewayKey:
 def _positive(value: int | None, what: str) -> None:
     if value is not None and value < 1:
         raise InvalidInput(f"{what} must be at least 1 (leave it out for no limit), not {value}")
+
+
+def models_not_blessed(program: Program, models: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Of ``models`` (a key's ``--model`` list), those the lock the gateway routes does not
+    bless, and the ones it does: the lock the log records, else ``inhouse.lock`` (nothing when
+    there is neither, or the file does not read). A typo in ``--model`` made a key that could
+    use no model, granted without a word."""
+    from inhouse.baseline.lock import read_lock, recorded_lock
+
+    lock = recorded_lock(program.state(), program.clock())
+    if lock is None:
+        try:
+            lock = read_lock(program.folder)
+        except ConfigError:
+            return [], []
+    if lock is None:
+        return [], []
+    blessed = [m.name for m in lock.models]
+    return [m for m in models if m not in blessed], blessed
 
 
 def grant_key(

@@ -81,7 +81,8 @@ class Limiter:
                 retry = 60.0 - (now - window[0])
                 raise RateLimited(
                     f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                    f"requests per minute; retry in {retry:.0f} s"
+                    f"requests per minute; retry in {retry:.0f} s",
+                    retry_after=retry,
                 )
             window.append(now)
 

@@ -285,13 +285,37 @@ class Metrics:
         for each in ("local", "shared", "share"):
             self.limits_mode.labels(each).set(1 if each == mode else 0)
 
-    def render(self, *, people: bool = False) -> bytes:
+    def render(self, *, people: bool = False, worker: int | None = None) -> bytes:
         """The Prometheus text; with ``people``, each person's series (a rollout lead's to
         read: who uses the tool and how much), else each model's, summed over people (what
         anyone who reaches ``/metrics`` may read). Rendered on the event loop's thread, so
-        the flag is this collection's alone."""
+        the flag is this collection's alone.
+
+        ``worker``: this process's index among ``serve --workers N``, put on every series as
+        ``worker``. Each worker counts its own requests, and the kernel hands each scrape to
+        any of them: without the label a scraper read one worker's counters, then another's,
+        under the same series, and took every drop for a counter reset."""
         self._requests.people = people
         try:
-            return generate_latest(self.registry)
+            if worker is None:
+                return generate_latest(self.registry)
+            return generate_latest(_Labelled(self.registry, {"worker": str(worker)}))
         finally:
             self._requests.people = False
+
+
+class _Labelled:
+    """``registry``'s families with ``labels`` added to every sample (what
+    :func:`~prometheus_client.generate_latest` reads: anything with ``collect``)."""
+
+    def __init__(self, registry: CollectorRegistry, labels: dict[str, str]) -> None:
+        self.registry = registry
+        self.labels = labels
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.registry.collect():
+            family.samples = [
+                sample._replace(labels={**sample.labels, **self.labels})
+                for sample in family.samples
+            ]
+            yield family

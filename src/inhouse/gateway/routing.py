@@ -391,4 +391,11 @@ class Router:
             route._turn = old._turn
             if route.problems and not route.nodes:
                 log.warning("model %s refused: %s", name, "; ".join(route.problems))
+            # said as its going down was ("runtime … is down"): an operator reading the log
+            # learnt a node went, never that it came back
+            was_up = {(node.runtime, node.url) for node in old.nodes if node.healthy}
+            for node in route.nodes:  # a node kept, marked down, is not back
+                if node.healthy and (node.runtime, node.url) not in was_up:
+                    log.warning("model %s is served by runtime %s at %s now", name,
+                                node.runtime, node.url)  # fmt: skip
         self.routes = routes

@@ -7,13 +7,14 @@ import asyncio
 import logging
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, GatewayWorkerFailed, InhouseError
 from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, cannot_listen, read_gateway_settings
 from inhouse.gateway.edge import BACKLOG, EdgeServer
@@ -172,6 +173,7 @@ def serve(
     from inhouse.program.config import read_config
     from inhouse.terminal import clean_handlers
 
+    _log_with_times()
     clean_handlers()  # the supervisor's log too; each worker (a fresh process) cleans its own
     settings = read_gateway_settings(folder, read_config(folder))
     # made once here, not by the workers racing to make it; refused before anything opens
@@ -192,6 +194,26 @@ def serve(
         _serve_one(folder, settings, None, announce)
     else:
         _supervise(folder, settings, announce)
+
+
+#: a gateway log line: when (UTC), how bad, which process (/healthz's ``replica.pid``), what
+LOG_FORMAT = "%(asctime)s %(levelname)s [pid %(process)d] %(message)s"
+
+
+def _log_with_times() -> None:
+    """Where nothing set up logging (``inhouse gateway serve``), the gateway's log goes to
+    stderr from warnings up, each line dated in UTC and naming its level and process: it wrote
+    the bare message, as logging's last resort does, so an operator reading "runtime local …
+    is down" could not tell when, nor which worker said it. Asking again changes nothing."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -256,6 +278,7 @@ def _serve_one(
     from inhouse.gctuning import for_a_server
     from inhouse.terminal import clean_handlers
 
+    _log_with_times()
     clean_handlers()  # a client's text forges no log line, whichever logger writes it
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
@@ -297,11 +320,30 @@ async def _run(
         await server.close(grace=gateway.settings.upstream_timeout)
 
 
-def _worker(folder: str, settings: dict[str, Any], index: int, sock: socket.socket) -> None:
+def _worker(
+    folder: str, settings: dict[str, Any], index: int, sock: socket.socket, started: Any
+) -> None:
     """One worker process of :func:`_supervise` (spawned: a fresh interpreter), serving on
-    ``sock``, its socket on the port its supervisor holds."""
+    ``sock``, its socket on the port its supervisor holds. It tells ``started`` (a queue) once
+    it serves, ``(index, None)``, or why it could not start, ``(index, (exit code, message))``:
+    an error of inhouse's is the supervisor's to say, once, not a traceback per restart."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops it with SIGTERM
-    _serve_one(Path(folder), GatewaySettings.model_validate(settings), index, sock=sock)
+    try:
+        _serve_one(
+            Path(folder), GatewaySettings.model_validate(settings), index,
+            announce=lambda url: started.put((index, None)), sock=sock,
+        )  # fmt: skip
+    except InhouseError as err:
+        started.put((index, (err.exit_code, str(err))))
+        sys.exit(err.exit_code)
+
+
+def _reports(started: Any) -> list[tuple[int, tuple[int, str] | None]]:
+    """What the workers said on ``started`` since it was last read (never waits)."""
+    said = []
+    while not started.empty():
+        said.append(started.get())
+    return said
 
 
 def _supervise(
@@ -314,6 +356,7 @@ def _supervise(
     claimed = _claim(settings.host, settings.port)  # resolves port 0 for every worker
     port = claimed.getsockname()[1]
     context = multiprocessing.get_context("spawn")
+    started = context.SimpleQueue()  # each worker says once it serves, or why it cannot
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -327,7 +370,7 @@ def _supervise(
         spool = f"{settings.spool_dir.rstrip('/')}/worker-{index}"
         own = settings.model_copy(update={"port": port, "spool_dir": spool})
         process = context.Process(
-            target=_worker, args=(str(folder), own.model_dump(), index, sock),
+            target=_worker, args=(str(folder), own.model_dump(), index, sock, started),
             name=f"gateway-{index}",
         )  # fmt: skip
         try:
@@ -343,10 +386,32 @@ def _supervise(
         processes[0] = start(0, claimed)
         for index in range(1, settings.workers):
             processes[index] = start(index, _join(settings.host, port))
-        if announce is not None:
+        # "Listening" only once every worker serves: one that cannot start (its runtimes, the
+        # lock, its spool) would fail the same way each time it was started again, a traceback a
+        # second for ever under a line saying the gateway listens
+        waiting = set(processes)
+        while waiting and not stopping:
+            # a worker's report is in the pipe before it exits (a SimpleQueue has no feeder
+            # thread): read after the liveness check, it is never missed
+            dead = [index for index in waiting if not processes[index].is_alive()]
+            for index, failure in _reports(started):
+                waiting.discard(index)
+                if failure is not None:
+                    raise GatewayWorkerFailed(failure[1], exit_code=failure[0])
+            for index in dead:
+                if index in waiting:
+                    raise GatewayWorkerFailed(
+                        f"gateway worker {index} exited ({processes[index].exitcode}) before it "
+                        "served; what it said is above"
+                    )
+            time.sleep(0.1)
+        if announce is not None and not stopping:
             announce(_base_url(settings.host, port))
         while not stopping:
             time.sleep(0.2)
+            for index, failure in _reports(started):
+                if failure is not None:  # one started again that cannot start: a line, no traceback
+                    log.warning("gateway worker %d cannot start: %s", index, failure[1])
             for index, process in list(processes.items()):
                 if not process.is_alive() and not stopping:
                     log.warning("gateway worker %d exited (%s); starting it again",

@@ -364,6 +364,14 @@ class SharedLimiter(Limiter):
                         redacted_url(self.url or ""))  # fmt: skip
         self.up, self.last_error = True, None
 
+    def lost(self, err: BaseException) -> None:
+        """Redis was lost elsewhere (the news channel, which pings it every quiet second): use
+        this replica's share at once and probe until Redis answers again. A replica that made
+        no decision since Redis went away still said "shared" and ``ok`` on ``/healthz``, for as
+        long as no request came its way."""
+        if self.up and self._redis is not None:
+            self._down(err)
+
     def _down(self, err: BaseException) -> None:
         if self.up or self.last_error is None:
             log.warning("shared limits: Redis at %s unreachable (%s): each replica enforces "
@@ -485,7 +493,8 @@ class SharedLimiter(Limiter):
             raise RateLimited(
                 f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
                 f"requests per minute (every replica together); retry in "
-                f"{max(figure, 0) / 1000:.0f} s"
+                f"{max(figure, 0) / 1000:.0f} s",
+                retry_after=max(figure, 0) / 1000,
             )
 
     async def _settled(self) -> None:
@@ -741,12 +750,20 @@ class Listener:
     what was said while it was away is lost."""
 
     def __init__(
-        self, url: str, prefix: str, on_news: Callable[[str], Awaitable[None]], *, timeout: float
+        self,
+        url: str,
+        prefix: str,
+        on_news: Callable[[str], Awaitable[None]],
+        *,
+        timeout: float,
+        on_lost: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.url = url
         self.channel = f"{prefix}:news"
         self.on_news = on_news
         self.timeout = timeout
+        #: told each time the connection to Redis fails (the shared limits' `lost`)
+        self.on_lost = on_lost
         #: subscribed right now
         self.listening = False
         self.heard = 0
@@ -788,6 +805,8 @@ class Listener:
                                 err)  # fmt: skip
                 self.listening = False
                 first = False
+                if self.on_lost is not None and not self._closing:
+                    self.on_lost(err)
                 if not self._closing:
                     await asyncio.sleep(1.0)
             finally:

@@ -254,9 +254,9 @@ class Upstream:
                 continue
             if ok and not node.healthy:
                 continue  # re-admitted by the router, once its digest is checked again
-            if ok != node.healthy:
-                log.warning("runtime %s at %s is %s %s", node.runtime, node.url,
-                            "back" if ok else "down", detail)  # fmt: skip
+            if not ok and node.healthy:
+                log.warning("runtime %s at %s is down (%s): skipped until it answers with its "
+                            "locked digest", node.runtime, node.url, detail)  # fmt: skip
             node.healthy, node.detail = ok, detail
 
 

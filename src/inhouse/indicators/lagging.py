@@ -14,7 +14,7 @@ input's source, as the trial's cost report lists them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inhouse.db import Store
 from inhouse.errors import InvalidInput, NotAllowed
@@ -25,6 +25,12 @@ from inhouse.indicators.prices import costs_word, latest_economics, prices_for, 
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
+from inhouse.program.lagging_words import (
+    MINUTES_KIND,
+    local_rate,
+    minutes_estimates,
+    trial_minutes,
+)
 from inhouse.program.playchecks._shared import first_publisher
 
 if TYPE_CHECKING:
@@ -32,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate", "record_minutes_saved"]
 
-MINUTES_KIND = "indicators.minutes_saved"
 _GATEWAY = "gateway usage log (measured)"
 #: where the busy time comes from: no figure the gateway's key signs carries it (its daily
 #: usage holds requests and tokens), and summing it from the sealed rows would verify a MAC
@@ -41,18 +46,6 @@ BUSY_UNSIGNED = (
     "unsigned: the usage log's summary tables, which anyone with database access can write "
     "(no figure the gateway signs carries busy time)"
 )
-
-
-def local_rate(local: dict[str, Any]) -> tuple[float, float]:
-    """Energy and hardware cost per busy hour, from a trial's local cost inputs (the formula
-    of :func:`inhouse.trials.cost.local_cost`)."""
-    energy = float(local["watts"]) / 1000.0 * float(local["price_per_kwh"])
-    hardware = (
-        float(local["hardware_price"])
-        / float(local["lifetime_hours"])
-        / float(local["utilisation"])
-    )
-    return energy, hardware
 
 
 def record_minutes_saved(program: Program, workflow: str, minutes: float, note: str = "") -> Fact:
@@ -109,15 +102,7 @@ def estimator(ctx: CheckContext, workflow: str) -> str | None:
 
 def _estimates(ctx: CheckContext) -> dict[str, Fact]:
     """Each workflow's latest minutes-saved estimate signed by its :func:`estimator`."""
-    authors: dict[str, str | None] = {}
-    found: dict[str, Fact] = {}
-    for fact in ctx.facts.of(MINUTES_KIND):
-        name = str(fact.payload["workflow"])
-        if name not in authors:
-            authors[name] = estimator(ctx, name)
-        if fact.by == authors[name]:
-            found[name] = fact
-    return found
+    return minutes_estimates(ctx.facts)
 
 
 def _work_changed(used: PeriodUsage, ctx: CheckContext) -> Indicator:
@@ -171,18 +156,18 @@ def _trial_minutes(trial: Fact | None) -> tuple[float | None, str]:
     if trial is None:
         return None, "no trial recorded its economics"
     economics = trial.payload["economics"]
-    status_quo = economics.get("status_quo_seconds_per_task")
-    candidate = economics.get("candidate_seconds_per_task")
     name = f"trial.verdict #{trial.id} ({trial.payload['trial']})"
-    if status_quo is None or candidate is None:
+    minutes = trial_minutes(trial)
+    if minutes is None:
         return None, f"{name} has no time per task for both sides"
+    status_quo = float(economics["status_quo_seconds_per_task"])
+    candidate = float(economics["candidate_seconds_per_task"])
     # a trial is one person's run on their own machine (play 1): its figures are what its
     # author's run measured, signed by them, which no one else witnessed
     kind = "recorded by" if economics["status_quo"] == "manual" else "measured in the run of"
-    minutes = (float(status_quo) - float(candidate)) / 60.0
     source = (
-        f"{name}: status quo {float(status_quo) / 60:.2f} min per task ({kind} the trial's "
-        f"author, {trial.by}) minus the candidate's {float(candidate):.2f} s (measured in "
+        f"{name}: status quo {status_quo / 60:.2f} min per task ({kind} the trial's "
+        f"author, {trial.by}) minus the candidate's {candidate:.2f} s (measured in "
         "that run)"
     )
     return minutes, source

@@ -10,7 +10,6 @@ shown as such wherever it is used.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InvalidInput, Refused
@@ -19,6 +18,8 @@ from inhouse.indicators.periods import Period
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
+from inhouse.program.lagging_words import PRICES_KIND, Prices, prices_in_force
+from inhouse.program.lagging_words import latest_economics as economics_in
 from inhouse.trials.cost import MAX_PER_MTOK
 
 if TYPE_CHECKING:
@@ -37,24 +38,7 @@ __all__ = [
     "trial_of",
 ]
 
-KIND = "indicators.prices"
-
-
-@dataclass(frozen=True)
-class Prices:
-    """The reference prices a period is priced with, and where they come from."""
-
-    reference: str
-    input_per_mtok: float
-    output_per_mtok: float
-    currency: str
-    source: str  # said beside every figure priced with them
-    #: the trial verdict whose author typed these prices (None: a price list's attester's)
-    trial_fact: int | None = None
-
-    def cost(self, tokens_in: int, tokens_out: int) -> float:
-        """What these tokens cost at these prices (per million tokens), to the millionth."""
-        return round((tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6, 6)
+KIND = PRICES_KIND
 
 
 def set_prices(
@@ -112,7 +96,7 @@ def trial_of(ctx: CheckContext, fact_id: int | None) -> Fact | None:
 
 def latest_economics(ctx: CheckContext) -> Fact | None:
     """The latest trial verdict that recorded its economics (play 1's head-to-head trial)."""
-    return ctx.facts.latest("trial.verdict", lambda f: f.payload.get("economics") is not None)
+    return economics_in(ctx.facts)
 
 
 def local_currency(program: Program) -> str | None:
@@ -162,36 +146,4 @@ def prices_for(ctx: CheckContext, period: Period) -> Prices | None:
     """The prices in force at the end of ``period``: the latest snapshot recorded on or before
     its last day; else the trial's status quo prices (fixed in its signed verdict); else the
     first snapshot recorded after the period (labelled so). None: no prices at all."""
-    snapshots = ctx.facts.of(KIND)
-    before = [f for f in snapshots if f.at.date() <= period.end]
-    if before:
-        return _snapshot(before[-1], "")
-    verdict = latest_economics(ctx)
-    if verdict is not None and verdict.payload["economics"]["status_quo"] == "api":
-        economics = verdict.payload["economics"]
-        return Prices(
-            reference=f"trial {verdict.payload['trial']}'s status quo",
-            input_per_mtok=float(economics["api_price_input_per_mtok"]),
-            output_per_mtok=float(economics["api_price_output_per_mtok"]),
-            currency=str(economics["currency"]),
-            source=f"listed prices in trial.verdict #{verdict.id} (configured by the trial's "
-            f"author, {verdict.by})",
-            trial_fact=verdict.id,
-        )
-    if snapshots:
-        return _snapshot(snapshots[0], ", recorded after the period: none was in force then")
-    return None
-
-
-def _snapshot(fact: Fact, note: str) -> Prices:
-    p = fact.payload
-    return Prices(
-        reference=str(p["reference"]),
-        input_per_mtok=float(p["price_input_per_mtok"]),
-        output_per_mtok=float(p["price_output_per_mtok"]),
-        currency=str(p["currency"]),
-        source=f"price snapshot #{fact.id}, {p['source']} (attested by {fact.by} on "
-        f"{fact.at.date().isoformat()}{note})",
-        # a snapshot copied from a trial's status quo holds what that trial's author typed
-        trial_fact=None if p.get("trial_fact") is None else int(p["trial_fact"]),
-    )
+    return prices_in_force(ctx.facts, period.end)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from inhouse.program import Program
+    from inhouse.program.state import ProgramState
 
 __all__ = [
     "Candidate",
@@ -139,6 +140,7 @@ def suggest_champions(program: Program, now: datetime | None = None) -> Suggesti
         "members say so"
         for note in unconfirmed
     ]
+    notes += _uncounted_champions(state, people)
     days, waiting = _active_days(evidence, people, since.isoformat(), until.isoformat())
     if waiting:
         uncounted = ", ".join(f"{person} ({n})" for person, n in sorted(waiting.items()))
@@ -192,6 +194,37 @@ def suggest_champions(program: Program, now: datetime | None = None) -> Suggesti
     return Suggestions(since.isoformat(), until.isoformat(), found, notes)
 
 
+def _uncounted_champions(state: ProgramState, people: Iterable[str]) -> list[str]:
+    """What the listing says of each person holding the champion role whom play 5's
+    ``champions-named`` does not count yet for want of their naming or their acceptance: the
+    role alone (given with `inhouse person role`), or a naming signed by someone who held no
+    lead's role then, names nobody; a naming counts once its champion accepted it."""
+    notes = []
+    for name in sorted(people):
+        person = state.people[name]
+        if Role.CHAMPION not in person.roles:
+            continue
+        naming = _naming(state, name, by_leads=True)
+        if naming is None:
+            notes.append(
+                f"{name} holds the champion role, but no rollout lead named them since they "
+                "took it (a naming counts when its signer led at the time): play 5's "
+                f"champions-named does not count them until a lead runs `inhouse pilot "
+                f"champions --name {name} --team TEAM`"
+            )
+        elif not any(
+            f.kind == "pilot.champion" and f.payload.get("accepted") and f.by == name
+            and f.payload.get("person") == name and f.id > naming.id
+            for f in state.facts
+        ):  # fmt: skip
+            notes.append(
+                f"{name}, named champion of {shown(str(naming.payload['team']))} by "
+                f"{naming.by}, has not accepted yet: play 5's champions-named counts them once "
+                "they run `inhouse pilot champions --accept` with their own key"
+            )
+    return notes
+
+
 def _active_days(
     evidence: PilotEvidence, people: Iterable[str], since: str, until: str
 ) -> tuple[dict[str, int], dict[str, int]]:
@@ -241,28 +274,35 @@ def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
 
 def champion_naming(program: Program, person: str) -> Fact | None:
     """The rollout lead's ``pilot.champion`` fact that names ``person`` champion now: the
-    latest one recorded since they last took the champion role, while they hold it (None: not
-    named, or the role was taken away since)."""
-    return _naming(program, person, by_leads=True)
+    latest one recorded since they last took the champion role, while they hold it, signed by
+    someone who led at that event (a lead who handed the role on later does not undo it, as
+    play 5's ``champions-named`` reads it) (None: not named, or the role was taken away since)."""
+    return _naming(program.state(), person, by_leads=True)
 
 
 def lapsed_naming(program: Program, person: str) -> Fact | None:
     """The latest naming of ``person`` champion, since they last took the role and while they
-    hold it, whose signer is no rollout lead now: play 5's ``champions-named`` no longer counts
-    it (it counts a current lead's naming), so a lead naming them again records anew, and says
-    why (None: there is none, or a current lead's naming stands)."""
+    hold it, whose signer held no rollout lead's role when they signed it (a fact written
+    around `inhouse pilot champions --name`, which refuses anyone not a lead): play 5's
+    ``champions-named`` does not count it, so a lead naming them records anew, and says why
+    (None: there is none, or a lead's naming stands)."""
     if champion_naming(program, person) is not None:
         return None
-    return _naming(program, person, by_leads=False)
+    return _naming(program.state(), person, by_leads=False)
 
 
-def _naming(program: Program, person: str, *, by_leads: bool) -> Fact | None:
-    state = program.state()
+def _led_then(state: ProgramState, fact: Fact) -> bool:
+    """Whether ``fact``'s signer held the rollout-lead role at its event (a role lost later
+    does not undo it; one given later does not reach back over it)."""
+    spans = state.role_spans.get(fact.by, {}).get(Role.ROLLOUT_LEAD.value, ())
+    return any(gained <= fact.id and (lost is None or fact.id < lost) for gained, lost in spans)
+
+
+def _naming(state: ProgramState, person: str, *, by_leads: bool) -> Fact | None:
     span = (state.role_spans.get(person, {}).get(Role.CHAMPION.value) or [(0, 0)])[-1]
     gained, lost = span
     if lost is not None:
         return None
-    leads = {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
     named = [
         f
         for f in state.facts
@@ -270,7 +310,7 @@ def _naming(program: Program, person: str, *, by_leads: bool) -> Fact | None:
         and f.id >= gained
         and not f.payload.get("accepted")
         and f.payload.get("person") == person
-        and (f.by in leads or not by_leads)
+        and (_led_then(state, f) or not by_leads)
     ]
     return named[-1] if named else None
 
@@ -318,14 +358,14 @@ def accept_champion(program: Program, *, agree: Agree | None = None) -> Fact:
             f"{who.name} is not named champion: a rollout lead names one (`inhouse pilot "
             "champions --name PERSON --team TEAM`), then that person accepts"
         )
-    leads = {p.name for p in program.state().people.values() if Role.ROLLOUT_LEAD in p.roles}
+    state = program.state()
     named = [
         f
-        for f in program.state().facts
+        for f in state.facts
         if f.kind == "pilot.champion"
         and not f.payload.get("accepted")
         and f.payload["person"] == who.name
-        and f.by in leads
+        and _led_then(state, f)
     ]
     if not named:
         raise Refused(f"no rollout lead has named {who.name} champion of a team yet")

@@ -472,7 +472,25 @@ class ProgramCore:
                 apply(state, event, self.playbook)
             folded = state.head_seq - kept
         foldcache.save(state, self.store, lead, where, folded_since=folded)
+        self._witness(state)
         return state
+
+    def _witness(self, state: ProgramState, event: Event | None = None) -> None:
+        """Hold the log to what this user's commands saw of it (:mod:`inhouse.program.
+        witness`): a log that no longer holds the newest event seen here is marked tampered,
+        naming it; else the newest event now (``event``, just written, or the head folded) is
+        kept."""
+        from inhouse.program import witness
+
+        if not state.program_id or state.demo or state.tampered is not None:
+            return
+        where = self.store.url
+        if event is not None:
+            witness.remember(self.store, state.program_id, where, event.seq, event=event)
+        elif (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
+            state.tampered = cut
+        else:
+            witness.remember(self.store, state.program_id, where, state.head_seq)
 
     def whoami(self) -> Person:
         """The person this process's key belongs to in this program."""
@@ -645,6 +663,8 @@ class ProgramCore:
         event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
         if self._state is not None and self._state.head_seq == event.seq - 1:
             apply(self._state, event, self.playbook)
+        if self._state is not None:  # what this machine wrote, it saw: a cut of it is named
+            self._witness(self._state, event)
         return event
 
     def _refuse_a_leads_malformed(

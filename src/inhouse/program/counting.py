@@ -134,6 +134,8 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
         or (problem := _lock_signer_problem(fact, state)) is not None
     ):
         return problem
+    if fact.kind == "trial.verdict" and (problem := _verdict_signer_problem(fact, state)):
+        return problem
     if fact.kind in SERVICE_KINDS:
         signer = state.people.get(fact.by)
         if signer is None or not signer.service:
@@ -643,6 +645,36 @@ def pin_refusal(state: ProgramState, who: str, seq: int) -> str | None:
         f"recorded by {who}, who held none of the roles {', '.join(LOCK_ROLES)} then, nor owned "
         "a started play: the lock the gateway routes is pinned by someone a lead put in charge "
         "(`inhouse baseline lock`)"
+    )
+
+
+#: play 1's id in the shipped playbook: whoever owns it runs its trial
+_PROVE = "prove-value"
+
+
+def _verdict_signer_problem(fact: Fact, state: ProgramState) -> str | None:
+    """Why a ``trial.verdict``'s signer had no say over play 1, or None. Plays 1 and 2 read the
+    latest verdict (value-proven; the weights the lock must bless; what play 2 reruns; a
+    not-worth-it stop), so a verdict is recorded by someone a lead put in charge, as for the
+    lock (:func:`pin_refusal`), or by play 1's owner whenever they took it: any enrolled person
+    (a pilot user, a colleague who asked in) running `inhouse prove` on a trial of their own
+    that came out not worth it, or inconclusive, un-did play 1's exit for everyone, and the
+    reach guards then held the whole pilot back. A verdict an exit was judged on keeps counting
+    (that exit's acceptance hashed it)."""
+    if pin_refusal(state, fact.by, fact.id) is None:
+        return None
+    prove = state.plays.get(_PROVE)
+    if prove is not None and prove.owner == fact.by:
+        return None
+    for play, (_, mark) in state.first_exited.items():
+        judged = state.first_judged.get(play)
+        if (fact.id <= mark) if judged is None else (fact.id in judged):
+            return None
+    return (
+        f"recorded by {fact.by}, who held none of the roles {', '.join(LOCK_ROLES)} then, nor "
+        "owned play 1 or another started play: a trial's verdict decides play 1 for everyone, "
+        "so it is recorded by play 1's owner or someone a lead put in charge (`inhouse prove`); "
+        f"{fact.by}'s trial is theirs to read (its report), not the program's verdict"
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import (
 
 __all__ = [
     "MAX_QUALITY_FLOOR",
+    "MIN_INPUTS",
     "MIN_MEANINGFUL",
     "READING",
     "AccessRequest",
@@ -96,6 +97,14 @@ MAX_QUALITY_FLOOR = 20.0
 #: inputs "proves value", and a colleague's honest rerun reproduces that as readily. One task
 #: in ten done faster or cheaper is the least a reader would call a difference worth a program.
 MIN_MEANINGFUL = 10.0
+
+#: the fewest task inputs a trial's verdict may rest on: fewer paired inputs than this and no
+#: interval of a numeric dimension is trusted, and fewer inputs in all and no pass rate says
+#: what the candidate's quality is (one input is 0 % or 100 %). "More private" is decided by
+#: rule, with no interval, so without this a trial of one input claiming it alone proved
+#: value: a local model answering one ticket beside any hosted API, on its author's run and a
+#: colleague's honest rerun alike
+MIN_INPUTS = 5
 
 
 class _Payload(BaseModel):

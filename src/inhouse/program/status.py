@@ -44,6 +44,7 @@ from inhouse.program.status_shape import (
     StopView,
     WaiverView,
 )
+from inhouse.program.witness import CUT
 
 __all__ = ["SCHEMA_VERSION", "build_status"]
 
@@ -268,8 +269,10 @@ def build_status(
         problem, seq = state.tampered
         warnings.insert(
             0,
-            f"TAMPERED: the event log does not verify at event {seq} ({problem}); everything "
-            "shown is as of the event before it, and nothing more can be recorded",
+            f"TAMPERED: {problem}; nothing more can be recorded here"
+            if problem.startswith(CUT)  # the log holds less than this machine saw
+            else f"TAMPERED: the event log does not verify at event {seq} ({problem}); "
+            "everything shown is as of the event before it, and nothing more can be recorded",
         )
     warnings.extend(state.shared_machines())
     for play in playbook.plays:

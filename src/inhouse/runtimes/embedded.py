@@ -61,6 +61,7 @@ __all__ = [
     "launch_problem",
     "read_state",
     "refuse_if_running",
+    "require_engine",
     "serve_embedded",
     "stop_embedded",
 ]
@@ -324,6 +325,14 @@ def refuse_if_running(program: Path | None) -> None:
             f"model {current.model_path}); stop it first with `inhouse runtime stop`"
         )
     _clear(run_dir(program))
+
+
+def require_engine(python: str | None = None) -> str:
+    """llama-cpp-python's version in ``python`` (this interpreter by default), or
+    :class:`ExtraNotInstalled` naming the install script. ``inhouse runtime serve`` asks this
+    before it says it is starting one (it said it was waiting up to 120 s, then that the extra
+    was missing)."""
+    return _engine_version(python or sys.executable)
 
 
 def serve_embedded(

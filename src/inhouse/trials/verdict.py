@@ -11,8 +11,9 @@ points, bootstrapped the same way.
   below the status quo's by more than the quality floor;
 * **not-worth-it** where no dimension clears and every claimed interval lies entirely below its
   threshold (or a dimension clears but quality is clearly below the floor);
-* **inconclusive** otherwise — an interval straddles its threshold — with an estimate of how
-  many inputs would likely settle it (an interval's width shrinks like 1/√n).
+* **inconclusive** otherwise — an interval straddles its threshold, or the trial has fewer than
+  :data:`MIN_INPUTS` inputs, however private the candidate — with an estimate of how many
+  inputs would likely settle it (an interval's width shrinks like 1/√n).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
+from inhouse.program.payloads import MIN_INPUTS as _MIN_INPUTS
 from inhouse.trials.bootstrap import Interval, IntervalData, paired_bootstrap
 
 __all__ = [
@@ -45,8 +47,10 @@ __all__ = [
     "paired_bootstrap",
 ]
 
-#: fewer paired inputs than this and no interval is trusted: the verdict is inconclusive
-MIN_INPUTS = 5
+#: fewer paired inputs than this and no interval is trusted, and fewer inputs in all and no
+#: pass rate judges quality (a "more private" claim, decided by rule, too): the verdict is
+#: inconclusive
+MIN_INPUTS = _MIN_INPUTS
 
 Outcome = Literal["cleared", "below", "straddles", "not-claimed", "too-few"]
 VerdictName = Literal["proven", "not-worth-it", "inconclusive"]
@@ -336,7 +340,16 @@ def decide(
 
     verdict: VerdictName
     more: int | None = None
-    if cleared and quality.ok:
+    if cleared and n < MIN_INPUTS:
+        # a numeric dimension cleared on fewer paired inputs is "too-few" already; "more
+        # private" is decided by rule, and beside it a pass rate over a handful of inputs says
+        # nothing of the candidate's quality
+        verdict, more = "inconclusive", MIN_INPUTS
+        summary = (
+            f"{', '.join(cleared)}, but on only {n} input(s): quality is not judged on fewer "
+            f"than {MIN_INPUTS}"
+        )
+    elif cleared and quality.ok:
         verdict = "proven"
         summary = f"proven {', '.join(cleared)} at acceptable quality"
     elif cleared:

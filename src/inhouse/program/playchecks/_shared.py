@@ -24,7 +24,7 @@ from inhouse.program.checks import (
     failed,
 )
 from inhouse.program.facts import Fact, FactSet
-from inhouse.program.payloads import MIN_MEANINGFUL
+from inhouse.program.payloads import MIN_INPUTS, MIN_MEANINGFUL
 from inhouse.program.state import unset_sign_in
 
 __all__ = [
@@ -92,6 +92,7 @@ __all__ = [
     "step_time",
     "test_model_label",
     "ticket_actor",
+    "too_few_inputs",
     "unpinned_build",
     "unpinned_inhouse",
     "unrecorded_lock",
@@ -221,6 +222,26 @@ NO_DIMENSION = (
     "claims no advantage, and no rerun can reproduce one; prove the trial (`inhouse prove NAME`) "
     "and have that verdict rerun"
 )
+
+
+def too_few_inputs(payload: Mapping[str, Any]) -> str | None:
+    """Why a ``trial.verdict``'s or a ``trial.rerun``'s ``payload`` rests on fewer distinct task
+    inputs than :data:`~inhouse.program.payloads.MIN_INPUTS`, or None. ``inhouse prove`` calls
+    a numeric dimension on fewer "too few", but "more private" is decided by rule: a trial of
+    one ticket claiming it alone was proven beside any hosted API, its quality a pass rate of
+    one answer, on its author's run and a colleague's honest rerun alike. A fact from before
+    facts said how many inputs they ran (None) counts as before."""
+    count = payload.get("distinct_inputs")
+    if count is None:
+        count = payload.get("inputs")
+    if count is None or int(count) >= MIN_INPUTS:
+        return None
+    return (
+        f"it rests on {int(count)} task input(s), fewer than the {MIN_INPUTS} a trial's quality "
+        "(and any advantage) is judged on: a pass rate over so few says nothing of the "
+        "candidate's answers, and 'more private' alone is true of any local model beside a "
+        "hosted API"
+    )
 
 
 def below_meaningful(thresholds: Any, claimed: Any) -> str | None:

@@ -21,7 +21,7 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact
-from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_MEANINGFUL
+from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_INPUTS, MIN_MEANINGFUL
 from inhouse.program.playchecks._shared import (
     NO_DIMENSION,
     NOTHING_PASSED_NEXT,
@@ -44,6 +44,7 @@ from inhouse.program.playchecks._shared import (
     second_person_apart,
     services_enrolled_by,
     split_aside,
+    too_few_inputs,
     unpinned_build,
     unsaid_here,
 )
@@ -306,9 +307,10 @@ _SHIPPED, _RERUN_SINCE, _BASELINE = "local-model-program", 2, "baseline"
 def trial_reproduced(ctx: CheckContext) -> Result:
     """Someone other than the proven verdict's author (and play 1's owner), and no rollout lead
     (exit rule 17), on a machine none of them enrolled a key from, reran the proven trial head
-    to head (`inhouse prove NAME --rerun`): the same spec (its hash), on the weights the
-    verdict proved (their digest), answered by the runtime on their own machine, with a pass
-    rate no more than the spec's quality floor below the verdict's; against the same status
+    to head (`inhouse prove NAME --rerun`): the same spec (its hash, at least 5 task inputs),
+    on the weights the verdict proved (their digest), answered by the runtime on their own
+    machine, with a pass rate no more than the spec's quality floor below the verdict's;
+    against the same status
     quo (the claim hash), every advantage the verdict claimed (it names at least one) cleared
     its threshold (at least 10 %) on the rerun's own figures (an API
     status quo answered from the rerunner's machine, and the candidate's quality held even
@@ -351,9 +353,16 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
     # every rule below came before a claimed advantage's threshold had a floor: each judges
     # without it
-    earlier = partial(_reproduced, ctx, verdict, meaningful=False, judged_passes=False)
+    earlier = partial(
+        _reproduced, ctx, verdict, meaningful=False, judged_passes=False, enough=False
+    )
     return kept_from_before(
         result,
+        (
+            lambda: _reproduced(ctx, verdict, enough=False),
+            f"play 2 exited before a proven verdict and its rerun had to rest on at least "
+            f"{MIN_INPUTS} task inputs",
+        ),
         (
             lambda: earlier(),
             f"play 2 exited before a claimed advantage's threshold had to be at least "
@@ -510,6 +519,7 @@ def _reproduced(
     plain: bool = True,
     meaningful: bool = True,
     judged_passes: bool = True,
+    enough: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -531,7 +541,9 @@ def _reproduced(
     :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`); without
     ``judged_passes``, as it was before the candidate's quality had to hold with its passes
     on inputs whose checks pass an answer given for nothing counted as failed cases
-    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`)."""
+    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`); without ``enough``, as it
+    was before the verdict and the rerun had to rest on at least
+    :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -566,6 +578,13 @@ def _reproduced(
             "may allow: a rerun within it would reproduce almost any claim; set "
             f"`quality_floor` to at most {MAX_QUALITY_FLOOR:g} and prove it again "
             f"(`inhouse prove {name}`)",
+            verdict,
+        )
+    if enough and (few := too_few_inputs(data)) is not None:
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}, by {verdict.by}) says proven, but "
+            f"{few}; give trials/{name}.yaml at least {MIN_INPUTS} real, distinct task inputs, "
+            f"prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
             verdict,
         )
     digest = (data.get("candidate") or {}).get("digest")
@@ -632,7 +651,15 @@ def _reproduced(
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: (
-            _claim_problem(
+            (
+                False,
+                f"{f.by}'s rerun of trial {name} (fact #{f.id}) held, but {few}: it reproduces "
+                f"nothing worth a program; give trials/{name}.yaml at least {MIN_INPUTS} real, "
+                f"distinct task inputs, prove it again (`inhouse prove {name}`) and have it "
+                f"rerun ({rerun})",
+            )
+            if enough and (few := too_few_inputs(f.payload)) is not None
+            else _claim_problem(
                 verdict,
                 f,
                 costs=costs,
@@ -922,7 +949,7 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
         # a rerun before an API status quo needed its word still confirmed the costs (of the
         # verdict play 2 exited on: one recorded since, or one it left out, is judged as the
         # check judges it)
-        result = _reproduced(ctx, verdict, quo=False, blank=False, outputs=False)
+        result = _reproduced(ctx, verdict, quo=False, blank=False, outputs=False, enough=False)
     if result.outcome is not Outcome.PASS:
         return None
     return next(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -25,6 +26,14 @@ from inhouse.program.facts import (
     standing_usage,
 )
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
+from inhouse.program.lagging_words import (
+    READS,
+    latest_economics,
+    local_rate,
+    minutes_estimates,
+    prices_in_force,
+    trial_minutes,
+)
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     hosts_of,
@@ -245,9 +254,12 @@ def indicators_reported(ctx: CheckContext) -> Result:
     daily usage of someone other than the rollout leads (a lead runs its host and confirms her
     own days); the report's active people, answered requests and input and output tokens are
     all there and match that usage, and it counts no more people beyond the pilot than that
-    usage shows answered through keys of their own outside the program. The report's other
-    figures are its reporter's, and its lagging ones rest on people's word (prices, minutes
-    saved)."""
+    usage shows answered through keys of their own outside the program. Its lagging figures
+    follow, by the report's formula, from the words the log held when it was recorded (the
+    reference prices in force, play 1's trial's economics, a workflow author's minutes saved)
+    and that usage's tokens: a figure with no such word behind it is its reporter's alone. The
+    report's other figures are its reporter's, and its lagging ones rest on people's word
+    (prices, minutes saved) and on the usage log's unsigned runs and busy time."""
     period = timedelta(days=int(ctx.param("period_days", _REPORTED_DAYS)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -282,7 +294,8 @@ def indicators_reported(ctx: CheckContext) -> Result:
         and (why := period_refused(start, end, period.days)) is not None
     ):
         return failed(why, report)
-    if not report.payload["leading"] or not report.payload["lagging"]:
+    lagging = report.payload["lagging"] or {}
+    if not report.payload["leading"] or not set(lagging) & set(_LAGGING):
         return failed(
             "the last report lacks leading or lagging indicators (a lagging one needs prices "
             "or minutes saved: see its inputs)",
@@ -403,6 +416,19 @@ def indicators_reported(ctx: CheckContext) -> Result:
                 report,
                 *usage,
             )
+    # its lagging figures follow from what the log recorded when it was (the prices in force,
+    # the trial's economics, each workflow's minutes saved) and the signed tokens: a figure
+    # typed from none of them rests on nobody's word but its reporter's. A report a play 6
+    # exit was judged on keeps the rule before
+    if not ctx.spared("measure", report) and (why := _lagging_refused(ctx, report, found)):
+        return failed(
+            f"the report of {start}..{end} states {why}. A lagging figure counts where it "
+            "follows from what the log records (reference prices, play 1's trial, a workflow "
+            "author's minutes saved) and the gateway's signed tokens: report again (`inhouse "
+            "indicators report` computes them so)",
+            report,
+            *usage,
+        )
     return passed(
         f"period {start}..{end} reported; the gateway's signed usage shows "
         f"{measured['answered requests']} answered requests, {measured['input tokens']} input "
@@ -411,10 +437,147 @@ def indicators_reported(ctx: CheckContext) -> Result:
         "agent's use makes nobody active). "
         f"Not measured here: the report's other figures are as {report.by} recorded them, and "
         "its lagging ones rest on people's word (reference prices, minutes saved, a trial's "
-        "cost inputs)",
+        "cost inputs) and on the usage log's unsigned workflow runs and busy time",
         report,
         *usage,
     )
+
+
+#: the lagging indicators ``inhouse indicators report`` computes, each from its inputs
+_LAGGING = ("work_changed_hours", "spend_avoided", "reference_cost", "local_cost")
+
+
+def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> str | None:
+    """Why a lagging figure ``report`` states does not follow, by the report's formula, from
+    the words the log held when it was recorded (:mod:`inhouse.program.lagging_words`) and the
+    gateway's signed tokens (``found``), or None when each does. What only the usage log's
+    summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
+    it states it: unsigned, and said so where the check passes."""
+    before = FactSet((f for f in ctx.facts.of(*READS) if f.id < report.id), ordered=True)
+    lagging = report.payload.get("lagging") or {}
+    inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
+    prices = prices_in_force(before, date.fromisoformat(str(report.payload["period_end"])))
+    trial = latest_economics(before)
+    local = trial.payload["economics"].get("local") if trial is not None else None
+    rate = sum(local_rate(local)) if local else None
+
+    def given(indicator: str, name: str) -> float | None:
+        """The report's input ``name`` under ``indicator`` (under any, where it lists it under
+        none of that name)."""
+        named = [i for i in inputs if i.get("name") == name]
+        mine = [i for i in named if i.get("indicator") == indicator] or named
+        return _number(mine[0].get("value")) if mine else None
+
+    reference = None if prices is None else prices.cost(found.tokens_in, found.tokens_out)
+    no_prices = (
+        "no reference prices were recorded (a price snapshot, `inhouse indicators prices set`, "
+        "or play 1's trial against an API)"
+    )
+    no_model = "no local cost model was recorded (play 1's trial records its cost inputs)"
+    problems: list[str] = []
+    for name in _LAGGING:
+        if name not in lagging:
+            continue
+        value = _number(lagging[name])
+        if value is None:
+            problems.append(f"{name} {lagging[name]!r}, which is no number")
+            continue
+        said = f"{name} {value:g}"
+        if name == "work_changed_hours":
+            problems.extend(_work_refused(before, trial, inputs, value))
+            continue
+        if name in ("reference_cost", "spend_avoided") and (prices is None or reference is None):
+            problems.append(f"{said}, but {no_prices}")
+            continue
+        if name == "reference_cost":
+            assert prices is not None and reference is not None
+            if not _close(value, reference, 1e-6):
+                problems.append(
+                    f"{said}, but the signed tokens ({found.tokens_in} in, {found.tokens_out} "
+                    f"out) at the prices of {prices.source} ({prices.input_per_mtok:g} and "
+                    f"{prices.output_per_mtok:g} per 1M) come to {reference:g}"
+                )
+            continue
+        if rate is None or local is None:
+            problems.append(f"{said}, but {no_model}")
+            continue
+        busy = given(name, "busy time")
+        if busy is None or busy < 0:
+            problems.append(f"{said}, without the busy time it is priced from (an input)")
+            continue
+        cost = busy * rate
+        slack = 1e-6 + 5e-7 * rate  # the busy time is listed to the millionth of an hour
+        if name == "local_cost":
+            if not _close(value, cost, slack):
+                problems.append(
+                    f"{said}, but {busy:g} busy hours at the trial's {rate:g} an hour come to "
+                    f"{round(cost, 6):g}"
+                )
+            continue
+        assert prices is not None and reference is not None
+        currency = str(local.get("currency", "USD")).upper()
+        if currency != prices.currency.upper():
+            problems.append(
+                f"{said}, but the prices are in {prices.currency} and the local cost in "
+                f"{currency}: no spend avoided follows from them"
+            )
+        elif not _close(value, reference - cost, slack + 1e-6):
+            problems.append(
+                f"{said}, but the reference cost of the signed tokens ({reference:g}) less "
+                f"{busy:g} busy hours at the trial's {rate:g} an hour comes to "
+                f"{round(reference - cost, 6):g}"
+            )
+    return "; ".join(problems) or None
+
+
+def _work_refused(
+    before: FactSet, trial: Fact | None, inputs: list[dict[str, Any]], value: float
+) -> list[str]:
+    """Why a report's work changed (``value`` hours) does not follow from each workflow's
+    runs it lists (its own input) at the minutes its author estimated (else play 1's trial's),
+    as the log held them (``before``): one reason, or none."""
+    runs: dict[str, float] = {}
+    for item in inputs:
+        name = str(item.get("name") or "")
+        if item.get("indicator") == "work_changed_hours" and name.endswith(": runs"):
+            count = _number(item.get("value"))
+            runs[name.removesuffix(": runs")] = count if count is not None and count > 0 else 0
+    estimates = minutes_estimates(before)
+    per_task = None if trial is None else trial_minutes(trial)
+    hours = 0.0
+    unknown = []
+    for workflow, count in sorted(runs.items()):
+        estimate = estimates.get(workflow)
+        minutes = float(estimate.payload["minutes"]) if estimate is not None else per_task
+        if minutes is None:
+            unknown.append(workflow)
+        else:
+            hours += count * minutes / 60.0
+    said = f"work_changed_hours {value:g}"
+    if unknown:
+        return [
+            f"{said}, but no minutes saved recorded for {', '.join(unknown)} (its author's "
+            "estimate, `inhouse indicators minutes-saved`, or play 1's trial's time per task)"
+        ]
+    if _close(value, hours, 1e-4 + 1e-9 * sum(runs.values())):
+        return []
+    listed = ", ".join(f"{w} {c:g}" for w, c in sorted(runs.items())) or "none"
+    return [
+        f"{said}, but the runs it lists ({listed}) at the minutes recorded for each come to "
+        f"{round(hours, 4):g}"
+    ]
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number, or None (a string, a bool, nan, inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _close(value: float, expected: float, slack: float) -> bool:
+    return abs(value - expected) <= slack
 
 
 def _inside_by(ctx: CheckContext, seq: int) -> set[str]:

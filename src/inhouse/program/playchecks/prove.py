@@ -11,7 +11,7 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact
-from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_MEANINGFUL
+from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_INPUTS, MIN_MEANINGFUL
 from inhouse.program.playchecks._shared import (
     NO_DIMENSION,
     NOTHING_PASSED,
@@ -21,6 +21,7 @@ from inhouse.program.playchecks._shared import (
     quality_on_hollow,
     quality_on_time,
     quality_on_unanswered,
+    too_few_inputs,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -48,7 +49,7 @@ def hypothesis_recorded(ctx: CheckContext) -> Result:
 @register_check("value-proven", reads=("trial.verdict",))
 def value_proven(ctx: CheckContext) -> Result:
     """The latest trial verdict says the local model is meaningfully better (on a dimension it
-    names, by at least 10 % where it is a figure), at quality."""
+    names, by at least 10 % where it is a figure), at quality, over at least 5 task inputs."""
     fact = ctx.facts.latest("trial.verdict")
     if fact is None:
         return failed("no trial.verdict yet: run a head-to-head trial (`inhouse prove`)")
@@ -74,6 +75,14 @@ def value_proven(ctx: CheckContext) -> Result:
         if not fact.payload.get("proven_on") and not kept:
             return failed(
                 f"trial {name}'s verdict says proven, but {NO_DIMENSION.replace('NAME', name)}",
+                fact,
+            )
+        few = too_few_inputs(fact.payload)
+        if few is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says proven, but {few}; give trials/{name}.yaml at "
+                f"least {MIN_INPUTS} real, distinct task inputs and prove it again (`inhouse "
+                f"prove {name}`)",
                 fact,
             )
         unanswered = quality_on_unanswered(fact.payload, fact.payload.get("candidate_pass_rate"))
@@ -181,6 +190,11 @@ def value_proven(ctx: CheckContext) -> Result:
             )
         if low is not None:
             spared += f"; note: {low} (play 1 exited before a win had to be {MIN_MEANINGFUL:g} %)"
+        if few is not None:
+            spared += (
+                f"; note: {few} (play 1 exited before a verdict had to rest on at least "
+                f"{MIN_INPUTS} inputs)"
+            )
         if not fact.payload.get("proven_on"):
             spared += (
                 "; note: it names no dimension it proved (play 1 exited before a proven verdict "

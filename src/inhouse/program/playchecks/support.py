@@ -46,6 +46,7 @@ from inhouse.program.playchecks.baseline import second_person_verified
 from inhouse.program.playchecks.pilot import (
     added_team,
     confirmed_teams,
+    lead_then,
     members,
     team_key,
     team_of,
@@ -315,7 +316,8 @@ def queue_owner_refusal(
 )
 def champions_named(ctx: CheckContext) -> Result:
     """Every pilot team has a champion: a ``pilot.champion`` fact for that team, signed by a
-    rollout lead (`inhouse pilot champions --name`), naming one of that team's pilot members
+    rollout lead at the time (`inhouse pilot champions --name`; a lead who hands the role on
+    later does not undo it), naming one of that team's pilot members
     (counted as the pilot counts them: enrolled from a machine of their own, not the lead who
     named them) who still holds the champion role, and who accepted it after being named, with
     their own key (`inhouse pilot champions --accept`). Every team the lead's roster names for
@@ -413,7 +415,7 @@ def _champions(
             if fact.by == name and any(n.payload["person"] == name for n in named.values()):
                 accepted[name] = fact
             continue
-        if not (_is_lead(ctx, fact.by) and person is not None and "champion" in person.roles):
+        if not (_named_by_lead(ctx, fact) and person is not None and "champion" in person.roles):
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
@@ -457,6 +459,17 @@ def _champions(
         )
     champions = [f"{named[team].payload['person']} ({shown(team)})" for team in sorted(covered)]
     return passed(f"champions named for {len(covered)} team(s): {', '.join(champions)}", *evidence)
+
+
+def _named_by_lead(ctx: CheckContext, naming: Fact) -> bool:
+    """Whether ``naming`` (a ``pilot.champion`` naming) is a rollout lead's: signed by someone
+    who held the role at its event (:func:`lead_then`, as the pilot's listing reads a lead's
+    act). A lead who hands the role on later does not undo the namings they made while they
+    led (their champions accepted them with their own keys); a role given afterwards does not
+    reach back over a naming signed before it (`inhouse pilot champions --name` has refused
+    anyone not a lead since it shipped, so only a fact written around it is one). A naming a
+    play 5 exit was judged on keeps the rule it was judged by, its signer a lead now."""
+    return lead_then(ctx, naming) or (_is_lead(ctx, naming.by) and ctx.spared(_SUPPORT, naming))
 
 
 def _is_lead(ctx: CheckContext, name: str) -> bool:

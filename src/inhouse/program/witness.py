@@ -1,0 +1,164 @@
+"""What this machine saw of the log: the newest event a command here read or wrote, kept per
+user, so that a log cut back (or rewritten) under it is named at the next command, not folded
+quietly.
+
+Whoever can write the store can delete its newest events: the chain up to the new head still
+verifies, and before this only an anchor kept in git (``inhouse audit anchor``), checked by
+someone who thought to (``audit verify --anchor``), noticed. The store's host (a rollout lead)
+could drop a colleague's failing workflow run, survey answer or reopened ticket, the newest
+events, and record her own on top. Each colleague's machine saw its own event go in, and the
+host cannot reach their home folder: so every command keeps, in
+``~/.local/state/inhouse/seen/`` (mode 0600), the event it saw last for this program and
+database (its seq, its hash, whose and what it was), and the next command here checks that the
+log still holds it. Where it does not, the state is marked tampered (:data:`CUT`) and nothing is
+recorded on it, as for any forgery: its message names the event that is gone.
+
+    problem = seen_problem(store, program_id, where)   # None while the log holds what we saw
+    remember(store, program_id, where, seq)             # a newer event seen: kept
+
+A store restored from an older backup on purpose loses the same events, and says so the same
+way; the person who reads that and knows of the restore deletes the file named (each person
+records again what they had recorded since the backup). A demo program keeps nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from inhouse.db import events
+from inhouse.program.events import Event
+
+if TYPE_CHECKING:
+    from inhouse.db import Store
+
+__all__ = ["CUT", "forget", "remember", "seen_path", "seen_problem"]
+
+log = logging.getLogger(__name__)
+
+#: the words a :func:`seen_problem` starts with (what ``status`` and a refusal show)
+CUT = "this machine saw event"
+
+
+def _home() -> Path:
+    return Path.home() / ".local" / "state" / "inhouse" / "seen"
+
+
+def seen_path(program_id: str, where: str) -> Path:
+    """The file that keeps what this user's commands saw of ``program_id``'s log in the
+    database ``where`` (its URL)."""
+    name = hashlib.sha256(f"{program_id}\n{where}".encode()).hexdigest()[:32]
+    return _home() / f"{name}.json"
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:  # unreadable: it witnesses nothing, and says so
+        log.warning(
+            "%s unreadable (%s): what this machine saw of the log is not checked", path, err
+        )
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+        return None
+    return data
+
+
+def _row(store: Store, seq: int) -> Any:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(events.c.seq, events.c.hash, events.c.actor, events.c.kind, events.c.at).where(
+                events.c.seq == seq
+            )
+        ).first()
+
+
+def _head(store: Store) -> int:
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.max(events.c.seq))).scalar_one() or 0)
+
+
+def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] | None:
+    """Why the log no longer holds the event this user's commands saw last (and its seq), or
+    None: it holds it, or nothing was seen here yet."""
+    path = seen_path(program_id, where)
+    seen = _read(path)
+    if seen is None:
+        return None
+    seq = int(seen["seq"])
+    row = _row(store, seq)
+    if row is not None and str(row.hash) == seen.get("hash"):
+        return None
+    what = f"{seen.get('actor', '?')}'s {seen.get('kind', 'event')}"
+    if row is None:
+        head = _head(store)
+        now = (
+            f"the log now ends at event {head}: events {head + 1} to {seq} were cut off"
+            if head + 1 < seq
+            else f"the log now ends at event {head}: event {seq} was cut off"
+        )
+    else:
+        now = (
+            f"the log now holds another event {seq} ({row.actor}'s {row.kind}): it was cut back "
+            "and written again from there"
+        )
+    return (
+        f"{CUT} {seq} ({what}, recorded {seen.get('at', '?')}, hash "
+        f"{str(seen.get('hash', ''))[:12]}) in this log, and {now}, by someone with write access "
+        "to the store (the chain up to the new head verifies: only a machine that saw the "
+        f"events, or an anchor, tells). If the store was knowingly restored from an older "
+        f"backup, delete {path} on this machine and run the command again (everyone records "
+        "again what they recorded since that backup); if not, the store's host answers for "
+        "the events gone",
+        seq,
+    )
+
+
+def remember(
+    store: Store, program_id: str, where: str, seq: int, *, event: Event | None = None
+) -> None:
+    """Keep event ``seq`` of the log (``event``, where the caller just wrote it) as the newest
+    this user's commands saw, unless one newer is kept already. A file that cannot be written
+    keeps nothing (a command never stops here)."""
+    if seq <= 0:
+        return
+    path = seen_path(program_id, where)
+    seen = _read(path)
+    if seen is not None and int(seen["seq"]) >= seq:
+        return
+    row: Any = _row(store, seq) if event is None else event
+    if row is None:
+        return
+    record = {
+        "program_id": program_id,
+        "seq": int(row.seq),
+        "hash": str(row.hash),
+        "actor": str(row.actor),
+        "kind": str(row.kind),
+        "at": row.raw_at if isinstance(row, Event) and row.raw_at else str(row.at),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(record, out)
+        os.replace(partial, path)
+    except OSError as err:
+        log.warning("cannot keep what this machine saw of the log in %s (%s)", path, err)
+
+
+def forget(program_id: str, where: str) -> None:
+    """Let go of what this user's commands saw of ``program_id``'s log in ``where`` (a store
+    knowingly restored from an older backup)."""
+    seen_path(program_id, where).unlink(missing_ok=True)

@@ -1,0 +1,227 @@
+"""Red team of plays 1 and 2, round rt12q: lena, the rollout lead and play 1's owner, on how
+many tasks a trial rests on.
+
+**"More private" on one ticket.** ``inhouse prove`` calls a numeric dimension (faster,
+cheaper) "too few" on fewer than :data:`~inhouse.program.payloads.MIN_INPUTS` paired inputs,
+and its own test says "too few inputs never prove". "More private" is decided by rule, though
+(the candidate stays on this machine, the status quo is a public host), with no interval, and
+quality is a pass rate compared by its point: lena writes a trial of one ticket claiming only
+``more_private``, her local model answers it, any hosted API answers it too, and the verdict
+is "proven more-private at acceptable quality". Any local model beside any hosted API is more
+private, so the whole of play 1's "value" is one answer that passed one check, and omar's honest
+rerun of that one ticket (he confirms the API, which is truly how the task is done today)
+reproduces it for play 2. Closed: a verdict on fewer inputs is inconclusive (asking for
+:data:`MIN_INPUTS`), and play 1's ``value-proven`` and play 2's ``trial-reproduced`` refuse a
+verdict or a rerun that rests on fewer, naming the count and the way out; a play that exited
+on such a verdict keeps its exit, said.
+
+**A member's own trial un-does play 1 for everyone.** Plays 1 and 2 read the latest trial
+verdict that counts (``value-proven``, the weights ``baseline-pinned`` ties the lock to, the
+verdict ``trial-reproduced`` asks a rerun of, a not-worth-it stop), and any enrolled person's
+``inhouse prove`` counted: bob, a colleague who joined to ask in (play 2's trigger) and has no
+say over play 1, proves a trial of his own that comes out not worth it (three tickets, a slow
+laptop), and play 1's ``value-proven`` fails on it. Play 1 no longer holds, so every guard that
+asks for it (the pilot's widening, play 2's start) holds the program back, for everyone, by one
+person's run. The lock had the same hole and
+was closed (a lock counts only where someone a lead put in charge pinned it); a verdict now
+follows it: it counts where its signer held such a role then, owned a started play, or owns play
+1; else it is set aside, said beside the check. A verdict an exit was judged on keeps counting.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from inhouse.program.evaluation import context_for, exit_results
+from inhouse.program.guards import play_has_exited
+from inhouse.trials.verdict import (
+    MIN_INPUTS,
+    PrivacyClaim,
+    compare_dimension,
+    compare_quality,
+    decide,
+)
+from tests.people import enrol
+from tests.test_engine import cast, measured, prove  # noqa: F401
+from tests.test_playchecks import NOW, reproducible, rerun
+from tests.test_playchecks import run as check
+
+PRIVATE = PrivacyClaim(claimed=True, more_private=True, reason="kept on loopback")
+
+
+def _decided(n: int) -> Any:
+    """The verdict of a trial of ``n`` inputs claiming only "more private": the candidate
+    stays here, the hosted API is public, and both sides pass every input."""
+    faster = compare_dimension("faster", [0.5] * n, [0.5] * n, threshold=None, unit="s")
+    quality = compare_quality([True] * n, [True] * n, floor_points=5, resamples=1000)
+    return decide([faster], quality, PRIVATE)
+
+
+def test_more_private_on_one_ticket_is_no_verdict() -> None:
+    """The measurement itself: one input (or four) proves nothing, more private or not."""
+    for n in (1, MIN_INPUTS - 1):
+        verdict = _decided(n)
+        assert verdict.verdict == "inconclusive", verdict.summary
+        assert verdict.proven_on == []
+        assert f"on only {n} input(s): quality is not judged on fewer than 5" in verdict.summary
+        assert verdict.inputs_needed == MIN_INPUTS
+    # the honest trial of real tasks is proven more private, as before
+    honest = _decided(MIN_INPUTS)
+    assert honest.verdict == "proven" and honest.proven_on == ["more-private"]
+
+
+def _one_ticket(**changes: Any) -> Any:
+    """lena's verdict: more private than the hosted API, on one ticket both sides answered."""
+    data = {"proven_on": ["more-private"], "inputs": 1, "distinct_inputs": 1,
+            "candidate_pass_rate": 1.0, "status_quo_pass_rate": 1.0, "status_quo_measured": True,
+            "proved": 1, "on_topic": 1, "thresholds": {}}  # fmt: skip
+    return reproducible(**{**data, **changes})
+
+
+def _omar_s_one_ticket(**changes: Any) -> Any:
+    """omar's honest rerun of that one ticket, against the API he confirmed."""
+    data = {"proven_on": ["more-private"], "improvement": {}, "thresholds": {}, "inputs": 1,
+            "passed": 1, "distinct_inputs": 1, "pass_rate": 1.0, "status_quo_pass_rate": 1.0,
+            "proved": 1, "on_topic": 1, "costs_confirmed": None}  # fmt: skip
+    return rerun(**{**data, **changes})
+
+
+def test_a_verdict_on_one_ticket_proves_no_value() -> None:
+    """Play 1: the verdict (recorded by an inhouse that let it through, or typed) fails,
+    saying how many inputs it rests on and the way out."""
+    one = check("value-proven", _one_ticket())
+    assert one.outcome is Outcome.FAIL, one.reason
+    assert "it rests on 1 task input(s), fewer than the 5" in one.reason
+    assert "at least 5 real, distinct task inputs and prove it again (`inhouse prove t`)" in (
+        one.reason
+    )
+    # distinct tasks count, not copies of one (a verdict that says how many are distinct)
+    copies = check("value-proven", _one_ticket(inputs=10, distinct_inputs=1))
+    assert copies.outcome is Outcome.FAIL and "rests on 1 task input(s)" in copies.reason
+    # the honest verdict on ten tickets, and one from before verdicts said how many: as before
+    ten = {"inputs": 10, "distinct_inputs": 10, "proved": 10, "on_topic": 10}
+    assert check("value-proven", _one_ticket(**ten)).outcome is Outcome.PASS
+    assert check("value-proven", _one_ticket(inputs=None, distinct_inputs=None)).outcome is (
+        Outcome.PASS
+    )
+
+
+def test_an_honest_rerun_of_one_ticket_reproduces_no_value() -> None:
+    """Play 2: omar's honest rerun of the one ticket holds quality and more-private alike; it
+    reproduces nothing worth a program. lena's verdict typed as ten inputs does not help her:
+    omar's rerun says how many it ran."""
+    result = check("trial-reproduced", _one_ticket(), _omar_s_one_ticket())
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "says proven, but it rests on 1 task input(s)" in result.reason
+    typed = _one_ticket(inputs=10, distinct_inputs=10, proved=10, on_topic=10)
+    theirs = check("trial-reproduced", typed, _omar_s_one_ticket())
+    assert theirs.outcome is Outcome.FAIL, theirs.reason
+    assert "omar's rerun of trial t (fact #" in theirs.reason
+    assert "held, but it rests on 1 task input(s)" in theirs.reason
+    assert "`inhouse prove t --rerun`" in theirs.reason
+    # ten real tickets, rerun by omar: reproduced, as before
+    ten = {"inputs": 10, "passed": 10, "distinct_inputs": 10, "proved": 10, "on_topic": 10}
+    honest = check("trial-reproduced", typed, _omar_s_one_ticket(**ten))
+    assert honest.outcome is Outcome.PASS, honest.reason
+
+
+def test_a_play_that_exited_on_one_ticket_keeps_its_exit() -> None:
+    """The rule came after programs exited: an exit judged on such a verdict stands, said."""
+    exited = {"prove-value": (NOW - timedelta(days=3), 10**9)}
+    kept = check("value-proven", _one_ticket(), exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "(play 1 exited before a verdict had to rest on at least 5 inputs)" in kept.reason
+    both = {**exited, "baseline": (NOW - timedelta(days=2), 10**9)}
+    stays = check("trial-reproduced", _one_ticket(), _omar_s_one_ticket(), exited=both)
+    assert stays.outcome is Outcome.PASS, stays.reason
+    assert "play 2 exited before a proven verdict and its rerun had to rest on at least 5" in (
+        stays.reason
+    )
+
+
+# -- the rerun that held, among those that did not ------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: play 2 counts any rerun that held, whatever the same colleague's "
+    "other reruns of the same spec and weights measured. lena's trial samples (`generation: "
+    "{temperature: 1, seed: null}`, both sides alike), so each rerun draws its pass rate anew; "
+    "omar's first three reruns trail her claimed 90 % by more than the floor, she tells him the "
+    "hosted API glitched, and his fourth draws 90 %: it reproduces her verdict beside three of "
+    "his own that did not. From a checkout without the log she need not even ask: she imports "
+    "only the envelope that held (`evidence import` takes what she hands it). Pooling a "
+    "rerunner's counted reruns would weigh the three, but an honest rerun whose candidate "
+    "runtime was down (every answer failed) would sink an honest trial, and selection among "
+    "envelopes needs each rerun to name the ones its key sealed before: the lead's to weigh",
+)
+def test_the_one_rerun_that_held_among_three_that_did_not_reproduces_nothing() -> None:
+    verdict = reproducible()
+    missed = [rerun(pass_rate=0.6, passed=6, proved=6, on_topic=6) for _ in range(3)]
+    alone = check("trial-reproduced", verdict, *missed)
+    assert alone.outcome is Outcome.FAIL and "more than the quality floor" in alone.reason
+    lucky = check("trial-reproduced", verdict, *missed, rerun())
+    assert lucky.outcome is Outcome.FAIL, lucky.reason
+
+
+# -- a member's own trial ------------------------------------------------------------------------
+
+
+def _value_proven(lena: Program) -> Any:
+    found = exit_results(lena.playbook.plays[0], lena.state(), lena.clock())
+    (checked,) = [i for i in found if i.ref.check == "value-proven"]
+    return checked.result
+
+
+def _bob_s_trial(bob: Program, verdict: str = "not-worth-it") -> Any:
+    """bob's `inhouse prove` of a trial of his own (his collector, his key)."""
+    return measured(
+        bob, "trial.verdict", trial="bobs-laptop", verdict=verdict, proven_on=[],
+        quality_ok=False, candidate={"model": "other", "digest": "sha256:" + "e" * 64},
+        spec_hash="sha256:" + "f" * 64, candidate_pass_rate=0.2, inputs=3, quality_floor=5.0,
+        claim_hash="sha256:" + "a" * 64,
+    )  # fmt: skip
+
+
+def test_a_colleague_s_own_trial_does_not_undo_play_one(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """lena proves play 1 and hands it on; bob, who joined to ask in and holds no role,
+    records a verdict of a trial of his own that came out not worth it. Play 1 still holds on
+    lena's verdict, and bob's is set aside, saying why."""
+    lena = cast["lena"]
+    prove(lena)
+    lena.offer_handoff(None, 1, to="lena")
+    lena.accept_handoff(None, 1, comment="I can build on this")
+    play = lena.playbook.plays[0]
+    assert play_has_exited(play, lena.state(), lena.clock())
+    bob = enrol(lena, "bob", team="sales")
+    fact = _bob_s_trial(bob)
+    result = _value_proven(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "trial triage proved the local model cheaper" in result.reason
+    assert play_has_exited(play, lena.state(), lena.clock())
+    ctx = context_for(lena.state(), lena.clock())
+    (aside,) = [u for u in ctx.uncounted_of(["trial.verdict"]) if u.fact.id == fact.id]
+    assert "recorded by bob, who held none of the roles" in aside.why
+    assert "nor owned play 1 or another started play" in aside.why
+    # nor does a "proven" verdict of his on other weights untie the lock from lena's
+    _bob_s_trial(bob, verdict="proven")
+    assert _value_proven(lena).outcome is Outcome.PASS
+
+
+def test_play_one_s_owner_and_those_a_lead_put_in_charge_still_prove(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """The honest way: omar, a play owner a lead put in charge, proves a second trial: its
+    not-worth-it counts, as play 1's latest word, as before."""
+    lena = cast["lena"]
+    prove(lena)
+    _bob_s_trial(cast["omar"])
+    result = _value_proven(lena)
+    assert result.outcome is Outcome.FAIL and "concluded not worth it" in result.reason
