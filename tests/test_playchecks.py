@@ -891,46 +891,59 @@ def test_workflow_tests_pass_on_the_current_version() -> None:
     assert changed.outcome is Outcome.FAIL and "current version" in changed.reason
 
 
+#: the roster with vic, a colleague who holds no role: play 3's rerun by another is no lead's
+WITH_VIC = {**ROSTER, "vic": person("vic", "ops")}
+
+
+def run3(name: str, *facts: Fact, **kwargs: Any) -> Any:
+    """:func:`run` with :data:`WITH_VIC` for its people."""
+    return run(name, *facts, people=WITH_VIC, **kwargs)
+
+
 def test_workflow_run_by_other() -> None:
-    by_author = run("workflow-run-by-other", spec(), wrun("omar"))
+    by_author = run3("workflow-run-by-other", spec(), wrun("omar"))
     assert by_author.outcome is Outcome.FAIL
     assert "its author (omar, who published this version)" in by_author.reason
-    assert run("workflow-run-by-other", spec(), wrun("lena")).outcome is Outcome.PASS
-    assert run("workflow-run-by-other", spec(), wrun("lena", passed=False)).outcome is Outcome.FAIL
+    assert run3("workflow-run-by-other", spec(), wrun("vic")).outcome is Outcome.PASS
+    # the rollout lead is no one else (exit rule 20): omar may have typed what she dictated
+    by_lead = run3("workflow-run-by-other", spec(), wrun("lena"))
+    assert by_lead.outcome is Outcome.FAIL
+    assert "lena was a rollout lead when it was measured" in by_lead.reason
+    assert run3("workflow-run-by-other", spec(), wrun("vic", passed=False)).outcome is Outcome.FAIL
     # the YAML's owner: naming a colleague used to make the author's own run "someone else's"
-    named_lena = run("workflow-run-by-other", spec(author="lena"), wrun("omar"))
+    named_lena = run3("workflow-run-by-other", spec(author="lena"), wrun("omar"))
     assert named_lena.outcome is Outcome.FAIL and "its author (omar" in named_lena.reason
     # a rerun answered by a runtime on another host (the author's server, which could answer
     # anything) measured that host, not lena's rerun
-    served = replace(wrun("lena"), payload={**wrun("lena").payload, "runtime_local": False,
+    served = replace(wrun("vic"), payload={**wrun("vic").payload, "runtime_local": False,
                                             "runtime": "http://10.0.0.9:11434",
                                             "runtime_peers": ["10.0.0.9"]})  # fmt: skip
-    remote = run("workflow-run-by-other", spec(), served)
+    remote = run3("workflow-run-by-other", spec(), served)
     assert remote.outcome is Outcome.FAIL
     assert "answered by a runtime at http://10.0.0.9:11434 (answers from 10.0.0.9), not on " \
         "their machine" in remote.reason  # fmt: skip
     here = replace(served, payload={**served.payload, "runtime_local": True})
-    assert run("workflow-run-by-other", spec(), here).outcome is Outcome.PASS
+    assert run3("workflow-run-by-other", spec(), here).outcome is Outcome.PASS
     # one recorded before runs said where they were answered (a stale install's) says nothing
     # of it: the author's server could have answered it; play 3 not yet exited asks a rerun
     unsaid = {k: v for k, v in served.payload.items() if not k.startswith("runtime")}
-    stale = run("workflow-run-by-other", spec(), replace(served, payload=unsaid))
+    stale = run3("workflow-run-by-other", spec(), replace(served, payload=unsaid))
     assert stale.outcome is Outcome.FAIL, stale.reason
-    assert "lena's run (fact #" in stale.reason
+    assert "vic's run (fact #" in stale.reason
     assert "does not say where it was answered" in stale.reason
     assert "update inhouse and run `inhouse workflow test triage` again" in stale.reason
     # another key on the author's machine is not someone else running it
-    on_his_laptop = run("workflow-run-by-other", spec(), wrun("lena", signed_on="omar-laptop"))
+    on_his_laptop = run3("workflow-run-by-other", spec(), wrun("vic", signed_on="omar-laptop"))
     assert on_his_laptop.outcome is Outcome.FAIL
     assert "came from a machine omar enrolled (omar-laptop)" in on_his_laptop.reason
     # the forgery: after a re-lock, lena's failed run re-records the version (its runner does
     # when the weights change), signed by her; omar's own passing run is still omar's
-    first, failed_run = spec(), wrun("lena", passed=False)
+    first, failed_run = spec(), wrun("vic", passed=False)
     relocked = spec(by="lena", digest="sha256:" + "c" * 64)
-    result = run("workflow-run-by-other", first, failed_run, relocked, wrun("omar"))
+    result = run3("workflow-run-by-other", first, failed_run, relocked, wrun("omar"))
     assert result.outcome is Outcome.FAIL and "its author (omar" in result.reason
     # a service's key is no second person
-    people = {**ROSTER, "gateway": Person(name="gateway", service=True)}
+    people = {**WITH_VIC, "gateway": Person(name="gateway", service=True)}
     by_gateway = run("workflow-run-by-other", spec(), wrun("gateway"), people=people)
     assert by_gateway.outcome is Outcome.FAIL
     assert "signed by the gateway service's key, which speaks for no person" in by_gateway.reason
@@ -2669,15 +2682,15 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
 
 
 def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
-    """lena's key was enrolled on her laptop, but the run says it ran at omar's (the author's):
+    """vic's key was enrolled on his laptop, but the run says it ran at omar's (the author's):
     where it ran counts, not only where its signer enrolled."""
-    there = fact("workflow.run", **HERE, **JUDGED, by="lena", workflow="triage",
+    there = fact("workflow.run", **HERE, **JUDGED, by="vic", workflow="triage",
                  content_hash="v1", lock_hash=LOCK, passed=True, pass_rate=1.0,
                  machine="omar-laptop")  # fmt: skip
-    result = run("workflow-run-by-other", lock(), spec(), there)
+    result = run3("workflow-run-by-other", lock(), spec(), there)
     assert result.outcome is Outcome.FAIL and "omar-laptop" in result.reason, result.reason
-    elsewhere = replace(there, payload={**there.payload, "machine": "lena-laptop"})
-    assert run("workflow-run-by-other", lock(), spec(), elsewhere).outcome is Outcome.PASS
+    elsewhere = replace(there, payload={**there.payload, "machine": "vic-laptop"})
+    assert run3("workflow-run-by-other", lock(), spec(), elsewhere).outcome is Outcome.PASS
 
 
 def test_the_invitation_note_looks_both_ways() -> None:

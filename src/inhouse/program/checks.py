@@ -30,6 +30,7 @@ __all__ = [
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
+    "LEAD_RERUN",
     "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
@@ -155,7 +156,14 @@ __all__ = [
 #: gateway's host, its operator's, sealed into the day later or any later day of use it dated;
 #: its person is asked about the day or version again, once (``inhouse usage confirm``; every
 #: play, an exit judged on the gateway's figures before keeps them)
-EXIT_RULES = 19
+#: 20 (:data:`LEAD_RERUN`): rule 17 for play 3: the rerun of ``workflow-run-by-other``
+#: ("someone other than its author") is by someone who held no rollout lead's role when they
+#: ran it, nor ran it from a machine such a lead enrolled from. The author is whoever first
+#: published the version: a colleague the lead put in charge of play 3 (or asked to run her
+#: checkout once) types what she dictates, and her own rerun would check her own work. A lead
+#: who writes the workflow herself is its author, and a colleague's rerun checks it; a play 3
+#: that exited under the rules before keeps its exit for the runs it was judged on
+EXIT_RULES = 20
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -205,6 +213,9 @@ LEAD_APART = 17
 WAIVER_LOG_TIME = 18
 #: a confirmation covers only the figures and days of use it bound (see :data:`EXIT_RULES`)
 CONFIRMED_BOUND = 19
+#: play 3's rerun by another is no rollout lead's, nor from a lead's machine (see
+#: :data:`EXIT_RULES`)
+LEAD_RERUN = 20
 
 
 class Outcome(StrEnum):
