@@ -2415,7 +2415,10 @@ def test_a_service_asks_answers_and_learns_nothing() -> None:
 
 def test_a_measured_fact_counts_only_from_its_registered_collector() -> None:
     verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
-    assert uncounted(fact("trial.verdict", **verdict)) is None
+    # lena leads from the log's start: a verdict counts from someone a lead put in charge
+    led = ProgramState(people=pilot(2, 1), role_spans={"lena": {"rollout-lead": [(0, None)]}})
+    assert why_uncounted(fact("trial.verdict", **verdict), led, measured_kinds()) is None
+    assert "held none of the roles" in (uncounted(fact("trial.verdict", **verdict)) or "")
     # a person's word where inhouse measures: shown, never passing (the one-person walk used
     # to attest its way through plays 1-3)
     word = uncounted(fact("trial.verdict", provenance=Provenance.ATTESTED, **verdict))
