@@ -186,7 +186,7 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     ok("fact", "record", "task.named", "--attest", "I triage daily", "--set", "task=triage",
        "--set", "frequency=daily", "--program", str(laptop), env=env)  # fmt: skip
     bundle = tmp_path / "omar.json"
-    assert "2 signed envelope(s)" in ok(
+    assert "2 signed envelopes" in ok(
         "evidence", "export", "-o", str(bundle), "--program", str(laptop), env=env
     )
     # a tampered copy is refused whole: nothing of it is appended
@@ -838,7 +838,7 @@ def test_evidence_export_keeps_what_is_there_and_names_a_cut_short_envelope(
     assert "cannot write" in refused("evidence", "export", "-o", missing, *where, code=2)
     bundle = tmp_path / "lena.json"
     for _ in range(2):  # an earlier export is rewritten
-        assert "Wrote 1 signed envelope(s)" in ok("evidence", "export", "-o", str(bundle), *where)
+        assert "Wrote 1 signed envelope" in ok("evidence", "export", "-o", str(bundle), *where)
     (desk / ".inhouse" / "outbox" / "zz-access.request.json").write_text('{"payload": "eyJ')
     said = " ".join(refused("evidence", "export", "-o", str(bundle), *where, code=2).split())
     assert ".inhouse/outbox/zz-access.request.json:1: not JSON" in said, said

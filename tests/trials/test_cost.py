@@ -105,7 +105,7 @@ def test_api_cost_is_tokens_times_listed_prices() -> None:
     assert cost.per_task == pytest.approx([0.0025 + 0.001, 0.005 + 0.003])
     shown = {i.name: (i.value, i.source) for i in cost.inputs}
     assert shown["price per 1M input tokens"] == (2.5, "configured")
-    assert shown["input tokens (all tasks)"] == (3000.0, "measured (1 task(s) estimated)")
+    assert shown["input tokens (all tasks)"] == (3000.0, "measured (1 task estimated)")
     assert shown["output tokens (all tasks)"][0] == 400.0
 
 
