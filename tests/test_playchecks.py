@@ -501,8 +501,8 @@ def test_trial_reproduced() -> None:
     verdict = reproducible()
     result = run("trial-reproduced", verdict, rerun(pass_rate=0.85))
     assert result.outcome is Outcome.PASS, result.reason
-    assert "omar reran trial t on their own machine: pass rate 85.0 % over 10 inputs, the verdict " \
-        "claimed 90.0 % (floor 5 points)" in result.reason  # fmt: skip
+    assert "omar reran trial t on their own machine: pass rate 85.0 % over 10 inputs, the " \
+        "verdict claimed 90.0 % (floor 5 points)" in result.reason  # fmt: skip
     assert run("trial-reproduced", verdict).outcome is Outcome.FAIL
     # the author herself, or a key on her machine
     own = run("trial-reproduced", verdict, rerun(by="lena"))

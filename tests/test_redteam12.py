@@ -36,8 +36,8 @@ def test_the_confirmation_asked_for_names_the_pass_rate_the_author_stated() -> N
     asked = run("trial-reproduced", verdict, rerun(**_STATED))
     assert asked.outcome is Outcome.INCONCLUSIVE, asked.reason
     assert "its status quo is the minutes lena recorded for the manual process and the pass " \
-        "rate lena stated for it (10.0 %), which the candidate's quality was compared with: their " \
-        "word alone" in asked.reason  # fmt: skip
+        "rate lena stated for it (10.0 %), which the candidate's quality was compared with: " \
+        "their word alone" in asked.reason  # fmt: skip
     assert "--confirm-minutes COMMENT" in asked.reason
 
 

@@ -253,9 +253,9 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     result = reproduced(program)
     assert result.outcome is Outcome.PASS, result.reason
     assert "omar reran trial tickets on their own machine: pass rate 100.0 % over 6 inputs, the " \
-        "verdict claimed 100.0 % (floor 5 points); faster, cheaper held on their figures, against " \
-        "the manual minutes lena recorded, which omar confirmed (their word: I clear these " \
-        "jams by hand" in result.reason  # fmt: skip
+        "verdict claimed 100.0 % (floor 5 points); faster, cheaper held on their figures, " \
+        "against the manual minutes lena recorded, which omar confirmed (their word: I clear " \
+        "these jams by hand" in result.reason  # fmt: skip
     assert "the costs lena typed, which omar confirmed (their word: we pay 42 an hour" in (
         result.reason
     )
