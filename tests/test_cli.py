@@ -201,6 +201,9 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     assert "already imported, skipped" in ok("evidence", "import", str(bundle))
     [fact] = json.loads(ok("fact", "list", "--json"))
     assert (fact["kind"], fact["by"]) == ("task.named", "omar")
+    # the line names the fact it recorded, as every recording command does
+    omar_key = json.loads(ok("whoami", "--json", env=env))["key_id"]
+    assert f"task.named by omar (key {omar_key}), fact #{fact['id']}" in " ".join(lines.split())
     assert json.loads(ok("whoami", "--json", env=env))["name"] == "omar"
 
 

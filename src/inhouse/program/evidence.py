@@ -354,9 +354,10 @@ class EvidenceMixin(ProgramCore):
     def import_evidence(self, envelopes: list[Any], *, source: str = "file") -> list[str]:
         """Append envelopes from another machine, each checked: its signature, its program, an
         enrolled signer (or a valid invitation, for an enrolment), the fact's rules. Returns one
-        line per envelope saying what happened; an envelope already imported, or one carrying a
-        fact already in the log again (:func:`~inhouse.program.state.repeated_fact`), is not
-        imported, and its line names why."""
+        line per envelope saying what happened (a fact taken in, with its number); an envelope
+        already imported, or one carrying a fact already in the log again
+        (:func:`~inhouse.program.state.repeated_fact`), is not imported, and its line names
+        why."""
         from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
         state, who = self._begin(None)
@@ -461,12 +462,13 @@ class EvidenceMixin(ProgramCore):
             fact.get("comment"),
             datetime.fromisoformat(expires) if expires else None,
         )
-        self._append(
+        event = self._append(
             EventKind.EVIDENCE_IMPORTED,
             importer,
             {"envelope": raw, "digest": envelope.digest, "key_id": envelope.key_id},
         )
-        return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id})"
+        # the fact's number, as every command that records one says it (`fact show N`)
+        return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id}), fact #{event.seq}"
 
 
 def _stopped_at(err: InhouseError, lines: list[str]) -> InhouseError:
