@@ -613,9 +613,8 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
 ) -> None:
     """Before a play has an owner, status says who should own it: a sentence, which a title on an
     80-column terminal cut mid-word ("owner one technical person wh─╮")."""
-    from inhouse.cli._common import out_console
 
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     shown = " ".join(ok("status").split())
     assert "owner one technical person who will live with the result" in shown, shown
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
@@ -983,9 +982,8 @@ def test_audit_log_shows_each_time_whole_in_utc_at_80_columns(
 ) -> None:
     """`inhouse audit log` on an 80-column terminal cut each time's zone ("…10:00:00+0…"):
     the time is shown in UTC with a Z, whole, in the table and the JSON alike."""
-    from inhouse.cli._common import out_console
 
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
     rows = json.loads(ok("audit", "log", "--json"))
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")

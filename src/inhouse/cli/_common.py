@@ -29,6 +29,7 @@ __all__ = [
     "Typer",
     "ask_before_signing",
     "err_console",
+    "fresh_consoles",
     "literal",
     "out_console",
     "print_json",
@@ -249,6 +250,15 @@ def out_console() -> Any:
 @functools.cache
 def err_console() -> Any:
     return _console(stderr=True)
+
+
+def fresh_consoles() -> None:
+    """Forget the consoles, so the next command builds its own: Rich reads the terminal's
+    width (``COLUMNS``) once, when a console is made, and one kept across commands in one
+    process (a test worker's, a plugin host's) printed every later command at the first's
+    width. Called as each command starts (the root group's ``main``)."""
+    out_console.cache_clear()
+    err_console.cache_clear()
 
 
 def ask_before_signing(heading: str, question: str) -> Callable[[list[str]], bool | None]:
