@@ -50,15 +50,15 @@ def _strings(path: Path) -> list[str]:
 
 
 def test_no_text_a_person_reads_says_s_in_brackets_or_a_bare_percent() -> None:
-    """Every string literal in the package (f-strings included) and every template: a plural
-    in brackets ("team(s)") or a share formatted by hand ("{x:.0%}") is a second way of
-    writing what `figures` writes."""
+    """Every string literal in the package (f-strings included) and every template (the
+    trial report's, the dashboard's): a plural in brackets ("team(s)") or a share formatted
+    by hand ("{x:.0%}") is a second way of writing what `figures` writes."""
     found = []
-    for path in sorted([*SRC.rglob("*.py"), *SRC.rglob("*.j2")]):
+    for path in sorted([*SRC.rglob("*.py"), *SRC.rglob("*.j2"), *SRC.rglob("*.html")]):
         where = path.relative_to(SRC).as_posix()
         texts = _strings(path) if path.suffix == ".py" else [path.read_text()]
         for text in texts:
-            for hit in re.finditer(r"[a-z]\(s\)|\(es\)|:\.0%\}", text):
+            for hit in re.finditer(r"[a-z]\(s\)|\(es\)|:\.\d%\}", text):
                 line = text[max(0, hit.start() - 30) : hit.end() + 30]
                 if "http(s)" in line or any(f == where and k in line for f, k in _KEPT):
                     continue
