@@ -192,7 +192,7 @@ def test_champions_named_judges_a_naming_since_the_exit_by_todays_rule() -> None
              fact("pilot.champion", by="p2", person="p2", team="team0", accepted=True)]  # fmt: skip
     forged = evaluate("champions-named", context([*at_exit, *later], people, exited))
     assert forged.outcome is Outcome.FAIL, forged.reason
-    assert "no champion for team team0" in forged.reason
+    assert "no champion for teams team0" in forged.reason
 
 
 # -- widening-requested: requests by the log's time, for those play 5 exited on -----------------

@@ -206,7 +206,7 @@ def test_a_colleague_s_envelope_edited_or_for_another_lock_or_program_counts_for
     assert lena.import_evidence([envelope]) == ["file #1: already imported, skipped"]
     result = _judge_after(lena, "second-person-verified", "pilot", (lena.clock(), 0))
     assert result.outcome is Outcome.FAIL
-    assert "1 passing verify is for an earlier lock" in result.reason
+    assert "2 passing verifies are for an earlier lock" in result.reason
 
 
 def test_an_envelope_from_a_revoked_key_is_refused_naming_the_revocation(

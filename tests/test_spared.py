@@ -438,7 +438,7 @@ def test_champions_named_judges_a_naming_its_exit_left_out_by_todays_rule() -> N
     team its champion confirmed (team1), not the one the lead's roster names."""
     result = _champion_named(cite_naming=False)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "no champion for team team0" in result.reason
+    assert "no champion for teams team0" in result.reason
 
 
 def test_champions_named_keeps_the_naming_its_exit_cited() -> None:

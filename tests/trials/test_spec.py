@@ -79,7 +79,7 @@ def test_manual_status_quo(tmp_path: Path) -> None:
     [
         (
             {"candidate": {"url": "http://x", "cost": {"watts": 5}}},
-            "candidate.cost: missing local cost input: price_per_kwh",
+            "candidate.cost: missing local cost inputs: price_per_kwh",
         ),
         ({"candidate": {"model": "m", "cost": COST}}, "candidate: name a runtime"),
         (
