@@ -30,3 +30,24 @@ def test_a_narrow_command_then_a_wide_one_then_a_narrow_one_each_at_its_own_widt
             assert len(lines) > 4, lines  # wrapped to the narrow terminal
         else:
             assert len(lines[0]) > 150, lines  # not wrapped at a narrower width before it
+
+
+def test_a_group_of_its_own_prints_at_its_own_width_too() -> None:
+    """A command group mounted on its own (a plugin's, a test's stand-in root) reads the width
+    as it starts, as `inhouse` does: the console is the one every command prints on."""
+    from inhouse.cli._common import Typer, out_console
+
+    group = Typer()
+
+    @group.callback()
+    def _root() -> None:
+        """A stand-in root."""
+
+    @group.command()
+    def width() -> None:
+        """Print the width the CLI's console has."""
+        out_console().print(out_console().width)
+
+    for columns in (40, 200, 40):
+        said = runner.invoke(group, ["width"], env={"COLUMNS": str(columns)})
+        assert said.exit_code == 0 and said.stdout.strip() == str(columns), said.output

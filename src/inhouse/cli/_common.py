@@ -101,14 +101,23 @@ def _bare_flags(params: list[Any]) -> list[Any]:
     return params
 
 
-class Command(TyperCommand):
+class _OwnWidth:
+    """Run as a command (one a group calls is invoked, not run), it prints at the width its
+    own environment gives (``COLUMNS``, the terminal), not an earlier command's."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        fresh_consoles()
+        return super().main(*args, **kwargs)  # type: ignore[misc]
+
+
+class Command(_OwnWidth, TyperCommand):
     """Every inhouse command: its flags shown bare in ``--help``."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _bare_flags(super().get_params(ctx))
 
 
-class Group(TyperGroup):
+class Group(_OwnWidth, TyperGroup):
     """Every inhouse command group: its flags shown bare in ``--help``."""
 
     def get_params(self, ctx: Any) -> list[Any]:
@@ -256,7 +265,7 @@ def fresh_consoles() -> None:
     """Forget the consoles, so the next command builds its own: Rich reads the terminal's
     width (``COLUMNS``) once, when a console is made, and one kept across commands in one
     process (a test worker's, a plugin host's) printed every later command at the first's
-    width. Called as each command starts (the root group's ``main``)."""
+    width. Called as each command starts (a :class:`Command`'s or :class:`Group`'s ``main``)."""
     out_console.cache_clear()
     err_console.cache_clear()
 

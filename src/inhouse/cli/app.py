@@ -22,7 +22,7 @@ import typer
 import typer.main
 
 from inhouse import __version__
-from inhouse.cli._common import Group, Typer, err_console, fresh_consoles, state
+from inhouse.cli._common import Group, Typer, err_console, state
 from inhouse.errors import InhouseError
 from inhouse.hookspecs import CommandGroup
 from inhouse.plugins import Registry, contributed, target_program
@@ -83,11 +83,6 @@ class _Root(Group):
 
     _plugins_read = False
     _plugin_names: tuple[str, ...] = ()
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        # each command prints at the width its own environment gives (COLUMNS, the terminal)
-        fresh_consoles()
-        return super().main(*args, **kwargs)
 
     def _read_plugins(self, ctx: Any) -> None:
         if self._plugins_read:
