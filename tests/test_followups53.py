@@ -183,12 +183,12 @@ def test_a_week_or_quarter_the_playbooks_period_is_not_is_flagged(_isolated: Pat
     cli("init", "Acme", "--lead", "lena")  # the shipped playbook: every 31 days
     week = _flag("2026-W40")
     assert week is not None and week.startswith(
-        "the report of 2026-09-28..2026-10-04 covers 7 day(s); a report every 31 days must "
+        "the report of 2026-09-28..2026-10-04 covers 7 days; a report every 31 days must "
         "cover at least 28"
     ), week
     quarter = _flag("2026-07-01..2026-09-30")
     assert quarter is not None and quarter.startswith(
-        "the report of 2026-07-01..2026-09-30 covers 92 day(s); a report every 31 days stands "
+        "the report of 2026-07-01..2026-09-30 covers 92 days; a report every 31 days stands "
         "for one period of at most 31"
     ), quarter
     assert _flag("2026-09") is None

@@ -217,7 +217,7 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     resolve_ticket(bea, odd.id, note="the ticket text was empty")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
     # lena files two tickets against the prompt: the baseline stays what people hit
     for _ in range(2):
         open_ticket(lena, "triage odd", category="it-broke", component="prompt:triage")
@@ -227,7 +227,7 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     # a third user's ticket on the prompt, filed by bea herself, does make it typical with it
     open_ticket(bea, "triage again", category="it-broke", component="prompt:triage")
     result = _judge(lena)
-    assert "prompt:triage drew 2 it-broke ticket(s) from the people using it" in result.reason
+    assert "prompt:triage drew 2 it-broke tickets from the people using it" in result.reason
 
 
 def _honest_world(
@@ -259,7 +259,7 @@ def test_a_second_name_on_the_leads_machine_does_not_pick_the_typical_component(
         open_ticket(sock, "triage odd", category="it-broke", component="prompt:triage")
     result = _judge(lena)  # a second name on lena's laptop is lena: the baseline stays typical
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
 
 
 def _src(clock: Clock, n: int, description: str = "") -> SourceTicket:
@@ -289,7 +289,7 @@ def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
         resolve_ticket(omar, f"gh:acme/help#{n}", note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert "baseline drew 2 it-broke ticket(s) from the people using it" in result.reason
+    assert "baseline drew 2 it-broke tickets from the people using it" in result.reason
     # lena re-imports both with a one-character description edit: Ticket.stated moves past
     # pia's confirmations, so they are no longer 'hit by a user' and baseline drops to 0
     clock.advance(hours=1)
@@ -298,4 +298,4 @@ def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
         _opened_again(lena, n, "pia", at, description=".")
     result = _judge(lena)  # what pia confirmed she hit stays hers: the baseline stays typical
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")

@@ -116,7 +116,7 @@ def test_an_import_recategorising_or_moving_confirmed_tickets_leaves_the_typical
         resolve_ticket(omar, f"gh:acme/help#{n}", note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 3 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 3 it-broke tickets from the people using it")
     # the forgery: lena records the three openings again, as how-to questions or on the prompt
     # bea fixed; nobody else acts
     clock.advance(hours=1)
@@ -127,7 +127,7 @@ def test_an_import_recategorising_or_moving_confirmed_tickets_leaves_the_typical
                       component=component, link=_link(n))  # fmt: skip
     result = _judge(lena)  # what pia confirmed she hit stays where she put it
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 3 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 3 it-broke tickets from the people using it")
     assert "gh:acme/help#1 resolved by omar, a builder" in result.reason
     assert "prompt:triage" not in result.reason
     # honest: pia confirms the tickets as they stand now, with her own key: her word moves them
@@ -160,7 +160,7 @@ def test_an_import_turning_confirmed_questions_into_it_broke_tickets_adds_no_hit
         confirm_ticket(cam, f"gh:acme/help#{n}", text="how do I use it?")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
     # the forgery: lena records both openings again as "it broke" on the prompt
     clock.advance(hours=1)
     at = (clock.now - timedelta(hours=3)).isoformat()
@@ -169,7 +169,7 @@ def test_an_import_turning_confirmed_questions_into_it_broke_tickets_adds_no_hit
                       component="prompt:triage", link=_link(n))  # fmt: skip
     result = _judge(lena)  # cam confirmed questions, not breakages: the baseline stays typical
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
     assert "prompt:triage" not in result.reason
     # honest: cam says, with her own key, that they did break: the prompt drew 3
     for n in (1, 2):
@@ -177,7 +177,7 @@ def test_an_import_turning_confirmed_questions_into_it_broke_tickets_adds_no_hit
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith(
-        "prompt:triage drew 3 it-broke ticket(s) from the people using it"
+        "prompt:triage drew 3 it-broke tickets from the people using it"
     )
     assert "resolved by bea" in result.reason
 
@@ -204,7 +204,7 @@ def test_the_reason_names_what_an_import_changed_since_the_opener_confirmed(
                   link=_link(1))  # fmt: skip
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 1 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 1 it-broke ticket from the people using it")
     assert (
         "gh:acme/help#1: only the import says pia opened it (run by lena) as how-to on baseline; "
         "pia confirmed it as it-broke on baseline, and confirms the change with their own key: "
@@ -214,7 +214,7 @@ def test_the_reason_names_what_an_import_changed_since_the_opener_confirmed(
     confirm_ticket(pia, "gh:acme/help#1")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
-    assert result.reason.startswith("prompt:triage drew 1 it-broke ticket(s)")
+    assert result.reason.startswith("prompt:triage drew 1 it-broke ticket")
     assert "baseline" not in result.reason
 
 
@@ -234,7 +234,7 @@ def test_an_import_never_changes_a_ticket_opened_here_whatever_link_it_carries(
         resolve_ticket(omar, ticket, note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
     # the forgery: lena, as the importer, records its opening again by that link, on the prompt
     clock.advance(hours=1)
     _opened_again(lena, "T-9", "pia", linked.at.isoformat(), category="it-broke",
@@ -245,4 +245,4 @@ def test_an_import_never_changes_a_ticket_opened_here_whatever_link_it_carries(
         confirm_ticket(pia, "T-9")  # nothing on it is the import's word
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from inhouse.figures import share
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
@@ -317,8 +318,8 @@ def quality_on_hollow(payload: Mapping[str, Any], candidate: Any, *, demo: bool)
     return (
         f"{hollow} of the {passed} inputs the candidate passed have checks that pass {given} "
         f"there (a check's value is a template of each input's fields): counting those as failed "
-        f"cases, the candidate ({held:.0%}) would trail the status quo "
-        f"({float(status_quo):.0%}) by {trails:.0f} points, more than the quality floor "
+        f"cases, the candidate ({share(held)}) would trail the status quo "
+        f"({share(float(status_quo))}) by {trails:.0f} points, more than the quality floor "
         f"({float(floor):g} points), so its acceptable quality rests on inputs whose checks "
         "judge nothing of the answer"
     )
@@ -366,7 +367,7 @@ def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | N
     return (
         f"the status quo {' and '.join(unsaid)}, each counted as a failed case of its quality: "
         "had it passed them, the candidate "
-        f"({float(candidate):.0%}) would trail it by {trails:.0f} points, more than the "
+        f"({share(float(candidate))}) would trail it by {trails:.0f} points, more than the "
         f"quality floor ({float(floor):g} points), so its acceptable quality rests on answers "
         "the status quo never gave (a timeout below its answering time, a stop sequence it "
         "opens with, a refused key: see the trial's report)"

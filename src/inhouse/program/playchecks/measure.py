@@ -605,7 +605,7 @@ def period_refused(start: date, end: date, period_days: int) -> str | None:
     covered, least = (end - start).days + 1, min(28, period_days)
     if covered < least:
         return (
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"the report of {start}..{end} covers {figures.count(covered, 'days')}; a report every "
             f"{period_days} days must cover at least {least}: report a whole month "
             "(`inhouse indicators report --period YYYY-MM`)"
         )
@@ -619,7 +619,7 @@ def period_refused(start: date, end: date, period_days: int) -> str | None:
     one = (unit == "month" and period_days >= 28) or (unit == "quarter" and period_days >= 90)
     if covered > period_days and not one:
         return (
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"the report of {start}..{end} covers {figures.count(covered, 'days')}; a report every "
             f"{period_days} days stands for one period of at most {period_days}: its figures "
             "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)"
@@ -833,7 +833,8 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             for f, change, why in refused[-3:]
         )
         return failed(
-            f"{len(findings)} finding(s), none closed by a change in the last {period.days} "
+            f"{figures.count(len(findings), 'findings')}, none closed by a change in the last "
+            f"{period.days} "
             f"days{note}",
             *(f.fact for f in findings),
         )

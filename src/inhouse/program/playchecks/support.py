@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from inhouse import figures
 from inhouse.program.checks import (
     CheckContext,
     Outcome,
@@ -440,7 +441,8 @@ def _champions(
     if not missing and (late := sorted(t for t in waiting if t in covered)):
         who = [f"{waiting[t].payload['person']} ({shown(t)})" for t in late]
         return failed(
-            f"champion(s) named, not yet accepted: {', '.join(who)}; each runs `inhouse pilot "
+            f"{figures.unit(len(who), 'champions')} named, not yet accepted: "
+            f"{', '.join(who)}; each runs `inhouse pilot "
             "champions --accept` with their own key (a lead's word does not make someone "
             f"else's commitment){unconfirmed}",
             *evidence,
@@ -452,13 +454,17 @@ def _champions(
             else ""
         )
         return failed(
-            f"no champion for team(s) {names(sorted(shown(t) for t in missing))}: a rollout "
+            f"no champion for {figures.unit(len(missing), 'teams')} "
+            f"{names(sorted(shown(t) for t in missing))}: a rollout "
             "lead names one of each team's pilot members, `inhouse pilot champions --name "
             f"PERSON --team TEAM`{note}{unconfirmed}",
             *evidence,
         )
     champions = [f"{named[team].payload['person']} ({shown(team)})" for team in sorted(covered)]
-    return passed(f"champions named for {len(covered)} team(s): {', '.join(champions)}", *evidence)
+    return passed(
+        f"champions named for {figures.count(len(covered), 'teams')}: {', '.join(champions)}",
+        *evidence,
+    )
 
 
 def _named_by_lead(ctx: CheckContext, naming: Fact) -> bool:
@@ -550,7 +556,8 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
         return failed(f"drift found: {'; '.join(found)}{hidden}", lock, review)
     nodes = len(review.payload.get("nodes") or [])
     said = (
-        f"drift review {review.at:%Y-%m-%d}: {nodes} node(s) serve lock {lock_hash[:19]} "
+        f"drift review {review.at:%Y-%m-%d}: {figures.count(nodes, 'nodes')} serve lock "
+        f"{lock_hash[:19]} "
         "exactly; the gateway pins it"
     )
     # what the gateway pins is the baseline once someone other than its signer stood that lock
@@ -667,7 +674,7 @@ def _unbound_tools(ctx: CheckContext, after: int) -> tuple[str, list[Fact]] | No
         listed = ", ".join(named) + (f" and {more} more" if more else "")
         asked = sum(n for n, _, _ in days.values())
         on = ", ".join(sorted(days))
-        parts.append(f"{person} offered {listed} on {on} ({asked} request(s))")
+        parts.append(f"{person} offered {listed} on {on} ({figures.count(asked, 'requests')})")
     latest = max(day for days in seen.values() for day in days)
     through = date.fromisoformat(latest) + timedelta(days=width)
     return (
@@ -690,7 +697,8 @@ def _registered_boundaries(ctx: CheckContext) -> Result:
     missing = [agent for agent in registered if agent not in bounds]
     if missing:
         return failed(
-            f"no enforced boundary for agent(s) {names(missing)}: declare "
+            f"no enforced boundary for {figures.unit(len(missing), 'agents')} {names(missing)}: "
+            "declare "
             "[policy.agents.NAME] in inhouse.toml and grant its key (`inhouse keys issue "
             "PERSON --agent NAME`), which records the boundary",
             *agents,
@@ -734,7 +742,9 @@ def _registered_boundaries(ctx: CheckContext) -> Result:
         f"(granted by {f.by})"
         for f in held
     )
-    return passed(f"{len(registered)} agent(s) bounded: {described}", *agents, *held)
+    return passed(
+        f"{figures.count(len(registered), 'agents')} bounded: {described}", *agents, *held
+    )
 
 
 @register_check(
@@ -1091,7 +1101,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 drawn.setdefault(component, []).append(ticket)
     if not drawn:
         others = len(tickets)
-        extra = f" ({others} ticket(s) of other categories do not stand in)" if others else ""
+        extra = (
+            f" ({figures.count(others, 'tickets')} of other categories do not stand in)"
+            if others
+            else ""
+        )
         return failed(f'no "it broke" ticket in the support queue yet{extra}')
     hit = {component: hits.get(component, 0) for component in drawn}
     most = max(hit.values())
@@ -1161,7 +1175,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 else:
                     lines[n] = _fix_awaited(ticket)
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
-        head = f"{component} drew {most} it-broke ticket(s) {drew}"
+        head = f"{component} drew {figures.count(most, 'it-broke tickets')} {drew}"
         if counting:
             ticket = next(
                 (
@@ -1408,7 +1422,8 @@ def _why_not(
     for earlier, reopening in ticket.reopened_after():
         if window is not None and (held := held_for(earlier, reopening)) < window:
             days = held.days
-            return f"{ticket.id} reopened {days} day(s) after {earlier.actor} resolved it"
+            held_days = figures.count(days, "days")
+            return f"{ticket.id} reopened {held_days} after {earlier.actor} resolved it"
     resolution = ticket.resolution
     if resolution is None:
         return f"{ticket.id} is still open"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from inhouse.figures import share
 from inhouse.program.checks import (
     PROVEN_WEIGHTS,
     CheckContext,
@@ -286,7 +287,7 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         )
     run = runs[-1]
     return passed(
-        f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases{_variant(run)})"
+        f"{run.by} passed it ({share(run.payload['pass_rate'])} of cases{_variant(run)})"
         f"{test_model_label(ctx, run)}",
         spec,
         run,
