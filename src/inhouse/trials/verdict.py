@@ -349,8 +349,8 @@ def decide(
         # nothing of the candidate's quality
         verdict, more = "inconclusive", MIN_INPUTS
         summary = (
-            f"{', '.join(cleared)}, but on only {n} input(s): quality is not judged on fewer "
-            f"than {MIN_INPUTS}"
+            f"{', '.join(cleared)}, but on only {figures.count(n, 'inputs')}: quality is not "
+            f"judged on fewer than {MIN_INPUTS}"
         )
     elif cleared and quality.ok:
         verdict = "proven"

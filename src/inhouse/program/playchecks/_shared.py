@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from inhouse.figures import count as counted
 from inhouse.figures import share
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
@@ -238,10 +239,10 @@ def too_few_inputs(payload: Mapping[str, Any]) -> str | None:
     if count is None or int(count) >= MIN_INPUTS:
         return None
     return (
-        f"it rests on {int(count)} task input(s), fewer than the {MIN_INPUTS} a trial's quality "
-        "(and any advantage) is judged on: a pass rate over so few says nothing of the "
-        "candidate's answers, and 'more private' alone is true of any local model beside a "
-        "hosted API"
+        f"it rests on {counted(int(count), 'task inputs')}, fewer than the {MIN_INPUTS} a "
+        "trial's quality (and any advantage) is judged on: a pass rate over so few says "
+        "nothing of the candidate's answers, and 'more private' alone is true of any local "
+        "model beside a hosted API"
     )
 
 
