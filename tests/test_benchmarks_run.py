@@ -14,6 +14,7 @@ small run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,8 @@ class Case:
     labels: tuple[str, ...]  # each printed by a run that measured what it says
     postgres: tuple[str, ...] = ()  # printed too where INHOUSE_TEST_POSTGRES_URL names a server
     slow: bool = False
+    #: patterns a run that measured what it says never prints (a failed stream, say)
+    never: tuple[str, ...] = ()
 
 
 # fmt: off
@@ -81,7 +84,7 @@ CASES = [
          ("(a) direct", "(n) nginx: skipped", "(p) python floor:", "(b) inhouse gateway",
           "(r) replicas: skipped (--no-replicas)", "(c) litellm: skipped (--no-litellm)",
           "added latency over direct", "python-floor     c=1", "inhouse-batch    c=1"),
-         slow=True),
+         slow=True, never=(r"err=[1-9]", r"errors [1-9]")),
     Case("gateway/bench_usage_insert.py", ("--records", "300", "--batch", "100"),
          ("SQLite (WAL)", "INSERT … RETURNING (replays)", "multi-row INSERT (own records)"),
          postgres=("PostgreSQL", "COPY (own records)")),
@@ -138,6 +141,8 @@ def test_the_benchmark_runs_small_and_prints_its_figures(case: Case, tmp_path: P
     expected = case.labels + (case.postgres if _postgres() else ())
     missing = [label for label in expected if label not in done.stdout]
     assert not missing, f"{case.script} did not print {missing}:\n{done.stdout[-4000:]}"
+    wrong = [found.group() for pattern in case.never if (found := re.search(pattern, done.stdout))]
+    assert not wrong, f"{case.script} printed {wrong}:\n{done.stdout[-4000:]}"
 
 
 def test_the_promptfoo_importer_benchmark_says_what_it_kept(tmp_path: Path) -> None:
