@@ -150,3 +150,55 @@ def test_a_cut_the_colleague_s_machine_witnessed_shows_in_the_log(
     assert omar.using(omar.key).state().tampered is not None  # his machine knows
     _at(monkeypatch, tmp_path, "lena")
     assert lena.using(lena.key).state().tampered is not None  # the log shows nothing of it
+
+
+def test_the_witness_is_kept_under_xdg_state_home_as_keys_are_under_xdg_config_home(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A person who keeps their state outside their home (a read-only home, one shared by
+    test runs) says so with ``$XDG_STATE_HOME``: the witness is kept there, and still tells."""
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    state_home = tmp_path / "omar-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    (tmp_path / "omar-home").chmod(0o500)  # his home read-only from here on
+    request.addfinalizer(lambda: (tmp_path / "omar-home").chmod(0o700))
+    assert omar.using(omar.key).state().tampered is None
+    kept = list((state_home / "inhouse" / "seen").glob("*.json"))
+    assert len(kept) == 1, "omar's witness is not under his $XDG_STATE_HOME"
+    _cut_tail(lena, 1)
+    said, _ = omar.using(omar.key).state().tampered or ("", 0)
+    assert str(kept[0]) in said, said  # the file to delete, where it is
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # not absolute: XDG says ignore it
+    from inhouse.program.witness import seen_path
+
+    assert seen_path("p", "u").is_relative_to(tmp_path / "omar-home" / ".local" / "state")
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ['{"seq": 36893488147419103232, "hash": "x"}', '{"seq": true, "hash": "x"}', "{not json"],
+)
+def test_a_witness_file_that_holds_no_event_stops_no_command(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kept: str,
+) -> None:
+    """A witness file damaged (a seq past any database's integer, a bool, no JSON) is said
+    and written over by the next command: it neither stops omar's commands nor names a cut."""
+    from inhouse.program.witness import seen_path
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    path = seen_path(omar.state().program_id or "", omar.store.url)
+    assert path.is_file()
+    path.write_text(kept, encoding="utf-8")
+    again = omar.using(omar.key)
+    assert again.state().tampered is None
+    again.attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
+    assert '"seq": 6' in path.read_text(encoding="utf-8")
+    _cut_tail(lena, 1)
+    assert omar.using(omar.key).state().tampered is not None  # it witnesses again

@@ -8,7 +8,7 @@ someone who thought to (``audit verify --anchor``), noticed. The store's host (a
 could drop a colleague's failing workflow run, survey answer or reopened ticket, the newest
 events, and record her own on top. Each colleague's machine saw its own event go in, and the
 host cannot reach their home folder: so every command keeps, in
-``~/.local/state/inhouse/seen/`` (mode 0600), the event it saw last for this program and
+``$XDG_STATE_HOME/inhouse/seen/`` (``~/.local/state`` by default; mode 0600), the event it saw last for this program and
 database (its seq, its hash, whose and what it was), and the next command here checks that the
 log still holds it. Where it does not, the state is marked tampered (:data:`CUT`) and nothing is
 recorded on it, as for any forgery: its message names the event that is gone.
@@ -45,9 +45,17 @@ log = logging.getLogger(__name__)
 #: the words a :func:`seen_problem` starts with (what ``status`` and a refusal show)
 CUT = "this machine saw event"
 
+#: the largest seq a database's integer holds (SQLite's and PostgreSQL's bigint)
+_MAX_SEQ = 2**63 - 1
+
 
 def _home() -> Path:
-    return Path.home() / ".local" / "state" / "inhouse" / "seen"
+    """``$XDG_STATE_HOME/inhouse/seen`` (an absolute one, as XDG asks; else
+    ``~/.local/state``), as keys honour ``$XDG_CONFIG_HOME``: a person who keeps their state
+    elsewhere (a read-only home, a home shared by test runs) keeps this there too."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "inhouse" / "seen"
 
 
 def seen_path(program_id: str, where: str) -> Path:
@@ -67,7 +75,19 @@ def _read(path: Path) -> dict[str, Any] | None:
             "%s unreadable (%s): what this machine saw of the log is not checked", path, err
         )
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+    seq = data.get("seq") if isinstance(data, dict) else None
+    if (
+        isinstance(seq, bool)
+        or not isinstance(seq, int)
+        or not 0 < seq <= _MAX_SEQ
+        or not isinstance(data.get("hash"), str)
+    ):  # a seq no database holds would stop every command here at the query: it says so
+        log.warning(
+            "%s holds no event this machine saw (seq %r): what it saw of the log is not "
+            "checked until the next command keeps one",
+            path,
+            seq,
+        )
         return None
     return data
 
