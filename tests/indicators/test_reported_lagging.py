@@ -15,6 +15,7 @@ test_indicators_walk.py (it prices spend avoided and work changed, and passes).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,27 @@ def test_a_price_recorded_after_the_report_does_not_move_it(lena: Program) -> No
                source="a later look")  # fmt: skip
     result = _judged(lena)
     assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_prices_that_lapsed_after_the_report_still_price_it(lena: Program, clock: Clock) -> None:
+    """lena attests the vendor's prices until 10 November (a quote valid a week) and reports
+    October on the 3rd, priced with them. On the 20th the quote has lapsed: the report was
+    priced with the prices in force when it was recorded, and still follows from them (it
+    failed, "no reference prices were recorded", once the attestation expired). A quote that
+    had lapsed before the report was recorded prices nothing, then or later."""
+    payload = {"reference": "hosted-mini", "price_input_per_mtok": 2.5,
+               "price_output_per_mtok": 10.0, "currency": "USD", "source": "a week's quote"}  # fmt: skip
+    lena.attest(None, "indicators.prices", payload, "the quote",
+                expires=datetime(2026, 11, 10, tzinfo=UTC))  # fmt: skip
+    _usage(lena)
+    _report(lena, {"reference_cost": 0.004175}, [])
+    assert _judged(lena).outcome is Outcome.PASS, _judged(lena).reason
+    clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    result = _judged(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    _report(lena, {"reference_cost": 0.004175}, [])  # recorded once the quote had lapsed
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL and "no reference prices" in result.reason, result.reason
 
 
 def test_work_changed_typed_with_no_runs_or_no_minutes_recorded_fails(lena: Program) -> None:
