@@ -202,3 +202,47 @@ def test_a_witness_file_that_holds_no_event_stops_no_command(
     assert '"seq": 6' in path.read_text(encoding="utf-8")
     _cut_tail(lena, 1)
     assert omar.using(omar.key).state().tampered is not None  # it witnesses again
+
+
+def test_commands_keeping_the_witness_at_once_keep_the_newest_whole(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two commands of omar's at once (a gateway's threads, two terminals), one keeping event
+    3, the other event 5, both writing at the same moment: the file ends whole, holding event
+    5, and neither says it could not keep it. (Each wrote to one file named for the process,
+    and the second rename found it gone; or the older event landed last.)"""
+    import contextlib
+    import json
+    import threading
+
+    from inhouse.program import witness
+
+    _, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    program_id, url = omar.state().program_id or "", omar.store.url
+    path = witness.seen_path(program_id, url)
+    path.unlink()
+    both = threading.Barrier(2)
+    dump = json.dump
+
+    def dump_together(record: object, out: object) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both.wait(timeout=2)  # both writers write at once, where a lock lets them
+        dump(record, out)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "dump", dump_together)
+    writers = [
+        threading.Thread(target=witness.remember, args=(omar.store, program_id, url, seq))
+        for seq in (5, 3)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    monkeypatch.setattr(json, "dump", dump)
+    assert [r.message for r in caplog.records if r.name == witness.__name__] == []
+    assert json.loads(path.read_text(encoding="utf-8"))["seq"] == 5
+    assert not list(path.parent.glob("*.partial"))

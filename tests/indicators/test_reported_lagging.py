@@ -111,7 +111,8 @@ def test_prices_that_lapsed_after_the_report_still_price_it(lena: Program, clock
     failed, "no reference prices were recorded", once the attestation expired). A quote that
     had lapsed before the report was recorded prices nothing, then or later."""
     payload = {"reference": "hosted-mini", "price_input_per_mtok": 2.5,
-               "price_output_per_mtok": 10.0, "currency": "USD", "source": "a week's quote"}  # fmt: skip
+               "price_output_per_mtok": 10.0, "currency": "USD",
+               "source": "a week's quote"}  # fmt: skip
     lena.attest(None, "indicators.prices", payload, "the quote",
                 expires=datetime(2026, 11, 10, tzinfo=UTC))  # fmt: skip
     _usage(lena)

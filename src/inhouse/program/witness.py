@@ -7,8 +7,8 @@ verifies, and before this only an anchor kept in git (``inhouse audit anchor``),
 someone who thought to (``audit verify --anchor``), noticed. The store's host (a rollout lead)
 could drop a colleague's failing workflow run, survey answer or reopened ticket, the newest
 events, and record her own on top. Each colleague's machine saw its own event go in, and the
-host cannot reach their home folder: so every command keeps, in
-``$XDG_STATE_HOME/inhouse/seen/`` (``~/.local/state`` by default; mode 0600), the event it saw last for this program and
+host cannot reach their home folder: so every command keeps, in ``$XDG_STATE_HOME/inhouse/seen/``
+(``~/.local/state`` by default; mode 0600), the event it saw last for this program and
 database (its seq, its hash, whose and what it was), and the next command here checks that the
 log still holds it. Where it does not, the state is marked tampered (:data:`CUT`) and nothing is
 recorded on it, as for any forgery: its message names the event that is gone.
@@ -23,10 +23,12 @@ records again what they had recorded since the backup). A demo program keeps not
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +91,7 @@ def _read(path: Path) -> dict[str, Any] | None:
             seq,
         )
         return None
-    return data
+    return dict(data)
 
 
 def _row(store: Store, seq: int) -> Any:
@@ -149,7 +151,9 @@ def remember(
 ) -> None:
     """Keep event ``seq`` of the log (``event``, where the caller just wrote it) as the newest
     this user's commands saw, unless one newer is kept already. A file that cannot be written
-    keeps nothing (a command never stops here)."""
+    keeps nothing (a command never stops here). Commands here at once (a gateway's threads,
+    two terminals) each compare and write under a lock, to a file of their own renamed over
+    it: none writes an older event over a newer one, nor half a file."""
     if seq <= 0:
         return
     path = seen_path(program_id, where)
@@ -169,11 +173,22 @@ def remember(
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(record, out)
-        os.replace(partial, path)
+        lock = os.open(path.with_name(f"{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            seen = _read(path)  # another command's, kept since: the newer one stays
+            if seen is not None and int(seen["seq"]) >= seq:
+                return
+            fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp: mode 0600
+                    json.dump(record, out)
+                os.replace(partial, path)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
+        finally:
+            os.close(lock)
     except OSError as err:
         log.warning("cannot keep what this machine saw of the log in %s (%s)", path, err)
 
