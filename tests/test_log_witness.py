@@ -82,8 +82,10 @@ def test_a_colleague_s_event_the_store_s_host_cut_is_named_at_his_next_command(
     else:
         assert "the log now holds another event 5 (lena's" in said, said
     assert "someone with write access to the store" in said
-    warnings = build_status(mine.playbook, state, mine.clock())["warnings"]
+    status = build_status(mine.playbook, state, mine.clock())
+    warnings = status["warnings"]
     assert warnings[0].startswith("TAMPERED: this machine saw event 5 (omar's"), warnings[0]
+    assert status["tampered"] == {"seq": 5, "cut": True, "problem": said}  # status --json
     with pytest.raises(LogTampered, match="this machine saw event 5"):
         mine.attest(None, "task.named", _TASK, "I do it daily, as I said")
 
@@ -101,7 +103,9 @@ def test_a_log_that_grew_since_is_the_one_seen(
     _at(monkeypatch, tmp_path, "omar")
     assert omar.using(omar.key).state().tampered is None
     omar.using(omar.key).attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
-    assert omar.using(omar.key).state().tampered is None
+    again = omar.using(omar.key)
+    assert again.state().tampered is None
+    assert build_status(again.playbook, again.state(), again.clock())["tampered"] is None
 
 
 def test_a_store_knowingly_restored_from_a_backup_goes_on_once_the_file_named_is_deleted(
