@@ -86,8 +86,12 @@ def test_a_colleague_s_event_the_store_s_host_cut_is_named_at_his_next_command(
     warnings = status["warnings"]
     assert warnings[0].startswith("TAMPERED: this machine saw event 5 (omar's"), warnings[0]
     assert status["tampered"] == {"seq": 5, "cut": True, "problem": said}  # status --json
-    with pytest.raises(LogTampered, match="this machine saw event 5"):
+    with pytest.raises(LogTampered, match="this machine saw event 5") as refused:
         mine.attest(None, "task.named", _TASK, "I do it daily, as I said")
+    # the log verifies, and restoring a backup is what this very message may be about: the
+    # refusal names the cut and its way out, not a chain that "does not verify"
+    assert "does not verify" not in str(refused.value), refused.value
+    assert "restore the store from a backup" not in str(refused.value), refused.value
 
 
 def test_a_log_that_grew_since_is_the_one_seen(
@@ -250,3 +254,30 @@ def test_commands_keeping_the_witness_at_once_keep_the_newest_whole(
     assert [r.message for r in caplog.records if r.name == witness.__name__] == []
     assert json.loads(path.read_text(encoding="utf-8"))["seq"] == 5
     assert not list(path.parent.glob("*.partial"))
+
+
+def test_the_dashboard_says_a_cut_log_was_cut_not_that_it_does_not_verify(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every page of a dashboard served from omar's machine said "The event log does not
+    verify at event 5 … restore the store from a backup" of a log that verifies and may just
+    have been restored from one: it names the cut, and the file to delete after a restore."""
+    from inhouse.web.pages import viewer
+    from inhouse.web.render import _environment
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    _cut_tail(lena, 1)
+    mine = omar.using(omar.key)
+    seen = viewer(mine)
+    assert seen["program"]["tampered"]["cut"] is True
+    page = " ".join(
+        _environment()
+        .get_template("base.html")
+        .render(data={}, viewer=seen, csrf="", path="/", page="pilot")
+        .split()
+    )
+    assert "The event log was cut" in page and "this machine saw event 5" in page, page
+    assert "does not verify at event" not in page and "restore the store" not in page, page

@@ -50,6 +50,7 @@ from inhouse.program.state import (
     not_on_roster,
     sign_in_login,
 )
+from inhouse.program.witness import CUT
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -242,6 +243,8 @@ def refuse_if_tampered(state: ProgramState) -> None:
     """Nothing is appended to a log that does not verify: it would sign on top of a forgery."""
     if state.tampered is not None:
         problem, seq = state.tampered
+        if problem.startswith(CUT):  # it verifies, shorter than seen: the way out is in it
+            raise LogTampered(f"{problem}. Nothing more is recorded here until then")
         raise LogTampered(
             f"the event log does not verify at event {seq}: {problem}. Nothing more is recorded "
             "and nothing after it counts; `inhouse audit verify` reports it, restore the store "
