@@ -281,3 +281,23 @@ def test_the_dashboard_says_a_cut_log_was_cut_not_that_it_does_not_verify(
     )
     assert "The event log was cut" in page and "this machine saw event 5" in page, page
     assert "does not verify at event" not in page and "restore the store" not in page, page
+
+
+def test_a_process_that_lives_on_stops_at_the_first_event_it_writes_on_a_cut_log(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """omar's long-lived process (a dashboard, a gateway serving on his machine) folded once
+    and saw event 5. lena cuts it under the running process: its next event lands as event 5
+    again, on the cut log; it now says so, and records nothing more (it went on appending, and
+    named the cut only once restarted)."""
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    living = omar.using(omar.key)
+    assert living.state().head_seq == 5 and living.state().tampered is None
+    _cut_tail(lena, 1)
+    living.attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
+    assert living.state().tampered is not None
+    with pytest.raises(LogTampered, match="this machine saw event 5"):
+        living.attest(None, "task.named", {**_TASK, "task": "refunds"}, "monthly")

@@ -482,17 +482,18 @@ class ProgramCore:
         """Hold the log to what this user's commands saw of it (:mod:`inhouse.program.
         witness`): a log that no longer holds the newest event seen here is marked tampered,
         naming it; else the newest event now (``event``, just written, or the head folded) is
-        kept."""
+        kept. A process that lives on (the gateway, the dashboard) checks again at each event it
+        writes: one written on a log cut under it is the last."""
         from inhouse.program import witness
 
         if not state.program_id or state.demo or state.tampered is not None:
             return
         where = self.store.url
-        if event is not None:
+        if event is not None:  # kept unless a newer one is; then the log must still hold it
             witness.remember(self.store, state.program_id, where, event.seq, event=event)
-        elif (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
+        if (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
             state.tampered = cut
-        else:
+        elif event is None:
             witness.remember(self.store, state.program_id, where, state.head_seq)
 
     def whoami(self) -> Person:
