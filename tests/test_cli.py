@@ -484,9 +484,11 @@ def test_status_json_shape_is_stable(program: Path) -> None:
         "waivers",
         "refusals",
         "warnings",
+        "tampered",
         "events",
     }
-    assert data["schema"] == 1
+    assert data["schema"] == 1  # a field added (tampered) leaves every reader's keys as they were
+    assert data["tampered"] is None
     assert set(data["plays"][0]) == {
         "number",
         "id",
