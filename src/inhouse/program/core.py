@@ -489,8 +489,10 @@ class ProgramCore:
         if not state.program_id or state.demo or state.tampered is not None:
             return
         where = self.store.url
-        if event is not None:  # kept unless a newer one is; then the log must still hold it
-            witness.remember(self.store, state.program_id, where, event.seq, event=event)
+        if event is not None and witness.remember(
+            self.store, state.program_id, where, event.seq, event=event
+        ):
+            return  # the newest seen: just written; else the log must still hold the one kept
         if (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
             state.tampered = cut
         elif event is None:

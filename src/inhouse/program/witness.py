@@ -148,21 +148,21 @@ def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] |
 
 def remember(
     store: Store, program_id: str, where: str, seq: int, *, event: Event | None = None
-) -> None:
+) -> bool:
     """Keep event ``seq`` of the log (``event``, where the caller just wrote it) as the newest
     this user's commands saw, unless one newer is kept already. A file that cannot be written
     keeps nothing (a command never stops here). Commands here at once (a gateway's threads,
     two terminals) each compare and write under a lock, to a file of their own renamed over
-    it: none writes an older event over a newer one, nor half a file."""
+    it: none writes an older event over a newer one, nor half a file. True where it kept it."""
     if seq <= 0:
-        return
+        return False
     path = seen_path(program_id, where)
     seen = _read(path)
     if seen is not None and int(seen["seq"]) >= seq:
-        return
+        return False
     row: Any = _row(store, seq) if event is None else event
     if row is None:
-        return
+        return False
     record = {
         "program_id": program_id,
         "seq": int(row.seq),
@@ -178,7 +178,7 @@ def remember(
             fcntl.flock(lock, fcntl.LOCK_EX)
             seen = _read(path)  # another command's, kept since: the newer one stays
             if seen is not None and int(seen["seq"]) >= seq:
-                return
+                return False
             fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp: mode 0600
@@ -191,6 +191,8 @@ def remember(
             os.close(lock)
     except OSError as err:
         log.warning("cannot keep what this machine saw of the log in %s (%s)", path, err)
+        return False
+    return True
 
 
 def forget(program_id: str, where: str) -> None:
