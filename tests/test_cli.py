@@ -487,9 +487,11 @@ def test_status_json_shape_is_stable(program: Path) -> None:
         "waivers",
         "refusals",
         "warnings",
+        "tampered",
         "events",
     }
-    assert data["schema"] == 1
+    assert data["schema"] == 1  # a field added (tampered) leaves every reader's keys as they were
+    assert data["tampered"] is None
     assert set(data["plays"][0]) == {
         "number",
         "id",
@@ -564,6 +566,8 @@ def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     assert shown.exit_code == 1 and "TAMPERED" in shown.stdout
     shown = runner.invoke(app, ["status", "--json"])
     assert shown.exit_code == 1 and json.loads(shown.stdout)["warnings"][0].startswith("TAMPERED")
+    tampered = json.loads(shown.stdout)["tampered"]  # said as a field, not only in words
+    assert tampered["seq"] == 3 and tampered["cut"] is False, tampered
     data = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
     assert data["ok"] is False and data["first_bad_event"] == 3
     # cut before lena's own enrolment, the log knows nobody: her commands say the log is at

@@ -324,6 +324,10 @@ class CheckContext:
     now: datetime
     params: Mapping[str, Any] = field(default_factory=dict)
     uncounted: tuple[Uncounted, ...] = ()
+    #: the words a report's lagging figures rest on (:data:`~inhouse.program.lagging_words.
+    #: READS`) that would count but expired by ``now``: a report recorded while one was live
+    #: was priced with it (:meth:`facts_at`)
+    lapsed: tuple[Fact, ...] = ()
     machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
     #: person -> machine -> the event (seq) at which they first enrolled a key from it (a
     #: machine missing here counts as enrolled from the start)
@@ -400,6 +404,12 @@ class CheckContext:
             return [item for item in self.uncounted if item.fact.kind in wanted]
         found = [item for kind in wanted for item in self.uncounted_by_kind.get(kind, ())]
         return sorted(found, key=lambda item: item.fact.id)
+
+    def facts_at(self, fact: Fact, *kinds: str) -> FactSet:
+        """The facts of ``kinds`` that counted when ``fact`` was recorded: recorded before it
+        and live at its time, those expired since (:attr:`lapsed`) included."""
+        found = [*self.facts.of(*kinds), *(f for f in self.lapsed if f.kind in kinds)]
+        return FactSet(f for f in found if f.id < fact.id and not f.expired(fact.at))
 
     def judged_on(self, play: str) -> frozenset[int] | None:
         """The facts ``play``'s first exit was judged on, or None: it has not exited, or its

@@ -20,6 +20,7 @@ __all__ = [
     "Status",
     "StopEvidence",
     "StopView",
+    "TamperedView",
     "WaiverView",
     "owner_words",
     "role_words",
@@ -161,6 +162,16 @@ class FactCounts(TypedDict):
     expired: list[int]
 
 
+class TamperedView(TypedDict):
+    """Why nothing more can be recorded on this log here: it does not verify at ``seq``
+    (``cut`` false), or it no longer holds event ``seq``, the newest a command on this
+    machine saw (``cut`` true: :mod:`inhouse.program.witness`)."""
+
+    seq: int
+    cut: bool
+    problem: str
+
+
 class WaiverView(TypedDict):
     id: int
     guard: str
@@ -193,6 +204,7 @@ class Status(TypedDict):
     waivers: list[WaiverView]
     refusals: list[RefusalView]
     warnings: list[str]
+    tampered: TamperedView | None
     events: int
 
 

@@ -453,7 +453,7 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
     gateway's signed tokens (``found``), or None when each does. What only the usage log's
     summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
     it states it: unsigned, and said so where the check passes."""
-    before = FactSet((f for f in ctx.facts.of(*READS) if f.id < report.id), ordered=True)
+    before = ctx.facts_at(report, *READS)  # a quote lapsed since still priced it
     lagging = report.payload.get("lagging") or {}
     inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
     prices = prices_in_force(before, date.fromisoformat(str(report.payload["period_end"])))
