@@ -181,6 +181,7 @@ def grant_key(
     records the agent and its boundary as facts. Returns the grant's id."""
     from inhouse.program import Provenance
     from inhouse.program.config import read_config
+    from inhouse.program.guards import reach_label
     from inhouse.program.state import not_on_roster
 
     limits = limits or KeyLimits()
@@ -209,9 +210,10 @@ def grant_key(
                 "allowed tools in inhouse.toml first; an agent key without one is refused"
             )
     reach = program.reach_of(person)
+    said = reach_label(program.playbook, state, person, reach)
     try:
         used = program.check_reach(
-            None, reach, action=f"grant a gateway key to {person} ({reach.value})", person=person
+            None, reach, action=f"grant a gateway key to {person} ({said})", person=person
         )
     except AntiPattern as err:
         first = program.playbook.plays[0]
