@@ -1943,6 +1943,100 @@ def test_a_naming_signed_before_its_signer_led_names_nobody() -> None:
     assert kept.outcome is Outcome.PASS, kept.reason
 
 
+def _nothing_to_decide() -> Fact:
+    """A drift review a held review saw before it, finding nothing to decide (no lock, no
+    extras)."""
+    at = NOW - timedelta(days=60)
+    return fact("drift.review", at=at, lock_hash=LOCK, passed=True, pinning_enforced=True)
+
+
+def _handed_on(facts: list[Fact], people: dict[str, Person], **exited: Any) -> CheckContext:
+    """``facts`` in a program whose lead lena handed the role to mia after them (at a mark, the
+    last fact): lena leads no more; play 5 has not exited unless ``exited`` says when."""
+    handed = fact("pilot.team", by="mia", person="mia", team="platform")  # a mark
+    people = {**people, "lena": person("lena", "platform"),
+              "mia": person("mia", "platform", "rollout-lead")}  # fmt: skip
+    spans = {"lena": {"rollout-lead": [(0, handed.id)]},
+             "mia": {"rollout-lead": [(handed.id, None)]}}  # fmt: skip
+    context = replace(_on_machines([*facts, handed], people), role_spans=spans, exited=exited)
+    return replace(context, params={**context.params, "roles": ["rollout-lead"]})
+
+
+def test_a_queue_and_a_review_a_lead_set_up_stand_after_she_hands_the_role_on() -> None:
+    """lena, the lead, named sam the support queue's owner (sam took it on with his own key)
+    and scheduled the periodic review; then mia took over the lead. A role lost later does not
+    undo what was done while it was held, as champions-named reads a lead's naming: the queue
+    stays owned and the review scheduled (not "no support queue", not "none scheduled")."""
+    people = {**ROSTER, "sam": person("sam", "it", "support-owner")}
+    queue = fact("support.queue", queue="#llm-help", owner="sam")
+    took = fact("support.queue", by="sam", queue="#llm-help", owner="sam", accepted=True)
+    owned = evaluate("support-queue-owned", _handed_on([queue, took], people))
+    assert owned.outcome is Outcome.PASS, owned.reason
+    assert "queue #llm-help owned by sam" in owned.reason
+    plan = fact("review.scheduled", every_days=30)
+    saw = _nothing_to_decide()
+    held = fact("review.held", at=NOW - timedelta(days=3), attendees=["lena", "omar"])
+    came = fact("review.attended", by="omar", person="omar", review=held.id)
+    review = evaluate("review-held", _handed_on([plan, saw, held, came], people))
+    assert review.outcome is Outcome.PASS, review.reason
+    assert "every 30 days" in review.reason
+
+
+def test_a_queue_or_schedule_signed_before_its_signer_led_counts_for_nothing() -> None:
+    """The forgery: mia, no lead yet, writes a queue naming and a review schedule around
+    `inhouse support owner` and `inhouse review schedule` (which refuse her), and is made a
+    lead later. A role given later does not reach back over what was signed before it. A play
+    5 exit judged on such facts (its rule: a lead now) keeps them."""
+    people = {**ROSTER, "sam": person("sam", "it", "support-owner"),
+              "mia": person("mia", "platform", "rollout-lead")}  # fmt: skip
+    queue = fact("support.queue", by="mia", queue="#llm-help", owner="sam")
+    took = fact("support.queue", by="sam", queue="#llm-help", owner="sam", accepted=True)
+    plan = fact("review.scheduled", by="mia", every_days=30)
+    saw = _nothing_to_decide()
+    held = fact("review.held", at=NOW - timedelta(days=3), attendees=["lena", "omar"])
+    came = fact("review.attended", by="omar", person="omar", review=held.id)
+    made = fact("pilot.team", by="lena", person="lena", team="platform")  # a mark
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mia": {"rollout-lead": [(made.id, None)]}}
+    facts = [queue, took, plan, saw, held, came, made]
+    context = replace(_on_machines(facts, people), role_spans=spans, exited={},
+                      params={"roles": ["rollout-lead"]})  # fmt: skip
+    owned = evaluate("support-queue-owned", context)
+    assert owned.outcome is Outcome.FAIL, owned.reason
+    assert "mia signed one and was not a lead then" in owned.reason
+    review = evaluate("review-held", context)
+    assert review.outcome is Outcome.FAIL and "no periodic review scheduled" in review.reason
+    # a play 5 that exited judged on them (mia a lead now) keeps them
+    exited = replace(context, exited={"support": (NOW, made.id)})
+    assert evaluate("support-queue-owned", exited).outcome is Outcome.PASS
+    assert evaluate("review-held", exited).outcome is Outcome.PASS
+
+
+def test_an_exit_judged_on_a_current_leads_schedule_is_not_taken_back() -> None:
+    """mia, a lead, scheduled a review every 30 days; ida, a lead then, rescheduled it every 7
+    days and handed the role on; a review was held and play 5 exited judged on mia's schedule
+    (the rule then read only a current lead's, so ida's was passed over). Today's reading picks
+    ida's, under which the review is overdue; the exit keeps the schedule it was judged on, and
+    the reason says what today's rule asks."""
+    people = {**ROSTER, "mia": person("mia", "platform", "rollout-lead"),
+              "ida": person("ida", "platform")}  # fmt: skip
+    plan = fact("review.scheduled", by="mia", every_days=30)
+    later = fact("review.scheduled", by="ida", every_days=7)
+    saw = _nothing_to_decide()
+    held = fact("review.held", by="mia", at=NOW - timedelta(days=20), attendees=["mia", "omar"])
+    came = fact("review.attended", by="omar", person="omar", review=held.id)
+    spans = {"mia": {"rollout-lead": [(0, None)]}, "ida": {"rollout-lead": [(0, held.id)]},
+             "lena": {"rollout-lead": [(0, None)]}}  # fmt: skip
+    context = replace(_on_machines([plan, later, saw, held, came], people), role_spans=spans,
+                      exited={}, params={"roles": ["rollout-lead"]})  # fmt: skip
+    today = evaluate("review-held", context)
+    assert today.outcome is Outcome.FAIL and "overdue" in today.reason, today.reason
+    seen = frozenset({plan.id, saw.id, held.id, came.id})
+    judged = replace(context, exited={"support": (NOW, came.id)}, judged={"support": seen})
+    kept = evaluate("review-held", judged)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "today's rule, one who led when they signed it" in kept.reason
+
+
 def ticket(kind: str, by: str = "lena", days: float = 0, **payload: Any) -> Fact:
     """A ticket step taken with ``inhouse support`` (the actor is the signer), ``days`` after
     NOW minus a month."""

@@ -30,6 +30,7 @@ from inhouse.support.queue import (
     list_tickets,
     name_owner,
     open_ticket,
+    queue_of,
     reopen_ticket,
     resolve_ticket,
 )
@@ -298,3 +299,19 @@ def test_a_model_only_a_rewritten_inhouse_lock_blesses_is_no_component(_isolated
     with pytest.raises(InvalidInput, match=r"no model 'spare' \(known: tiny\)"):
         open_ticket(lena, "Spare answers slowly", category="it-broke", component="model:spare")
     assert open_ticket(lena, "Tiny is slow", category="it-broke", component="model:tiny")
+
+
+def test_a_queue_named_by_a_lead_stays_owned_after_she_hands_the_role_on(
+    world: dict[str, Program],
+) -> None:
+    """lena named sam the queue's owner while she led (sam took it on with his own key), then
+    made zoe lead and gave the role up. What she did while she led stands: `support list` and
+    support-queue-owned both still see sam's queue, as champions-named reads a lead's naming."""
+    lena = world["lena"]
+    lena.change_roles(None, "zoe", add=["rollout-lead"])
+    lena.change_roles(None, "lena", remove=["rollout-lead"])
+    assert "rollout-lead" not in lena.state().people["lena"].roles
+    found = queue_of(lena)
+    assert found is not None and (found.owner, found.named_by) == ("sam", "lena")
+    result = _judge(lena)["support-queue-owned"]
+    assert result.outcome is Outcome.PASS and "owned by sam" in result.reason, result.reason

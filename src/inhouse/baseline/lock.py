@@ -33,6 +33,7 @@ from inhouse.baseline.drift import find_model
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, validation_problems
 from inhouse.jsonfiles import toml_loads
+from inhouse.location import CONFIG_NAME
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
@@ -148,7 +149,7 @@ def rules_hash(config: dict[str, Any], manifest: Manifest | None = None) -> str:
         for name in rules.models_named():
             if name not in blessed:
                 raise ConfigError(
-                    f"data_rules.models.{name}: {name!r} is not a blessed model "
+                    f"{CONFIG_NAME}: data_rules.models.{name}: {name!r} is not a blessed model "
                     f"(blessed: {', '.join(blessed)}); rules are for the baseline's models"
                 )
     return rules.rules_hash()

@@ -53,7 +53,8 @@ from inhouse.program.playchecks.pilot import (
     team_of,
 )
 
-__all__ = ["queue_owner_refusal"]  # the checks themselves are reached through the registry
+#: the checks themselves are reached through the registry
+__all__ = ["by_lead", "queue_owner_refusal"]
 
 
 # -- play 5: support -------------------------------------------------------------------------------
@@ -157,22 +158,49 @@ def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
 
 @register_check("support-queue-owned", reads=("support.queue",))
 def support_queue_owned(ctx: CheckContext) -> Result:
-    """A support queue exists, named by a rollout lead (`inhouse support owner`), and its owner
+    """A support queue exists, named by a rollout lead at the time (`inhouse support owner`; a
+    lead who hands the role on later does not undo it, :func:`by_lead`), and its owner
     is enrolled (joined with a key of their own), holds the support-owner role, and took it on
     with their own key after being named (`inhouse support owner --accept`), unless the lead
     named herself. The owner is not play 4's (the pilot's owner: the playbook hands support to
     someone else), and a lead who named herself owns it only while play 5 has no owner or is
     hers (her naming commits no one else). A play 5 exit already in the log keeps the naming it
     was judged on (the reason says what today's rule asks)."""
+    return _judged_by_lead(ctx, _queue_owned)
+
+
+def _judged_by_lead(ctx: CheckContext, check: Callable[[CheckContext, LeadAct], Result]) -> Result:
+    """``check`` with a lead's act read as :func:`by_lead` reads it; where that falls short
+    and play 5 exited, the reading it exited on (signed by someone who is a lead now) where
+    that passes on evidence the exit was judged on alone: a later act of a lead who had handed
+    the role on before the exit, which that reading passed over, does not take the exit back."""
+    result = check(ctx, by_lead)
+    if result.outcome is Outcome.PASS or _SUPPORT not in ctx.exited:
+        return result
+    kept = check(ctx, lambda c, f: _is_lead(c, f.by))
+    if kept.outcome is not Outcome.PASS or not all(ctx.spared(_SUPPORT, f) for f in kept.evidence):
+        return result
+    return passed(
+        f"{kept.reason} (play 5 (support) exited when a lead's act was one whose signer "
+        f"leads now; today's rule, one who led when they signed it: {result.reason})",
+        *kept.evidence,
+    )
+
+
+#: how a check tells a rollout lead's act (:func:`by_lead`, or the reading an exit was judged by)
+LeadAct = Callable[[CheckContext, Fact], bool]
+
+
+def _queue_owned(ctx: CheckContext, lead: LeadAct) -> Result:
     queue = ctx.facts.latest(
-        "support.queue", lambda f: _is_lead(ctx, f.by) and not f.payload.get("accepted")
+        "support.queue", lambda f: lead(ctx, f) and not f.payload.get("accepted")
     )
     if queue is None:
-        others = ctx.facts.of("support.queue")
+        others = [f for f in ctx.facts.of("support.queue") if not f.payload.get("accepted")]
         if others:
             return failed(
                 f"no support queue named by a rollout lead ({names([f.by for f in others])} "
-                "signed one and is not a lead): `inhouse support owner PERSON`, by a lead",
+                "signed one and was not a lead then): `inhouse support owner PERSON`, by a lead",
                 *others,
             )
         return failed("no support queue: a rollout lead names its owner, `inhouse support owner`")
@@ -195,7 +223,7 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             return failed(misowned, queue)
         # a play 5 exit judged on this naming keeps it (an exit is not taken back), and says
         # what today's rule asks
-        kept = support_queue_owned(replace(ctx, owners={}))
+        kept = _queue_owned(replace(ctx, owners={}), lead)
         return passed(
             f"{kept.reason} (play 5 (support) exited before the queue's owner had to be other "
             f"than the pilot's owner and, named by themself, play 5's own; today's rule: "
@@ -475,7 +503,19 @@ def _named_by_lead(ctx: CheckContext, naming: Fact) -> bool:
     reach back over a naming signed before it (`inhouse pilot champions --name` has refused
     anyone not a lead since it shipped, so only a fact written around it is one). A naming a
     play 5 exit was judged on keeps the rule it was judged by, its signer a lead now."""
-    return lead_then(ctx, naming) or (_is_lead(ctx, naming.by) and ctx.spared(_SUPPORT, naming))
+    return by_lead(ctx, naming)
+
+
+def by_lead(ctx: CheckContext, fact: Fact) -> bool:
+    """Whether ``fact`` (a lead's act in play 5: naming a champion or the support queue's
+    owner, scheduling the periodic review) counts as a rollout lead's: signed by someone who
+    held the role at its event (:func:`lead_then`). A lead who hands the role on later does not
+    undo what they did while they led; a role given afterwards does not reach back over an act
+    signed before it (the commands that write these, `inhouse pilot champions --name`,
+    `inhouse support owner` and `inhouse review schedule`, have refused anyone not a lead
+    since they shipped, so only a fact written around them is one). One a play 5 exit was
+    judged on keeps the rule it was judged by, its signer a lead now."""
+    return lead_then(ctx, fact) or (_is_lead(ctx, fact.by) and ctx.spared(_SUPPORT, fact))
 
 
 def _is_lead(ctx: CheckContext, name: str) -> bool:
@@ -763,9 +803,14 @@ def review_held(ctx: CheckContext) -> Result:
     no roles asks for no fewer). The support owner is the support queue's, once a lead named
     one: the person named when the review was held (before any was named, the one named now)
     attended by their own signature, not another holder of the role (a review a play 5 exit
-    was judged on keeps the rule before). The schedule is a lead's, at most ``max_every_days``
-    apart (a review every hundred years schedules none)."""
-    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
+    was judged on keeps the rule before). The schedule is a lead's (one who led when they
+    signed it: handing the role on later does not undo it, :func:`by_lead`), at most
+    ``max_every_days`` apart (a review every hundred years schedules none)."""
+    return _judged_by_lead(ctx, _review_held)
+
+
+def _review_held(ctx: CheckContext, lead: LeadAct) -> Result:
+    plan = ctx.facts.latest("review.scheduled", lambda f: lead(ctx, f))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
     every, most = int(plan.payload["every_days"]), int(ctx.param("max_every_days", 366))
@@ -959,7 +1004,7 @@ def queue_owner_for(ctx: CheckContext, seq: int) -> str | None:
     named = [
         f
         for f in ctx.facts.of("support.queue")
-        if not f.payload.get("accepted") and _is_lead(ctx, f.by)
+        if not f.payload.get("accepted") and by_lead(ctx, f)
     ]
     before = [f for f in named if f.id < seq]
     found = before or named
@@ -992,7 +1037,7 @@ def review_due(ctx: CheckContext) -> tuple[Fact, Fact | None, date] | None:
     asks, attended by more than its recorder), or of the schedule, plus ``every_days``. None
     when no lead scheduled one. A review nobody confirmed attending moves no due date: it would
     silence the overdue warning while the check still fails."""
-    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
+    plan = ctx.facts.latest("review.scheduled", lambda f: by_lead(ctx, f))
     if plan is None:
         return None
     held = held_since(ctx.facts, plan)
