@@ -562,6 +562,35 @@ def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
     asyncio.run(run())
 
 
+def test_a_share_s_429_says_when_to_retry_in_retry_after(_isolated: Path, prefix: str) -> None:
+    """A 429 decided on this replica's share (Redis unreachable, or several workers with no
+    Redis at all, where every decision is a share's) lost its Retry-After: the share's refusal
+    was raised again with the reason added and without the seconds, so OpenAI's clients
+    retried at once into the same refusal. The per-minute one says when a slot frees, the
+    daily one midnight UTC, as one process does."""
+
+    async def run() -> None:
+        closed = f"redis://127.0.0.1:{free_port()}/0"
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url, redis_url=closed, redis_prefix=prefix)
+            per_minute = key_for(program, rpm=2)  # a share of 1
+            per_day = key_for(program, tokens_per_day=80)  # a share of 40
+            async with replica(_isolated, "a") as (_, a):
+                assert (await _ask(a, per_minute)).status_code == 200
+                refused = await _ask(a, per_minute)
+                assert refused.status_code == 429, refused.text
+                assert "share (1/2)" in error_of(refused)["message"]
+                assert 1 <= int(refused.headers["retry-after"]) <= 60, refused.headers
+                assert (await _ask(a, per_day)).status_code == 200
+                spent = await _ask(a, per_day)
+                assert error_of(spent)["code"] == "tokens_per_day_exceeded", spent.text
+                assert "share (1/2)" in error_of(spent)["message"]
+                midnight = 86400 - time.time() % 86400
+                assert abs(int(spent.headers["retry-after"]) - midnight) <= 5, spent.headers
+
+    asyncio.run(run())
+
+
 def test_without_redis_a_single_gateway_keeps_its_limits_in_memory(_isolated: Path) -> None:
     async def run() -> None:
         async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:

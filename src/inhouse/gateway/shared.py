@@ -476,7 +476,11 @@ class SharedLimiter(Limiter):
         try:
             self.admit(self._share(key))
         except (RateLimited, TokenBudgetSpent) as err:
-            raise type(err)(f"{err} [{self._why_share()}]") from None
+            # its Retry-After too: a share's 429 without it was retried at once, into the same
+            # refusal, by every OpenAI client (several workers with no Redis always decide here)
+            raise type(err)(
+                f"{err} [{self._why_share()}]", retry_after=err.retry_after
+            ) from None
 
     @staticmethod
     def _refuse(key: GatewayKey, outcome: int, figure: int) -> None:
@@ -671,7 +675,9 @@ class SharedLimiter(Limiter):
         try:
             return self.reserve(self._share(key), endpoint, body, prompt)
         except TokenBudgetSpent as err:
-            raise TokenBudgetSpent(f"{err} [{self._why_share()}]") from None
+            raise TokenBudgetSpent(
+                f"{err} [{self._why_share()}]", retry_after=err.retry_after
+            ) from None
 
     def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
         # a runtime's absurd count (it is parsed from the answer) must not fail the script that
