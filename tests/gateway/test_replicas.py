@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -537,6 +538,55 @@ def test_a_replica_that_answers_nothing_while_redis_is_away_still_says_so(
         await door.shut()
 
     asyncio.run(run())
+
+
+def test_news_redis_will_not_carry_leaves_the_limits_shared(
+    _isolated: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis answers the limits but refuses this user the news channel (an ACL without it; a
+    proxy without pub/sub; a pub/sub connection Redis closes). The news connection's failure
+    was taken for Redis gone: the limits went to the share, the probe found Redis and shared
+    them again, and the next failed subscription a second later sent them back, a warning each
+    way, for as long as it lasted. Now the failure is checked on the limits' own connection:
+    they stay shared, and the log says once that the news cannot be heard."""
+    user = f"inhouse-test-{uuid.uuid4().hex[:12]}"
+    with redis.Redis.from_url(REDIS) as admin:
+        admin.acl_setuser(user, enabled=True, passwords=["+secret"], keys=["*"],
+                          commands=["+@all"], reset_channels=True)  # fmt: skip
+    try:
+
+        async def run() -> None:
+            url = f"redis://{user}:secret@127.0.0.1:6379/0"
+            async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as up:
+                program = _program(_isolated, up.url, redis_url=url, redis_prefix=prefix)
+                key = key_for(program, rpm=6)
+                async with replica(_isolated, "b") as (gb, b):
+                    listener = gb.listener
+                    assert listener is not None
+                    told: list[BaseException] = []
+                    original = listener.on_lost
+                    assert original is not None
+
+                    def on_lost(err: BaseException) -> Any:
+                        told.append(err)
+                        return original(err)
+
+                    listener.on_lost = on_lost
+                    await asyncio.wait_for(_until(lambda: len(told) >= 3), 20)
+                    assert "NOPERM" in str(told[0]).upper() or "permission" in str(told[0])
+                    health = (await b.get("/healthz")).json()
+                    assert health["limits"]["mode"] == "shared", health
+                    assert health["replica"]["news"] is False, health
+                    assert (await _ask(b, key)).status_code == 200
+                    assert gb.limiter.local_decisions == 0  # type: ignore[attr-defined]
+
+        asyncio.run(run())
+    finally:
+        with redis.Redis.from_url(REDIS) as admin:
+            admin.acl_deluser(user)
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("inhouse")]
+    assert not [line for line in said if "unreachable" in line], said
+    assert len([line for line in said if "cannot hear the replicas' news" in line]) == 1, said
 
 
 async def _until(condition: Any) -> None:

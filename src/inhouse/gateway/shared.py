@@ -24,7 +24,7 @@ When Redis cannot be reached the limits are never silently multiplied by the num
 each replica enforces its **share**, the limit divided by ``replicas`` (rounded down), from its
 own memory, which shadows every shared decision so the share counts what this replica let
 through before Redis went away. ``/healthz`` says ``degraded`` and the gauge
-``inhouse_gateway_shared_limits_up`` is 0 until Redis answers again (probed every second); the
+``inhouse_gateway_limits_mode{mode="share"}`` is 1 until Redis answers again (probed every second); the
 tokens spent meanwhile are added to the shared count then. Several replicas without Redis at all
 (``workers`` above 1 and no ``redis_url``) enforce their shares the same way, by design.
 """
@@ -364,13 +364,22 @@ class SharedLimiter(Limiter):
                         redacted_url(self.url or ""))  # fmt: skip
         self.up, self.last_error = True, None
 
-    def lost(self, err: BaseException) -> None:
-        """Redis was lost elsewhere (the news channel, which pings it every quiet second): use
-        this replica's share at once and probe until Redis answers again. A replica that made
-        no decision since Redis went away still said "shared" and ``ok`` on ``/healthz``, for as
-        long as no request came its way."""
-        if self.up and self._redis is not None:
-            self._down(err)
+    async def lost(self, err: BaseException) -> None:
+        """Redis was lost elsewhere (the news channel, which pings it every quiet second): ask
+        it on the limits' own connection, and where it does not answer either, use this
+        replica's share at once and probe until Redis answers again. A replica that made no
+        decision since Redis went away still said "shared" and ``ok`` on ``/healthz``, for as
+        long as no request came its way. The news connection alone failing (a subscription
+        Redis refuses this user, a pub/sub connection Redis closed, a proxy without pub/sub)
+        is not Redis gone: taken for it, the limits went to the share and back every second,
+        a warning each way, for as long as the news could not be heard."""
+        if not self.up or self._redis is None:
+            return
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as lost:
+            if self.up:  # a decision may have found it first
+                self._down(lost)
 
     def _down(self, err: BaseException) -> None:
         if self.up or self.last_error is None:
@@ -762,7 +771,7 @@ class Listener:
         on_news: Callable[[str], Awaitable[None]],
         *,
         timeout: float,
-        on_lost: Callable[[BaseException], None] | None = None,
+        on_lost: Callable[[BaseException], Awaitable[None]] | None = None,
     ) -> None:
         self.url = url
         self.channel = f"{prefix}:news"
@@ -774,6 +783,8 @@ class Listener:
         self.listening = False
         self.heard = 0
         self._closing = False
+        #: the log said the news cannot be heard, since the last subscription
+        self._said_lost = False
 
     def close(self) -> None:
         """Stop at the next chance, even if a cancellation is lost on the way (on Python 3.11
@@ -790,14 +801,17 @@ class Listener:
             )
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    # sent, not yet taken: Redis answers a subscription it refuses (NOPERM)
+                    # on the connection's next read, so listening waits for that read
                     await pubsub.subscribe(self.channel)
-                    self.listening = True
-                    if not first:
-                        for news in NEWS:
-                            await self._tell(news)
-                    first = False
                     while not self._closing:
                         message = await pubsub.get_message(timeout=1.0)
+                        if not self.listening:
+                            self.listening, self._said_lost = True, False
+                            if not first:  # what was said while it was away is lost
+                                for news in NEWS:
+                                    await self._tell(news)
+                            first = False
                         if message is None:  # a quiet second: a dead connection shows here
                             await pubsub.ping()
                         elif message.get("type") == "message":
@@ -809,10 +823,18 @@ class Listener:
                 if self.listening:
                     log.warning("gateway news: lost Redis at %s (%s)", redacted_url(self.url),
                                 err)  # fmt: skip
+                elif not self._said_lost and not self._closing:
+                    # never subscribed (a subscription this user may not make, say): once, not
+                    # every second, and never in silence
+                    log.warning("gateway news: cannot hear the replicas' news on Redis at %s "
+                                "(%s); keys and the lock are read again every "
+                                "keys_refresh_seconds meanwhile", redacted_url(self.url),
+                                err)  # fmt: skip
+                self._said_lost = True
                 self.listening = False
                 first = False
                 if self.on_lost is not None and not self._closing:
-                    self.on_lost(err)
+                    await self.on_lost(err)
                 if not self._closing:
                     await asyncio.sleep(1.0)
             finally:
