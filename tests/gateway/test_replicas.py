@@ -505,6 +505,48 @@ def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
     asyncio.run(run())
 
 
+def test_replicas_left_unset_on_two_hosts_still_keep_one_limit_while_redis_is_away(
+    _isolated: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two hosts, one gateway process each (`--workers 1`), `replicas` left at its default
+    (`workers`, 1): while Redis was away each replica enforced 1/1 of every limit, so the two
+    let twice the limit through, though the docs promise a limit never silently multiplied.
+    Now each replica tells Redis it answers, every second, and a share is taken of the larger
+    of `replicas` and the replicas Redis last counted; the count above the setting is said."""
+
+    async def run() -> None:
+        door = RedisDoor()
+        await door.open()
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix,
+                               replicas=None)  # fmt: skip
+            key = key_for(program, rpm=4)
+            async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
+
+                async def counted() -> bool:
+                    healths = [(await c.get("/healthz")).json()["limits"] for c in (a, b)]
+                    return all(h.get("replicas_seen") == 2 for h in healths)
+
+                deadline = time.monotonic() + 10  # each says so every second
+                while not await counted() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                await door.shut()
+                codes_a = [(await _ask(a, key)).status_code for _ in range(3)]
+                codes_b = [(await _ask(b, key)).status_code for _ in range(3)]
+                assert codes_a == [200, 200, 429]
+                assert codes_b == [200, 200, 429]  # 4 in all: the limit, not twice it
+                refusal = error_of(await _ask(b, key))
+                assert "share (1/2) while Redis cannot be reached" in refusal["message"]
+                health = (await a.get("/healthz")).json()["limits"]
+                assert (health["replicas"], health["share"]) == (1, "1/2"), health
+        await door.shut()
+
+    asyncio.run(run())
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("inhouse")]
+    assert any("2 gateway processes share Redis" in line and "replicas = 1" in line
+               for line in said), said  # fmt: skip
+
+
 def test_a_replica_that_answers_nothing_while_redis_is_away_still_says_so(
     _isolated: Path, prefix: str
 ) -> None:

@@ -199,6 +199,20 @@ _DECIDE = (
 )
 #: a batch alone (_settles), when no decision came to carry it
 _SETTLE = _settles(0, 0) + "return 0"
+#: each replica that answers says so every second (KEYS[1]: the replicas' sorted set, ARGV:
+#: this replica's name, how long a name counts without a word, in ms), by Redis's clock, not
+#: the hosts': how many replicas spoke lately
+_BEAT = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return redis.call('ZCARD', KEYS[1])
+"""
+)
+#: a replica that has not spoken for this long is no longer counted among the replicas
+_BEAT_MS = 10_000
 #: at most this many settles ride on one script
 _CARRY = 64
 #: the most tokens one settle counts
@@ -294,6 +308,11 @@ class SharedLimiter(Limiter):
         self._deferred: dict[str, GatewayKey] = {}
         #: admissions counted after the fact (a deferred request refused before its decision)
         self._late: set[asyncio.Task[None]] = set()
+        #: replicas that spoke to Redis lately, this one among them, as last counted (kept
+        #: while Redis is away): a share is never larger than 1/this
+        self.seen = 0
+        self._said_seen = 0
+        self._beat: Any = None
         self._admit: Any = None
         self._decide: Any = None
         self._reserve: Any = None
@@ -311,6 +330,7 @@ class SharedLimiter(Limiter):
         self._decide = self._redis.register_script(_DECIDE)
         self._reserve = self._redis.register_script(_RESERVE)
         self._settle = self._redis.register_script(_SETTLE)
+        self._beat = self._redis.register_script(_BEAT)
         await self.probe()
 
     async def stop(self) -> None:
@@ -325,12 +345,19 @@ class SharedLimiter(Limiter):
         while (self._queue or self._retry) and self.up:
             await self._send_settles(self._take())
         if self._redis is not None:
+            if self.up:  # counted no more: one started again in its place is not two
+                with contextlib.suppress(RedisError, OSError):
+                    await self._redis.zrem(self._name("replicas"), self._replica)
             await self._redis.aclose()
 
     async def probe(self) -> None:
         """Ping Redis when it is down; once it answers, send what was spent meanwhile and use
-        the shared limits again. Run every second by the gateway."""
-        if self._redis is None or self.up:
+        the shared limits again. While it answers, count the replicas that do (:attr:`seen`).
+        Run every second by the gateway."""
+        if self._redis is None:
+            return
+        if self.up:
+            await self._count()
             return
         try:
             await self._redis.ping()
@@ -363,6 +390,27 @@ class SharedLimiter(Limiter):
             log.warning("shared limits: Redis at %s answers; limits are shared again",
                         redacted_url(self.url or ""))  # fmt: skip
         self.up, self.last_error = True, None
+        await self._count()
+
+    async def _count(self) -> None:
+        """Say this replica answers, and count those that did lately: ``replicas`` (default
+        ``workers``) counts one host's processes unless it is set for every host, and a share
+        of 1/1 on each of three hosts let three times the limit through while Redis was away.
+        The share is taken of the larger of the two, and a count above the setting is said
+        once."""
+        try:
+            seen = int(await self._beat(keys=[self._name("replicas")],
+                                        args=[self._replica, _BEAT_MS]))  # fmt: skip
+        except (RedisError, OSError) as err:
+            self._down(err)
+            return
+        self.seen = seen
+        if seen > self.replicas and seen > self._said_seen:
+            self._said_seen = seen
+            log.warning("shared limits: %d gateway processes share Redis at %s, but replicas = "
+                        "%d: while Redis cannot be reached each enforces 1/%d of every limit; "
+                        "set gateway.replicas to the processes on all hosts together",
+                        seen, redacted_url(self.url or ""), self.replicas, seen)  # fmt: skip
 
     async def lost(self, err: BaseException) -> None:
         """Redis was lost elsewhere (the news channel, which pings it every quiet second): ask
@@ -385,13 +433,19 @@ class SharedLimiter(Limiter):
         if self.up or self.last_error is None:
             log.warning("shared limits: Redis at %s unreachable (%s): each replica enforces "
                         "1/%d of every limit", redacted_url(self.url or ""), err,
-                        self.replicas)  # fmt: skip
+                        self.share_of)  # fmt: skip
         self.up = False
         self.last_error = f"{type(err).__name__}: {err}"
         self._hold_back(self._queue)  # never sent: their tokens go when Redis is back
         self._queue = []
 
     # -- state -------------------------------------------------------------------------------
+
+    @property
+    def share_of(self) -> int:
+        """What a share divides each limit by: ``replicas``, or the replicas Redis last counted
+        where they were more."""
+        return max(self.replicas, self.seen)
 
     @property
     def mode(self) -> str:
@@ -404,7 +458,9 @@ class SharedLimiter(Limiter):
             "mode": self.mode,
             "redis": redacted_url(self.url) if self.url else None,
             "replicas": self.replicas,
-            "share": f"1/{self.replicas}",
+            # those that spoke to Redis lately (None: no Redis); the share takes the larger
+            "replicas_seen": self.seen if self._redis is not None else None,
+            "share": f"1/{self.share_of}",
             # the error's kind only: its text (hosts, the server's words) is in the log
             "last_error": None if self.last_error is None else self.last_error.split(":", 1)[0],
             "local_decisions": self.local_decisions,
@@ -419,7 +475,7 @@ class SharedLimiter(Limiter):
     def _share(self, key: GatewayKey) -> GatewayKey:
         """``key`` with this replica's share of its limits (rounded down: never above)."""
         limits = key.limits
-        n = self.replicas
+        n = self.share_of
         share = KeyLimits(
             rpm=None if limits.rpm is None else limits.rpm // n,
             tokens_per_day=None if limits.tokens_per_day is None else limits.tokens_per_day // n,
@@ -433,8 +489,8 @@ class SharedLimiter(Limiter):
 
     def _why_share(self) -> str:
         if self._redis is None:
-            return f"this replica's share (1/{self.replicas}: several replicas, no redis_url)"
-        return f"this replica's share (1/{self.replicas}) while Redis cannot be reached"
+            return f"this replica's share (1/{self.share_of}: several replicas, no redis_url)"
+        return f"this replica's share (1/{self.share_of}) while Redis cannot be reached"
 
     # -- the limits --------------------------------------------------------------------------
 
