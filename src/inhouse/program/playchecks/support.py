@@ -319,7 +319,8 @@ def champions_named(ctx: CheckContext) -> Result:
     rollout lead at the time (`inhouse pilot champions --name`; a lead who hands the role on
     later does not undo it), naming one of that team's pilot members
     (counted as the pilot counts them: enrolled from a machine of their own, not the lead who
-    named them) who still holds the champion role, and who accepted it after being named, with
+    named them) who has held the champion role since it without a break (a role taken away and
+    given back revives no naming), and who accepted it after being named, with
     their own key (`inhouse pilot champions --accept`). Every team the lead's roster names for
     a member needs one, and a champion counts only for the team they confirmed, as pilot-size
     counts it: the team the roster names for them, where they say with their own key that they
