@@ -521,7 +521,7 @@ def test_replicas_left_unset_on_two_hosts_still_keep_one_limit_while_redis_is_aw
             program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix,
                                replicas=None)  # fmt: skip
             key = key_for(program, rpm=4)
-            async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
+            async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
 
                 async def counted() -> bool:
                     healths = [(await c.get("/healthz")).json()["limits"] for c in (a, b)]

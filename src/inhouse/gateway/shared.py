@@ -24,9 +24,10 @@ When Redis cannot be reached the limits are never silently multiplied by the num
 each replica enforces its **share**, the limit divided by ``replicas`` (rounded down), from its
 own memory, which shadows every shared decision so the share counts what this replica let
 through before Redis went away. ``/healthz`` says ``degraded`` and the gauge
-``inhouse_gateway_limits_mode{mode="share"}`` is 1 until Redis answers again (probed every second); the
-tokens spent meanwhile are added to the shared count then. Several replicas without Redis at all
-(``workers`` above 1 and no ``redis_url``) enforce their shares the same way, by design.
+``inhouse_gateway_limits_mode{mode="share"}`` is 1 until Redis answers again (probed every
+second); the tokens spent meanwhile are added to the shared count then. Several replicas
+without Redis at all (``workers`` above 1 and no ``redis_url``) enforce their shares the same
+way, by design.
 """
 
 from __future__ import annotations
@@ -543,9 +544,7 @@ class SharedLimiter(Limiter):
         except (RateLimited, TokenBudgetSpent) as err:
             # its Retry-After too: a share's 429 without it was retried at once, into the same
             # refusal, by every OpenAI client (several workers with no Redis always decide here)
-            raise type(err)(
-                f"{err} [{self._why_share()}]", retry_after=err.retry_after
-            ) from None
+            raise type(err)(f"{err} [{self._why_share()}]", retry_after=err.retry_after) from None
 
     @staticmethod
     def _refuse(key: GatewayKey, outcome: int, figure: int) -> None:
