@@ -49,7 +49,7 @@ from redis.exceptions import RedisError
 
 from inhouse.errors import RateLimited, TokenBudgetSpent
 from inhouse.gateway.keys import GatewayKey, KeyLimits
-from inhouse.gateway.limits import Limiter
+from inhouse.gateway.limits import Limiter, retry_seconds
 from inhouse.gateway.usage import Clock, utcnow
 
 __all__ = ["NEWS", "Listener", "SharedLimiter", "Told", "announce", "redacted_url"]
@@ -558,11 +558,11 @@ class SharedLimiter(Limiter):
                 "it resets at midnight UTC"
             )
         if outcome == 2:
+            retry = retry_seconds(figure / 1000)
             raise RateLimited(
                 f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                f"requests per minute (every replica together); retry in "
-                f"{max(figure, 0) / 1000:.0f} s",
-                retry_after=max(figure, 0) / 1000,
+                f"requests per minute (every replica together); retry in {retry} s",
+                retry_after=retry,
             )
 
     async def _settled(self) -> None:
