@@ -399,6 +399,8 @@ class SharedLimiter(Limiter):
         of 1/1 on each of three hosts let three times the limit through while Redis was away.
         The share is taken of the larger of the two, and a count above the setting is said
         once."""
+        if self._beat is None:  # not started
+            return
         try:
             seen = int(await self._beat(keys=[self._name("replicas")],
                                         args=[self._replica, _BEAT_MS]))  # fmt: skip
