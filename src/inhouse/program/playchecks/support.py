@@ -348,7 +348,8 @@ def champions_named(ctx: CheckContext) -> Result:
     rollout lead at the time (`inhouse pilot champions --name`; a lead who hands the role on
     later does not undo it), naming one of that team's pilot members
     (counted as the pilot counts them: enrolled from a machine of their own, not the lead who
-    named them) who still holds the champion role, and who accepted it after being named, with
+    named them) who has held the champion role since it without a break (a role taken away and
+    given back revives no naming), and who accepted it after being named, with
     their own key (`inhouse pilot champions --accept`). Every team the lead's roster names for
     a member needs one, and a champion counts only for the team they confirmed, as pilot-size
     counts it: the team the roster names for them, where they say with their own key that they
@@ -444,7 +445,7 @@ def _champions(
             if fact.by == name and any(n.payload["person"] == name for n in named.values()):
                 accepted[name] = fact
             continue
-        if not (_named_by_lead(ctx, fact) and person is not None and "champion" in person.roles):
+        if not (_named_by_lead(ctx, fact) and person is not None and _champion_since(ctx, fact)):
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
@@ -516,6 +517,25 @@ def by_lead(ctx: CheckContext, fact: Fact) -> bool:
     since they shipped, so only a fact written around them is one). One a play 5 exit was
     judged on keeps the rule it was judged by, its signer a lead now."""
     return lead_then(ctx, fact) or (_is_lead(ctx, fact.by) and ctx.spared(_SUPPORT, fact))
+
+
+def _champion_since(ctx: CheckContext, naming: Fact) -> bool:
+    """Whether the person ``naming`` names has held the champion role since it, without a break
+    (as the pilot's listing reads a naming: one since they last took the role). Taking the role
+    away is how a lead unmakes a champion, the one way now that a lead's naming outlives her
+    role (one removed for cause, or whose key was stolen); giving it back revived the naming,
+    and its old acceptance with it, where the listing said nobody named them. `inhouse pilot
+    champions --name` gives the role before it records the naming, so an honest naming is never
+    before its role. A naming a play 5 exit was judged on keeps the rule it was judged by."""
+    name = str(naming.payload["person"])
+    person = ctx.people.get(name)
+    if person is None or "champion" not in person.roles:
+        return False
+    spans = ctx.role_spans.get(name, {}).get("champion")
+    if not spans:  # a context built without the history: the roster's word
+        return True
+    gained, lost = spans[-1]
+    return (lost is None and gained <= naming.id) or ctx.spared(_SUPPORT, naming)
 
 
 def _is_lead(ctx: CheckContext, name: str) -> bool:
