@@ -1932,7 +1932,7 @@ def test_a_naming_signed_before_its_signer_led_names_nobody() -> None:
     context = replace(_before_play_five([*added, *named, made], people), role_spans=spans)
     forged = evaluate("champions-named", context)
     assert forged.outcome is Outcome.FAIL, forged.reason
-    assert "no champion for team(s) team1" in forged.reason
+    assert "no champion for team team1" in forged.reason
     # mia, a lead now, names p1, who accepts: counted
     again = [champion("p1", "team1", by="mia"), accepted("p1", "team1")]
     ok = evaluate("champions-named", replace(context, facts=FactSet([*context.facts, *again])))
