@@ -18,9 +18,16 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.counting import build_context
+from inhouse.testing.standin_idp import StandinIdP
 from inhouse.testing.standin_upstream import StandinTiming, standin_in_thread
-from tests.people import enrol_cli
+from inhouse.workflows.runner import RUN_BY_OTHER
+from tests.conftest import Clock
+from tests.people import enrol, enrol_cli
+from tests.test_sign_in import _sign_in
 from tests.trials.test_prove import COST, program, tickets, write_inputs, write_trial  # noqa: F401
+from tests.workflows.test_author_flip import _play_three, _test_run
 
 runner = CliRunner()
 
@@ -63,7 +70,54 @@ def test_a_colleague_s_prove_says_up_front_and_after_that_it_will_not_count(
         assert mine.exit_code == 0, mine.stdout + mine.stderr
         assert "will not count" not in _said(mine.stderr)
         assert "Not counted" not in _said(mine.stdout)
-    from inhouse.trials.prove import verdict_set_aside  # what the CLI asks before it runs
+    from inhouse.program.counting import verdict_refusal  # what the CLI asks before it runs
+    from inhouse.trials.prove import verdict_set_aside
 
     assert verdict_set_aside(lena) is None
-    assert "recorded by bob" in str(verdict_set_aside(Program.open(program), "bob"))
+    assert "recorded by bob" in str(verdict_refusal(lena.state(), "bob"))
+
+
+# -- exit rules 17 and 20: a lead by then, stepped down since or not ------------------------------
+
+
+def _run_by_other(program: Program) -> Result:
+    return evaluate(RUN_BY_OTHER, build_context(program.state(), program.clock()))
+
+
+def test_a_lead_who_stepped_down_before_rerunning_is_told_so_truly(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """Rules 17 and 20 read the same: whoever had been a rollout lead by the time they measured
+    (:func:`~inhouse.program.playchecks._shared.held_by`). ada co-led, put omar in charge of
+    play 3 with lena, and stepped down; her rerun of the version omar published still checks
+    what she had him type (and stepping down for one rerun, a co-lead giving the role back
+    after, is two leads' to do alone). It is refused, saying what is true: she had been a lead,
+    not that she was one when she ran it. vic, who never led, reruns it: it counts."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    try:
+        ada = enrol(lena, "ada", team="platform", roles=["rollout-lead"])
+        _sign_in(ada, idp, "u-ada")
+        _test_run(omar, "v1", passed=True)
+        # nobody else ran it yet: the way out names who may (no lead), and a small team's way
+        alone = _run_by_other(lena)
+        assert alone.outcome is Outcome.FAIL, alone.reason
+        assert "someone else, who is no rollout lead (exit rule 20), runs" in alone.reason
+        assert "a lead publishes the next version, her own run first" in alone.reason
+        lena.change_roles(None, "ada", remove=["rollout-lead"])
+        assert "rollout-lead" not in lena.state().people["ada"].roles
+        _test_run(ada, "v1", passed=True)
+        result = _run_by_other(lena)
+        assert result.outcome is Outcome.FAIL, result.reason
+        said = (
+            "ada had been a rollout lead before it was measured (stepping down does not undo "
+            "whom she put in charge)"
+        )
+        assert said in result.reason and "exit rule 20" in result.reason, result.reason
+        assert "ada was a rollout lead when" not in result.reason
+        _test_run(vic, "v1", passed=True)
+        honest = _run_by_other(lena)
+        assert honest.outcome is Outcome.PASS, honest.reason
+        assert honest.reason.startswith("vic (not the author, omar) passed it"), honest.reason
+    finally:
+        lena.close()
