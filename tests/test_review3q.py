@@ -80,8 +80,8 @@ def test_a_colleague_s_prove_says_up_front_and_after_that_it_will_not_count(
 # -- exit rules 17 and 20: a lead by then, stepped down since or not ------------------------------
 
 
-def _run_by_other(program: Program) -> Result:
-    return evaluate(RUN_BY_OTHER, build_context(program.state(), program.clock()))
+def _run_by_other(lead: Program) -> Result:
+    return evaluate(RUN_BY_OTHER, build_context(lead.state(), lead.clock()))
 
 
 def test_a_lead_who_stepped_down_before_rerunning_is_told_so_truly(
