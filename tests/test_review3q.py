@@ -119,5 +119,27 @@ def test_a_lead_who_stepped_down_before_rerunning_is_told_so_truly(
         honest = _run_by_other(lena)
         assert honest.outcome is Outcome.PASS, honest.reason
         assert honest.reason.startswith("vic (not the author, omar) passed it"), honest.reason
+        # vic made a lead afterwards: what he measured before it stays a colleague's
+        lena.change_roles(None, "vic", add=["rollout-lead"])
+        later = _run_by_other(lena)
+        assert later.outcome is Outcome.PASS, later.reason
     finally:
         lena.close()
+
+
+# -- a trial of exactly 5 inputs, one of whose requests failed ------------------------------------
+
+
+def test_five_inputs_with_one_failed_request_says_why_four_are_too_few() -> None:
+    """An honest trial of 5 tickets whose status quo failed one request pairs 4 for time and
+    cost: the verdict is inconclusive, and says that a failed request left the input out (the
+    trial's author counted 5, and "at least 5 are needed" alone reads as a contradiction)."""
+    from inhouse.trials.verdict import PrivacyClaim, compare_dimension, compare_quality, decide
+
+    faster = compare_dimension("faster", [1.0] * 4, [9.0] * 4, threshold=30, unit="s")
+    quality = compare_quality([True] * 5, [True, True, True, True, False], floor_points=5)
+    verdict = decide([faster], quality, PrivacyClaim(claimed=False, more_private=True, reason=""))
+    assert verdict.verdict == "inconclusive", verdict.summary
+    said = " ".join(verdict.reasons)
+    assert "faster: only 4 paired input(s) (answered on both sides: an input whose request" in said
+    assert "(add inputs, or prove it again once both sides answer)" in said

@@ -305,7 +305,12 @@ def _describe(dim: DimensionResult) -> str:
     if dim.outcome == "not-claimed":
         return f"{dim.name}: {ci} (not claimed)"
     if dim.outcome == "too-few":
-        return f"{dim.name}: only {dim.n} paired input(s); at least {MIN_INPUTS} are needed"
+        # a trial of exactly MIN_INPUTS whose one request failed reads "4 of 5": say why
+        return (
+            f"{dim.name}: only {dim.n} paired input(s) (answered on both sides: an input whose "
+            f"request failed on either side is left out of time and cost); at least "
+            f"{MIN_INPUTS} are needed (add inputs, or prove it again once both sides answer)"
+        )
     verb = {
         "cleared": "clears",
         "below": "lies entirely below",
