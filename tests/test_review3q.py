@@ -20,11 +20,14 @@ from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.counting import build_context
+from inhouse.program.evaluation import context_for
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.testing.standin_upstream import StandinTiming, standin_in_thread
 from inhouse.workflows.runner import RUN_BY_OTHER
 from tests.conftest import Clock
 from tests.people import enrol, enrol_cli
+from tests.test_engine import cast, prove  # noqa: F401
+from tests.test_redteam12q import _bob_s_trial, _value_proven
 from tests.test_sign_in import _sign_in
 from tests.trials.test_prove import COST, program, tickets, write_inputs, write_trial  # noqa: F401
 from tests.workflows.test_author_flip import _play_three, _test_run
@@ -93,8 +96,8 @@ def test_a_lead_who_stepped_down_before_rerunning_is_told_so_truly(
     what she had him type (and stepping down for one rerun, a co-lead giving the role back
     after, is two leads' to do alone). It is refused, saying what is true: she had been a lead,
     not that she was one when she ran it. vic, who never led, reruns it: it counts."""
-    cast = _play_three(_isolated, clock, idp)
-    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    people = _play_three(_isolated, clock, idp)
+    lena, omar, vic = people["lena"], people["omar"], people["vic"]
     try:
         ada = enrol(lena, "ada", team="platform", roles=["rollout-lead"])
         _sign_in(ada, idp, "u-ada")
@@ -143,3 +146,31 @@ def test_five_inputs_with_one_failed_request_says_why_four_are_too_few() -> None
     said = " ".join(verdict.reasons)
     assert "faster: only 4 paired input(s) (answered on both sides: an input whose request" in said
     assert "(add inputs, or prove it again once both sides answer)" in said
+
+
+# -- whose verdict counts, over time (rt12q) ------------------------------------------------------
+
+
+def test_a_verdict_is_judged_by_the_roles_its_signer_held_then(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """omar, a play owner a lead put in charge, records a verdict and later loses the role: it
+    still counts (what he did with the role stays done). bob records one with no role and is
+    made a play owner afterwards: the role does not reach back over it. Role changes are a
+    lead's to sign (the fold refuses anyone else's), so nobody gives themself a say."""
+    lena = cast["lena"]
+    prove(lena)
+    bob = enrol(lena, "bob", team="sales")
+    fact = _bob_s_trial(bob)
+    lena.change_roles(None, "bob", add=["play-owner"])
+    held = _value_proven(lena)
+    assert held.outcome is Outcome.PASS, held.reason
+    ctx = context_for(lena.state(), lena.clock())
+    (aside,) = [u for u in ctx.uncounted_of(["trial.verdict"]) if u.fact.id == fact.id]
+    assert "recorded by bob, who held none of the roles" in aside.why
+    _bob_s_trial(cast["omar"])
+    lena.change_roles(None, "omar", remove=["play-owner"])
+    kept = _value_proven(lena)  # omar's verdict decides it (bob's is named, set aside)
+    assert kept.outcome is not Outcome.PASS, kept.reason
+    assert kept.reason.startswith("trial bobs-laptop concluded not worth it"), kept.reason
+    assert kept.evidence[0].by == "omar", kept.evidence
