@@ -12,8 +12,10 @@ fact was not counted, in the words ``inhouse status`` uses; the report is still 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
@@ -27,6 +29,7 @@ from inhouse.workflows.runner import RUN_BY_OTHER
 from tests.conftest import Clock
 from tests.people import enrol, enrol_cli
 from tests.test_engine import cast, prove  # noqa: F401
+from tests.test_playchecks import NOW
 from tests.test_redteam12q import _bob_s_trial, _value_proven
 from tests.test_sign_in import _sign_in
 from tests.trials.test_prove import COST, program, tickets, write_inputs, write_trial  # noqa: F401
@@ -174,3 +177,35 @@ def test_a_verdict_is_judged_by_the_roles_its_signer_held_then(
     assert kept.outcome is not Outcome.PASS, kept.reason
     assert kept.reason.startswith("trial bobs-laptop concluded not worth it"), kept.reason
     assert kept.evidence[0].by == "omar", kept.evidence
+
+
+# -- left open: a pilot user's rerun un-does play 2 -----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (found in review3q, not closed): play 2's trial-reproduced fails "
+    "for everyone on any second person's trial.rerun, after play 2 exited, whose payload says "
+    "its runtime found the project's test model behind the proven digest (`test_model: true`). "
+    "Any colleague who is no lead nor owner counts as a second person, a pilot user included, "
+    "and the flag is the rerunner's own word, signed through the Python API: pia un-does play "
+    "2 (and the reach guards hold the pilot back) alone. The digest is the same weights the "
+    "lock pins, so whether they are the test model is checkable by anyone who holds the file "
+    "(`is_test_model`), not a matter of one rerunner's word; closing it means a lead's own "
+    "check of the pinned file, or counting the finding only from someone a lead put in "
+    "charge, beside the rule's own history (an exit rule), which did not fit this review",
+)
+def test_a_pilot_user_s_rerun_saying_test_model_does_not_undo_play_two() -> None:
+    from tests.test_playchecks import ROSTER, person, reproducible, rerun
+    from tests.test_playchecks import run as check
+
+    verdict = reproducible()
+    honest = rerun()  # omar's, before play 2 exited on it
+    roster = {**ROSTER, "pia": person("pia", "legal", "pilot-user")}
+    exited = {"baseline": (NOW - timedelta(days=2), honest.id)}
+    assert check("trial-reproduced", verdict, honest, people=roster, exited=exited).outcome is (
+        Outcome.PASS
+    )
+    forged = rerun(by="pia", test_model=True)
+    result = check("trial-reproduced", verdict, honest, forged, people=roster, exited=exited)
+    assert result.outcome is Outcome.PASS, result.reason
