@@ -121,8 +121,10 @@ def prove(
     which the rerunner confirms with --confirm-costs. Once the rerun ran, it shows each figure
     a confirmation covers, and whose word it is, and asks before it signs: without a yes at
     a terminal the rerun is recorded without the confirmations (exit 3)."""
+    from rich.markup import escape
+
     from inhouse.cli.render import ProgressBar
-    from inhouse.trials.prove import prove_trial
+    from inhouse.trials.prove import prove_trial, verdict_set_aside
 
     opened = open_program(program)
     if rerun:
@@ -168,6 +170,12 @@ def prove(
             "status quo they chose"
         )
     interactive = not json and sys.stdin.isatty()
+    if (aside := verdict_set_aside(opened, as_)) is not None:
+        # said before the trial runs for minutes: the report is still the runner's to read
+        err_console().print(
+            f"[bold yellow]note:[/] this trial's verdict will not count for plays 1 and 2: "
+            f"{escape(aside)}"
+        )
     with ProgressBar(err_console(), hidden=json) as bar:
         run = prove_trial(
             opened,
@@ -418,5 +426,10 @@ def _render(run: TrialRun) -> None:
         f"[bold {colour}]{verdict.verdict}[/]: {escape(verdict.summary)}\n"
         f"Recorded fact #{run.fact.id} (trial.verdict). Report: {run.html_report}"
     )
+    if run.set_aside is not None:
+        console.print(
+            f"[bold yellow]Not counted[/] for plays 1 and 2 (fact #{run.fact.id}): "
+            f"{escape(run.set_aside)}"
+        )
     if run.stopped:
         console.print("[bold]Program stopped: not worth it.[/] Play 1 did its job.")

@@ -134,13 +134,14 @@ __all__ = [
 #: letters (:func:`inhouse.plaintext.reading`): Latin small capitals and alpha, Coptic's and the
 #: Lisu letters drawn as Latin ones. "ops", "\u1d0fps" (a small capital O) and "\u2c9fps" (a
 #: Coptic o) are one team (play 4's pilot-size)
-#: 17 (:data:`LEAD_APART`): play 2's second person (the verify of ``second-person-verified``,
-#: the rerun of ``trial-reproduced``) is someone who held no rollout lead's role when they
-#: measured, nor measured from a machine such a lead enrolled from: a lead puts the owners of
-#: plays 1 and 2 in charge, and a colleague she put there may type the commands she dictates,
-#: so her own verify and rerun would check her own work. Anyone who asked to get in (play 2's
-#: trigger, which counts no lead either) can verify; a play 2 that exited under the rules before
-#: keeps its exit for the verify and rerun it was judged on
+#: 17 (:data:`LEAD_APART`): play 2's second person (the verify of ``second-person-verified``, the
+#: rerun of ``trial-reproduced``) is someone who held no rollout lead's role by the time they
+#: measured (a lead who stepped down before it still put the owners in charge), nor measured from a
+#: machine such a lead enrolled from: a lead puts the owners of plays 1 and 2 in charge, and a
+#: colleague she put there may type the commands she dictates, so her own verify and rerun would
+#: check her own work. Anyone who asked to get in (play 2's trigger, which counts no lead either)
+#: can verify; a play 2 that exited under the rules before keeps its exit for the verify and rerun
+#: it was judged on
 #: 18 (:data:`WAIVER_LOG_TIME`): a waiver's life (rule 10's longest and share) counts from no
 #: later than :data:`~inhouse.program.state.LOG_SKEW` after the second of two other signed-in
 #: accounts wrote after it (it was granted before they wrote), not from its grantor's clock
@@ -156,13 +157,14 @@ __all__ = [
 #: gateway's host, its operator's, sealed into the day later or any later day of use it dated;
 #: its person is asked about the day or version again, once (``inhouse usage confirm``; every
 #: play, an exit judged on the gateway's figures before keeps them)
-#: 20 (:data:`LEAD_RERUN`): rule 17 for play 3: the rerun of ``workflow-run-by-other``
-#: ("someone other than its author") is by someone who held no rollout lead's role when they
-#: ran it, nor ran it from a machine such a lead enrolled from. The author is whoever first
-#: published the version: a colleague the lead put in charge of play 3 (or asked to run her
-#: checkout once) types what she dictates, and her own rerun would check her own work. A lead
-#: who writes the workflow herself is its author, and a colleague's rerun checks it; a play 3
-#: that exited under the rules before keeps its exit for the runs it was judged on
+#: 20 (:data:`LEAD_RERUN`): rule 17 for play 3: the rerun of ``workflow-run-by-other`` ("someone
+#: other than its author") is by someone who held no rollout lead's role by the time they ran it (as
+#: rule 17: one who stepped down before it included), nor ran it from a machine such a lead enrolled
+#: from. The author is whoever first published the version: a colleague the lead put in charge of
+#: play 3 (or asked to run her checkout once) types what she dictates, and her own rerun would check
+#: her own work. A lead who writes the workflow herself is its author, and a colleague's rerun
+#: checks it; a play 3 that exited under the rules before keeps its exit for the runs it was judged
+#: on
 EXIT_RULES = 20
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1

@@ -74,6 +74,7 @@ __all__ = [
     "pin_refusal",
     "refused_vouches",
     "unsigned_signer",
+    "verdict_refusal",
     "vouched_hosts",
     "why_uncounted",
 ]
@@ -662,20 +663,31 @@ def _verdict_signer_problem(fact: Fact, state: ProgramState) -> str | None:
     that came out not worth it, or inconclusive, un-did play 1's exit for everyone, and the
     reach guards then held the whole pilot back. A verdict an exit was judged on keeps counting
     (that exit's acceptance hashed it)."""
-    if pin_refusal(state, fact.by, fact.id) is None:
-        return None
-    prove = state.plays.get(_PROVE)
-    if prove is not None and prove.owner == fact.by:
+    if (problem := verdict_refusal(state, fact.by, fact.id)) is None:
         return None
     for play, (_, mark) in state.first_exited.items():
         judged = state.first_judged.get(play)
         if (fact.id <= mark) if judged is None else (fact.id in judged):
             return None
+    return problem
+
+
+def verdict_refusal(state: ProgramState, who: str, seq: int | None = None) -> str | None:
+    """Why a ``trial.verdict`` ``who`` records at event ``seq`` (the next one by default) is set
+    aside for plays 1 and 2, or None where it counts: ``inhouse prove`` asks it before a trial
+    runs for minutes, so its runner learns up front that the verdict will be theirs to read
+    only (:func:`_verdict_signer_problem` adds the verdicts an exit was judged on)."""
+    at = state.head_seq + 1 if seq is None else seq
+    if pin_refusal(state, who, at) is None:
+        return None
+    prove = state.plays.get(_PROVE)
+    if prove is not None and prove.owner == who:
+        return None
     return (
-        f"recorded by {fact.by}, who held none of the roles {', '.join(LOCK_ROLES)} then, nor "
+        f"recorded by {who}, who held none of the roles {', '.join(LOCK_ROLES)} then, nor "
         "owned play 1 or another started play: a trial's verdict decides play 1 for everyone, "
         "so it is recorded by play 1's owner or someone a lead put in charge (`inhouse prove`); "
-        f"{fact.by}'s trial is theirs to read (its report), not the program's verdict"
+        f"{who}'s trial is theirs to read (its report), not the program's verdict"
     )
 
 

@@ -30,7 +30,7 @@ from inhouse.trials.verdict import Verdict
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["COLLECTOR", "AskToStop", "TrialRun", "prove_trial"]
+__all__ = ["COLLECTOR", "AskToStop", "TrialRun", "prove_trial", "verdict_set_aside"]
 
 COLLECTOR = "inhouse prove"
 #: asked when the verdict is not-worth-it and no stop was asked for up front: stop now?
@@ -47,6 +47,9 @@ class TrialRun:
     report: ReportFiles
     fact: Fact
     stopped: bool = False
+    #: why plays 1 and 2 set the recorded verdict aside (its runner had no say over play 1),
+    #: or None where it counts
+    set_aside: str | None = None
 
     @property
     def verdict(self) -> Verdict:
@@ -101,7 +104,31 @@ def prove_trial(
     finally:  # the report is written whatever the stop did
         data["stopped"] = did_stop
         write_report(files, data, folder=program.folder)
-    return TrialRun(outcome=outcome, data=data, report=files, fact=fact, stopped=did_stop)
+    return TrialRun(
+        outcome=outcome,
+        data=data,
+        report=files,
+        fact=fact,
+        stopped=did_stop,
+        set_aside=_set_aside(program, fact),
+    )
+
+
+def verdict_set_aside(program: Program, actor: str | None = None) -> str | None:
+    """Why a verdict ``actor`` recorded now would be set aside for plays 1 and 2, or None: asked
+    before a trial runs for minutes, so a runner with no say over play 1 (a colleague who asked
+    in, a pilot user) knows up front that its verdict will be theirs to read only."""
+    from inhouse.program.counting import verdict_refusal
+
+    return verdict_refusal(program.state(), program.actor(actor).name)
+
+
+def _set_aside(program: Program, fact: Fact) -> str | None:
+    """Why the checks leave the recorded ``fact`` out, as ``inhouse status`` says it, or None."""
+    from inhouse.program.evaluation import context_for
+
+    context = context_for(program.state(), program.clock())
+    return next((u.why for u in context.uncounted if u.fact.id == fact.id), None)
 
 
 def _stop_wanted(verdict: Verdict, at_once: bool, ask: AskToStop | None) -> bool:

@@ -307,8 +307,13 @@ def _describe(dim: DimensionResult) -> str:
     if dim.outcome == "not-claimed":
         return f"{dim.name}: {ci} (not claimed)"
     if dim.outcome == "too-few":
+        # a trial of exactly MIN_INPUTS whose one request failed reads "4 of 5": say why
         paired = figures.count(dim.n, "paired inputs")
-        return f"{dim.name}: only {paired}; at least {MIN_INPUTS} are needed"
+        return (
+            f"{dim.name}: only {paired} (answered on both sides: an input whose request failed "
+            f"on either side is left out of time and cost); at least {MIN_INPUTS} are needed "
+            "(add inputs, or prove it again once both sides answer)"
+        )
     verb = {
         "cleared": "clears",
         "below": "lies entirely below",

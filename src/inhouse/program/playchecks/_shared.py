@@ -612,7 +612,8 @@ def second_person_apart(
 ) -> str | None:
     """Why ``fact`` (a verify, a trial's rerun, a workflow's rerun) is not the second person's
     its ``play`` asks for, or None when it is: :func:`other_person_elsewhere` against ``judged``
-    and against whoever was a rollout lead when it was measured too: a lead puts the owners in
+    and against whoever had been a rollout lead by the time it was measured (one who stepped
+    down before it included) too: a lead puts the owners in
     charge, and an owner she put there (or a colleague whose name is on a workflow's first run)
     may type what she dictates, so her own verify or rerun (or one from a machine she enrolled
     from) would check her own work. Play 2's rule is
@@ -622,12 +623,21 @@ def second_person_apart(
     rule, why, judged_as = _LEAD_RULES[play]
     if ctx.spared(play, fact, rule=rule):
         return other_person_elsewhere(ctx, fact, judged, play=play)
+    # a lead by then, stepped down since included: whom she put in charge, she still put
+    # there, and stepping down for one measure (a co-lead gives the role back after) is hers
+    # and that co-lead's to do alone
     leads = held_by(ctx, "rollout-lead", fact.id) - judged
     if fact.by in leads:
+        was = (
+            "was a rollout lead when it was measured"
+            if ctx.held_role_at(fact.by, "rollout-lead", fact.id)
+            else "had been a rollout lead before it was measured (stepping down does not "
+            "undo whom she put in charge)"
+        )
         return (
-            f"{fact.by} was a rollout lead when it was measured: {why}, so her own measure "
-            f"checks her own work (exit rule {rule}); someone who is neither {judged_as} nor a "
-            "lead measures it (whoever asked to get in, say)"
+            f"{fact.by} {was}: {why}, so her own measure checks her own work (exit rule "
+            f"{rule}); someone who is neither {judged_as} nor a lead measures it (whoever "
+            "asked to get in, say)"
         )
     return other_person_elsewhere(ctx, fact, judged | leads, play=play)
 
