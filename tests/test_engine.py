@@ -698,12 +698,48 @@ def test_a_play_two_that_exited_on_a_stale_install_s_rerun_keeps_the_same_eviden
     _reran_twice_before_play_two(program, omar)  # every rerun counted before the rule
     with monkeypatch.context() as before_the_rule:
         before_the_rule.setattr(checks, "_older_rerun", lambda ctx, rerun: None)
+        # (and before a colleague's reruns were pooled, which came after it)
+        before_the_rule.setattr(checks, "_pools", _unpooled)
         before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
         assert before["outcome"] == "pass", before
         program.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up from the docs")
     row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
     assert row["outcome"] == "pass" and row["evidence"] != before["evidence"], row
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
+def _unpooled(reruns: list[Any], **_: Any) -> dict[int, list[Any]]:
+    """trial-reproduced's reruns as before a colleague's were pooled: each on its own."""
+    return {f.id: [f] for f in reruns}
+
+
+def test_a_play_two_that_exited_before_reruns_were_pooled_keeps_the_same_evidence(
+    program: Program, omar: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrade effect of pooling a colleague's reruns: before it, play 2 exited on omar's
+    latest rerun alone; today both of his (each holds) are the evidence. The check names the
+    earlier rule's evidence beside today's (``Result.earlier``): the handoff does not go
+    stale."""
+    from inhouse.program.playchecks import baseline as checks
+
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    reproduce(omar)
+    reproduce(omar)
+    with monkeypatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "_pools", _unpooled)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] != before["evidence"], row
+    assert "judged together" in row["reason"], row
     assert play(program, 2)["state"] == "exited"
     assert play(program, 2)["handoff"]["stale"] is False
 

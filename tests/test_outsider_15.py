@@ -52,7 +52,15 @@ def test_quality_checks_any_sentence_passes_prove_no_quality(
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
     assert "pass a case off-topic prose as long as its answer fails" in reason, reason
+    # omar's reruns of one spec are one body of evidence: his next, whose checks judged what
+    # his answers said, is pooled with the first, whose passes judged nothing (counted failed)
     reproduce(omar, proved=9, on_topic=9)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail" and "judged together" in reason, reason
+    # a colleague's own rerun on checks that judge what the answer says reproduces it
+    sam = _alias(lena, "sam", "support")
+    _sign_in(sam, idp, "u-sam")
+    reproduce(sam, proved=9, on_topic=9)
     assert _judge(lena, "trial-reproduced")[0] == "pass"
 
 

@@ -30,6 +30,7 @@ follows it: it counts where its signer held such a role then, owned a started pl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +50,7 @@ from inhouse.trials.verdict import (
 )
 from tests.people import enrol
 from tests.test_engine import cast, measured, prove  # noqa: F401
-from tests.test_playchecks import NOW, reproducible, rerun
+from tests.test_playchecks import NOW, ROSTER, person, reproducible, rerun
 from tests.test_playchecks import run as check
 
 PRIVATE = PrivacyClaim(claimed=True, more_private=True, reason="kept on loopback")
@@ -151,26 +152,97 @@ def test_a_play_that_exited_on_one_ticket_keeps_its_exit() -> None:
 # -- the rerun that held, among those that did not ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: play 2 counts any rerun that held, whatever the same colleague's "
-    "other reruns of the same spec and weights measured. lena's trial samples (`generation: "
-    "{temperature: 1, seed: null}`, both sides alike), so each rerun draws its pass rate anew; "
-    "omar's first three reruns trail her claimed 90 % by more than the floor, she tells him the "
-    "hosted API glitched, and his fourth draws 90 %: it reproduces her verdict beside three of "
-    "his own that did not. From a checkout without the log she need not even ask: she imports "
-    "only the envelope that held (`evidence import` takes what she hands it). Pooling a "
-    "rerunner's counted reruns would weigh the three, but an honest rerun whose candidate "
-    "runtime was down (every answer failed) would sink an honest trial, and selection among "
-    "envelopes needs each rerun to name the ones its key sealed before: the lead's to weigh",
-)
+def _missed() -> list[Any]:
+    """omar's three reruns of lena's sampling trial: 60 % each, her verdict claimed 90 %."""
+    return [rerun(pass_rate=0.6, passed=6, proved=6, on_topic=6) for _ in range(3)]
+
+
 def test_the_one_rerun_that_held_among_three_that_did_not_reproduces_nothing() -> None:
+    """lena's trial samples, so each rerun draws its pass rate anew; omar's first three trail
+    her 90 % by more than the floor, and his fourth, asked for after she blamed a glitch,
+    draws 90 %. His four reruns of one spec on one set of weights are one body of evidence:
+    27 of 40 inputs passed (68 %), which does not reproduce 90 %, and the reason names the
+    reruns judged together."""
     verdict = reproducible()
-    missed = [rerun(pass_rate=0.6, passed=6, proved=6, on_topic=6) for _ in range(3)]
+    missed = _missed()
     alone = check("trial-reproduced", verdict, *missed)
     assert alone.outcome is Outcome.FAIL and "more than the quality floor" in alone.reason
-    lucky = check("trial-reproduced", verdict, *missed, rerun())
+    lucky = check("trial-reproduced", verdict, *missed, held := rerun())
     assert lucky.outcome is Outcome.FAIL, lucky.reason
+    assert "passed 68% of 40 inputs (their 4 reruns of it judged together: facts #" in (
+        lucky.reason
+    )
+    assert "more than the quality floor (5 points) below it" in lucky.reason
+    assert {f.id for f in lucky.evidence} >= {f.id for f in (*missed, held)}
+    # nor does a lucky draw against the status quo (the candidate's quality held beside it on
+    # the fourth alone) undo the three that trailed it: the two sides compared over all 40
+    trailed = [rerun(status_quo_pass_rate=1.0, quality_ok=False) for _ in range(3)]
+    lucky_beside = check("trial-reproduced", verdict, *trailed, rerun(status_quo_pass_rate=0.9))
+    assert lucky_beside.outcome is Outcome.FAIL, lucky_beside.reason
+    assert "trailed it by more than the quality floor" in lucky_beside.reason
+    assert "judged together" in lucky_beside.reason
+
+
+def test_an_honest_colleague_s_reruns_add_data() -> None:
+    """The honest team: omar reruns the sampling trial three times (85 %, 95 %, 90 %); one
+    draw below another's is data, not a failed ticket: pooled, 90 % over 30 inputs holds, and
+    all three are the evidence. One rerun alone reads as before."""
+    verdict = reproducible()
+    draws = [rerun(pass_rate=rate, passed=int(rate * 10)) for rate in (0.8, 0.95, 0.9)]
+    pooled = check("trial-reproduced", verdict, *draws)
+    assert pooled.outcome is Outcome.PASS, pooled.reason
+    assert "pass rate 88.0 % over 30 inputs, the verdict claimed 90.0 % (floor 5 points) (their 3 " \
+        "reruns of it judged together: facts #" in pooled.reason  # fmt: skip
+    assert [f.id for f in pooled.evidence] == [verdict.id, *(f.id for f in draws)]
+    one = check("trial-reproduced", verdict, rerun())
+    assert one.outcome is Outcome.PASS and "judged together" not in one.reason
+
+
+def test_each_colleague_s_reruns_are_judged_apart() -> None:
+    """omar's three reruns trail; sam's, from his own machine, holds. Each colleague's pool is
+    their own runs on their own runtime: sam's holds, and omar's do not sink it (nor would a
+    lead have more tickets by asking more people: each is someone else, on a machine of their
+    own, and she never counts). Her own reruns pooled with omar's would not help him either."""
+    roster = {**ROSTER, "sam": person("sam", "support")}
+    verdict = reproducible()
+    both = check("trial-reproduced", verdict, *_missed(), rerun(by="sam"), people=roster)
+    assert both.outcome is Outcome.PASS, both.reason
+    assert both.reason.startswith("sam reran trial t on their own machine: pass rate 90.0 % over 10")
+    lena_s = [rerun(by="lena") for _ in range(3)]
+    hers = check("trial-reproduced", verdict, *_missed(), *lena_s, people=roster)
+    assert hers.outcome is Outcome.FAIL and "judged together" in hers.reason, hers.reason
+
+
+def test_a_play_two_that_exited_on_a_lucky_rerun_keeps_its_exit() -> None:
+    """The rule came after programs exited: a play 2 that exited on the rerun that held
+    among others keeps its exit, said; a verdict recorded since is judged by today's rule."""
+    verdict = reproducible()
+    reruns = [*_missed(), rerun()]
+    exited = {"baseline": (NOW - timedelta(days=2), 10**9)}
+    kept = check("trial-reproduced", verdict, *reruns, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 2 exited before a colleague's reruns of the same spec and weights were judged" in (
+        kept.reason
+    )
+    since = {"baseline": (NOW - timedelta(days=2), verdict.id - 1)}
+    assert check("trial-reproduced", verdict, *reruns, exited=since).outcome is Outcome.FAIL
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: reruns are pooled as the log holds them, and a rerun made in a "
+    "checkout without the program's log reaches it only as the envelope someone hands "
+    "`evidence import`. lena, holding omar's four envelopes, imports only the one that held; "
+    "nothing in it says it is the fourth his key sealed for this spec, so the three that trailed "
+    "are missing unseen. Closing it needs each rerun to name, in its signed payload, the earlier "
+    "reruns its key made of the spec (a counter kept beside the key, or the previous "
+    "envelope's hash), and the check to refuse a pool with a gap: the lead's to weigh",
+)
+def test_an_imported_rerun_that_held_says_which_of_its_signer_s_reruns_it_is() -> None:
+    verdict = reproducible()
+    handed = replace(rerun(), imported=True)
+    result = check("trial-reproduced", verdict, handed)
+    assert result.outcome is Outcome.FAIL, result.reason
 
 
 # -- a member's own trial ------------------------------------------------------------------------

@@ -252,10 +252,14 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
                                              "--json"))[-1]["id"]  # fmt: skip
     result = reproduced(program)
     assert result.outcome is Outcome.PASS, result.reason
-    assert "omar reran trial tickets on their own machine: pass rate 100.0 % over 6 inputs, the " \
-        "verdict claimed 100.0 % (floor 5 points); faster, cheaper held on their figures, " \
-        "against the manual minutes lena recorded, which omar confirmed (their word: I clear " \
-        "these jams by hand" in result.reason  # fmt: skip
+    # his four reruns of the proven spec (the three before it, refused their confirmations or
+    # answered no, measured the same model) are judged together: 24 inputs, every one passed
+    assert "omar reran trial tickets on their own machine: pass rate 100.0 % over 24 inputs, the " \
+        "verdict claimed 100.0 % (floor 5 points) (their 4 reruns of it judged together: facts #" \
+        in result.reason  # fmt: skip
+    assert "); faster, cheaper held on their figures, against " \
+        "the manual minutes lena recorded, which omar confirmed (their word: I clear these " \
+        "jams by hand" in result.reason  # fmt: skip
     assert "the costs lena typed, which omar confirmed (their word: we pay 42 an hour" in (
         result.reason
     )

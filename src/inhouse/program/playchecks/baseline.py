@@ -314,7 +314,9 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     (exit rule 17), on a machine none of them enrolled a key from, reran the proven trial head
     to head (`inhouse prove NAME --rerun`): the same spec (its hash, at least 5 task inputs),
     on the weights the verdict proved (their digest), answered by the runtime on their own
-    machine, with a pass rate no more than the spec's quality floor below the verdict's;
+    machine, with a pass rate no more than the spec's quality floor below the verdict's (a
+    colleague's reruns of the same spec and weights are judged together, their inputs added
+    up, so asking for another draw adds data, not a second chance; each colleague's apart);
     against the same status
     quo (the claim hash), every advantage the verdict claimed (it names at least one) cleared
     its threshold (at least 10 %) on the rerun's own figures (an API
@@ -337,11 +339,15 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     result = _reproduced(ctx, verdict)
     if result.outcome is Outcome.PASS:
         if _BASELINE in ctx.exited:
-            # before older inhouses' reruns were set aside, the latest of them could be what
-            # play 2 exited on: that exit saw the same (Result.earlier)
-            before = _reproduced(ctx, verdict, older=False)
-            if before.outcome is Outcome.PASS and before.evidence != result.evidence:
-                return replace(result, earlier=before.evidence)
+            # before a colleague's reruns were judged together, their latest alone could be
+            # what play 2 exited on, and before older inhouses' reruns were set aside, the latest
+            # of them: that exit saw the same (Result.earlier)
+            for before in (
+                _reproduced(ctx, verdict, pooled=False),
+                _reproduced(ctx, verdict, older=False, pooled=False),
+            ):
+                if before.outcome is Outcome.PASS and before.evidence != result.evidence:
+                    return replace(result, earlier=before.evidence)
         return result
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if shipped == _SHIPPED and version < _RERUN_SINCE:
@@ -359,14 +365,25 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     # every rule below came before a claimed advantage's threshold had a floor: each judges
     # without it
     earlier = partial(
-        _reproduced, ctx, verdict, meaningful=False, judged_passes=False, enough=False
+        _reproduced,
+        ctx,
+        verdict,
+        meaningful=False,
+        judged_passes=False,
+        enough=False,
+        pooled=False,
     )
     return kept_from_before(
         result,
         (
-            lambda: _reproduced(ctx, verdict, enough=False),
+            lambda: _reproduced(ctx, verdict, pooled=False),
+            "play 2 exited before a colleague's reruns of the same spec and weights were judged "
+            "together (any one of them that held counted)",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, enough=False, pooled=False),
             f"play 2 exited before a proven verdict and its rerun had to rest on at least "
-            f"{MIN_INPUTS} task inputs",
+            f"{MIN_INPUTS} task inputs, and before a colleague's reruns were judged together",
         ),
         (
             lambda: earlier(),
@@ -525,6 +542,7 @@ def _reproduced(
     meaningful: bool = True,
     judged_passes: bool = True,
     enough: bool = True,
+    pooled: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -548,7 +566,9 @@ def _reproduced(
     on inputs whose checks pass an answer given for nothing counted as failed cases
     (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`); without ``enough``, as it
     was before the verdict and the rerun had to rest on at least
-    :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`)."""
+    :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
+    ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
+    each rerun on its own, any that held counting."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -643,6 +663,14 @@ def _reproduced(
             f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
             "these weights; play 2 exited before such a finding counted against the verdict)"
         )
+    # a colleague's reruns of the same spec and weights are one body of evidence, judged
+    # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
+    members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
+    elsewhere = [_pooled(pool) for pool in members.values()]
+
+    def all_of(*facts: Fact) -> list[Fact]:
+        return [m for f in facts for m in members[f.id]]
+
     # the floor of the spec the colleague ran, which its hash covers (never the verdict's word)
     floor = {f.id: float(f.payload["quality_floor"]) for f in elsewhere}
     met = [
@@ -681,6 +709,9 @@ def _reproduced(
         )
         for f in held
     }
+    for f in held:  # a pooled figure is said to be one
+        if (problem := problems[f.id]) is not None and len(members[f.id]) > 1:
+            problems[f.id] = (problem[0], f"{problem[1]}{_pool_note(members[f.id], f.by)}")
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
         fact = upheld[-1]
@@ -690,9 +721,10 @@ def _reproduced(
             f"{fact.by} reran trial {name} on their own machine: pass rate "
             f"{_shown_rate(fact.payload['pass_rate'])} over {fact.payload['inputs']} inputs, "
             f"the verdict claimed {_shown_rate(claimed)} (floor {floor[fact.id]:g} points)"
+            f"{_pool_note(members[fact.id])}"
             f"{_upheld(verdict, fact) if claim else ''}{demo}{note}{found_test}",
             verdict,
-            fact,
+            *all_of(fact),
         )
     if hollow and not held:
         fact = hollow[-1]
@@ -702,7 +734,7 @@ def _reproduced(
                 f"show the trial's quality checks judge what the answers say; {fact.by} "
                 f"upgrades inhouse and reruns it ({rerun})",
                 verdict,
-                *hollow,
+                *all_of(*hollow),
             )
         if fact.payload.get("proved") == 0 and nothing_passed(fact.payload.get("pass_rate")):
             return failed(
@@ -711,7 +743,7 @@ def _reproduced(
                 f"reproduces nothing of what the model's answers are worth; {NOTHING_PASSED_NEXT}"
                 f", prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
                 verdict,
-                *hollow,
+                *all_of(*hollow),
             )
         return failed(
             f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
@@ -721,24 +753,25 @@ def _reproduced(
             f"{name}.yaml checks that judge what the answer says (contains, regex, llm-rubric, "
             f"…), prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
             verdict,
-            *hollow,
+            *all_of(*hollow),
         )
     if held:
         fact = held[-1]
         problem = problems[fact.id]
         assert problem is not None
         word_only, why = problem
-        return (inconclusive if word_only else failed)(why, verdict, fact)
+        return (inconclusive if word_only else failed)(why, verdict, *all_of(fact))
     if elsewhere:
         fact = elsewhere[-1]
         return failed(
             f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
-            f"of {fact.payload['inputs']} inputs, but the verdict (fact #{verdict.id}, by "
-            f"{verdict.by}) claimed {_shown_rate(claimed)}: more than the quality floor "
-            f"({floor[fact.id]:g} points) below it, so its quality was not reproduced; prove "
-            f"the trial again (`inhouse prove {name}`) and have it rerun ({rerun})",
+            f"of {fact.payload['inputs']} inputs{_pool_note(members[fact.id])}, but the "
+            f"verdict (fact #{verdict.id}, by {verdict.by}) claimed {_shown_rate(claimed)}: "
+            f"more than the quality floor ({floor[fact.id]:g} points) below it, so its quality "
+            f"was not reproduced; prove the trial again (`inhouse prove {name}`) and have it "
+            f"rerun ({rerun})",
             verdict,
-            *elsewhere,
+            *all_of(*elsewhere),
         )
     if on_weights:
         reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
@@ -777,6 +810,79 @@ def _reproduced(
         f"someone other than its author reruns it on their own machine ({rerun})",
         verdict,
     )
+
+
+#: the counts a rerun records of its inputs, which a colleague's pool adds up (None in any
+#: rerun of the pool, recorded before reruns said: None in the pool too)
+_SUMMED = ("passed", "proved", "on_topic", "status_quo_unanswered", "status_quo_cut_short")
+
+
+def _pools(
+    reruns: list[Fact], *, pooled: bool = True, aside: Callable[[Fact], object] = _none
+) -> dict[int, list[Fact]]:
+    """``reruns`` (counted, of one spec on one set of weights, oldest first) as each
+    colleague's pool, keyed by its latest rerun's id: every completed rerun a colleague made is
+    one body of evidence (a rerun that did not complete recorded nothing: ``inhouse prove
+    --rerun`` records none whose candidate answered no input). Each colleague's pool is judged
+    apart, any one holding sufficing: a pool is one person's runs on their own machine and
+    runtime, which another's do not measure; pooling across people would let one colleague's
+    broken runtime sink another's honest rerun, and a lead has no more tickets by asking more
+    people than by asking one again, since each must be someone else on a machine of their own
+    (and she herself never counts, exit rule 17). A rerun ``aside`` says is set aside (an older
+    inhouse's, which counts for nothing either way) stays on its own, as every rerun does
+    without ``pooled`` (before reruns were pooled)."""
+    by: dict[str, list[Fact]] = {}
+    for fact in reruns:
+        key = fact.by if pooled and not aside(fact) else f"#{fact.id}"
+        by.setdefault(key, []).append(fact)
+    return {pool[-1].id: pool for pool in sorted(by.values(), key=lambda p: p[-1].id)}
+
+
+def _pooled(pool: list[Fact]) -> Fact:
+    """One colleague's reruns of the same spec and weights as one rerun over all their paired
+    inputs: the same statistics a single rerun's quality uses (the candidate's pass rate
+    against the verdict's less the floor, and against the status quo's, both by their point),
+    on the inputs added up; the rest (the claimed advantage, the confirmations, what its
+    inhouse was) as the latest rerun says it. A single rerun is itself."""
+    latest = pool[-1]
+    if len(pool) == 1:
+        return latest
+    data = dict(latest.payload)
+    counts = [int(f.payload["inputs"]) for f in pool]
+    total = sum(counts)
+    data["inputs"] = total
+
+    def weighted(key: str) -> float | None:
+        rates = [float(r) for f in pool if (r := f.payload.get(key)) is not None]
+        if len(rates) < len(pool):
+            return None
+        return sum(r * n for r, n in zip(rates, counts, strict=True)) / total
+
+    data["pass_rate"] = weighted("pass_rate")
+    quo = weighted("status_quo_pass_rate")
+    data["status_quo_pass_rate"] = quo
+    floor = float(latest.payload["quality_floor"])
+    compared = [f.payload.get("quality_ok") for f in pool]
+    # the same rule as one rerun's (the candidate trails by at most the floor, by the point
+    # difference of the two sides' pass rates over every paired input)
+    data["quality_ok"] = (
+        None
+        if quo is None or any(q is None for q in compared)
+        else _points(data["pass_rate"]) - _points(quo) >= -floor
+    )
+    for key in _SUMMED:
+        values = [int(v) for f in pool if (v := f.payload.get(key)) is not None]
+        data[key] = sum(values) if len(values) == len(pool) else None
+    return replace(latest, payload=data)
+
+
+def _pool_note(pool: list[Fact], who: str = "their") -> str:
+    """Which reruns a colleague's pooled figures add up, or "" for a single rerun."""
+    if len(pool) == 1:
+        return ""
+    ids = ", ".join(f"#{f.id}" for f in pool)
+    whose = who if who == "their" else f"{who}'s"
+    return f" ({whose} {len(pool)} reruns of it judged together: facts {ids})"
 
 
 def _claim_problem(
@@ -956,7 +1062,9 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
         # a rerun before an API status quo needed its word still confirmed the costs (of the
         # verdict play 2 exited on: one recorded since, or one it left out, is judged as the
         # check judges it)
-        result = _reproduced(ctx, verdict, quo=False, blank=False, outputs=False, enough=False)
+        result = _reproduced(
+            ctx, verdict, quo=False, blank=False, outputs=False, enough=False, pooled=False
+        )
     if result.outcome is not Outcome.PASS:
         return None
     return next(
