@@ -169,7 +169,7 @@ def test_the_one_rerun_that_held_among_three_that_did_not_reproduces_nothing() -
     assert alone.outcome is Outcome.FAIL and "more than the quality floor" in alone.reason
     lucky = check("trial-reproduced", verdict, *missed, held := rerun())
     assert lucky.outcome is Outcome.FAIL, lucky.reason
-    assert "passed 68% of 40 inputs (their 4 reruns of it judged together: facts #" in (
+    assert "passed 67.5 % of 40 inputs (their 4 reruns of it judged together: facts #" in (
         lucky.reason
     )
     assert "more than the quality floor (5 points) below it" in lucky.reason
@@ -191,7 +191,7 @@ def test_an_honest_colleague_s_reruns_add_data() -> None:
     draws = [rerun(pass_rate=rate, passed=int(rate * 10)) for rate in (0.8, 0.95, 0.9)]
     pooled = check("trial-reproduced", verdict, *draws)
     assert pooled.outcome is Outcome.PASS, pooled.reason
-    assert "pass rate 88.0 % over 30 inputs, the verdict claimed 90.0 % (floor 5 points) (their 3 " \
+    assert "pass rate 88.3 % over 30 inputs, the verdict claimed 90.0 % (floor 5 points) (their 3 " \
         "reruns of it judged together: facts #" in pooled.reason  # fmt: skip
     assert [f.id for f in pooled.evidence] == [verdict.id, *(f.id for f in draws)]
     one = check("trial-reproduced", verdict, rerun())
