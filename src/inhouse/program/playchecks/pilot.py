@@ -1266,8 +1266,10 @@ def _left_within(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
     """Those of ``people`` (no longer members) who were still in the pilot within ``report``'s
     window: removed on or after its first day, or gone otherwise (their role taken away, their
     sign-in released, made its owner), which the log does not date here."""
+    # the window's first day, as the report reads it: window_days days ending on its as_of,
+    # both ends included (a member removed the day before was not in the pilot it measured)
     start = date.fromisoformat(str(report.payload["as_of"])) - timedelta(
-        days=int(report.payload["window_days"])
+        days=int(report.payload["window_days"]) - 1
     )
     removed: dict[str, date] = {}
     for fact in _listings(ctx):
