@@ -1013,9 +1013,17 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
     # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
     # it exited on: a co-lead's since, or one the exit was not judged on, is no second author
-    # (else the pilot's leadership seeds the library alone after the exit)
+    # (else the pilot's leadership seeds the library alone after the exit). Nor is an author
+    # today's rule sets aside, for a prompt the exit was not judged on: one whose keys were
+    # all made at a lead's machine, or on the gateway's host she enrolled (the rule before
+    # judged against the owner's machines alone, so the one she runs things on would count)
     leads = ever_held(ctx, "rollout-lead") - judged
-    spared = [f for f in shared if ctx.spared(_PILOT, f) or f.by not in leads]
+    later = {f.by for f in shared if not ctx.spared(_PILOT, f)} - leading
+    today, _ = one_per_machine(ctx, later, leading, services=hosts)
+    spared = [
+        f for f in shared
+        if ctx.spared(_PILOT, f) or f.by in judged or (f.by not in leads and f.by in today)
+    ]  # fmt: skip
     return _seeded(ctx, spared, imported, judged, wanted)
 
 
