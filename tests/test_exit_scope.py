@@ -722,3 +722,44 @@ def test_prompt_library_seeded_counts_no_coleads_prompt_since_the_exit_as_a_seco
     result = _library(mira_since=True)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "prompts from 1 author (lena)" in result.reason
+
+
+def _library_after_the_author_left(zoe_at: str) -> Result:
+    """omar owns the pilot, lena leads it; play 4 exited on omar's prompt and bob's (bob, a
+    member on his own laptop). bob has left since (no longer signed in); zoe, signed in with
+    an account of her own, shares a prompt after the exit, her key enrolled from ``zoe_at``."""
+    people = {**lead_and_owner(), "bob": person("bob", "ops", "pilot-user"),
+              "zoe": person("zoe", "ops", "pilot-user")}  # fmt: skip
+    owners = fact("prompt.shared", by="omar", prompt="p-omar", author="omar")
+    bobs = fact("prompt.shared", by="bob", prompt="p-bob", author="bob")
+    since = replace(fact("prompt.shared", by="zoe", prompt="p-zoe", author="zoe"), machine=zoe_at)
+    ctx = context([owners, bobs, since], people, {"pilot": (NOW, bobs.id)}, min_authors=2)
+    signed_in = dict(ctx.signed_in or {})
+    del signed_in["bob"]
+    ctx = replace(
+        ctx,
+        owners={**ctx.owners, "pilot": "omar"},
+        machines={**ctx.machines, "zoe": frozenset({zoe_at})},
+        signed_in=signed_in,
+        judged={"pilot": frozenset({owners.id, bobs.id})},
+    )
+    return evaluate("prompt-library-seeded", ctx)
+
+
+def test_prompt_library_seeded_counts_no_author_at_a_leads_laptop_since_the_exit() -> None:
+    """The forgery (rt4q): after play 4 exited, its second author left; lena, who leads the
+    pilot (omar owns it), has zoe's account sign in once at her laptop for a key of hers
+    there, and shares a prompt with it. Today's rule sets an author at a lead's machine aside
+    (the pilot's leadership counts as one author); the rule play 4 exited on, asked where
+    today's falls short, judged against the owner's machines alone, and counted her. A prompt
+    the exit was not judged on is today's rule's: the rule before keeps only the exit's."""
+    forged = _library_after_the_author_left("lena-laptop")
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "prompts from 1 author (omar)" in forged.reason
+
+
+def test_prompt_library_seeded_counts_an_author_on_her_own_laptop_since_the_exit() -> None:
+    """The control: zoe shares her prompt from a laptop of her own: a second author today."""
+    honest = _library_after_the_author_left("zoe-laptop")
+    assert honest.outcome is Outcome.PASS, honest.reason
+    assert "from 2 authors" in honest.reason

@@ -215,3 +215,35 @@ def test_removing_a_non_user_seen_in_the_figures_before_any_report_changes_nothi
     assert later is not None
     outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.PASS and reason.startswith("4 of 5"), reason
+
+
+def test_a_member_removed_the_day_before_a_report_s_window_is_not_in_it(pilot: Pilot) -> None:
+    """A report's window is its ``window_days`` days ending on its as_of, both ends included
+    (inhouse.pilot.adoption): a member removed the day before its first day was not in the pilot
+    it measured, and is not counted against it as "removed within this report's window" (an
+    honest lead who removed carl on 6 November is held to him by a report as of 3 December,
+    whose window starts that day, and not by one as of the 4th, whose window starts on the
+    7th)."""
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in KEEN for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    remove_member(pilot.lead, "carl")
+    _vouched(pilot)
+    pilot.use(Use(p, f"2026-12-0{d}T10:00") for p in KEEN for d in (1, 2, 3))
+    # removed on the window's first day, he was in the pilot it measured: not independent
+    pilot.on("2026-12-03")
+    _, report = record_adoption(pilot.lead)
+    assert report is not None
+    assert report.payload["as_of"] == "2026-12-03" and report.payload["window_days"] == 28
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert "removed from the pilot within this report's window: carl" in reason
+    # the next day's report measured a window he left before
+    pilot.use([Use("bob", "2026-12-04T10:00")])
+    pilot.on("2026-12-04")
+    _, report = record_adoption(pilot.lead)
+    assert report is not None and report.payload["as_of"] == "2026-12-04"
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
+    assert "carl" not in reason, reason
+    assert outcome is Outcome.PASS and reason.startswith("3 of 5"), reason

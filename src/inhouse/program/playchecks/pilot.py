@@ -1013,9 +1013,17 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
     # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
     # it exited on: a co-lead's since, or one the exit was not judged on, is no second author
-    # (else the pilot's leadership seeds the library alone after the exit)
+    # (else the pilot's leadership seeds the library alone after the exit). Nor is an author
+    # today's rule sets aside, for a prompt the exit was not judged on: one whose keys were
+    # all made at a lead's machine, or on the gateway's host she enrolled (the rule before
+    # judged against the owner's machines alone, so the one she runs things on would count)
     leads = ever_held(ctx, "rollout-lead") - judged
-    spared = [f for f in shared if ctx.spared(_PILOT, f) or f.by not in leads]
+    later = {f.by for f in shared if not ctx.spared(_PILOT, f)} - leading
+    today, _ = one_per_machine(ctx, later, leading, services=hosts)
+    spared = [
+        f for f in shared
+        if ctx.spared(_PILOT, f) or f.by in judged or (f.by not in leads and f.by in today)
+    ]  # fmt: skip
     return _seeded(ctx, spared, imported, judged, wanted)
 
 
@@ -1266,8 +1274,10 @@ def _left_within(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
     """Those of ``people`` (no longer members) who were still in the pilot within ``report``'s
     window: removed on or after its first day, or gone otherwise (their role taken away, their
     sign-in released, made its owner), which the log does not date here."""
+    # the window's first day, as the report reads it: window_days days ending on its as_of,
+    # both ends included (a member removed the day before was not in the pilot it measured)
     start = date.fromisoformat(str(report.payload["as_of"])) - timedelta(
-        days=int(report.payload["window_days"])
+        days=int(report.payload["window_days"]) - 1
     )
     removed: dict[str, date] = {}
     for fact in _listings(ctx):
