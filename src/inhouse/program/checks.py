@@ -35,6 +35,7 @@ __all__ = [
     "OWN_USE",
     "PROVEN_WEIGHTS",
     "TEAM_READING",
+    "TYPICAL_OPENERS",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
@@ -155,7 +156,14 @@ __all__ = [
 #: gateway's host, its operator's, sealed into the day later or any later day of use it dated;
 #: its person is asked about the day or version again, once (``inhouse usage confirm``; every
 #: play, an exit judged on the gateway's figures before keeps them)
-EXIT_RULES = 19
+#: 20 (:data:`TYPICAL_OPENERS`): play 5's typical "it broke" component is the one the most
+#: people using the tool hit (distinct openers), not the one that drew the most tickets, and
+#: one typical component's ticket resolved without its builders, its fix confirmed by its
+#: opener, suffices where a tie makes several typical (``ticket-resolved-without-builder``):
+#: one user filing tickets again and again picked the component, and one who never confirmed
+#: her fixes on a tied one held play 5 back for everyone. A play 5 that exited under the
+#: rules before keeps a ticket it was judged on in a component that drew the most tickets
+EXIT_RULES = 20
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -205,6 +213,9 @@ LEAD_APART = 17
 WAIVER_LOG_TIME = 18
 #: a confirmation covers only the figures and days of use it bound (see :data:`EXIT_RULES`)
 CONFIRMED_BOUND = 19
+#: play 5's typical component is counted by the people who hit it, and one typical component's
+#: ticket suffices (see :data:`EXIT_RULES`)
+TYPICAL_OPENERS = 20
 
 
 class Outcome(StrEnum):
