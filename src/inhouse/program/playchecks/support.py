@@ -1251,13 +1251,13 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         held = typical_before  # an exit judged before: each component it needed has its ticket
     if not held:
         return failed(". ".join(bad), *missing)
-    said = [good[component][0] for component in held]
+    told = [good[component][0] for component in held]
     if without and today:
-        said.append(
+        told.append(
             f"{names(without)} drew as many people's it-broke tickets, none counted yet: one "
             "typical component's ticket suffices"
         )
-    return passed(". ".join(said), *(fact for c in held for fact in good[c][1]))
+    return passed(". ".join(told), *(fact for c in held for fact in good[c][1]))
 
 
 def _fix_awaited(ticket: Ticket) -> str:
