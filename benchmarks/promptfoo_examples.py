@@ -155,7 +155,11 @@ def _test_loss(item: str) -> bool:
 
 
 def main(folder: Path) -> int:
+    if not folder.is_dir():
+        raise SystemExit(f"{folder}: no such folder (give the folder of promptfoo's examples)")
     configs = sorted(folder.rglob("promptfooconfig*.yaml"))
+    if not configs:  # a wrong folder would otherwise read as "0 configs, nothing lost"
+        raise SystemExit(f"{folder}: no promptfooconfig*.yaml under it, nothing to import")
     status: Counter[str] = Counter()
     features: Counter[str] = Counter()
     local = local_kept = 0

@@ -18,7 +18,8 @@ set up a provider of its own is left to it (its test signs people in), as is a t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from inhouse.identity import SigningKey, create_key
@@ -247,6 +248,22 @@ def confirm_days(
         provenance=Provenance.MEASURED,
         collector="inhouse usage confirm",
     )
+
+
+@contextmanager
+def at_own_machine(program: Program) -> Iterator[None]:
+    """Inside it, what the runner records as the machine it ran on (``machine_fingerprint``)
+    is the one ``program``'s key was enrolled from: each person's own laptop. This process's
+    own fingerprint is the lead's, whose first key was made here, so without it every run the
+    runner's own recording code records comes "from a machine the lead enrolled"."""
+    import pytest
+
+    from inhouse.workflows import runner
+
+    machine = program.state().keys[program.key.key_id].machine
+    with pytest.MonkeyPatch.context() as there:
+        there.setattr(runner, "machine_fingerprint", lambda: machine)
+        yield
 
 
 def forget_seen(program: Program) -> None:

@@ -186,7 +186,7 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     ok("fact", "record", "task.named", "--attest", "I triage daily", "--set", "task=triage",
        "--set", "frequency=daily", "--program", str(laptop), env=env)  # fmt: skip
     bundle = tmp_path / "omar.json"
-    assert "2 signed envelope(s)" in ok(
+    assert "2 signed envelopes" in ok(
         "evidence", "export", "-o", str(bundle), "--program", str(laptop), env=env
     )
     # a tampered copy is refused whole: nothing of it is appended
@@ -201,6 +201,9 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     assert "already imported, skipped" in ok("evidence", "import", str(bundle))
     [fact] = json.loads(ok("fact", "list", "--json"))
     assert (fact["kind"], fact["by"]) == ("task.named", "omar")
+    # the line names the fact it recorded, as every recording command does
+    omar_key = json.loads(ok("whoami", "--json", env=env))["key_id"]
+    assert f"task.named by omar (key {omar_key}), fact #{fact['id']}" in " ".join(lines.split())
     assert json.loads(ok("whoami", "--json", env=env))["name"] == "omar"
 
 
@@ -484,9 +487,11 @@ def test_status_json_shape_is_stable(program: Path) -> None:
         "waivers",
         "refusals",
         "warnings",
+        "tampered",
         "events",
     }
-    assert data["schema"] == 1
+    assert data["schema"] == 1  # a field added (tampered) leaves every reader's keys as they were
+    assert data["tampered"] is None
     assert set(data["plays"][0]) == {
         "number",
         "id",
@@ -561,6 +566,8 @@ def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     assert shown.exit_code == 1 and "TAMPERED" in shown.stdout
     shown = runner.invoke(app, ["status", "--json"])
     assert shown.exit_code == 1 and json.loads(shown.stdout)["warnings"][0].startswith("TAMPERED")
+    tampered = json.loads(shown.stdout)["tampered"]  # said as a field, not only in words
+    assert tampered["seq"] == 3 and tampered["cut"] is False, tampered
     data = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
     assert data["ok"] is False and data["first_bad_event"] == 3
     # cut before lena's own enrolment, the log knows nobody: her commands say the log is at
@@ -610,9 +617,8 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
 ) -> None:
     """Before a play has an owner, status says who should own it: a sentence, which a title on an
     80-column terminal cut mid-word ("owner one technical person wh─╮")."""
-    from inhouse.cli._common import out_console
 
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     shown = " ".join(ok("status").split())
     assert "owner one technical person who will live with the result" in shown, shown
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
@@ -838,7 +844,7 @@ def test_evidence_export_keeps_what_is_there_and_names_a_cut_short_envelope(
     assert "cannot write" in refused("evidence", "export", "-o", missing, *where, code=2)
     bundle = tmp_path / "lena.json"
     for _ in range(2):  # an earlier export is rewritten
-        assert "Wrote 1 signed envelope(s)" in ok("evidence", "export", "-o", str(bundle), *where)
+        assert "Wrote 1 signed envelope" in ok("evidence", "export", "-o", str(bundle), *where)
     (desk / ".inhouse" / "outbox" / "zz-access.request.json").write_text('{"payload": "eyJ')
     said = " ".join(refused("evidence", "export", "-o", str(bundle), *where, code=2).split())
     assert ".inhouse/outbox/zz-access.request.json:1: not JSON" in said, said
@@ -980,9 +986,8 @@ def test_audit_log_shows_each_time_whole_in_utc_at_80_columns(
 ) -> None:
     """`inhouse audit log` on an 80-column terminal cut each time's zone ("…10:00:00+0…"):
     the time is shown in UTC with a Z, whole, in the table and the JSON alike."""
-    from inhouse.cli._common import out_console
 
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
     rows = json.loads(ok("audit", "log", "--json"))
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")

@@ -209,9 +209,10 @@ def test_a_detached_machines_outbox_imported_once_counts(
     on_laptop.attest(None, "review.held", {"notes": "looked at it"}, "we met")
     bundle = on_laptop.export_evidence()
     lines = lena.import_evidence(bundle, source="omar.json")
-    assert lines == [f"omar.json #{n}: review.held by omar (key {omar.key.key_id})"
-                     for n in (1, 2)]  # fmt: skip
     held = [f for f in lena.state().facts if f.kind == "review.held"]
+    # each line names the fact it recorded, by its number, as every recording command does
+    assert lines == [f"omar.json #{n}: review.held by omar (key {omar.key.key_id}), fact #{f.id}"
+                     for n, f in zip((1, 2), held, strict=True)]  # fmt: skip
     assert [(f.by, f.imported) for f in held] == [("omar", True), ("omar", True)]
     assert held[0].at < held[1].at
     assert all("already imported" in line for line in lena.import_evidence(bundle))
@@ -244,12 +245,12 @@ def test_an_import_refused_midway_says_what_it_took_in_and_a_second_run_skips_it
         lena.import_evidence([first, stranger, second], source="omar.json")
     said = str(refused.value)
     assert said.startswith("omar.json #2: signed by key "), said
-    assert f"(before it: omar.json #1: review.held by omar (key {omar.key.key_id}). " in said
+    assert f"(before it: omar.json #1: review.held by omar (key {omar.key.key_id}), fact #" in said
     assert said.endswith("import the file again: what is already in is skipped)"), said
     assert held() == ["first"]
     assert lena.import_evidence([first, second], source="omar.json") == [
         "omar.json #1: already imported, skipped",
-        f"omar.json #2: review.held by omar (key {omar.key.key_id})",
+        f"omar.json #2: review.held by omar (key {omar.key.key_id}), fact #{lena.state().head_seq}",
     ]
     assert held() == ["first", "second"]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.checks import CheckContext, Outcome, Person, evaluate
 from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import stale_runner
 from inhouse.runtimes.local import PeerRecorder, normalised_address, vouched_peer
@@ -183,12 +183,12 @@ def test_a_week_or_quarter_the_playbooks_period_is_not_is_flagged(_isolated: Pat
     cli("init", "Acme", "--lead", "lena")  # the shipped playbook: every 31 days
     week = _flag("2026-W40")
     assert week is not None and week.startswith(
-        "the report of 2026-09-28..2026-10-04 covers 7 day(s); a report every 31 days must "
+        "the report of 2026-09-28..2026-10-04 covers 7 days; a report every 31 days must "
         "cover at least 28"
     ), week
     quarter = _flag("2026-07-01..2026-09-30")
     assert quarter is not None and quarter.startswith(
-        "the report of 2026-07-01..2026-09-30 covers 92 day(s); a report every 31 days stands "
+        "the report of 2026-07-01..2026-09-30 covers 92 days; a report every 31 days stands "
         "for one period of at most 31"
     ), quarter
     assert _flag("2026-09") is None
@@ -232,7 +232,11 @@ def test_the_keys_that_are_nobodys_own_use_are_said_by_the_context() -> None:
 def _exit_named(facts: list[Fact], judged: set[int] | None, owner: str = "lena") -> CheckContext:
     """Play 3 exited at the last of ``facts``, its exit naming ``judged`` (None: recorded
     before exits named their facts); ``owner`` owns play 3."""
-    ctx = context(facts, _people(), {"workflow": (NOW, facts[-1].id)})  # type: ignore[arg-type]
+    # lena owns play 3 and leads nothing here: a lead's rerun is no one else's at all (exit
+    # rule 20), and these judge what an owner's rerun needs beside it
+    people = {**_people(), "lena": Person(name="lena", team="platform",
+                                           roles=frozenset({"play-owner"}))}  # fmt: skip
+    ctx = context(facts, people, {"workflow": (NOW, facts[-1].id)})  # type: ignore[arg-type]
     ctx = replace(ctx, owners={**ctx.owners, "workflow": owner})
     if judged is not None:
         ctx = replace(ctx, judged={"workflow": frozenset(judged)})

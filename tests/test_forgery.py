@@ -373,7 +373,7 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch, demo: bool
 ) -> None:
     """One laptop, one environment variable: mal's alias bob joins and verifies with
-    ``INHOUSE_MACHINE_ID`` set, then authors a workflow mal reruns. Outside a demo program the
+    ``INHOUSE_MACHINE_ID`` set, then reruns a workflow mal authored. Outside a demo program the
     fingerprints name the computer they were made on, so neither exit passes and status warns;
     in a demo program (``make demo``'s show of several people on one computer) they pass."""
     cli("init", "Acme", "--lead", "mal", "--team", "platform", *(["--demo"] if demo else []))
@@ -393,18 +393,20 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
                "model_digest": "sha256:" + "b" * 64}  # fmt: skip
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
            "passed": True, "pass_rate": 1.0, "cases": 2, **HERE, **JUDGED}  # fmt: skip
+    # mal writes the workflow and publishes it with her own run; bob reruns it (a lead's own
+    # rerun is no one else's: exit rule 20)
+    mal.record_fact(None, "workflow.spec", {**version, "author": "mal"},
+                    provenance=Provenance.MEASURED, collector="inhouse workflow test")  # fmt: skip
+    mal.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
+                    collector="inhouse workflow test")  # fmt: skip
     monkeypatch.setenv("INHOUSE_MACHINE_ID", "bobs-laptop")
     verify = {"lock_hash": lock["lock_hash"], "passed": True,
               "machine": machine.machine_fingerprint(), **HERE}  # fmt: skip
     bob.record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
                     collector="inhouse baseline verify")  # fmt: skip
-    bob.record_fact(None, "workflow.spec", {**version, "author": "bob"},
-                    provenance=Provenance.MEASURED, collector="inhouse workflow test")  # fmt: skip
     bob.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
                     collector="inhouse workflow test")  # fmt: skip
     monkeypatch.delenv("INHOUSE_MACHINE_ID")
-    mal.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
-                    collector="inhouse workflow test")  # fmt: skip
 
     from inhouse.program.checks import evaluate
     from inhouse.program.evaluation import context_for

@@ -435,6 +435,10 @@ def test_once_the_pilot_is_listed_the_role_alone_is_no_place_in_it(
     zoe = enrol(lena, "zoe", team="sales")
     lena.change_roles(None, "zoe", add=["pilot-user"])
     assert lena.reach_of("pia") is Reach.PILOT and lena.reach_of("zoe") is Reach.BEYOND_PILOT
+    # a refusal's words for pia are true of her: listed, she is in the pilot
+    from inhouse.program.guards import reach_label
+
+    assert reach_label(lena.playbook, lena.state(), "pia", Reach.PILOT) == "in the pilot"
     with pytest.raises(AntiPattern) as refused:
         grant_key(lena, None, "zoe")
     assert refused.value.guard == "skipping-play-five"

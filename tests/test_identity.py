@@ -94,7 +94,7 @@ def test_an_agent_key_needs_a_tool_boundary(lena: Program, _isolated: Path) -> N
     cli("keys", "issue", "lena", "--agent", "release-bot")
     ctx = context_for(lena.state(), lena.clock())
     result = evaluate("agent-boundaries", ctx)
-    assert result.outcome.value == "pass" and "1 agent(s) bounded" in result.reason
+    assert result.outcome.value == "pass" and "1 agent bounded" in result.reason
     kinds = [(f.kind, f.collector) for f in ctx.facts if f.kind.startswith("agent.")]
     assert kinds == [("agent.registered", "inhouse keys"), ("agent.boundary", "inhouse keys")]
 

@@ -6,6 +6,7 @@ machine of his own; only he received that invitation."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -210,3 +211,57 @@ def test_a_leads_own_new_machine_joins_and_signs_as_her(_isolated: Path, clock: 
     assert state.tampered is None and not state.unauthorized
     assert state.keys[desk.key_id].person == "lena"
     assert any(f.kind == "task.named" and f.by == "lena" for f in state.facts)
+
+
+def test_an_older_inhouses_sealed_enrolment_is_refused_at_import_and_joining_again_mends_it(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob's laptop ran an inhouse from before join proofs: `join` sealed his enrolment on
+    lena's invitation (logged with its key, after proofs began) without the invitation's own
+    signature. lena's import refuses it, naming what is missing and what bob does; nothing is
+    written and the fold goes on. bob joins again with a current inhouse, which replaces the
+    old envelope in his outbox; exported again, it imports, and his key is his."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    invitation = lena.invite("bob", team="ops")
+    laptop = _isolated / "laptop"
+    laptop.mkdir()
+    shutil.copy(_isolated / "inhouse.toml", laptop / "inhouse.toml")
+    bob_key = SigningKey.generate()
+    with monkeypatch.context() as env:  # the laptop has no access to a shared database either
+        env.delenv("INHOUSE_DATABASE_URL", raising=False)
+        on_laptop = Program.open(laptop, key=bob_key, clock=clock)
+    request.addfinalizer(on_laptop.close)
+    assert on_laptop.detached()
+    # what the older inhouse wrote: the same enrolment, without "join_proof"
+    older = seal(bob_key, program_id=lena.state().program_id, predicate_type=ENROLMENT_TYPE,
+                 predicate={"name": "bob", "token_hash": invitation.token_hash,
+                            "machine": "bob-laptop"})  # fmt: skip
+    outbox = laptop / ".inhouse" / "outbox"
+    outbox.mkdir(parents=True)
+    (outbox / "20261101T000000000000-enrolment.json").write_text(json.dumps(older))
+
+    before = lena.state().head_seq
+    with pytest.raises(IdentityError) as refused:
+        lena.import_evidence(on_laptop.export_evidence(), source="bob.json")
+    said = str(refused.value)
+    assert said.startswith(
+        "bob.json #1: the enrolment of bob does not carry its invitation's own signature over "
+        f"key {bob_key.key_id} (its join proof)"
+    ), said
+    assert "An inhouse from before join proofs sealed it so: nothing of it was imported" in said
+    assert "bob runs `inhouse join INVITATION` again with a current inhouse" in said
+    assert "`inhouse evidence export -o FILE` again" in said
+    fresh = Program.open(_isolated, clock=clock)
+    request.addfinalizer(fresh.close)
+    state = fresh.state()
+    assert state.head_seq == before and state.tampered is None
+    assert bob_key.key_id not in state.keys and not state.unauthorized
+
+    on_laptop.seal_enrolment(str(invitation))  # `inhouse join` again, with this inhouse
+    bundle = on_laptop.export_evidence()
+    assert len(bundle) == 1 and bundle[0] != older
+    (line,) = lena.import_evidence(bundle, source="bob.json")
+    assert line.endswith(f"enrolled bob (key {bob_key.key_id})")
+    state = Program.open(_isolated, clock=clock).state()
+    assert state.tampered is None and state.keys[bob_key.key_id].person == "bob"

@@ -196,7 +196,7 @@ def test_indicators_reported_spares_only_the_report_play_6_exited_on(
     assert judged_on.outcome is Outcome.PASS, judged_on.reason
     left_out = _indicators(lena, mark, usage)
     assert left_out.outcome is Outcome.FAIL, left_out.reason
-    assert "covers 1 day(s)" in left_out.reason and "at least 28" in left_out.reason
+    assert "covers 1 day" in left_out.reason and "at least 28" in left_out.reason
 
 
 def _indicators(program: Program, mark: int, judged: frozenset[int] | None) -> Result:

@@ -82,10 +82,16 @@ def test_a_colleague_s_event_the_store_s_host_cut_is_named_at_his_next_command(
     else:
         assert "the log now holds another event 5 (lena's" in said, said
     assert "someone with write access to the store" in said
-    warnings = build_status(mine.playbook, state, mine.clock())["warnings"]
+    status = build_status(mine.playbook, state, mine.clock())
+    warnings = status["warnings"]
     assert warnings[0].startswith("TAMPERED: this machine saw event 5 (omar's"), warnings[0]
-    with pytest.raises(LogTampered, match="this machine saw event 5"):
+    assert status["tampered"] == {"seq": 5, "cut": True, "problem": said}  # status --json
+    with pytest.raises(LogTampered, match="this machine saw event 5") as refused:
         mine.attest(None, "task.named", _TASK, "I do it daily, as I said")
+    # the log verifies, and restoring a backup is what this very message may be about: the
+    # refusal names the cut and its way out, not a chain that "does not verify"
+    assert "does not verify" not in str(refused.value), refused.value
+    assert "restore the store from a backup" not in str(refused.value), refused.value
 
 
 def test_a_log_that_grew_since_is_the_one_seen(
@@ -101,7 +107,9 @@ def test_a_log_that_grew_since_is_the_one_seen(
     _at(monkeypatch, tmp_path, "omar")
     assert omar.using(omar.key).state().tampered is None
     omar.using(omar.key).attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
-    assert omar.using(omar.key).state().tampered is None
+    again = omar.using(omar.key)
+    assert again.state().tampered is None
+    assert build_status(again.playbook, again.state(), again.clock())["tampered"] is None
 
 
 def test_a_store_knowingly_restored_from_a_backup_goes_on_once_the_file_named_is_deleted(
@@ -150,3 +158,146 @@ def test_a_cut_the_colleague_s_machine_witnessed_shows_in_the_log(
     assert omar.using(omar.key).state().tampered is not None  # his machine knows
     _at(monkeypatch, tmp_path, "lena")
     assert lena.using(lena.key).state().tampered is not None  # the log shows nothing of it
+
+
+def test_the_witness_is_kept_under_xdg_state_home_as_keys_are_under_xdg_config_home(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A person who keeps their state outside their home (a read-only home, one shared by
+    test runs) says so with ``$XDG_STATE_HOME``: the witness is kept there, and still tells."""
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    state_home = tmp_path / "omar-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    (tmp_path / "omar-home").chmod(0o500)  # his home read-only from here on
+    request.addfinalizer(lambda: (tmp_path / "omar-home").chmod(0o700))
+    assert omar.using(omar.key).state().tampered is None
+    kept = list((state_home / "inhouse" / "seen").glob("*.json"))
+    assert len(kept) == 1, "omar's witness is not under his $XDG_STATE_HOME"
+    _cut_tail(lena, 1)
+    said, _ = omar.using(omar.key).state().tampered or ("", 0)
+    assert str(kept[0]) in said, said  # the file to delete, where it is
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # not absolute: XDG says ignore it
+    from inhouse.program.witness import seen_path
+
+    assert seen_path("p", "u").is_relative_to(tmp_path / "omar-home" / ".local" / "state")
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ['{"seq": 36893488147419103232, "hash": "x"}', '{"seq": true, "hash": "x"}', "{not json"],
+)
+def test_a_witness_file_that_holds_no_event_stops_no_command(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kept: str,
+) -> None:
+    """A witness file damaged (a seq past any database's integer, a bool, no JSON) is said
+    and written over by the next command: it neither stops omar's commands nor names a cut."""
+    from inhouse.program.witness import seen_path
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    path = seen_path(omar.state().program_id or "", omar.store.url)
+    assert path.is_file()
+    path.write_text(kept, encoding="utf-8")
+    again = omar.using(omar.key)
+    assert again.state().tampered is None
+    again.attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
+    assert '"seq": 6' in path.read_text(encoding="utf-8")
+    _cut_tail(lena, 1)
+    assert omar.using(omar.key).state().tampered is not None  # it witnesses again
+
+
+def test_commands_keeping_the_witness_at_once_keep_the_newest_whole(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two commands of omar's at once (a gateway's threads, two terminals), one keeping event
+    3, the other event 5, both writing at the same moment: the file ends whole, holding event
+    5, and neither says it could not keep it. (Each wrote to one file named for the process,
+    and the second rename found it gone; or the older event landed last.)"""
+    import contextlib
+    import json
+    import threading
+
+    from inhouse.program import witness
+
+    _, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    program_id, url = omar.state().program_id or "", omar.store.url
+    path = witness.seen_path(program_id, url)
+    path.unlink()
+    both = threading.Barrier(2)
+    dump = json.dump
+
+    def dump_together(record: object, out: object) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both.wait(timeout=2)  # both writers write at once, where a lock lets them
+        dump(record, out)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "dump", dump_together)
+    writers = [
+        threading.Thread(target=witness.remember, args=(omar.store, program_id, url, seq))
+        for seq in (5, 3)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    monkeypatch.setattr(json, "dump", dump)
+    assert [r.message for r in caplog.records if r.name == witness.__name__] == []
+    assert json.loads(path.read_text(encoding="utf-8"))["seq"] == 5
+    assert not list(path.parent.glob("*.partial"))
+
+
+def test_the_dashboard_says_a_cut_log_was_cut_not_that_it_does_not_verify(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every page of a dashboard served from omar's machine said "The event log does not
+    verify at event 5 … restore the store from a backup" of a log that verifies and may just
+    have been restored from one: it names the cut, and the file to delete after a restore."""
+    from inhouse.web.pages import viewer
+    from inhouse.web.render import _environment
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    _cut_tail(lena, 1)
+    mine = omar.using(omar.key)
+    seen = viewer(mine)
+    assert seen["program"]["tampered"]["cut"] is True
+    page = " ".join(
+        _environment()
+        .get_template("base.html")
+        .render(data={}, viewer=seen, csrf="", path="/", page="pilot")
+        .split()
+    )
+    assert "The event log was cut" in page and "this machine saw event 5" in page, page
+    assert "does not verify at event" not in page and "restore the store" not in page, page
+
+
+def test_a_process_that_lives_on_stops_at_the_first_event_it_writes_on_a_cut_log(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """omar's long-lived process (a dashboard, a gateway serving on his machine) folded once
+    and saw event 5. lena cuts it under the running process: its next event lands as event 5
+    again, on the cut log; it now says so, and records nothing more (it went on appending, and
+    named the cut only once restarted)."""
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    living = omar.using(omar.key)
+    assert living.state().head_seq == 5 and living.state().tampered is None
+    _cut_tail(lena, 1)
+    living.attest(None, "task.named", {**_TASK, "task": "billing"}, "weekly too")
+    assert living.state().tampered is not None
+    with pytest.raises(LogTampered, match="this machine saw event 5"):
+        living.attest(None, "task.named", {**_TASK, "task": "refunds"}, "monthly")

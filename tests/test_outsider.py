@@ -162,7 +162,7 @@ def test_an_alias_on_a_made_up_machine_asks_for_nobody(after_one: Program) -> No
     pia = _alias(lena, "pia", "legal")
     pia.request_access(reason="legal wants contract summaries")
     reason = _checks(lena.status(), 2, "trigger")["access-requested"]["reason"]
-    assert "by 0 person(s) other than the owners and leads" in reason
+    assert "by 0 people other than the owners and leads" in reason
     assert "signed by pia, who has not signed in with" in reason
     out = cli("play", "start", "2", env=lead_env(lena), code=3)
     assert "calendar-driven advance" in out and "someone other than the owner asked" in out
@@ -236,7 +236,7 @@ def test_her_account_lent_to_aliases_in_turn_makes_no_demand(
     access = _checks(status, 2, "trigger")["access-requested"]
     demand = _checks(status, 4, "trigger")["demand-spreading"]
     assert (access["outcome"], demand["outcome"]) == ("fail", "fail")
-    assert "by 0 person(s) other than the owners and leads" in access["reason"]
+    assert "by 0 people other than the owners and leads" in access["reason"]
     assert "by 0 distinct people, need 3" in demand["reason"]
     assert "not counted: dan, eve, pia" in demand["reason"]
 

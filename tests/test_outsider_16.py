@@ -18,10 +18,10 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
-from tests.people import enrol
+from tests.people import at_own_machine, enrol
 from tests.test_engine import DIGEST, HERE, LOCK, _lock, lock_baseline, measured
 from tests.test_outsider import clock, lena  # noqa: F401
-from tests.test_playchecks import NOW, fact, lock, run, spec
+from tests.test_playchecks import NOW, fact, lock, run, run3, spec
 from tests.test_sign_in import _judge, _sign_in
 from tests.workflows.test_author_flip import _play_three
 from tests.workflows.test_play3_checks import NEW_LOCK, OLD_LOCK, wrun
@@ -42,7 +42,8 @@ def _test_run(program: Program, lock_hash: str) -> list[Fact]:
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
-    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    with at_own_machine(program):
+        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 # -- play 2: the second person's verify -----------------------------------------------------------
@@ -166,23 +167,23 @@ def test_a_stale_rerun_when_every_run_is_stale_is_answered_anywhere(
 
 
 def test_a_rerun_by_anyone_but_the_owner_or_beside_the_author_counts_as_before() -> None:
-    """The honest paths the rule leaves alone: omar (the owner) authors and lena reruns on the
-    current lock alone; lena authors and omar reruns beside her own pass on it, answered on her
+    """The honest paths the rule leaves alone: omar (the owner) authors and vic reruns on the
+    current lock alone; vic authors and omar reruns beside his own pass on it, answered on his
     machine (a run that says so: one that does not stands beside nothing)."""
     current = lock(lock_hash=NEW_LOCK)
-    by_lena = run("workflow-run-by-other", current, spec(), wrun("omar", lock_hash=OLD_LOCK),
-                  wrun("lena", lock_hash=NEW_LOCK))  # fmt: skip
+    by_lena = run3("workflow-run-by-other", current, spec(), wrun("omar", lock_hash=OLD_LOCK),
+                  wrun("vic", lock_hash=NEW_LOCK))  # fmt: skip
     assert by_lena.outcome is Outcome.PASS, by_lena.reason
-    hers = spec(by="lena")
-    beside = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=NEW_LOCK),
+    hers = spec(by="vic")
+    beside = run3("workflow-run-by-other", current, hers, wrun("vic", lock_hash=NEW_LOCK),
                  wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert beside.outcome is Outcome.PASS, beside.reason
-    stale = {k: v for k, v in wrun("lena", lock_hash=NEW_LOCK).payload.items()  # type: ignore[attr-defined]
+    stale = {k: v for k, v in wrun("vic", lock_hash=NEW_LOCK).payload.items()  # type: ignore[attr-defined]
              if not k.startswith("runtime")}  # fmt: skip
-    unsaid = run("workflow-run-by-other", current, hers, fact("workflow.run", by="lena", **stale),
+    unsaid = run3("workflow-run-by-other", current, hers, fact("workflow.run", by="vic", **stale),
                  wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert unsaid.outcome is Outcome.FAIL, unsaid.reason
-    alone = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=OLD_LOCK),
+    alone = run3("workflow-run-by-other", current, hers, wrun("vic", lock_hash=OLD_LOCK),
                 wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert alone.outcome is Outcome.FAIL, alone.reason
 
@@ -194,13 +195,13 @@ def test_a_workflow_only_its_owner_passed_does_not_hide_one_another_proved() -> 
     current = lock(lock_hash=NEW_LOCK)
     replies = fact("workflow.spec", by="omar", workflow="replies", content_hash="v1",
                    author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
-    reran = wrun("lena", workflow="replies", lock_hash=NEW_LOCK)
-    triage = spec(by="lena")
-    facts = (current, replies, reran, triage, wrun("lena", lock_hash=OLD_LOCK),
+    reran = wrun("vic", workflow="replies", lock_hash=NEW_LOCK)
+    triage = spec(by="vic")
+    facts = (current, replies, reran, triage, wrun("vic", lock_hash=OLD_LOCK),
              wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
-    result = run("workflow-run-by-other", *facts)
+    result = run3("workflow-run-by-other", *facts)
     assert result.outcome is Outcome.PASS, result.reason
-    assert result.reason.startswith("lena (not the author, omar) passed it")
+    assert result.reason.startswith("vic (not the author, omar) passed it")
     assert any(f.payload.get("workflow") == "replies" for f in result.evidence)
 
 
@@ -211,21 +212,21 @@ def test_a_workflow_only_a_stale_rerun_passed_does_not_hide_one_another_proved()
     current = lock(lock_hash=NEW_LOCK)
     replies = fact("workflow.spec", by="omar", workflow="replies", content_hash="v1",
                    author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
-    reran = wrun("lena", workflow="replies", lock_hash=NEW_LOCK)
+    reran = wrun("vic", workflow="replies", lock_hash=NEW_LOCK)
     triage = spec()  # omar's, newer
-    said = wrun("lena", lock_hash=NEW_LOCK).payload  # type: ignore[attr-defined]
+    said = wrun("vic", lock_hash=NEW_LOCK).payload  # type: ignore[attr-defined]
     stale = {k: v for k, v in said.items() if not k.startswith("runtime")}
     served = {**said, "runtime_local": False, "runtime_peers": ["10.0.0.9"]}
     for rerun in (stale, served):
-        facts = (current, replies, reran, triage, fact("workflow.run", by="lena", **rerun))
-        result = run("workflow-run-by-other", *facts)
+        facts = (current, replies, reran, triage, fact("workflow.run", by="vic", **rerun))
+        result = run3("workflow-run-by-other", *facts)
         assert result.outcome is Outcome.PASS, result.reason
         assert any(f.payload.get("workflow") == "replies" for f in result.evidence)
     # a play 3 that exited is judged on the workflow it exited on, as before the rule
-    exited = run(
+    exited = run3(
         "workflow-run-by-other",
         *facts[:-1],
-        fact("workflow.run", by="lena", **stale),
+        fact("workflow.run", by="vic", **stale),
         exited={"workflow": (NOW, 10**9)},  # it exited after every one of them
     )
     assert exited.outcome is Outcome.PASS, exited.reason

@@ -443,7 +443,7 @@ def test_a_manual_status_quo_s_typed_outputs_need_more_than_a_word_on_its_minute
     _prove_on_typed_outputs(lena)
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert (
-        "the status quo 0% (measured on outputs lena typed into the manual process's CSV: "
+        "the status quo 0.0 % (measured on outputs lena typed into the manual process's CSV: "
         "their word, until the colleague who reruns the trial confirms them)" in reason
     ), reason
     omar = _alias(lena, "omar", "support")

@@ -102,9 +102,8 @@ def test_a_trial_whose_candidate_names_no_weights_says_so_at_play_one(program: P
 def test_bench_s_table_folds_a_long_latency_never_cuts_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's `inhouse bench … --concurrency 32` on an 80-column terminal printed
     p95 "1016.…" and max "1069.…": a number cut short. Every latency is printed whole."""
-    from inhouse.cli._common import out_console
 
-    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
+    monkeypatch.setenv("COLUMNS", "80")  # the terminal the CLI prints on
     with spawn_standin(StandinTiming(1100, 1, 4), model="slow") as slow:
         out = ok("bench", slow.url, "--model", "slow", "-n", "2", "--concurrency", "2",
                  "--warmup", "0")  # fmt: skip

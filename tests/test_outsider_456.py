@@ -62,7 +62,7 @@ def test_a_report_spanning_months_hides_a_month_nobody_used_it(
     _report(lena, "2026-11-01..2026-12-31")
     result = _judge(lena, "indicators-reported")
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "covers 61 day(s)" in result.reason
+    assert "covers 61 days" in result.reason
 
 
 # -- play 6: findings -----------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_a_fix_she_alone_calls_done_after_play_five_exited_stands_for_nobody(
     reopen_ticket(pia, first.id, reason="empty again")
     result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
     assert result.outcome is Outcome.FAIL
-    assert f"{first.id} reopened 3 day(s) after lena resolved it" in result.reason
+    assert f"{first.id} reopened 3 days after lena resolved it" in result.reason
     clock.advance(hours=1)
     again = open_ticket(pia, "triage is empty again", category="it-broke",
                         component="prompt:triage")  # fmt: skip

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from inhouse.cli._common import out_console
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.indicators import open_finding, set_prices
 from inhouse.pilot.survey import answer_survey, open_survey
@@ -47,8 +46,8 @@ def pilot(_isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Ite
         made.use([Use("bob", "2026-12-01T10:00")])
         made.on("2027-01-02")
         rollup_usage(made.lead)
-        # the console the CLI prints on is made once per process: a terminal 80 columns wide
-        monkeypatch.setattr(out_console(), "width", 80)
+        # a terminal 80 columns wide (each command reads COLUMNS as it starts)
+        monkeypatch.setenv("COLUMNS", "80")
         for module in ("indicators", "pilot_adoption", "survey", "prompts", "agents"):
             monkeypatch.setattr(
                 f"inhouse.cli.{module}.open_program",
@@ -251,6 +250,6 @@ def test_the_queue_and_its_figures_keep_names_and_dates_whole_at_80_columns(
     assert "gateway" in lines and "  without builders, fix confirmed: 0.0 % (0 of 1)" in lines, (
         figures
     )
-    monkeypatch.setattr(out_console(), "width", 200)
+    monkeypatch.setenv("COLUMNS", "200")
     wide = cli("support", "stats")
     assert "fix awaits opener" in wide and "  tickets: " not in wide, wide

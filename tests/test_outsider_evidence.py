@@ -206,7 +206,7 @@ def test_a_colleague_s_envelope_edited_or_for_another_lock_or_program_counts_for
     assert lena.import_evidence([envelope]) == ["file #1: already imported, skipped"]
     result = _judge_after(lena, "second-person-verified", "pilot", (lena.clock(), 0))
     assert result.outcome is Outcome.FAIL
-    assert "passing verify(s) are for an earlier lock" in result.reason
+    assert "2 passing verifies are for an earlier lock" in result.reason
 
 
 def test_an_envelope_from_a_revoked_key_is_refused_naming_the_revocation(
@@ -401,4 +401,4 @@ def test_a_confirmation_held_back_past_the_period_closes_nothing_in_it(
     _fix_with_an_earlier_verify(pilot, lena, sealed_after=True, held_days=100)
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("1 finding(s), none closed by a change in the last 92 days")
+    assert result.reason.startswith("1 finding, none closed by a change in the last 92 days")

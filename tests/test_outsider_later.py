@@ -184,7 +184,7 @@ def test_champions_she_names_from_outside_the_pilot_or_for_others_champion_nobod
     name_champion(lena, "bob", team="support")
     result = _judge(lena, "champions-named")
     assert result.outcome is Outcome.INCONCLUSIVE  # sue's acceptance is shown, not counted
-    assert "no champion for team(s) ops" in result.reason
+    assert "no champion for team ops" in result.reason
     assert "not counted: sue, not among the pilot's counted members" in result.reason
 
 
@@ -285,7 +285,7 @@ def test_an_agent_on_her_own_gateway_key_is_an_agent_without_a_boundary(
     rollup_usage(lena)  # the gateway's own rollup (on its timer), signed by its key
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "lena offered shell on 2026-11-05 (1 request(s))" in result.reason
+    assert "lena offered shell on 2026-11-05 (1 request)" in result.reason
     assert "`inhouse keys issue PERSON --agent NAME`" in result.reason
 
 
@@ -316,7 +316,7 @@ def test_her_bot_run_as_a_registered_agent_passes_and_her_own_key_beside_it_does
     rollup_usage(lena)
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "lena offered deploy, shell on 2026-11-06 (1 request(s))" in result.reason
+    assert "lena offered deploy, shell on 2026-11-06 (1 request)" in result.reason
     assert "release-bot" not in result.reason.split("offered")[0]
 
 
@@ -391,7 +391,7 @@ def test_tools_a_usage_row_was_edited_to_show_or_hide_are_not_the_gateway_s_word
     assert (latest.payload["day"], latest.payload.get("unbound_tools")) == ("2026-11-05", None)
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL  # what the gateway signed on the 5th stands
-    assert "lena offered shell on 2026-11-05 (1 request(s))" in result.reason
+    assert "lena offered shell on 2026-11-05 (1 request)" in result.reason
     assert "bob" not in result.reason
 
 
@@ -491,7 +491,7 @@ def test_a_play_five_exited_before_person_keys_tools_counted_keeps_its_exit(
     _bot_registered(pilot, lena)
     kept = _judge(lena, "agent-boundaries", exited=("support",))
     assert kept.outcome is Outcome.PASS
-    assert "1 agent(s) bounded: release-bot: shell (granted by lena); note: " in kept.reason
+    assert "1 agent bounded: release-bot: shell (granted by lena); note: " in kept.reason
     assert all(f.kind != "usage.daily" for f in kept.evidence)  # what its exit hashed
 
 

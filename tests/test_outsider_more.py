@@ -198,7 +198,7 @@ def test_quality_checks_that_pass_an_empty_answer_prove_no_quality(
     reproduce(omar, proved=0)
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
-    assert "omar's rerun of trial triage passed 90% of 10 inputs" in reason, reason
+    assert "omar's rerun of trial triage passed 90.0 % of 10 inputs" in reason, reason
     assert "the trial's quality checks pass whatever the model says" in reason, reason
     reproduce(omar, proved=9)
     assert _judge(lena, "trial-reproduced")[0] == "pass"

@@ -62,12 +62,11 @@ def test_list_tables_fold_on_an_80_column_terminal_never_cut(
     """On an 80-column terminal `fact list` cut each fact's time to "2026-12-07T10:17…" and
     `audit log` its keys and machines; `models list` cut the digest it exists to show. Folded
     over lines, every character is still there."""
-    from inhouse.cli._common import out_console
 
     ok("init", "Acme", "--lead", "lena", "--demo")
     ok("hypothesis", "A local model drafts ticket summaries for less", "--replaces", "hosted API")
     ok("models", "make-test-model")
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     for words in (("fact", "list"), ("audit", "log"), ("models", "list")):
         out = cli(*words)
         assert "…" not in out, (words, out)

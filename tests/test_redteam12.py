@@ -36,8 +36,8 @@ def test_the_confirmation_asked_for_names_the_pass_rate_the_author_stated() -> N
     asked = run("trial-reproduced", verdict, rerun(**_STATED))
     assert asked.outcome is Outcome.INCONCLUSIVE, asked.reason
     assert "its status quo is the minutes lena recorded for the manual process and the pass " \
-        "rate lena stated for it (10%), which the candidate's quality was compared with: their " \
-        "word alone" in asked.reason  # fmt: skip
+        "rate lena stated for it (10.0 %), which the candidate's quality was compared with: " \
+        "their word alone" in asked.reason  # fmt: skip
     assert "--confirm-minutes COMMENT" in asked.reason
 
 
@@ -49,7 +49,7 @@ def test_the_pass_says_the_confirmed_word_covers_the_stated_pass_rate() -> None:
                rerun(**_STATED, status_quo_confirmed="I do these by hand: 5 minutes"))  # fmt: skip
     assert held.outcome is Outcome.PASS, held.reason
     assert "against the manual minutes lena recorded and the pass rate lena stated for it " \
-        "(10%), which omar confirmed (their word: I do these by hand: 5 minutes)" \
+        "(10.0 %), which omar confirmed (their word: I do these by hand: 5 minutes)" \
         in held.reason  # fmt: skip
     measured = {**_STATED, "status_quo_measured": True, "status_quo_pass_rate": 0.9,
                 "status_quo_confirmed": "5 minutes", "outputs_confirmed": "checked"}  # fmt: skip
@@ -76,5 +76,5 @@ def test_the_rerun_tells_the_rerunner_their_word_covered_the_stated_pass_rate(
     _render_rerun(done, "omar")  # type: ignore[arg-type]
     said = " ".join(capsys.readouterr().out.split())
     assert "you confirmed the manual minutes and the pass rate stated for the manual process " \
-        "(10%), which the candidate's quality was compared with: 5 minutes each" \
+        "(10.0 %), which the candidate's quality was compared with: 5 minutes each" \
         in said  # fmt: skip

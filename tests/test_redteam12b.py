@@ -83,8 +83,8 @@ def test_the_rerun_shows_the_figures_a_confirmation_covers_and_whose_they_are(
     assert "--confirm-minutes: the manual process takes 5 minutes per task on average (3 to " \
         "7, 30 over 6 tasks), as lena recorded them in data/minutes.csv: T-0: 4, T-1: 6.5, " \
         "T-2: 3, T-3: 5, T-4: 7, T-5: 4.5" in out  # fmt: skip
-    assert "--confirm-minutes also covers the manual process's pass rate, 10%, as lena stated " \
-        "it in trials/tickets.yaml (no outputs to judge), which the candidate's 100% was " \
+    assert "--confirm-minutes also covers the manual process's pass rate, 10.0 %, as lena stated " \
+        "it in trials/tickets.yaml (no outputs to judge), which the candidate's 100.0 % was " \
         "compared with" in out  # fmt: skip
     assert f"your word: {_WORD}" in out
     assert _last_rerun()["status_quo_confirmed"] == _WORD
@@ -104,7 +104,7 @@ def test_the_outputs_and_costs_a_confirmation_covers_are_shown_too(
               "we wrote these", "--confirm-costs", "our payroll says 42", env=omar,
               answer="y\n")  # fmt: skip
     assert "--confirm-outputs: the 6 outputs lena typed into data/minutes.csv are what the " \
-        "manual process gave; its quality (100% passed) was judged on them:" in out  # fmt: skip
+        "manual process gave; its quality (100.0 % passed) was judged on them:" in out  # fmt: skip
     assert "T-3: Printer jam cleared" in out
     assert "--confirm-costs: the costs lena typed, which 'cheaper' rests on, are true: " \
         "status quo hourly cost 42 USD/h;" in out  # fmt: skip

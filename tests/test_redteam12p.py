@@ -135,7 +135,7 @@ def test_a_typed_verdict_claiming_nothing_is_not_reproduced_by_an_honest_rerun(
     out = run("prove", "tickets", "--rerun", "--confirm-minutes", "3-7 minutes a jam is right",
               "--confirm-outputs", "we answer 'Printer jam cleared'", env=omar,
               answer="y\n")  # fmt: skip
-    assert "candidate passed 6 of 6 inputs (100%)" in out
+    assert "candidate passed 6 of 6 inputs (100.0 %)" in out
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "names no dimension it proved" in result.reason
@@ -224,7 +224,7 @@ def test_a_verdict_whose_checks_judge_one_input_proves_no_quality() -> None:
     assert one.outcome is Outcome.FAIL, one.reason
     assert "9 of the 10 inputs the candidate passed have checks that pass an empty answer or " \
         "off-topic prose as long as its answer there" in one.reason  # fmt: skip
-    assert "the candidate (10%) would trail the status quo (100%) by 90 points" in one.reason
+    assert "the candidate (10.0 %) would trail the status quo (100.0 %) by 90 points" in one.reason
     # the next cheapest: checks that pass an empty answer on nine inputs, not only prose
     empty = check("value-proven", reproducible(candidate_pass_rate=1.0, status_quo_pass_rate=1.0,
                                                proved=1, on_topic=1))  # fmt: skip

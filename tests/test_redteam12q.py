@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from inhouse.figures import count
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
 from inhouse.program.evaluation import context_for, exit_results
@@ -68,7 +69,10 @@ def test_more_private_on_one_ticket_is_no_verdict() -> None:
         verdict = _decided(n)
         assert verdict.verdict == "inconclusive", verdict.summary
         assert verdict.proven_on == []
-        assert f"on only {n} input(s): quality is not judged on fewer than 5" in verdict.summary
+        assert (
+            f"on only {count(n, 'inputs')}: quality is not judged on fewer than 5"
+            in verdict.summary
+        )
         assert verdict.inputs_needed == MIN_INPUTS
     # the honest trial of real tasks is proven more private, as before
     honest = _decided(MIN_INPUTS)
@@ -96,13 +100,13 @@ def test_a_verdict_on_one_ticket_proves_no_value() -> None:
     saying how many inputs it rests on and the way out."""
     one = check("value-proven", _one_ticket())
     assert one.outcome is Outcome.FAIL, one.reason
-    assert "it rests on 1 task input(s), fewer than the 5" in one.reason
+    assert "it rests on 1 task input, fewer than the 5" in one.reason
     assert "at least 5 real, distinct task inputs and prove it again (`inhouse prove t`)" in (
         one.reason
     )
     # distinct tasks count, not copies of one (a verdict that says how many are distinct)
     copies = check("value-proven", _one_ticket(inputs=10, distinct_inputs=1))
-    assert copies.outcome is Outcome.FAIL and "rests on 1 task input(s)" in copies.reason
+    assert copies.outcome is Outcome.FAIL and "rests on 1 task input" in copies.reason
     # the honest verdict on ten tickets, and one from before verdicts said how many: as before
     ten = {"inputs": 10, "distinct_inputs": 10, "proved": 10, "on_topic": 10}
     assert check("value-proven", _one_ticket(**ten)).outcome is Outcome.PASS
@@ -117,12 +121,12 @@ def test_an_honest_rerun_of_one_ticket_reproduces_no_value() -> None:
     omar's rerun says how many it ran."""
     result = check("trial-reproduced", _one_ticket(), _omar_s_one_ticket())
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "says proven, but it rests on 1 task input(s)" in result.reason
+    assert "says proven, but it rests on 1 task input" in result.reason
     typed = _one_ticket(inputs=10, distinct_inputs=10, proved=10, on_topic=10)
     theirs = check("trial-reproduced", typed, _omar_s_one_ticket())
     assert theirs.outcome is Outcome.FAIL, theirs.reason
     assert "omar's rerun of trial t (fact #" in theirs.reason
-    assert "held, but it rests on 1 task input(s)" in theirs.reason
+    assert "held, but it rests on 1 task input" in theirs.reason
     assert "`inhouse prove t --rerun`" in theirs.reason
     # ten real tickets, rerun by omar: reproduced, as before
     ten = {"inputs": 10, "passed": 10, "distinct_inputs": 10, "proved": 10, "on_topic": 10}

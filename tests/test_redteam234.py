@@ -23,6 +23,7 @@ from inhouse.workflows.decoys import judge_cases
 from inhouse.workflows.runner import record_test_facts
 from inhouse.workflows.spec import parse_workflow
 from tests.conftest import Clock
+from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
 from tests.test_playchecks import (
@@ -31,6 +32,7 @@ from tests.test_playchecks import (
     NOW,
     OWNERS,
     ROSTER,
+    WITH_VIC,
     fact,
     lock,
     reproducible,
@@ -82,7 +84,8 @@ def _test_run(program: Program) -> list[Fact]:
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
-    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    with at_own_machine(program):
+        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 # -- play 3: a rerun by a build nobody pinned ---------------------------------------------------
@@ -134,14 +137,14 @@ def test_a_rerun_by_a_build_of_hers_from_a_url_is_no_rerun_by_another(
 def test_a_rerun_by_a_build_from_a_folder_or_url_still_counts_in_a_demo() -> None:
     """A demo program installs the checkout it runs from (`install --source`): a build from a
     folder is how it runs there, so the rule holds only outside one."""
-    said = wrun("lena", lock_hash=LOCK_HASH).payload  # type: ignore[attr-defined]
+    said = wrun("vic", lock_hash=LOCK_HASH).payload  # type: ignore[attr-defined]
     built = {**said, "inhouse": {"version": inhouse.__version__, "installed_from": "url",
                                  "url": HER_BUILD}}  # fmt: skip
-    facts = FactSet((lock(), spec(), fact("workflow.run", by="lena", **built)))
+    facts = FactSet((lock(), spec(), fact("workflow.run", by="vic", **built)))
     for demo in (False, True):
-        context = CheckContext(facts=facts, people=ROSTER, owners=OWNERS, now=NOW, params={},
-                               machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
-                               signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER, exited=EXITED,
+        context = CheckContext(facts=facts, people=WITH_VIC, owners=OWNERS, now=NOW, params={},
+                               machines={who: frozenset({f"{who}-laptop"}) for who in WITH_VIC},
+                               signed_in=signed_in(WITH_VIC), sign_in_issuer=ISSUER, exited=EXITED,
                                demo=demo)  # fmt: skip
         result = evaluate("workflow-run-by-other", context)
         assert result.outcome is (Outcome.PASS if demo else Outcome.FAIL), result.reason

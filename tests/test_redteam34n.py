@@ -17,7 +17,9 @@ aside one the test model answered outside a demo (:func:`on_test_model`), or one
 which needed the model (:func:`hollow_tests`: weights that answer nothing right, a low pass
 rate); the author's pass that lets another's count now does too (exit rule 14,
 ``AUTHOR_REAL_MODEL``: a play 3 that exited on such a pass under the rules before keeps its
-exit).
+exit). Her own pass no longer counts as anyone else's at all (exit rule 20, ``LEAD_RERUN``:
+tests/test_redteam_lead_rerun.py); the walks below have vic, a colleague who is no lead, pass
+it on his laptop instead: omar's favour still makes nobody's pass "someone else's" beside it.
 
 The same favour with an older release of inhouse, whose runs do not say where they were
 answered (its runtime her server), is closed by the same rule: an author's pass that does not
@@ -43,6 +45,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
 from tests.test_sign_in import _judge
@@ -72,7 +75,8 @@ def _run_on(
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0 if proved else 0.5, judged=[1, 2, 3, 4],
                              variant="default", proved=proved, untested=[], inputs=4)  # fmt: skip
-    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    with at_own_machine(program):
+        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 def _smoke_test(program: Program, version: str = "v1") -> list[Fact]:
@@ -88,11 +92,11 @@ def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someo
     idp: StandinIdP,
 ) -> None:
     cast = _play_three(_isolated, clock, idp)
-    lena, omar = cast["lena"], cast["omar"]
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
     try:
         _smoke_test(omar)
         assert [f.by for f in omar.state().facts if f.kind == "workflow.spec"] == ["omar"]
-        _run_on(lena)  # her own pass, on her laptop, on the real weights of the current lock
+        _run_on(vic)  # her own pass, on her laptop, on the real weights of the current lock
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
         assert (
@@ -100,12 +104,12 @@ def test_a_colleague_s_smoke_test_on_the_test_model_does_not_make_her_pass_someo
             "their own machine (" in result.reason
         ), result.reason
         assert "test model" in result.reason, result.reason
-        assert "only lena passed it" in result.reason, result.reason
+        assert "only vic passed it" in result.reason, result.reason
         # the honest path: omar runs it on a real model, on his laptop: it counts
         _run_on(omar)
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.PASS, result.reason
-        assert "lena (not the author, omar) passed it" in result.reason, result.reason
+        assert "vic (not the author, omar) passed it" in result.reason, result.reason
     finally:
         lena.close()
 
@@ -120,10 +124,10 @@ def test_a_colleague_s_pass_that_needed_no_model_does_not_make_her_pass_someone_
     rate lets the cases any answer passes carry it. His pass tested nothing, and makes him the
     author all the same; it no longer stands beside hers."""
     cast = _play_three(_isolated, clock, idp)
-    lena, omar = cast["lena"], cast["omar"]
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
     try:
         _run_on(omar, lock_hash=DRY_RUN_LOCK, proved=0)
-        _run_on(lena)
+        _run_on(vic)
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
         assert "omar, who published this version, has no passing run of it that measured" in (
@@ -140,7 +144,7 @@ def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
     idp: StandinIdP,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A play 3 accepted by an inhouse from before the rule (its exit says rules 13), on lena's
+    """A play 3 accepted by an inhouse from before the rule (its exit says rules 13), on vic's
     pass beside omar's smoke test on the test model, keeps its exit; a version published since
     is judged by today's rule."""
     from inhouse.program import engine, handoffs, people, waivers
@@ -152,19 +156,19 @@ def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
             older.setattr(module, "EXIT_RULES", AUTHOR_REAL_MODEL - 1)
         older.setattr(_shared, "author_unanswered", _shared.author_unmeasured)  # no rule 14 yet
         cast = _play_three(_isolated, clock, idp)
-        lena, omar = cast["lena"], cast["omar"]
+        lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
         _smoke_test(omar)
-        _run_on(lena)
+        _run_on(vic)
         omar.offer_handoff(None, 3, to="lena")
         lena.accept_handoff(None, 3)
     try:
         kept = exit_check(omar, RUN_BY_OTHER)
         assert kept is not None and kept.outcome == "pass", kept
-        assert "lena (not the author, omar) passed it" in kept.reason, kept.reason
+        assert "vic (not the author, omar) passed it" in kept.reason, kept.reason
         assert [play["state"] for play in lena.status()["plays"]][:3] == ["exited"] * 3
         # a version published since, the same way: judged by today's rule
         _smoke_test(omar, version="v2")
-        _run_on(lena, version="v2")
+        _run_on(vic, version="v2")
         since = _judge(lena, "workflow", "workflow-run-by-other")
         assert since.outcome is Outcome.FAIL, since.reason
         assert "test model" in since.reason, since.reason
@@ -181,14 +185,14 @@ def test_a_colleague_s_pass_by_an_older_release_on_her_server_does_not_make_hers
     from inhouse.workflows import runner
 
     cast = _play_three(_isolated, clock, idp)
-    lena, omar = cast["lena"], cast["omar"]
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
     try:
         with monkeypatch.context() as older:
             older.setattr(runner, "answered_here", lambda peers: None)  # it did not say
             _run_on(omar)
         assert [f.payload.get("runtime_local") for f in omar.state().facts
                 if f.kind == "workflow.run"] == [None]  # fmt: skip
-        _run_on(lena)
+        _run_on(vic)
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
     finally:

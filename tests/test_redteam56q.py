@@ -7,7 +7,7 @@ that drew the most it-broke tickets, counted per ticket, and each typical one ne
 resolution its opener confirmed. bea filed two tickets on the gateway (nobody else hit it), let
 them be resolved and never confirmed a fix, so ticket-resolved-without-builder failed though
 pia's baseline ticket was resolved and confirmed, and the reach guard refused every widening
-beyond the pilot. Exit rule 20 (``TYPICAL_OPENERS``): the typical component is counted by
+beyond the pilot. Exit rule 21 (``TYPICAL_OPENERS``): the typical component is counted by
 distinct openers (people), and one confirmed resolution in one of the typical components
 suffices where a tie makes several typical. One person alone still cannot pass it: she makes no
 component typical alone against one that more people hit, however often she files, and she
@@ -50,7 +50,7 @@ def test_one_user_who_never_confirms_her_fixes_holds_play_five_back(
     assert result.outcome is Outcome.PASS, result.reason
     # a tie (one person each) makes both typical, and one of them has its confirmed fix
     assert result.reason.startswith(
-        f"baseline drew 1 it-broke ticket(s) from 1 of the people using it; {baseline.id} "
+        f"baseline drew 1 it-broke ticket from 1 of the people using it; {baseline.id} "
         "resolved by sam"
     ), result.reason
     assert "fix confirmed by pia" in result.reason
@@ -103,7 +103,7 @@ def test_one_user_filing_again_and_again_makes_no_component_typical(
     result = judge_ticket(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert result.reason.startswith(
-        "gateway drew 2 it-broke ticket(s) from 2 of the people using it; none resolved"
+        "gateway drew 2 it-broke tickets from 2 of the people using it; none resolved"
     ), result.reason
     assert "baseline" not in result.reason
     # honest: sam resolves pia's gateway ticket and pia, who hit it, confirms the fix
@@ -121,17 +121,17 @@ def test_an_exit_judged_before_keeps_the_ticket_it_was_judged_on(
 ) -> None:
     """A play 5 that exited under the rules before (the baseline, which drew the most tickets,
     typical alone, and dan's confirmed fix there) keeps its exit for the grants made since; one
-    that exited under rule 20 is judged by it (the gateway, hit by more people, is typical)."""
+    that exited under rule 21 is judged by it (the gateway, hit by more people, is typical)."""
     lena, *_ = _one_user_files_again_and_again(request, _isolated, clock)
     before = _judge_exited_under(lena, TYPICAL_OPENERS - 1)
     assert before.outcome is Outcome.PASS, before.reason
-    assert "baseline drew 3 it-broke ticket(s) from the people using it" in before.reason
+    assert "baseline drew 3 it-broke tickets from the people using it" in before.reason
     assert "exited while the components that drew the most tickets were typical" in before.reason
     assert "today the most people hit gateway" in before.reason
     assert judge_ticket(lena, exited=True).outcome is Outcome.PASS  # an exit saying no rules
     now = _judge_exited_under(lena, TYPICAL_OPENERS)
     assert now.outcome is Outcome.FAIL, now.reason
-    assert now.reason.startswith("gateway drew 2 it-broke ticket(s) from 2 of the people")
+    assert now.reason.startswith("gateway drew 2 it-broke tickets from 2 of the people")
     assert judge_ticket(lena).outcome is Outcome.FAIL  # and before any exit
 
 
@@ -155,7 +155,7 @@ def test_an_exit_judged_before_needed_each_component_that_drew_the_most_tickets(
         open_ticket(who, "triage sorts wrong", category="it-broke", component="model:m")
     result = _judge_exited_under(lena, TYPICAL_OPENERS - 1)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("model:m drew 2 it-broke ticket(s) from 2 of the")
+    assert result.reason.startswith("model:m drew 2 it-broke tickets from 2 of the")
 
 
 def test_she_cannot_confirm_the_fix_of_a_ticket_someone_else_opened(
@@ -218,7 +218,7 @@ def test_an_honest_team_passes_with_one_typical_fix_confirmed(
     result = judge_ticket(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith(
-        f"baseline drew 2 it-broke ticket(s) from 2 of the people using it; {opened['bea']} "
+        f"baseline drew 2 it-broke tickets from 2 of the people using it; {opened['bea']} "
         "resolved by sam"
     )
     assert "gateway drew as many people's it-broke tickets, none counted yet" in result.reason

@@ -42,7 +42,7 @@ def test_one_team_written_three_ways_is_one_team() -> None:
     people, facts = _pilot(OPS)
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "spans 1 team(s)" in result.reason, result.reason
+    assert "spans 1 team" in result.reason, result.reason
 
 
 def test_three_teams_are_still_three() -> None:

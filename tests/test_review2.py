@@ -21,6 +21,7 @@ from inhouse.program.playchecks._shared import current_workflow
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
 from tests.test_redteam23 import HER_SERVER
@@ -40,7 +41,8 @@ def _test_run(program: Program, name: str, *, answered_by: str = "127.0.0.1") ->
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
-    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    with at_own_machine(program):
+        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 def test_a_later_workflow_without_its_author_s_measured_pass_does_not_hide_a_proven_one(
@@ -50,8 +52,8 @@ def test_a_later_workflow_without_its_author_s_measured_pass_does_not_hide_a_pro
 ) -> None:
     """omar writes triage and passes it on his laptop; vic reruns it on his: play 3's rerun by
     another holds. Then lena has omar run her `digest` checkout once, answered by her server,
-    and passes it herself: digest's author has no measured pass, so it is proven by nobody,
-    and play 3 stays judged on triage, passing."""
+    and vic passes it (her own pass is no one else's: exit rule 20): digest's author has no
+    measured pass, so it is proven by nobody, and play 3 stays judged on triage, passing."""
     cast = _play_three(_isolated, clock, idp)
     lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
     try:
@@ -59,15 +61,17 @@ def test_a_later_workflow_without_its_author_s_measured_pass_does_not_hide_a_pro
         _test_run(vic, "triage")
         assert _judge(lena, "workflow", "workflow-run-by-other").outcome is Outcome.PASS
         _test_run(omar, "digest", answered_by=HER_SERVER)
-        _test_run(lena, "digest")
+        _test_run(vic, "digest")
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.PASS, result.reason
         assert "vic (not the author, omar) passed it" in result.reason, result.reason
+        assert result.evidence[0].payload["workflow"] == "triage"
         # once omar measures digest himself, digest (the later) is play 3's version
         _test_run(omar, "digest")
         result = _judge(lena, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.PASS, result.reason
-        assert "lena (not the author, omar) passed it" in result.reason, result.reason
+        assert "vic (not the author, omar) passed it" in result.reason, result.reason
+        assert result.evidence[0].payload["workflow"] == "digest"
     finally:
         lena.close()
 

@@ -20,11 +20,10 @@ def test_fact_list_keeps_each_time_whole_on_an_80_column_terminal(
     ("2026-12-07T11:06:41+" over "00:00"): the table's cells are Rich Texts, and the rule that
     keeps a figure whole (``figures_whole``) read only plain strings, so a list command's
     figures got no minimum width at all."""
-    from inhouse.cli._common import out_console
 
     ok("init", "Acme", "--lead", "lena", "--demo")
     ok("hypothesis", "A local model drafts ticket summaries for less", "--replaces", "hosted API")
-    monkeypatch.setattr(out_console(), "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     out = cli("fact", "list")
     stamp = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00"
     assert re.search(stamp, out), out  # on one line, whole

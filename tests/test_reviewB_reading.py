@@ -32,7 +32,7 @@ def test_a_team_with_a_blank_that_is_no_format_character_is_one_team(blank: str)
     people, facts = _pilot(["ops", f"ops{blank}", "ops", f"o{blank}ps", "ops"])
     result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "spans 1 team(s)" in result.reason, result.reason
+    assert "spans 1 team" in result.reason, result.reason
 
 
 def test_a_name_in_armenian_letters_that_read_as_latin_is_not_invited(

@@ -376,7 +376,7 @@ def test_pilot_size_judges_members_its_exit_left_out_by_their_own_word() -> None
     ctx = replace(ctx, judged={"pilot": frozenset(f.id for f in at_exit)})
     forged = evaluate("pilot-size", ctx)
     assert forged.outcome is Outcome.FAIL, forged.reason
-    assert "the pilot spans 1 team(s) (team0)" in forged.reason
+    assert "the pilot spans 1 team (team0)" in forged.reason
 
 
 def test_pilot_size_keeps_the_roster_teams_of_the_members_its_exit_cited() -> None:
@@ -406,7 +406,7 @@ def test_prompt_library_seeded_counts_no_coleads_prompt_its_exit_left_out() -> N
     a second author. The exit was not judged on it: no second author."""
     result = _seeded(cite_colead=False)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "prompts from 1 author(s) (lena)" in result.reason
+    assert "prompts from 1 author (lena)" in result.reason
 
 
 def test_prompt_library_seeded_keeps_the_coleads_prompt_its_exit_cited() -> None:
@@ -438,7 +438,7 @@ def test_champions_named_judges_a_naming_its_exit_left_out_by_todays_rule() -> N
     team its champion confirmed (team1), not the one the lead's roster names."""
     result = _champion_named(cite_naming=False)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "no champion for team(s) team0" in result.reason
+    assert "no champion for teams team0" in result.reason
 
 
 def test_champions_named_keeps_the_naming_its_exit_cited() -> None:

@@ -50,6 +50,9 @@ def test_an_install_whose_pip_finds_no_pinned_release_says_what_to_do(
     opened = Program.open(_isolated)
     omar = enrol_cli(opened, "omar", tmp_path / "keys", team="support")
     opened.close()
+    # lena has the blessed file where the manifest names it (a lock refuses a path with none)
+    (_isolated / "models").mkdir()
+    shutil.copyfile(engine.model, _isolated / "models" / "inhouse-test-model.gguf")
     config = _isolated / "inhouse.toml"
     config.write_text(
         config.read_text()

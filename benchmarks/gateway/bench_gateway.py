@@ -672,6 +672,8 @@ def main() -> None:
                 results["python-floor"] = measure(
                     "floor", url, key, levels, args.seconds, pid, upstream_pid
                 )
+        else:
+            print("(p) python floor: skipped (--no-floor)")
         syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
         for sync in syncs:
             for workers in (int(w) for w in str(args.inhouse_workers).split(",")):
@@ -697,6 +699,8 @@ def main() -> None:
                                 gateway=shared, database=database) as (url, key, pid),
             ):  # fmt: skip
                 results[name] = measure(name, url, key, levels, args.seconds, pid, upstream_pid)
+        else:
+            print("(r) replicas: skipped (--no-replicas)")
         if not args.no_litellm:
             litellm = litellm_executable(args.litellm_venv, args.litellm_version)
             print("(c) litellm proxy")

@@ -15,12 +15,13 @@ and is labelled so; the program is created with ``--demo``, the only kind that a
 of it) or a GGUF you pass. Play 1's verdict comes from ``inhouse prove`` (the model against the
 minutes a person recorded doing the task by hand), play 2's from
 ``inhouse baseline lock`` and a second person's ``verify`` and rerun of the proven trial on his
-laptop (``prove tickets --rerun``), play 3's from workflow tests run by
-someone other than the author. The facts that are a person's word are the hypothesis (what
-a local model should replace is a judgement, not a measurement) and the manual minutes the
-trial runs against, with what the person wrote (its quality is judged on it) and the costs its
-"cheaper" rests on, which omar confirms when he reruns it (``--confirm-minutes``,
-``--confirm-outputs``, ``--confirm-costs``), each shown as whose word it is.
+laptop (``prove tickets --rerun``), play 3's from workflow tests lena wrote, rerun by omar:
+someone other than the author, and no rollout lead. The facts that are a person's word are
+the hypothesis (what a local model should replace is a judgement, not a measurement) and the
+manual minutes the trial runs against, with what the person wrote (its quality is judged on
+it) and the costs its "cheaper" rests on, which omar confirms when he reruns it
+(``--confirm-minutes``, ``--confirm-outputs``, ``--confirm-costs``), each shown as whose word
+it is.
 
 Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
 through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
@@ -191,14 +192,15 @@ _PLAYS: list[_Step | _Write | str] = [
     ),
     _Step("Play 3 starts", ["play", "start", "3"], who="omar"),
     _Step(
-        "omar, the author, runs the tests first: he publishes this version, so his run alone "
-        "does not exit play 3",
+        "lena wrote the workflow and runs its tests first: she publishes this version (its "
+        "author), so her run alone does not exit play 3",
         ["workflow", "test", "ticket-summary"],
-        who="omar",
     ),
     _Step(
-        "lena reruns them on her machine: someone other than the author",
+        "omar reruns them on his machine: someone other than the author, and no rollout lead "
+        "(a lead's rerun of a version an owner she put in charge published checks her own work)",
         ["workflow", "test", "ticket-summary"],
+        who="omar",
     ),
     _Step("Where the program stands", ["status"]),
     _Step("The log is hash-chained and every event signed by its actor's key", ["audit", "verify"]),

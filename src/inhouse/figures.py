@@ -5,13 +5,16 @@ another, nor "1 people" beside "2 people".
     share(0.179)           # '17.9 %'
     count(1, "people")     # '1 person'
     count(0.194, "people") # '0.194 people'
+    count(1, "test cases") # '1 test case' (the last word of a unit agrees)
+    unit(2, "teams")       # 'teams' (the unit alone, where the number stands elsewhere)
 """
 
 from __future__ import annotations
 
-__all__ = ["count", "share"]
+__all__ = ["count", "share", "unit"]
 
-#: a count's unit (plural, as the indicators name it) and its singular
+#: a count's unit (plural, as the indicators name it) and its singular; a unit of several
+#: words ("test cases") agrees by its last word
 _SINGULAR = {
     "people": "person",
     "requests": "request",
@@ -23,6 +26,29 @@ _SINGULAR = {
     "members": "member",
     "teams": "team",
     "events": "event",
+    "agents": "agent",
+    "answers": "answer",
+    "authors": "author",
+    "calls": "call",
+    "cases": "case",
+    "champions": "champion",
+    "decisions": "decision",
+    "envelopes": "envelope",
+    "facts": "fact",
+    "findings": "finding",
+    "fixes": "fix",
+    "inputs": "input",
+    "keys": "key",
+    "models": "model",
+    "nodes": "node",
+    "places": "place",
+    "problems": "problem",
+    "reads": "read",
+    "reruns": "rerun",
+    "steps": "step",
+    "tasks": "task",
+    "tools": "tool",
+    "verifies": "verify",
 }
 
 
@@ -37,6 +63,17 @@ def count(value: float, unit: str = "") -> str:
     """A number with its unit, singular for exactly one (``1 person``, ``0.194 people``):
     whole numbers with thousands separators, others to three decimals."""
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
-    if unit and float(value) == 1:
-        unit = _SINGULAR.get(unit, unit)
-    return f"{number} {unit}".strip()
+    return f"{number} {_agreeing(value, unit)}".strip()
+
+
+def unit(value: float, plural: str) -> str:
+    """The unit alone, agreeing with ``value`` (``team`` for one, ``teams`` otherwise), for a
+    phrase whose number stands elsewhere or not at all ("no champion for teams a, b")."""
+    return _agreeing(value, plural)
+
+
+def _agreeing(value: float, plural: str) -> str:
+    if not plural or float(value) != 1:
+        return plural
+    head, _, last = plural.rpartition(" ")
+    return f"{head} {_SINGULAR.get(last, last)}".strip()

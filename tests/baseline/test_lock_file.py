@@ -139,5 +139,7 @@ def test_rules_are_hashed_and_only_for_blessed_models() -> None:
     two = rules_hash({"data_rules": {"default": "block"}}, blessed)
     assert len(one) == 64 and one != two
     stray = {"data_rules": {"models": {"llama3": {"default": "allow"}}}}
-    with pytest.raises(ConfigError, match=r"data_rules.models.llama3: 'llama3' is not a blessed"):
+    with pytest.raises(
+        ConfigError, match=r"inhouse.toml: data_rules.models.llama3: 'llama3' is not a blessed"
+    ):
         rules_hash(stray, blessed)

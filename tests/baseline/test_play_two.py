@@ -209,7 +209,7 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     assert relocked is not None and relocked.lock_hash != lock.lock_hash
     checks = exit_checks()
     assert checks["second-person-verified"]["outcome"] == "fail"
-    assert "passing verify(s) are for an earlier lock" in str(
+    assert "3 passing verifies are for an earlier lock" in str(
         checks["second-person-verified"]["reason"]
     )
     assert checks["install-script-written"]["outcome"] == "fail"  # written for the old lock

@@ -22,7 +22,7 @@ from inhouse.runtimes.digests import sha256_digest
 from tests.conftest import OTHER_COMPUTER
 from tests.engine import HAS_ENGINE, Engine, needs_engine, serve_test_model
 from tests.people import enrol_cli, lead_env
-from tests.runtimes.standin import StandIn
+from tests.runtimes.standin import StandIn, fixture
 
 runner = CliRunner()
 NAME = "inhouse-test-model"
@@ -124,5 +124,41 @@ def test_a_file_that_is_not_a_model_cannot_be_locked_on_a_stand_in_server(
         assert code == 2, out
         assert f"{blob} is not a GGUF model file (12 bytes, without GGUF's header)" in out
         assert not (_isolated / "inhouse.lock").exists()
+    finally:
+        lena.close()
+
+
+def test_a_path_that_names_no_file_is_refused_at_lock_time(_isolated: Path) -> None:
+    """[baseline] names where a blessed model's file lives, and nothing is there, nor a source
+    to fetch it from: the lock took it and the install script stopped on it later, on the
+    second person's machine. Refused at lock time, naming the path; nothing is written or
+    recorded. With the file there, the same manifest locks."""
+    lena = Program.init(_isolated, "Acme", "lena")
+    try:
+        with StandIn() as server:
+            server.json("GET", "/api/tags", fixture("ollama-0.12.6_api_tags.json"))
+            server.json("GET", "/api/version", fixture("ollama-0.12.6_api_version.json"))
+            config = _isolated / "inhouse.toml"
+            config.write_text(
+                config.read_text().split("\n[runtimes.local]")[0]
+                + f'\n[runtimes.local]\nfamily = "ollama"\nurl = "{server.url}"\n\n'
+                + '[baseline]\nowner = "lena"\nruntime = "local"\n'
+                + 'models = [{ name = "gemma3", path = "models/gemma3.gguf" }]\n\n'
+                + '[data_rules]\ndefault = "redact"\n'
+            )
+            before = lena.state().head_seq
+            code, out = cli("baseline", "lock", env=lead_env(lena))
+            assert code == 2, out
+            assert "baseline.models.0.path: 'models/gemma3.gguf' (blessed model gemma3)" in out
+            assert "names no file in" in out and "nothing was locked" in out
+            assert not (_isolated / "inhouse.lock").exists()
+            assert lena.state().head_seq == before
+            assert server.seen == []  # refused before the runtime was asked
+
+            (_isolated / "models").mkdir()
+            (_isolated / "models" / "gemma3.gguf").write_bytes(b"GGUF")
+            code, out = cli("baseline", "lock", env=lead_env(lena))
+            assert code == 0, out
+            assert (_isolated / "inhouse.lock").exists()
     finally:
         lena.close()

@@ -67,6 +67,10 @@ def test_healthz_shows_nobody_without_a_lead_s_key_where_nodes_are_or_what_they_
             answers["cli agent"] = await asyncio.to_thread(
                 runner.invoke, app, ["gateway", "status", "--url", url, "--key", agent]
             )  # typed: INHOUSE_GATEWAY_KEY's is test_review53_status.py's
+            for name, args in (("cli json", []), ("cli lead json", ["--key", lead])):
+                answers[name] = await asyncio.to_thread(
+                    runner.invoke, app, ["gateway", "status", "--url", url, "--json", *args]
+                )
             answers["detail"] = gateway.health()["models"]["tiny"]["nodes"][0]["detail"]
         return answers
 
@@ -105,6 +109,37 @@ def test_healthz_shows_nobody_without_a_lead_s_key_where_nodes_are_or_what_they_
     cli = answers["cli agent"]
     assert cli.exit_code != 0 and address not in cli.stdout + cli.stderr
     assert "refused the key" in " ".join(cli.stderr.split())
+    # `--json` prints the answer as it came, and docs/json.md names every field of it, the
+    # public one's and a lead's (it was described nowhere: a script guessed at its keys)
+    public_json, lead_json = (json.loads(answers[n].stdout) for n in ("cli json", "cli lead json"))
+    assert _field_names(public_json) == _field_names(report)
+    assert _field_names(lead_json) == _field_names(lead.json())
+    section = _json_doc_section("inhouse gateway status --json")
+    for shown in (public_json, lead_json):
+        for field in _field_names(shown):
+            assert f'"{field}"' in section, f"docs/json.md does not describe {field!r}"
+
+
+def _json_doc_section(command: str) -> str:
+    """docs/json.md's section for ``command``: from its heading to the next."""
+    doc = (Path(__file__).parents[2] / "docs" / "json.md").read_text(encoding="utf-8")
+    start = doc.index(f"## `{command}`")
+    end = doc.find("\n## ", start + 1)
+    return doc[start : end if end >= 0 else None]
+
+
+def _field_names(shown: Any, under: str = "") -> set[str]:
+    """Every key of ``shown``, nested ones too, but not the models' names (data, not fields)."""
+    found: set[str] = set()
+    if isinstance(shown, dict):
+        for key, value in shown.items():
+            if under != "models":
+                found.add(key)
+            found |= _field_names(value, key)
+    elif isinstance(shown, list):
+        for item in shown:
+            found |= _field_names(item, under)
+    return found
 
 
 def test_healthz_names_redis_s_host_to_a_lead_s_key_only(_isolated: Path) -> None:
@@ -125,6 +160,10 @@ def test_healthz_names_redis_s_host_to_a_lead_s_key_only(_isolated: Path) -> Non
     assert limits["mode"] == "share" and limits["replicas"] == 2
     assert "redis" not in limits and "127.0.0.1" not in json.dumps(limits)
     assert detailed.json()["limits"]["redis"].startswith("redis://:***@127.0.0.1:")
+    # what limits say with Redis is described too (`gateway status --json` prints it)
+    section = _json_doc_section("inhouse gateway status --json")
+    for field in _field_names(detailed.json()):
+        assert f'"{field}"' in section, f"docs/json.md does not describe {field!r}"
 
 
 def test_a_pilot_member_s_own_key_reads_only_the_public_health(pilot: Pilot) -> None:  # noqa: F811

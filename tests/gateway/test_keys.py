@@ -98,6 +98,11 @@ def test_a_key_beyond_the_owner_is_refused_with_the_missing_evidence(
     result = runner.invoke(app, ["keys", "issue", "omar"])
     assert result.exit_code == 3
     assert "refused: grant a gateway key to omar" in result.stderr
+    # omar is in no pilot (nobody listed one, he holds no pilot-user role): the refusal says
+    # what the grant would do, not that he is in it
+    said = " ".join(result.stderr.split())
+    assert "omar (not in the pilot yet: this grant gives them one of its places)" in said
+    assert "omar (pilot)" not in said
     assert "missing evidence" in result.stderr
     assert "ih_" not in result.stdout
     # nothing was granted, so omar has nothing to fetch

@@ -122,7 +122,7 @@ def test_gateway_status_counts_the_refused_keys_and_names_nobody(
     good, bad, text, raw = asyncio.run(run())
     assert (good, bad) == (200, 401)
     # /healthz answers whoever reaches the gateway: a count, and where an admin reads who and why
-    assert ": ok, 1 active key(s), 1 refused (inhouse keys list names them, with why)" in text
+    assert ": ok, 1 active key, 1 refused (inhouse keys list names them, with why)" in text
     assert "k_old" not in text and LEAD not in text and WHY not in text
     assert json.loads(raw)["keys_refused"] == 1
     assert "k_old" not in raw and LEAD not in raw and WHY not in raw

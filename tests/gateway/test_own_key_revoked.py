@@ -168,7 +168,7 @@ def test_gateway_status_says_it_refuses_and_why(_isolated: Path, engine: Engine)
             )
             said = " ".join(public.output.split())
             assert public.exit_code == 0, said
-            assert "refusing, 1 active key(s)" in said
+            assert "refusing, 1 active key" in said
             assert f"refusing every request (503): its own key {own} was revoked" in said
             assert "a rollout lead's own key shows who revoked it" in said
             told = " ".join(lead.output.split())

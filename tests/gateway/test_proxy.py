@@ -121,7 +121,19 @@ def test_bad_missing_and_revoked_keys_get_401(_isolated: Path) -> None:
                     "/v1/chat/completions", json=chat("tiny"), headers=auth(key)
                 )
                 assert revoked.status_code == 401
-                assert "revoked" in error_of(revoked)["message"]
+                # its holder is told it was revoked, and nothing else: not to try again in a
+                # few seconds (a key fetched a moment ago is), nor who revoked it, nor whose
+                said = error_of(revoked)["message"]
+                assert said.startswith("this gateway key was revoked"), said
+                assert "try again" not in said and "next key refresh" not in said
+                assert "lena" not in said and key[:11] not in said
+                # a key nobody holds (the same prefix) hears only the unknown key's answer
+                other = key[:11] + "x" * (len(key) - 11)
+                unknown = await client.post(
+                    "/v1/chat/completions", json=chat("tiny"), headers=auth(other)
+                )
+                assert unknown.status_code == 401
+                assert error_of(unknown)["message"].startswith("invalid or revoked gateway key")
                 assert upstream.requests_served >= 1
             assert len(usage_rows(program)) == 1  # refusals without a valid key are not usage
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -504,6 +505,48 @@ def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
     asyncio.run(run())
 
 
+def test_replicas_left_unset_on_two_hosts_still_keep_one_limit_while_redis_is_away(
+    _isolated: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two hosts, one gateway process each (`--workers 1`), `replicas` left at its default
+    (`workers`, 1): while Redis was away each replica enforced 1/1 of every limit, so the two
+    let twice the limit through, though the docs promise a limit never silently multiplied.
+    Now each replica tells Redis it answers, every second, and a share is taken of the larger
+    of `replicas` and the replicas Redis last counted; the count above the setting is said."""
+
+    async def run() -> None:
+        door = RedisDoor()
+        await door.open()
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix,
+                               replicas=None)  # fmt: skip
+            key = key_for(program, rpm=4)
+            async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
+
+                async def counted() -> bool:
+                    healths = [(await c.get("/healthz")).json()["limits"] for c in (a, b)]
+                    return all(h.get("replicas_seen") == 2 for h in healths)
+
+                deadline = time.monotonic() + 10  # each says so every second
+                while not await counted() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                await door.shut()
+                codes_a = [(await _ask(a, key)).status_code for _ in range(3)]
+                codes_b = [(await _ask(b, key)).status_code for _ in range(3)]
+                assert codes_a == [200, 200, 429]
+                assert codes_b == [200, 200, 429]  # 4 in all: the limit, not twice it
+                refusal = error_of(await _ask(b, key))
+                assert "share (1/2) while Redis cannot be reached" in refusal["message"]
+                health = (await a.get("/healthz")).json()["limits"]
+                assert (health["replicas"], health["share"]) == (1, "1/2"), health
+        await door.shut()
+
+    asyncio.run(run())
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("inhouse")]
+    assert any("2 gateway processes share Redis" in line and "replicas = 1" in line
+               for line in said), said  # fmt: skip
+
+
 def test_a_replica_that_answers_nothing_while_redis_is_away_still_says_so(
     _isolated: Path, prefix: str
 ) -> None:
@@ -539,6 +582,55 @@ def test_a_replica_that_answers_nothing_while_redis_is_away_still_says_so(
     asyncio.run(run())
 
 
+def test_news_redis_will_not_carry_leaves_the_limits_shared(
+    _isolated: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis answers the limits but refuses this user the news channel (an ACL without it; a
+    proxy without pub/sub; a pub/sub connection Redis closes). The news connection's failure
+    was taken for Redis gone: the limits went to the share, the probe found Redis and shared
+    them again, and the next failed subscription a second later sent them back, a warning each
+    way, for as long as it lasted. Now the failure is checked on the limits' own connection:
+    they stay shared, and the log says once that the news cannot be heard."""
+    user = f"inhouse-test-{uuid.uuid4().hex[:12]}"
+    with redis.Redis.from_url(REDIS) as admin:
+        admin.acl_setuser(user, enabled=True, passwords=["+secret"], keys=["*"],
+                          commands=["+@all"], reset_channels=True)  # fmt: skip
+    try:
+
+        async def run() -> None:
+            url = f"redis://{user}:secret@127.0.0.1:6379/0"
+            async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as up:
+                program = _program(_isolated, up.url, redis_url=url, redis_prefix=prefix)
+                key = key_for(program, rpm=6)
+                async with replica(_isolated, "b") as (gb, b):
+                    listener = gb.listener
+                    assert listener is not None
+                    told: list[BaseException] = []
+                    original = listener.on_lost
+                    assert original is not None
+
+                    def on_lost(err: BaseException) -> Any:
+                        told.append(err)
+                        return original(err)
+
+                    listener.on_lost = on_lost
+                    await asyncio.wait_for(_until(lambda: len(told) >= 3), 20)
+                    assert "NOPERM" in str(told[0]).upper() or "permission" in str(told[0])
+                    health = (await b.get("/healthz")).json()
+                    assert health["limits"]["mode"] == "shared", health
+                    assert health["replica"]["news"] is False, health
+                    assert (await _ask(b, key)).status_code == 200
+                    assert gb.limiter.local_decisions == 0  # type: ignore[attr-defined]
+
+        asyncio.run(run())
+    finally:
+        with redis.Redis.from_url(REDIS) as admin:
+            admin.acl_deluser(user)
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("inhouse")]
+    assert not [line for line in said if "unreachable" in line], said
+    assert len([line for line in said if "cannot hear the replicas' news" in line]) == 1, said
+
+
 async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.05)
@@ -558,6 +650,35 @@ def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
                 health = (await a.get("/healthz")).json()
                 assert health["status"] == "degraded"
                 assert health["limits"]["mode"] == "share" and health["limits"]["replicas"] == 2
+
+    asyncio.run(run())
+
+
+def test_a_share_s_429_says_when_to_retry_in_retry_after(_isolated: Path, prefix: str) -> None:
+    """A 429 decided on this replica's share (Redis unreachable, or several workers with no
+    Redis at all, where every decision is a share's) lost its Retry-After: the share's refusal
+    was raised again with the reason added and without the seconds, so OpenAI's clients
+    retried at once into the same refusal. The per-minute one says when a slot frees, the
+    daily one midnight UTC, as one process does."""
+
+    async def run() -> None:
+        closed = f"redis://127.0.0.1:{free_port()}/0"
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url, redis_url=closed, redis_prefix=prefix)
+            per_minute = key_for(program, rpm=2)  # a share of 1
+            per_day = key_for(program, tokens_per_day=80)  # a share of 40
+            async with replica(_isolated, "a") as (_, a):
+                assert (await _ask(a, per_minute)).status_code == 200
+                refused = await _ask(a, per_minute)
+                assert refused.status_code == 429, refused.text
+                assert "share (1/2)" in error_of(refused)["message"]
+                assert 1 <= int(refused.headers["retry-after"]) <= 60, refused.headers
+                assert (await _ask(a, per_day)).status_code == 200
+                spent = await _ask(a, per_day)
+                assert error_of(spent)["code"] == "tokens_per_day_exceeded", spent.text
+                assert "share (1/2)" in error_of(spent)["message"]
+                midnight = 86400 - time.time() % 86400
+                assert abs(int(spent.headers["retry-after"]) - midnight) <= 5, spent.headers
 
     asyncio.run(run())
 

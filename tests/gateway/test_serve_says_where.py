@@ -141,3 +141,24 @@ def test_the_log_dates_a_runtime_going_down_and_coming_back(_isolated: Path) -> 
     url = re.escape(first.url)
     assert re.search(stamp + rf"runtime local at {url} is down \(ConnectFailed: ", said()), said()
     assert re.search(stamp + rf"model tiny is served by runtime local at {url} now", said())
+
+
+def test_one_worker_that_cannot_start_takes_the_others_down_and_frees_the_port(
+    _isolated: Path,
+) -> None:
+    """Worker 1's spool is a file, worker 0 starts and serves: `serve` ends with worker 1's
+    error and stops worker 0, so nothing is left listening on the port (a worker left behind
+    would have held it, and served, with nobody to stop it)."""
+    import socket
+
+    one_runtime(_isolated, "http://127.0.0.1:9").close()
+    spool = _isolated / ".inhouse" / "gateway" / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    (spool / "worker-1").write_text("mine\n")
+    port = free_port()
+    code, said = _serve_workers(_isolated, "--port", str(port))
+    assert code != 0 and "Traceback" not in said and "base_url" not in said, said
+    assert "cannot keep the usage spool" in said and "worker-1" in said, said
+    assert (spool / "worker-1").read_text() == "mine\n"
+    with socket.socket() as probe:  # no SO_REUSEPORT: any listener left there refuses it
+        probe.bind(("127.0.0.1", port))

@@ -442,3 +442,24 @@ def test_a_decision_is_not_kept_waiting_by_requests_cut_short_after_it_began(
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_a_per_minute_refusal_says_the_seconds_retry_after_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slot freeing in 0.3 s: the refusal said "retry in 0 s" while its Retry-After said 1
+    (a whole number, rounded up, per RFC 9110), and a client that believed the words was
+    refused again. Both say 1 now; never 0, never negative."""
+    from inhouse.gateway import limits
+    from inhouse.gateway.limits import Limiter
+
+    now = [1000.0]
+    monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])
+    limiter = Limiter()
+    key = _key("k1", rpm=1)
+    limiter.admit(key)
+    now[0] += 59.7
+    with pytest.raises(RateLimited) as refused:
+        limiter.admit(key)
+    assert refused.value.retry_after == 1
+    assert "retry in 1 s" in str(refused.value)

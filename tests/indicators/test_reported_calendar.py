@@ -94,4 +94,4 @@ def test_a_calendar_period_passes_whatever_period_days_an_organisation_s_playboo
     both = usage("zoe", 3, date(2026, 9, 8)) + use
     for days in (30, 31):
         result = run("indicators-reported", autumn, *both, people=PEOPLE, period_days=days)
-        assert result.outcome is Outcome.FAIL and "covers 61 day(s)" in result.reason
+        assert result.outcome is Outcome.FAIL and "covers 61 days" in result.reason

@@ -15,6 +15,7 @@ test_indicators_walk.py (it prices spend avoided and work changed, and passes).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,28 @@ def test_a_price_recorded_after_the_report_does_not_move_it(lena: Program) -> No
                source="a later look")  # fmt: skip
     result = _judged(lena)
     assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_prices_that_lapsed_after_the_report_still_price_it(lena: Program, clock: Clock) -> None:
+    """lena attests the vendor's prices until 10 November (a quote valid a week) and reports
+    October on the 3rd, priced with them. On the 20th the quote has lapsed: the report was
+    priced with the prices in force when it was recorded, and still follows from them (it
+    failed, "no reference prices were recorded", once the attestation expired). A quote that
+    had lapsed before the report was recorded prices nothing, then or later."""
+    payload = {"reference": "hosted-mini", "price_input_per_mtok": 2.5,
+               "price_output_per_mtok": 10.0, "currency": "USD",
+               "source": "a week's quote"}  # fmt: skip
+    lena.attest(None, "indicators.prices", payload, "the quote",
+                expires=datetime(2026, 11, 10, tzinfo=UTC))  # fmt: skip
+    _usage(lena)
+    _report(lena, {"reference_cost": 0.004175}, [])
+    assert _judged(lena).outcome is Outcome.PASS, _judged(lena).reason
+    clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    result = _judged(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    _report(lena, {"reference_cost": 0.004175}, [])  # recorded once the quote had lapsed
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL and "no reference prices" in result.reason, result.reason
 
 
 def test_work_changed_typed_with_no_runs_or_no_minutes_recorded_fails(lena: Program) -> None:
@@ -213,3 +236,28 @@ def test_the_commands_report_of_runs_tokens_and_busy_time_passes(
         assert "unsigned workflow runs and busy time" in checked.result.reason
     finally:
         pilot.lead.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a lagging figure follows from the words the log holds, and the "
+    "reporter may hold every word it needs herself. lena records a price list of her own (or "
+    "one after the period, which prices it where none was in force), and types a workflow's "
+    "runs (the usage log's summary tables are unsigned: no signed fact counts runs per "
+    "workflow): each figure follows, and passes, labelled people's word. Closing it needs a "
+    "price word someone other than the reporter attested or confirmed, and runs the gateway's "
+    "key signs per workflow: a new exit rule, the lead's to weigh",
+)
+@pytest.mark.parametrize("word", ["her own prices", "typed runs"])
+def test_a_reporter_who_holds_every_word_alone_is_not_held_by_it(lena: Program, word: str) -> None:
+    _usage(lena)
+    if word == "her own prices":  # a thousand times the vendor's: 4.175 of "reference cost"
+        set_prices(lena, reference="hosted-mini", input_per_mtok=2500.0,
+                   output_per_mtok=10000.0, source="my reading of the vendor")  # fmt: skip
+        _report(lena, {"reference_cost": 4.175}, [])
+    else:  # play 1's trial: 9.5 minutes a run; 100,000 runs typed, 15,833.3333 hours
+        _verdict(lena)
+        runs = [_input("work_changed_hours", "triage: runs", 100_000)]
+        _report(lena, {"work_changed_hours": round(100_000 * 9.5 / 60, 4)}, runs)
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL, result.reason

@@ -63,6 +63,6 @@ def test_an_honest_report_leaves_out_use_of_weights_no_lock_blessed(
     assert report.value("answered_requests") == 1
     assert report.value("active_users") == 1  # pia's only use was set aside
     (answered,) = [i for i in report.current if i.name == "answered_requests"]
-    assert "3 answered request(s) in the usage log left out" in answered.definition
+    assert "3 answered requests in the usage log left out" in answered.definition
     outcome, reason = _judged(pilot)
     assert outcome is Outcome.PASS, reason

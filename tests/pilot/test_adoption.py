@@ -294,10 +294,9 @@ def test_the_adoption_commands_reasons_are_whole_at_80_columns(
     """On an 80-column terminal the "why" column, the table's eighth, was cut to a sliver:
     each member's reason, a sentence, read a few letters a line or ended in "…". Each is
     printed whole below the table, wrapped at the terminal's width."""
-    from inhouse.cli._common import out_console
 
     commands_on_the_tests_clock(pilot, monkeypatch)
-    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
+    monkeypatch.setenv("COLUMNS", "80")  # the terminal the CLI prints on
     app = Typer()
 
     @app.callback()

@@ -86,7 +86,8 @@ def test_a_report_on_laxer_terms_than_the_checks_does_not_pass(
     _sign(pilot.lead, "pilot.adoption", _report("2026-11-05", min_days, min_days, window_days))
     outcome, reason = _independent_use(pilot)
     assert outcome is Outcome.FAIL, reason
-    assert f"counts {min_days} active day(s) in {window_days}" in reason
+    days = "1 active day" if min_days == 1 else f"{min_days} active days"
+    assert f"counts {days} in {window_days}" in reason
     assert "this check asks for 3 in 28" in reason
 
 

@@ -340,11 +340,11 @@ def test_a_champion_counts_once_they_said_they_work_in_the_team(world: World) ->
         "carol's team 'support' (the roster's, a lead's word) awaits carol's `inhouse pilot "
         "team support`"
     )
-    assert "no champion for team(s) finance, legal, support" in reason()
+    assert "no champion for teams finance, legal, support" in reason()
     assert awaits in reason()
     assert any(note.startswith(awaits) for note in suggest_champions(world.lead).notes)
     state_team(world.people["carol"], "support")
-    assert "no champion for team(s) finance, legal:" in reason()
+    assert "no champion for teams finance, legal:" in reason()
     assert not any("carol's team" in note for note in suggest_champions(world.lead).notes)
 
 
@@ -445,3 +445,31 @@ def test_a_naming_written_before_its_signer_led_names_nobody(
     ), named.stdout
     accept_champion(world.people["fay"], agree=lambda lines: True)
     assert "finance" not in _without_champion(world)
+
+
+def test_a_lead_removed_for_cause_leaves_her_champions_to_the_next_lead_to_unmake(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A naming counts when its signer led at the time, so taking the role from a lead does not
+    undo the champions she named, honest or not (the log cannot tell a naming she meant from one
+    signed with her key after it was stolen, before its revocation). What does undo one is the
+    champion's role: mia, the lead now, takes carol's away, and lena's naming names nobody, even
+    once the role is given back, until a lead names carol again and she accepts again."""
+    _on_world_clock(world, monkeypatch)
+    name_champion(world.lead, "carol", team="support")
+    accept_champion(world.people["carol"], agree=lambda lines: True)
+    state_team(world.people["carol"], "support")
+    world.enrol_cli("mia", "platform")
+    world.lead.change_roles(None, "mia", add=["rollout-lead"])
+    mia = world.people["mia"]
+    mia.change_roles(None, "lena", remove=["rollout-lead"])
+    assert "support" not in _without_champion(world)  # removed, she named carol as a lead
+    mia.change_roles(None, "carol", remove=["champion"])
+    assert "support" in _without_champion(world)
+    mia.change_roles(None, "carol", add=["champion"])
+    assert "support" in _without_champion(world)  # a role given back revives no naming
+    said = "carol holds the champion role, but no rollout lead named them since they took it"
+    assert any(said in note for note in suggest_champions(mia).notes)
+    name_champion(mia, "carol", team="support")
+    accept_champion(world.people["carol"], agree=lambda lines: True)
+    assert "support" not in _without_champion(world)

@@ -60,7 +60,7 @@ def test_a_colleagues_import_makes_nobody_an_author(lena: Program, _isolated: Pa
     (line,) = import_prompts(bob)
     result = _seeded(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("prompts from 1 author(s) (lena); the library needs 2")
+    assert result.reason.startswith("prompts from 1 author (lena); the library needs 2")
     assert "not counted: bob for what they brought in with `inhouse prompts import` (an " \
            "import makes nobody its author)" in result.reason  # fmt: skip
     assert line.startswith("summarise@1: added (sha256:") and line.endswith("…), imported")
@@ -72,7 +72,7 @@ def test_a_colleagues_import_makes_nobody_an_author(lena: Program, _isolated: Pa
     add_prompt(bob, "clause", PROMPT.replace("Triage", "Explain"), where="clause.yaml")
     result = _seeded(lena)
     assert result.outcome is Outcome.PASS
-    assert result.reason == "2 prompt(s) from 2 authors (bob, lena)"
+    assert result.reason == "2 prompts from 2 authors (bob, lena)"
     assert verify_chain(lena.store).ok
 
 

@@ -106,8 +106,8 @@ def test_the_playbooks_size_and_team_spread_bound_the_roster(world: World) -> No
     world.enrol("s7", "support")
     world.enrol("s8", "support")
     add_member(world.lead, "s7", track="support")  # 8 of 10, one team: two places, two teams
-    with pytest.raises(Refused, match=r"adding s8 \(team support\) would leave 1 place\(s\) "
-                                      r"for the 2 more team\(s\)"):  # fmt: skip
+    with pytest.raises(Refused, match=r"adding s8 \(team support\) would leave 1 place "
+                                      r"for the 2 more teams"):  # fmt: skip
         add_member(world.lead, "s8", track="support")
     world.enrol("lee", "legal")
     world.enrol("fay", "finance")
@@ -229,13 +229,13 @@ def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> Non
         add_member(world.lead, f"c{n}", track="support")
     reason = _pilot_size(world.lead)
     assert reason.startswith(
-        "the pilot spans 0 team(s) (nobody) where the members' own word agrees with the "
+        "the pilot spans 0 teams (nobody) where the members' own word agrees with the "
         "roster; the play wants 3; team not counted: c0's team 'support' (the roster's, a "
         "lead's word) awaits c0's `inhouse pilot team support` (with their own key)"
     ), reason
     # the lead cannot say it for them: a team's word is its member's own
     state_team(world.lead, "legal")
-    assert _pilot_size(world.lead).startswith("the pilot spans 0 team(s)")
+    assert _pilot_size(world.lead).startswith("the pilot spans 0 teams")
     # the five say, with their own keys, the team they really work in: one team
     for env in envs.values():
         said = runner.invoke(app, ["pilot", "team", "support"], env=env)
@@ -243,7 +243,7 @@ def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> Non
         assert "Recorded, in your own word: you work in support" in said.stdout
     world.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the CLI signs on the wall clock
     reason = _pilot_size(world.lead)
-    assert reason.startswith("the pilot spans 1 team(s) (support) where"), reason
+    assert reason.startswith("the pilot spans 1 team (support) where"), reason
     assert "the roster names team 'legal' for c1 (a lead's word), c1 says they work in " in (reason)
     # an honest pilot: each says the team the roster names, and it passes
     for n, team in enumerate(typed):

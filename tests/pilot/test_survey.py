@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inhouse.cli._common import out_console
 from inhouse.cli.survey import app
 from inhouse.errors import NotAllowed
 from inhouse.pilot.survey import (
@@ -254,7 +253,7 @@ def test_the_survey_commands(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> N
     # on an 80-column terminal the table's headers fold, never cut: "very disapp…",
     # "somewh… disapp…" told no answer's column from the next
     with monkeypatch.context() as narrow:
-        narrow.setattr(out_console(), "width", 80)  # the console the CLI prints on
+        narrow.setenv("COLUMNS", "80")  # the terminal the CLI prints on
         table = cli("results")
     assert "…" not in table, table
     bob, pia = pilot.env["bob"], pilot.env["pia"]

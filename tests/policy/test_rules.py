@@ -79,8 +79,11 @@ def test_no_table_means_block_everything_store_nothing() -> None:
     ],
 )
 def test_invalid_rules_name_the_field(patch: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+    """The error names the file to fix first, then the field in it: "data_rules.keep" alone
+    left a user looking for which file holds it."""
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as raised:
         load_rules(config(patch))
+    assert str(raised.value).startswith(f"inhouse.toml: {message}")
 
 
 def test_an_unquoted_dotted_model_name_gets_a_hint() -> None:

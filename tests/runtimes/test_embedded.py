@@ -148,13 +148,45 @@ def test_without_the_extra_serve_says_so_before_announcing_a_wait(
     import inhouse.runtimes.embedded as embedded
 
     def missing(python: str) -> str:
-        raise ExtraNotInstalled(embedded._INSTALL_HINT.format(python=python))
+        raise ExtraNotInstalled(embedded._install_hint(python))
 
     monkeypatch.setattr(embedded, "_engine_version", missing)
     refused = runner.invoke(app, ["runtime", "serve", str(test_model)])
     assert refused.exit_code == 2, refused.output
     assert "install-embedded.sh" in refused.output
     assert "Starting" not in refused.output and "waiting up to" not in refused.output
+
+
+def test_without_the_extra_a_pip_install_is_told_the_pip_command(
+    test_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint named `scripts/install-embedded.sh`, which someone who installed inhouse with
+    pip does not have: they are told the pip command of the extra, and the script only in a
+    checkout (where it is, by its path)."""
+    import inhouse.runtimes.embedded as embedded
+
+    def missing(python: str) -> str:
+        raise ExtraNotInstalled(embedded._install_hint(python))
+
+    monkeypatch.setattr(embedded, "_engine_version", missing)
+    monkeypatch.setattr(embedded, "_checkout_script", lambda: None)  # as pip installs it
+    refused = runner.invoke(app, ["runtime", "serve", str(test_model)])
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.output.split())
+    assert "-m pip install 'inhouse[embedded]'" in said, said
+    assert "install-embedded.sh" not in said
+    # from a checkout, the script is named too, by where it is
+    monkeypatch.undo()
+    script = Path(embedded.__file__).resolve().parents[3] / "scripts" / "install-embedded.sh"
+    assert script.is_file()  # these tests run from the checkout
+    assert str(script) in embedded._install_hint(sys.executable)
+    assert "pip install 'inhouse[embedded]'" in embedded._install_hint(sys.executable)
+    # the extra the command names is the one pyproject.toml declares, under the name it has
+    import tomllib
+
+    project = tomllib.loads((script.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["name"] == "inhouse"
+    assert "llama-cpp-python" in " ".join(project["project"]["optional-dependencies"]["embedded"])
 
 
 def test_serve_refuses_a_file_that_is_not_gguf(tmp_path: Path) -> None:

@@ -343,7 +343,7 @@ def test_agent_boundaries_counts_only_boundaries_measured_at_grant(_isolated: Pa
                             provenance=Provenance.ATTESTED, comment="it only searches")  # fmt: skip
             result = _check(program)
             assert result.outcome is Outcome.FAIL
-            assert "no enforced boundary for agent(s) rogue" in result.reason
+            assert "no enforced boundary for agent rogue" in result.reason
             assert "reader" not in result.reason.split(":")[0]
 
     asyncio.run(run())
@@ -472,7 +472,7 @@ def test_tool_calls_typed_into_the_usage_log_are_shown_as_not_sealed(_isolated: 
             assert report["source"] == "sealed" and report["not_sealed"] == [typed.request_id]
             assert report["blocked"] == [] and report["requests"] == 3  # the typed one: none
             said = " ".join(_cli(*args).output.split())
-            assert "1 request(s) left out: their rows are not sealed by the gateway" in said
+            assert "1 request left out: their rows are not sealed by the gateway" in said
             # where the gateway's key is not on this host, what is read says it is unsigned
             keyfile = _isolated / ".inhouse" / "keys" / "gateway.key"
             keyfile.rename(keyfile.with_suffix(".aside"))

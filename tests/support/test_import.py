@@ -266,7 +266,7 @@ def test_the_token_reaches_no_fact_no_log_and_no_output(
     first = runner.invoke(inhouse, [*args, "--api-url", github.url], env=env)
     assert first.exit_code == 0, first.output
     assert "gh:acme/help#2: a pull request" in first.output
-    assert "mallory: 1 step(s)" in first.output
+    assert "mallory: 1 step" in first.output
     second = runner.invoke(inhouse, ["support", "import", "zammad", zammad.url, "--json"], env=env)
     assert second.exit_code == 0, second.output
     assert json.loads(second.output)["tickets"] == 3

@@ -59,4 +59,4 @@ def test_an_import_counts_by_its_runners_roles_when_they_ran_it(
     lena.change_roles(None, "sam", remove=["support-owner"])
     assert "support-owner" not in lena.state().people["sam"].roles
     assert seen() == before
-    assert before[1].startswith("baseline drew 1 it-broke ticket(s)"), before[1]
+    assert before[1].startswith("baseline drew 1 it-broke ticket"), before[1]

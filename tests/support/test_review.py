@@ -337,7 +337,7 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
         "hold", "--attendee", "sam", "--attendee", "lena", *decisions_args(),
         "--notes", "all agreed to retire the baseline", env=sam,
     )  # fmt: skip
-    assert "2 decision(s), next due" in out
+    assert "2 decisions, next due" in out
     held = program.state().facts[-1].id
     assert f"attended: lena, each with their own key: `inhouse review attend {held}`" in out
     shown = run("status", env=lena)

@@ -118,5 +118,5 @@ def _revoking_cams_key_moves_nothing(
         result = _judge(lena)
         assert result.outcome is Outcome.FAIL, result.reason
         assert result.reason.startswith(
-            "baseline drew 2 it-broke ticket(s) from 1 of the people using it"
+            "baseline drew 2 it-broke tickets from 1 of the people using it"
         ), result.reason

@@ -228,11 +228,11 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     # a second user's ticket on the prompt, filed by bea herself, does make it typical with it
     open_ticket(bea, "triage again", category="it-broke", component="prompt:triage")
     result = _judge(lena)
-    assert "prompt:triage drew 2 it-broke ticket(s) from 2 of the people using it" in result.reason
+    assert "prompt:triage drew 2 it-broke tickets from 2 of the people using it" in result.reason
 
 
 #: how the reason starts while pia and dan's baseline tickets pick the typical component
-_BASELINE = "baseline drew 2 it-broke ticket(s) from 2 of the people using it"
+_BASELINE = "baseline drew 2 it-broke tickets from 2 of the people using it"
 
 
 def _honest_world(

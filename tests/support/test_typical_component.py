@@ -143,9 +143,9 @@ def test_an_import_recategorising_or_moving_confirmed_tickets_leaves_the_typical
 
 
 #: how the reason starts while pia's and dan's three baseline tickets pick the component
-_BASELINE_3 = "baseline drew 3 it-broke ticket(s) from 2 of the people using it"
+_BASELINE_3 = "baseline drew 3 it-broke tickets from 2 of the people using it"
 #: the same for one ticket each
-_BASELINE_2 = "baseline drew 2 it-broke ticket(s) from 2 of the people using it"
+_BASELINE_2 = "baseline drew 2 it-broke tickets from 2 of the people using it"
 
 
 def test_an_import_turning_confirmed_questions_into_it_broke_tickets_adds_no_hit(
@@ -188,7 +188,7 @@ def test_an_import_turning_confirmed_questions_into_it_broke_tickets_adds_no_hit
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith(
-        "prompt:triage drew 3 it-broke ticket(s) from 2 of the people using it"
+        "prompt:triage drew 3 it-broke tickets from 2 of the people using it"
     )
     assert "resolved by bea" in result.reason
 
@@ -230,7 +230,7 @@ def test_the_reason_names_what_an_import_changed_since_the_opener_confirmed(
     confirm_ticket(pia, "gh:acme/help#1")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
-    assert result.reason.startswith("prompt:triage drew 1 it-broke ticket(s)")
+    assert result.reason.startswith("prompt:triage drew 1 it-broke ticket")
     assert "baseline drew as many people's it-broke tickets, none counted yet" in result.reason
 
 

@@ -18,7 +18,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from inhouse.cli._common import out_console
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin, standin_in_thread
@@ -175,7 +174,7 @@ def test_prove_against_a_manual_csv(
         + "".join(f"{m},Printer jam cleared on floor {i % 3}\n" for i, m in enumerate(minutes))
     )
     write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42})
-    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
+    monkeypatch.setenv("COLUMNS", "80")  # the terminal the CLI prints on
     result = runner.invoke(app, ["prove", "tickets"])
     assert result.exit_code == 0, result.stdout + result.stderr
     out = result.stdout

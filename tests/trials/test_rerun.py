@@ -206,7 +206,7 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     # the trial's status quo is the minutes lena typed: omar's rerun reproduces the quality and
     # the advantage against them, but they stay her word until he confirms them
     out = run("prove", "tickets", "--rerun", env=omar)
-    assert "trial tickets rerun by omar: candidate passed 6 of 6 inputs (100%)" in out
+    assert "trial tickets rerun by omar: candidate passed 6 of 6 inputs (100.0 %)" in out
     assert "this run's own figures cleared faster, cheaper; the verdict claimed faster, " \
         "cheaper" in out  # fmt: skip
     assert "does not count" in out and "their word alone" in out
@@ -252,10 +252,10 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
                                              "--json"))[-1]["id"]  # fmt: skip
     result = reproduced(program)
     assert result.outcome is Outcome.PASS, result.reason
-    assert "omar reran trial tickets on their own machine: pass rate 100% over 6 inputs, the " \
-        "verdict claimed 100% (floor 5 points); faster, cheaper held on their figures, against " \
-        "the manual minutes lena recorded, which omar confirmed (their word: I clear these " \
-        "jams by hand" in result.reason  # fmt: skip
+    assert "omar reran trial tickets on their own machine: pass rate 100.0 % over 6 inputs, the " \
+        "verdict claimed 100.0 % (floor 5 points); faster, cheaper held on their figures, " \
+        "against the manual minutes lena recorded, which omar confirmed (their word: I clear " \
+        "these jams by hand" in result.reason  # fmt: skip
     assert "the costs lena typed, which omar confirmed (their word: we pay 42 an hour" in (
         result.reason
     )
@@ -503,12 +503,12 @@ def test_a_typed_verdict_claiming_quality_the_model_lacks_fails_its_rerun(
     finally:
         opened.close()
     out = run("prove", "tickets", "--rerun", env=omar)
-    assert "candidate passed 0 of 6 inputs (0%)" in out
+    assert "candidate passed 0 of 6 inputs (0.0 %)" in out
     assert "does not count" in out
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL
-    assert "omar's rerun of trial tickets passed 0% of 6 inputs" in result.reason
-    assert "claimed 100%: more than the quality floor (5 points) below it" in result.reason
+    assert "omar's rerun of trial tickets passed 0.0 % of 6 inputs" in result.reason
+    assert "claimed 100.0 %: more than the quality floor (5 points) below it" in result.reason
 
 
 def test_a_rerun_on_other_weights_does_not_count(

@@ -79,16 +79,16 @@ def test_manual_status_quo(tmp_path: Path) -> None:
     [
         (
             {"candidate": {"url": "http://x", "cost": {"watts": 5}}},
-            "candidate.cost: missing local cost input(s): price_per_kwh",
+            "candidate.cost: missing local cost inputs: price_per_kwh",
         ),
         ({"candidate": {"model": "m", "cost": COST}}, "candidate: name a runtime"),
         (
             {"status_quo": {"kind": "api", "url": "https://h", "price_input_per_mtok": 1}},
-            "status_quo: missing API cost input(s): price_output_per_mtok",
+            "status_quo: missing API cost input: price_output_per_mtok",
         ),
         (
             {"status_quo": {"kind": "manual", "minutes": "m.csv"}},
-            "missing manual cost input(s): hourly_cost",
+            "missing manual cost input: hourly_cost",
         ),
         ({"status_quo": {"kind": "mail"}}, "status_quo: Input tag 'mail' found"),
         ({"meaningful": {}}, "meaningful: claim at least one dimension"),

@@ -305,3 +305,21 @@ def test_the_program_page_builds_the_checks_context_once_per_request(
     assert any(t.startswith("answer the survey ellis-1") for t in steps["bob"]), steps
     assert any("confirm your use of the gateway (2026-11-16)" in t for t in steps["bob"]), steps
     assert any(t.startswith("assign T-1: Summaries are empty") for t in steps["lena"]), steps
+
+
+def test_the_header_and_the_people_table_name_roles_in_words(
+    client: TestClient, world: Pilot
+) -> None:
+    """lena leads and owns play 1; bob is a pilot member: the page says "rollout lead" and
+    "pilot user", as `inhouse status` words a play's owner, where it printed the ids a command
+    takes; the JSON twin keeps the ids."""
+    with signed_in(client, world, "lena"):
+        page = client.get("/").text
+        board = client.get("/index.json").json()
+    header = page.split("Signed in as", 1)[1].split("</span>", 1)[0]
+    assert "rollout lead" in header and "rollout-lead" not in header, header
+    people = page.split("<td>bob</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>pilot user</td>" in people, people
+    for role in ("rollout-lead", "play-owner", "pilot-user"):
+        assert f">{role}" not in page and f", {role}" not in page
+    assert "rollout-lead" in board["viewer"]["roles"]

@@ -91,9 +91,14 @@ def baseline_program(
     (and authors the workflow when he tests it first), pia is a second person, each with their
     own key from their own machine; the baseline is locked."""
     from inhouse.baseline.lock import lock_baseline
+    from inhouse.identity import machine
 
     folder = _isolated
-    program = Program.init(folder, "Acme", "lena")
+    # lena's laptop is not this machine, where every person's CLI call runs: a lead's machine
+    # counts against play 3's rerunner (exit rule 20), and pia reruns on hers, not at lena's
+    with pytest.MonkeyPatch.context() as elsewhere:
+        elsewhere.setattr(machine, "machine_fingerprint", lambda: "lena-laptop")
+        program = Program.init(folder, "Acme", "lena")
     program.change_roles("lena", "lena", add=["play-owner"])
     keys = folder.parent / "keys"
     people["omar"] = enrol_cli(program, "omar", keys, team="support", roles=["play-owner"])

@@ -32,7 +32,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
-from tests.people import enrol, forget_seen
+from tests.people import at_own_machine, enrol, forget_seen
 from tests.test_engine import (
     DIGEST,
     HERE,
@@ -68,7 +68,9 @@ def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pro
 
 
 def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
-    """What `inhouse workflow test triage` records, through the runner's own recording code."""
+    """What `inhouse workflow test triage` records, through the runner's own recording code,
+    on the machine its key was enrolled from (each person's own laptop: this process's own
+    fingerprint is the lead's, whose first key was made here)."""
     workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
@@ -86,7 +88,8 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         untested=[],
         inputs=3,
     )
-    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    with at_own_machine(program):
+        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 def test_a_colleagues_failing_first_run_does_not_make_the_authors_pass_someone_elses(
@@ -209,12 +212,12 @@ def test_a_spec_imported_without_the_run_recorded_with_it_makes_nobody_the_autho
     spec, run = on_laptop.export_evidence(["workflow.spec", "workflow.run"])
     [line] = lena.import_evidence([spec], source="vic.json")
     assert "workflow.spec by vic" in line
-    _test_run(lena, "v1", passed=True)
+    _test_run(cast["omar"], "v1", passed=True)
     result = _judge(lena, "workflow", "workflow-run-by-other")
     assert result.outcome is Outcome.FAIL
-    assert "anyone but its author (lena, who published this version)" in result.reason
+    assert "anyone but its author (omar, who published this version)" in result.reason
     # the run imported after all: vic's spec stands beside it and was first, so vic is the
-    # author, whose own runs all failed; lena's pass is not someone else's beside that
+    # author, whose own runs all failed; omar's pass is not someone else's beside that
     [line] = lena.import_evidence([run], source="vic.json")
     assert "workflow.run by vic" in line
     result = _judge(lena, "workflow", "workflow-run-by-other")
@@ -336,7 +339,8 @@ def test_a_play_three_that_exited_on_the_test_model_keeps_its_exit(
             passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
             untested=[], inputs=3,
         )  # fmt: skip
-        record_test_facts(program, program.whoami().name, wf, pinned, report)  # type: ignore[arg-type]
+        with at_own_machine(program):
+            record_test_facts(program, program.whoami().name, wf, pinned, report)  # type: ignore[arg-type]
 
     on_test_model(omar, "v1")
     on_test_model(vic, "v1")

@@ -149,7 +149,7 @@ def test_the_import_command_writes_the_spec_and_lists_what_it_left_out(
     done = runner.invoke(app, [*args, "--model", "inhouse-test-model", "--frequency", "daily"])
     assert done.exit_code == 0, done.stderr
     text = " ".join(done.stdout.split())
-    assert "Wrote" in text and "workflows/ticket-summaries.yaml (5 test case(s)" in text
+    assert "Wrote" in text and "workflows/ticket-summaries.yaml (5 test cases" in text
     assert "Not imported (2):" in text and "python with inline code" in text
     # the config sits in pf/: the hint names that folder, not the program's
     assert "run with PYTHONPATH=pf;" in text
@@ -159,7 +159,7 @@ def test_the_import_command_writes_the_spec_and_lists_what_it_left_out(
     again = runner.invoke(app, [*args, "--model", "inhouse-test-model"])
     assert again.exit_code == 2 and "pass --force to overwrite it" in again.stderr
     listed = runner.invoke(app, ["workflow", "validate", "ticket-summaries"])
-    assert listed.exit_code == 0 and "is valid: 5 test case(s)" in listed.stdout
+    assert listed.exit_code == 0 and "is valid: 5 test cases" in listed.stdout
     # without --frequency the spec says 'unspecified', which validate refuses as no recurrence:
     # the import says what to do next instead of leaving it to that refusal
     unsaid = runner.invoke(app, [*args, "--model", "inhouse-test-model", "--force"])

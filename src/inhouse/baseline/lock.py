@@ -33,6 +33,7 @@ from inhouse.baseline.drift import find_model
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, validation_problems
 from inhouse.jsonfiles import toml_loads
+from inhouse.location import CONFIG_NAME
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
@@ -148,7 +149,7 @@ def rules_hash(config: dict[str, Any], manifest: Manifest | None = None) -> str:
         for name in rules.models_named():
             if name not in blessed:
                 raise ConfigError(
-                    f"data_rules.models.{name}: {name!r} is not a blessed model "
+                    f"{CONFIG_NAME}: data_rules.models.{name}: {name!r} is not a blessed model "
                     f"(blessed: {', '.join(blessed)}); rules are for the baseline's models"
                 )
     return rules.rules_hash()
@@ -210,6 +211,8 @@ async def measure_lock(folder: Path, config: dict[str, Any]) -> tuple[Lock, tupl
     from inhouse.runtimes.testmodel import serves_test_model
 
     manifest = read_manifest(folder, config)
+    if problem := _path_without_file(folder, manifest):
+        raise ConfigError(problem)
     runtime = runtime_config(folder, manifest.runtime, config)
     rules = rules_hash(config, manifest)
     async with open_runtime(runtime, program=folder) as opened:
@@ -218,6 +221,23 @@ async def measure_lock(folder: Path, config: dict[str, Any]) -> tuple[Lock, tupl
     served = [(m.name, find_model(inventory.models, m.name)) for m in lock.models]
     test = tuple(name for name, info in served if serves_test_model(info, name))
     return lock, test
+
+
+def _path_without_file(folder: Path, manifest: Manifest) -> str | None:
+    """Why the manifest cannot be locked as written, or None: a blessed model's ``path`` (where
+    its file lives, relative to the program folder) names no file, and no ``source`` says where
+    a machine fetches it. The install script would stop on it on the second person's machine,
+    after the lock was recorded; refused here, before anything is measured or written."""
+    for index, blessed in enumerate(manifest.models):
+        if blessed.path and blessed.source is None and not (folder / blessed.path).is_file():
+            return (
+                f"baseline.models.{index}.path: {blessed.path!r} (blessed model "
+                f"{blessed.name}) names no file in {folder}, and the model names no source to "
+                "fetch it from: copy the blessed file there, name the path where it is, or "
+                'give its source (source = "hf://…", "https://…" or a file); nothing was '
+                "locked"
+            )
+    return None
 
 
 def _sorted(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from inhouse import __version__
+from inhouse import __version__, figures
 from inhouse.baseline.drift import drifts
 from inhouse.baseline.lock import LOCK_NAME, Lock, read_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
@@ -137,7 +137,7 @@ def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:
     return VerifyCheck(
         name="manifest",
         ok=True,
-        detail=f"inhouse.toml matches the lock ({len(pinned)} blessed model(s))",
+        detail=f"inhouse.toml matches the lock ({figures.count(len(pinned), 'blessed models')})",
     )
 
 

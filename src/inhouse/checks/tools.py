@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from inhouse import figures
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
@@ -88,4 +89,4 @@ async def tools_call(params: ToolsCallParams, output: str, ctx: QualityContext) 
         if problem is not None:
             return Finding.of(False, problem)
     names = ", ".join(str((c.get("function") or c).get("name")) for c in calls)
-    return Finding.of(True, f"{len(calls)} valid tool call(s): {names}")
+    return Finding.of(True, f"{figures.count(len(calls), 'valid tool calls')}: {names}")

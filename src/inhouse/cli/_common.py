@@ -29,6 +29,7 @@ __all__ = [
     "Typer",
     "ask_before_signing",
     "err_console",
+    "fresh_consoles",
     "literal",
     "out_console",
     "print_json",
@@ -100,14 +101,23 @@ def _bare_flags(params: list[Any]) -> list[Any]:
     return params
 
 
-class Command(TyperCommand):
+class _OwnWidth:
+    """Run as a command (one a group calls is invoked, not run), it prints at the width its
+    own environment gives (``COLUMNS``, the terminal), not an earlier command's."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        fresh_consoles()
+        return super().main(*args, **kwargs)  # type: ignore[misc]
+
+
+class Command(_OwnWidth, TyperCommand):
     """Every inhouse command: its flags shown bare in ``--help``."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _bare_flags(super().get_params(ctx))
 
 
-class Group(TyperGroup):
+class Group(_OwnWidth, TyperGroup):
     """Every inhouse command group: its flags shown bare in ``--help``."""
 
     def get_params(self, ctx: Any) -> list[Any]:
@@ -249,6 +259,15 @@ def out_console() -> Any:
 @functools.cache
 def err_console() -> Any:
     return _console(stderr=True)
+
+
+def fresh_consoles() -> None:
+    """Forget the consoles, so the next command builds its own: Rich reads the terminal's
+    width (``COLUMNS``) once, when a console is made, and one kept across commands in one
+    process (a test worker's, a plugin host's) printed every later command at the first's
+    width. Called as each command starts (a :class:`Command`'s or :class:`Group`'s ``main``)."""
+    out_console.cache_clear()
+    err_console.cache_clear()
 
 
 def ask_before_signing(heading: str, question: str) -> Callable[[list[str]], bool | None]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -98,7 +99,8 @@ def dry_run(
     window = f" since {since}" if since else ""
     if report.not_sealed:
         console.print(
-            f"{len(report.not_sealed)} request(s) left out: their rows are not sealed by the "
+            f"{figures.count(len(report.not_sealed), 'requests')} left out: their rows are not "
+            "sealed by the "
             f"gateway as they stand (written or edited by someone else): "
             f"{', '.join(report.not_sealed[:10])}"
             + (f", and {len(report.not_sealed) - 10} more" if len(report.not_sealed) > 10 else "")
@@ -112,8 +114,9 @@ def dry_run(
         console.print(f"No tool calls recorded for agent {agent}{window}: nothing to replay.")
         return
     console.print(
-        f"Agent {agent}{window}: {report.requests} request(s) replayed; the proposed boundary "
-        f"would block {len(report.blocked)} call(s) and allow {len(report.allowed)}"
+        f"Agent {agent}{window}: {figures.count(report.requests, 'requests')} replayed; the "
+        "proposed boundary "
+        f"would block {figures.count(len(report.blocked), 'calls')} and allow {len(report.allowed)}"
         + (f"; {len(report.undecided)} undecided" if report.undecided else "")
         + "."
     )
@@ -131,10 +134,13 @@ def dry_run(
                 cells=_call_row,
             )
     for why, count in report.names_only.items():
-        console.print(f"\n{count} call(s) judged on tool and argument names only: {why}.")
+        console.print(
+            f"\n{figures.count(count, 'calls')} judged on tool and argument names only: {why}."
+        )
     if report.not_replayed:
         console.print(
-            f"{report.not_replayed} call(s) carried back from earlier answers were not replayed "
+            f"{figures.count(report.not_replayed, 'calls')} carried back from earlier answers "
+            "were not replayed "
             "(the gateway judges a call when the model makes it)."
         )
 

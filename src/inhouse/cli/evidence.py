@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
 from inhouse.jsonfiles import loads
 
@@ -46,7 +47,7 @@ def export(
         output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as err:
         raise InvalidInput(f"cannot write {output}: {err.strerror or err}") from None
-    out_console().print(f"Wrote {len(envelopes)} signed envelope(s) to {output}.")
+    out_console().print(f"Wrote {figures.count(len(envelopes), 'signed envelopes')} to {output}.")
 
 
 @app.command("import")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     AsOpt,
     JsonOpt,
@@ -187,7 +188,7 @@ def _health_text(report: Any, url: str) -> list[str]:
     )
     lines.append(
         f"gateway at {literal(url)}: {literal(report['status'])}, "
-        f"{literal(report['keys'])} active key(s){more}"
+        f"{literal(_counted(report['keys'], 'active keys'))}{more}"
     )
     own = report.get("service_key") or {}
     if revoked := own.get("revoked"):
@@ -241,7 +242,8 @@ def _health_text(report: Any, url: str) -> list[str]:
             lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
         elif route["problem_count"]:
             lines.append(
-                f"    [red]{literal(route['problem_count'])} problem(s)[/]: a rollout lead's own "
+                f"    [red]{literal(_counted(route['problem_count'], 'problems'))}[/]: a rollout "
+                "lead's own "
                 "key shows them (--key, or INHOUSE_GATEWAY_KEY)"
             )
     lines += _degraded_lines(report)
@@ -326,7 +328,8 @@ def rollup(
         err_console().print(
             f"[yellow]no boundary:[/yellow] {escape(offered['person'])} offered the model "
             f"{escape(', '.join(offered['tools']))} on {offered['day']} through a key bound to "
-            f"no agent ({offered['requests']} request(s)): run it as a registered agent "
+            f"no agent ({escape(_counted(offered['requests'], 'requests'))}): run it as a "
+            "registered agent "
             "(`inhouse keys issue PERSON --agent NAME`)"
         )
     for totals in recorded:
@@ -371,3 +374,11 @@ def vouch(
         f"Vouched for the gateway's key {escape(str(fact.payload['key_id']))} answering at "
         f"{escape(str(fact.payload['url']))} (fact #{fact.id})."
     )
+
+
+def _counted(value: Any, unit: str) -> str:
+    """A count the gateway's health answer gave, with its unit: a number as `figures` writes
+    one, anything else (an older or foreign gateway's answer) as it came."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return figures.count(value, unit)
+    return f"{value} {unit}"

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     AsOpt,
     JsonOpt,
@@ -147,5 +148,5 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 
 def _person(row: dict[str, Any]) -> tuple[str, ...]:
     live = [k for k in row["keys"] if not k["revoked"] and not k["superseded_by"]]
-    keys = f"{len(live)} key(s)" if live else "invited, not joined"
+    keys = figures.count(len(live), "keys") if live else "invited, not joined"
     return row["name"], row["team"], ", ".join(row["roles"]), keys

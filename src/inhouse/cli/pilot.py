@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli import pilot_adoption
 from inhouse.cli._common import (
     AsOpt,
@@ -430,9 +431,15 @@ def champions(
         head = f"champion: {_e(named)}" if named else f"suggested: {_e(item.suggested or '-')}"
         console.print(f"[bold]{_e(item.team)}[/] — {head}")
         for c in item.candidates:
-            tickets = "" if c.tickets is None else f", {c.tickets} fix(es) confirmed by others"
+            tickets = (
+                ""
+                if c.tickets is None
+                else f", {figures.count(c.tickets, 'fixes')} confirmed by others"
+            )
             reuse = f", prompts used by {_e(', '.join(c.reused_by))}" if c.reused_by else ""
-            console.print(f"  {_e(c.person)}: {c.active_days} active day(s){reuse}{tickets}")
+            console.print(
+                f"  {_e(c.person)}: {figures.count(c.active_days, 'active days')}{reuse}{tickets}"
+            )
 
 
 @app.command("finding")

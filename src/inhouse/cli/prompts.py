@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     ClosesOpt,
     JsonOpt,
@@ -257,7 +258,8 @@ def usage(
         from inhouse.cli._common import out_console
 
         out_console().print(
-            f"Recorded {len(rows)} prompt.usage fact(s), signed by the gateway's key."
+            f"Recorded {figures.count(len(rows), 'prompt.usage facts')}, signed by the gateway's "
+            "key."
             if rows
             else "Nothing new to record: no version's use changed since the last record."
         )

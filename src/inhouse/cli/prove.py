@@ -19,6 +19,7 @@ from inhouse.cli._common import (
     out_console,
     print_json,
 )
+from inhouse.figures import share
 
 if TYPE_CHECKING:
     from inhouse.cli.render import ProgressBar
@@ -249,14 +250,14 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
     weights = f"{data['model']}@{str(data['digest'] or 'unnamed weights')[:19]}"
     console.print(
         f"trial {escape(done.trial)} rerun by {escape(by)}: candidate passed "
-        f"{data['passed']} of {data['inputs']} inputs ({data['pass_rate']:.0%}) on "
+        f"{data['passed']} of {data['inputs']} inputs ({share(data['pass_rate'])}) on "
         f"{escape(weights)}, spec {done.spec_hash[:19]}"
     )
     if done.verdict is not None:
         claimed = done.verdict.payload.get("candidate_pass_rate")
         console.print(
             f"the verdict (fact #{done.verdict.id}, by {escape(done.verdict.by)}) claimed "
-            f"{float(claimed or 0):.0%}; the spec's quality floor is {data['quality_floor']:g} "
+            f"{share(float(claimed or 0))}; the spec's quality floor is {data['quality_floor']:g} "
             "points"
         )
     cleared = ", ".join(data["proven_on"]) or "nothing"
@@ -270,7 +271,7 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         # a pass rate the trial's author stated (no outputs to judge) rides on the same word
         stated = data.get("status_quo_pass_rate")
         rate = (
-            f" and the pass rate stated for the manual process ({float(stated):.0%}), which "
+            f" and the pass rate stated for the manual process ({share(float(stated))}), which "
             "the candidate's quality was compared with"
             if stated is not None and data.get("status_quo_measured") is False
             else ""
@@ -391,8 +392,8 @@ def _render(run: TrialRun) -> None:
     difference = quality.difference
     table.add_row(
         "quality (pass rate)",
-        f"{quality.candidate_pass_rate:.0%}",
-        f"{quality.status_quo_pass_rate:.0%}{stated}",
+        f"{share(quality.candidate_pass_rate)}",
+        f"{share(quality.status_quo_pass_rate)}{stated}",
         f"{difference.point:+.1f} pts",
         f"{difference.low:+.1f} … {difference.high:+.1f} pts",
         f"floor -{quality.floor_points:g} pts",

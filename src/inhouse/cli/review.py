@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -63,7 +64,8 @@ def hold(
     fact = hold_review(open_program(program), attendees, decisions or [], notes=notes)
     others = [a for a in fact.payload["attendees"] if a != fact.by]
     out_console().print(
-        f"Recorded the review (fact #{fact.id}): {len(fact.payload['decisions'])} decision(s), "
+        f"Recorded the review (fact #{fact.id}): "
+        f"{figures.count(len(fact.payload['decisions']), 'decisions')}, "
         f"next due {fact.payload['next_due']}. It counts once the others confirm they "
         f"attended: {', '.join(others)}, each with their own key: `inhouse review attend "
         f"{fact.id}`."

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -73,7 +74,8 @@ def setup(
             f"Replaced the sign-in {before.set_by} set up: {_named(before)} -> {_named(found)}."
         )
     console.print(
-        f"Sign-in set up: {_named(found)}, {len(found.keys)} signing key(s) pinned. Each "
+        f"Sign-in set up: {_named(found)}, {figures.count(len(found.keys), 'signing keys')} "
+        "pinned. Each "
         f"person now runs {sign_in_login(opened.log_file)}; what they sign counts once they "
         "have."
     )
@@ -162,7 +164,7 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
             f"Sign-in: {config.issuer} (client {config.client_id}, "
             f"{'addresses at ' + config.domain if config.domain else 'any account'}), "
             f"set up by {config.set_by} "
-            f"on {config.set_at:%Y-%m-%d}; {len(config.keys)} key(s) pinned."
+            f"on {config.set_at:%Y-%m-%d}; {figures.count(len(config.keys), 'keys')} pinned."
         )
     print_rows(
         rows,
@@ -287,7 +289,9 @@ def keys(program: ProgramOpt = None) -> None:
     """Pin the issuer's current signing keys beside the earlier ones (rollout leads), after the
     provider rotated them (a sign-in then says the token's key is not held)."""
     found, new = open_program(program).refresh_sign_in_keys()
-    out_console().print(f"{new} new key(s) pinned; {len(found.keys)} in all for {found.issuer}.")
+    out_console().print(
+        f"{figures.count(new, 'new keys')} pinned; {len(found.keys)} in all for {found.issuer}."
+    )
 
 
 @app.command("audit")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
@@ -68,8 +69,9 @@ def _show(report: ImportReport, json: bool) -> None:
     console = out_console()
     # ticket ids, accounts and reasons are the service's words: printed as themselves
     console.print(
-        f"{literal(report.source)}: {report.tickets} ticket(s) read, {len(report.recorded)} "
-        f"step(s) recorded, {report.already} already imported."
+        f"{literal(report.source)}: {figures.count(report.tickets, 'tickets')} read, "
+        f"{figures.count(len(report.recorded), 'steps')} recorded, {report.already} already "
+        "imported."
     )
     for ticket, why in report.skipped:
         console.print(f"  skipped {literal(ticket)}: {literal(why)}")
@@ -83,7 +85,7 @@ def _show(report: ImportReport, json: bool) -> None:
             "the support.import.SOURCE.logins table or give them their roster e-mail):"
         )
         for account, steps in sorted(report.unmapped.items()):
-            console.print(f"    {literal(account)}: {steps} step(s)")
+            console.print(f"    {literal(account)}: {figures.count(steps, 'steps')}")
 
 
 def register(group: typer.Typer) -> None:

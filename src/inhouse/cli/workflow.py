@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from inhouse import figures
 from inhouse.cli._common import (
     AsOpt,
     ClosesOpt,
@@ -18,6 +19,7 @@ from inhouse.cli._common import (
     out_console,
     print_json,
 )
+from inhouse.figures import share
 
 if TYPE_CHECKING:
     from inhouse.workflows import RunReport
@@ -79,7 +81,8 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
     # "valid" a line before that
     named = name_task(opened, as_, flow)
     out_console().print(
-        f"{flow.where} is valid: {len(flow.cases)} test case(s), model {flow.spec.model}, "
+        f"{flow.where} is valid: {figures.count(len(flow.cases), 'test cases')}, model "
+        f"{flow.spec.model}, "
         f"version {flow.content_hash[:19]}"
     )
     for note in _notes(opened, flow.spec.owner, flow.spec.model):
@@ -231,7 +234,7 @@ def _show(report: RunReport) -> None:
             table.add_row(escape(case.case.name), *cells)
         table.add_row(
             "[bold]pass rate[/]",
-            *(f"{v.pass_rate:.0%} of {len(v.judged)}, score {v.score:.2f}" for v in variants),
+            *(f"{share(v.pass_rate)} of {len(v.judged)}, score {v.score:.2f}" for v in variants),
         )
         table.add_row(
             "[bold]latency[/]",
@@ -241,13 +244,15 @@ def _show(report: RunReport) -> None:
     console.print(table)
     compared = len(report.cases) - len(report.judged)
     if compared:
-        console.print(f"  {compared} comparison case(s): outputs shown, counted neither way")
+        console.print(
+            f"  {figures.count(compared, 'comparison cases')}: outputs shown, counted neither way"
+        )
     verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
     console.print(
         f"Workflow {report.workflow.name} {verdict}"
         + (f" on the variant in use, {escape(report.variant)}" if len(variants) > 1 else "")
-        + f": {report.pass_rate:.0%} of cases passed "
-        f"(needs {report.required:.0%}); run by {report.runner}, "
+        + f": {share(report.pass_rate)} of cases passed "
+        f"(needs {share(report.required)}); run by {report.runner}, "
         + (f"author {report.author}" if report.author else "no author yet (no spec counts)")
         + f", model {report.model.name} "
         f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
@@ -417,7 +422,7 @@ def import_promptfoo(
 
     console = out_console()
     console.print(
-        f"Wrote {result.path} ({len(result.workflow.cases)} test case(s), model "
+        f"Wrote {result.path} ({figures.count(len(result.workflow.cases), 'test cases')}, model "
         f"{result.workflow.spec.model})."
     )
     if result.unsupported:

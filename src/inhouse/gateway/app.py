@@ -32,7 +32,6 @@ import contextvars
 import functools
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -57,7 +56,7 @@ from inhouse.gateway.calls import Call, Recorder, policy_action, prompt_bound
 from inhouse.gateway.config import GatewaySettings, cannot_listen
 from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.gateway.keys import KeyTable, load_key_table
-from inhouse.gateway.limits import Limiter
+from inhouse.gateway.limits import Limiter, retry_seconds
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from inhouse.gateway.openapi import openapi_document
 from inhouse.gateway.policies import RequestPolicy
@@ -789,7 +788,7 @@ def _error_headers(err: BaseException) -> list[tuple[bytes, bytes]]:
     after = err.retry_after if isinstance(err, RateLimited) else None
     if after is None:
         return JSON
-    return [*JSON, (b"retry-after", str(max(1, math.ceil(after))).encode())]
+    return [*JSON, (b"retry-after", str(retry_seconds(after)).encode())]
 
 
 def _answer(

@@ -32,6 +32,13 @@ def authenticate(keys: KeyTable, headers: Iterable[tuple[bytes, bytes]]) -> Gate
                 f"this gateway key ({refused.key.id}, {refused.key.person}'s) is not served: "
                 f"{refused.reason} (a rollout lead sees it in `inhouse keys list`)"
             )
+        if keys.was_revoked(token.strip()):
+            # told to try again in a few seconds, its holder waited for a key that will never
+            # work again; revoked is all it is told (the key's holder only: its hash matched)
+            raise InvalidApiKey(
+                "this gateway key was revoked: it is not served any more. Ask a rollout lead "
+                "for a new one (`inhouse keys issue NAME`), then fetch it (`inhouse keys fetch`)"
+            )
         # a member who fetched a key a moment ago and asked at once heard only "invalid or
         # revoked", and read it as a fetch that failed: say when a new key starts to work (it
         # names nothing about the key, so an unknown one learns nothing from it)

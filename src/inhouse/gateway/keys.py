@@ -181,6 +181,7 @@ def grant_key(
     records the agent and its boundary as facts. Returns the grant's id."""
     from inhouse.program import Provenance
     from inhouse.program.config import read_config
+    from inhouse.program.guards import reach_label
     from inhouse.program.state import not_on_roster
 
     limits = limits or KeyLimits()
@@ -209,9 +210,10 @@ def grant_key(
                 "allowed tools in inhouse.toml first; an agent key without one is refused"
             )
     reach = program.reach_of(person)
+    said = reach_label(program.playbook, state, person, reach)
     try:
         used = program.check_reach(
-            None, reach, action=f"grant a gateway key to {person} ({reach.value})", person=person
+            None, reach, action=f"grant a gateway key to {person} ({said})", person=person
         )
     except AntiPattern as err:
         first = program.playbook.plays[0]
@@ -432,12 +434,22 @@ class KeyTable:
     constant-time hash comparison. Rebuilt from the store on every refresh. ``refused``: the
     active rows the log does not vouch for, never looked up."""
 
-    def __init__(self, keys: list[GatewayKey], refused: tuple[RefusedKey, ...] = ()) -> None:
+    def __init__(
+        self,
+        keys: list[GatewayKey],
+        refused: tuple[RefusedKey, ...] = (),
+        revoked: Sequence[GatewayKey] = (),
+    ) -> None:
         self.refused = refused
         self._by_prefix: dict[str, list[GatewayKey]] = {}
         for key in keys:
             if key.active:
                 self._by_prefix.setdefault(key.prefix, []).append(key)
+        #: the revoked rows' hashes by prefix, never served: only so that whoever presents one
+        #: is told it was revoked, not to try again in a few seconds
+        self._revoked: dict[str, list[str]] = {}
+        for key in revoked:
+            self._revoked.setdefault(key.prefix, []).append(key.hash)
 
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._by_prefix.values())
@@ -463,6 +475,16 @@ class KeyTable:
             ):
                 return refused
         return None
+
+    def was_revoked(self, presented: str) -> bool:
+        """Whether ``presented`` is a key that was revoked (its row says so): its holder is told
+        that, not to try again in a few seconds. Nothing more: not who revoked it, nor when;
+        and only the holder of the key itself, whose hash it is, hears even that."""
+        hashes = self._revoked.get(presented[:_PREFIX_LEN])
+        if not hashes:
+            return False
+        digest = hash_key(presented)
+        return any(hmac.compare_digest(digest, known) for known in hashes)
 
 
 def _vouched(state: ProgramState) -> dict[str, Vouched]:
@@ -545,7 +567,10 @@ def load_key_table(store: Store, state: ProgramState) -> KeyTable:
     vouched = _vouched(state)
     served: list[GatewayKey] = []
     refused: list[RefusedKey] = []
-    for row in list_keys(store, include_revoked=False):
+    rows = list_keys(store)
+    for row in rows:
+        if not row.active:
+            continue
         found = vouched.get(row.id)
         problem = _problem(row, found, state)
         if problem is not None:
@@ -554,7 +579,7 @@ def load_key_table(store: Store, state: ProgramState) -> KeyTable:
             assert found is not None and found.grant is not None
             limits = KeyLimits.from_json(json.dumps(found.grant.payload.get("limits") or {}))
             served.append(replace(row, limits=limits))
-    return KeyTable(served, tuple(refused))
+    return KeyTable(served, tuple(refused), [row for row in rows if not row.active])
 
 
 def refused_keys(program: Program) -> tuple[RefusedKey, ...]:

@@ -16,6 +16,7 @@ reservation is released and what the runtime reported (or the gateway counted) i
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from inhouse.errors import RateLimited, TokenBudgetSpent, TooManyConcurrent
 from inhouse.gateway.keys import GatewayKey
 from inhouse.gateway.usage import Clock, utcnow
 
-__all__ = ["Limiter", "prompt_token_bound"]
+__all__ = ["Limiter", "prompt_token_bound", "retry_seconds"]
 
 #: tokens a chat template may add around each message (role markers, separators), and once
 #: around the whole prompt (start of text, the assistant's turn): generous, since a bound must
@@ -33,6 +34,12 @@ __all__ = ["Limiter", "prompt_token_bound"]
 _PER_MESSAGE = 16
 _PER_PROMPT = 16
 _ONE_DAY = timedelta(days=1)
+
+
+def retry_seconds(after: float) -> int:
+    """The seconds a refused client waits before a retry may be let through, as ``Retry-After``
+    gives them (RFC 9110: a whole number): ``after`` rounded up, at least 1."""
+    return max(1, math.ceil(after))
 
 
 def prompt_token_bound(texts: list[str], messages: int) -> int:
@@ -78,10 +85,12 @@ class Limiter:
             while window and now - window[0] >= 60.0:
                 window.popleft()
             if len(window) >= limits.rpm:
-                retry = 60.0 - (now - window[0])
+                # whole seconds, rounded up, as Retry-After says them: "retry in 0 s" beside a
+                # Retry-After of 1 was a retry refused again
+                retry = retry_seconds(60.0 - (now - window[0]))
                 raise RateLimited(
                     f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                    f"requests per minute; retry in {retry:.0f} s",
+                    f"requests per minute; retry in {retry} s",
                     retry_after=retry,
                 )
             window.append(now)

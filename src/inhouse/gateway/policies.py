@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from inhouse import figures
 from inhouse.errors import (
     AgentWithoutBoundary,
     BadRequest,
@@ -207,7 +208,8 @@ class RequestPolicy:
         names = ", ".join(refused)
         if boundary.on_disallowed_tool == "refuse":
             raise ToolNotAllowed(
-                f"agent {agent!r} may not use tool(s) {names}: not in its allowlist "
+                f"agent {agent!r} may not use {figures.unit(len(refused), 'tools')} {names}: not "
+                "in its allowlist "
                 f"([policy.agents.{agent}])"
             )
         kept = [t for t in tools if not set(declared_tool_names([t])) & set(refused)]

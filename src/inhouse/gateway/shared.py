@@ -24,9 +24,10 @@ When Redis cannot be reached the limits are never silently multiplied by the num
 each replica enforces its **share**, the limit divided by ``replicas`` (rounded down), from its
 own memory, which shadows every shared decision so the share counts what this replica let
 through before Redis went away. ``/healthz`` says ``degraded`` and the gauge
-``inhouse_gateway_shared_limits_up`` is 0 until Redis answers again (probed every second); the
-tokens spent meanwhile are added to the shared count then. Several replicas without Redis at all
-(``workers`` above 1 and no ``redis_url``) enforce their shares the same way, by design.
+``inhouse_gateway_limits_mode{mode="share"}`` is 1 until Redis answers again (probed every
+second); the tokens spent meanwhile are added to the shared count then. Several replicas
+without Redis at all (``workers`` above 1 and no ``redis_url``) enforce their shares the same
+way, by design.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from redis.exceptions import RedisError
 
 from inhouse.errors import RateLimited, TokenBudgetSpent
 from inhouse.gateway.keys import GatewayKey, KeyLimits
-from inhouse.gateway.limits import Limiter
+from inhouse.gateway.limits import Limiter, retry_seconds
 from inhouse.gateway.usage import Clock, utcnow
 
 __all__ = ["NEWS", "Listener", "SharedLimiter", "Told", "announce", "redacted_url"]
@@ -199,6 +200,20 @@ _DECIDE = (
 )
 #: a batch alone (_settles), when no decision came to carry it
 _SETTLE = _settles(0, 0) + "return 0"
+#: each replica that answers says so every second (KEYS[1]: the replicas' sorted set, ARGV:
+#: this replica's name, how long a name counts without a word, in ms), by Redis's clock, not
+#: the hosts': how many replicas spoke lately
+_BEAT = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return redis.call('ZCARD', KEYS[1])
+"""
+)
+#: a replica that has not spoken for this long is no longer counted among the replicas
+_BEAT_MS = 10_000
 #: at most this many settles ride on one script
 _CARRY = 64
 #: the most tokens one settle counts
@@ -294,6 +309,11 @@ class SharedLimiter(Limiter):
         self._deferred: dict[str, GatewayKey] = {}
         #: admissions counted after the fact (a deferred request refused before its decision)
         self._late: set[asyncio.Task[None]] = set()
+        #: replicas that spoke to Redis lately, this one among them, as last counted (kept
+        #: while Redis is away): a share is never larger than 1/this
+        self.seen = 0
+        self._said_seen = 0
+        self._beat: Any = None
         self._admit: Any = None
         self._decide: Any = None
         self._reserve: Any = None
@@ -311,6 +331,7 @@ class SharedLimiter(Limiter):
         self._decide = self._redis.register_script(_DECIDE)
         self._reserve = self._redis.register_script(_RESERVE)
         self._settle = self._redis.register_script(_SETTLE)
+        self._beat = self._redis.register_script(_BEAT)
         await self.probe()
 
     async def stop(self) -> None:
@@ -325,12 +346,19 @@ class SharedLimiter(Limiter):
         while (self._queue or self._retry) and self.up:
             await self._send_settles(self._take())
         if self._redis is not None:
+            if self.up:  # counted no more: one started again in its place is not two
+                with contextlib.suppress(RedisError, OSError):
+                    await self._redis.zrem(self._name("replicas"), self._replica)
             await self._redis.aclose()
 
     async def probe(self) -> None:
         """Ping Redis when it is down; once it answers, send what was spent meanwhile and use
-        the shared limits again. Run every second by the gateway."""
-        if self._redis is None or self.up:
+        the shared limits again. While it answers, count the replicas that do (:attr:`seen`).
+        Run every second by the gateway."""
+        if self._redis is None:
+            return
+        if self.up:
+            await self._count()
             return
         try:
             await self._redis.ping()
@@ -363,26 +391,64 @@ class SharedLimiter(Limiter):
             log.warning("shared limits: Redis at %s answers; limits are shared again",
                         redacted_url(self.url or ""))  # fmt: skip
         self.up, self.last_error = True, None
+        await self._count()
 
-    def lost(self, err: BaseException) -> None:
-        """Redis was lost elsewhere (the news channel, which pings it every quiet second): use
-        this replica's share at once and probe until Redis answers again. A replica that made
-        no decision since Redis went away still said "shared" and ``ok`` on ``/healthz``, for as
-        long as no request came its way."""
-        if self.up and self._redis is not None:
+    async def _count(self) -> None:
+        """Say this replica answers, and count those that did lately: ``replicas`` (default
+        ``workers``) counts one host's processes unless it is set for every host, and a share
+        of 1/1 on each of three hosts let three times the limit through while Redis was away.
+        The share is taken of the larger of the two, and a count above the setting is said
+        once."""
+        if self._beat is None:  # not started
+            return
+        try:
+            seen = int(await self._beat(keys=[self._name("replicas")],
+                                        args=[self._replica, _BEAT_MS]))  # fmt: skip
+        except (RedisError, OSError) as err:
             self._down(err)
+            return
+        self.seen = seen
+        if seen > self.replicas and seen > self._said_seen:
+            self._said_seen = seen
+            log.warning("shared limits: %d gateway processes share Redis at %s, but replicas = "
+                        "%d: while Redis cannot be reached each enforces 1/%d of every limit; "
+                        "set gateway.replicas to the processes on all hosts together",
+                        seen, redacted_url(self.url or ""), self.replicas, seen)  # fmt: skip
+
+    async def lost(self, err: BaseException) -> None:
+        """Redis was lost elsewhere (the news channel, which pings it every quiet second): ask
+        it on the limits' own connection, and where it does not answer either, use this
+        replica's share at once and probe until Redis answers again. A replica that made no
+        decision since Redis went away still said "shared" and ``ok`` on ``/healthz``, for as
+        long as no request came its way. The news connection alone failing (a subscription
+        Redis refuses this user, a pub/sub connection Redis closed, a proxy without pub/sub)
+        is not Redis gone: taken for it, the limits went to the share and back every second,
+        a warning each way, for as long as the news could not be heard."""
+        if not self.up or self._redis is None:
+            return
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as lost:
+            if self.up:  # a decision may have found it first
+                self._down(lost)
 
     def _down(self, err: BaseException) -> None:
         if self.up or self.last_error is None:
             log.warning("shared limits: Redis at %s unreachable (%s): each replica enforces "
                         "1/%d of every limit", redacted_url(self.url or ""), err,
-                        self.replicas)  # fmt: skip
+                        self.share_of)  # fmt: skip
         self.up = False
         self.last_error = f"{type(err).__name__}: {err}"
         self._hold_back(self._queue)  # never sent: their tokens go when Redis is back
         self._queue = []
 
     # -- state -------------------------------------------------------------------------------
+
+    @property
+    def share_of(self) -> int:
+        """What a share divides each limit by: ``replicas``, or the replicas Redis last counted
+        where they were more."""
+        return max(self.replicas, self.seen)
 
     @property
     def mode(self) -> str:
@@ -395,7 +461,9 @@ class SharedLimiter(Limiter):
             "mode": self.mode,
             "redis": redacted_url(self.url) if self.url else None,
             "replicas": self.replicas,
-            "share": f"1/{self.replicas}",
+            # those that spoke to Redis lately (None: no Redis); the share takes the larger
+            "replicas_seen": self.seen if self._redis is not None else None,
+            "share": f"1/{self.share_of}",
             # the error's kind only: its text (hosts, the server's words) is in the log
             "last_error": None if self.last_error is None else self.last_error.split(":", 1)[0],
             "local_decisions": self.local_decisions,
@@ -410,7 +478,7 @@ class SharedLimiter(Limiter):
     def _share(self, key: GatewayKey) -> GatewayKey:
         """``key`` with this replica's share of its limits (rounded down: never above)."""
         limits = key.limits
-        n = self.replicas
+        n = self.share_of
         share = KeyLimits(
             rpm=None if limits.rpm is None else limits.rpm // n,
             tokens_per_day=None if limits.tokens_per_day is None else limits.tokens_per_day // n,
@@ -424,8 +492,8 @@ class SharedLimiter(Limiter):
 
     def _why_share(self) -> str:
         if self._redis is None:
-            return f"this replica's share (1/{self.replicas}: several replicas, no redis_url)"
-        return f"this replica's share (1/{self.replicas}) while Redis cannot be reached"
+            return f"this replica's share (1/{self.share_of}: several replicas, no redis_url)"
+        return f"this replica's share (1/{self.share_of}) while Redis cannot be reached"
 
     # -- the limits --------------------------------------------------------------------------
 
@@ -476,7 +544,9 @@ class SharedLimiter(Limiter):
         try:
             self.admit(self._share(key))
         except (RateLimited, TokenBudgetSpent) as err:
-            raise type(err)(f"{err} [{self._why_share()}]") from None
+            # its Retry-After too: a share's 429 without it was retried at once, into the same
+            # refusal, by every OpenAI client (several workers with no Redis always decide here)
+            raise type(err)(f"{err} [{self._why_share()}]", retry_after=err.retry_after) from None
 
     @staticmethod
     def _refuse(key: GatewayKey, outcome: int, figure: int) -> None:
@@ -490,11 +560,11 @@ class SharedLimiter(Limiter):
                 "it resets at midnight UTC"
             )
         if outcome == 2:
+            retry = retry_seconds(figure / 1000)
             raise RateLimited(
                 f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                f"requests per minute (every replica together); retry in "
-                f"{max(figure, 0) / 1000:.0f} s",
-                retry_after=max(figure, 0) / 1000,
+                f"requests per minute (every replica together); retry in {retry} s",
+                retry_after=retry,
             )
 
     async def _settled(self) -> None:
@@ -671,7 +741,9 @@ class SharedLimiter(Limiter):
         try:
             return self.reserve(self._share(key), endpoint, body, prompt)
         except TokenBudgetSpent as err:
-            raise TokenBudgetSpent(f"{err} [{self._why_share()}]") from None
+            raise TokenBudgetSpent(
+                f"{err} [{self._why_share()}]", retry_after=err.retry_after
+            ) from None
 
     def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
         # a runtime's absurd count (it is parsed from the answer) must not fail the script that
@@ -756,7 +828,7 @@ class Listener:
         on_news: Callable[[str], Awaitable[None]],
         *,
         timeout: float,
-        on_lost: Callable[[BaseException], None] | None = None,
+        on_lost: Callable[[BaseException], Awaitable[None]] | None = None,
     ) -> None:
         self.url = url
         self.channel = f"{prefix}:news"
@@ -768,6 +840,8 @@ class Listener:
         self.listening = False
         self.heard = 0
         self._closing = False
+        #: the log said the news cannot be heard, since the last subscription
+        self._said_lost = False
 
     def close(self) -> None:
         """Stop at the next chance, even if a cancellation is lost on the way (on Python 3.11
@@ -784,14 +858,17 @@ class Listener:
             )
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    # sent, not yet taken: Redis answers a subscription it refuses (NOPERM)
+                    # on the connection's next read, so listening waits for that read
                     await pubsub.subscribe(self.channel)
-                    self.listening = True
-                    if not first:
-                        for news in NEWS:
-                            await self._tell(news)
-                    first = False
                     while not self._closing:
                         message = await pubsub.get_message(timeout=1.0)
+                        if not self.listening:
+                            self.listening, self._said_lost = True, False
+                            if not first:  # what was said while it was away is lost
+                                for news in NEWS:
+                                    await self._tell(news)
+                            first = False
                         if message is None:  # a quiet second: a dead connection shows here
                             await pubsub.ping()
                         elif message.get("type") == "message":
@@ -803,10 +880,18 @@ class Listener:
                 if self.listening:
                     log.warning("gateway news: lost Redis at %s (%s)", redacted_url(self.url),
                                 err)  # fmt: skip
+                elif not self._said_lost and not self._closing:
+                    # never subscribed (a subscription this user may not make, say): once, not
+                    # every second, and never in silence
+                    log.warning("gateway news: cannot hear the replicas' news on Redis at %s "
+                                "(%s); keys and the lock are read again every "
+                                "keys_refresh_seconds meanwhile", redacted_url(self.url),
+                                err)  # fmt: skip
+                self._said_lost = True
                 self.listening = False
                 first = False
                 if self.on_lost is not None and not self._closing:
-                    self.on_lost(err)
+                    await self.on_lost(err)
                 if not self._closing:
                     await asyncio.sleep(1.0)
             finally:

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from inhouse.db import Store
+from inhouse.figures import count as count_of
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
@@ -373,7 +374,8 @@ def leading_indicators(
         made("answered_requests", "Answered requests", answered.requests, "requests",
              "requests the gateway answered (status below 400), every key, agents included, "
              "as the gateway's key signed them (`inhouse gateway rollup`); "
-             f"{used.left_out} answered request(s) in the usage log left out, as the rollup "
+             f"{count_of(used.left_out, 'answered requests')} in the usage log left out, as "
+             "the rollup "
              "leaves them out: on weights no recorded lock blessed that day, or by people "
              "holding no gateway key of their own"),
         made("active_users", "Active people", len(active), "people",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from inhouse import figures
 from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.tracks import gateway_step_missing, load_track
@@ -173,10 +174,11 @@ def _check_room(program: Program, person: Person, team: str, current: list[Membe
     if lacking > places:
         named = f"team {team}" if team else "no team"
         raise Refused(
-            f"adding {person.name} ({named}) would leave {places} place(s) for the {lacking} "
-            f"more team(s) the pilot still needs ({limits.describe()}); add someone from "
+            f"adding {person.name} ({named}) would leave {figures.count(places, 'places')} for the "
+            f"{figures.count(lacking, 'more teams')} the pilot still needs ({limits.describe()}); "
+            "add someone from "
             f"another team (teams so far: {', '.join(sorted(teams)) or 'none'})",
-            missing=[f"members from {lacking} more team(s)"],
+            missing=[f"members from {figures.count(lacking, 'more teams')}"],
         )
 
 

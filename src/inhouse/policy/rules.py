@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from inhouse.errors import ConfigError
+from inhouse.location import CONFIG_NAME
 from inhouse.policy._config import problems
 from inhouse.policy.classes import CustomClass, parse_custom_classes
 from inhouse.policy.detectors import known_classes
@@ -193,9 +194,17 @@ def _storage_words(who: str, store: bool, days: int | None) -> str:
 
 
 def load_rules(config: Mapping[str, Any]) -> DataRules:
-    """The data rules of a program's ``inhouse.toml`` (as a dict). Errors name the field;
-    an unknown data class names the known ones. No ``[data_rules]`` table: the defaults (block
-    every class found, store no bodies)."""
+    """The data rules of a program's ``inhouse.toml`` (as a dict). Errors name the file and
+    the field (the file is what a user fixes; the field alone sent them looking); an unknown
+    data class names the known ones. No ``[data_rules]`` table: the defaults (block every
+    class found, store no bodies)."""
+    try:
+        return _load_rules(config)
+    except ConfigError as err:
+        raise ConfigError(f"{CONFIG_NAME}: {err}") from None
+
+
+def _load_rules(config: Mapping[str, Any]) -> DataRules:
     policy = config.get("policy") or {}
     if not isinstance(policy, Mapping):
         raise ConfigError("policy: must be a table")

@@ -30,6 +30,7 @@ __all__ = [
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
+    "LEAD_RERUN",
     "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
@@ -156,14 +157,21 @@ __all__ = [
 #: gateway's host, its operator's, sealed into the day later or any later day of use it dated;
 #: its person is asked about the day or version again, once (``inhouse usage confirm``; every
 #: play, an exit judged on the gateway's figures before keeps them)
-#: 20 (:data:`TYPICAL_OPENERS`): play 5's typical "it broke" component is the one the most
+#: 20 (:data:`LEAD_RERUN`): rule 17 for play 3: the rerun of ``workflow-run-by-other``
+#: ("someone other than its author") is by someone who held no rollout lead's role when they
+#: ran it, nor ran it from a machine such a lead enrolled from. The author is whoever first
+#: published the version: a colleague the lead put in charge of play 3 (or asked to run her
+#: checkout once) types what she dictates, and her own rerun would check her own work. A lead
+#: who writes the workflow herself is its author, and a colleague's rerun checks it; a play 3
+#: that exited under the rules before keeps its exit for the runs it was judged on
+#: 21 (:data:`TYPICAL_OPENERS`): play 5's typical "it broke" component is the one the most
 #: people using the tool hit (distinct openers), not the one that drew the most tickets, and
 #: one typical component's ticket resolved without its builders, its fix confirmed by its
 #: opener, suffices where a tie makes several typical (``ticket-resolved-without-builder``):
 #: one user filing tickets again and again picked the component, and one who never confirmed
 #: her fixes on a tied one held play 5 back for everyone. A play 5 that exited under the
 #: rules before keeps a ticket it was judged on in a component that drew the most tickets
-EXIT_RULES = 20
+EXIT_RULES = 21
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -213,9 +221,12 @@ LEAD_APART = 17
 WAIVER_LOG_TIME = 18
 #: a confirmation covers only the figures and days of use it bound (see :data:`EXIT_RULES`)
 CONFIRMED_BOUND = 19
+#: play 3's rerun by another is no rollout lead's, nor from a lead's machine (see
+#: :data:`EXIT_RULES`)
+LEAD_RERUN = 20
 #: play 5's typical component is counted by the people who hit it, and one typical component's
 #: ticket suffices (see :data:`EXIT_RULES`)
-TYPICAL_OPENERS = 20
+TYPICAL_OPENERS = 21
 
 
 class Outcome(StrEnum):
@@ -324,6 +335,10 @@ class CheckContext:
     now: datetime
     params: Mapping[str, Any] = field(default_factory=dict)
     uncounted: tuple[Uncounted, ...] = ()
+    #: the words a report's lagging figures rest on (:data:`~inhouse.program.lagging_words.
+    #: READS`) that would count but expired by ``now``: a report recorded while one was live
+    #: was priced with it (:meth:`facts_at`)
+    lapsed: tuple[Fact, ...] = ()
     machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
     #: person -> machine -> the event (seq) at which they first enrolled a key from it (a
     #: machine missing here counts as enrolled from the start)
@@ -400,6 +415,12 @@ class CheckContext:
             return [item for item in self.uncounted if item.fact.kind in wanted]
         found = [item for kind in wanted for item in self.uncounted_by_kind.get(kind, ())]
         return sorted(found, key=lambda item: item.fact.id)
+
+    def facts_at(self, fact: Fact, *kinds: str) -> FactSet:
+        """The facts of ``kinds`` that counted when ``fact`` was recorded: recorded before it
+        and live at its time, those expired since (:attr:`lapsed`) included."""
+        found = [*self.facts.of(*kinds), *(f for f in self.lapsed if f.kind in kinds)]
+        return FactSet(f for f in found if f.id < fact.id and not f.expired(fact.at))
 
     def judged_on(self, play: str) -> frozenset[int] | None:
         """The facts ``play``'s first exit was judged on, or None: it has not exited, or its

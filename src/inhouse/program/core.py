@@ -50,6 +50,7 @@ from inhouse.program.state import (
     not_on_roster,
     sign_in_login,
 )
+from inhouse.program.witness import CUT
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -242,6 +243,8 @@ def refuse_if_tampered(state: ProgramState) -> None:
     """Nothing is appended to a log that does not verify: it would sign on top of a forgery."""
     if state.tampered is not None:
         problem, seq = state.tampered
+        if problem.startswith(CUT):  # it verifies, shorter than seen: the way out is in it
+            raise LogTampered(f"{problem}. Nothing more is recorded here until then")
         raise LogTampered(
             f"the event log does not verify at event {seq}: {problem}. Nothing more is recorded "
             "and nothing after it counts; `inhouse audit verify` reports it, restore the store "
@@ -479,17 +482,20 @@ class ProgramCore:
         """Hold the log to what this user's commands saw of it (:mod:`inhouse.program.
         witness`): a log that no longer holds the newest event seen here is marked tampered,
         naming it; else the newest event now (``event``, just written, or the head folded) is
-        kept."""
+        kept. A process that lives on (the gateway, the dashboard) checks again at each event it
+        writes: one written on a log cut under it is the last."""
         from inhouse.program import witness
 
         if not state.program_id or state.demo or state.tampered is not None:
             return
         where = self.store.url
-        if event is not None:
-            witness.remember(self.store, state.program_id, where, event.seq, event=event)
-        elif (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
+        if event is not None and witness.remember(
+            self.store, state.program_id, where, event.seq, event=event
+        ):
+            return  # the newest seen: just written; else the log must still hold the one kept
+        if (cut := witness.seen_problem(self.store, state.program_id, where)) is not None:
             state.tampered = cut
-        else:
+        elif event is None:
             witness.remember(self.store, state.program_id, where, state.head_seq)
 
     def whoami(self) -> Person:

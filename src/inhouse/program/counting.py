@@ -58,6 +58,7 @@ from inhouse.program.checks import (
 )
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
+from inhouse.program.lagging_words import READS as LAGGING_READS
 from inhouse.program.state import ProgramState, sign_in_login
 
 __all__ = [
@@ -760,6 +761,26 @@ def forget(state: ProgramState) -> None:
         del _cache[id(state)]
 
 
+def _lapsed(
+    state: ProgramState, now: datetime, verdicts: dict[int, str | None], measured: set[str]
+) -> tuple[Fact, ...]:
+    """The words a report's lagging figures rest on that expired by ``now`` and would count
+    otherwise (:attr:`CheckContext.lapsed`): a price quote attested until a date priced the
+    reports recorded before it, and still does."""
+    found = []
+    for fact in state.facts:
+        if fact.kind not in LAGGING_READS or not fact.expired(now):
+            continue
+        if fact.id not in verdicts:
+            verdicts[fact.id] = why_uncounted(fact, state, measured)
+        why = verdicts[fact.id]
+        if why is None and state.sign_in is not None and fact.signed:
+            why = _not_signed_in(fact, state)
+        if why is None:
+            found.append(fact)
+    return tuple(found)
+
+
 def _build(state: ProgramState, now: datetime) -> CheckContext:
     measured = measured_kinds()
     counted: list[Fact] = []
@@ -864,6 +885,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         owners=state.owners,
         now=now,
         uncounted=tuple(uncounted),
+        lapsed=_lapsed(state, now, verdicts, measured),
         machines={person: frozenset(found) for person, found in machines.items()},
         machine_since=since,
         owner_since={play: record.seq for play, record in state.plays.items()},

@@ -270,7 +270,10 @@ class EvidenceMixin(ProgramCore):
 
     def seal_enrolment(self, invitation: str, *, at_machine: str | None = None) -> Path:
         """On a machine without the log: sign an enrolment with this machine's key into the
-        outbox, for the program's side to import."""
+        outbox, for the program's side to import. It replaces an enrolment on the same
+        invitation that an inhouse from before join proofs sealed there (without the
+        invitation's own signature): the import refuses that one, and stops at it, so joining
+        again with this inhouse and exporting again is the way out."""
         from inhouse.identity import ENROLMENT_TYPE, seal
 
         text = parse_invitation(invitation)
@@ -287,7 +290,31 @@ class EvidenceMixin(ProgramCore):
                 "machine": at_machine or _machine.machine_fingerprint(),
             },
         )
-        return self._write_outbox(envelope, "enrolment")
+        stale = self._unproven_enrolments(text.token_hash)
+        written = self._write_outbox(envelope, "enrolment")
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return written
+
+    def _unproven_enrolments(self, token_hash: str) -> list[Path]:
+        """The outbox's enrolments on invitation ``token_hash`` without a join proof."""
+        from inhouse.identity import ENROLMENT_TYPE, open_envelope
+
+        folder = self.folder / DATA_DIR / OUTBOX
+        found = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                envelope = open_envelope(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, InhouseError):
+                continue  # not an envelope this replaces: export names what is wrong with it
+            predicate = envelope.predicate
+            if (
+                envelope.predicate_type == ENROLMENT_TYPE
+                and predicate.get("token_hash") == token_hash
+                and not predicate.get("join_proof")
+            ):
+                found.append(path)
+        return found
 
     def export_evidence(self, kinds: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Signed envelopes to carry elsewhere: the outbox (on a machine without the log), or
@@ -354,9 +381,10 @@ class EvidenceMixin(ProgramCore):
     def import_evidence(self, envelopes: list[Any], *, source: str = "file") -> list[str]:
         """Append envelopes from another machine, each checked: its signature, its program, an
         enrolled signer (or a valid invitation, for an enrolment), the fact's rules. Returns one
-        line per envelope saying what happened; an envelope already imported, or one carrying a
-        fact already in the log again (:func:`~inhouse.program.state.repeated_fact`), is not
-        imported, and its line names why."""
+        line per envelope saying what happened (a fact taken in, with its number); an envelope
+        already imported, or one carrying a fact already in the log again
+        (:func:`~inhouse.program.state.repeated_fact`), is not imported, and its line names
+        why."""
         from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
         state, who = self._begin(None)
@@ -405,8 +433,12 @@ class EvidenceMixin(ProgramCore):
         ):
             raise IdentityError(
                 f"{where}: the enrolment of {name} does not carry its invitation's own signature "
-                f"over key {envelope.key_id}: it shows only the invitation's hash, which the log "
-                "holds (seal it again with this inhouse, from the invitation itself)"
+                f"over key {envelope.key_id} (its join proof): it shows only the invitation's "
+                "hash, which the log holds for anyone who writes the store to read. An inhouse "
+                "from before join proofs sealed it so: nothing of it was imported; on that "
+                f"machine, {name} runs `inhouse join INVITATION` again with a current inhouse "
+                "(the same invitation and key; it replaces the one in the outbox) and "
+                "`inhouse evidence export -o FILE` again, and this import takes the new file"
             )
         if problem := invitation_problem(state, name, token_hash, self.clock()):
             raise IdentityError(f"{where}: {name} cannot join {problem}")
@@ -461,12 +493,13 @@ class EvidenceMixin(ProgramCore):
             fact.get("comment"),
             datetime.fromisoformat(expires) if expires else None,
         )
-        self._append(
+        event = self._append(
             EventKind.EVIDENCE_IMPORTED,
             importer,
             {"envelope": raw, "digest": envelope.digest, "key_id": envelope.key_id},
         )
-        return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id})"
+        # the fact's number, as every command that records one says it (`fact show N`)
+        return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id}), fact #{event.seq}"
 
 
 def _stopped_at(err: InhouseError, lines: list[str]) -> InhouseError:

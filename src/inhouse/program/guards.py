@@ -47,6 +47,7 @@ __all__ = [
     "inside_by_role",
     "play_has_exited",
     "reach_blockers",
+    "reach_label",
     "refusal_message",
     "start_blockers",
     "unlisted_pilot",
@@ -243,6 +244,22 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     if (member or not users) and len(inside) < pilot_places(playbook):
         return Reach.PILOT  # the next to take a place
     return Reach.BEYOND_PILOT
+
+
+def reach_label(playbook: Playbook, state: ProgramState, person: str, reach: Reach) -> str:
+    """``reach`` (:func:`reach_of` ``person``) in words that are true of them, for the action a
+    guard judges ("grant a gateway key to zoe (...)"): someone the pilot's reach takes in
+    only by this grant is not said to be in the pilot already, nor a lead or a play's owner,
+    who hold no place in it."""
+    if reach is not Reach.PILOT:
+        return reach.value
+    if inside_by_role(playbook, state, person):
+        return "within the pilot's reach as the program's lead or a started play's owner"
+    listed = pilot_list(state, playbook)
+    inside = listed if listed is not None else set(unlisted_pilot(state, playbook))
+    if person in inside:
+        return "in the pilot"
+    return "not in the pilot yet: this grant gives them one of its places"
 
 
 def inside_by_role(playbook: Playbook, state: ProgramState, person: str) -> bool:

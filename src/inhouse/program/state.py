@@ -1572,6 +1572,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         WIDENING_EVENTS,
         inside_by_role,
         reach_blockers,
+        reach_label,
         reach_of,
         start_blockers,
     )
@@ -1596,7 +1597,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         whose, what = WIDENING_EVENTS[event.kind]
         name = str(data.get(whose))
         reach = reach_of(playbook, state, name)
-        action = f"{what.format(name=name)} ({reach.value})"
+        action = f"{what.format(name=name)} ({reach_label(playbook, state, name, reach)})"
         if reach is Reach.PILOT and not inside_by_role(playbook, state, name):
             state.let_in.setdefault(name, event.seq)  # one of the pilot by being let in
     else:

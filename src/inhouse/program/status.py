@@ -473,5 +473,12 @@ def build_status(
             for r in state.refusals
         ],
         "warnings": warnings,
+        "tampered": None
+        if state.tampered is None
+        else {
+            "seq": state.tampered[1],
+            "cut": state.tampered[0].startswith(CUT),
+            "problem": state.tampered[0],
+        },
         "events": state.head_seq,
     }

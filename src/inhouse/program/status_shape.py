@@ -20,8 +20,10 @@ __all__ = [
     "Status",
     "StopEvidence",
     "StopView",
+    "TamperedView",
     "WaiverView",
     "owner_words",
+    "role_words",
     "state_words",
 ]
 
@@ -35,6 +37,16 @@ _STATE_WORDS = {
     "exited": "exited",
     "ongoing": "ongoing",
     "stopped": "not reached (program stopped)",
+}
+
+#: each role as a person reads it (the ids, ``rollout-lead``, are what a command takes and
+#: what the JSON twins carry)
+_ROLE_WORDS = {
+    "rollout-lead": "rollout lead",
+    "play-owner": "play owner",
+    "support-owner": "support owner",
+    "champion": "champion",
+    "pilot-user": "pilot user",
 }
 
 
@@ -150,6 +162,16 @@ class FactCounts(TypedDict):
     expired: list[int]
 
 
+class TamperedView(TypedDict):
+    """Why nothing more can be recorded on this log here: it does not verify at ``seq``
+    (``cut`` false), or it no longer holds event ``seq``, the newest a command on this
+    machine saw (``cut`` true: :mod:`inhouse.program.witness`)."""
+
+    seq: int
+    cut: bool
+    problem: str
+
+
 class WaiverView(TypedDict):
     id: int
     guard: str
@@ -182,6 +204,7 @@ class Status(TypedDict):
     waivers: list[WaiverView]
     refusals: list[RefusalView]
     warnings: list[str]
+    tampered: TamperedView | None
     events: int
 
 
@@ -195,3 +218,10 @@ def owner_words(play: PlayView) -> str:
     (its ``owner.who``: "one technical person who will live with the result"), never the role's
     id."""
     return play["owner"] or play["owner_who"]
+
+
+def role_words(roles: str | list[str]) -> str:
+    """A role (``rollout-lead``), or several, in words: "rollout lead", "play owner, pilot
+    user"; an id it does not know reads as itself."""
+    named = [roles] if isinstance(roles, str) else roles
+    return ", ".join(_ROLE_WORDS.get(role, role) for role in named)

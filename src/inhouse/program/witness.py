@@ -7,8 +7,8 @@ verifies, and before this only an anchor kept in git (``inhouse audit anchor``),
 someone who thought to (``audit verify --anchor``), noticed. The store's host (a rollout lead)
 could drop a colleague's failing workflow run, survey answer or reopened ticket, the newest
 events, and record her own on top. Each colleague's machine saw its own event go in, and the
-host cannot reach their home folder: so every command keeps, in
-``~/.local/state/inhouse/seen/`` (mode 0600), the event it saw last for this program and
+host cannot reach their home folder: so every command keeps, in ``$XDG_STATE_HOME/inhouse/seen/``
+(``~/.local/state`` by default; mode 0600), the event it saw last for this program and
 database (its seq, its hash, whose and what it was), and the next command here checks that the
 log still holds it. Where it does not, the state is marked tampered (:data:`CUT`) and nothing is
 recorded on it, as for any forgery: its message names the event that is gone.
@@ -23,10 +23,12 @@ records again what they had recorded since the backup). A demo program keeps not
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +47,17 @@ log = logging.getLogger(__name__)
 #: the words a :func:`seen_problem` starts with (what ``status`` and a refusal show)
 CUT = "this machine saw event"
 
+#: the largest seq a database's integer holds (SQLite's and PostgreSQL's bigint)
+_MAX_SEQ = 2**63 - 1
+
 
 def _home() -> Path:
-    return Path.home() / ".local" / "state" / "inhouse" / "seen"
+    """``$XDG_STATE_HOME/inhouse/seen`` (an absolute one, as XDG asks; else
+    ``~/.local/state``), as keys honour ``$XDG_CONFIG_HOME``: a person who keeps their state
+    elsewhere (a read-only home, a home shared by test runs) keeps this there too."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "inhouse" / "seen"
 
 
 def seen_path(program_id: str, where: str) -> Path:
@@ -67,9 +77,21 @@ def _read(path: Path) -> dict[str, Any] | None:
             "%s unreadable (%s): what this machine saw of the log is not checked", path, err
         )
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+    seq = data.get("seq") if isinstance(data, dict) else None
+    if (
+        isinstance(seq, bool)
+        or not isinstance(seq, int)
+        or not 0 < seq <= _MAX_SEQ
+        or not isinstance(data.get("hash"), str)
+    ):  # a seq no database holds would stop every command here at the query: it says so
+        log.warning(
+            "%s holds no event this machine saw (seq %r): what it saw of the log is not "
+            "checked until the next command keeps one",
+            path,
+            seq,
+        )
         return None
-    return data
+    return dict(data)
 
 
 def _row(store: Store, seq: int) -> Any:
@@ -126,19 +148,21 @@ def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] |
 
 def remember(
     store: Store, program_id: str, where: str, seq: int, *, event: Event | None = None
-) -> None:
+) -> bool:
     """Keep event ``seq`` of the log (``event``, where the caller just wrote it) as the newest
     this user's commands saw, unless one newer is kept already. A file that cannot be written
-    keeps nothing (a command never stops here)."""
+    keeps nothing (a command never stops here). Commands here at once (a gateway's threads,
+    two terminals) each compare and write under a lock, to a file of their own renamed over
+    it: none writes an older event over a newer one, nor half a file. True where it kept it."""
     if seq <= 0:
-        return
+        return False
     path = seen_path(program_id, where)
     seen = _read(path)
     if seen is not None and int(seen["seq"]) >= seq:
-        return
+        return False
     row: Any = _row(store, seq) if event is None else event
     if row is None:
-        return
+        return False
     record = {
         "program_id": program_id,
         "seq": int(row.seq),
@@ -149,13 +173,26 @@ def remember(
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(record, out)
-        os.replace(partial, path)
+        lock = os.open(path.with_name(f"{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            seen = _read(path)  # another command's, kept since: the newer one stays
+            if seen is not None and int(seen["seq"]) >= seq:
+                return False
+            fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp: mode 0600
+                    json.dump(record, out)
+                os.replace(partial, path)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
+        finally:
+            os.close(lock)
     except OSError as err:
         log.warning("cannot keep what this machine saw of the log in %s (%s)", path, err)
+        return False
+    return True
 
 
 def forget(program_id: str, where: str) -> None:

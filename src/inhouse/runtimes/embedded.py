@@ -69,11 +69,34 @@ __all__ = [
 _STATE = "embedded.json"
 _PID = "embedded.pid"
 _LOG = "embedded.log"
-_INSTALL_HINT = (
-    "the embedded runtime needs the `embedded` extra (llama-cpp-python[server]). "
-    "Install it with `scripts/install-embedded.sh {python}` (builds llama.cpp once, portable), "
-    "or point inhouse at a running runtime (Ollama, llama.cpp, vLLM) instead"
-)
+
+
+def _install_hint(python: str) -> str:
+    """How to install the ``embedded`` extra into ``python``: pip, which every user has (an
+    inhouse installed with pip has no ``scripts/`` folder); in a checkout of inhouse's source,
+    also its script, which keeps the compiled wheel for the next virtualenv."""
+    script = _checkout_script()
+    checkout = (
+        f"; in this checkout, `{script} {python}` does the same once and keeps the wheel for "
+        "the next virtualenv"
+        if script is not None
+        else ""
+    )
+    return (
+        "the embedded runtime needs the `embedded` extra (llama-cpp-python[server]). Install "
+        f"it with `CMAKE_ARGS=-DGGML_NATIVE=OFF {python} -m pip install 'inhouse[embedded]'` "
+        f"(compiles llama.cpp once, for any CPU of this architecture){checkout}, or point "
+        "inhouse at a running runtime (Ollama, llama.cpp, vLLM) instead"
+    )
+
+
+def _checkout_script() -> Path | None:
+    """``scripts/install-embedded.sh`` of the source checkout this inhouse runs from, or None
+    (installed with pip: the package has no ``scripts/`` beside it)."""
+    script = Path(__file__).resolve().parents[3] / "scripts" / "install-embedded.sh"
+    return script if script.is_file() else None
+
+
 #: largest context the embedded server gets by default: a model's own (often 128k) would
 #: reserve gigabytes of KV cache on a laptop
 _DEFAULT_MAX_CTX = 4096
@@ -127,7 +150,7 @@ def _engine_version(python: str) -> str:
         needed = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette")
         if all(importlib.util.find_spec(name) is not None for name in needed):
             return importlib.metadata.version("llama_cpp_python")
-        raise ExtraNotInstalled(_INSTALL_HINT.format(python=python))
+        raise ExtraNotInstalled(_install_hint(python))
     probe = (
         "import importlib.metadata as m, llama_cpp.server, uvicorn;"
         "print(m.version('llama_cpp_python'))"
@@ -137,7 +160,7 @@ def _engine_version(python: str) -> str:
         env=_safe_path(),
     )  # fmt: skip
     if done.returncode != 0:
-        raise ExtraNotInstalled(_INSTALL_HINT.format(python=python))
+        raise ExtraNotInstalled(_install_hint(python))
     return done.stdout.strip()
 
 
@@ -329,9 +352,9 @@ def refuse_if_running(program: Path | None) -> None:
 
 def require_engine(python: str | None = None) -> str:
     """llama-cpp-python's version in ``python`` (this interpreter by default), or
-    :class:`ExtraNotInstalled` naming the install script. ``inhouse runtime serve`` asks this
-    before it says it is starting one (it said it was waiting up to 120 s, then that the extra
-    was missing)."""
+    :class:`ExtraNotInstalled` naming the pip command that installs the extra. ``inhouse
+    runtime serve`` asks this before it says it is starting one (it said it was waiting up to
+    120 s, then that the extra was missing)."""
     return _engine_version(python or sys.executable)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inhouse import figures
 from inhouse.errors import RuntimeBadResponse
 from inhouse.runtimes.openai_compat import PIN_FIX, OpenAICompatRuntime
 from inhouse.runtimes.protocol import ModelInfo
@@ -56,4 +57,4 @@ class LMStudioRuntime(OpenAICompatRuntime):
 
     async def _probe(self) -> str:
         count = len(await self._listed())
-        return f"LM Studio, {count} model(s) downloaded"
+        return f"LM Studio, {figures.count(count, 'models')} downloaded"

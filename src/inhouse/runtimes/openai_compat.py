@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from inhouse import figures
 from inhouse.errors import (
     ConfigError,
     RuntimeBadResponse,
@@ -290,7 +291,7 @@ class OpenAICompatRuntime:
         """Ask the cheapest question that proves the runtime serves; return what it said."""
         data = await self._http.get_json("/v1/models", "a health check")
         count = len(data.get("data") or []) if isinstance(data, dict) else 0
-        return f"serving {count} model(s)"
+        return f"serving {figures.count(count, 'models')}"
 
 
 def _file_name(name: str) -> str:

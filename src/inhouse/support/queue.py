@@ -38,7 +38,7 @@ from inhouse.program.playchecks._shared import (
     fold_tickets,
     parse_component,
 )
-from inhouse.program.playchecks.support import queue_owner_refusal
+from inhouse.program.playchecks.support import by_lead, queue_owner_refusal
 from inhouse.terminal import shown
 
 if TYPE_CHECKING:
@@ -111,10 +111,10 @@ def queue_of(program: Program, now: datetime | None = None) -> Queue | None:
     state = program.state()
     context = build_context(state, program.clock() if now is None else now)
     for fact in reversed(context.facts.of("support.queue")):
-        signer = state.people.get(fact.by)
         if fact.payload.get("accepted"):
             continue  # the owner taking it on names nobody
-        if signer is not None and Role.ROLLOUT_LEAD in signer.roles:
+        # a lead's naming as ``support-queue-owned`` reads it: one who led when they signed it
+        if by_lead(context, fact):
             owner, name = str(fact.payload["owner"]), str(fact.payload["queue"])
             accepted = owner == fact.by or any(
                 later.payload.get("accepted") and later.by == owner and later.id > fact.id

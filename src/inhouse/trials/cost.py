@@ -17,6 +17,8 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from inhouse import figures
+
 __all__ = [
     "MAX_PER_MTOK",
     "RECORDED",
@@ -45,7 +47,7 @@ def _missing(data: Any, names: Sequence[str], what: str) -> Any:
         absent = [name for name in names if data.get(name) is None]
         if absent:
             raise ValueError(
-                f"missing {what} cost input(s): {', '.join(absent)} "
+                f"missing {what} cost {figures.unit(len(absent), 'inputs')}: {', '.join(absent)} "
                 "(inhouse never invents a cost; set each one, zero included, explicitly)"
             )
     return data
@@ -291,7 +293,9 @@ def api_cost(
             "Both listed token prices were set to zero in the trial spec, so the API cost shows "
             "as zero by that choice."
         )
-    source = "measured" if not estimated else f"measured ({estimated} task(s) estimated)"
+    source = (
+        "measured" if not estimated else f"measured ({figures.count(estimated, 'tasks')} estimated)"
+    )
     return CostBreakdown(
         method="api",
         currency=prices.currency,

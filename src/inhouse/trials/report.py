@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from inhouse.figures import count, share
 from inhouse.location import DATA_DIR
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def _environment() -> Environment:
     env.filters["pct"] = lambda v: "n/a" if v is None or _nan(v) else f"{v:+.1f} %"
     env.filters["num"] = lambda v: f"{v:,.6g}" if isinstance(v, int | float) else str(v)
     env.filters["nbytes"] = _bytes
+    env.filters["count"] = count
     return env
 
 
@@ -413,13 +415,13 @@ def _quality_chart(data: TrialReport) -> Markup:
             "candidate",
             float(quality["candidate_pass_rate"]),
             _CANDIDATE,
-            f"{quality['candidate_pass_rate']:.0%}",
+            f"{share(quality['candidate_pass_rate'])}",
         ),
         (
             "status quo" + stated,
             float(quality["status_quo_pass_rate"]),
             _STATUS_QUO,
-            f"{quality['status_quo_pass_rate']:.0%}",
+            f"{share(quality['status_quo_pass_rate'])}",
         ),
     ]
     return _bars(rows, "share of inputs whose output passed the quality checks")

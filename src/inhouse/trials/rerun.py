@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
 from inhouse.errors import InvalidInput, Refused
+from inhouse.figures import share
 from inhouse.location import refuse_tracked_state
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
@@ -234,9 +235,9 @@ def confirmation_lines(
         if stated is not None and not side.checks_outputs:
             quality = outcome.verdict.quality
             lines.append(
-                f"--confirm-minutes also covers the manual process's pass rate, {stated:.0%}, "
+                f"--confirm-minutes also covers the manual process's pass rate, {share(stated)}, "
                 f"as {shown(author)} stated it in {outcome.plan.shown} (no outputs to judge), "
-                f"which the candidate's {quality.candidate_pass_rate:.0%} was compared with"
+                f"which the candidate's {share(quality.candidate_pass_rate)} was compared with"
             )
         lines.append(f"  your word: {shown(minutes)}")
     if outputs is not None and isinstance(side, ManualStatusQuoSide) and side.record.outputs:
@@ -244,7 +245,7 @@ def confirmation_lines(
         lines.append(
             f"--confirm-outputs: the {len(side.record.outputs)} outputs {shown(author)} typed "
             f"into {shown(side.spec.minutes)} are what the manual process gave; its quality "
-            f"({quality.status_quo_pass_rate:.0%} passed) was judged on them:"
+            f"({share(quality.status_quo_pass_rate)} passed) was judged on them:"
         )
         lines.extend(
             f"  {shown(i)}: {shown(text)}"

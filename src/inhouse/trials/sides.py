@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, TypedDict
 
+from inhouse import figures
 from inhouse.errors import InvalidInput, RuntimeUnavailable
 from inhouse.runtimes import RuntimeConfig, open_runtime
 from inhouse.runtimes.protocol import Runtime
@@ -322,7 +323,9 @@ def aligned(result: LoadResult, count: int) -> list[Sample]:
     by_index = {s.index: s for s in result.samples}
     missing = [i for i in range(count) if i not in by_index]
     if missing:
-        raise InvalidInput(f"the load run has no answer for input(s) {missing[:5]}")
+        raise InvalidInput(
+            f"the load run has no answer for {figures.unit(len(missing), 'inputs')} {missing[:5]}"
+        )
     return [by_index[i] for i in range(count)]
 
 

@@ -25,6 +25,8 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
+from inhouse import figures
+from inhouse.figures import share
 from inhouse.program.payloads import MIN_INPUTS as _MIN_INPUTS
 from inhouse.trials.bootstrap import Interval, IntervalData, paired_bootstrap
 
@@ -305,7 +307,8 @@ def _describe(dim: DimensionResult) -> str:
     if dim.outcome == "not-claimed":
         return f"{dim.name}: {ci} (not claimed)"
     if dim.outcome == "too-few":
-        return f"{dim.name}: only {dim.n} paired input(s); at least {MIN_INPUTS} are needed"
+        paired = figures.count(dim.n, "paired inputs")
+        return f"{dim.name}: only {paired}; at least {MIN_INPUTS} are needed"
     verb = {
         "cleared": "clears",
         "below": "lies entirely below",
@@ -326,8 +329,8 @@ def decide(
     if privacy.claimed:
         reasons.append(f"more-private: {privacy.reason}")
     quality_line = (
-        f"quality: candidate passes {quality.candidate_pass_rate:.0%}, status quo "
-        f"{quality.status_quo_pass_rate:.0%}"
+        f"quality: candidate passes {share(quality.candidate_pass_rate)}, status quo "
+        f"{share(quality.status_quo_pass_rate)}"
         f"{'' if quality.status_quo_measured else ' (stated, not measured)'}; difference "
         f"{quality.difference.point:+.1f} points [95 % CI {quality.difference.low:+.1f}, "
         f"{quality.difference.high:+.1f}], floor -{quality.floor_points:g}"
@@ -346,8 +349,8 @@ def decide(
         # nothing of the candidate's quality
         verdict, more = "inconclusive", MIN_INPUTS
         summary = (
-            f"{', '.join(cleared)}, but on only {n} input(s): quality is not judged on fewer "
-            f"than {MIN_INPUTS}"
+            f"{', '.join(cleared)}, but on only {figures.count(n, 'inputs')}: quality is not "
+            f"judged on fewer than {MIN_INPUTS}"
         )
     elif cleared and quality.ok:
         verdict = "proven"

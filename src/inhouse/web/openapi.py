@@ -46,10 +46,12 @@ _VIEWER = {
                 # null, or where the log stopped verifying (every page is as of before it)
                 "tampered": {
                     "type": ["object", "null"],
-                    "required": ["problem", "first_bad_seq"],
+                    "required": ["problem", "first_bad_seq", "cut"],
                     "properties": {
                         "problem": {"type": "string"},
                         "first_bad_seq": {"type": "integer"},
+                        # the log verifies, but lacks the newest event a command here saw
+                        "cut": {"type": "boolean"},
                     },
                 },
             },

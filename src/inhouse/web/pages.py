@@ -56,12 +56,15 @@ def viewer(program: Program) -> dict[str, Any]:
     program's name, whether it is a demo (every page says so: nothing a demo shows is
     evidence), and whether its log stopped verifying (every page says so: what it shows is as
     of the event before the first bad one, and nothing more can be recorded)."""
+    from inhouse.program.witness import CUT
+
     who = program.whoami()
     state = program.state()
     tampered = None
     if state.tampered is not None:  # every page says so: its figures stop before that event
         problem, seq = state.tampered
-        tampered = {"problem": problem, "first_bad_seq": seq}
+        # cut: the log verifies, but no longer holds the newest event this server's user saw
+        tampered = {"problem": problem, "first_bad_seq": seq, "cut": problem.startswith(CUT)}
     return {
         "name": who.name,
         "roles": sorted(who.roles),

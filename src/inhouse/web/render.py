@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from inhouse.figures import share
 from inhouse.program.state import DEMO_NOTE
-from inhouse.program.status_shape import owner_words, state_words
+from inhouse.program.status_shape import owner_words, role_words, state_words
 from inhouse.web import charts
 from inhouse.web.pages import PAGES
 
@@ -90,6 +90,7 @@ def _environment() -> Environment:
     env.filters["percent"] = share
     env.filters["state_words"] = state_words
     env.filters["owner_words"] = owner_words
+    env.filters["role_words"] = role_words
     env.filters["pretty"] = _pretty
     env.filters["figure"] = _figure
     env.filters["finding_closed"] = _finding_closed

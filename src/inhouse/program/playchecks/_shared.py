@@ -10,11 +10,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from inhouse.figures import count as counted
+from inhouse.figures import share
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
     AUTHOR_REAL_MODEL,
     LEAD_APART,
+    LEAD_RERUN,
     CheckContext,
     CheckFunc,
     Outcome,
@@ -236,10 +239,10 @@ def too_few_inputs(payload: Mapping[str, Any]) -> str | None:
     if count is None or int(count) >= MIN_INPUTS:
         return None
     return (
-        f"it rests on {int(count)} task input(s), fewer than the {MIN_INPUTS} a trial's quality "
-        "(and any advantage) is judged on: a pass rate over so few says nothing of the "
-        "candidate's answers, and 'more private' alone is true of any local model beside a "
-        "hosted API"
+        f"it rests on {counted(int(count), 'task inputs')}, fewer than the {MIN_INPUTS} a "
+        "trial's quality (and any advantage) is judged on: a pass rate over so few says "
+        "nothing of the candidate's answers, and 'more private' alone is true of any local "
+        "model beside a hosted API"
     )
 
 
@@ -316,8 +319,8 @@ def quality_on_hollow(payload: Mapping[str, Any], candidate: Any, *, demo: bool)
     return (
         f"{hollow} of the {passed} inputs the candidate passed have checks that pass {given} "
         f"there (a check's value is a template of each input's fields): counting those as failed "
-        f"cases, the candidate ({held:.0%}) would trail the status quo "
-        f"({float(status_quo):.0%}) by {trails:.0f} points, more than the quality floor "
+        f"cases, the candidate ({share(held)}) would trail the status quo "
+        f"({share(float(status_quo))}) by {trails:.0f} points, more than the quality floor "
         f"({float(floor):g} points), so its acceptable quality rests on inputs whose checks "
         "judge nothing of the answer"
     )
@@ -365,7 +368,7 @@ def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | N
     return (
         f"the status quo {' and '.join(unsaid)}, each counted as a failed case of its quality: "
         "had it passed them, the candidate "
-        f"({float(candidate):.0%}) would trail it by {trails:.0f} points, more than the "
+        f"({share(float(candidate))}) would trail it by {trails:.0f} points, more than the "
         f"quality floor ({float(floor):g} points), so its acceptable quality rests on answers "
         "the status quo never gave (a timeout below its answering time, a stop sequence it "
         "opens with, a refused key: see the trial's report)"
@@ -579,9 +582,13 @@ def other_person_elsewhere(
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
     shared = {t for t in theirs for m in used if same_machine(m, t, demo=ctx.demo)}
     if shared:
+        whose = sorted(
+            j for j in judged if any(same_machine(m, s, demo=ctx.demo)
+                                     for m in ctx.machines.get(j, ()) for s in shared)
+        )  # fmt: skip
         return (
-            f"{fact.by}'s evidence came from a machine {names(list(judged))} enrolled "
-            f"({', '.join(sorted(shared))})"
+            f"{fact.by}'s evidence came from a machine {names(whose or sorted(judged))} "
+            f"enrolled ({', '.join(sorted(shared))})"
         )
     hosts = services_enrolled_by(ctx, judged) if play is not None else set()
     if (
@@ -603,24 +610,44 @@ def other_person_elsewhere(
 def second_person_apart(
     ctx: CheckContext, fact: Fact, judged: set[str], *, play: str
 ) -> str | None:
-    """Why ``fact`` (a verify, a trial's rerun) is not play 2's second person's, or None when it
-    is: :func:`other_person_elsewhere` against ``judged`` and, under
-    :data:`~inhouse.program.checks.LEAD_APART`, against whoever was a rollout lead when it was
-    measured too: a lead puts the owners of plays 1 and 2 in charge, and an owner she put there
+    """Why ``fact`` (a verify, a trial's rerun, a workflow's rerun) is not the second person's
+    its ``play`` asks for, or None when it is: :func:`other_person_elsewhere` against ``judged``
+    and against whoever was a rollout lead when it was measured too: a lead puts the owners in
+    charge, and an owner she put there (or a colleague whose name is on a workflow's first run)
     may type what she dictates, so her own verify or rerun (or one from a machine she enrolled
-    from) would check her own work. A ``play`` that exited under the rules before keeps them
-    for the facts its exit was judged on."""
-    if ctx.spared(play, fact, rule=LEAD_APART):
+    from) would check her own work. Play 2's rule is
+    :data:`~inhouse.program.checks.LEAD_APART`, play 3's
+    :data:`~inhouse.program.checks.LEAD_RERUN`; a ``play`` that exited under the rules before
+    keeps them for the facts its exit was judged on."""
+    rule, why, judged_as = _LEAD_RULES[play]
+    if ctx.spared(play, fact, rule=rule):
         return other_person_elsewhere(ctx, fact, judged, play=play)
     leads = held_by(ctx, "rollout-lead", fact.id) - judged
     if fact.by in leads:
         return (
-            f"{fact.by} was a rollout lead when it was measured: a lead puts the owners of plays "
-            "1 and 2 in charge, and an owner she put there may type what she dictates, so her "
-            "own measure checks her own work; someone who is neither the owner nor a lead "
-            "measures it (whoever asked to get in, say)"
+            f"{fact.by} was a rollout lead when it was measured: {why}, so her own measure "
+            f"checks her own work (exit rule {rule}); someone who is neither {judged_as} nor a "
+            "lead measures it (whoever asked to get in, say)"
         )
     return other_person_elsewhere(ctx, fact, judged | leads, play=play)
+
+
+#: play -> the exit rule that keeps its second person apart from the leads, why in words, and
+#: whom that person is other than
+_LEAD_RULES = {
+    "baseline": (
+        LEAD_APART,
+        "a lead puts the owners of plays 1 and 2 in charge, and an owner she put there may type "
+        "what she dictates",
+        "the owner",
+    ),
+    "workflow": (
+        LEAD_RERUN,
+        "a lead puts play 3's owner in charge, and the owner (or any colleague whose run "
+        "published the version) may type what she dictates",
+        "the workflow's author",
+    ),
+}
 
 
 def enrolled_elsewhere(
@@ -1076,7 +1103,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
-            other_person_elsewhere(ctx, run, {author}, play="workflow") is None
+            second_person_apart(ctx, run, {author}, play="workflow") is None
             and (
                 ctx.spared("workflow", run)
                 or not (

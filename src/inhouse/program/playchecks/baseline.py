@@ -8,6 +8,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from inhouse import figures
+from inhouse.figures import share
 from inhouse.program.checks import (
     EVERY_ENROLLER,
     GATEWAY_HOST,
@@ -90,7 +92,8 @@ def access_requested(ctx: CheckContext) -> Result:
         mine = [f for f in requests if f.by in counted]
         return passed(f"access requested by {names(counted)}{note}", *mine)
     return failed(
-        f"access requested by {len(counted)} person(s) other than the owners and leads, need "
+        f"access requested by {figures.count(len(counted), 'people')} other than the owners and "
+        "leads, need "
         f"{wanted}: the person who wants in runs `inhouse access request` with their own key"
         f"{note}",
         *requests,
@@ -259,7 +262,8 @@ def _second_person(
         served = "; ".join(f"{f.by} was served {_shown(_pins(f.payload['models']))}"
                            for f in mismatched)  # fmt: skip
         return failed(
-            f"{len(mismatched)} passing verify(s) of lock {lock_hash[:12]} found other weights "
+            f"{figures.count(len(mismatched), 'passing verifies')} of lock {lock_hash[:12]} found "
+            "other weights "
             f"than it pins ({_shown(locked)}): {served}; a second person verifies on a machine "
             "that serves the locked weights (`inhouse baseline verify`)",
             lock,
@@ -278,7 +282,8 @@ def _second_person(
     stale = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] != lock_hash]
     if stale:
         return failed(
-            f"{len(stale)} passing verify(s) are for an earlier lock; re-verify lock "
+            f"{figures.count(len(stale), 'passing verifies')} "
+            f"{'is' if len(stale) == 1 else 'are'} for an earlier lock; re-verify lock "
             f"{lock_hash[:12]} as a second person",
             lock,
         )
@@ -750,7 +755,8 @@ def _reproduced(
             for f in same
         )
         return failed(
-            f"{len(same)} rerun(s) of trial {name} ran other weights than the verdict proved "
+            f"{figures.count(len(same), 'reruns')} of trial {name} ran other weights than the "
+            "verdict proved "
             f"({str(digest)[:19]}): {served}; rerun it on a runtime serving the locked weights "
             f"({rerun})",
             verdict,
@@ -759,7 +765,8 @@ def _reproduced(
     if reruns:
         hashes = ", ".join(sorted({str(f.payload["spec_hash"])[:19] for f in reruns}))
         return failed(
-            f"{len(reruns)} rerun(s) of trial {name} ran another spec ({hashes}) than the "
+            f"{figures.count(len(reruns), 'reruns')} of trial {name} ran another spec ({hashes}) "
+            "than the "
             f"verdict (fact #{verdict.id}) measured ({str(spec_hash)[:19]}): rerun the spec "
             f"that was proven ({rerun})",
             verdict,
@@ -1127,4 +1134,4 @@ def _points(rate: Any) -> float:
 
 
 def _shown_rate(rate: Any) -> str:
-    return f"{float(rate):.0%}"
+    return f"{share(float(rate))}"

@@ -453,7 +453,7 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
     gateway's signed tokens (``found``), or None when each does. What only the usage log's
     summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
     it states it: unsigned, and said so where the check passes."""
-    before = FactSet((f for f in ctx.facts.of(*READS) if f.id < report.id), ordered=True)
+    before = ctx.facts_at(report, *READS)  # a quote lapsed since still priced it
     lagging = report.payload.get("lagging") or {}
     inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
     prices = prices_in_force(before, date.fromisoformat(str(report.payload["period_end"])))
@@ -605,7 +605,7 @@ def period_refused(start: date, end: date, period_days: int) -> str | None:
     covered, least = (end - start).days + 1, min(28, period_days)
     if covered < least:
         return (
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"the report of {start}..{end} covers {figures.count(covered, 'days')}; a report every "
             f"{period_days} days must cover at least {least}: report a whole month "
             "(`inhouse indicators report --period YYYY-MM`)"
         )
@@ -619,7 +619,7 @@ def period_refused(start: date, end: date, period_days: int) -> str | None:
     one = (unit == "month" and period_days >= 28) or (unit == "quarter" and period_days >= 90)
     if covered > period_days and not one:
         return (
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"the report of {start}..{end} covers {figures.count(covered, 'days')}; a report every "
             f"{period_days} days stands for one period of at most {period_days}: its figures "
             "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)"
@@ -833,7 +833,8 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             for f, change, why in refused[-3:]
         )
         return failed(
-            f"{len(findings)} finding(s), none closed by a change in the last {period.days} "
+            f"{figures.count(len(findings), 'findings')}, none closed by a change in the last "
+            f"{period.days} "
             f"days{note}",
             *(f.fact for f in findings),
         )

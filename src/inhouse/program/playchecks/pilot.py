@@ -537,13 +537,15 @@ def pilot_size(ctx: CheckContext) -> Result:
                 *words,
             )
         return failed(
-            f"the pilot spans {len(roster)} team(s) ({names(sorted(roster))}); the play wants "
+            f"the pilot spans {figures.count(len(roster), 'teams')} ({names(sorted(roster))}); "
+            "the play wants "
             f"{teams_needed}{since}{aside}",
             *evidence,
             *words,
         )
     return failed(
-        f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "
+        f"the pilot spans {figures.count(len(teams), 'teams')} ({names(sorted(teams))}) where the "
+        "members' "
         f"own word agrees with the roster; the play wants {teams_needed}{unborne}{aside}",
         *evidence,
         *said,
@@ -1042,7 +1044,8 @@ def _seeded(
     )
     if count >= wanted:
         return passed(
-            f"{len(prompts)} prompt(s) from {count} authors ({names(list(authors))}){one}",
+            f"{figures.count(len(prompts), 'prompts')} from {count} authors "
+            f"({names(list(authors))}){one}",
             *shared,
         )
     them = names(sorted(judged)) if judged else "the owner"
@@ -1054,7 +1057,8 @@ def _seeded(
         "import` (an import makes nobody its author)" if set(imported) - authors else "",
     ])  # fmt: skip
     return failed(
-        f"prompts from {count} author(s) ({names(list(authors))}){one}; the library needs "
+        f"prompts from {figures.count(count, 'authors')} ({names(list(authors))}){one}; the "
+        "library needs "
         f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key, and "
         f"all but one someone other than the pilot's leads and owner{note}",
         *shared,
@@ -1088,7 +1092,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     stated = (int(report.payload["min_days"]), int(report.payload["window_days"]))
     if stated[0] < least or stated[1] != width:
         return failed(
-            f"the latest adoption report (fact #{report.id}) counts {stated[0]} active day(s) in "
+            f"the latest adoption report (fact #{report.id}) counts "
+            f"{figures.count(stated[0], 'active days')} in "
             f"{stated[1]}; this check asks for {least} in {width}: a lead records it again "
             "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
             report,
@@ -1561,7 +1566,10 @@ def unused_answer(ctx: CheckContext, answer: Fact) -> str | None:
         days += own_use(totals.get(person) or {})
     if days >= ELIGIBLE_DAYS:
         return None
-    return f"{person}'s (fact #{answer.id}: {days} day(s) of the {ELIGIBLE_WINDOW_DAYS} to {until})"
+    return (
+        f"{person}'s (fact #{answer.id}: {figures.count(days, 'days')} of the "
+        f"{ELIGIBLE_WINDOW_DAYS} to {until})"
+    )
 
 
 #: how many days before today the latest survey may have been opened, by default (the check's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inhouse.figures import share
 from inhouse.program.checks import (
     CheckContext,
     Result,
@@ -251,8 +252,8 @@ def _quality_unfounded(verdict: Fact) -> str | None:
     if (candidate - status_quo) * 100 >= -float(floor) - 1e-9:
         return None
     return (
-        f"its own pass rates do not: the candidate passed {candidate:.0%}, the status quo "
-        f"{status_quo:.0%}, more than its quality floor ({float(floor):g} points) apart"
+        f"its own pass rates do not: the candidate passed {share(candidate)}, the status quo "
+        f"{share(status_quo)}, more than its quality floor ({float(floor):g} points) apart"
     )
 
 
@@ -274,8 +275,9 @@ def _quality(verdict: Fact) -> str:
             "until the colleague who reruns the trial confirms them"
         )
     return (
-        f"; quality: the candidate passed {candidate:.0%} of {data.get('inputs') or '?'} inputs, "
-        f"the status quo {status_quo:.0%} ({how})"
+        f"; quality: the candidate passed {share(candidate)} of {data.get('inputs') or '?'} "
+        "inputs, "
+        f"the status quo {share(status_quo)} ({how})"
     )
 
 

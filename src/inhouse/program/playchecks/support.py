@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from inhouse import figures
 from inhouse.program.checks import (
     TYPICAL_OPENERS,
     CheckContext,
@@ -53,7 +54,8 @@ from inhouse.program.playchecks.pilot import (
     team_of,
 )
 
-__all__ = ["queue_owner_refusal"]  # the checks themselves are reached through the registry
+#: the checks themselves are reached through the registry
+__all__ = ["by_lead", "queue_owner_refusal"]
 
 
 # -- play 5: support -------------------------------------------------------------------------------
@@ -157,22 +159,49 @@ def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
 
 @register_check("support-queue-owned", reads=("support.queue",))
 def support_queue_owned(ctx: CheckContext) -> Result:
-    """A support queue exists, named by a rollout lead (`inhouse support owner`), and its owner
+    """A support queue exists, named by a rollout lead at the time (`inhouse support owner`; a
+    lead who hands the role on later does not undo it, :func:`by_lead`), and its owner
     is enrolled (joined with a key of their own), holds the support-owner role, and took it on
     with their own key after being named (`inhouse support owner --accept`), unless the lead
     named herself. The owner is not play 4's (the pilot's owner: the playbook hands support to
     someone else), and a lead who named herself owns it only while play 5 has no owner or is
     hers (her naming commits no one else). A play 5 exit already in the log keeps the naming it
     was judged on (the reason says what today's rule asks)."""
+    return _judged_by_lead(ctx, _queue_owned)
+
+
+def _judged_by_lead(ctx: CheckContext, check: Callable[[CheckContext, LeadAct], Result]) -> Result:
+    """``check`` with a lead's act read as :func:`by_lead` reads it; where that falls short
+    and play 5 exited, the reading it exited on (signed by someone who is a lead now) where
+    that passes on evidence the exit was judged on alone: a later act of a lead who had handed
+    the role on before the exit, which that reading passed over, does not take the exit back."""
+    result = check(ctx, by_lead)
+    if result.outcome is Outcome.PASS or _SUPPORT not in ctx.exited:
+        return result
+    kept = check(ctx, lambda c, f: _is_lead(c, f.by))
+    if kept.outcome is not Outcome.PASS or not all(ctx.spared(_SUPPORT, f) for f in kept.evidence):
+        return result
+    return passed(
+        f"{kept.reason} (play 5 (support) exited when a lead's act was one whose signer "
+        f"leads now; today's rule, one who led when they signed it: {result.reason})",
+        *kept.evidence,
+    )
+
+
+#: how a check tells a rollout lead's act (:func:`by_lead`, or the reading an exit was judged by)
+LeadAct = Callable[[CheckContext, Fact], bool]
+
+
+def _queue_owned(ctx: CheckContext, lead: LeadAct) -> Result:
     queue = ctx.facts.latest(
-        "support.queue", lambda f: _is_lead(ctx, f.by) and not f.payload.get("accepted")
+        "support.queue", lambda f: lead(ctx, f) and not f.payload.get("accepted")
     )
     if queue is None:
-        others = ctx.facts.of("support.queue")
+        others = [f for f in ctx.facts.of("support.queue") if not f.payload.get("accepted")]
         if others:
             return failed(
                 f"no support queue named by a rollout lead ({names([f.by for f in others])} "
-                "signed one and is not a lead): `inhouse support owner PERSON`, by a lead",
+                "signed one and was not a lead then): `inhouse support owner PERSON`, by a lead",
                 *others,
             )
         return failed("no support queue: a rollout lead names its owner, `inhouse support owner`")
@@ -195,7 +224,7 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             return failed(misowned, queue)
         # a play 5 exit judged on this naming keeps it (an exit is not taken back), and says
         # what today's rule asks
-        kept = support_queue_owned(replace(ctx, owners={}))
+        kept = _queue_owned(replace(ctx, owners={}), lead)
         return passed(
             f"{kept.reason} (play 5 (support) exited before the queue's owner had to be other "
             f"than the pilot's owner and, named by themself, play 5's own; today's rule: "
@@ -320,7 +349,8 @@ def champions_named(ctx: CheckContext) -> Result:
     rollout lead at the time (`inhouse pilot champions --name`; a lead who hands the role on
     later does not undo it), naming one of that team's pilot members
     (counted as the pilot counts them: enrolled from a machine of their own, not the lead who
-    named them) who still holds the champion role, and who accepted it after being named, with
+    named them) who has held the champion role since it without a break (a role taken away and
+    given back revives no naming), and who accepted it after being named, with
     their own key (`inhouse pilot champions --accept`). Every team the lead's roster names for
     a member needs one, and a champion counts only for the team they confirmed, as pilot-size
     counts it: the team the roster names for them, where they say with their own key that they
@@ -416,7 +446,7 @@ def _champions(
             if fact.by == name and any(n.payload["person"] == name for n in named.values()):
                 accepted[name] = fact
             continue
-        if not (_named_by_lead(ctx, fact) and person is not None and "champion" in person.roles):
+        if not (_named_by_lead(ctx, fact) and person is not None and _champion_since(ctx, fact)):
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
@@ -441,7 +471,8 @@ def _champions(
     if not missing and (late := sorted(t for t in waiting if t in covered)):
         who = [f"{waiting[t].payload['person']} ({shown(t)})" for t in late]
         return failed(
-            f"champion(s) named, not yet accepted: {', '.join(who)}; each runs `inhouse pilot "
+            f"{figures.unit(len(who), 'champions')} named, not yet accepted: "
+            f"{', '.join(who)}; each runs `inhouse pilot "
             "champions --accept` with their own key (a lead's word does not make someone "
             f"else's commitment){unconfirmed}",
             *evidence,
@@ -453,13 +484,17 @@ def _champions(
             else ""
         )
         return failed(
-            f"no champion for team(s) {names(sorted(shown(t) for t in missing))}: a rollout "
+            f"no champion for {figures.unit(len(missing), 'teams')} "
+            f"{names(sorted(shown(t) for t in missing))}: a rollout "
             "lead names one of each team's pilot members, `inhouse pilot champions --name "
             f"PERSON --team TEAM`{note}{unconfirmed}",
             *evidence,
         )
     champions = [f"{named[team].payload['person']} ({shown(team)})" for team in sorted(covered)]
-    return passed(f"champions named for {len(covered)} team(s): {', '.join(champions)}", *evidence)
+    return passed(
+        f"champions named for {figures.count(len(covered), 'teams')}: {', '.join(champions)}",
+        *evidence,
+    )
 
 
 def _named_by_lead(ctx: CheckContext, naming: Fact) -> bool:
@@ -470,7 +505,38 @@ def _named_by_lead(ctx: CheckContext, naming: Fact) -> bool:
     reach back over a naming signed before it (`inhouse pilot champions --name` has refused
     anyone not a lead since it shipped, so only a fact written around it is one). A naming a
     play 5 exit was judged on keeps the rule it was judged by, its signer a lead now."""
-    return lead_then(ctx, naming) or (_is_lead(ctx, naming.by) and ctx.spared(_SUPPORT, naming))
+    return by_lead(ctx, naming)
+
+
+def by_lead(ctx: CheckContext, fact: Fact) -> bool:
+    """Whether ``fact`` (a lead's act in play 5: naming a champion or the support queue's
+    owner, scheduling the periodic review) counts as a rollout lead's: signed by someone who
+    held the role at its event (:func:`lead_then`). A lead who hands the role on later does not
+    undo what they did while they led; a role given afterwards does not reach back over an act
+    signed before it (the commands that write these, `inhouse pilot champions --name`,
+    `inhouse support owner` and `inhouse review schedule`, have refused anyone not a lead
+    since they shipped, so only a fact written around them is one). One a play 5 exit was
+    judged on keeps the rule it was judged by, its signer a lead now."""
+    return lead_then(ctx, fact) or (_is_lead(ctx, fact.by) and ctx.spared(_SUPPORT, fact))
+
+
+def _champion_since(ctx: CheckContext, naming: Fact) -> bool:
+    """Whether the person ``naming`` names has held the champion role since it, without a break
+    (as the pilot's listing reads a naming: one since they last took the role). Taking the role
+    away is how a lead unmakes a champion, the one way now that a lead's naming outlives her
+    role (one removed for cause, or whose key was stolen); giving it back revived the naming,
+    and its old acceptance with it, where the listing said nobody named them. `inhouse pilot
+    champions --name` gives the role before it records the naming, so an honest naming is never
+    before its role. A naming a play 5 exit was judged on keeps the rule it was judged by."""
+    name = str(naming.payload["person"])
+    person = ctx.people.get(name)
+    if person is None or "champion" not in person.roles:
+        return False
+    spans = ctx.role_spans.get(name, {}).get("champion")
+    if not spans:  # a context built without the history: the roster's word
+        return True
+    gained, lost = spans[-1]
+    return (lost is None and gained <= naming.id) or ctx.spared(_SUPPORT, naming)
 
 
 def _is_lead(ctx: CheckContext, name: str) -> bool:
@@ -551,7 +617,8 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
         return failed(f"drift found: {'; '.join(found)}{hidden}", lock, review)
     nodes = len(review.payload.get("nodes") or [])
     said = (
-        f"drift review {review.at:%Y-%m-%d}: {nodes} node(s) serve lock {lock_hash[:19]} "
+        f"drift review {review.at:%Y-%m-%d}: {figures.count(nodes, 'nodes')} serve lock "
+        f"{lock_hash[:19]} "
         "exactly; the gateway pins it"
     )
     # what the gateway pins is the baseline once someone other than its signer stood that lock
@@ -668,7 +735,7 @@ def _unbound_tools(ctx: CheckContext, after: int) -> tuple[str, list[Fact]] | No
         listed = ", ".join(named) + (f" and {more} more" if more else "")
         asked = sum(n for n, _, _ in days.values())
         on = ", ".join(sorted(days))
-        parts.append(f"{person} offered {listed} on {on} ({asked} request(s))")
+        parts.append(f"{person} offered {listed} on {on} ({figures.count(asked, 'requests')})")
     latest = max(day for days in seen.values() for day in days)
     through = date.fromisoformat(latest) + timedelta(days=width)
     return (
@@ -691,7 +758,8 @@ def _registered_boundaries(ctx: CheckContext) -> Result:
     missing = [agent for agent in registered if agent not in bounds]
     if missing:
         return failed(
-            f"no enforced boundary for agent(s) {names(missing)}: declare "
+            f"no enforced boundary for {figures.unit(len(missing), 'agents')} {names(missing)}: "
+            "declare "
             "[policy.agents.NAME] in inhouse.toml and grant its key (`inhouse keys issue "
             "PERSON --agent NAME`), which records the boundary",
             *agents,
@@ -735,7 +803,9 @@ def _registered_boundaries(ctx: CheckContext) -> Result:
         f"(granted by {f.by})"
         for f in held
     )
-    return passed(f"{len(registered)} agent(s) bounded: {described}", *agents, *held)
+    return passed(
+        f"{figures.count(len(registered), 'agents')} bounded: {described}", *agents, *held
+    )
 
 
 @register_check(
@@ -754,9 +824,14 @@ def review_held(ctx: CheckContext) -> Result:
     no roles asks for no fewer). The support owner is the support queue's, once a lead named
     one: the person named when the review was held (before any was named, the one named now)
     attended by their own signature, not another holder of the role (a review a play 5 exit
-    was judged on keeps the rule before). The schedule is a lead's, at most ``max_every_days``
-    apart (a review every hundred years schedules none)."""
-    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
+    was judged on keeps the rule before). The schedule is a lead's (one who led when they
+    signed it: handing the role on later does not undo it, :func:`by_lead`), at most
+    ``max_every_days`` apart (a review every hundred years schedules none)."""
+    return _judged_by_lead(ctx, _review_held)
+
+
+def _review_held(ctx: CheckContext, lead: LeadAct) -> Result:
+    plan = ctx.facts.latest("review.scheduled", lambda f: lead(ctx, f))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
     every, most = int(plan.payload["every_days"]), int(ctx.param("max_every_days", 366))
@@ -950,7 +1025,7 @@ def queue_owner_for(ctx: CheckContext, seq: int) -> str | None:
     named = [
         f
         for f in ctx.facts.of("support.queue")
-        if not f.payload.get("accepted") and _is_lead(ctx, f.by)
+        if not f.payload.get("accepted") and by_lead(ctx, f)
     ]
     before = [f for f in named if f.id < seq]
     found = before or named
@@ -983,7 +1058,7 @@ def review_due(ctx: CheckContext) -> tuple[Fact, Fact | None, date] | None:
     asks, attended by more than its recorder), or of the schedule, plus ``every_days``. None
     when no lead scheduled one. A review nobody confirmed attending moves no due date: it would
     silence the overdue warning while the check still fails."""
-    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
+    plan = ctx.facts.latest("review.scheduled", lambda f: by_lead(ctx, f))
     if plan is None:
         return None
     held = held_since(ctx.facts, plan)
@@ -1045,7 +1120,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     not tickets (one person filing again and again is one person); one such ticket in one of
     them suffices where a tie makes several typical (one person who never confirms her fixes
     on one of them holds nobody back); a how-to ticket never stands in. A play 5 exit already
-    in the log under the rules before (exit rule 20) keeps a ticket it was judged on in a
+    in the log under the rules before (exit rule 21) keeps a ticket it was judged on in a
     component that drew the most tickets. A ticket counts toward
     "the most" under the category and component its opener filed or confirmed: an import that
     changes them later neither takes back, moves nor adds a hit. An import's word for who
@@ -1100,7 +1175,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 drawn.setdefault(component, []).append(ticket)
     if not drawn:
         others = len(tickets)
-        extra = f" ({others} ticket(s) of other categories do not stand in)" if others else ""
+        extra = (
+            f" ({figures.count(others, 'tickets')} of other categories do not stand in)"
+            if others
+            else ""
+        )
         return failed(f'no "it broke" ticket in the support queue yet{extra}')
     people = {component: len(hit_by.get(component, ())) for component in drawn}
     count = {component: hits.get(component, 0) for component in drawn}
@@ -1123,7 +1202,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     typical_before = sorted(component for component, n in count.items() if n == most_tickets)
 
     def head(component: str) -> str:
-        drew = f"{component} drew {count[component]} it-broke ticket(s)"
+        drew = f"{component} drew {figures.count(count[component], 'it-broke tickets')}"
         if not users:
             return f"{drew} (none filed by a person using it)"
         if component not in typical:
@@ -1459,7 +1538,8 @@ def _why_not(
     for earlier, reopening in ticket.reopened_after():
         if window is not None and (held := held_for(earlier, reopening)) < window:
             days = held.days
-            return f"{ticket.id} reopened {days} day(s) after {earlier.actor} resolved it"
+            held_days = figures.count(days, "days")
+            return f"{ticket.id} reopened {held_days} after {earlier.actor} resolved it"
     resolution = ticket.resolution
     if resolution is None:
         return f"{ticket.id} is still open"

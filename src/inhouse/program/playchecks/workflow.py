@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from inhouse.figures import share
 from inhouse.program.checks import (
     PROVEN_WEIGHTS,
     CheckContext,
@@ -32,12 +33,12 @@ from inhouse.program.playchecks._shared import (
     names,
     not_their_measure,
     on_test_model,
-    other_person_elsewhere,
     owner_alone,
     passing_runs,
     published_specs,
     recurrence_problem,
     run_judged_earlier,
+    second_person_apart,
     stale_runner,
     test_model_label,
     unpinned_build,
@@ -286,7 +287,7 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         )
     run = runs[-1]
     return passed(
-        f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases{_variant(run)})"
+        f"{run.by} passed it ({share(run.payload['pass_rate'])} of cases{_variant(run)})"
         f"{test_model_label(ctx, run)}",
         spec,
         run,
@@ -302,8 +303,10 @@ def _variant(run: Fact) -> str:
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
-    """Someone other than the author ran the current workflow's tests and passed (tests that
-    need the model: see ``workflow-tests-pass``), on the current lock, answered on their own
+    """Someone other than the author, and no rollout lead (exit rule 20: a lead puts play 3's
+    owner in charge, who may type what she dictates, nor from a machine a lead enrolled from),
+    ran the current workflow's tests and passed (tests that need the model: see
+    ``workflow-tests-pass``), on the current lock, answered on their own
     machine by a run that says so (one from an inhouse before runs said where they were answered
     does not count; a play 3 that exited keeps its exit); where that someone is play 3's owner,
     the author's own pass on the current lock stands beside theirs, and so it does where none of
@@ -364,7 +367,7 @@ def _run_by_other(
             *runs,
         )
     why_not = {
-        run.id: other_person_elsewhere(ctx, run, {author}, play=_WORKFLOW)
+        run.id: second_person_apart(ctx, run, {author}, play=_WORKFLOW)
         or not_their_measure(run)
         or unpinned_build(ctx, run)
         or (None if said and ctx.spared(_WORKFLOW, run) else unsaid_where(run))
