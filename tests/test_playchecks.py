@@ -2044,13 +2044,16 @@ def ticket(kind: str, by: str = "lena", days: float = 0, **payload: Any) -> Fact
     return replace(fact(kind, by=by, at=at, **payload), collector="inhouse support")
 
 
-def opened(ticket_id: str, component: str = "baseline", category: str = "it-broke") -> Fact:
-    return ticket("ticket.opened", by="zoe", ticket=ticket_id, title="it broke",
+def opened(
+    ticket_id: str, component: str = "baseline", category: str = "it-broke", by: str = "zoe"
+) -> Fact:
+    return ticket("ticket.opened", by=by, ticket=ticket_id, title="it broke",
                   category=category, component=component)  # fmt: skip
 
 
 TEAM = {**ROSTER, "zoe": person("zoe", "support", "pilot-user"),
-        "cam": person("cam", "support", "pilot-user", "champion")}  # fmt: skip
+        "cam": person("cam", "support", "pilot-user", "champion"),
+        "pia": person("pia", "sales", "pilot-user")}  # fmt: skip
 
 
 #: play 5 exited after every fact these tests make: a program whose exit was judged before its
@@ -2093,15 +2096,16 @@ def test_ticket_resolved_without_builder() -> None:
     later = replace(fixed, at=by_cam[1].at + timedelta(days=21))
     assert check(*own, *by_cam, late, later).outcome is Outcome.PASS
     assert "still open" in check(*own, *by_cam, late).reason
-    # typical: the gateway drew more it-broke tickets than the baseline; cam's baseline fix does
-    # not stand in for them, and neither does an easy how-to on the gateway
-    gate = [opened("T-3", "gateway"), opened("T-4", "gateway")]
+    # typical: the gateway drew it-broke tickets from more people (zoe and pia) than the
+    # baseline (zoe alone); cam's baseline fix does not stand in for them, and neither does an
+    # easy how-to on the gateway
+    gate = [opened("T-3", "gateway"), opened("T-4", "gateway", by="pia")]
     how_to = [opened("T-5", "gateway", "how-to"),
               ticket("ticket.resolved", by="cam", ticket="T-5", note="read the docs")]  # fmt: skip
     result = check(*own, *by_cam, *gate, *how_to)
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith(
-        "gateway drew 2 it-broke tickets from the people using it; none resolved"
+        "gateway drew 2 it-broke tickets from 2 of the people using it; none resolved"
     )
     assert "(lena, omar)" in result.reason  # the owners of plays 1-3 and the lock's signer
     fix = ticket("ticket.resolved", by="cam", ticket="T-4", note="restarted")

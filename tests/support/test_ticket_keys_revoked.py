@@ -106,8 +106,9 @@ def _revoking_cams_key_moves_nothing(
     lena: Program, cam: Program, una: Program, clock: Clock
 ) -> None:
     """una's one prompt ticket, which lena (no builder of the prompt) resolves; the baseline,
-    which cam hit twice, stays the typical component, before and after the lead alone revokes
-    cam's key (one command, nobody else signs)."""
+    which cam hit twice, stays a typical component (one person each: a tie, the baseline first
+    in the reason), before and after the lead alone revokes cam's key (one command, nobody else
+    signs): without cam's hits the prompt would be typical alone."""
     odd = open_ticket(una, "triage sorts wrong", category="it-broke", component="prompt:triage")
     clock.advance(hours=1)
     resolve_ticket(lena, odd.id, note="the ticket text was empty")
@@ -117,5 +118,5 @@ def _revoking_cams_key_moves_nothing(
         result = _judge(lena)
         assert result.outcome is Outcome.FAIL, result.reason
         assert result.reason.startswith(
-            "baseline drew 2 it-broke tickets from the people using it"
+            "baseline drew 2 it-broke tickets from 1 of the people using it"
         ), result.reason

@@ -38,19 +38,26 @@ from tests.support.test_ticket_word_order import _honest_world, _judge, _program
 def _baseline_hit_three_times(
     request: pytest.FixtureRequest, folder: Path, clock: Clock
 ) -> Program:
-    """pia's prompt ticket was fixed by bea (not its builder); cam hit the baseline three
-    times and only its builder omar fixed it: the baseline is typical and the check fails."""
+    """pia's prompt ticket was fixed by bea (not its builder); cam hit the baseline twice and
+    dan once, and only its builder omar fixed them: the baseline, hit by two people, is typical
+    and the check fails. Taking cam's tickets back would leave one person on each component, a
+    tie, and the prompt's fix would pass it."""
     lena, omar, _, _ = _honest_world(request, folder, clock)
     cam = enrol(lena, "cam", team="ops")
-    for _ in range(3):
-        ticket = open_ticket(cam, "model answers garbage", category="it-broke",
+    dan = enrol(lena, "dan", team="finance")
+    for opener in (cam, cam, dan):
+        ticket = open_ticket(opener, "model answers garbage", category="it-broke",
                              component="baseline")  # fmt: skip
         clock.advance(hours=1)
         resolve_ticket(omar, ticket.id, note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 3 it-broke tickets from the people using it")
+    assert result.reason.startswith(_TYPICAL)
     return lena
+
+
+#: how the reason starts while cam's tickets pick the baseline
+_TYPICAL = "baseline drew 3 it-broke tickets from 2 of the people using it"
 
 
 def test_a_role_flashed_on_the_opener_afterwards_does_not_move_the_typical_component(
@@ -62,7 +69,7 @@ def test_a_role_flashed_on_the_opener_afterwards_does_not_move_the_typical_compo
     lena.change_roles(None, "cam", remove=["support-owner"])
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("baseline drew 3 it-broke tickets from the people using it")
+    assert result.reason.startswith(_TYPICAL)
 
 
 def test_tickets_filed_while_holding_the_role_still_do_not_pick(

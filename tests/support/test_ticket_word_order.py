@@ -205,9 +205,10 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     add_prompt(omar, "triage", PROMPT, where="triage.yaml")
     pia = enrol(lena, "pia", team="sales")
     bea = enrol(lena, "bea", team="legal")
-    # what people hit: the baseline broke twice, and its builder fixed it each time
-    for _ in range(2):
-        broke = open_ticket(pia, "model answers garbage", category="it-broke",
+    dan = enrol(lena, "dan", team="finance")
+    # what people hit: the baseline broke for two of them, and its builder fixed it each time
+    for opener in (pia, dan):
+        broke = open_ticket(opener, "model answers garbage", category="it-broke",
                             component="baseline")  # fmt: skip
         clock.advance(hours=1)
         resolve_ticket(omar, broke.id, note="restarted")
@@ -217,17 +218,21 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     resolve_ticket(bea, odd.id, note="the ticket text was empty")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
+    assert result.reason.startswith(_BASELINE)
     # lena files two tickets against the prompt: the baseline stays what people hit
     for _ in range(2):
         open_ticket(lena, "triage odd", category="it-broke", component="prompt:triage")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
     assert "baseline drew 2" in result.reason and "prompt:triage" not in result.reason
-    # a third user's ticket on the prompt, filed by bea herself, does make it typical with it
+    # a second user's ticket on the prompt, filed by bea herself, does make it typical with it
     open_ticket(bea, "triage again", category="it-broke", component="prompt:triage")
     result = _judge(lena)
-    assert "prompt:triage drew 2 it-broke tickets from the people using it" in result.reason
+    assert "prompt:triage drew 2 it-broke tickets from 2 of the people using it" in result.reason
+
+
+#: how the reason starts while pia and dan's baseline tickets pick the typical component
+_BASELINE = "baseline drew 2 it-broke tickets from 2 of the people using it"
 
 
 def _honest_world(
@@ -248,21 +253,23 @@ def test_a_second_name_on_the_leads_machine_does_not_pick_the_typical_component(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena, omar, pia, _ = _honest_world(request, _isolated, clock)
-    for _ in range(2):  # what people really hit: the baseline, fixed by its builder
-        t = open_ticket(pia, "model answers garbage", category="it-broke", component="baseline")
+    dan = enrol(lena, "dan", team="finance")
+    for opener in (pia, dan):  # what people really hit: the baseline, fixed by its builder
+        t = open_ticket(opener, "model answers garbage", category="it-broke", component="baseline")
         clock.advance(hours=1)
         resolve_ticket(omar, t.id, note="restarted")
     assert _judge(lena).outcome is Outcome.FAIL
     # lena invites a second name and joins it from her own machine; it files 2 prompt tickets
+    # (as a person of its own, with pia's it would tie the prompt, whose fix pia confirmed)
     sock = enrol(lena, "sock", team="ops", machine=machine_fingerprint())
     for _ in range(2):
         open_ticket(sock, "triage odd", category="it-broke", component="prompt:triage")
     result = _judge(lena)  # a second name on lena's laptop is lena: the baseline stays typical
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
+    assert result.reason.startswith(_BASELINE)
 
 
-def _src(clock: Clock, n: int, description: str = "") -> SourceTicket:
+def _src(clock: Clock, n: int, description: str = "", opener: str = "pia-gh") -> SourceTicket:
     return SourceTicket(
         ticket=f"gh:acme/help#{n}",
         link=f"https://github.com/acme/help/issues/{n}",
@@ -270,7 +277,7 @@ def _src(clock: Clock, n: int, description: str = "") -> SourceTicket:
         category="it-broke",
         component="baseline",
         description=description,
-        opened_by=Account("pia-gh"),
+        opened_by=Account(opener),
         opened_at=clock.now - timedelta(hours=1),
         steps=[],
     )
@@ -280,22 +287,23 @@ def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena, omar, pia, _ = _honest_world(request, _isolated, clock)
-    actors = ActorMap({"pia-gh": "pia"}, [])
-    # pia's two baseline tickets come from GitHub; she confirms both with her own key
-    record_tickets(lena, "github", [_src(clock, 1), _src(clock, 2)], actors)
+    dan = enrol(lena, "dan", team="finance")
+    actors = ActorMap({"pia-gh": "pia", "dan-gh": "dan"}, [])
+    # pia's and dan's baseline tickets come from GitHub; each confirms theirs with their own key
+    record_tickets(lena, "github", [_src(clock, 1), _src(clock, 2, opener="dan-gh")], actors)
     clock.advance(hours=1)
-    for n in (1, 2):
-        confirm_ticket(pia, f"gh:acme/help#{n}", text="yes, this broke for me")
+    for n, opener in ((1, pia), (2, dan)):
+        confirm_ticket(opener, f"gh:acme/help#{n}", text="yes, this broke for me")
         resolve_ticket(omar, f"gh:acme/help#{n}", note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert "baseline drew 2 it-broke tickets from the people using it" in result.reason
+    assert _BASELINE in result.reason
     # lena re-imports both with a one-character description edit: Ticket.stated moves past
     # pia's confirmations, so they are no longer 'hit by a user' and baseline drops to 0
     clock.advance(hours=1)
     at = (clock.now - timedelta(hours=3)).isoformat()
-    for n in (1, 2):  # as the importer records an opening, with the description changed
-        _opened_again(lena, n, "pia", at, description=".")
-    result = _judge(lena)  # what pia confirmed she hit stays hers: the baseline stays typical
+    for n, who in ((1, "pia"), (2, "dan")):  # as the importer records one, description changed
+        _opened_again(lena, n, who, at, description=".")
+    result = _judge(lena)  # what they confirmed they hit stays theirs: the baseline stays typical
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("baseline drew 2 it-broke tickets from the people using it")
+    assert result.reason.startswith(_BASELINE)

@@ -36,6 +36,7 @@ __all__ = [
     "OWN_USE",
     "PROVEN_WEIGHTS",
     "TEAM_READING",
+    "TYPICAL_OPENERS",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
@@ -165,7 +166,14 @@ __all__ = [
 #: her own work. A lead who writes the workflow herself is its author, and a colleague's rerun
 #: checks it; a play 3 that exited under the rules before keeps its exit for the runs it was judged
 #: on
-EXIT_RULES = 20
+#: 21 (:data:`TYPICAL_OPENERS`): play 5's typical "it broke" component is the one the most
+#: people using the tool hit (distinct openers), not the one that drew the most tickets, and
+#: one typical component's ticket resolved without its builders, its fix confirmed by its
+#: opener, suffices where a tie makes several typical (``ticket-resolved-without-builder``):
+#: one user filing tickets again and again picked the component, and one who never confirmed
+#: her fixes on a tied one held play 5 back for everyone. A play 5 that exited under the
+#: rules before keeps a ticket it was judged on in a component that drew the most tickets
+EXIT_RULES = 21
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -218,6 +226,9 @@ CONFIRMED_BOUND = 19
 #: play 3's rerun by another is no rollout lead's, nor from a lead's machine (see
 #: :data:`EXIT_RULES`)
 LEAD_RERUN = 20
+#: play 5's typical component is counted by the people who hit it, and one typical component's
+#: ticket suffices (see :data:`EXIT_RULES`)
+TYPICAL_OPENERS = 21
 
 
 class Outcome(StrEnum):

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from inhouse import figures
 from inhouse.program.checks import (
+    TYPICAL_OPENERS,
     CheckContext,
     Outcome,
     Result,
@@ -1114,9 +1115,13 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     is none. A ticket counts when it is in the it-broke category, is
     resolved now by an enrolled person outside its builders, no builder commented on it, was
     assigned it or resolved it, and none of its resolutions was reopened within
-    ``reopen_days``. "Typical": every component that drew the most it-broke tickets from the
-    people using it (not filed by a lead, a support owner or a play's owner) needs one such
-    ticket; a how-to ticket never stands in. A ticket counts toward
+    ``reopen_days``. "Typical": the components that the most people using it (not a lead, a
+    support owner or a play's owner) hit with an it-broke ticket, counted by distinct openers,
+    not tickets (one person filing again and again is one person); one such ticket in one of
+    them suffices where a tie makes several typical (one person who never confirms her fixes
+    on one of them holds nobody back); a how-to ticket never stands in. A play 5 exit already
+    in the log under the rules before (exit rule 21) keeps a ticket it was judged on in a
+    component that drew the most tickets. A ticket counts toward
     "the most" under the category and component its opener filed or confirmed: an import that
     changes them later neither takes back, moves nor adds a hit. An import's word for who
     opened or resolved a ticket counts once that person confirms it with their own key
@@ -1143,6 +1148,9 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     # judged as they were when the ticket came into the queue: a role a lead grants someone
     # afterwards (for a moment, to pick another component) does not take back what they hit
     hits: dict[str, int] = {}
+    #: component -> the people using it who hit it there: the typical component is the one the
+    #: most people hit, not the most tickets (one person filing again and again is one person)
+    hit_by: dict[str, set[str]] = {}
     drawn: dict[str, list[Ticket]] = {}
     #: why a ticket's opener is no one using it (one of the judged, or on their machine)
     filed_by_judged: dict[str, str] = {}
@@ -1159,6 +1167,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             places.add(said)
             if said[0] == "it-broke":
                 hits[said[1]] = hits.get(said[1], 0) + 1
+                hit_by.setdefault(said[1], set()).add(ticket.opened.actor)
         # judged under where it stands now and where its opener put it (it counts only where
         # both agree, see _moved), so a ticket moved away still shows where it was hit
         for category, component in sorted(places):
@@ -1172,18 +1181,40 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             else ""
         )
         return failed(f'no "it broke" ticket in the support queue yet{extra}')
-    hit = {component: hits.get(component, 0) for component in drawn}
-    most = max(hit.values())
-    drew = "from the people using it"
-    if most == 0:
+    people = {component: len(hit_by.get(component, ())) for component in drawn}
+    count = {component: hits.get(component, 0) for component in drawn}
+    users = True
+    if max(people.values()) == 0:
         # nobody using it filed one yet: each ticket is judged on its own below, and the reason
         # says what is missing (an opener's confirmation, a resolver of their own)
-        hit = {component: len(found) for component, found in drawn.items()}
-        most, drew = max(hit.values()), "(none filed by a person using it)"
-    typical = sorted(component for component, count in hit.items() if count == most)
-    good: list[str] = []
+        people = {
+            component: len({t.opened.actor or t.id for t in found})
+            for component, found in drawn.items()
+        }
+        count = {component: len(found) for component, found in drawn.items()}
+        users = False
+    most = max(people.values())
+    typical = sorted(component for component, n in people.items() if n == most)
+    # before TYPICAL_OPENERS the typical components were those that drew the most tickets, and
+    # each needed one: an exit judged so keeps the tickets it was judged on in those that are
+    # typical no longer, while each of them still has one
+    most_tickets = max(count.values())
+    typical_before = sorted(component for component, n in count.items() if n == most_tickets)
+
+    def head(component: str) -> str:
+        drew = f"{component} drew {figures.count(count[component], 'it-broke tickets')}"
+        if not users:
+            return f"{drew} (none filed by a person using it)"
+        if component not in typical:
+            return f"{drew} from the people using it"
+        return f"{drew} from {people[component]} of the people using it"
+
+    #: component -> the line saying which ticket counts there, and the facts it stands on
+    good: dict[str, tuple[str, list[Fact]]] = {}
     bad: list[str] = []
-    evidence: list[Fact] = []
+    missing: list[Fact] = []
+    #: the typical components without a ticket that counts
+    without: list[str] = []
 
     # an exit already in the log was judged before the ticket that counts had to be a user's,
     # and its fix confirmed by them: judging it by those rules now would set it aside, and hold
@@ -1193,11 +1224,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     # one today's rule left out of the exit (a fix nobody confirmed beside the confirmed one
     # the exit stood on), is judged by today's rules once the exit's ticket is reopened, as in
     # any program
-    def earlier_rule(ticket: Ticket) -> bool:
+    def earlier_rule(ticket: Ticket, rule: int = 0) -> bool:
         resolution = ticket.resolution
-        return resolution is not None and ctx.spared(_SUPPORT, resolution.fact)
+        return resolution is not None and ctx.spared(_SUPPORT, resolution.fact, rule=rule)
 
-    for component in typical:
+    for component in [*typical, *(c for c in typical_before if c not in typical)]:
         # each ticket judged by the builders as the log stood at its resolution (builders_then)
         builts = [builders_then(ctx, ticket, component) for ticket in drawn[component]]
         lines = [
@@ -1240,7 +1271,8 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 else:
                     lines[n] = _fix_awaited(ticket)
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
-        head = f"{component} drew {figures.count(most, 'it-broke tickets')} {drew}"
+        if component not in typical:
+            counting = [t for t in counting if earlier_rule(t, TYPICAL_OPENERS)]
         if counting:
             ticket = next(
                 (
@@ -1254,7 +1286,6 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             assert resolution is not None
             built = builts[drawn[component].index(ticket)]
             who = f"its builders ({names(list(built))})"
-            evidence.extend(step.fact for step in ticket.steps)
             note = (
                 f" (opened by {ticket.opened.actor}, {kept[ticket.id]}: it counts because play 5 "
                 "(support) exited before the ticket that counts had to be a user's)"
@@ -1275,17 +1306,37 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 )
             elif (fixed := ticket.fix_confirmed()) is not None:
                 note += f", fix confirmed by {fixed.actor}"
-            good.append(
-                f"{head}; {ticket.id} resolved by {resolution.actor}, not one of {who}{note}"
+            if component not in typical:
+                note += (
+                    " (it counts because play 5 (support) exited while the components that drew "
+                    f"the most tickets were typical; today the most people hit {names(typical)})"
+                )
+            good[component] = (
+                f"{head(component)}; {ticket.id} resolved by {resolution.actor}, not one of "
+                f"{who}{note}",
+                [step.fact for step in ticket.steps],
             )
-        else:
+        elif component in typical:
             reasons = "; ".join(line for line in lines if line)
             who = f"its builders ({names(list(builders_of(ctx, component)))})"
-            bad.append(f"{head}; none resolved without {who}: {reasons}")
-            evidence.extend(t.opened.fact for t in drawn[component])
-    if bad:
-        return failed(". ".join(bad + good), *evidence)
-    return passed(". ".join(good), *evidence)
+            bad.append(f"{head(component)}; none resolved without {who}: {reasons}")
+            missing.extend(t.opened.fact for t in drawn[component])
+            without.append(component)
+    # one typical component's ticket suffices: a tie makes several typical, and one person who
+    # never confirms her fixes on one of them would otherwise hold play 5 back for everyone
+    held = [component for component in typical if component in good]
+    today = bool(held)
+    if not today and all(component in good for component in typical_before):
+        held = typical_before  # an exit judged before: each component it needed has its ticket
+    if not held:
+        return failed(". ".join(bad), *missing)
+    told = [good[component][0] for component in held]
+    if without and today:
+        told.append(
+            f"{names(without)} drew as many people's it-broke tickets, none counted yet: one "
+            "typical component's ticket suffices"
+        )
+    return passed(". ".join(told), *(fact for c in held for fact in good[c][1]))
 
 
 def _fix_awaited(ticket: Ticket) -> str:
