@@ -23,7 +23,8 @@ Every figure still rests on the counted facts only: the facts are real ``Fact`` 
 by the gateway's service as the rollup signs them, and the check is evaluated on a context
 holding exactly those the counting left, with the organisation's sign-in set up and everyone
 signed in (without it the check tells nobody's use apart from the leads'). Figures are
-wall-clock on this machine; tests never assert them.
+wall-clock on this machine, each with its CPU time (on a shared machine the wall clock also
+counts the others' work); tests never assert them.
 """
 
 from __future__ import annotations
