@@ -160,3 +160,139 @@ def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
                 assert why is not None
             if (held - said) and why is not None:
                 assert f"not confirmed by {', '.join(sorted(held - said))} for {day}" in why
+
+
+def _department(rng: random.Random, bound: bool) -> tuple[Any, ...]:
+    """A department's days of usage, its key spans and each person's confirmations: several a
+    person, some of a day twice (the wider stands), some binding lower figures than the day
+    now gives them, some (from an older inhouse) binding no figure, a few people none."""
+    start = date(2026, 11, 1)
+    names = [f"p{n}" for n in range(60)]
+    spans: dict[str, list[tuple[date, date | None]]] = {}
+    for person in names:
+        if rng.random() < 0.1:
+            continue  # never fetched one
+        fetched = start + timedelta(days=rng.randrange(10))
+        revoked = fetched + timedelta(days=rng.randrange(10)) if rng.random() < 0.2 else None
+        spans[person] = [(fetched, revoked)]
+    facts = []
+    for seq in range(1, 16):
+        day = start + timedelta(days=rng.randrange(20))
+        people = {p: {"requests": rng.randrange(0, 6), "tokens_in": rng.randrange(50),
+                      "tokens_out": rng.randrange(50)}
+                  for p in rng.sample(names, rng.randrange(1, 50))}  # fmt: skip
+        facts.append(_fact(seq, {"day": day.isoformat(), "people": people}))
+    confirmations = []
+    for n, person in enumerate(names):
+        for m in range(rng.choice([0, 1, 1, 2, 3])):
+            days = sorted({start + timedelta(days=rng.randrange(20)) for _ in range(8)})
+            payload: dict[str, Any] = {"person": person, "days": [d.isoformat() for d in days]}
+            if rng.random() < 0.8:  # figures bound to each day (one or two left out)
+                payload["requests"] = {d.isoformat(): rng.randrange(0, 6) for d in days[1:]}
+                payload["tokens"] = {d.isoformat(): rng.randrange(100) for d in days[:-1]}
+            confirmations.append(Fact(id=1000 + 10 * n + m, kind="usage.confirmed", version=1,
+                                      payload=payload, provenance=Provenance.MEASURED, by=person,
+                                      collector="inhouse usage confirm", comment=None,
+                                      expires=None, at=RECORDED))  # fmt: skip
+    confirmed = _Confirmed(bound=bound)
+    for fact in confirmations:
+        confirmed.add(fact)
+    return spans, facts, confirmations, confirmed
+
+
+def _counts_for(
+    person: str, day: date, figures: dict[str, int], spans: Any, said_by: list[Fact], bound: bool
+) -> str:
+    """The rule one person-day at a time, from the facts themselves: "key" (no key of their
+    own that day), "unsaid" (no confirmation of it), "beyond" (figures above every one that
+    covers it) or "counts"."""
+    if not any(s <= day and (e is None or day <= e) for s, e in spans.get(person, ())):
+        return "key"
+    said = [f.payload for f in said_by
+            if f.by == person and day.isoformat() in f.payload["days"]]  # fmt: skip
+    if not said:
+        return "unsaid"
+    asked, spent = figures["requests"], figures["tokens_in"] + figures["tokens_out"]
+    for payload in said:
+        most = {name: (payload.get(name) or {}).get(day.isoformat(), 0 if bound else None)
+                for name in ("requests", "tokens")}  # fmt: skip
+        if (most["requests"] is None or asked <= most["requests"]) and (
+            most["tokens"] is None or spent <= most["tokens"]
+        ):
+            return "counts"
+    # two confirmations of a day: the wider of each figure covers, not only one's pair
+    widest = [max(((p.get(name) or {}).get(day.isoformat(), 0 if bound else None)
+                   for p in said), key=lambda v: float("inf") if v is None else v)
+              for name in ("requests", "tokens")]  # fmt: skip
+    if (widest[0] is None or asked <= widest[0]) and (widest[1] is None or spent <= widest[1]):
+        return "counts"
+    return "beyond"
+
+
+def test_a_departments_day_counts_for_those_who_held_a_key_and_confirmed_its_figures() -> None:
+    """Each person-day of a department's facts, as the counting reads it a day at a time, is
+    what the rule says of it one person-day at a time: kept where they held a key and a
+    confirmation of theirs covers its figures, else said beside with why, and the people it
+    waits for (the unconfirmed, those confirmed lower figures with them) named."""
+    rng = random.Random(23)
+    seen: set[str] = set()
+    for round_ in range(12):
+        bound = round_ % 2 == 0
+        spans, facts, confirmations, confirmed = _department(rng, bound)
+        holders = _KeyDays(spans)
+        for fact in facts:
+            day = date.fromisoformat(fact.payload["day"])
+            people = fact.payload["people"]
+            verdict = {p: _counts_for(p, day, t, spans, confirmations, bound)
+                       for p, t in people.items()}  # fmt: skip
+            seen.update(verdict.values())
+            trimmed, why, waits = _for_key_holders(fact, holders, confirmed)
+            assert trimmed is not None
+            assert trimmed.payload["people"] == {p: t for p, t in people.items()
+                                                 if verdict[p] == "counts"}  # fmt: skip
+            assert list(trimmed.payload["people"]) == [p for p in people
+                                                       if verdict[p] == "counts"]  # fmt: skip
+            assert waits == tuple(sorted(p for p, v in verdict.items()
+                                         if v in ("unsaid", "beyond")))  # fmt: skip
+            if all(v == "counts" for v in verdict.values()):
+                assert (trimmed, why) == (fact, None)
+                continue
+            assert why is not None
+            for kind, opening in (("key", "not counted for "), ("unsaid", "not confirmed by "),
+                                  ("beyond", "not counted for ")):  # fmt: skip
+                named = sorted(p for p, v in verdict.items() if v == kind)
+                tail = {"key": ", who held no gateway key", "unsaid": f" for {day}",
+                        "beyond": f" for {day}: the gateway's signed figures"}[kind]  # fmt: skip
+                assert (f"{opening}{', '.join(named)}{tail}" in why) == bool(named), (kind, why)
+    assert seen == {"key", "unsaid", "beyond", "counts"}  # every way a person-day goes, met
+
+
+def test_counting_a_departments_day_looks_once_at_each_person_day(monkeypatch: Any) -> None:
+    """The counting asks each person-day once whether its person confirmed it with these
+    figures, and only those who held a key that day: a department names thousands a day (each
+    look asked twice was most of what a status spent counting them: see
+    benchmarks/indicators_signed_usage.py)."""
+    from inhouse.program import counting
+
+    looks = {"day": 0, "figures": 0}
+    day_check, figures_check = counting._Confirmed.day, counting._beyond
+
+    def day_spy(self: Any, *args: Any, **kwargs: Any) -> bool:
+        looks["day"] += 1
+        return day_check(self, *args, **kwargs)
+
+    def figures_spy(*args: Any) -> bool:
+        looks["figures"] += 1
+        return figures_check(*args)
+
+    monkeypatch.setattr(counting._Confirmed, "day", day_spy)
+    monkeypatch.setattr(counting, "_beyond", figures_spy)
+    spans, facts, _, confirmed = _department(random.Random(5), True)
+    holders = _KeyDays(spans)
+    held = 0
+    for fact in facts:
+        day = date.fromisoformat(fact.payload["day"])
+        held += len(fact.payload["people"].keys() & holders.on(day))
+        _for_key_holders(fact, holders, confirmed)
+    assert held > 100  # enough person-days to tell one look from two
+    assert looks["day"] + looks["figures"] <= held, (looks, held)

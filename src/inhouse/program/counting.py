@@ -258,21 +258,20 @@ class _Confirmed:
 
     def __init__(self, *, bound: bool = False) -> None:
         self.bound = bound
-        self.days: dict[str, set[date]] = {}
         self.prompts: dict[str, set[tuple[str, int]]] = {}
         #: per person and prompt version, the latest day of its use their confirmations of it
         #: cover (None: one named no day, from before confirmations dated them: any day, where
         #: ``bound`` is not: up to the day it was recorded)
         self.prompt_days: dict[str, dict[tuple[str, int], date | None]] = {}
-        #: per person and day, the most (requests, tokens) their confirmations of it cover
-        #: (:func:`confirmed_bounds`); a day absent here is confirmed whatever its figures
-        self.bounds: dict[str, dict[date, tuple[int | None, int | None]]] = {}
+        #: per day, who confirmed it, each with the most (requests, tokens) their
+        #: confirmations of it cover (:func:`confirmed_bounds`; None: any); kept by day as a
+        #: day's usage is read, a department at a time: one look per person-day
+        self.on_day: dict[date, dict[str, tuple[int | None, int | None]]] = {}
 
     def add(self, fact: Fact) -> None:
         person, recorded = fact.by, fact.at.astimezone(UTC).date()
         # a day to come is nobody's use yet, however sure its person is of it
-        days = {d for d in (date.fromisoformat(str(v)) for v in fact.payload.get("days") or ())
-                if d <= recorded}  # fmt: skip
+        days = {d for d in map(_iso_day, fact.payload.get("days") or ()) if d <= recorded}
         prompts = {
             (str(ref["prompt"]), int(ref["version"])): (
                 min(date.fromisoformat(str(ref["last"])), recorded)
@@ -283,22 +282,24 @@ class _Confirmed:
         }
         bounds = confirmed_bounds(fact.payload, days, bound=self.bound)
         # all read before any is kept: a malformed one confirms nothing, not half of it
-        self.days.setdefault(person, set()).update(days)
         self.prompts.setdefault(person, set()).update(prompts)
         dated = self.prompt_days.setdefault(person, {})
         for ref, last in prompts.items():
             was = dated.get(ref, last)
             dated[ref] = None if last is None or was is None else max(last, was)
-        held = self.bounds.setdefault(person, {})
+        on_day = self.on_day
         for day, bound in bounds.items():
-            held[day] = bound if day not in held else _wider(held[day], bound)
+            said = on_day.get(day)
+            if said is None:
+                said = on_day[day] = {}
+            earlier = said.get(person)
+            said[person] = bound if earlier is None else _wider(earlier, bound)
 
     def day(self, person: str, day: date, figures: object = None) -> bool:
         """Whether ``person`` confirmed ``day``, with its ``figures`` (a ``usage.daily``'s
         totals for them: requests and tokens) no more than a confirmation of it covers."""
-        if day not in self.days.get(person, ()):
-            return False
-        return not _beyond(self.bounds.get(person, {}).get(day), figures)
+        bound = self.on_day.get(day, {}).get(person)
+        return bound is not None and not _beyond(bound, figures)
 
     def prompt(self, person: str, prompt: str, version: int, day: date | None = None) -> bool:
         """Whether ``person`` confirmed the prompt version, and, for a use dated ``day``, a
@@ -357,7 +358,29 @@ def _per_day(given: object) -> dict[date, int]:
         return {}
     if not isinstance(given, dict):
         raise TypeError(f"per-day figures are a mapping, not {type(given).__name__}")
-    return {date.fromisoformat(str(day)): int(str(count)) for day, count in given.items()}
+    # an int as it is (a department's confirmations bind ~200,000 figures); anything else read
+    # as its text, as ever: a float or a bool is refused, not rounded
+    return {_iso_day(day): count if type(count) is int else int(str(count))
+            for day, count in given.items()}  # fmt: skip
+
+
+#: each day's text as read (:func:`_iso_day`); cleared when it grows past
+#: :data:`_DAYS_READ_MOST`, which no program's log of days comes near
+_days_read: dict[str, date] = {}
+_DAYS_READ_MOST = 100_000
+
+
+def _iso_day(value: object) -> date:
+    """``date.fromisoformat(str(value))``, each day's text read once: a department's
+    confirmations name the same ninety days a few hundred thousand times."""
+    if type(value) is not str:
+        return date.fromisoformat(str(value))
+    found = _days_read.get(value)
+    if found is None:
+        if len(_days_read) >= _DAYS_READ_MOST:
+            _days_read.clear()
+        found = _days_read[value] = date.fromisoformat(value)
+    return found
 
 
 def _wider(
@@ -415,16 +438,7 @@ def _for_key_holders(
         people = payload.get("people")
         if isinstance(people, dict):
             # a day after the fact was recorded is refused above (_measured_ahead)
-            dropped = sorted(people.keys() - holders.on(day))
-            unconfirmed = sorted(p for p in people.keys() - set(dropped) if not theirs(p, day))
-            # confirmed the day, but not figures this high: sealed into it since they answered
-            beyond = sorted(p for p in people.keys() - {*dropped, *unconfirmed}
-                            if confirmed is not None
-                            and not confirmed.day(p, day, people[p]))  # fmt: skip
-            unconfirmed = sorted({*unconfirmed, *beyond})
-            kept = dict(people)  # a copy less the dropped: a department's day drops a few
-            for person in [*dropped, *unconfirmed]:
-                del kept[person]
+            dropped, unconfirmed, beyond, kept = _day_counted(people, day, holders, confirmed)
             trimmed = {**payload, "people": kept}
         elif not held(person := str(payload.get("person")), day):
             return None, _keyless([person], day), ()
@@ -509,6 +523,38 @@ def _for_key_holders(
     if not reasons:
         return fact, None, ()
     return replace(fact, payload=trimmed), "; ".join(reasons), tuple(unconfirmed)
+
+
+def _day_counted(
+    people: dict[str, object], day: date, holders: _KeyDays, confirmed: _Confirmed | None
+) -> tuple[list[str], list[str], list[str], dict[str, object]]:
+    """A department's day (a ``usage.daily``'s ``people``) as it counts, in one pass that asks
+    each person once: those who held no gateway key of their own that day (dropped), those
+    who did not confirm it or confirmed lower figures than the day now gives them (unconfirmed,
+    with the latter also in beyond: sealed into the day since they answered), and the people
+    it counts for, in the fact's order. A department names thousands a day, every day of a
+    quarter: a second look per person-day was most of what every status spent counting."""
+    held = holders.on(day)
+    said = None if confirmed is None else confirmed.on_day.get(day, {})
+    dropped: list[str] = []
+    unconfirmed: list[str] = []
+    beyond: list[str] = []
+    kept: dict[str, object] = {}
+    for person, figures in people.items():
+        if person not in held:
+            dropped.append(person)
+            continue
+        if said is not None:
+            bound = said.get(person)
+            if bound is None:
+                unconfirmed.append(person)
+                continue
+            if _beyond(bound, figures):
+                unconfirmed.append(person)
+                beyond.append(person)
+                continue
+        kept[person] = figures
+    return sorted(dropped), sorted(unconfirmed), sorted(beyond), kept
 
 
 #: how many days before its recording an adoption report's ``as_of`` may be (a report run
