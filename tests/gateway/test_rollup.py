@@ -165,6 +165,44 @@ def test_rows_the_gateway_did_not_write_are_named_and_not_signed(_isolated: Path
     program.close()
 
 
+def test_each_workflows_runs_are_signed_per_person_and_day_from_sealed_rows(
+    _isolated: Path,
+) -> None:
+    """Play 6's work changed counts a workflow's runs as the gateway's key signs them: each
+    person's answered requests that named the workflow, from the rows the gateway sealed. A
+    row typed into the database naming it (no MAC) adds no run, nor does a refused request;
+    a day whose runs change is signed again."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00", workflow_id="triage")
+    _use(program, "lena", "2026-11-01T11:00:00+00:00", workflow_id="triage@2")
+    _use(program, "lena", "2026-11-01T12:00:00+00:00", workflow_id="digest")
+    _use(program, "lena", "2026-11-01T13:00:00+00:00", workflow_id="triage", status=429)
+    _use(program, "lena", "2026-11-01T14:00:00+00:00")  # named no workflow
+    typed = UsageRecord(request_id=new_request_id(), at="2026-11-01T15:00:00+00:00",
+                        person="lena", key_id="k_1", endpoint="chat/completions", model="tiny",
+                        status=200, tokens_in=10, tokens_out=5,
+                        workflow_id="triage")  # fmt: skip
+    insert_usage(program.store, [typed])  # straight into the database: no MAC
+    ok("gateway", "rollup")
+
+    def signed_runs() -> Any:
+        opened = Program.open(_isolated)
+        state = opened.state()
+        opened.close()
+        (*_, latest) = [f for f in state.facts if f.kind == "usage.daily"]
+        assert latest.by == "gateway" and latest.signed
+        return latest.payload["people"]["lena"]
+
+    lena = signed_runs()
+    assert lena["requests"] == 4
+    assert lena["workflows"] == {"digest": 1, "triage": 1, "triage@2": 1}
+    _use(program, "lena", "2026-11-01T16:00:00+00:00", workflow_id="triage")
+    ok("gateway", "rollup")
+    assert signed_runs()["workflows"] == {"digest": 1, "triage": 2, "triage@2": 1}
+    program.close()
+
+
 def test_a_day_past_the_row_retention_stays_as_signed(_isolated: Path) -> None:
     ok("init", "Acme", "--lead", "lena")
     with (_isolated / "inhouse.toml").open("a") as handle:

@@ -35,6 +35,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
+    "SIGNED_RUNS",
     "TEAM_READING",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
@@ -163,7 +164,13 @@ __all__ = [
 #: checkout once) types what she dictates, and her own rerun would check her own work. A lead
 #: who writes the workflow herself is its author, and a colleague's rerun checks it; a play 3
 #: that exited under the rules before keeps its exit for the runs it was judged on
-EXIT_RULES = 20
+#: 21 (:data:`SIGNED_RUNS`): play 6's work changed counts each workflow's runs as the gateway's
+#: key signs them per day (``usage.daily``: each person's requests that named the workflow,
+#: from the rows it sealed), never the runs a report lists: the usage log's summary tables
+#: are anyone's with the database's password, and a reporter typed 100,000 runs of a workflow
+#: that ran three times. A report listing runs no signed fact backs fails
+#: (``indicators-reported``); one a play 6 exit was judged on keeps the runs it listed
+EXIT_RULES = 21
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -216,6 +223,8 @@ CONFIRMED_BOUND = 19
 #: play 3's rerun by another is no rollout lead's, nor from a lead's machine (see
 #: :data:`EXIT_RULES`)
 LEAD_RERUN = 20
+#: play 6's workflow runs are the gateway's signed ones (see :data:`EXIT_RULES`)
+SIGNED_RUNS = 21
 
 
 class Outcome(StrEnum):
