@@ -266,9 +266,11 @@ def indicators_reported(ctx: CheckContext) -> Result:
     usage shows answered through keys of their own outside the program. Its lagging figures
     follow, by the report's formula, from the words the log held when it was recorded (the
     reference prices in force, play 1's trial's economics, a workflow author's minutes saved)
-    and that usage's tokens: a figure with no such word behind it is its reporter's alone. The
-    report's other figures are its reporter's, and its lagging ones rest on people's word
-    (prices, minutes saved) and on the usage log's unsigned runs and busy time."""
+    and that usage's tokens and workflow runs (the requests that named each workflow, as the
+    gateway's key signed them: never the runs the report lists): a figure with no such word
+    behind it is its reporter's alone. The report's other figures are its reporter's, and its
+    lagging ones rest on people's word (prices, named with whose they are; minutes saved) and
+    on the usage log's unsigned busy time."""
     period = timedelta(days=int(ctx.param("period_days", _REPORTED_DAYS)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
