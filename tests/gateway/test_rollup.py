@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.db.schema import gateway_usage, usage_people_daily
-from inhouse.gateway.rollup import gateway_mac_key
+from inhouse.gateway.rollup import COLLECTOR, gateway_mac_key, service_program
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted
 from inhouse.usage import totals
@@ -200,6 +200,30 @@ def test_each_workflows_runs_are_signed_per_person_and_day_from_sealed_rows(
     _use(program, "lena", "2026-11-01T16:00:00+00:00", workflow_id="triage")
     ok("gateway", "rollup")
     assert signed_runs()["workflows"] == {"digest": 1, "triage": 2, "triage@2": 1}
+    program.close()
+
+
+def test_a_day_signed_before_runs_were_counted_is_signed_again_with_them(
+    _isolated: Path,
+) -> None:
+    """A day the gateway's key signed before the rollup counted workflow runs (its totals
+    unchanged since) is signed again with them, once: play 6 counts only signed runs."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00", workflow_id="triage")
+    _use(program, "lena", "2026-11-01T11:00:00+00:00", workflow_id="triage")
+    older = {"lena": {"requests": 2, "tokens_in": 20, "tokens_out": 10, "own": 2}}
+    service_program(program).record_fact(
+        None, "usage.daily", {"day": "2026-11-01", "people": older},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+    (recorded,) = json.loads(ok("gateway", "rollup", "--json"))
+    assert (recorded["person"], recorded["requests"]) == ("lena", 2)
+    assert json.loads(ok("gateway", "rollup", "--json")) == []  # once
+    opened = Program.open(_isolated)
+    (*_, latest) = [f for f in opened.state().facts if f.kind == "usage.daily"]
+    opened.close()
+    assert latest.by == "gateway" and latest.payload["people"]["lena"]["workflows"] == {"triage": 2}
     program.close()
 
 

@@ -301,10 +301,19 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         summary.setdefault(str(totals["day"]), {})[str(totals["person"])] = {
             key: totals[key] for key in _TOTALS
         }
+    # and the runs each workflow's requests make, as the summary tables count them: a day
+    # signed before the rollup counted runs (or whose runs changed) is read again
+    summary_runs: dict[tuple[str, str], dict[str, int]] = {}
+    for each in usage_totals(program.store, ("day", "person", "workflow"), since=since):
+        if each.workflow:
+            ran = summary_runs.setdefault((str(each.day), str(each.person)), {})
+            ran[each.workflow] = each.requests
     result = Rollup()
     candidates = [
         day for day, people in summary.items()
-        if any(seen.get((day, person)) != figures for person, figures in people.items())
+        if any(seen.get((day, person)) != figures
+               or seen_runs.get((day, person), {}) != summary_runs.get((day, person), {})
+               for person, figures in people.items())
     ]  # fmt: skip
     cutoff = compaction_cutoff(program)
     if cutoff is not None:  # past the horizon a day's rows may be gone: what was signed stands
