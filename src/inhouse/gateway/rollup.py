@@ -306,8 +306,8 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     summary_runs: dict[tuple[str, str], dict[str, int]] = {}
     for each in usage_totals(program.store, ("day", "person", "workflow"), since=since):
         if each.workflow:
-            ran = summary_runs.setdefault((str(each.day), str(each.person)), {})
-            ran[each.workflow] = each.requests
+            named = summary_runs.setdefault((str(each.day), str(each.person)), {})
+            named[each.workflow] = each.requests
     result = Rollup()
     candidates = [
         day for day, people in summary.items()
