@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.db.schema import gateway_usage, usage_people_daily
-from inhouse.gateway.rollup import gateway_mac_key
+from inhouse.gateway.rollup import COLLECTOR, gateway_mac_key, service_program
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted
 from inhouse.usage import totals
@@ -162,6 +162,68 @@ def test_rows_the_gateway_did_not_write_are_named_and_not_signed(_isolated: Path
         f"not signed: 1 usage row not written by this gateway was left out: {typed.request_id}"
         in (_said(report))
     )
+    program.close()
+
+
+def test_each_workflows_runs_are_signed_per_person_and_day_from_sealed_rows(
+    _isolated: Path,
+) -> None:
+    """Play 6's work changed counts a workflow's runs as the gateway's key signs them: each
+    person's answered requests that named the workflow, from the rows the gateway sealed. A
+    row typed into the database naming it (no MAC) adds no run, nor does a refused request;
+    a day whose runs change is signed again."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00", workflow_id="triage")
+    _use(program, "lena", "2026-11-01T11:00:00+00:00", workflow_id="triage@2")
+    _use(program, "lena", "2026-11-01T12:00:00+00:00", workflow_id="digest")
+    _use(program, "lena", "2026-11-01T13:00:00+00:00", workflow_id="triage", status=429)
+    _use(program, "lena", "2026-11-01T14:00:00+00:00")  # named no workflow
+    typed = UsageRecord(request_id=new_request_id(), at="2026-11-01T15:00:00+00:00",
+                        person="lena", key_id="k_1", endpoint="chat/completions", model="tiny",
+                        status=200, tokens_in=10, tokens_out=5,
+                        workflow_id="triage")  # fmt: skip
+    insert_usage(program.store, [typed])  # straight into the database: no MAC
+    ok("gateway", "rollup")
+
+    def signed_runs() -> Any:
+        opened = Program.open(_isolated)
+        state = opened.state()
+        opened.close()
+        (*_, latest) = [f for f in state.facts if f.kind == "usage.daily"]
+        assert latest.by == "gateway" and latest.signed
+        return latest.payload["people"]["lena"]
+
+    lena = signed_runs()
+    assert lena["requests"] == 4
+    assert lena["workflows"] == {"digest": 1, "triage": 1, "triage@2": 1}
+    _use(program, "lena", "2026-11-01T16:00:00+00:00", workflow_id="triage")
+    ok("gateway", "rollup")
+    assert signed_runs()["workflows"] == {"digest": 1, "triage": 2, "triage@2": 1}
+    program.close()
+
+
+def test_a_day_signed_before_runs_were_counted_is_signed_again_with_them(
+    _isolated: Path,
+) -> None:
+    """A day the gateway's key signed before the rollup counted workflow runs (its totals
+    unchanged since) is signed again with them, once: play 6 counts only signed runs."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00", workflow_id="triage")
+    _use(program, "lena", "2026-11-01T11:00:00+00:00", workflow_id="triage")
+    older = {"lena": {"requests": 2, "tokens_in": 20, "tokens_out": 10, "own": 2}}
+    service_program(program).record_fact(
+        None, "usage.daily", {"day": "2026-11-01", "people": older},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+    (recorded,) = json.loads(ok("gateway", "rollup", "--json"))
+    assert (recorded["person"], recorded["requests"]) == ("lena", 2)
+    assert json.loads(ok("gateway", "rollup", "--json")) == []  # once
+    opened = Program.open(_isolated)
+    (*_, latest) = [f for f in opened.state().facts if f.kind == "usage.daily"]
+    opened.close()
+    assert latest.by == "gateway" and latest.payload["people"]["lena"]["workflows"] == {"triage": 2}
     program.close()
 
 

@@ -53,17 +53,20 @@ def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
         each.close()
 
 
-def _usage(program: Program) -> None:
+def _usage(program: Program, runs: dict[str, int] | None = None) -> None:
     """October's daily usage, rolled up and signed with the gateway's own key; zoe, who uses
     the gateway and never led, vouched for its host (with the organisation's sign-in set up,
-    what the gateway signs counts only then: docs/gateway.md, "Whose host")."""
+    what the gateway signs counts only then: docs/gateway.md, "Whose host"). ``runs``: of
+    zoe's 6 requests on the 20th, those that named each workflow, as the rollup signs them."""
     gateway = service_program(program)
     vouch_for_gateway_host(_ZOE[program.folder])
     for day, people in OCTOBER.items():
-        totals = {
+        totals: dict[str, dict[str, Any]] = {
             person: {"requests": r, "tokens_in": i, "tokens_out": o}
             for person, (r, i, o) in people.items()
         }
+        if runs and day == "2026-10-20":
+            totals["zoe"]["workflows"] = runs
         gateway.record_fact(
             None, "usage.daily", {"day": day, "people": totals},
             provenance=Provenance.MEASURED, collector=ROLLUP,
@@ -112,7 +115,7 @@ def test_a_report_matching_the_signed_usage_passes_stating_what_it_measured(
     )
     # what it did not measure is said to be the reporter's, the lagging figures people's word
     assert "other figures are as lena recorded them" in result.reason
-    assert "people's word (reference prices, minutes saved" in result.reason
+    assert "people's word (no reference prices recorded; minutes saved" in result.reason
 
 
 def test_a_typed_report_that_leaves_the_measured_figures_out_fails_naming_them(

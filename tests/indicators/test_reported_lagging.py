@@ -6,8 +6,9 @@ minutes saved)": a figure with no price, estimate or cost model recorded behind 
 nobody's word but the reporter's. A lagging figure counts where it follows from what the log
 records (the reference prices in force at the period's end, the trial's cost model, each
 workflow's minutes saved from its author or the trial) and the signed tokens, by the report's
-own formula; the usage log's unsigned inputs (a workflow's runs, busy time) stay the
-reporter's, and the reason says so.
+own formula; a workflow's runs are the ones the gateway's key signed per day (exit rule
+``SIGNED_RUNS``: the runs a report lists count for nothing), and the usage log's unsigned busy
+time stays the reporter's, and the reason says so.
 
 The honest report, computed by `inhouse indicators report` on real traffic, is walked in
 test_indicators_walk.py (it prices spend avoided and work changed, and passes).
@@ -127,7 +128,7 @@ def test_prices_that_lapsed_after_the_report_still_price_it(lena: Program, clock
 
 
 def test_work_changed_typed_with_no_runs_or_no_minutes_recorded_fails(lena: Program) -> None:
-    """400 hours of work changed with no workflow run listed, or runs of a workflow nobody
+    """400 hours of work changed with no workflow run signed, or runs of a workflow nobody
     recorded the minutes of (no estimate by its author, no trial's time per task): the
     honest command says 0 hours, or leaves the figure out."""
     _usage(lena)
@@ -135,38 +136,43 @@ def test_work_changed_typed_with_no_runs_or_no_minutes_recorded_fails(lena: Prog
     result = _judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "work_changed_hours 400" in result.reason and "0" in result.reason
+    # no lagging figure at all is refused as before; 0 hours with no workflow run is honest
+    _report(lena, {"work_changed_hours": 0.0}, [])
+    assert _judged(lena).outcome is Outcome.PASS
+    _usage(lena, {"triage": 6})  # the gateway signed 6 runs of triage on the 20th
     runs = [
-        _input("work_changed_hours", "triage: runs", 48),
+        _input("work_changed_hours", "triage: runs", 6),
         _input("work_changed_hours", "triage: minutes saved per run", 500),
     ]
     _report(lena, {"work_changed_hours": 400.0}, runs)
     result = _judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "no minutes saved recorded for triage" in result.reason
-    # no lagging figure at all is refused as before; 0 hours with no workflow run is honest
+    # nor does 0 hours stand once the gateway signed runs nobody recorded the minutes of
     _report(lena, {"work_changed_hours": 0.0}, [])
-    assert _judged(lena).outcome is Outcome.PASS
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL and "no minutes saved" in result.reason, result.reason
 
 
 def test_lagging_figures_beyond_the_trials_figures_fail(lena: Program) -> None:
     """Play 1's trial recorded its economics (its author's word): 600 s a task by hand, 30 s
     by the model, so a workflow run saves 9.5 minutes; and its cost inputs, 0.23 an hour busy.
-    lena's report prices 48 runs at 500 minutes each (400 hours; 48 x 9.5 / 60 = 7.6
+    lena's report prices the 6 signed runs at 500 minutes each (50 hours; 6 x 9.5 / 60 = 0.95
     follows), and a spend avoided above what the tokens would have cost at all."""
     _verdict(lena)
     set_prices(lena, reference="hosted-mini", input_per_mtok=2.5, output_per_mtok=10.0,
                source="the vendor's price page")  # fmt: skip
-    _usage(lena)
+    _usage(lena, {"triage": 6})
     runs = [
-        _input("work_changed_hours", "triage: runs", 48),
+        _input("work_changed_hours", "triage: runs", 6),
         _input("work_changed_hours", "triage: minutes saved per run", 500),
     ]
-    _report(lena, {"work_changed_hours": 400.0}, runs)
+    _report(lena, {"work_changed_hours": 50.0}, runs)
     result = _judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "work_changed_hours 400" in result.reason and "7.6" in result.reason
+    assert "work_changed_hours 50" in result.reason and "0.95" in result.reason
     honest_runs = [runs[0], _input("work_changed_hours", "triage: minutes saved per run", 9.5)]
-    _report(lena, {"work_changed_hours": 7.6}, honest_runs)
+    _report(lena, {"work_changed_hours": 0.95}, honest_runs)
     assert _judged(lena).outcome is Outcome.PASS, _judged(lena).reason
     # spend avoided: the reference cost (0.004175) less 2 busy hours at 0.23 is -0.455825;
     # 1,000 is more than the tokens would have cost at all
@@ -233,31 +239,69 @@ def test_the_commands_report_of_runs_tokens_and_busy_time_passes(
                 if r.check == "indicators-reported"]  # fmt: skip
         (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
         assert checked.result.outcome is Outcome.PASS, checked.result.reason
-        assert "unsigned workflow runs and busy time" in checked.result.reason
+        assert "unsigned busy time" in checked.result.reason
+        assert "workflow runs are the gateway's signed ones" in checked.result.reason
+        # and whose word the prices are: the lead's, who attested the price list
+        lead = pilot.lead.actor().name
+        assert f"the vendor's price page (attested by {lead}" in checked.result.reason
     finally:
         pilot.lead.close()
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="hole left open: a lagging figure follows from the words the log holds, and the "
-    "reporter may hold every word it needs herself. lena records a price list of her own (or "
-    "one after the period, which prices it where none was in force), and types a workflow's "
-    "runs (the usage log's summary tables are unsigned: no signed fact counts runs per "
-    "workflow): each figure follows, and passes, labelled people's word. Closing it needs a "
-    "price word someone other than the reporter attested or confirmed, and runs the gateway's "
-    "key signs per workflow: a new exit rule, the lead's to weigh",
+    reason="hole left open: a price is a person's word, and the reporter may hold it herself. "
+    "lena records a price list of her own (or one after the period, which prices it where "
+    "none was in force): the reference cost follows, and passes, its prices named as hers "
+    "('attested by lena'). Closing it needs a price word someone other than the reporter "
+    "attested or confirmed: the product owner accepts it where shown whose word it is",
 )
-@pytest.mark.parametrize("word", ["her own prices", "typed runs"])
-def test_a_reporter_who_holds_every_word_alone_is_not_held_by_it(lena: Program, word: str) -> None:
+def test_a_reporter_who_holds_every_word_alone_is_not_held_by_it(lena: Program) -> None:
     _usage(lena)
-    if word == "her own prices":  # a thousand times the vendor's: 4.175 of "reference cost"
-        set_prices(lena, reference="hosted-mini", input_per_mtok=2500.0,
-                   output_per_mtok=10000.0, source="my reading of the vendor")  # fmt: skip
-        _report(lena, {"reference_cost": 4.175}, [])
-    else:  # play 1's trial: 9.5 minutes a run; 100,000 runs typed, 15,833.3333 hours
-        _verdict(lena)
-        runs = [_input("work_changed_hours", "triage: runs", 100_000)]
-        _report(lena, {"work_changed_hours": round(100_000 * 9.5 / 60, 4)}, runs)
+    # a thousand times the vendor's: 4.175 of "reference cost"
+    set_prices(lena, reference="hosted-mini", input_per_mtok=2500.0,
+               output_per_mtok=10000.0, source="my reading of the vendor")  # fmt: skip
+    _report(lena, {"reference_cost": 4.175}, [])
     result = _judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+def test_her_own_prices_pass_named_as_hers(lena: Program) -> None:
+    """Where the hole above stays open, the reason says whose word the prices are: a reader
+    of the status sees the reference cost rests on lena's price list, not a vendor's."""
+    _usage(lena)
+    set_prices(lena, reference="hosted-mini", input_per_mtok=2500.0,
+               output_per_mtok=10000.0, source="my reading of the vendor")  # fmt: skip
+    _report(lena, {"reference_cost": 4.175}, [])
+    result = _judged(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "my reading of the vendor (attested by lena on 2026-11-03" in result.reason, (
+        result.reason
+    )
+
+
+@pytest.mark.parametrize("signed", [{}, {"triage": 3}])
+def test_typed_runs_no_signed_fact_backs_fail_naming_the_way(
+    lena: Program, signed: dict[str, int]
+) -> None:
+    """lena types 100,000 runs of triage (play 1's trial: 9.5 minutes a run, 15,833.3333
+    hours) where the gateway's key signed none, or 3: the usage log's summary tables are
+    anyone's with the database's password, and a run counts only as the gateway signed it.
+    The report stating what the 3 signed runs come to passes."""
+    _usage(lena, signed)
+    _verdict(lena)
+    runs = [_input("work_changed_hours", "triage: runs", 100_000)]
+    _report(lena, {"work_changed_hours": round(100_000 * 9.5 / 60, 4)}, runs)
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"triage 100000 (signed: {signed.get('triage', 0)})" in result.reason
+    assert "no signed fact backs" in result.reason
+    assert "X-Inhouse-Workflow: NAME" in result.reason and "gateway rollup" in result.reason
+    # the hours alone, with the runs left out, are held to the signed runs too
+    _report(lena, {"work_changed_hours": round(100_000 * 9.5 / 60, 4)}, [])
+    assert _judged(lena).outcome is Outcome.FAIL
+    if signed:
+        _report(lena, {"work_changed_hours": 0.475},
+                [_input("work_changed_hours", "triage: runs", 3)])  # fmt: skip
+        honest = _judged(lena)
+        assert honest.outcome is Outcome.PASS, honest.reason

@@ -290,15 +290,30 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         for day, readings in standing_usage(signed_facts).items()
         for person, (_, totals) in readings.items()
     }
+    # and each person's runs per workflow as last signed (none in a fact from before)
+    seen_runs = {
+        (day, person): dict(totals.get("workflows") or {})
+        for day, readings in standing_usage(signed_facts).items()
+        for person, (_, totals) in readings.items()
+    }
     summary: dict[str, dict[str, dict[str, int]]] = {}
     for totals in daily_totals(program, since=since):
         summary.setdefault(str(totals["day"]), {})[str(totals["person"])] = {
             key: totals[key] for key in _TOTALS
         }
+    # and the runs each workflow's requests make, as the summary tables count them: a day
+    # signed before the rollup counted runs (or whose runs changed) is read again
+    summary_runs: dict[tuple[str, str], dict[str, int]] = {}
+    for each in usage_totals(program.store, ("day", "person", "workflow"), since=since):
+        if each.workflow:
+            named = summary_runs.setdefault((str(each.day), str(each.person)), {})
+            named[each.workflow] = each.requests
     result = Rollup()
     candidates = [
         day for day, people in summary.items()
-        if any(seen.get((day, person)) != figures for person, figures in people.items())
+        if any(seen.get((day, person)) != figures
+               or seen_runs.get((day, person), {}) != summary_runs.get((day, person), {})
+               for person, figures in people.items())
     ]  # fmt: skip
     cutoff = compaction_cutoff(program)
     if cutoff is not None:  # past the horizon a day's rows may be gone: what was signed stands
@@ -319,6 +334,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
     own: dict[tuple[str, str], int] = {}  # answered through the person's own key, no agent's
     tools: dict[str, dict[str, dict[str, Any]]] = {}  # day -> person -> unbound tools
+    runs: dict[tuple[str, str], dict[str, int]] = {}  # (day, person) -> workflow -> runs
     for row in found.rows:
         if row.status >= ANSWERED_BELOW:
             continue
@@ -330,6 +346,9 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             _add(aside, row)
             continue
         _add(rows, row)
+        if row.workflow_id:  # a workflow's run, as its request named it to the gateway
+            theirs = runs.setdefault((row.day, row.person), {})
+            theirs[row.workflow_id] = theirs.get(row.workflow_id, 0) + 1
         if not row.agent and row.key_id not in theirs_not:
             own[row.day, row.person] = own.get((row.day, row.person), 0) + 1
     for day in sorted(candidates):
@@ -347,6 +366,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             {"day": day, "person": person, **figures}
             for person, figures in people.items()
             if seen.get((day, person)) != figures
+            or seen_runs.get((day, person), {}) != runs.get((day, person), {})
         ]
         offered = {
             person: _named(each["requests"], each["tools"])
@@ -356,8 +376,17 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             continue
         # each person's own-key requests beside their totals: who was active that day, as
         # play 6's daily, weekly and monthly counts read it (an agent's use makes nobody active)
+        # and their runs per workflow: play 6's work changed counts runs the gateway signed
         stated = {
-            person: {**figures, "own": own.get((day, person), 0)}
+            person: {
+                **figures,
+                "own": own.get((day, person), 0),
+                **(
+                    {"workflows": dict(sorted(ran.items()))}
+                    if (ran := runs.get((day, person)))
+                    else {}
+                ),
+            }
             for person, figures in people.items()
         }
         service.record_fact(

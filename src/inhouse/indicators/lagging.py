@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate", "record_minutes_saved"]
 
 _GATEWAY = "gateway usage log (measured)"
+#: where a workflow's runs come from: what play 6's check counts, never the summary tables
+_RUNS = "the gateway's signed daily usage: answered requests that named the workflow (measured)"
 #: where the busy time comes from: no figure the gateway's key signs carries it (its daily
 #: usage holds requests and tokens), and summing it from the sealed rows would verify a MAC
 #: per request, millions a month
@@ -119,7 +121,7 @@ def _work_changed(used: PeriodUsage, ctx: CheckContext) -> Indicator:
     missing: list[str] = []
     hours = 0.0
     for name in sorted(runs):
-        inputs.append(Input(f"{name}: runs", runs[name], "runs", _GATEWAY))
+        inputs.append(Input(f"{name}: runs", runs[name], "runs", _RUNS))
         estimate = estimates.get(name)
         if estimate is not None:
             minutes = float(estimate.payload["minutes"])

@@ -27,6 +27,7 @@ from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
+from inhouse.program.lagging_words import workflow_name
 from inhouse.program.playchecks._shared import fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -96,7 +97,7 @@ class Authors:
 
 def _name(ref: str) -> str:
     """``triage@2`` -> ``triage``: prompts and workflows are authored by name."""
-    return ref.split("@", 1)[0]
+    return workflow_name(ref)
 
 
 def _in(day: date, period: Period) -> bool:
@@ -116,6 +117,8 @@ class SignedDay:
     people: frozenset[str]
     own: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()
+    #: each workflow's runs (by name) the gateway's key signed that day
+    runs: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,11 @@ class Signed:
 def _summed(people: dict[str, Any]) -> SignedDay:
     requests = tokens_in = tokens_out = 0
     used, own, unsure = [], [], []
+    runs: dict[str, int] = {}
     for person, figures in people.items():
+        for workflow, ran in (figures.get("workflows") or {}).items():
+            name = workflow_name(str(workflow))
+            runs[name] = runs.get(name, 0) + int(ran)
         count = int(figures.get("requests", 0))
         if count > 0:
             name = str(person)
@@ -172,7 +179,7 @@ def _summed(people: dict[str, Any]) -> SignedDay:
         tokens_in += int(figures.get("tokens_in", 0))
         tokens_out += int(figures.get("tokens_out", 0))
     return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
-                     frozenset(unsure))  # fmt: skip
+                     frozenset(unsure), tuple(sorted(runs.items())))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,8 @@ class PeriodUsage:
     left_out: int = 0
     #: the people whose answered requests the gateway's key signed (None: not read)
     signed_people: frozenset[str] | None = None
+    #: each workflow's runs the gateway's key signed in the period (None: not read)
+    signed_runs: dict[str, int] | None = None
 
     @classmethod
     def read(
@@ -208,6 +217,7 @@ class PeriodUsage:
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
+        runs: dict[str, int] | None = None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
             days = (signed or Signed.read(ctx, since, until)).within(since, until)
             answered = UsageTotals(
@@ -218,6 +228,10 @@ class PeriodUsage:
             )
             left_out = max(0, logged.requests - answered.requests)
             people = frozenset().union(*(d.people for d in days))
+            runs = {}
+            for day in days:
+                for name, ran in day.runs:
+                    runs[name] = runs.get(name, 0) + ran
         return cls(
             answered=answered,
             references=reference_summary(
@@ -225,10 +239,14 @@ class PeriodUsage:
             ),
             left_out=left_out,
             signed_people=people,
+            signed_runs=runs,
         )
 
     def runs(self) -> dict[str, int]:
-        """Workflow runs per workflow name."""
+        """Workflow runs per workflow name: those the gateway's key signed, where read (play
+        6's check counts only them); else the usage log's summary tables'."""
+        if self.signed_runs is not None:
+            return dict(self.signed_runs)
         found: dict[str, int] = {}
         for workflow, requests in self.references.workflows.items():
             name = _name(workflow)

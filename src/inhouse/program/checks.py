@@ -35,6 +35,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
+    "SIGNED_RUNS",
     "TEAM_READING",
     "TYPICAL_OPENERS",
     "WAIVER_LOG_TIME",
@@ -173,7 +174,13 @@ __all__ = [
 #: one user filing tickets again and again picked the component, and one who never confirmed
 #: her fixes on a tied one held play 5 back for everyone. A play 5 that exited under the
 #: rules before keeps a ticket it was judged on in a component that drew the most tickets
-EXIT_RULES = 21
+#: 22 (:data:`SIGNED_RUNS`): play 6's work changed counts each workflow's runs as the gateway's
+#: key signs them per day (``usage.daily``: each person's requests that named the workflow,
+#: from the rows it sealed), never the runs a report lists: the usage log's summary tables
+#: are anyone's with the database's password, and a reporter typed 100,000 runs of a workflow
+#: that ran three times. A report listing runs no signed fact backs fails
+#: (``indicators-reported``); one a play 6 exit was judged on keeps the runs it listed
+EXIT_RULES = 22
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -229,6 +236,8 @@ LEAD_RERUN = 20
 #: play 5's typical component is counted by the people who hit it, and one typical component's
 #: ticket suffices (see :data:`EXIT_RULES`)
 TYPICAL_OPENERS = 21
+#: play 6's workflow runs are the gateway's signed ones (see :data:`EXIT_RULES`)
+SIGNED_RUNS = 22
 
 
 class Outcome(StrEnum):

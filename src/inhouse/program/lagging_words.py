@@ -27,6 +27,8 @@ __all__ = [
     "minutes_estimates",
     "prices_in_force",
     "trial_minutes",
+    "whose_words",
+    "workflow_name",
 ]
 
 PRICES_KIND = "indicators.prices"
@@ -136,3 +138,17 @@ def minutes_estimates(facts: FactSet) -> dict[str, Fact]:
         if fact.by == authors[name]:
             found[name] = fact
     return found
+
+
+def workflow_name(ref: str) -> str:
+    """``triage@2`` -> ``triage``: a workflow's runs and minutes are counted by its name."""
+    return ref.split("@", 1)[0]
+
+
+def whose_words(facts: FactSet, end: date) -> str:
+    """Whose word the reference prices in force at ``end`` are, in a few words, for a reason
+    that passes a report priced with them: a price is a person's word, never measured."""
+    prices = prices_in_force(facts, end)
+    if prices is None:
+        return "no reference prices recorded"
+    return f"the reference prices of {prices.source}"

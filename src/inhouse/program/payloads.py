@@ -4,7 +4,7 @@ carries. A declaration table: ``inhouse.program.facts`` binds each to its kind a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -477,19 +477,27 @@ class PersonUsage(_Payload):
     #: of ``requests``, those through a key of the person's own, not an agent's (what makes
     #: them active that day); None in facts from before the rollup counted them
     own: int | None = Field(ge=0, default=None)
+    #: of ``requests``, those that named a workflow, per workflow id (``name`` or
+    #: ``name@version``): its runs through the gateway that day, which play 6's work changed
+    #: counts; None in facts from before the rollup signed them (and where none named one)
+    workflows: dict[str, Annotated[int, Field(ge=1)]] | None = None
 
     @model_validator(mode="after")
     def _own_within(self) -> PersonUsage:
         if self.own is not None and self.own > self.requests:
             raise ValueError("own requests cannot be more than the requests")
+        if self.workflows is not None and sum(self.workflows.values()) > self.requests:
+            raise ValueError("workflow runs cannot be more than the requests")
         return self
 
     @model_serializer(mode="wrap")
     def _without_unknown_own(self, handler: Any) -> dict[str, Any]:
-        """Stored without ``own`` where it is not given (as facts from before it were)."""
+        """Stored without ``own`` or ``workflows`` where not given (as facts from before)."""
         data: dict[str, Any] = handler(self)
         if self.own is None:
             data.pop("own", None)
+        if self.workflows is None:
+            data.pop("workflows", None)
         return data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ from inhouse.program.lagging_words import (
     minutes_estimates,
     prices_in_force,
     trial_minutes,
+    whose_words,
+    workflow_name,
 )
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -215,6 +217,9 @@ class SignedTotals:
     #: day whose fact does not say whose key (signed before the rollup counted ``own``); an
     #: agent's use makes nobody active
     active: frozenset[str] = frozenset()
+    #: each workflow's runs (by name: ``triage@2`` is ``triage``'s) the gateway's key signed,
+    #: the requests that named it; none in days signed before the rollup counted them
+    runs: dict[str, int] = field(default_factory=dict)
 
 
 def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
@@ -225,6 +230,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
     requests = tokens_in = tokens_out = 0
     people: list[str] = []
     active: list[str] = []
+    runs: dict[str, int] = {}
     for day_people, day_facts in latest_usage(facts.of("usage.daily"), first, last).values():
         standing.extend(day_facts)
         # one pass over the facts' own totals: a department's month is ~60,000 person-days,
@@ -234,6 +240,9 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
             requests += asked
             tokens_in += int(totals.get("tokens_in", 0))
             tokens_out += int(totals.get("tokens_out", 0))
+            for workflow, count in (totals.get("workflows") or {}).items():
+                name = workflow_name(str(workflow))
+                runs[name] = runs.get(name, 0) + int(count)
             if asked > 0:
                 people.append(str(person))
                 own = totals.get("own")
@@ -241,7 +250,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
                     active.append(str(person))
     standing.sort(key=lambda fact: fact.id)
     return SignedTotals(
-        standing, requests, tokens_in, tokens_out, frozenset(people), frozenset(active)
+        standing, requests, tokens_in, tokens_out, frozenset(people), frozenset(active), runs
     )
 
 
@@ -257,9 +266,11 @@ def indicators_reported(ctx: CheckContext) -> Result:
     usage shows answered through keys of their own outside the program. Its lagging figures
     follow, by the report's formula, from the words the log held when it was recorded (the
     reference prices in force, play 1's trial's economics, a workflow author's minutes saved)
-    and that usage's tokens: a figure with no such word behind it is its reporter's alone. The
-    report's other figures are its reporter's, and its lagging ones rest on people's word
-    (prices, minutes saved) and on the usage log's unsigned runs and busy time."""
+    and that usage's tokens and workflow runs (the requests that named each workflow, as the
+    gateway's key signed them: never the runs the report lists): a figure with no such word
+    behind it is its reporter's alone. The report's other figures are its reporter's, and its
+    lagging ones rest on people's word (prices, named with whose they are; minutes saved) and
+    on the usage log's unsigned busy time."""
     period = timedelta(days=int(ctx.param("period_days", _REPORTED_DAYS)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -420,6 +431,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # the trial's economics, each workflow's minutes saved) and the signed tokens: a figure
     # typed from none of them rests on nobody's word but its reporter's. A report a play 6
     # exit was judged on keeps the rule before
+    # (its workflow runs too: exit rule SIGNED_RUNS counts the gateway's signed ones)
     if not ctx.spared("measure", report) and (why := _lagging_refused(ctx, report, found)):
         return failed(
             f"the report of {start}..{end} states {why}. A lagging figure counts where it "
@@ -436,11 +448,19 @@ def indicators_reported(ctx: CheckContext) -> Result:
         f"keys, {len(signed)} of them their own (the report counts {active} active: an "
         "agent's use makes nobody active). "
         f"Not measured here: the report's other figures are as {report.by} recorded them, and "
-        "its lagging ones rest on people's word (reference prices, minutes saved, a trial's "
-        "cost inputs) and on the usage log's unsigned workflow runs and busy time",
+        f"its lagging ones rest on people's word ({_whose_words(ctx, report)}) and on the "
+        "usage log's unsigned busy time; its workflow runs are the gateway's signed ones",
         report,
         *usage,
     )
+
+
+def _whose_words(ctx: CheckContext, report: Fact) -> str:
+    """The words a passing report's lagging figures rest on, the prices named with whose they
+    are (the price list's attester, or the trial's author): a price is a person's word."""
+    before = ctx.facts_at(report, *READS)
+    end = date.fromisoformat(str(report.payload["period_end"]))
+    return f"{whose_words(before, end)}; minutes saved; a trial's cost inputs"
 
 
 #: the lagging indicators ``inhouse indicators report`` computes, each from its inputs
@@ -452,7 +472,8 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
     the words the log held when it was recorded (:mod:`inhouse.program.lagging_words`) and the
     gateway's signed tokens (``found``), or None when each does. What only the usage log's
     summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
-    it states it: unsigned, and said so where the check passes."""
+    it states it: unsigned, and said so where the check passes. A workflow's runs are the
+    gateway's signed ones (:data:`~inhouse.program.checks.SIGNED_RUNS`), never those it lists."""
     before = ctx.facts_at(report, *READS)  # a quote lapsed since still priced it
     lagging = report.payload.get("lagging") or {}
     inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
@@ -484,7 +505,7 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
             continue
         said = f"{name} {value:g}"
         if name == "work_changed_hours":
-            problems.extend(_work_refused(before, trial, inputs, value))
+            problems.extend(_work_refused(before, trial, inputs, value, found.runs))
             continue
         if name in ("reference_cost", "spend_avoided") and (prices is None or reference is None):
             problems.append(f"{said}, but {no_prices}")
@@ -531,17 +552,37 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
 
 
 def _work_refused(
-    before: FactSet, trial: Fact | None, inputs: list[dict[str, Any]], value: float
+    before: FactSet,
+    trial: Fact | None,
+    inputs: list[dict[str, Any]],
+    value: float,
+    signed: dict[str, int],
 ) -> list[str]:
     """Why a report's work changed (``value`` hours) does not follow from each workflow's
-    runs it lists (its own input) at the minutes its author estimated (else play 1's trial's),
-    as the log held them (``before``): one reason, or none."""
-    runs: dict[str, float] = {}
+    runs the gateway's key signed in the period (``signed``; a run count the report lists
+    that they do not back is refused) at the minutes its author estimated (else play 1's
+    trial's), as the log held them (``before``): one reason, or none."""
+    listed: dict[str, float] = {}
     for item in inputs:
         name = str(item.get("name") or "")
         if item.get("indicator") == "work_changed_hours" and name.endswith(": runs"):
             count = _number(item.get("value"))
-            runs[name.removesuffix(": runs")] = count if count is not None and count > 0 else 0
+            listed[name.removesuffix(": runs")] = count if count is not None and count > 0 else 0
+    said = f"work_changed_hours {value:g}"
+    # a run count is the gateway's to sign (exit rule SIGNED_RUNS): one the reporter typed
+    # that it did not count (the usage log's summary tables are anyone's with the database's
+    # password) is hers alone
+    unbacked = sorted(w for w, count in listed.items() if count != signed.get(w, 0))
+    if unbacked:
+        shown = ", ".join(f"{w} {listed[w]:g} (signed: {signed.get(w, 0)})" for w in unbacked)
+        return [
+            f"{said}, listing workflow runs no signed fact backs ({shown}): a workflow's runs "
+            "count only as the gateway's key signs them for each day. Send the workflow's "
+            "requests through the gateway with its name (the header `X-Inhouse-Workflow: "
+            "NAME` on each), roll up the usage (`inhouse gateway rollup`) and report again "
+            "(`inhouse indicators report` lists the signed runs)"
+        ]
+    runs = signed
     estimates = minutes_estimates(before)
     per_task = None if trial is None else trial_minutes(trial)
     hours = 0.0
@@ -553,7 +594,6 @@ def _work_refused(
             unknown.append(workflow)
         else:
             hours += count * minutes / 60.0
-    said = f"work_changed_hours {value:g}"
     if unknown:
         return [
             f"{said}, but no minutes saved recorded for {', '.join(unknown)} (its author's "
@@ -561,10 +601,10 @@ def _work_refused(
         ]
     if _close(value, hours, 1e-4 + 1e-9 * sum(runs.values())):
         return []
-    listed = ", ".join(f"{w} {c:g}" for w, c in sorted(runs.items())) or "none"
+    shown = ", ".join(f"{w} {c:g}" for w, c in sorted(runs.items())) or "none"
     return [
-        f"{said}, but the runs it lists ({listed}) at the minutes recorded for each come to "
-        f"{round(hours, 4):g}"
+        f"{said}, but the runs the gateway signed ({shown}) at the minutes recorded for each "
+        f"come to {round(hours, 4):g}"
     ]
 
 
