@@ -631,3 +631,30 @@ def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(
     out = run("prove", "tickets", "--rerun", "--program", str(laptop), env=omar)
     assert "Signed into this checkout's outbox" in out, out
     assert "trial tickets rerun by your key (ed25519:" in out, out
+
+
+def test_a_rerun_whose_runtime_failed_requests_is_refused_and_sinks_no_pool(
+    program: Path, omar: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    """A rerun in which requests to the candidate failed (its runtime refused or died partway:
+    errors, not answers) measured the rerunner's runtime, not the model: it is refused, saying
+    which inputs and how many, and nothing is recorded, so it cannot sink the colleague's pool
+    of honest reruns. An answer the checks fail is recorded and counts against the pool."""
+    write_trial(program, EASY)
+    # three tickets long enough to need the engine's whole context (256 tokens), but no more
+    tickets = program / "data" / "tickets.jsonl"
+    rows = [json.loads(line) for line in tickets.read_text().splitlines()]
+    for row in rows[3:]:
+        row["text"] += " " + " ".join(f"the tray {n} is stuck" for n in range(12))
+    tickets.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run("prove", "tickets")
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "candidate passed 6 of 6 inputs" in out
+    before = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))
+    # the same weights on omar's runtime with too small a context for the long tickets
+    with serve_test_model(engine.model, tmp_path / "small.log", "--n_ctx", "64") as small:
+        point_runtime(program, small)
+        out = run("prove", "tickets", "--rerun", env=omar, code=3)
+    assert "3 of 6 requests to the candidate's runtime failed (T-3, T-4, T-5; the first:" in out
+    assert "so nothing was recorded" in out and "`inhouse prove tickets --rerun`" in out
+    assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == before
