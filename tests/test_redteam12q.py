@@ -191,8 +191,8 @@ def test_an_honest_colleague_s_reruns_add_data() -> None:
     draws = [rerun(pass_rate=rate, passed=int(rate * 10)) for rate in (0.8, 0.95, 0.9)]
     pooled = check("trial-reproduced", verdict, *draws)
     assert pooled.outcome is Outcome.PASS, pooled.reason
-    assert "pass rate 88.3 % over 30 inputs, the verdict claimed 90.0 % (floor 5 points) (their 3 " \
-        "reruns of it judged together: facts #" in pooled.reason  # fmt: skip
+    assert "pass rate 88.3 % over 30 inputs, the verdict claimed 90.0 % (floor 5 points) " \
+        "(their 3 reruns of it judged together: facts #" in pooled.reason  # fmt: skip
     assert [f.id for f in pooled.evidence] == [verdict.id, *(f.id for f in draws)]
     one = check("trial-reproduced", verdict, rerun())
     assert one.outcome is Outcome.PASS and "judged together" not in one.reason
@@ -207,7 +207,9 @@ def test_each_colleague_s_reruns_are_judged_apart() -> None:
     verdict = reproducible()
     both = check("trial-reproduced", verdict, *_missed(), rerun(by="sam"), people=roster)
     assert both.outcome is Outcome.PASS, both.reason
-    assert both.reason.startswith("sam reran trial t on their own machine: pass rate 90.0 % over 10")
+    assert both.reason.startswith(
+        "sam reran trial t on their own machine: pass rate 90.0 % over 10"
+    )
     lena_s = [rerun(by="lena") for _ in range(3)]
     hers = check("trial-reproduced", verdict, *_missed(), *lena_s, people=roster)
     assert hers.outcome is Outcome.FAIL and "judged together" in hers.reason, hers.reason
