@@ -303,3 +303,17 @@ def test_play_one_s_owner_and_those_a_lead_put_in_charge_still_prove(
     _bob_s_trial(cast["omar"])
     result = _value_proven(lena)
     assert result.outcome is Outcome.FAIL and "concluded not worth it" in result.reason
+
+
+def test_a_colleague_s_rerun_by_an_older_inhouse_does_not_sink_his_upgraded_one() -> None:
+    """omar's first rerun ran under an older inhouse (it does not say what its checks did on an
+    answer given for nothing, nor how many of its inputs are distinct) and trailed; he upgrades
+    and reruns, and it holds. The older one counts for nothing either way, so it is not pooled
+    with the one that holds (pinned: nothing to change)."""
+    verdict = reproducible()
+    old = rerun(pass_rate=0.5, passed=5, proved=None, on_topic=None, timed_checks=None,
+                distinct_inputs=None)  # fmt: skip
+    result = check("trial-reproduced", verdict, old, new := rerun())
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "judged together" not in result.reason
+    assert [f.id for f in result.evidence] == [verdict.id, new.id]
