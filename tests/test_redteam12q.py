@@ -317,3 +317,49 @@ def test_a_colleague_s_rerun_by_an_older_inhouse_does_not_sink_his_upgraded_one(
     assert result.outcome is Outcome.PASS, result.reason
     assert "judged together" not in result.reason
     assert [f.id for f in result.evidence] == [verdict.id, new.id]
+
+
+def test_sampling_and_greedy_reruns_of_a_trial_are_never_one_pool(tmp_path: Any) -> None:
+    """A pool is one spec's reruns, and the spec hash covers how answers are generated: a
+    trial switched from temperature 0 to sampling (or its seed dropped) is another spec, whose
+    reruns are neither pooled with the first's nor compared with its verdict (pinned)."""
+    import json
+
+    import yaml
+
+    from inhouse.trials.plan import plan_trial
+
+    (tmp_path / "inhouse.toml").write_text('[runtimes.local]\nurl = "http://127.0.0.1:1"\n')
+    (tmp_path / "data").mkdir()
+    rows = [{"id": f"T-{i}", "text": f"printer {i} jams"} for i in range(5)]
+    (tmp_path / "data" / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "trials").mkdir()
+    hashes = set()
+    for generation in ({"temperature": 0, "seed": 1}, {"temperature": 1, "seed": None},
+                       {"temperature": 1, "seed": 1}):  # fmt: skip
+        spec = {
+            "task": {"prompt": "Summarise: {{ text }}", "inputs": "data/t.jsonl"},
+            "candidate": {
+                "runtime": "local",
+                "cost": {
+                    "watts": 45,
+                    "price_per_kwh": 0.28,
+                    "hardware_price": 1400,
+                    "lifetime_hours": 26280,
+                    "utilisation": 0.25,
+                },
+            },
+            "status_quo": {
+                "kind": "api",
+                "url": "https://api.example.com/v1",
+                "model": "m",
+                "price_input_per_mtok": 1,
+                "price_output_per_mtok": 2,
+            },
+            "checks": [{"type": "length", "min": 1}],
+            "meaningful": {"faster": 30},
+            "generation": {"max_tokens": 8, **generation},
+        }
+        (tmp_path / "trials" / "t.yaml").write_text(yaml.safe_dump(spec))
+        hashes.add(plan_trial(tmp_path, "t").spec_hash)
+    assert len(hashes) == 3
