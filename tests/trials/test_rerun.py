@@ -633,13 +633,55 @@ def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(
     assert "trial tickets rerun by your key (ed25519:" in out, out
 
 
-def test_a_rerun_whose_runtime_failed_requests_is_refused_and_sinks_no_pool(
+def test_a_rerun_whose_runtime_died_partway_is_refused_and_sinks_no_pool(
+    program: Path,
+    omar: dict[str, str],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rerun in which requests to the candidate failed (its runtime died partway: errors, not
+    answers) measured the rerunner's runtime, not the model: it is refused, saying which inputs
+    and how many, and nothing is recorded, so it cannot sink the colleague's pool of honest
+    reruns."""
+    from inhouse.errors import Refused
+    from inhouse.trials.rerun import rerun_trial
+
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "candidate passed 6 of 6 inputs" in out
+    before = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))
+    for name, value in omar.items():
+        monkeypatch.setenv(name, value)
+    # the same weights on omar's runtime, which stops after answering three tickets
+    with serve_test_model(engine.model, tmp_path / "dies.log", "--n_ctx", "256") as dying:
+        point_runtime(program, dying)
+        assert dying.process is not None
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label == "candidate" and done == 3 and dying.process is not None:
+                dying.process.kill()
+                dying.process.wait()
+
+        opened = Program.open(program)
+        try:
+            with pytest.raises(Refused) as refused:
+                rerun_trial(opened, "tickets", progress=progress)
+        finally:
+            opened.close()
+    said = str(refused.value)
+    assert "3 of 6 requests to the candidate's runtime failed (T-3, T-4, T-5; the first:" in said
+    assert "so nothing was recorded" in said and "`inhouse prove tickets --rerun`" in said
+    assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == before
+
+
+def test_a_rerun_whose_model_answered_nothing_is_recorded_against_it(
     program: Path, omar: dict[str, str], engine: Engine, tmp_path: Path
 ) -> None:
-    """A rerun in which requests to the candidate failed (its runtime refused or died partway:
-    errors, not answers) measured the rerunner's runtime, not the model: it is refused, saying
-    which inputs and how many, and nothing is recorded, so it cannot sink the colleague's pool
-    of honest reruns. An answer the checks fail is recorded and counts against the pool."""
+    """An answer its server gave whole but empty is the model's answer, not a failed request:
+    the rerun is recorded and those inputs count as failed cases (refusing it would let a draw
+    that went badly go unrecorded, and the pool keep only the lucky ones)."""
     write_trial(program, EASY)
     # three tickets long enough to need the engine's whole context (256 tokens), but no more
     tickets = program / "data" / "tickets.jsonl"
@@ -648,13 +690,11 @@ def test_a_rerun_whose_runtime_failed_requests_is_refused_and_sinks_no_pool(
         row["text"] += " " + " ".join(f"the tray {n} is stuck" for n in range(12))
     tickets.write_text("".join(json.dumps(r) + "\n" for r in rows))
     run("prove", "tickets")
-    out = run("prove", "tickets", "--rerun", env=omar)
-    assert "candidate passed 6 of 6 inputs" in out
-    before = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))
-    # the same weights on omar's runtime with too small a context for the long tickets
+    # the same weights with too small a context for the long tickets: llama.cpp answers them
+    # with a finished stream and no content (an empty answer)
     with serve_test_model(engine.model, tmp_path / "small.log", "--n_ctx", "64") as small:
         point_runtime(program, small)
-        out = run("prove", "tickets", "--rerun", env=omar, code=3)
-    assert "3 of 6 requests to the candidate's runtime failed (T-3, T-4, T-5; the first:" in out
-    assert "so nothing was recorded" in out and "`inhouse prove tickets --rerun`" in out
-    assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == before
+        out = run("prove", "tickets", "--rerun", env=omar)
+    assert "candidate passed 3 of 6 inputs (50.0 %)" in out, out
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["by"] == "omar" and rerun["payload"]["passed"] == 3

@@ -56,7 +56,7 @@ from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
 from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
-from inhouse.trials.load import PhaseProgress, run_in_fast_loop
+from inhouse.trials.load import NO_CONTENT, PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
 from inhouse.trials.sides import CandidateSide, EndpointSide
 
@@ -388,9 +388,12 @@ def _refuse_failed_requests(outcome: TrialOutcome, name: str) -> None:
     timeout, not an answer that failed the checks): a failed request measures this machine's
     runtime, not the model's answers, and play 2 judges a colleague's reruns together (a
     runtime that died partway would sink an honest pool as if the model had answered wrong).
-    Nothing is recorded; an answer the checks fail is recorded and counts as it always did."""
+    Nothing is recorded; an answer the checks fail, an empty one included, is recorded and
+    counts as it always did."""
     answers = outcome.candidate.answers
-    failed = [i for i, ok in enumerate(answers.ok) if not ok]
+    # an answer its server gave whole but empty is the model's answer (a failed case, as any
+    # answer the checks fail): refusing it would let a rerun whose draw went badly go unrecorded
+    failed = [i for i, ok in enumerate(answers.ok) if not ok and answers.errors[i] != NO_CONTENT]
     if not failed:
         return
     ids = [outcome.plan.inputs[i].id for i in failed]
