@@ -15,6 +15,7 @@ other weights; a verdict from before verdicts named their spec.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.runtimes import make_test_model
+from inhouse.trials.load import NO_CONTENT
 from inhouse.trials.plan import plan_trial
 from tests.conftest import OTHER_COMPUTER
 from tests.engine import Engine, needs_engine, serve_test_model
@@ -676,25 +678,45 @@ def test_a_rerun_whose_runtime_died_partway_is_refused_and_sinks_no_pool(
     assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == before
 
 
-def test_a_rerun_whose_model_answered_nothing_is_recorded_against_it(
-    program: Path, omar: dict[str, str], engine: Engine, tmp_path: Path
+@pytest.mark.parametrize(
+    ("errors", "refused"),
+    [
+        ([None] * 6, None),
+        # a stream its server finished with no content: the model's (empty) answer
+        ([None, NO_CONTENT, None, NO_CONTENT, None, None], None),
+        (
+            [
+                None,
+                NO_CONTENT,
+                "cannot reach http://127.0.0.1:1",
+                None,
+                "timed out after 5 s",
+                None,
+            ],
+            "2 of 6 requests to the candidate's runtime failed (T-2, T-4; the first: cannot "
+            "reach http://127.0.0.1:1)",
+        ),
+    ],
+)
+def test_an_empty_answer_is_the_model_s_and_is_recorded(
+    errors: list[str | None], refused: str | None
 ) -> None:
     """An answer its server gave whole but empty is the model's answer, not a failed request:
-    the rerun is recorded and those inputs count as failed cases (refusing it would let a draw
-    that went badly go unrecorded, and the pool keep only the lucky ones)."""
-    write_trial(program, EASY)
-    # three tickets long enough to need the engine's whole context (256 tokens), but no more
-    tickets = program / "data" / "tickets.jsonl"
-    rows = [json.loads(line) for line in tickets.read_text().splitlines()]
-    for row in rows[3:]:
-        row["text"] += " " + " ".join(f"the tray {n} is stuck" for n in range(12))
-    tickets.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    run("prove", "tickets")
-    # the same weights with too small a context for the long tickets: llama.cpp answers them
-    # with a finished stream and no content (an empty answer)
-    with serve_test_model(engine.model, tmp_path / "small.log", "--n_ctx", "64") as small:
-        point_runtime(program, small)
-        out = run("prove", "tickets", "--rerun", env=omar)
-    assert "candidate passed 3 of 6 inputs (50.0 %)" in out, out
-    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
-    assert rerun["by"] == "omar" and rerun["payload"]["passed"] == 3
+    the rerun is recorded and those inputs count as failed cases (refusing it would let a rerun
+    whose draw went badly go unrecorded, and a pool keep only the lucky ones); an error or a
+    timeout is a failed request, and the rerun is refused naming them."""
+    from types import SimpleNamespace
+
+    from inhouse.errors import Refused
+    from inhouse.trials.rerun import _refuse_failed_requests
+
+    answers = SimpleNamespace(ok=[e is None for e in errors], errors=errors)
+    outcome: Any = SimpleNamespace(
+        candidate=SimpleNamespace(answers=answers),
+        plan=SimpleNamespace(inputs=[SimpleNamespace(id=f"T-{i}") for i in range(6)]),
+    )
+    if refused is None:
+        _refuse_failed_requests(outcome, "tickets")
+        return
+    with pytest.raises(Refused, match=re.escape(refused)):
+        _refuse_failed_requests(outcome, "tickets")
