@@ -54,6 +54,8 @@ def test_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Engine:
     url: str
     model: Path
+    #: the server's process, for a test that stops it partway (a runtime that died)
+    process: subprocess.Popen[bytes] | None = None
 
 
 @contextmanager
@@ -84,7 +86,7 @@ def serve_test_model(model: Path, log: Path, *options: str) -> Iterator[Engine]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"llama-cpp-python server not ready:\n{log.read_text()[-2000:]}")
                 time.sleep(0.1)
-        yield Engine(url=url, model=model)
+        yield Engine(url=url, model=model, process=server)
     finally:
         server.terminate()
         try:

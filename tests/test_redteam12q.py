@@ -302,3 +302,63 @@ def test_play_one_s_owner_and_those_a_lead_put_in_charge_still_prove(
     _bob_s_trial(cast["omar"])
     result = _value_proven(lena)
     assert result.outcome is Outcome.FAIL and "concluded not worth it" in result.reason
+
+
+def test_a_colleague_s_rerun_by_an_older_inhouse_does_not_sink_his_upgraded_one() -> None:
+    """omar's first rerun ran under an older inhouse (it does not say what its checks did on an
+    answer given for nothing, nor how many of its inputs are distinct) and trailed; he upgrades
+    and reruns, and it holds. The older one counts for nothing either way, so it is not pooled
+    with the one that holds (pinned: nothing to change)."""
+    verdict = reproducible()
+    old = rerun(pass_rate=0.5, passed=5, proved=None, on_topic=None, timed_checks=None,
+                distinct_inputs=None)  # fmt: skip
+    result = check("trial-reproduced", verdict, old, new := rerun())
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "judged together" not in result.reason
+    assert [f.id for f in result.evidence] == [verdict.id, new.id]
+
+
+def test_sampling_and_greedy_reruns_of_a_trial_are_never_one_pool(tmp_path: Any) -> None:
+    """A pool is one spec's reruns, and the spec hash covers how answers are generated: a
+    trial switched from temperature 0 to sampling (or its seed dropped) is another spec, whose
+    reruns are neither pooled with the first's nor compared with its verdict (pinned)."""
+    import json
+
+    import yaml
+
+    from inhouse.trials.plan import plan_trial
+
+    (tmp_path / "inhouse.toml").write_text('[runtimes.local]\nurl = "http://127.0.0.1:1"\n')
+    (tmp_path / "data").mkdir()
+    rows = [{"id": f"T-{i}", "text": f"printer {i} jams"} for i in range(5)]
+    (tmp_path / "data" / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "trials").mkdir()
+    hashes = set()
+    for generation in ({"temperature": 0, "seed": 1}, {"temperature": 1, "seed": None},
+                       {"temperature": 1, "seed": 1}):  # fmt: skip
+        spec = {
+            "task": {"prompt": "Summarise: {{ text }}", "inputs": "data/t.jsonl"},
+            "candidate": {
+                "runtime": "local",
+                "cost": {
+                    "watts": 45,
+                    "price_per_kwh": 0.28,
+                    "hardware_price": 1400,
+                    "lifetime_hours": 26280,
+                    "utilisation": 0.25,
+                },
+            },
+            "status_quo": {
+                "kind": "api",
+                "url": "https://api.example.com/v1",
+                "model": "m",
+                "price_input_per_mtok": 1,
+                "price_output_per_mtok": 2,
+            },
+            "checks": [{"type": "length", "min": 1}],
+            "meaningful": {"faster": 30},
+            "generation": {"max_tokens": 8, **generation},
+        }
+        (tmp_path / "trials" / "t.yaml").write_text(yaml.safe_dump(spec))
+        hashes.add(plan_trial(tmp_path, "t").spec_hash)
+    assert len(hashes) == 3

@@ -15,6 +15,7 @@ other weights; a verdict from before verdicts named their spec.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.runtimes import make_test_model
+from inhouse.trials.load import NO_CONTENT
 from inhouse.trials.plan import plan_trial
 from tests.conftest import OTHER_COMPUTER
 from tests.engine import Engine, needs_engine, serve_test_model
@@ -631,3 +633,90 @@ def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(
     out = run("prove", "tickets", "--rerun", "--program", str(laptop), env=omar)
     assert "Signed into this checkout's outbox" in out, out
     assert "trial tickets rerun by your key (ed25519:" in out, out
+
+
+def test_a_rerun_whose_runtime_died_partway_is_refused_and_sinks_no_pool(
+    program: Path,
+    omar: dict[str, str],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rerun in which requests to the candidate failed (its runtime died partway: errors, not
+    answers) measured the rerunner's runtime, not the model: it is refused, saying which inputs
+    and how many, and nothing is recorded, so it cannot sink the colleague's pool of honest
+    reruns."""
+    from inhouse.errors import Refused
+    from inhouse.trials.rerun import rerun_trial
+
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "candidate passed 6 of 6 inputs" in out
+    before = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))
+    for name, value in omar.items():
+        monkeypatch.setenv(name, value)
+    # the same weights on omar's runtime, which stops after answering three tickets
+    with serve_test_model(engine.model, tmp_path / "dies.log", "--n_ctx", "256") as dying:
+        point_runtime(program, dying)
+        assert dying.process is not None
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label == "candidate" and done == 3 and dying.process is not None:
+                dying.process.kill()
+                dying.process.wait()
+
+        opened = Program.open(program)
+        try:
+            with pytest.raises(Refused) as refused:
+                rerun_trial(opened, "tickets", progress=progress)
+        finally:
+            opened.close()
+    said = str(refused.value)
+    assert "3 of 6 requests to the candidate's runtime failed (T-3, T-4, T-5; the first:" in said
+    assert "so nothing was recorded" in said and "`inhouse prove tickets --rerun`" in said
+    assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == before
+
+
+@pytest.mark.parametrize(
+    ("errors", "refused"),
+    [
+        ([None] * 6, None),
+        # a stream its server finished with no content: the model's (empty) answer
+        ([None, NO_CONTENT, None, NO_CONTENT, None, None], None),
+        (
+            [
+                None,
+                NO_CONTENT,
+                "cannot reach http://127.0.0.1:1",
+                None,
+                "timed out after 5 s",
+                None,
+            ],
+            "2 of 6 requests to the candidate's runtime failed (T-2, T-4; the first: cannot "
+            "reach http://127.0.0.1:1)",
+        ),
+    ],
+)
+def test_an_empty_answer_is_the_model_s_and_is_recorded(
+    errors: list[str | None], refused: str | None
+) -> None:
+    """An answer its server gave whole but empty is the model's answer, not a failed request:
+    the rerun is recorded and those inputs count as failed cases (refusing it would let a rerun
+    whose draw went badly go unrecorded, and a pool keep only the lucky ones); an error or a
+    timeout is a failed request, and the rerun is refused naming them."""
+    from types import SimpleNamespace
+
+    from inhouse.errors import Refused
+    from inhouse.trials.rerun import _refuse_failed_requests
+
+    answers = SimpleNamespace(ok=[e is None for e in errors], errors=errors)
+    outcome: Any = SimpleNamespace(
+        candidate=SimpleNamespace(answers=answers),
+        plan=SimpleNamespace(inputs=[SimpleNamespace(id=f"T-{i}") for i in range(6)]),
+    )
+    if refused is None:
+        _refuse_failed_requests(outcome, "tickets")
+        return
+    with pytest.raises(Refused, match=re.escape(refused)):
+        _refuse_failed_requests(outcome, "tickets")

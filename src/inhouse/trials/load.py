@@ -202,6 +202,11 @@ async def run_load(
     )  # fmt: skip
 
 
+#: a sample's error where its server answered, in full, with no content: the model's (empty)
+#: answer, not a request that failed on the way
+NO_CONTENT = "the answer carried no content token"
+
+
 class _Runner:
     """Sends the requests of one run over one client and times them."""
 
@@ -350,7 +355,7 @@ class _Runner:
         if stream.error is not None:
             return Sample(ok=False, error=stream.error, **common)
         if not stream.content_times:
-            return Sample(ok=False, error="the answer carried no content token", **common)
+            return Sample(ok=False, error=NO_CONTENT, **common)
         first = stream.content_times[0]
         times = stream.content_times
         usage = stream.usage or {}

@@ -10,7 +10,10 @@ machine; and the status quo against the same terms (the verdict's ``claim_hash``
 and prices, or the manual minutes as recorded, the candidate's cost inputs, the thresholds) —
 an API status quo answered again from this machine, a manual one read from its CSV. A spec that
 hashes otherwise is refused before anything is sent. Both sides go through the trial's own
-machinery (:func:`inhouse.trials.headtohead.run_planned`).
+machinery (:func:`inhouse.trials.headtohead.run_planned`). A rerun in which any request to the
+candidate failed (an error or a timeout, not an answer the checks fail) is refused once it ran,
+and nothing is recorded: it measured this machine's runtime, not the model, and play 2 pools a
+colleague's reruns.
 
 The fact names the trial, the verdict, both hashes, the weights the runtime served (its
 inventory's digest), whether every answer came from this machine, the candidate's pass rate,
@@ -53,7 +56,7 @@ from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
 from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
-from inhouse.trials.load import PhaseProgress, run_in_fast_loop
+from inhouse.trials.load import NO_CONTENT, PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
 from inhouse.trials.sides import CandidateSide, EndpointSide
 
@@ -183,6 +186,7 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
+    _refuse_failed_requests(outcome, name)
     declined = None
     if agree is not None and any(w is not None for w in (confirmed, costs, api, outputs)):
         author = verdict.by if verdict is not None else f"the author of {plan.shown}"
@@ -377,6 +381,34 @@ def _same_trial(plan: TrialPlan, verdict: Fact) -> None:
             f"the verdict it would reproduce (fact #{verdict.id}, by {verdict.by}) measured "
             f"against {claimed}: {pull}"
         )
+
+
+def _refuse_failed_requests(outcome: TrialOutcome, name: str) -> None:
+    """Refuse to record a rerun in which any request to the candidate failed (an error or a
+    timeout, not an answer that failed the checks): a failed request measures this machine's
+    runtime, not the model's answers, and play 2 judges a colleague's reruns together (a
+    runtime that died partway would sink an honest pool as if the model had answered wrong).
+    Nothing is recorded; an answer the checks fail, an empty one included, is recorded and
+    counts as it always did."""
+    answers = outcome.candidate.answers
+    # an answer its server gave whole but empty is the model's answer (a failed case, as any
+    # answer the checks fail): refusing it would let a rerun whose draw went badly go unrecorded
+    failed = [i for i, ok in enumerate(answers.ok) if not ok and answers.errors[i] != NO_CONTENT]
+    if not failed:
+        return
+    ids = [outcome.plan.inputs[i].id for i in failed]
+    which = ", ".join(shown(str(i)) for i in ids[:5]) + (
+        f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    )
+    first = answers.errors[failed[0]] or "failed"
+    raise Refused(
+        f"{len(failed)} of {len(answers.ok)} requests to the candidate's runtime failed "
+        f"({which}; the first: {shown(first)}), so nothing was recorded: a failed request "
+        "measures this machine's runtime, not the model's answers, and play 2 judges your "
+        "reruns of this trial together; see that the runtime answers every input (is it "
+        "still running? does each input fit its context?) and rerun it "
+        f"(`inhouse prove {name} --rerun`)"
+    )
 
 
 def _cleared(outcome: TrialOutcome) -> list[str]:

@@ -820,10 +820,11 @@ _SUMMED = ("passed", "proved", "on_topic", "status_quo_unanswered", "status_quo_
 def _pools(
     reruns: list[Fact], *, pooled: bool = True, aside: Callable[[Fact], object] = _none
 ) -> dict[int, list[Fact]]:
-    """``reruns`` (counted, of one spec on one set of weights, oldest first) as each
-    colleague's pool, keyed by its latest rerun's id: every completed rerun a colleague made is
-    one body of evidence (a rerun that did not complete recorded nothing: ``inhouse prove
-    --rerun`` records none whose candidate answered no input). Each colleague's pool is judged
+    """``reruns`` (counted, of one spec on one set of weights, oldest first) as each colleague's
+    pool, keyed by its latest rerun's id: every completed rerun a colleague made is one body of
+    evidence (a rerun that did not complete recorded nothing, nor one in which a request to the
+    candidate failed: ``inhouse prove --rerun`` refuses to record those, so a runtime that died
+    partway sinks no pool, while answers the checks fail count). Each colleague's pool is judged
     apart, any one holding sufficing: a pool is one person's runs on their own machine and
     runtime, which another's do not measure; pooling across people would let one colleague's
     broken runtime sink another's honest rerun, and a lead has no more tickets by asking more
