@@ -94,3 +94,34 @@ def test_the_command_counts_the_runs_of_the_people_using_it(lena: Program, clock
     _hers(lena, clock, 100_000)
     report = build_report(lena, "2026-10")
     assert report.value("work_changed_hours") == pytest.approx(3 * 9.5 / 60)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a confirmation (`inhouse usage confirm`) binds a day's requests "
+    "and tokens, not which of them named a workflow. The gateway's operator (lena, who holds "
+    "its key and the rows' MAC key) signs zoe's confirmed day again with the same figures, "
+    "every request of it now a triage run: her six chat requests are six runs of work "
+    "changed. Closing it needs the confirmation to bind each day's runs per workflow (a new "
+    "field an older inhouse refuses, and an exit rule for days confirmed before it): the "
+    "lead's to weigh",
+)
+def test_a_colleague_s_confirmed_chat_relabelled_as_runs_changes_no_work(lena: Program) -> None:
+    _usage(lena)  # zoe's 6 requests on the 20th, no workflow named; she confirmed them
+    _verdict(lena)
+    again = {"requests": 6, "tokens_in": 600, "tokens_out": 60, "workflows": {"triage": 6}}
+    service_program(lena).record_fact(
+        None, "usage.daily", {"day": "2026-10-20", "people": {"zoe": again}},
+        provenance=Provenance.MEASURED, collector=ROLLUP,
+    )  # fmt: skip
+    payload: dict[str, Any] = {
+        "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
+        "partial": False, "leading": {"active_users": 2, "answered_requests": 12},
+        "lagging": {"work_changed_hours": 0.95},
+        "inputs": [*_tokens(1150, 130), {"indicator": "work_changed_hours",
+                   "name": "triage: runs", "value": 6, "unit": "runs", "source": "gateway"}],
+    }  # fmt: skip
+    lena.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
+                     collector="inhouse indicators")  # fmt: skip
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
