@@ -28,7 +28,7 @@ from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
 from inhouse.program.lagging_words import workflow_name
-from inhouse.program.playchecks._shared import fold_tickets, insiders
+from inhouse.program.playchecks._shared import fold_tickets, insiders, not_apart_from_leads
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
@@ -117,8 +117,9 @@ class SignedDay:
     people: frozenset[str]
     own: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()
-    #: each workflow's runs (by name) the gateway's key signed that day
-    runs: tuple[tuple[str, int], ...] = ()
+    #: each workflow's runs (by name) the gateway's key signed that day, per person whose
+    #: requests they were: (person, workflow, runs)
+    runs: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,11 +162,11 @@ class Signed:
 def _summed(people: dict[str, Any]) -> SignedDay:
     requests = tokens_in = tokens_out = 0
     used, own, unsure = [], [], []
-    runs: dict[str, int] = {}
+    runs: dict[tuple[str, str], int] = {}
     for person, figures in people.items():
         for workflow, ran in (figures.get("workflows") or {}).items():
-            name = workflow_name(str(workflow))
-            runs[name] = runs.get(name, 0) + int(ran)
+            key = (str(person), workflow_name(str(workflow)))
+            runs[key] = runs.get(key, 0) + int(ran)
         count = int(figures.get("requests", 0))
         if count > 0:
             name = str(person)
@@ -179,7 +180,8 @@ def _summed(people: dict[str, Any]) -> SignedDay:
         tokens_in += int(figures.get("tokens_in", 0))
         tokens_out += int(figures.get("tokens_out", 0))
     return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
-                     frozenset(unsure), tuple(sorted(runs.items())))  # fmt: skip
+                     frozenset(unsure),
+                     tuple(sorted((*key, ran) for key, ran in runs.items())))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ class PeriodUsage:
     left_out: int = 0
     #: the people whose answered requests the gateway's key signed (None: not read)
     signed_people: frozenset[str] | None = None
-    #: each workflow's runs the gateway's key signed in the period (None: not read)
+    #: each workflow's runs the gateway's key signed in the period through the requests of
+    #: people told apart from the rollout leads (None: not read)
     signed_runs: dict[str, int] | None = None
 
     @classmethod
@@ -228,10 +231,14 @@ class PeriodUsage:
             )
             left_out = max(0, logged.requests - answered.requests)
             people = frozenset().union(*(d.people for d in days))
+            # a lead's own runs change no work: the gateway's host is its operator's, who
+            # seals its rows, and a lead confirms her own days (exit rule LEAD_RUNS)
+            not_apart = not_apart_from_leads(ctx)
             runs = {}
             for day in days:
-                for name, ran in day.runs:
-                    runs[name] = runs.get(name, 0) + ran
+                for person, name, ran in day.runs:
+                    if not_apart(person) is None:
+                        runs[name] = runs.get(name, 0) + ran
         return cls(
             answered=answered,
             references=reference_summary(
@@ -243,8 +250,9 @@ class PeriodUsage:
         )
 
     def runs(self) -> dict[str, int]:
-        """Workflow runs per workflow name: those the gateway's key signed, where read (play
-        6's check counts only them); else the usage log's summary tables'."""
+        """Workflow runs per workflow name: those the gateway's key signed through the
+        requests of people told apart from the rollout leads, where read (play 6's check counts
+        only them); else the usage log's summary tables'."""
         if self.signed_runs is not None:
             return dict(self.signed_runs)
         found: dict[str, int] = {}
