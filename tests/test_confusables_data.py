@@ -195,3 +195,19 @@ def test_an_exit_judged_before_rule_23_keeps_its_count(rules: int, outcome: Outc
     ctx = replace(context(facts, people, exited, **LIMITS), exit_rules={"pilot": rules})
     result = evaluate("pilot-size", ctx)
     assert result.outcome is outcome, result.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a play 4 that exited reads its roster's teams by `reading` alone, "
+    "not the drawn reading (`_drawn_together`), so a team with a barred O for its O (or, since "
+    "rule 16, lT with a small L beside IT) counts apart there",
+)
+def test_an_exit_reads_its_rosters_teams_drawn_alike_as_one() -> None:
+    people, facts = _pilot(["ops", "\u13be\u13e2\u13da", "OPS", "\u13be\u13e2\u13da", "HR"])
+    exited = {"pilot": (facts[-1].at, facts[-1].id)}
+    ctx = replace(
+        context(facts, people, exited, **LIMITS), exit_rules={"pilot": CONFUSABLE_READING}
+    )
+    result = evaluate("pilot-size", ctx)
+    assert result.outcome is Outcome.FAIL, result.reason
