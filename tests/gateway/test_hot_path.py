@@ -252,3 +252,21 @@ def test_the_upstream_deadline_ends_its_block_as_a_timeout_and_lets_a_shutdown_t
                 await task
 
     asyncio.run(main())
+
+
+def test_a_record_s_times_are_milliseconds_to_the_microsecond_as_round_gave_them() -> None:
+    """The record's ``ttft_ms``, ``latency_ms`` and ``overhead_ms`` are taken without
+    ``round(x, 3)`` (issue 16): for 20,000 random durations from a microsecond to an hour they
+    read exactly what ``round(seconds * 1000, 3)`` gave, three decimals at most."""
+    import random
+
+    rng = random.Random(16)
+    for _ in range(20_000):
+        seconds = rng.random() * rng.choice([1e-6, 1e-3, 0.1, 10.0, 3600.0])
+        call = Call(started=0.0, endpoint="chat/completions", key=KEY, request_id="r")
+        call.ttft = seconds
+        record = call.record(seconds * 2, seconds / 3, "2026-01-01T00:00:00.000000+00:00")
+        assert record.ttft_ms == round(seconds * 1000, 3)
+        assert record.latency_ms == round(seconds * 2 * 1000, 3)
+        assert record.overhead_ms == round(seconds / 3 * 1000, 3)
+        assert len(repr(record.latency_ms).partition(".")[2]) <= 3 or "e" in repr(record.latency_ms)

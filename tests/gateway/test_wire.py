@@ -102,6 +102,40 @@ def test_a_connection_is_kept_and_reused_once_its_answer_was_read() -> None:
     asyncio.run(main())
 
 
+def test_a_kept_connection_reads_each_answer_whole_with_the_parser_it_kept() -> None:
+    """A kept connection's parser, at the end of a whole answer, reads the next one (no new
+    parser per request, issue 16): each answer is read whole with its own status and headers
+    (none left over from the one before: chunked, then with a length, then after an interim
+    answer), and a connection whose answer was not read to its end is not kept, nor its parser."""
+    chunked = (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-first: 1\r\n\r\n"
+               b"5\r\nhello\r\n0\r\n\r\n")  # fmt: skip
+    early = b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n"
+    answers = {1: chunked, 2: ok(), 3: early + ok(b"third"), 4: ok(b"x" * 4 * 1024 * 1024)}
+
+    async def main() -> None:
+        async with server(lambda n: answers.get(n, ok())) as (url, connections):
+            pool = Pool()
+            endpoint = Endpoint(url)
+            parsers = []
+            for wanted, header in ((b"hello", "x-first"), (ANSWER, None), (b"third", None)):
+                answer = await pool.request(endpoint, "POST", "/v1/x", b"{}", timeout=5)
+                connection = answer._connection
+                assert connection is not None
+                parsers.append(connection._parser)
+                assert answer.status == 200 and "link" not in answer.headers
+                assert (header in answer.headers) if header else "x-first" not in answer.headers
+                assert await answer.read() == wanted
+                answer.release()
+            assert parsers[0] is parsers[1] is parsers[2]  # one connection, one parser
+            answer = await pool.request(endpoint, "POST", "/v1/x", b"{}", timeout=5)
+            answer.release()  # its body is still coming: the connection is not kept
+            assert await fetch(pool, url) == b"hello"  # a new connection's first answer
+            await pool.close()
+        assert connections == [0, 1]
+
+    asyncio.run(main())
+
+
 def test_an_answer_released_unread_does_not_leave_its_connection_for_the_next() -> None:
     async def main() -> None:
         big = b"x" * 4 * 1024 * 1024  # more than arrives before the head is handed over

@@ -84,6 +84,8 @@ class _Connection(asyncio.Protocol):
         self._eof = False
         self.idle_since = 0.0
         self._parser: Any = None
+        #: the parser of the answer a kept connection read to its end, for the next one
+        self._kept_parser: Any = None
         self.status = 0
         self.headers: dict[str, str] = {}
         #: the answer being parsed is an interim one (1xx: 100 Continue, 103 Early Hints)
@@ -209,7 +211,11 @@ class _Connection(asyncio.Protocol):
         """Send ``request``; the future is done when the answer's head has arrived, or fails
         with ``TimeoutError`` when it has not within ``timeout`` seconds."""
         assert self.transport is not None
-        self._parser = httptools.HttpResponseParser(self)
+        # a kept connection's parser read its last answer to the end (:meth:`Pool.put`): it
+        # reads the next one as it is, without a new parser (its callbacks looked up again)
+        # per request (issue 16)
+        parser, self._kept_parser = self._kept_parser, None
+        self._parser = parser if parser is not None else httptools.HttpResponseParser(self)
         self.status = 0
         self.headers = {}
         self._chunks = []
@@ -547,7 +553,9 @@ class Pool:
     def put(self, connection: _Connection) -> None:
         """Keep ``connection`` for the next request, or close it if it cannot be reused."""
         if connection.reusable():
-            connection._parser = None
+            # bytes while idle are not an answer (data_received closes it); its parser, at the
+            # end of a whole answer, is kept for the next request's
+            connection._kept_parser, connection._parser = connection._parser, None
             connection._chunks = []
             connection._buffered = 0
             if (connection._paused or connection._held) and connection.transport is not None:
