@@ -1,0 +1,118 @@
+"""The workers of one ``inhouse gateway serve --workers N``, as an operator runs them: one
+scrape of ``/metrics`` shows every worker's series (it showed the one worker the kernel handed
+the connection to), and a supervisor killed with ``kill -9`` takes its workers with it (they
+served on, orphans holding the port against the next ``serve``). Real processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from pathlib import Path
+
+import httpx
+import psutil
+from prometheus_client.parser import text_string_to_metric_families
+
+from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+from tests.gateway.harness import (
+    ServedGateway,
+    auth,
+    chat,
+    digest_of,
+    key_for,
+    make_program,
+    model_file,
+    served,
+    wait_for,
+    weights_root,
+)
+
+FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=2)
+
+
+def _scrape(url: str) -> tuple[dict[str, float], float]:
+    """One scrape on a new connection: each worker's answered requests, and how many workers
+    it says did not answer."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        text = client.get(f"{url}/metrics").text
+    totals: dict[str, float] = {}
+    unanswered = -1.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "inhouse_gateway_requests_total":
+                worker = sample.labels["worker"]
+                totals[worker] = totals.get(worker, 0.0) + sample.value
+            elif sample.name == "inhouse_gateway_workers_unanswered":
+                unanswered = sample.value
+    return totals, unanswered
+
+
+def _ask(url: str, key: str) -> None:
+    """One request on a new connection (the kernel spreads connections over the workers)."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        reply = client.post(f"{url}/v1/chat/completions", json=chat("tiny"), headers=auth(key))
+    assert reply.status_code == 200, reply.text
+
+
+def test_every_scrape_shows_every_worker_s_totals(_isolated: Path) -> None:
+    weights = model_file(_isolated)
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+        key = key_for(program)
+        program.close()
+        with served(_isolated, _isolated / "gateway.log", "--workers", "2") as gateway:
+            sent = 0
+            totals: dict[str, float] = {}
+            while sent < 60 and not (len(totals) == 2 and all(totals.values())):
+                for _ in range(4):
+                    _ask(gateway.url, key)
+                    sent += 1
+                totals, _ = _scrape(gateway.url)
+            assert set(totals) == {"0", "1"} and all(totals.values()), (sent, totals)
+            for _ in range(8):  # whichever worker takes the scrape, it shows both
+                totals, unanswered = _scrape(gateway.url)
+                assert set(totals) == {"0", "1"}, totals
+                assert sum(totals.values()) == sent, (sent, totals)
+                assert unanswered == 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _pids(url: str) -> set[int]:
+    pids: set[int] = set()
+    for _ in range(60):
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            pids.add(client.get(f"{url}/healthz").json()["replica"]["pid"])
+        if len(pids) == 2:
+            break
+    return pids
+
+
+def test_workers_end_when_their_supervisor_is_killed(_isolated: Path) -> None:
+    weights = model_file(_isolated)
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
+        gateway = ServedGateway(_isolated, _isolated / "gateway.log", ("--workers", "2"))
+        gateway.start()
+        workers: set[int] = set()
+        try:
+            workers = _pids(gateway.url)
+            assert len(workers) == 2, workers
+            gateway.kill()  # kill -9 of the supervisor: nothing of it runs on its way out
+            wait_for(lambda: all(_gone(pid) for pid in workers), timeout=60,
+                     what="the workers of a supervisor killed with SIGKILL to end")  # fmt: skip
+            with socket.socket() as probe:  # nobody holds the port for the next serve
+                assert probe.connect_ex(("127.0.0.1", gateway.port)) != 0
+        finally:
+            gateway.stop()
+            for pid in workers:  # never leave an orphan serving, whatever failed above
+                if not _gone(pid):
+                    os.kill(pid, signal.SIGKILL)
