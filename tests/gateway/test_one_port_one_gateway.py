@@ -221,6 +221,7 @@ def test_each_worker_s_metrics_carry_its_worker_label(_isolated: Path) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
     with _program(_isolated), served(_isolated, _isolated / "gateway.log", "--workers", "2") as gw:
+        assert len(_pids(gw.url)) == 2  # both serve (one may still be starting at first)
         for _ in range(6):
             with httpx.Client(trust_env=False, timeout=10) as client:
                 text = client.get(f"{gw.url}/metrics").text

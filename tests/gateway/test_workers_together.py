@@ -5,6 +5,7 @@ served on, orphans holding the port against the next ``serve``). Real processes 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -31,16 +32,19 @@ from tests.gateway.harness import (
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=2)
 
 
-def _scrape(url: str) -> tuple[dict[str, float], float]:
-    """One scrape on a new connection: each worker's answered requests, and how many workers
-    it says did not answer."""
+def _scrape(url: str, key: str | None = None) -> tuple[dict[str, float], float]:
+    """One scrape on a new connection (with a rollout lead's ``key``: each person's series
+    alone): each worker's answered requests, and how many workers it says did not answer."""
     with httpx.Client(trust_env=False, timeout=10) as client:
-        text = client.get(f"{url}/metrics").text
+        reply = client.get(f"{url}/metrics", headers={} if key is None else auth(key))
+    assert reply.status_code == 200, reply.text
     totals: dict[str, float] = {}
     unanswered = -1.0
-    for family in text_string_to_metric_families(text):
+    for family in text_string_to_metric_families(reply.text):
         for sample in family.samples:
             if sample.name == "inhouse_gateway_requests_total":
+                if key is not None and sample.labels.get("person") != "lena":
+                    continue
                 worker = sample.labels["worker"]
                 totals[worker] = totals.get(worker, 0.0) + sample.value
             elif sample.name == "inhouse_gateway_workers_unanswered":
@@ -76,6 +80,10 @@ def test_every_scrape_shows_every_worker_s_totals(_isolated: Path) -> None:
                 assert set(totals) == {"0", "1"}, totals
                 assert sum(totals.values()) == sent, (sent, totals)
                 assert unanswered == 0
+            # a rollout lead's scrape has each person's series, of every worker
+            totals, unanswered = _scrape(gateway.url, key)
+            assert set(totals) == {"0", "1"} and sum(totals.values()) == sent, totals
+            assert unanswered == 0
 
 
 def _gone(pid: int) -> bool:
@@ -116,3 +124,22 @@ def test_workers_end_when_their_supervisor_is_killed(_isolated: Path) -> None:
             for pid in workers:  # never leave an orphan serving, whatever failed above
                 if not _gone(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_whose_parent_is_gone_stops_without_the_signal() -> None:
+    """The fallback where the kernel sends no parent-death signal (not Linux, or it was lost):
+    a worker whose parent is no longer the supervisor it was started by stops by itself."""
+    from inhouse.gateway import server
+
+    stopped: list[bool] = []
+
+    async def run() -> None:
+        # -1 is no process's pid: as if the supervisor this worker was started by had died
+        await asyncio.wait_for(server._watch_parent(-1, lambda: stopped.append(True)), 10)
+        watching = asyncio.create_task(server._watch_parent(os.getppid(), stopped.clear))
+        await asyncio.sleep(server.PARENT_CHECK_SECONDS * 1.5)
+        assert not watching.done()  # its parent lives: it serves on
+        watching.cancel()
+
+    asyncio.run(run())
+    assert stopped == [True]

@@ -389,6 +389,8 @@ class Gateway:
         """Accept requests on ``host:port`` (default: the settings'), or on ``sock``; returns
         the server (its ``close()`` lets the answers under way finish). Start the gateway
         first (``async with gateway:``)."""
+        if self.peers is not None:  # answering the other workers before any scrape comes
+            await self.peers.start(self._metrics_text)
         server = EdgeServer(self.handle, max_body=self.settings.max_body_bytes)
         host = self.settings.host if host is None and sock is None else host
         port = self.settings.port if port is None and sock is None else port
@@ -401,8 +403,6 @@ class Gateway:
                 err,
             ) from None
         self.server = server
-        if self.peers is not None:
-            await self.peers.start(self._metrics_text)
         return server
 
     def _metrics_text(self, people: bool) -> bytes:
