@@ -15,6 +15,8 @@ import httpx
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
+from inhouse.gateway.rollup import gateway_mac_key
+from inhouse.gateway.usage import UsageRecord, new_request_id
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
 from tests.gateway.harness import (
     ServedGateway,
@@ -25,6 +27,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     served,
+    usage_rows,
     wait_for,
     weights_root,
 )
@@ -143,3 +146,51 @@ def test_a_worker_whose_parent_is_gone_stops_without_the_signal() -> None:
 
     asyncio.run(run())
     assert stopped == [True]
+
+
+def _left(folder: Path, mac: bytes) -> str:
+    """A usage record spooled in ``folder`` by a process that died before writing it (sealed
+    as the gateway seals one it answered): its request id."""
+    record = UsageRecord(
+        request_id=new_request_id(), at=UsageRecord.now(), person="lena", key_id="k_1",
+        endpoint="chat/completions", model="tiny", status=200,
+    )  # fmt: skip
+    record.seal(mac)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"20260101T000000000000-1-{len(list(folder.iterdir())) + 1:06d}.jsonl").write_bytes(
+        record.line()
+    )
+    return record.request_id
+
+
+def test_a_serve_with_other_workers_replays_every_spool_left(_isolated: Path) -> None:
+    """Each process spools what it answered before writing it; one killed leaves it for the
+    next process on that spool. A ``serve --workers 2`` after ``--workers 4`` ran no
+    ``worker-2`` nor ``worker-3``, and one process after several used none of the workers'
+    (nor they its): what they had left was never written, usage answered and never counted."""
+    weights = model_file(_isolated)
+    spools = _isolated / ".inhouse" / "gateway" / "spool"
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+        mac = gateway_mac_key(_isolated)
+        try:
+            # one process's, and a third and fourth worker's, before a serve of two workers
+            left = {_left(spools, mac), _left(spools / "worker-2", mac),
+                    _left(spools / "worker-3", mac), _left(spools / "worker-1", mac)}  # fmt: skip
+            with served(_isolated, _isolated / "two.log", "--workers", "2"):
+                wait_for(lambda: left <= {r["request_id"] for r in usage_rows(program)},
+                         timeout=60, what="every spool left to be written")  # fmt: skip
+            assert not list(spools.glob("*.jsonl")) and not list(spools.glob("worker-*/*.jsonl"))
+            # the workers', before one process
+            left = {_left(spools / "worker-0", mac), _left(spools / "worker-1", mac)}
+            with served(_isolated, _isolated / "one.log"):
+                wait_for(
+                    lambda: left <= {r["request_id"] for r in usage_rows(program)},
+                    timeout=60,
+                    what="the workers' spools to be written by one process",
+                )
+            rows = usage_rows(program)
+            assert len(rows) == len({r["request_id"] for r in rows}) == 6  # each once
+        finally:
+            program.close()

@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,14 @@ from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import SharedLimiter
-from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
+from inhouse.gateway.usage import (
+    Clock,
+    Spool,
+    UsageWriter,
+    left_spools,
+    tokens_today,
+    utcnow,
+)
 from inhouse.location import CONFIG_NAME, database_url, safe_join
 
 if TYPE_CHECKING:
@@ -72,11 +79,17 @@ def own_key(folder: Path, program_log: ProgramLog) -> SigningKey:
 
 
 def build_gateway(
-    folder: Path, *, settings: GatewaySettings | None = None, clock: Clock = utcnow
+    folder: Path,
+    *,
+    settings: GatewaySettings | None = None,
+    clock: Clock = utcnow,
+    leftovers: Sequence[Path] = (),
 ) -> Gateway:
     """The gateway for the program at ``folder``: its lock (the one its log records:
     :func:`~inhouse.gateway.routing.choose_lock`), runtimes, rules, keys and store. ``clock``
-    dates its usage records (``serve`` keeps the real UTC clock)."""
+    dates its usage records (``serve`` keeps the real UTC clock); ``leftovers``: spool folders
+    of processes an earlier ``serve`` ran and this one does not, replayed at its start
+    (:func:`~inhouse.gateway.usage.left_spools`)."""
     from inhouse.db import open_store
     from inhouse.gateway.programlog import ProgramLog
     from inhouse.gateway.rollup import SERVICE, gateway_mac_key, seal_of
@@ -119,6 +132,7 @@ def build_gateway(
         mac_key=gateway_mac_key(folder),  # the rows it writes are sealed with its own key
         flush_seconds=settings.flush_seconds,
         batch_size=settings.batch_size,
+        leftovers=leftovers,
     )
     today = clock().astimezone(UTC).strftime("%Y-%m-%d")
     # spent today, in the rows the gateway sealed (with this key or an earlier one it kept)
@@ -286,7 +300,10 @@ def _serve_one(
 
     _log_with_times()
     clean_handlers()  # a client's text forges no log line, whichever logger writes it
-    gateway = build_gateway(folder, settings=settings)
+    spools = safe_join(folder, settings.spool_dir)
+    base = spools if worker is None else spools.parent  # a worker's is BASE/worker-N
+    leftovers = left_spools(base, settings.workers, worker)
+    gateway = build_gateway(folder, settings=settings, leftovers=leftovers)
     gateway.worker = worker
     if peers is not None and worker is not None:
         gateway.peers = Peers(peers, worker, settings.workers)
