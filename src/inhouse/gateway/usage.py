@@ -917,6 +917,8 @@ def _take_over(folder: Path) -> tuple[list[UsageRecord], list[Path]]:
         return [], []
     spool.close()  # its fresh segment, empty, removed; its lock released
     if records:
-        log.warning("replaying %d usage record(s) left in %s by a gateway process this serve "
-                    "does not run", len(records), folder)  # fmt: skip
+        from inhouse.figures import count
+
+        log.warning("replaying %s left in %s by a gateway process this serve does not run",
+                    count(len(records), "usage records"), folder)  # fmt: skip
     return records, segments
