@@ -15,7 +15,10 @@ from sqlalchemy import update
 
 from inhouse.db.schema import gateway_keys
 from inhouse.gateway import keys as gateway_keys_module
+from inhouse.gateway import limits as limits_module
 from inhouse.gateway import revoke_key
+from inhouse.gateway.keys import GatewayKey, KeyLimits
+from inhouse.gateway.limits import Limiter
 from tests.gateway.harness import auth, chat, error_of, in_process, key_for, one_runtime
 from tests.runtimes.standin import free_port
 
@@ -63,3 +66,28 @@ def test_the_revoked_keys_a_gateway_holds_are_bounded(
         asyncio.run(run())
     finally:
         program.close()
+
+
+def test_the_limiter_forgets_windows_with_nothing_in_the_last_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each key's per-minute window stayed for the process's life, one per key ever used (a
+    revoked key's too). Pruned (at each key refresh), a window with nothing in its minute goes;
+    one still counting stays, so its key is refused as before."""
+    now = [1000.0]
+    monkeypatch.setattr(limits_module.time, "monotonic", lambda: now[0])
+    limiter = Limiter()
+
+    def key(n: int) -> GatewayKey:
+        return GatewayKey(id=f"k_{n}", person="lena", agent=None, prefix=f"ih_{n}",
+                          created="", revoked=None, limits=KeyLimits(rpm=1))  # fmt: skip
+
+    for n in range(50):
+        limiter.admit(key(n))
+    now[0] += 61.0
+    limiter.admit(key(99))  # within its minute at the prune
+    limiter.prune()
+    assert set(limiter._recent) == {"k_99"}
+    with pytest.raises(limits_module.RateLimited):
+        limiter.admit(key(99))  # its window kept: its limit still holds
+    limiter.admit(key(0))  # a minute on: let through, as it was before the prune

@@ -296,6 +296,7 @@ class Gateway:
                 log.warning("gateway key %s (%s, prefix %s) is not served: %s", refused.key.id,
                             refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
         self.keys = table
+        self.limiter.prune()  # with the keys: what the limits remember stays bounded too
 
     def _load_keys(
         self,
