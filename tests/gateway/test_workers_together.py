@@ -117,11 +117,21 @@ def test_workers_end_when_their_supervisor_is_killed(_isolated: Path) -> None:
         try:
             workers = _pids(gateway.url)
             assert len(workers) == 2, workers
+            folders = {
+                Path(each.laddr).parent
+                for pid in workers
+                for each in psutil.Process(pid).net_connections("unix")
+                if str(each.laddr).endswith(".sock")
+            }
+            assert len(folders) == 1, folders  # where the workers answer each other
+            folder = folders.pop()
             gateway.kill()  # kill -9 of the supervisor: nothing of it runs on its way out
             wait_for(lambda: all(_gone(pid) for pid in workers), timeout=60,
                      what="the workers of a supervisor killed with SIGKILL to end")  # fmt: skip
             with socket.socket() as probe:  # nobody holds the port for the next serve
                 assert probe.connect_ex(("127.0.0.1", gateway.port)) != 0
+            # nor is the folder where they answered each other's /metrics left behind
+            assert not folder.exists(), folder
         finally:
             gateway.stop()
             for pid in workers:  # never leave an orphan serving, whatever failed above

@@ -55,6 +55,7 @@ class Peers:
                 writer.close()
 
         path = self._path(self.index)
+        self.folder.mkdir(mode=0o700, exist_ok=True)  # the last worker out removed it
         path.unlink(missing_ok=True)  # this worker's, left by the one it replaces
         self._server = await asyncio.start_unix_server(answer, path=str(path))
 
@@ -65,6 +66,10 @@ class Peers:
                 await asyncio.wait_for(self._server.wait_closed(), ASK_SECONDS)
             self._server = None
             self._path(self.index).unlink(missing_ok=True)
+            # the last worker out removes the folder: a supervisor killed with SIGKILL, which
+            # removes it on its way out otherwise, left one behind in the temporary folder
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
     async def ask(self, people: bool) -> tuple[list[bytes], int]:
         """Every other worker's series (each person's with ``people``), and how many did not
