@@ -298,9 +298,9 @@ class Metrics:
         the flag is this collection's alone.
 
         ``worker``: this process's index among ``serve --workers N``, put on every series as
-        ``worker``. Each worker counts its own requests, and the kernel hands each scrape to
-        any of them: without the label a scraper read one worker's counters, then another's,
-        under the same series, and took every drop for a counter reset."""
+        ``worker``. Each worker counts its own requests, and the worker a scrape reaches
+        answers with every worker's text (:func:`merged`, :mod:`inhouse.gateway.peers`):
+        without the label their counters would share one series."""
         self._requests.people = people
         try:
             if worker is None:
