@@ -44,6 +44,7 @@ _SINGULAR = {
     "places": "place",
     "problems": "problem",
     "reads": "read",
+    "records": "record",
     "reruns": "rerun",
     "steps": "step",
     "tasks": "task",

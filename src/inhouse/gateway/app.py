@@ -57,8 +57,9 @@ from inhouse.gateway.config import GatewaySettings, cannot_listen
 from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter, retry_seconds
-from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
+from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics, merged
 from inhouse.gateway.openapi import openapi_document
+from inhouse.gateway.peers import Peers
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.programlog import ProgramLog
 from inhouse.gateway.prompts import PromptSource
@@ -190,6 +191,8 @@ class Gateway:
                                      on_lost=None if shared is None else shared.lost)  # fmt: skip
         #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
         self.worker: int | None = None
+        #: the other workers of that ``serve``, asked for their series on ``/metrics``
+        self.peers: Peers | None = None
         #: the port :meth:`serve` listens on, and its server
         self.port: int | None = None
         self.server: EdgeServer | None = None
@@ -240,6 +243,8 @@ class Gateway:
         # a read cancelled above still runs in its thread: the store must outlive it
         if stuck_reads := await self._blocking.finish(timeout=5.0):
             log.warning("%d database read(s) of the gateway did not end within 5 s", stuck_reads)
+        if self.peers is not None:
+            await self.peers.close()
         if isinstance(self.limiter, SharedLimiter):
             await self.limiter.stop()
         await self.usage.stop()
@@ -291,6 +296,7 @@ class Gateway:
                 log.warning("gateway key %s (%s, prefix %s) is not served: %s", refused.key.id,
                             refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
         self.keys = table
+        self.limiter.prune()  # with the keys: what the limits remember stays bounded too
 
     def _load_keys(
         self,
@@ -384,6 +390,8 @@ class Gateway:
         """Accept requests on ``host:port`` (default: the settings'), or on ``sock``; returns
         the server (its ``close()`` lets the answers under way finish). Start the gateway
         first (``async with gateway:``)."""
+        if self.peers is not None:  # answering the other workers before any scrape comes
+            await self.peers.start(self._metrics_text)
         server = EdgeServer(self.handle, max_body=self.settings.max_body_bytes)
         host = self.settings.host if host is None and sock is None else host
         port = self.settings.port if port is None and sock is None else port
@@ -397,6 +405,14 @@ class Gateway:
             ) from None
         self.server = server
         return server
+
+    def _metrics_text(self, people: bool) -> bytes:
+        """This process's ``/metrics`` text (each person's series with ``people``), labelled
+        with its worker, its gauges read now."""
+        self.metrics.spool_backlog.set(self.usage.backlog)
+        self.metrics.set_limits_mode(self._limits()["mode"])
+        self.metrics.service_key_unenrolled.set(0 if self.unenrolled is None else 1)
+        return self.metrics.render(people=people, worker=self.worker)
 
     def handle(self, request: Request, reply: Reply) -> Coroutine[Any, Any, None]:
         """Answer one request (the edge's handler; it hands back the coroutine the edge runs):
@@ -432,12 +448,12 @@ class Gateway:
                 document = openapi_document(tuple(self.router.blessed))
                 _answer(reply, 200, document, JSON, request_id)
             elif path == "/metrics":
-                self.metrics.spool_backlog.set(self.usage.backlog)
-                self.metrics.set_limits_mode(self._limits()["mode"])
-                self.metrics.service_key_unenrolled.set(0 if self.unenrolled is None else 1)
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
                 people = self._admin(request, "/metrics", _METRICS_DETAILS)
-                rendered = self.metrics.render(people=people, worker=self.worker)
+                rendered = self._metrics_text(people)
+                if self.peers is not None:  # every worker's series, whichever took the scrape
+                    others, unanswered = await self.peers.ask(people)
+                    rendered = merged([rendered, *others], unanswered)
                 _answer(reply, 200, rendered, headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")

@@ -567,10 +567,8 @@ def load_key_table(store: Store, state: ProgramState) -> KeyTable:
     vouched = _vouched(state)
     served: list[GatewayKey] = []
     refused: list[RefusedKey] = []
-    rows = list_keys(store)
+    rows = list_keys(store, include_revoked=False)
     for row in rows:
-        if not row.active:
-            continue
         found = vouched.get(row.id)
         problem = _problem(row, found, state)
         if problem is not None:
@@ -579,7 +577,27 @@ def load_key_table(store: Store, state: ProgramState) -> KeyTable:
             assert found is not None and found.grant is not None
             limits = KeyLimits.from_json(json.dumps(found.grant.payload.get("limits") or {}))
             served.append(replace(row, limits=limits))
-    return KeyTable(served, tuple(refused), [row for row in rows if not row.active])
+    return KeyTable(served, tuple(refused), _last_revoked(store, REVOKED_TOLD))
+
+
+#: how many revoked keys, the last revoked, a gateway still knows by their hash, to tell whoever
+#: presents one that it was revoked (not to try again in a few seconds). Every revoked row stays
+#: in ``gateway_keys``: held all, a gateway's memory (and each refresh's read) grew with every
+#: key ever revoked. One revoked earlier is refused all the same (only active rows the log
+#: vouches for are served), as "invalid or revoked".
+REVOKED_TOLD = 1000
+
+
+def _last_revoked(store: Store, most: int) -> list[GatewayKey]:
+    """The ``most`` rows of ``gateway_keys`` revoked last."""
+    with store.engine.connect() as conn:
+        query = (
+            select(gateway_keys)
+            .where(gateway_keys.c.revoked.is_not(None))
+            .order_by(gateway_keys.c.revoked.desc(), gateway_keys.c.id)
+            .limit(most)
+        )
+        return [_row_key(row) for row in conn.execute(query).all()]
 
 
 def refused_keys(program: Program) -> tuple[RefusedKey, ...]:

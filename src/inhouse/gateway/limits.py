@@ -95,6 +95,17 @@ class Limiter:
                 )
             window.append(now)
 
+    def prune(self) -> None:
+        """Forget the per-minute windows with no request in the last minute: a key revoked (or
+        one only used once) kept its window for as long as the process lived, one per key ever
+        used. Such a window counts nothing (its next admission would empty it first), so
+        forgetting it lets no request through that keeping it would refuse."""
+        now = time.monotonic()
+        for key_id in [
+            k for k, window in self._recent.items() if not window or now - window[-1] >= 60.0
+        ]:
+            del self._recent[key_id]
+
     async def aadmit(self, key: GatewayKey, request_id: str = "") -> None:
         """:meth:`admit`, where the limits may be shared with other replicas (which may decide
         it with the request's reservation, :meth:`areserve` under the same ``request_id``)."""

@@ -23,11 +23,17 @@ from itertools import accumulate
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "merged"]
 
 _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _OVERHEAD = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1)
@@ -292,9 +298,9 @@ class Metrics:
         the flag is this collection's alone.
 
         ``worker``: this process's index among ``serve --workers N``, put on every series as
-        ``worker``. Each worker counts its own requests, and the kernel hands each scrape to
-        any of them: without the label a scraper read one worker's counters, then another's,
-        under the same series, and took every drop for a counter reset."""
+        ``worker``. Each worker counts its own requests, and the worker a scrape reaches
+        answers with every worker's text (:func:`merged`, :mod:`inhouse.gateway.peers`):
+        without the label their counters would share one series."""
         self._requests.people = people
         try:
             if worker is None:
@@ -319,3 +325,36 @@ class _Labelled:
                 for sample in family.samples
             ]
             yield family
+
+
+class _Families:
+    """Families already collected, as :func:`~prometheus_client.generate_latest` reads them."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def merged(texts: list[bytes], unanswered: int) -> bytes:
+    """The Prometheus text of several workers (each :meth:`Metrics.render` with its
+    ``worker``) as one exposition: each family once, with every worker's samples (the text
+    format allows a family's ``# TYPE`` once, so the texts cannot simply be joined), and
+    ``inhouse_gateway_workers_unanswered``, how many workers this scrape lacks. Read with
+    prometheus_client's own parser, once per scrape: nothing of it is on the request path."""
+    families: dict[str, Metric] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text.decode("utf-8")):
+            into = families.get(family.name)
+            if into is None:
+                families[family.name] = family
+            else:
+                into.samples.extend(family.samples)
+    missing = GaugeMetricFamily(
+        "inhouse_gateway_workers_unanswered",
+        "Workers of this gateway (serve --workers N) whose series this scrape lacks: they did "
+        "not answer the worker that took it in time (starting again, or stuck).",
+        value=unanswered,
+    )
+    return generate_latest(_Families([*families.values(), missing]))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,19 @@ from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, cannot_listen, read_gateway_settings
 from inhouse.gateway.edge import BACKLOG, EdgeServer
 from inhouse.gateway.limits import Limiter
+from inhouse.gateway.peers import Peers
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import SharedLimiter
-from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
+from inhouse.gateway.usage import (
+    Clock,
+    Spool,
+    UsageWriter,
+    left_spools,
+    tokens_today,
+    utcnow,
+)
 from inhouse.location import CONFIG_NAME, database_url, safe_join
 
 if TYPE_CHECKING:
@@ -70,11 +79,17 @@ def own_key(folder: Path, program_log: ProgramLog) -> SigningKey:
 
 
 def build_gateway(
-    folder: Path, *, settings: GatewaySettings | None = None, clock: Clock = utcnow
+    folder: Path,
+    *,
+    settings: GatewaySettings | None = None,
+    clock: Clock = utcnow,
+    leftovers: Sequence[Path] = (),
 ) -> Gateway:
     """The gateway for the program at ``folder``: its lock (the one its log records:
     :func:`~inhouse.gateway.routing.choose_lock`), runtimes, rules, keys and store. ``clock``
-    dates its usage records (``serve`` keeps the real UTC clock)."""
+    dates its usage records (``serve`` keeps the real UTC clock); ``leftovers``: spool folders
+    of processes an earlier ``serve`` ran and this one does not, replayed at its start
+    (:func:`~inhouse.gateway.usage.left_spools`)."""
     from inhouse.db import open_store
     from inhouse.gateway.programlog import ProgramLog
     from inhouse.gateway.rollup import SERVICE, gateway_mac_key, seal_of
@@ -117,6 +132,7 @@ def build_gateway(
         mac_key=gateway_mac_key(folder),  # the rows it writes are sealed with its own key
         flush_seconds=settings.flush_seconds,
         batch_size=settings.batch_size,
+        leftovers=leftovers,
     )
     today = clock().astimezone(UTC).strftime("%Y-%m-%d")
     # spent today, in the rows the gateway sealed (with this key or an earlier one it kept)
@@ -272,23 +288,32 @@ def _serve_one(
     worker: int | None,
     announce: Callable[[str], None] | None = None,
     sock: socket.socket | None = None,
+    peers: Path | None = None,
+    parent: int | None = None,
 ) -> None:
     """Serve one gateway: on ``sock`` (a worker's, from its supervisor), else on the settings'
-    host and port."""
+    host and port. A worker's ``peers``: the folder where the workers of its ``serve`` answer
+    each other's ``/metrics`` (:mod:`inhouse.gateway.peers`); ``parent``: its supervisor's
+    process id, whose death ends it (:func:`_watch_parent`)."""
     from inhouse.gctuning import for_a_server
     from inhouse.terminal import clean_handlers
 
     _log_with_times()
     clean_handlers()  # a client's text forges no log line, whichever logger writes it
-    gateway = build_gateway(folder, settings=settings)
+    spools = safe_join(folder, settings.spool_dir)
+    base = spools if worker is None else spools.parent  # a worker's is BASE/worker-N
+    leftovers = left_spools(base, settings.workers, worker)
+    gateway = build_gateway(folder, settings=settings, leftovers=leftovers)
     gateway.worker = worker
+    if peers is not None and worker is not None:
+        gateway.peers = Peers(peers, worker, settings.workers)
     for_a_server()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
-        asyncio.run(_run(gateway, sock, worker, announce))
+        asyncio.run(_run(gateway, sock, worker, announce, parent))
     else:
-        uvloop.run(_run(gateway, sock, worker, announce))
+        uvloop.run(_run(gateway, sock, worker, announce, parent))
 
 
 async def _run(
@@ -296,9 +321,11 @@ async def _run(
     sock: socket.socket | None,
     worker: int | None,
     announce: Callable[[str], None] | None = None,
+    parent: int | None = None,
 ) -> None:
-    """Start the gateway, serve until SIGTERM (or Ctrl-C, for the only process), then let the
-    answers under way finish and stop it (its usage log flushed)."""
+    """Start the gateway, serve until SIGTERM (or Ctrl-C, for the only process), or until
+    ``parent`` (a worker's supervisor) is gone, then let the answers under way finish and stop
+    it (its usage log flushed)."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     server: EdgeServer | None = None
@@ -316,22 +343,69 @@ async def _run(
         log.info("gateway listening on %s:%s", gateway.settings.host, gateway.port)
         if announce is not None and gateway.port is not None:
             announce(_base_url(gateway.settings.host, gateway.port))
+        watching = None if parent is None else asyncio.create_task(_watch_parent(parent, on_signal))
         await stopping.wait()
+        if watching is not None:
+            watching.cancel()
         await server.close(grace=gateway.settings.upstream_timeout)
 
 
+#: how often a worker looks whether its supervisor is still its parent
+PARENT_CHECK_SECONDS = 1.0
+
+
+async def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
+    """Call ``stop`` once ``parent`` is no longer this process's parent (it died: the process
+    was handed to init, or a subreaper). The fallback of :func:`_end_with_parent`, where the
+    kernel has no parent-death signal (not Linux), or the signal was lost."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_CHECK_SECONDS)
+    log.warning("the gateway's supervisor (pid %d) is gone: this worker stops", parent)
+    stop()
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux's
+    ``PR_SET_PDEATHSIG``): a supervisor killed with SIGKILL, which stops nothing on its way
+    out, left its workers serving on the port, holding it against the next ``serve``. A
+    parent already gone before this was asked ends the process at once."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            log.warning("cannot ask for a signal when the supervisor dies (errno %d): a worker "
+                        "checks its parent every %.0f s instead", ctypes.get_errno(),
+                        PARENT_CHECK_SECONDS)  # fmt: skip
+    if os.getppid() != parent:  # it died before the kernel was asked
+        sys.exit(0)
+
+
+#: ``prctl(2)``'s option that names the signal a process gets when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
 def _worker(
-    folder: str, settings: dict[str, Any], index: int, sock: socket.socket, started: Any
+    folder: str,
+    settings: dict[str, Any],
+    index: int,
+    sock: socket.socket,
+    started: Any,
+    peers: str,
+    parent: int,
 ) -> None:
     """One worker process of :func:`_supervise` (spawned: a fresh interpreter), serving on
     ``sock``, its socket on the port its supervisor holds. It tells ``started`` (a queue) once
     it serves, ``(index, None)``, or why it could not start, ``(index, (exit code, message))``:
-    an error of inhouse's is the supervisor's to say, once, not a traceback per restart."""
+    an error of inhouse's is the supervisor's to say, once, not a traceback per restart. It
+    ends when ``parent``, its supervisor, dies, however it died."""
+    _end_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops it with SIGTERM
     try:
         _serve_one(
             Path(folder), GatewaySettings.model_validate(settings), index,
-            announce=lambda url: started.put((index, None)), sock=sock,
+            announce=lambda url: started.put((index, None)), sock=sock, peers=Path(peers),
+            parent=parent,
         )  # fmt: skip
     except InhouseError as err:
         started.put((index, (err.exit_code, str(err))))
@@ -352,8 +426,12 @@ def _supervise(
     """Start ``settings.workers`` worker processes on one port and keep them running until
     SIGTERM or Ctrl-C, then stop them (each flushes its usage log)."""
     import multiprocessing
+    import shutil
+    import tempfile
 
     claimed = _claim(settings.host, settings.port)  # resolves port 0 for every worker
+    # where the workers answer each other's /metrics: this serve's alone, its user's only (0700)
+    peers = tempfile.mkdtemp(prefix="inhouse-gateway-")
     port = claimed.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     started = context.SimpleQueue()  # each worker says once it serves, or why it cannot
@@ -370,7 +448,8 @@ def _supervise(
         spool = f"{settings.spool_dir.rstrip('/')}/worker-{index}"
         own = settings.model_copy(update={"port": port, "spool_dir": spool})
         process = context.Process(
-            target=_worker, args=(str(folder), own.model_dump(), index, sock, started),
+            target=_worker,
+            args=(str(folder), own.model_dump(), index, sock, started, peers, os.getpid()),
             name=f"gateway-{index}",
         )  # fmt: skip
         try:
@@ -432,3 +511,4 @@ def _supervise(
             if process.is_alive():
                 process.kill()
                 process.join()
+        shutil.rmtree(peers, ignore_errors=True)

@@ -25,7 +25,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -781,9 +781,13 @@ class UsageWriter:
         mac_key: bytes | None = None,
         flush_seconds: float = 0.5,
         batch_size: int = 500,
+        leftovers: Sequence[Path] = (),
     ) -> None:
         self.store = store
         self.spool = spool
+        #: other spool folders whose leftovers this writer replays at start: those of gateway
+        #: processes an earlier ``serve`` ran and this one does not (:func:`left_spools`)
+        self.leftovers = tuple(leftovers)
         self.mac_key = mac_key
         self.flush_seconds = flush_seconds
         self.batch_size = batch_size
@@ -814,6 +818,11 @@ class UsageWriter:
         # the request was answered vouches for a record (one without is written, never counted)
         leftovers, segments = self.spool.open()
         self._pending.extend(leftovers)
+        for folder in self.leftovers:
+            records, theirs = _take_over(folder)
+            self._pending.extend(records)
+            segments.extend(theirs)
+            leftovers.extend(records)
         self._unsure = len(self._pending)
         self._sealed.extend(segments)
         await self.flush()
@@ -876,3 +885,40 @@ class UsageWriter:
             self._task = None
         await self.flush()
         self.spool.close()
+
+
+def left_spools(base: Path, workers: int, worker: int | None) -> list[Path]:
+    """The spools under ``base`` (``gateway.spool_dir``) that no process of a ``serve`` of
+    ``workers`` uses, for its first process (``worker`` 0, or None: the only one) to replay:
+    ``base`` itself where it has workers (one process's spool, from a run with one), and each
+    ``worker-K`` it does not run. A ``serve`` with fewer workers than the last one (or one
+    process after several, or several after one) left what those processes had spooled and not
+    yet written where nothing read it again: usage answered and never counted."""
+    if worker not in (0, None) or not base.is_dir():
+        return []
+    found = [base] if worker is not None else []
+    for folder in sorted(base.glob("worker-*")):
+        index = folder.name.removeprefix("worker-")
+        if folder.is_dir() and (worker is None or not index.isdigit() or int(index) >= workers):
+            found.append(folder)
+    return found
+
+
+def _take_over(folder: Path) -> tuple[list[UsageRecord], list[Path]]:
+    """What another process's spool at ``folder`` holds (records and their segments), read
+    under its lock and released; nothing where a running gateway holds it (another ``serve``
+    on the same ``spool_dir``). Replaying a record twice doubles nothing: inserts skip the
+    request ids already stored."""
+    spool = Spool(folder)
+    try:
+        records, segments = spool.open()
+    except ConfigError as err:
+        log.warning("usage spool %s not replayed: %s", folder, err)
+        return [], []
+    spool.close()  # its fresh segment, empty, removed; its lock released
+    if records:
+        from inhouse.figures import count
+
+        log.warning("replaying %s left in %s by a gateway process this serve does not run",
+                    count(len(records), "usage records"), folder)  # fmt: skip
+    return records, segments

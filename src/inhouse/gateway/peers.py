@@ -1,0 +1,95 @@
+"""The workers of one ``inhouse gateway serve --workers N`` answer ``/metrics`` together.
+
+Each worker counts its own requests in its own memory (:class:`~inhouse.gateway.metrics.Metrics`,
+plain numbers: the request path pays nothing more for there being several), and the kernel
+hands each scrape to whichever worker accepts the connection. So the worker a scrape reaches
+asks every other worker for its series, on a Unix socket each listens on in a folder its
+supervisor made for this ``serve`` alone (mode 0700: only the user who runs the gateway may ask,
+and so read each person's series), and answers with all of them, each labelled with its
+``worker``. A worker that does not answer within :data:`ASK_SECONDS` (starting again, or
+stuck) is left out of that scrape and counted in ``inhouse_gateway_workers_unanswered``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["ASK_SECONDS", "Peers"]
+
+log = logging.getLogger("inhouse.gateway")
+
+#: how long a scrape waits on another worker's series
+ASK_SECONDS = 2.0
+_PEOPLE, _MODELS = b"people\n", b"models\n"
+
+
+class Peers:
+    """This worker's socket in ``folder`` (``INDEX.sock``), and its way to the ``count`` - 1
+    others'."""
+
+    def __init__(self, folder: Path, index: int, count: int) -> None:
+        self.folder = folder
+        self.index = index
+        self.count = count
+        self._server: asyncio.AbstractServer | None = None
+
+    def _path(self, index: int) -> Path:
+        return self.folder / f"{index}.sock"
+
+    async def start(self, render: Callable[[bool], bytes]) -> None:
+        """Answer the other workers with ``render(people)``, this worker's own series."""
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                asked = await asyncio.wait_for(reader.readline(), ASK_SECONDS)
+                if asked in (_PEOPLE, _MODELS):
+                    writer.write(render(asked == _PEOPLE))
+                    await writer.drain()
+            except (OSError, TimeoutError):
+                pass  # the asking worker gave up: nobody waits on the answer
+            finally:
+                writer.close()
+
+        path = self._path(self.index)
+        self.folder.mkdir(mode=0o700, exist_ok=True)  # the last worker out removed it
+        path.unlink(missing_ok=True)  # this worker's, left by the one it replaces
+        self._server = await asyncio.start_unix_server(answer, path=str(path))
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), ASK_SECONDS)
+            self._server = None
+            self._path(self.index).unlink(missing_ok=True)
+            # the last worker out removes the folder: a supervisor killed with SIGKILL, which
+            # removes it on its way out otherwise, left one behind in the temporary folder
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
+
+    async def ask(self, people: bool) -> tuple[list[bytes], int]:
+        """Every other worker's series (each person's with ``people``), and how many did not
+        answer."""
+        others = [index for index in range(self.count) if index != self.index]
+        answers = await asyncio.gather(*(self._ask(index, people) for index in others))
+        said = [text for text in answers if text is not None]
+        return said, len(answers) - len(said)
+
+    async def _ask(self, index: int, people: bool) -> bytes | None:
+        writer: asyncio.StreamWriter | None = None
+        try:
+            async with asyncio.timeout(ASK_SECONDS):
+                reader, writer = await asyncio.open_unix_connection(str(self._path(index)))
+                writer.write(_PEOPLE if people else _MODELS)
+                await writer.drain()
+                text = await reader.read()
+        except (OSError, TimeoutError):
+            return None  # not serving (starting again, or gone): left out of this scrape
+        finally:
+            if writer is not None:
+                writer.close()
+        return text or None
