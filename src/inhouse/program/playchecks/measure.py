@@ -32,9 +32,9 @@ from inhouse.program.lagging_words import (
     local_rate,
     minutes_estimates,
     prices_in_force,
+    signed_runs,
     trial_minutes,
     whose_words,
-    workflow_name,
 )
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -240,9 +240,8 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
             requests += asked
             tokens_in += int(totals.get("tokens_in", 0))
             tokens_out += int(totals.get("tokens_out", 0))
-            for workflow, count in (totals.get("workflows") or {}).items():
-                name = workflow_name(str(workflow))
-                runs[name] = runs.get(name, 0) + int(count)
+            for name, count in signed_runs(totals).items():
+                runs[name] = runs.get(name, 0) + count
             if asked > 0:
                 people.append(str(person))
                 own = totals.get("own")
