@@ -578,7 +578,8 @@ def _work_refused(
             f"{said}, listing workflow runs no signed fact backs ({shown}): a workflow's runs "
             "count only as the gateway's key signs them for each day. Send the workflow's "
             "requests through the gateway with its name (the header `X-Inhouse-Workflow: "
-            "NAME` on each), roll up the usage (`inhouse gateway rollup`) and report again "
+            "NAME` on each, as `inhouse workflow run NAME --gateway` sends it), roll up the "
+            "usage (`inhouse gateway rollup`) and report again "
             "(`inhouse indicators report` lists the signed runs)"
         ]
     runs = signed
