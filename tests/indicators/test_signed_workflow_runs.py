@@ -89,3 +89,20 @@ def test_the_dashboard_marks_the_signed_runs_as_signed(world: World) -> None:
     assert "prompt_uses" in unsigned
     leading = {row["name"]: row["value"] for row in page["report"]["leading"]}
     assert (leading["workflow_runs"], leading["workflow_runs_by_non_authors"]) == (1, 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a run is any answered request that names the workflow "
+    "(X-Inhouse-Workflow), whatever it asks. bob alone sends 'hello' three times naming carol's "
+    "workflow through his own key: the gateway signs three runs, which count in workflow_runs, "
+    "workflow_runs_by_non_authors and (exit rule 22) play 6's work changed. Closing it needs "
+    "the gateway to count a run only where the request is the workflow's own rendered prompt "
+    "(as it renders library prompts), a change to how exit rule 22 judges: the lead's to weigh",
+)
+def test_a_request_that_only_names_the_workflow_is_no_run(world: World) -> None:
+    for hour in (10, 11, 12):
+        world.send("bob", datetime(2026, 11, 3, hour, tzinfo=UTC), text="hello", workflow=FLOW)
+    world.clock.now = datetime(2026, 11, 3, 23, tzinfo=UTC)
+    world.sign()
+    assert _runs(world)[:2] == (0, 0)

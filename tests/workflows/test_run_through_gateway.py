@@ -105,6 +105,12 @@ def test_a_run_through_the_gateway_is_signed_as_the_workflow_s_runs(
             through = await asyncio.to_thread(
                 _run, ["--input", "tickets.jsonl", "--gateway-url", url, "--json"], keys["pia"]
             )
+            # a key the gateway never issued: it refuses it, and says so
+            refused = await asyncio.to_thread(
+                cli, "workflow", "run", FLOW, "--var", "ticket=x", "--gateway-url", url,
+                env={"INHOUSE_GATEWAY_KEY": "ih_not_a_key_anyone_issued"}, code=1,
+            )  # fmt: skip
+            assert "HTTP 401: invalid or revoked gateway key" in " ".join(refused.split())
             await gateway.usage.flush()
             return {"direct": direct, "through": json.loads(through), "url": url}
 
@@ -126,8 +132,8 @@ def test_a_run_through_the_gateway_is_signed_as_the_workflow_s_runs(
 
 def test_through_the_gateway_needs_the_person_s_own_key(world: dict[str, Any]) -> None:
     """No key, no run: the gateway key is the person's own (INHOUSE_GATEWAY_KEY, as the pilot
-    guide has them keep it), never one inhouse.toml names; a key the gateway does not know is
-    refused by the gateway, and nothing is counted."""
+    guide has them keep it), never one inhouse.toml names (a key the gateway does not know,
+    it refuses: the test above)."""
     said = " ".join(_run(["--var", "ticket=x", "--gateway"], "", code=2).split())
     assert "--gateway sends the requests on your own gateway key" in said, said
     assert "INHOUSE_GATEWAY_KEY" in said
