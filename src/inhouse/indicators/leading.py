@@ -28,7 +28,7 @@ from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
 from inhouse.program.lagging_words import signed_runs, workflow_name
-from inhouse.program.playchecks._shared import fold_tickets, insiders
+from inhouse.program.playchecks._shared import fold_tickets, insiders, not_apart_from_leads
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
@@ -59,7 +59,8 @@ ACTIVE = (
 #: what the workflow runs stand on, where the report reads the gateway's signed usage
 SIGNED_RUNS_SAID = (
     "as the gateway's key signed them (`inhouse gateway rollup`; exit rule 22 counts the "
-    "same); none on a day signed before the rollup counted them"
+    "same), none on a day signed before the rollup counted them, and none of a rollout "
+    "lead's own (exit rule 23: the gateway's host is its operator's)"
 )
 #: and where it does not
 TABLE_RUNS = "as the usage log's summary tables count them (unsigned)"
@@ -125,8 +126,8 @@ class SignedDay:
     people: frozenset[str]
     own: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()
-    #: each workflow's runs the gateway's key signed that day, per person: (workflow's name,
-    #: person, runs)
+    #: each workflow's runs (by name) the gateway's key signed that day, per person whose
+    #: requests they were: (person, workflow, runs)
     runs: tuple[tuple[str, str, int], ...] = ()
 
 
@@ -172,7 +173,7 @@ def _summed(people: dict[str, Any]) -> SignedDay:
     used, own, unsure = [], [], []
     runs: list[tuple[str, str, int]] = []
     for person, figures in people.items():
-        runs.extend((name, str(person), ran) for name, ran in signed_runs(figures).items())
+        runs.extend((str(person), name, ran) for name, ran in signed_runs(figures).items())
         count = int(figures.get("requests", 0))
         if count > 0:
             name = str(person)
@@ -203,8 +204,8 @@ class PeriodUsage:
     left_out: int = 0
     #: the people whose answered requests the gateway's key signed (None: not read)
     signed_people: frozenset[str] | None = None
-    #: each workflow's runs the gateway's key signed in the period, per (workflow's name,
-    #: person) (None: not read)
+    #: each workflow's runs the gateway's key signed in the period through the requests of
+    #: people told apart from the rollout leads, per (workflow's name, person) (None: not read)
     signed_runs: dict[tuple[str, str], int] | None = None
 
     @classmethod
@@ -236,10 +237,14 @@ class PeriodUsage:
             )
             left_out = max(0, logged.requests - answered.requests)
             people = frozenset().union(*(d.people for d in days))
+            # a lead's own runs change no work: the gateway's host is its operator's, who
+            # seals its rows, and a lead confirms her own days (exit rule LEAD_RUNS)
+            not_apart = not_apart_from_leads(ctx)
             runs = {}
             for day in days:
-                for name, person, ran in day.runs:
-                    runs[name, person] = runs.get((name, person), 0) + ran
+                for person, name, ran in day.runs:
+                    if not_apart(person) is None:
+                        runs[name, person] = runs.get((name, person), 0) + ran
         return cls(
             answered=answered,
             references=reference_summary(
@@ -251,8 +256,9 @@ class PeriodUsage:
         )
 
     def runs(self) -> dict[str, int]:
-        """Workflow runs per workflow name: those the gateway's key signed, where read (play
-        6's check counts only them); else the usage log's summary tables'."""
+        """Workflow runs per workflow name: those the gateway's key signed through the
+        requests of people told apart from the rollout leads, where read (play 6's check counts
+        only them); else the usage log's summary tables'."""
         found: dict[str, int] = {}
         if self.signed_runs is not None:
             for (name, _), ran in self.signed_runs.items():
@@ -389,10 +395,10 @@ def leading_indicators(
             )
     runs_said = TABLE_RUNS
     if used.signed_runs is not None:
-        # the runs the gateway's key signed, as exit rule 22 (SIGNED_RUNS) counts them; whose
-        # key each went through (their own, an agent's, one fetched in their name) no signed
-        # figure says: the tables tell that, and may lower a workflow's non-author runs to
-        # their count, never raise them over what was signed
+        # the runs the gateway's key signed, as exit rules 22 and 23 (SIGNED_RUNS, LEAD_RUNS)
+        # count them; whose key each went through (their own, an agent's, one fetched in
+        # their name) no signed figure says: the tables tell that, and may lower a workflow's
+        # non-author runs to their count, never raise them over what was signed
         runs = sum(used.signed_runs.values())
         signed_others: dict[str, int] = {}
         for (name, person), ran in used.signed_runs.items():

@@ -50,6 +50,7 @@ __all__ = [
     "check_params",
     "counted_adoption",
     "record_adoption",
+    "unmet_terms",
 ]
 
 COLLECTOR = "inhouse pilot adoption"
@@ -204,6 +205,19 @@ def counted_adoption(
         return None, None
     params = check_params(program.playbook, CHECK, {**_DEFAULTS, "fresh_days": FRESH_DAYS})
     return fact, adoption_too_old(context.with_params(params), fact)
+
+
+def unmet_terms(program: Program, fact: Fact, now: datetime | None = None) -> dict[str, str]:
+    """The members the signed adoption ``fact`` counts on their own whom play 4's
+    ``pilot-independent-use`` sets aside at ``now`` (default: the clock's), each with why:
+    their own confirmed days do not bear out its terms (exit rule 9; the report's
+    "independent" is its signer's word, the gateway host's operator's)."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import own_terms_unmet
+
+    context = build_context(program.state(), program.clock() if now is None else now)
+    independent = [str(row["person"]) for row in fact.payload["members"] if row.get("independent")]
+    return own_terms_unmet(context, fact, independent)
 
 
 def adoption_report(

@@ -31,6 +31,7 @@ __all__ = [
     "GATEWAY_STEP",
     "LEAD_APART",
     "LEAD_RERUN",
+    "LEAD_RUNS",
     "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
@@ -180,7 +181,13 @@ __all__ = [
 #: are anyone's with the database's password, and a reporter typed 100,000 runs of a workflow
 #: that ran three times. A report listing runs no signed fact backs fails
 #: (``indicators-reported``); one a play 6 exit was judged on keeps the runs it listed
-EXIT_RULES = 22
+#: 23 (:data:`LEAD_RUNS`): rule 22's signed runs are those of people told apart from the
+#: rollout leads (:func:`~inhouse.program.playchecks._shared.not_apart_from_leads`): the
+#: gateway's host is its operator's, who seals its rows, and a lead confirms her own days, so
+#: a day of 100,000 triage requests of her own made 15,833 hours of work changed beside a
+#: colleague's three runs (``indicators-reported``; a report a play 6 exit was judged on keeps
+#: the runs it listed)
+EXIT_RULES = 23
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -238,6 +245,9 @@ LEAD_RERUN = 20
 TYPICAL_OPENERS = 21
 #: play 6's workflow runs are the gateway's signed ones (see :data:`EXIT_RULES`)
 SIGNED_RUNS = 22
+#: play 6's workflow runs are those of people told apart from the rollout leads (see
+#: :data:`EXIT_RULES`)
+LEAD_RUNS = 23
 
 
 class Outcome(StrEnum):

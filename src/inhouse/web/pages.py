@@ -279,10 +279,15 @@ def _signed_adoption(program: Program, members: list[str], now: datetime) -> dic
     ``members`` (the pilot as the checks see it) is independent and why, when it was measured.
     ``fact`` is None until one is recorded; ``too_old`` says why the check no longer counts it
     (its own rule), else None."""
-    from inhouse.pilot.adoption import counted_adoption
+    from inhouse.pilot.adoption import counted_adoption, unmet_terms
 
     fact, too_old = counted_adoption(program, now)
     rows = {} if fact is None else {str(r["person"]): r for r in fact.payload["members"]}
+    # a row's "independent" is its signer's word (the gateway host's operator's): play 4 sets
+    # aside a member whose own confirmed days do not bear it out (exit rule 9), and so does
+    # the page that says what play 4 counts
+    unmet = {} if fact is None else unmet_terms(program, fact, now)
+    rows.update({p: {**rows[p], "independent": False, "reason": why} for p, why in unmet.items()})
     shown = [
         {
             "person": person,

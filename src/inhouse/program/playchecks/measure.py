@@ -220,6 +220,18 @@ class SignedTotals:
     #: each workflow's runs (by name: ``triage@2`` is ``triage``'s) the gateway's key signed,
     #: the requests that named it; none in days signed before the rollup counted them
     runs: dict[str, int] = field(default_factory=dict)
+    #: those runs per person whose requests they were (person -> workflow -> runs)
+    runs_by: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def runs_of(self, counted: Callable[[str], bool]) -> dict[str, int]:
+        """Each workflow's runs (by name) the gateway's key signed through the requests of the
+        people ``counted`` says count."""
+        found: dict[str, int] = {}
+        for person, ran in self.runs_by.items():
+            if counted(person):
+                for name, count in ran.items():
+                    found[name] = found.get(name, 0) + count
+        return found
 
 
 def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
@@ -231,6 +243,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
     people: list[str] = []
     active: list[str] = []
     runs: dict[str, int] = {}
+    runs_by: dict[str, dict[str, int]] = {}
     for day_people, day_facts in latest_usage(facts.of("usage.daily"), first, last).values():
         standing.extend(day_facts)
         # one pass over the facts' own totals: a department's month is ~60,000 person-days,
@@ -242,6 +255,8 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
             tokens_out += int(totals.get("tokens_out", 0))
             for name, count in signed_runs(totals).items():
                 runs[name] = runs.get(name, 0) + count
+                ran = runs_by.setdefault(str(person), {})
+                ran[name] = ran.get(name, 0) + count
             if asked > 0:
                 people.append(str(person))
                 own = totals.get("own")
@@ -249,7 +264,14 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
                     active.append(str(person))
     standing.sort(key=lambda fact: fact.id)
     return SignedTotals(
-        standing, requests, tokens_in, tokens_out, frozenset(people), frozenset(active), runs
+        standing,
+        requests,
+        tokens_in,
+        tokens_out,
+        frozenset(people),
+        frozenset(active),
+        runs,
+        runs_by,
     )
 
 
@@ -431,7 +453,9 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # typed from none of them rests on nobody's word but its reporter's. A report a play 6
     # exit was judged on keeps the rule before
     # (its workflow runs too: exit rule SIGNED_RUNS counts the gateway's signed ones)
-    if not ctx.spared("measure", report) and (why := _lagging_refused(ctx, report, found)):
+    if not ctx.spared("measure", report) and (
+        why := _lagging_refused(ctx, report, found, not_apart)
+    ):
         return failed(
             f"the report of {start}..{end} states {why}. A lagging figure counts where it "
             "follows from what the log records (reference prices, play 1's trial, a workflow "
@@ -466,13 +490,20 @@ def _whose_words(ctx: CheckContext, report: Fact) -> str:
 _LAGGING = ("work_changed_hours", "spend_avoided", "reference_cost", "local_cost")
 
 
-def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> str | None:
+def _lagging_refused(
+    ctx: CheckContext,
+    report: Fact,
+    found: SignedTotals,
+    not_apart: Callable[[str], str | None],
+) -> str | None:
     """Why a lagging figure ``report`` states does not follow, by the report's formula, from
     the words the log held when it was recorded (:mod:`inhouse.program.lagging_words`) and the
     gateway's signed tokens (``found``), or None when each does. What only the usage log's
     summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
     it states it: unsigned, and said so where the check passes. A workflow's runs are the
-    gateway's signed ones (:data:`~inhouse.program.checks.SIGNED_RUNS`), never those it lists."""
+    gateway's signed ones (:data:`~inhouse.program.checks.SIGNED_RUNS`), never those it lists,
+    and only those of people told apart from the rollout leads (``not_apart``:
+    :data:`~inhouse.program.checks.LEAD_RUNS`)."""
     before = ctx.facts_at(report, *READS)  # a quote lapsed since still priced it
     lagging = report.payload.get("lagging") or {}
     inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
@@ -504,7 +535,7 @@ def _lagging_refused(ctx: CheckContext, report: Fact, found: SignedTotals) -> st
             continue
         said = f"{name} {value:g}"
         if name == "work_changed_hours":
-            problems.extend(_work_refused(before, trial, inputs, value, found.runs))
+            problems.extend(_work_refused(before, trial, inputs, value, found, not_apart))
             continue
         if name in ("reference_cost", "spend_avoided") and (prices is None or reference is None):
             problems.append(f"{said}, but {no_prices}")
@@ -555,12 +586,18 @@ def _work_refused(
     trial: Fact | None,
     inputs: list[dict[str, Any]],
     value: float,
-    signed: dict[str, int],
+    found: SignedTotals,
+    not_apart: Callable[[str], str | None],
 ) -> list[str]:
     """Why a report's work changed (``value`` hours) does not follow from each workflow's
-    runs the gateway's key signed in the period (``signed``; a run count the report lists
-    that they do not back is refused) at the minutes its author estimated (else play 1's
+    runs the gateway's key signed in the period (``found``; a run count the report lists
+    that they do not back is refused) through the requests of people told apart from the
+    rollout leads (``not_apart``), at the minutes its author estimated (else play 1's
     trial's), as the log held them (``before``): one reason, or none."""
+    # a lead's own runs are her word alone (exit rule LEAD_RUNS): the gateway's host is its
+    # operator's, who seals its rows, and a lead confirms her own days
+    signed = found.runs_of(lambda person: not_apart(person) is None)
+    leads = sorted(p for p in found.runs_by if not_apart(p) is not None and found.runs_by[p])
     listed: dict[str, float] = {}
     for item in inputs:
         name = str(item.get("name") or "")
@@ -574,9 +611,17 @@ def _work_refused(
     unbacked = sorted(w for w, count in listed.items() if count != signed.get(w, 0))
     if unbacked:
         shown = ", ".join(f"{w} {listed[w]:g} (signed: {signed.get(w, 0)})" for w in unbacked)
+        apart = (
+            f"; {names(leads)}'s own runs change no work ("
+            + "; ".join(str(not_apart(p)) for p in leads)
+            + "): the gateway's host is its operator's, who seals its rows, and a lead "
+            "confirms her own days"
+            if leads
+            else ""
+        )
         return [
-            f"{said}, listing workflow runs no signed fact backs ({shown}): a workflow's runs "
-            "count only as the gateway's key signs them for each day. Send the workflow's "
+            f"{said}, listing workflow runs no signed fact backs ({shown}{apart}): a workflow's "
+            "runs count only as the gateway's key signs them for each day. Send the workflow's "
             "requests through the gateway with its name (the header `X-Inhouse-Workflow: "
             "NAME` on each, as `inhouse workflow run NAME --gateway` sends it), roll up the "
             "usage (`inhouse gateway rollup`) and report again "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -1126,14 +1126,12 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         p for p in judged
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
     ]  # fmt: skip
-    if not ctx.spared(_PILOT, report, rule=CONFIRMED_TERMS):
-        # "independent" is the report's word, its signer's: the gateway's host, whose operator
-        # can sign it for a member whose own confirmed days were all before their enablement
-        # finished, or on the day they were onboarded. Their own word must meet those terms too
-        for person in list(independent):
-            if (why := _own_terms_unconfirmed(ctx, report, person)) is not None:
-                independent.remove(person)
-                rows[person] = {**rows[person], "reason": why}
+    # "independent" is the report's word, its signer's: the gateway's host, whose operator
+    # can sign it for a member whose own confirmed days were all before their enablement
+    # finished, or on the day they were onboarded. Their own word must meet those terms too
+    for person, why in own_terms_unmet(ctx, report, independent).items():
+        independent.remove(person)
+        rows[person] = {**rows[person], "reason": why}
     not_yet = [
         f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason")
         else f"{p} (added after this report, fact #{pilot[p].id}: not measured in it)"
@@ -1161,6 +1159,20 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 #: how many days before today the latest adoption report may be as of, by default (the check's
 #: ``fresh_days``): the pilot reaches the tool on its own now, not in a month long gone
 FRESH_DAYS = 7
+
+
+def own_terms_unmet(ctx: CheckContext, report: Fact, independent: Iterable[str]) -> dict[str, str]:
+    """Of the ``independent`` people the adoption ``report`` counts on their own, those whose
+    own confirmed days do not bear out its terms (exit rule 9, :func:`_own_terms_unconfirmed`),
+    each with why: none where play 4 exited on the report under the rules before. What the
+    check sets aside, and the dashboard shows as it counts it."""
+    if ctx.spared(_PILOT, report, rule=CONFIRMED_TERMS):
+        return {}
+    found: dict[str, str] = {}
+    for person in independent:
+        if (why := _own_terms_unconfirmed(ctx, report, person)) is not None:
+            found[person] = why
+    return found
 
 
 def _own_terms_unconfirmed(ctx: CheckContext, report: Fact, person: str) -> str | None:
