@@ -74,9 +74,45 @@ def _table(letters: str, latins: str) -> dict[int, str]:
     }
 
 
+#: the rest of the letters Unicode's confusables (UTS #39, ``confusables.txt``, version 17)
+#: draw as one plain Latin letter, in the scripts above, Cherokee and Latin's own (exit rule 24,
+#: :data:`~inhouse.program.checks.CONFUSABLE_READING`), each written small (its capital reads
+#: as it does) with the Latin letter it reads as, by script: Armenian (an ayb as w, a tiwn as
+#: s), Cherokee (its capitals are drawn as Latin capitals: "\u13b7\u13aa\u13a1\u13e6" shows as
+#: MARK), Coptic (mi and ni), Cyrillic (a ghe as r, a sha as w, a soft sign as b), Greek (a gamma as
+#: y), Latin's own (a thorn as p, a turned m as w) and Lisu's pha (d). Where Unicode draws two
+#: letters of one script as one Latin letter (Cherokee's nah and yu as G) they read alike, as
+#: they show. Left as they read before: a letter whose small form and capital Unicode draws as
+#: two Latin letters (a Greek nu is v, its capital N; an upsilon u, its capital Y; a sigma o,
+#: its final form and capital no Latin letter), a Turkish dotless i, a long s (NFKC's s), and
+#: the strokes :func:`drawn_reading` draws as one. ``tests/test_confusables_data.py`` holds
+#: the table to Unicode's file
+_CONFUSABLE_LETTERS = (
+    "\u0561\u0563\u057c\u057f\u0582\u0584"
+    "\u13fb\u13fc\uab70\uab71\uab72\uab75\uab79\uab7a\uab7b\uab7c\uab81\uab83\uab87\uab8b\uab8d"
+    "\uab90\uab92\uab93\uab9f\uaba2\uaba4\uaba5\uaba9\uabaa\uabae\uabaf\uabb2\uabb6\uabb7"
+    "\u03ed\u2c85\u2c8f\u2c99\u2c9b\u2cbd\u2ccf\u2cd1"
+    "\u0433\u0448\u044c\u0461\u0475\u04bd\u050d\ua647"
+    "\u03b3\u03dd\u03f3\u03f8\u03fb\u1d26"
+    "\u00fe\u0185\u018d\u0192\u01bd\u01bf\u0263\u026f\u028b\u029d\u1d11\u1d83\u1d8c\u1e9d\u1eff"
+    "\ua799\ua79f\ua7b5\uab32\uab35\uab3d\uab47\uab48\uab4e\uab52\uab53\uab5a"
+    "\ua4d2"
+)
+_CONFUSABLE_LATIN = (
+    "wqnsifgbdrtiyajerwmhyghzbrwsvslcpkdorhmnwplrwbwvegiyfjpmrpbgfspywujogyfyfubeforruuxyd"
+)
+#: letters Unicode's confusables draw as an O with a short stroke across it (U+0335), which
+#: :func:`drawn_reading` draws as an O (from exit rule 24): Latin's barred O and O with a long
+#: stroke, a Greek theta, Cyrillic's barred O and fita, Coptic's thethe, and Cherokee's na and wi
+#: ("\u13be\u13b7\u13aa\u13a1" shows as OMAR)
+_BARRED_O = "\u0275\ua74b\u03b8\u04e9\u0473\u2c91\uab8e\uabbb"
+
+
 _LOOKALIKES = str.maketrans(_table(_LOOKALIKE_LETTERS, _LOOKALIKE_LATIN))
-#: :data:`_LOOKALIKES` and :data:`_WIDER_LETTERS`: what :func:`reading` folds
+#: :data:`_LOOKALIKES` and :data:`_WIDER_LETTERS`: what :func:`reading` folded before exit rule 24
 _WIDER_LOOKALIKES = {**_LOOKALIKES, **_table(_WIDER_LETTERS, _WIDER_LATIN)}
+#: :data:`_WIDER_LOOKALIKES` and :data:`_CONFUSABLE_LETTERS`: what :func:`reading` folds
+_CONFUSABLE_LOOKALIKES = {**_WIDER_LOOKALIKES, **_table(_CONFUSABLE_LETTERS, _CONFUSABLE_LATIN)}
 
 
 #: characters that show as nothing (or a blank) that are not format characters (``Cf``): the
@@ -137,17 +173,22 @@ def _lookalike_mix(text: str) -> list[str]:
     return sorted(s.title() for s in mixed)
 
 
-def reading(text: str, *, wider: bool = True) -> str:
+def reading(text: str, *, wider: bool = True, confusables: bool = True) -> str:
     """How ``text`` (a name, a team) reads to a person: its compatibility forms folded (NFKC:
     fullwidth letters are letters), invisible characters dropped (:func:`invisible`: a
-    zero-width space, a direction mark, a variation selector), a Cyrillic, Greek, Armenian,
-    Coptic or Lisu letter that looks Latin, or a Latin small capital or alpha, read as that
-    Latin letter, case folded and spaces collapsed. Two texts that read alike are one to
-    whoever reads them. ``wider=False``: as it read before exit rule 16 (Cyrillic, Greek and
-    Armenian letters only), for a pilot whose play 4 exited on it."""
+    zero-width space, a direction mark, a variation selector), a letter Unicode's confusables
+    draw as a Latin one (Cyrillic, Greek, Armenian, Cherokee, Coptic or Lisu, or a Latin small
+    capital or alpha) read as that Latin letter, case folded and spaces collapsed. Two texts
+    that read alike are one to whoever reads them. ``confusables=False``: as it read before
+    exit rule 24 (Cherokee's and the rest of :data:`_CONFUSABLE_LETTERS` as themselves);
+    ``wider=False``: as it read before exit rule 16 (Cyrillic, Greek and Armenian letters
+    only); each for a pilot whose play 4 exited on it."""
     folded = unicodedata.normalize("NFKC", text)
     shown = "".join(c for c in folded if not invisible(c))
-    table = _WIDER_LOOKALIKES if wider else _LOOKALIKES
+    if not wider:
+        table = _LOOKALIKES
+    else:
+        table = _CONFUSABLE_LOOKALIKES if confusables else _WIDER_LOOKALIKES
     return " ".join(shown.translate(table).casefold().split())
 
 
@@ -160,21 +201,32 @@ def reading(text: str, *, wider: bool = True) -> str:
 _STROKES = "Il1|\u01c0\u0196\u0399\u0406\u04c0"
 #: what else plain Latin draws alike there: the digit zero and a capital O ("0mar", "Omar")
 _DRAWN_ALIKE = str.maketrans({**dict.fromkeys(_STROKES, "|"), "0": "O"})
+#: and, from exit rule 24, an O with a stroke across it (:data:`_BARRED_O`) and an O, and the
+#: capitals Unicode draws as a small l that reading takes for an i: a Coptic iauda, a Lisu I
+_DRAWN_CONFUSABLE = {
+    **_DRAWN_ALIKE,
+    **_table(_BARRED_O, "o" * len(_BARRED_O)),
+    **str.maketrans(dict.fromkeys("\u2c92\ua4f2", "|")),
+}
 #: pairs of small letters drawn as one: "ornar" shows as omar (UTS #39 draws m as "rn"), and
 #: "vv" as w. Read with the joiners a name may hold dropped: "or" ZWJ "nar" shows as ornar
 _DRAWN_PAIRS = (("rn", "m"), ("vv", "w"))
 
 
-def drawn_reading(text: str) -> str:
+def drawn_reading(text: str, *, confusables: bool = True) -> str:
     """How ``text`` reads (:func:`reading`) where letters drawn alike are one: a capital I, a
-    small l and the digit one (:data:`_STROKES`), a zero and an O, "rn" and m, "vv" and w.
-    Two names whose drawn readings agree show alike on a page ("Ian" and "lan", "0mar" and
-    "omar", "ornar" and "omar"); :func:`read_alike` asks it beside :func:`reading`."""
+    small l and the digit one (:data:`_STROKES`), a zero and an O, an O with a stroke across
+    it (a Cherokee na, a Greek theta, a Cyrillic barred O: :data:`_BARRED_O`) and an O, "rn" and
+    m, "vv" and w. Two names whose drawn readings agree show alike on a page ("Ian" and "lan",
+    "0mar" and "omar", "ornar" and "omar"); :func:`read_alike` asks it beside :func:`reading`.
+    ``confusables=False``: as it read before exit rule 24 (a barred O apart from an O, and
+    :func:`reading` so)."""
     folded = unicodedata.normalize("NFKC", text)
-    drawn = "".join(c for c in folded if not invisible(c)).translate(_DRAWN_ALIKE)
+    table = _DRAWN_CONFUSABLE if confusables else _DRAWN_ALIKE
+    drawn = "".join(c for c in folded if not invisible(c)).translate(table)
     for pair, letter in _DRAWN_PAIRS:
         drawn = drawn.replace(pair, letter)
-    return reading(drawn)
+    return reading(drawn, confusables=confusables)
 
 
 def read_alike(one: str, other: str) -> bool:

@@ -23,6 +23,7 @@ __all__ = [
     "CONFIRMED_BOUND",
     "CONFIRMED_TERMS",
     "CONFIRMED_USE",
+    "CONFUSABLE_READING",
     "DASH_MAILBOX",
     "EVERY_ENROLLER",
     "EVERY_ONBOARDING",
@@ -187,7 +188,13 @@ __all__ = [
 #: a day of 100,000 triage requests of her own made 15,833 hours of work changed beside a
 #: colleague's three runs (``indicators-reported``; a report a play 6 exit was judged on keeps
 #: the runs it listed)
-EXIT_RULES = 23
+#: 24 (:data:`CONFUSABLE_READING`): rule 16's reading of a team's name folds every letter of
+#: those scripts, Cherokee's and Latin's own that Unicode's confusables (UTS #39) draw as one
+#: Latin letter (:func:`inhouse.plaintext.reading`), and its drawn reading an O with a stroke
+#: across it as an O (a Cherokee na, a Greek theta): "\u13bb\u13a1" in Cherokee capitals is HR,
+#: and "\u13be\u13e2\u13da" Cherokee's OPS (play 4's pilot-size; a play 4 that exited before keeps
+#: the reading it exited on)
+EXIT_RULES = 24
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -248,6 +255,9 @@ SIGNED_RUNS = 22
 #: play 6's workflow runs are those of people told apart from the rollout leads (see
 #: :data:`EXIT_RULES`)
 LEAD_RUNS = 23
+#: a team's name reads with every letter Unicode's confusables draw as a Latin one folded (see
+#: :data:`EXIT_RULES`)
+CONFUSABLE_READING = 24
 
 
 class Outcome(StrEnum):

@@ -202,7 +202,8 @@ class PeopleMixin(ProgramCore):
                     ""
                     if reading(alike) == reading(name)
                     else " (drawn alike where names are shown: a capital I and a small l or a "
-                    "one, a zero and an O, rn and m, vv and w)"
+                    "one, a zero and an O, an O with a stroke across it and an O, rn and m, vv "
+                    "and w)"
                 )
                 raise InvalidInput(
                     f"{name!r} reads as {alike}, already in the program{drawn}: every page, "

@@ -12,6 +12,7 @@ from inhouse import figures
 from inhouse.plaintext import drawn_reading, reading
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
+    CONFUSABLE_READING,
     EVERY_ONBOARDING,
     GATEWAY_STEP,
     LOOKALIKE_READING,
@@ -358,13 +359,14 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
     )
 
 
-def team_key(team: str, *, wider: bool = True) -> str:
+def team_key(team: str, *, wider: bool = True, confusables: bool = True) -> str:
     """A team's name as the spread counts it, as it reads (:func:`reading`): "Support" and
-    "support ", "ops" and "ops" with a zero-width space, a Cyrillic o or a small capital O, are
-    one team (else a lead who types one team's name two ways lists two, and a member who pastes
-    the command she sends them says it with her). ``wider=False``: as teams read before
-    :data:`LOOKALIKE_READING` (kept for a pilot whose play 4 exited on it)."""
-    return reading(team, wider=wider)
+    "support ", "ops" and "ops" with a zero-width space, a Cyrillic o or a small capital O, and
+    HR and HR in Cherokee capitals, are one team (else a lead who types one team's name two ways
+    lists two, and a member who pastes the command she sends them says it with her).
+    ``confusables=False``: as teams read before :data:`CONFUSABLE_READING`; ``wider=False``:
+    before :data:`LOOKALIKE_READING` (each kept for a pilot whose play 4 exited on it)."""
+    return reading(team, wider=wider, confusables=confusables)
 
 
 def _typed_team_key(team: str) -> str:
@@ -396,7 +398,9 @@ def _drawn_together(
     for person in sorted(confirmed):
         if ctx.spared(_PILOT, pilot[person], rule=LOOKALIKE_READING):
             continue
-        drawn = drawn_reading(confirmed[person])
+        # one judged before CONFUSABLE_READING: as teams were drawn then (a barred O no O)
+        confusables = not ctx.spared(_PILOT, pilot[person], rule=CONFUSABLE_READING)
+        drawn = drawn_reading(confirmed[person], confusables=confusables)
         if drawn in first:
             stands[top(keys[person])] = top(first[drawn])
         else:
@@ -486,7 +490,9 @@ def pilot_size(ctx: CheckContext) -> Result:
             return _typed_team_key(team)
         # nor one judged before more lookalike letters were read as Latin ones
         wider = not ctx.spared(_PILOT, pilot[person], rule=LOOKALIKE_READING)
-        return team_key(team, wider=wider)
+        # nor one judged before Unicode's confusables were read (Cherokee's letters among them)
+        confusables = not ctx.spared(_PILOT, pilot[person], rule=CONFUSABLE_READING)
+        return team_key(team, wider=wider, confusables=confusables)
 
     keys = {person: spread_key(person, team) for person, team in confirmed.items()}
     teams = _drawn_together(ctx, pilot, confirmed, keys)
@@ -520,7 +526,9 @@ def pilot_size(ctx: CheckContext) -> Result:
             # an exit judged since teams were read counts the roster's teams as they read too
             # (as they read then: with fewer lookalike letters folded before LOOKALIKE_READING)
             wider = not ctx.exited_before(_PILOT, LOOKALIKE_READING)
-            roster = set({team_key(t, wider=wider): t for t in sorted(roster)}.values())
+            confusables = not ctx.exited_before(_PILOT, CONFUSABLE_READING)
+            keyed = {team_key(t, wider=wider, confusables=confusables): t for t in sorted(roster)}
+            roster = set(keyed.values())
         # what the members added since said (their own word, a lead's correction)
         words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (

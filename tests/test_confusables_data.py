@@ -1,0 +1,213 @@
+"""`reading` held to Unicode's own confusables data (UTS #39, ``confusables.txt``).
+
+`reading` folds letters drawn as Latin ones by a table written by hand, and the hand missed
+whole scripts: no Cherokee letter was in it (Cherokee capitals are drawn as Latin capitals:
+"\u13b7\u13aa\u13a1\u13e6" shows as MARK), nor a Cyrillic ghe drawn as r, a Greek gamma as y,
+an Armenian tiwn as s, Coptic's mi and ni, Lisu's pha, a Latin thorn as p. Each alias spelt so
+in one script (no mix for the script check) was invited beside the colleague it shows as, and a
+team so spelt counted apart for play 4's spread.
+
+No package on PyPI computes UTS #39's skeleton the way a name wants it: ICU's SpoofChecker
+(PyICU) has no wheels, and builds against a system ICU; ``confusable_homoglyphs`` tells
+whether one text mixes scripts, not whether two read alike; ``confusables`` (last release
+2021, Unicode 13) expands its own table; and the skeleton folds no case ("OMAR" and "omar"
+are two skeletons) and draws a capital I as a small l ("Ian" and "Lan" one), which
+`drawn_reading` already answers its own way. So the table stays, and this test reads Unicode's
+file (an excerpt of version 17, ``tests/fixtures/confusables-excerpt.txt``): every letter of
+Greek, Cyrillic, Armenian, Cherokee, Lisu, Coptic, Latin, the mathematical alphanumerics and
+the fullwidth forms that Unicode draws as one plain Latin letter reads as it (or is drawn as
+it), save the few listed below with why.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from inhouse.plaintext import (
+    _CONFUSABLE_LATIN,
+    _CONFUSABLE_LETTERS,
+    drawn_reading,
+    read_alike,
+    reading,
+)
+from inhouse.program import Program
+from inhouse.program.checks import CONFUSABLE_READING, Outcome, evaluate
+from tests.clitools import cli
+from tests.test_exit_scope import LIMITS, context
+from tests.test_redteam_names import lena  # noqa: F401
+from tests.test_redteam_teams import _pilot
+
+DATA = Path(__file__).parent / "fixtures" / "confusables-excerpt.txt"
+
+#: letters Unicode draws as a Latin letter that `reading` reads otherwise, and why: reading
+#: folds case, so a letter reads as one Latin letter with its capital
+LEFT_AS_THEY_READ = {
+    "\u03bd": "a Greek nu is drawn as v, its capital as N: it reads n, as before",
+    "\u03c5": "a Greek upsilon is drawn as u, its capital as Y: it reads y, as before",
+    "\u03c3": "a Greek sigma is drawn as o, its final form and its capital as no Latin letter",
+    "\u0131": "a Turkish dotless i: its reader sees the missing dot (Isik and I\u015f\u0131k)",
+    "\u017f": "a long s: NFKC folds it into an s, as Unicode's own identifiers do",
+    "\u0269": "a Latin iota: Unicode draws it as an i, its capital as an l",
+    "\u03f2": "a lunate sigma: NFKC folds it into a (final) sigma",
+    "\u03f9": "a capital lunate sigma: NFKC folds it into a capital sigma",
+    "\u037a": "a Greek iota subscript: NFKC makes it a mark under the letter before",
+}
+
+
+def _rows() -> list[tuple[str, str]]:
+    """(letter, what Unicode draws it as) for each line of the excerpt whose source is one
+    letter Python's Unicode knows."""
+    rows = []
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        data = line.split("#", 1)[0].strip()
+        if not data:
+            continue
+        source, target = (part.strip() for part in data.split(";")[:2])
+        char = chr(int(source, 16))
+        if unicodedata.name(char, "") and unicodedata.category(char).startswith("L"):
+            rows.append((char, "".join(chr(int(code, 16)) for code in target.split())))
+    return rows
+
+
+def _as_latin(target: str) -> str | None:
+    """The one plain Latin letter (case folded) ``target`` is, if it is one."""
+    folded = unicodedata.normalize("NFKC", target).casefold()
+    return folded if len(folded) == 1 and "a" <= folded <= "z" else None
+
+
+def test_every_letter_unicode_draws_as_a_latin_one_reads_as_it() -> None:
+    """Drawn as a Latin letter by Unicode, read as it: by `reading`, or by `drawn_reading`
+    where that is how the project draws it (a Greek capital iota as the bar of an I and an l,
+    a mathematical zero as an O)."""
+    head = DATA.read_text(encoding="utf-8").splitlines()[:9]
+    assert "# Version: 17.0.0" in head and len(_rows()) > 1500  # Unicode's file, not an empty one
+    wrong = [
+        f"U+{ord(char):04X} {unicodedata.name(char)} reads {reading(char)!r}, not {latin!r}"
+        for char, target in _rows()
+        if (latin := _as_latin(target)) is not None
+        and char not in LEFT_AS_THEY_READ
+        and unicodedata.normalize("NFKC", char) not in LEFT_AS_THEY_READ
+        and not read_alike(char, latin)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_letter_unicode_draws_as_a_barred_o_is_drawn_as_an_o() -> None:
+    """Unicode draws a Cherokee na, a Greek theta and a Cyrillic barred O or fita as one
+    letter, an O with a short stroke across it; `drawn_reading` draws that as an O."""
+    barred = [
+        char
+        for char, target in _rows()
+        if unicodedata.normalize("NFD", target).casefold() == "o\u0335"
+    ]
+    assert "\u13be" in barred and "\u0398" in barred, barred
+    wrong = [f"U+{ord(c):04X} {unicodedata.name(c)}" for c in barred if drawn_reading(c) != "o"]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("letter", "latin"),
+    list(zip(_CONFUSABLE_LETTERS, _CONFUSABLE_LATIN, strict=True)),
+    ids=lambda c: f"U+{ord(c):04X}" if len(c) == 1 and not c.isascii() else c,
+)
+def test_a_letter_and_its_capital_read_as_their_latin_letter(letter: str, latin: str) -> None:
+    """Case folded: a name in capitals is the name (Cherokee folds its small letters into its
+    capitals, and its capitals are how it is written)."""
+    forms = {letter, letter.upper(), letter.lower(), letter.casefold()}
+    assert {reading(form) for form in forms} == {latin}, forms
+
+
+#: a colleague, and their name spelt whole in one script's letters Unicode draws as theirs
+ALIASES = [
+    ("mark", "\u13b7\u13aa\u13a1\u13e6"),  # Cherokee capitals: MARK
+    ("mark", "\uab87\uab7a\uab71\uabb6"),  # the same in Cherokee small letters
+    ("Webb", "\u0428\u0435\u044c\u044c"),  # Cyrillic: a sha as W, a soft sign as b
+    ("Yoko", "\u03b3\u03bf\u03ba\u03bf"),  # Greek: a gamma as y
+    ("Gus", "\u0581\u057d\u057f"),  # Armenian: a tiwn as s
+    ("Mona", "\u2c99\u2c9f\u2c9b\u2c81"),  # Coptic: mi and ni
+    ("Dave", "\ua4d2\ua4ee\ua4e6\ua4f0"),  # Lisu: a pha as D
+    ("Pete", "\u00feete"),  # Latin: a thorn as p
+]
+
+
+@pytest.mark.parametrize(("colleague", "alias"), ALIASES)
+def test_an_alias_in_letters_unicode_draws_as_a_colleagues_is_not_invited(
+    lena: Program,  # noqa: F811
+    colleague: str,
+    alias: str,
+) -> None:
+    cli("person", "invite", colleague, "--team", "support")
+    out = cli("person", "invite", alias, "--team", "support", code=2)
+    assert f"reads as {colleague}, already in the program" in " ".join(out.split()), out
+    assert alias not in lena.state().people
+
+
+def test_a_theta_or_a_barred_o_beside_an_o_is_told_which_letters(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Latin's barred O (one script: no mix) is drawn as omar's o; the refusal says so."""
+    out = " ".join(cli("person", "invite", "\u0275mar", "--team", "support", code=2).split())
+    assert "reads as omar, already in the program (drawn alike" in out, out
+    assert "an O with a stroke across it and an O" in out, out
+
+
+def test_names_written_whole_in_cherokee_are_still_invited(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Cherokee names Unicode draws apart read apart: two people, each invited."""
+    honest = (
+        "\u13a0\u13cd\u13a9",
+        "\u13a4\u13ec\u13a9",
+        "\u13d3\u13c2\u13af",
+        "\u13a7\u13c3\u13ae\u13cd",
+    )
+    for name in honest:
+        assert "inhouse-invite:" in cli("person", "invite", name), name
+    assert set(honest) <= set(lena.state().people)
+
+
+#: one team, HR, as the lead's message spelt it to two members (Cherokee capitals), beside
+#: ops and Cherokee's "OPS" (a na, drawn as an O with a bar, for its O)
+TEAMS = ["HR", "\u13bb\u13a1", "hr", "\u13be\u13e2\u13da", "ops"]
+
+
+def test_a_team_in_cherokee_capitals_is_one_team() -> None:
+    assert reading("\u13bb\u13a1") == reading("HR")
+    people, facts = _pilot(TEAMS)
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "spans 2 teams" in result.reason, result.reason
+
+
+@pytest.mark.parametrize(
+    ("rules", "outcome"),
+    [(CONFUSABLE_READING - 1, Outcome.PASS), (CONFUSABLE_READING, Outcome.FAIL)],
+)
+def test_an_exit_judged_before_rule_23_keeps_its_count(rules: int, outcome: Outcome) -> None:
+    """Play 4 exited on these members under the rules before CONFUSABLE_READING: their teams
+    count as they read then (three teams); an exit made under it reads two."""
+    people, facts = _pilot(["HR", "\u13bb\u13a1", "hr", "\u13bb\u13a1", "ops"])
+    exited = {"pilot": (facts[-1].at, facts[-1].id)}
+    ctx = replace(context(facts, people, exited, **LIMITS), exit_rules={"pilot": rules})
+    result = evaluate("pilot-size", ctx)
+    assert result.outcome is outcome, result.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a play 4 that exited reads its roster's teams by `reading` alone, "
+    "not the drawn reading (`_drawn_together`), so a team with a barred O for its O (or, since "
+    "rule 16, lT with a small L beside IT) counts apart there",
+)
+def test_an_exit_reads_its_rosters_teams_drawn_alike_as_one() -> None:
+    people, facts = _pilot(["ops", "\u13be\u13e2\u13da", "OPS", "\u13be\u13e2\u13da", "HR"])
+    exited = {"pilot": (facts[-1].at, facts[-1].id)}
+    ctx = replace(
+        context(facts, people, exited, **LIMITS), exit_rules={"pilot": CONFUSABLE_READING}
+    )
+    result = evaluate("pilot-size", ctx)
+    assert result.outcome is Outcome.FAIL, result.reason
