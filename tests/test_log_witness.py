@@ -301,3 +301,68 @@ def test_a_process_that_lives_on_stops_at_the_first_event_it_writes_on_a_cut_log
     assert living.state().tampered is not None
     with pytest.raises(LogTampered, match="this machine saw event 5"):
         living.attest(None, "task.named", {**_TASK, "task": "refunds"}, "monthly")
+
+
+def _events(program: Program) -> int:
+    with program.store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+
+def test_after_a_knowing_restore_audit_forget_seen_lets_go_of_what_this_machine_saw(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The honest way out of a restore: the TAMPERED message names `inhouse audit
+    forget-seen`, which asks, says what it removed, and records nothing; omar's commands then
+    go on, and witness again (no file to find and delete by hand)."""
+    from tests.clitools import cli
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    _cut_tail(lena, 1)  # the backup was taken before his event
+    said, _ = omar.using(omar.key).state().tampered or ("", 0)
+    assert "run `inhouse audit forget-seen` on this machine" in said, said
+    assert "TAMPERED" in cli("audit", "verify", code=1)
+    held = _events(lena)
+    # asked, and a no (or no answer: a script without --yes) forgets nothing
+    shown = " ".join(cli("audit", "forget-seen", input="n\n", code=1).split())
+    assert "keeps event 5 (omar's fact.recorded" in shown, shown
+    assert "The log no longer holds it" in shown and "Nothing forgotten" in shown, shown
+    cli("audit", "forget-seen", code=1)
+    assert omar.using(omar.key).state().tampered is not None
+    done = " ".join(cli("audit", "forget-seen", input="y\n").split())
+    assert "Removed " in done and "(it kept event 5 (omar's fact.recorded" in done, done
+    assert "Nothing was recorded in the log" in done
+    assert _events(lena) == held  # it recorded nothing
+    again = omar.using(omar.key)
+    assert again.state().tampered is None
+    assert "ok" in cli("audit", "verify")
+    again.attest(None, "task.named", _TASK, "I do it daily (again, after the restore)")
+    # a log that holds what was seen is said to, before anything is forgotten
+    assert "The log still holds it" in " ".join(cli("audit", "forget-seen", "--yes").split())
+
+
+def test_forgetting_on_one_machine_hides_no_cut_from_another_that_saw_it(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cheapest dishonest use: lena, the store's host, cuts omar's event and runs
+    forget-seen herself. It removes only her own machine's file and writes nothing to the log
+    that says "restored": omar's machine still names the cut, and its event count is the
+    cut log's."""
+    from tests.clitools import cli
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    _at(monkeypatch, tmp_path, "lena")
+    assert lena.using(lena.key).state().head_seq == 5  # her machine saw event 5 too
+    _cut_tail(lena, 1)
+    held = _events(lena)
+    cli("audit", "forget-seen", "--yes")
+    assert lena.using(lena.key).state().tampered is None  # on her machine, as before
+    assert _events(lena) == held
+    _at(monkeypatch, tmp_path, "omar")
+    state = omar.using(omar.key).state()
+    assert state.tampered is not None and "this machine saw event 5" in state.tampered[0]

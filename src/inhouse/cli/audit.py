@@ -132,6 +132,70 @@ def anchor(
     out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")
 
 
+@app.command("forget-seen")
+def forget_seen(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Forget without asking (for scripts).")
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Forget what this machine saw of the program's log (the newest event a command here read
+    or wrote), after the store was knowingly restored from an older backup: the next command
+    here keeps the head it then reads. It removes one file of yours and records nothing in the
+    log. A log cut without a restore is the store's host's to answer for: forgetting it here
+    only stops this machine saying so."""
+    from inhouse.program import witness
+
+    opened = open_program(program)
+    state = opened.state()
+    where = opened.store.url
+    out = out_console()
+    if not state.program_id or state.demo:
+        out.print("A demo program keeps nothing of what this machine saw: nothing to forget.")
+        return
+    found = witness.kept(state.program_id, where)
+    if found is None:
+        out.print(
+            "This machine keeps nothing of what it saw of this program's log in this "
+            "database: nothing to forget."
+        )
+        return
+    path, seen = found
+    cut = witness.seen_problem(opened.store, state.program_id, where)
+    what = (
+        "no event it can read"
+        if seen is None
+        else f"event {seen['seq']} ({seen.get('actor', '?')}'s {seen.get('kind', 'event')}, "
+        f"recorded {seen.get('at', '?')})"
+    )
+    out.print(f"{path} keeps {what}.", markup=False, highlight=False)
+    if cut is not None:
+        out.print(
+            "The log no longer holds it. Forget it only if you know the store was restored "
+            "from an older backup: otherwise someone with write access to the store cut it, "
+            "and this machine is what tells.",
+            markup=False,
+        )
+    else:
+        out.print("The log still holds it: forgetting it only stops this machine noticing a "
+                  "cut before its next command keeps the head again.", markup=False)  # fmt: skip
+    if not yes:
+        try:
+            agreed = typer.confirm("Forget what this machine saw of the log?", default=False)
+        except typer.Abort:
+            agreed = False
+        if not agreed:
+            out.print("Nothing forgotten.")
+            raise typer.Exit(1)
+    witness.forget(state.program_id, where)
+    out.print(
+        f"Removed {path} (it kept {what}). Nothing was recorded in the log; the next command "
+        "here keeps the head it reads.",
+        markup=False,
+        highlight=False,
+    )
+
+
 @app.command("log")
 def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Every event, oldest first: who did what, when (UTC, to the second)."""

@@ -151,10 +151,35 @@ def run(
         typer.Option("--input", help="A JSONL file: one object of variables per line."),
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 1,
+    gateway: Annotated[
+        bool,
+        typer.Option(
+            "--gateway",
+            help="Send the requests through the program's gateway on your own gateway key, "
+            "each naming the workflow (X-Inhouse-Workflow): the gateway signs them as its runs, "
+            "which play 6 counts. Without it, the lock's runtime answers and nothing counts.",
+        ),
+    ] = False,
+    gateway_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The gateway's base URL (implies --gateway; default: the \\[gateway] table's "
+            "host and port, as the pilot guide gives it).",
+        ),
+    ] = None,
+    gateway_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="INHOUSE_GATEWAY_KEY",
+            help="Your own gateway key, for --gateway (where the pilot guide has you keep it).",
+            show_default=False,
+        ),
+    ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Produce outputs with the workflow's pinned model (refused if the model drifted)."""
+    """Produce outputs with the workflow's pinned model (refused if the model drifted); with
+    --gateway, through the program's gateway, counted as the workflow's runs."""
     import asyncio
 
     from inhouse.cli.render import ProgressBar
@@ -162,6 +187,11 @@ def run(
 
     opened = open_program(program)
     inputs, from_text = _inputs(opened.folder, var or [], input_file)
+    access = (
+        _gateway_access(opened.folder, gateway_url, gateway_key)
+        if gateway or gateway_url is not None
+        else None
+    )
     # a file of inputs can take a while: a bar on stderr, as `workflow test` and `prove` show
     with ProgressBar(err_console(), hidden=json or len(inputs) < 2) as bar:
 
@@ -176,11 +206,13 @@ def run(
                 from_text=from_text,
                 concurrency=concurrency,
                 progress=progress,
+                gateway=access,
             )
         )
     if json:
         print_json(
             {"workflow": flow.name, "model": pinned.model.name, "digest": pinned.model.digest,
+             "gateway": pinned.url if access is not None else None,
              "outputs": [{"vars": g.vars, "output": g.output, "latency_ms": g.latency_ms,
                           "error": g.error} for g in outputs]}
         )  # fmt: skip
@@ -202,8 +234,37 @@ def run(
             err_console().print(
                 f"[dim]model {escape(pinned.model.name)}: {TEST_MODEL_LABEL}[/]", soft_wrap=True
             )
+        if access is not None:
+            answered = sum(g.output is not None for g in outputs)
+            err_console().print(
+                f"through the gateway at {pinned.url}: "
+                f"{figures.count(answered, 'answered requests')} named workflow {flow.name}, "
+                "its runs once the gateway's host signs the day (`inhouse gateway rollup`)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if any(g.output is None for g in outputs):
         raise typer.Exit(1)
+
+
+def _gateway_access(folder: Path, url: str | None, key: str | None) -> Any:
+    """Where ``--gateway`` sends the requests: ``url`` (else the ``[gateway]`` table's address,
+    as the pilot guide gives it) and the person's own gateway ``key``."""
+    from inhouse.errors import InvalidInput
+    from inhouse.pilot.guide import gateway_base_url
+    from inhouse.program.config import read_config
+    from inhouse.urls import http_url
+    from inhouse.workflows import GatewayAccess
+
+    if not key:
+        raise InvalidInput(
+            "--gateway sends the requests on your own gateway key: set INHOUSE_GATEWAY_KEY "
+            "(where the pilot guide has you keep it) or give --gateway-key"
+        )
+    if url is None:
+        url = gateway_base_url(folder, read_config(folder))
+    return GatewayAccess(http_url(url, what="the gateway's address"), key)
 
 
 def _show(report: RunReport) -> None:

@@ -27,7 +27,7 @@ from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
-from inhouse.program.lagging_words import workflow_name
+from inhouse.program.lagging_words import signed_runs, workflow_name
 from inhouse.program.playchecks._shared import fold_tickets, insiders, not_apart_from_leads
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -55,6 +55,15 @@ ACTIVE = (
     "gateway key of the person's own; an agent's key makes nobody active"
 )
 
+
+#: what the workflow runs stand on, where the report reads the gateway's signed usage
+SIGNED_RUNS_SAID = (
+    "as the gateway's key signed them (`inhouse gateway rollup`; exit rule 22 counts the "
+    "same), none on a day signed before the rollup counted them, and none of a rollout "
+    "lead's own (exit rule 23: the gateway's host is its operator's)"
+)
+#: and where it does not
+TABLE_RUNS = "as the usage log's summary tables count them (unsigned)"
 
 #: what the daily, weekly and monthly active counts stand on
 SIGNED_DAYS = (
@@ -162,11 +171,9 @@ class Signed:
 def _summed(people: dict[str, Any]) -> SignedDay:
     requests = tokens_in = tokens_out = 0
     used, own, unsure = [], [], []
-    runs: dict[tuple[str, str], int] = {}
+    runs: list[tuple[str, str, int]] = []
     for person, figures in people.items():
-        for workflow, ran in (figures.get("workflows") or {}).items():
-            key = (str(person), workflow_name(str(workflow)))
-            runs[key] = runs.get(key, 0) + int(ran)
+        runs.extend((str(person), name, ran) for name, ran in signed_runs(figures).items())
         count = int(figures.get("requests", 0))
         if count > 0:
             name = str(person)
@@ -180,8 +187,7 @@ def _summed(people: dict[str, Any]) -> SignedDay:
         tokens_in += int(figures.get("tokens_in", 0))
         tokens_out += int(figures.get("tokens_out", 0))
     return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
-                     frozenset(unsure),
-                     tuple(sorted((*key, ran) for key, ran in runs.items())))  # fmt: skip
+                     frozenset(unsure), tuple(sorted(runs)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -199,8 +205,8 @@ class PeriodUsage:
     #: the people whose answered requests the gateway's key signed (None: not read)
     signed_people: frozenset[str] | None = None
     #: each workflow's runs the gateway's key signed in the period through the requests of
-    #: people told apart from the rollout leads (None: not read)
-    signed_runs: dict[str, int] | None = None
+    #: people told apart from the rollout leads, per (workflow's name, person) (None: not read)
+    signed_runs: dict[tuple[str, str], int] | None = None
 
     @classmethod
     def read(
@@ -220,7 +226,7 @@ class PeriodUsage:
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
-        runs: dict[str, int] | None = None
+        runs: dict[tuple[str, str], int] | None = None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
             days = (signed or Signed.read(ctx, since, until)).within(since, until)
             answered = UsageTotals(
@@ -238,7 +244,7 @@ class PeriodUsage:
             for day in days:
                 for person, name, ran in day.runs:
                     if not_apart(person) is None:
-                        runs[name] = runs.get(name, 0) + ran
+                        runs[name, person] = runs.get((name, person), 0) + ran
         return cls(
             answered=answered,
             references=reference_summary(
@@ -253,9 +259,11 @@ class PeriodUsage:
         """Workflow runs per workflow name: those the gateway's key signed through the
         requests of people told apart from the rollout leads, where read (play 6's check counts
         only them); else the usage log's summary tables'."""
-        if self.signed_runs is not None:
-            return dict(self.signed_runs)
         found: dict[str, int] = {}
+        if self.signed_runs is not None:
+            for (name, _), ran in self.signed_runs.items():
+                found[name] = found.get(name, 0) + ran
+            return found
         for workflow, requests in self.references.workflows.items():
             name = _name(workflow)
             found[name] = found.get(name, 0) + requests
@@ -329,7 +337,7 @@ def leading_indicators(
     since, until = period.start, period.end
     grid = grid or grid_for(store, period, ctx=ctx)
     authors = Authors.of(ctx)
-    used = used or PeriodUsage.read(store, period, authors)
+    used = used or PeriodUsage.read(store, period, authors, ctx)
     active = grid.active_between(since, until)
     if used.signed_people is not None:  # only use the gateway's key signed makes anyone active
         active &= used.signed_people
@@ -376,11 +384,29 @@ def leading_indicators(
             if users > len(own_people.get(prompt, ())) + not_users.get(prompt, 0):
                 reused.add(_name(prompt))
     runs = sum(refs.workflows.values())
-    non_author_runs = sum(
-        requests - own_runs.get(workflow, 0) - nobody_runs.get(workflow, 0)
-        for workflow, requests in refs.workflows.items()
-        if authors.workflows.get(_name(workflow))
-    )
+    by_others: dict[str, int] = {}  # per workflow's name, as the summary tables count them
+    for workflow, requests in refs.workflows.items():
+        if authors.workflows.get(name := _name(workflow)):
+            by_others[name] = (
+                by_others.get(name, 0)
+                + requests
+                - own_runs.get(workflow, 0)
+                - nobody_runs.get(workflow, 0)
+            )
+    runs_said = TABLE_RUNS
+    if used.signed_runs is not None:
+        # the runs the gateway's key signed, as exit rules 22 and 23 (SIGNED_RUNS, LEAD_RUNS)
+        # count them; whose key each went through (their own, an agent's, one fetched in
+        # their name) no signed figure says: the tables tell that, and may lower a workflow's
+        # non-author runs to their count, never raise them over what was signed
+        runs = sum(used.signed_runs.values())
+        signed_others: dict[str, int] = {}
+        for (name, person), ran in used.signed_runs.items():
+            if authors.workflows.get(name) and person not in authors.workflows[name]:
+                signed_others[name] = signed_others.get(name, 0) + ran
+        by_others = {name: min(ran, by_others.get(name, 0)) for name, ran in signed_others.items()}
+        runs_said = SIGNED_RUNS_SAID
+    non_author_runs = sum(by_others.values())
 
     tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     opened = [t for t in tickets.values() if _in(t.opened.at.date(), period)]
@@ -432,10 +458,12 @@ def leading_indicators(
              "distinct library prompts used by at least one person who signed no version of "
              "it, through a key of their own"),
         made("workflow_runs", "Workflow runs", runs, "runs",
-             "answered requests that named a workflow (X-Inhouse-Workflow: NAME)"),
+             f"answered requests that named a workflow (X-Inhouse-Workflow: NAME), {runs_said}"),
         made("workflow_runs_by_non_authors", "Workflow runs by non-authors", non_author_runs,
              "runs", "workflow runs by someone who published no version of that workflow, "
-             "through a key of their own"),
+             f"through a key of their own; the runs {runs_said}, whose key each went through "
+             "the usage log's summary tables' word (they may lower the count, never raise "
+             "it)"),
         made("tickets_opened", "Tickets opened", len(opened), "tickets",
              "support tickets opened in the period"),
         made("tickets_resolved", "Tickets resolved", len(resolved), "tickets",

@@ -11,6 +11,7 @@ and shown as such wherever it is used.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "local_rate",
     "minutes_estimates",
     "prices_in_force",
+    "signed_runs",
     "trial_minutes",
     "whose_words",
     "workflow_name",
@@ -143,6 +145,18 @@ def minutes_estimates(facts: FactSet) -> dict[str, Fact]:
 def workflow_name(ref: str) -> str:
     """``triage@2`` -> ``triage``: a workflow's runs and minutes are counted by its name."""
     return ref.split("@", 1)[0]
+
+
+def signed_runs(totals: Mapping[str, Any]) -> dict[str, int]:
+    """One person's workflow runs in one day's totals as the gateway's key signed them (a
+    ``usage.daily`` fact's ``workflows``: the answered requests that named each workflow), per
+    workflow name; none in a day signed before the rollup counted them. Exit rule 22
+    (``SIGNED_RUNS``), the indicators and the dashboard all count runs through this."""
+    runs: dict[str, int] = {}
+    for workflow, count in (totals.get("workflows") or {}).items():
+        name = workflow_name(str(workflow))
+        runs[name] = runs.get(name, 0) + int(count)
+    return runs
 
 
 def whose_words(facts: FactSet, end: date) -> str:

@@ -17,8 +17,9 @@ recorded on it, as for any forgery: its message names the event that is gone.
     remember(store, program_id, where, seq)             # a newer event seen: kept
 
 A store restored from an older backup on purpose loses the same events, and says so the same
-way; the person who reads that and knows of the restore deletes the file named (each person
-records again what they had recorded since the backup). A demo program keeps nothing.
+way; the person who reads that and knows of the restore runs ``inhouse audit forget-seen``,
+which removes the file named (:func:`forget`; each person records again what they had recorded
+since the backup). A demo program keeps nothing.
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ from inhouse.program.events import Event
 if TYPE_CHECKING:
     from inhouse.db import Store
 
-__all__ = ["CUT", "forget", "remember", "seen_path", "seen_problem"]
+__all__ = ["CUT", "FORGET_COMMAND", "forget", "kept", "remember", "seen_path", "seen_problem"]
 
 log = logging.getLogger(__name__)
 
 #: the words a :func:`seen_problem` starts with (what ``status`` and a refusal show)
 CUT = "this machine saw event"
+
+#: the command that lets go of what this machine saw, after a knowing restore
+FORGET_COMMAND = "inhouse audit forget-seen"
 
 #: the largest seq a database's integer holds (SQLite's and PostgreSQL's bigint)
 _MAX_SEQ = 2**63 - 1
@@ -139,9 +143,10 @@ def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] |
         f"{str(seen.get('hash', ''))[:12]}) in this log, and {now}, by someone with write access "
         "to the store (the chain up to the new head verifies: only a machine that saw the "
         f"events, or an anchor, tells). If the store was knowingly restored from an older "
-        f"backup, delete {path} on this machine and run the command again (everyone records "
-        "again what they recorded since that backup); if not, the store's host answers for "
-        "the events gone",
+        f"backup, run `{FORGET_COMMAND}` on this machine (it removes {path} and records "
+        "nothing) and run the command again (everyone records again what "
+        "they recorded since that backup); if not, the store's host answers for the events "
+        "gone",
         seq,
     )
 
@@ -195,7 +200,25 @@ def remember(
     return True
 
 
-def forget(program_id: str, where: str) -> None:
+def kept(program_id: str, where: str) -> tuple[Path, dict[str, Any] | None] | None:
+    """The file that keeps what this user's commands saw of ``program_id``'s log in ``where``,
+    and the event it holds (None: unreadable, or no event); None where there is no file."""
+    path = seen_path(program_id, where)
+    if not path.exists():
+        return None
+    return path, _read(path)
+
+
+def forget(program_id: str, where: str) -> tuple[Path, dict[str, Any] | None] | None:
     """Let go of what this user's commands saw of ``program_id``'s log in ``where`` (a store
-    knowingly restored from an older backup)."""
-    seen_path(program_id, where).unlink(missing_ok=True)
+    knowingly restored from an older backup: ``inhouse audit forget-seen``): the file removed
+    and the event it held, as :func:`kept`; None where there was none. It writes nothing to
+    the log: the next command here keeps the head it then reads."""
+    found = kept(program_id, where)
+    if found is None:
+        return None
+    path = found[0]
+    # the lock file stays: a command here at once may hold it, and one locking a new file
+    # beside it would write under no lock of the other's
+    path.unlink(missing_ok=True)
+    return found

@@ -5,7 +5,7 @@ record of which addresses answered (:attr:`HttpClient.peers`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -43,14 +43,19 @@ class HttpClient:
         api_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         look_behind: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        """``headers``: sent with every request, beside the API key's (the inhouse gateway's
+        ``X-Inhouse-Workflow``, a person's own gateway key)."""
         self.runtime = runtime
         self.url = url
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        sent = dict(headers or {})
+        if api_key:
+            sent["Authorization"] = f"Bearer {api_key}"
         self._peers = PeerRecorder(transport, look_behind=look_behind)
         self._client = httpx.AsyncClient(
             base_url=url,
-            headers=headers,
+            headers=sent,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             transport=self._peers,
             # Runtimes are local or on a private network; a system proxy would only get in the way.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -74,10 +74,12 @@ class OpenAICompatRuntime:
         program: Path | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         look_behind: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """``look_behind=False`` (a caller that wants no proof that answers came from this
         machine, as the gateway): no look behind the connections, even for a runtime inhouse
-        serves; its peers are judged by address alone."""
+        serves; its peers are judged by address alone. ``headers``: sent with every request
+        (``workflow run --gateway``: the person's own gateway key and the workflow's name)."""
         config = self._configured(config, program)
         url = self._resolve_url(config, program)
         self.config = config
@@ -92,6 +94,7 @@ class OpenAICompatRuntime:
             transport=transport,
             # a runtime inhouse serves must be seen serving here, not only answer from here
             look_behind=look_behind and self.capabilities.served_by_inhouse,
+            headers=headers,
         )
 
     def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:

@@ -517,8 +517,8 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
     """Play 6's leading and lagging indicators per period, and the findings; where this
     version has no ``inhouse.indicators`` yet, says so. The usage play 6's checks count is the
     gateway's signed ``usage.daily`` facts (``signed``, with those checks' results), and so
-    are the report's active counts and trend; its figures computed live from the summary
-    tables alone (prompt and workflow use, busy time) are labelled unsigned."""
+    are the report's active counts, trend and workflow runs; its figures computed live from
+    the summary tables alone (prompt use, busy time) are labelled unsigned."""
     try:
         from inhouse.indicators.report import build_report
     except ImportError:
@@ -570,12 +570,11 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
 
 
 #: the leading indicators computed from the usage summary tables alone (answered requests,
-#: active people, people beyond the pilot, the daily, weekly and monthly active counts and the
-#: trend count only what the gateway's key signed, as play 6's checks read it)
-_FROM_TABLES = frozenset({
-    "prompt_uses", "prompt_uses_by_non_authors", "prompts_reused", "workflow_runs",
-    "workflow_runs_by_non_authors",
-})  # fmt: skip
+#: active people, people beyond the pilot, the daily, weekly and monthly active counts, the
+#: trend and the workflow runs count only what the gateway's key signed, as play 6's checks
+#: read it; the runs by non-authors are the signed runs, whose key each went through the
+#: tables' word, which may lower it only: its definition says so)
+_FROM_TABLES = frozenset({"prompt_uses", "prompt_uses_by_non_authors", "prompts_reused"})
 #: the lagging indicators that rest on the busy time, which no signed figure carries
 _LAGGING_FROM_TABLES = frozenset({"local_cost", "spend_avoided"})
 #: play 6's checks that count the gateway's signed usage

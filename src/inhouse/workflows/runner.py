@@ -1,7 +1,11 @@
 """Running a workflow: pin its model against the lock (refusing drift), produce outputs, run its
 test cases (repeats, concurrency, progress) and record what the run proved as facts.
 
-``workflow run`` only produces outputs. ``workflow test`` records a ``workflow.run`` fact (who
+``workflow run`` only produces outputs; with ``--gateway`` its requests go through the program's
+gateway on the runner's own gateway key, each naming the workflow (``X-Inhouse-Workflow``), so
+the gateway signs them as the workflow's runs (exit rule 22, ``SIGNED_RUNS``). ``workflow
+test`` never does: a test run is not the work the workflow changes, and it asks the lock's
+runtime directly. ``workflow test`` records a ``workflow.run`` fact (who
 ran it, the spec's content hash, the lock hash, the pass rate) and, when this version of the
 spec is new to the program, a ``workflow.spec`` fact naming its author (whoever signs it: the
 first to test this version, never the YAML's ``owner:``), model and locked digest, which the
@@ -19,7 +23,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -48,10 +52,13 @@ __all__ = [
     "COLLECTOR",
     "RUN_BY_OTHER",
     "TASK_COLLECTOR",
+    "WORKFLOW_HEADER",
+    "GatewayAccess",
     "Generation",
     "Pinned",
     "Progress",
     "exit_check",
+    "gateway_runtime",
     "name_task",
     "pinned_runtime",
     "record_test_facts",
@@ -64,6 +71,10 @@ COLLECTOR = "inhouse workflow test"
 TASK_COLLECTOR = "inhouse workflow validate"
 #: the play exit check that reads these facts: a passing run by someone other than the author
 RUN_BY_OTHER = "workflow-run-by-other"
+
+#: the header that names the workflow a request through the gateway runs (what its rollup
+#: signs as the workflow's runs)
+WORKFLOW_HEADER = "X-Inhouse-Workflow"
 
 #: called after each attempt: (attempts done, attempts in all, the case's name)
 Progress = Callable[[int, int, str], None]
@@ -102,6 +113,16 @@ class Generation:
     error: str | None = None
     #: the text sent (the prompt's messages, joined)
     prompt: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayAccess:
+    """Where ``workflow run --gateway`` sends its requests: the gateway's base URL and the
+    runner's own gateway key (never one ``inhouse.toml`` names: see
+    :func:`~inhouse.runtimes.config.refuse_gateway_key`)."""
+
+    url: str
+    key: str = field(repr=False)
 
 
 def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
@@ -164,6 +185,53 @@ async def pinned_runtime(
         )
 
 
+@asynccontextmanager
+async def gateway_runtime(
+    program: Program, workflow: Workflow, access: GatewayAccess
+) -> AsyncIterator[tuple[Runtime, Pinned]]:
+    """The program's gateway as ``workflow``'s runtime, on the runner's own key, every request
+    naming the workflow: its model must be blessed by the lock the program records, and the
+    gateway serve it to this key. Which weights answer is the gateway's to hold to that lock
+    (it routes a blessed model only to nodes serving the locked digest, and seals each row
+    with the digest that answered): its ``/v1/models`` names no digest to compare here."""
+    lock = program_lock(program)
+    if lock is None:
+        raise Refused(
+            f"workflow {workflow.name} runs on the baseline, and the program records no lock: "
+            "lock it first (`inhouse baseline lock`)",
+            missing=["baseline.lock"],
+        )
+    model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
+    judge = _blessed(lock, workflow.spec.judge or workflow.spec.model, f"{workflow.where}: judge")
+    from inhouse.runtimes.openai_compat import OpenAICompatRuntime
+
+    config = RuntimeConfig(name="gateway", family="openai", url=access.url)
+    headers = {"Authorization": f"Bearer {access.key}", WORKFLOW_HEADER: workflow.name}
+    async with OpenAICompatRuntime(config, program=program.folder, headers=headers) as runtime:
+        served = await runtime.models()
+        served_model = find_model(served, model.name)
+        if served_model is None:
+            listed = ", ".join(sorted(m.id for m in served)) or "nothing"
+            raise Refused(
+                f"the gateway at {runtime.url} does not serve {model.name} to your key (it "
+                f"lists: {listed}); ask a rollout lead for a key that may use it",
+                missing=[f"{model.name} served by the gateway to this key"],
+            )
+        yield (
+            runtime,
+            Pinned(
+                lock,
+                model,
+                served_model.id,
+                judge,
+                judge.name,
+                config,
+                str(runtime.url),
+                test_model=serves_test_model(served_model),
+            ),
+        )
+
+
 async def _generate(
     runtime: Runtime,
     pinned: Pinned,
@@ -199,8 +267,11 @@ async def run_workflow(
     from_text: bool = False,
     concurrency: int = 1,
     progress: Progress | None = None,
+    gateway: GatewayAccess | None = None,
 ) -> tuple[Workflow, Pinned, list[Generation]]:
-    """Produce an output for each set of variables in ``inputs`` (all checked first)."""
+    """Produce an output for each set of variables in ``inputs`` (all checked first): from
+    the lock's runtime, or through the program's gateway (``gateway``), each request naming
+    the workflow, which the gateway signs as its runs."""
     workflow = load_workflow(program.folder, name)
     bound = [
         workflow.bind(given, where=f"input[{index}]", from_text=from_text)
@@ -208,7 +279,12 @@ async def run_workflow(
     ]
     limit = asyncio.Semaphore(max(1, concurrency))
     done = 0
-    async with pinned_runtime(program, workflow) as (runtime, pinned):
+    opened = (
+        pinned_runtime(program, workflow)
+        if gateway is None
+        else gateway_runtime(program, workflow, gateway)
+    )
+    async with opened as (runtime, pinned):
 
         async def one(values: dict[str, Any]) -> Generation:
             nonlocal done

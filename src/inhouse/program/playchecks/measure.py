@@ -32,9 +32,9 @@ from inhouse.program.lagging_words import (
     local_rate,
     minutes_estimates,
     prices_in_force,
+    signed_runs,
     trial_minutes,
     whose_words,
-    workflow_name,
 )
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -253,11 +253,10 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
             requests += asked
             tokens_in += int(totals.get("tokens_in", 0))
             tokens_out += int(totals.get("tokens_out", 0))
-            for workflow, count in (totals.get("workflows") or {}).items():
-                name = workflow_name(str(workflow))
-                runs[name] = runs.get(name, 0) + int(count)
+            for name, count in signed_runs(totals).items():
+                runs[name] = runs.get(name, 0) + count
                 ran = runs_by.setdefault(str(person), {})
-                ran[name] = ran.get(name, 0) + int(count)
+                ran[name] = ran.get(name, 0) + count
             if asked > 0:
                 people.append(str(person))
                 own = totals.get("own")
@@ -624,7 +623,8 @@ def _work_refused(
             f"{said}, listing workflow runs no signed fact backs ({shown}{apart}): a workflow's "
             "runs count only as the gateway's key signs them for each day. Send the workflow's "
             "requests through the gateway with its name (the header `X-Inhouse-Workflow: "
-            "NAME` on each), roll up the usage (`inhouse gateway rollup`) and report again "
+            "NAME` on each, as `inhouse workflow run NAME --gateway` sends it), roll up the "
+            "usage (`inhouse gateway rollup`) and report again "
             "(`inhouse indicators report` lists the signed runs)"
         ]
     runs = signed
