@@ -35,6 +35,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
+    "RERUN_SERIES",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TYPICAL_OPENERS",
@@ -180,7 +181,15 @@ __all__ = [
 #: are anyone's with the database's password, and a reporter typed 100,000 runs of a workflow
 #: that ran three times. A report listing runs no signed fact backs fails
 #: (``indicators-reported``); one a play 6 exit was judged on keeps the runs it listed
-EXIT_RULES = 22
+#: 23 (:data:`RERUN_SERIES`): play 2's colleague's reruns of one spec, judged together, are
+#: judged only whole: each rerun names, in the payload its key signs, its place in that key's
+#: series of reruns of the spec (its number, and the hash of the key's rerun before it;
+#: :mod:`inhouse.program.rerun_series`), and a pool with a gap (a rerun whose predecessor is
+#: not in the log) is inconclusive, naming the reruns missing: a rerun made without the log
+#: reaches it only as the envelope someone imports, and a lead holding four imported only the
+#: one that held (``trial-reproduced``; reruns recorded before they named their place pool as
+#: before, and a play 2 exit keeps the pools it was judged on)
+EXIT_RULES = 23
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -238,6 +247,9 @@ LEAD_RERUN = 20
 TYPICAL_OPENERS = 21
 #: play 6's workflow runs are the gateway's signed ones (see :data:`EXIT_RULES`)
 SIGNED_RUNS = 22
+#: play 2 judges a colleague's pool of reruns only where their key's series of the spec is
+#: whole in the log (see :data:`EXIT_RULES`)
+RERUN_SERIES = 23
 
 
 class Outcome(StrEnum):

@@ -40,6 +40,11 @@ them.
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
 up: the rerun is signed into the outbox naming the spec hash it ran, and the program's side
 matches it with the verdict when the evidence is imported.
+
+Each rerun names its ``place`` in its key's series of reruns of the spec (its number and the
+hash of the one before, :mod:`inhouse.trials.series_file`): play 2 judges a colleague's reruns
+together only where the log holds the series whole (exit rule 23), so importing only the
+envelope that held, of four, shows the three missing.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import NO_CONTENT, PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
+from inhouse.trials.series_file import next_place, remember
 from inhouse.trials.sides import CandidateSide, EndpointSide
 
 if TYPE_CHECKING:
@@ -184,6 +190,11 @@ def rerun_trial(
         _same_trial(plan, verdict)
     if not trust_python:  # a python check runs someone's code with this runner's rights
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
+    # which of this key's reruns of the spec it is (exit rule 23): read before it runs, so a
+    # series file nobody can read refuses it before anything is sent
+    key_id = program.key.key_id
+    logged = () if detached else program.state().facts
+    place = next_place(key_id, spec_hash, (f for f in logged if f.kind == "trial.rerun"))
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
     _refuse_failed_requests(outcome, name)
@@ -202,7 +213,8 @@ def rerun_trial(
         if answer is not True:
             declined = "unanswered" if answer is None else "no"
             confirmed = costs = api = outputs = None
-    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs)
+    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs, place)
+    remember(key_id, fact)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 
@@ -431,6 +443,7 @@ def _record(
     costs: str | None,
     api: str | None,
     outputs: str | None,
+    place: dict[str, Any],
 ) -> Fact:
     from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
     from inhouse.identity.machine import machine_fingerprint
@@ -489,6 +502,9 @@ def _record(
             "python_checks": python_calls(plan.checks),
             # what each claimed dimension had to clear (play 2 holds it to a floor)
             "thresholds": plan.spec.meaningful.thresholds,
+            # which of this key's reruns of the spec it is: an envelope imported without
+            # those before it shows the gap (exit rule 23)
+            "place": place,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
