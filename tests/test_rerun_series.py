@@ -190,19 +190,23 @@ def test_the_series_file_numbers_a_key_s_reruns_of_each_spec(
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     spec, other = "sha256:" + "a" * 64, "sha256:" + "b" * 64
-    assert next_place(OMAR_KEY, spec) == {"number": 1, "previous": None}
-    first = replace(rerun(spec_hash=spec, place={"number": 1, "previous": None}), key=OMAR_KEY)
-    remember(OMAR_KEY, first)
-    assert next_place(OMAR_KEY, spec) == {"number": 2, "previous": _hash(first.payload)}
-    assert next_place(OMAR_KEY, other) == {"number": 1, "previous": None}
-    assert next_place("ed25519:" + "1b" * 16, spec) == {"number": 1, "previous": None}
+    first_place = {"number": 1, "previous": None}
+    assert next_place(OMAR_KEY, "acme", spec) == first_place
+    first = replace(rerun(spec_hash=spec, place=first_place), key=OMAR_KEY)
+    remember(OMAR_KEY, "acme", first)
+    second = {"number": 2, "previous": _hash(first.payload)}
+    assert next_place(OMAR_KEY, "acme", spec) == second
+    assert next_place(OMAR_KEY, "acme", other) == first_place
+    assert next_place("ed25519:" + "1b" * 16, "acme", spec) == first_place
+    # another program's log holds none of this program's reruns: its series is its own
+    assert next_place(OMAR_KEY, "globex", spec) == first_place
     path = series_path(OMAR_KEY)
     assert path.parent == tmp_path / "state" / "inhouse" / "reruns"
     assert path.stat().st_mode & 0o777 == 0o600
     path.unlink()
-    assert next_place(OMAR_KEY, spec, [first]) == {"number": 2, "previous": _hash(first.payload)}
+    assert next_place(OMAR_KEY, "acme", spec, [first]) == second
     # another key's rerun in the log is not this key's
-    assert next_place("ed25519:" + "1b" * 16, spec, [first])["number"] == 1
+    assert next_place("ed25519:" + "1b" * 16, "acme", spec, [first]) == first_place
 
 
 def test_a_series_file_nobody_can_read_is_refused_naming_it(
@@ -216,7 +220,7 @@ def test_a_series_file_nobody_can_read_is_refused_naming_it(
     path.parent.mkdir(parents=True)
     path.write_text('{"sha256:x": {"number": "two"}}')
     with pytest.raises(InvalidInput) as refused:
-        next_place(OMAR_KEY, "sha256:x")
+        next_place(OMAR_KEY, "acme", "sha256:x")
     said = str(refused.value)
     assert str(path) in said and "not a series inhouse wrote" in said
     assert "Move it away and rerun" in said

@@ -49,6 +49,7 @@ envelope that held, of four, shows the three missing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,8 @@ __all__ = [
     "proven_verdict",
     "rerun_trial",
 ]
+
+log = logging.getLogger(__name__)
 
 COLLECTOR = "inhouse prove --rerun"
 #: play 2's exit check that judges a rerun
@@ -192,9 +195,10 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     # which of this key's reruns of the spec it is (exit rule 23): read before it runs, so a
     # series file nobody can read refuses it before anything is sent
-    key_id = program.key.key_id
+    key_id, program_id = program.key.key_id, program.program_id()
     logged = () if detached else program.state().facts
-    place = next_place(key_id, spec_hash, (f for f in logged if f.kind == "trial.rerun"))
+    reruns = (f for f in logged if f.kind == "trial.rerun")
+    place = next_place(key_id, program_id, spec_hash, reruns)
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
     _refuse_failed_requests(outcome, name)
@@ -214,7 +218,10 @@ def rerun_trial(
             declined = "unanswered" if answer is None else "no"
             confirmed = costs = api = outputs = None
     fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs, place)
-    remember(key_id, fact)
+    try:
+        remember(key_id, program_id, fact)
+    except OSError as err:  # recorded: the next rerun of the spec repeats its number, no gap
+        log.warning("rerun recorded, but which of your key's reruns it is was not kept: %s", err)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 

@@ -1,6 +1,8 @@
 """Where a key's series of reruns is kept between them: per user, beside the key's other state
 (``$XDG_STATE_HOME/inhouse/reruns/``, ``~/.local/state`` by default; a file per key, mode
-0600), each spec's latest place (its number and :func:`~inhouse.program.rerun_series.rerun_hash`).
+0600), each program's spec's latest place (its number and
+:func:`~inhouse.program.rerun_series.rerun_hash`): per program, as one key may rerun the same
+spec for two programs, each of whose logs holds only its own reruns.
 
 A rerun made in a checkout without the program's log (a colleague's laptop) learns its place
 only here; one made beside the log takes the later of this file's and the log's (a rerun of
@@ -8,8 +10,8 @@ the key's there), so a file lost on a machine that holds the log heals from it. 
 elsewhere starts the key's series of each spec again at 1: a second series, read as no gap
 (exit rule 23, :data:`~inhouse.program.checks.RERUN_SERIES`).
 
-    place = next_place(key_id, spec_hash, logged)   # before the rerun runs
-    remember(key_id, fact)                          # once its fact is recorded
+    place = next_place(key_id, program_id, spec_hash, logged)   # before the rerun runs
+    remember(key_id, program_id, fact)                          # once its fact is recorded
 """
 
 from __future__ import annotations
@@ -63,11 +65,18 @@ def _unreadable(path: Path, why: str) -> str:
     )
 
 
-def next_place(key_id: str, spec_hash: str, logged: Iterable[Fact] = ()) -> dict[str, Any]:
-    """The ``place`` of ``key_id``'s next rerun of ``spec_hash``: one after the later of what
-    this machine's file says and the reruns of ``logged`` (the log's, where it is here) the
-    key signed of that spec; the first of a series where neither knows one."""
-    entry = _read(series_path(key_id)).get(spec_hash)
+def _entry(program_id: str, spec_hash: str) -> str:
+    return f"{program_id} {spec_hash}"
+
+
+def next_place(
+    key_id: str, program_id: str, spec_hash: str, logged: Iterable[Fact] = ()
+) -> dict[str, Any]:
+    """The ``place`` of ``key_id``'s next rerun of ``spec_hash`` for ``program_id``: one after
+    the later of what this machine's file says and the reruns of ``logged`` (the program's
+    log, where it is here) the key signed of that spec; the first of a series where neither
+    knows one."""
+    entry = _read(series_path(key_id)).get(_entry(program_id, spec_hash))
     latest = (int(entry["number"]), str(entry["hash"])) if entry else (0, "")
     for fact in logged:
         place = fact.payload.get("place")
@@ -78,15 +87,15 @@ def next_place(key_id: str, spec_hash: str, logged: Iterable[Fact] = ()) -> dict
     return {"number": number + 1, "previous": previous or None}
 
 
-def remember(key_id: str, fact: Fact) -> None:
-    """Keep ``fact`` (``key_id``'s rerun, just recorded) as its spec's latest place. Written
-    whole or not at all (a temporary file renamed over it)."""
+def remember(key_id: str, program_id: str, fact: Fact) -> None:
+    """Keep ``fact`` (``key_id``'s rerun for ``program_id``, just recorded) as its spec's
+    latest place. Written whole or not at all (a temporary file renamed over it)."""
     place = fact.payload.get("place")
     if not place:
         return
     path = series_path(key_id)
     data = _read(path)
-    data[str(fact.payload["spec_hash"])] = {
+    data[_entry(program_id, str(fact.payload["spec_hash"]))] = {
         "number": int(place["number"]),
         "hash": rerun_hash(fact.payload),
     }
