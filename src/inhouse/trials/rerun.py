@@ -552,6 +552,12 @@ def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:
         # omar reran trial tickets …" told lena nothing of hers; judged alone, this one's is
         from dataclasses import replace
 
-        alone = [f for f in state.facts if f.kind != fact.kind or f.id == fact.id]
+        # (alone, its place in its key's series says nothing: those before it are left out
+        # here, not missing from the log)
+        alone = [
+            replace(f, payload={**f.payload, "place": None}) if f.id == fact.id else f
+            for f in state.facts
+            if f.kind != fact.kind or f.id == fact.id
+        ]
         result = evaluate(CHECK, build_context(replace(state, facts=alone), now))
     return False, result.reason
