@@ -34,8 +34,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from inhouse.figures import count
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
@@ -229,21 +227,22 @@ def test_a_play_two_that_exited_on_a_lucky_rerun_keeps_its_exit() -> None:
     assert check("trial-reproduced", verdict, *reruns, exited=since).outcome is Outcome.FAIL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: reruns are pooled as the log holds them, and a rerun made in a "
-    "checkout without the program's log reaches it only as the envelope someone hands "
-    "`evidence import`. lena, holding omar's four envelopes, imports only the one that held; "
-    "nothing in it says it is the fourth his key sealed for this spec, so the three that trailed "
-    "are missing unseen. Closing it needs each rerun to name, in its signed payload, the earlier "
-    "reruns its key made of the spec (a counter kept beside the key, or the previous "
-    "envelope's hash), and the check to refuse a pool with a gap: the lead's to weigh",
-)
 def test_an_imported_rerun_that_held_says_which_of_its_signer_s_reruns_it_is() -> None:
+    """A rerun made in a checkout without the program's log reaches it only as the envelope
+    someone hands `evidence import`: lena, holding omar's four envelopes, imports only the one
+    that held. It says, under his key's signature, that it is the fourth his key sealed of
+    this spec, naming the third's hash: the three that trailed are missing, and said to be
+    (exit rule 25)."""
     verdict = reproducible()
-    handed = replace(rerun(), imported=True)
+    handed = replace(rerun(place={"number": 4, "previous": "sha256:" + "3" * 64}), imported=True)
     result = check("trial-reproduced", verdict, handed)
-    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.outcome is Outcome.INCONCLUSIVE, result.reason
+    assert f"omar's rerun of trial t (fact #{handed.id}) is rerun 4 of its spec that omar's " \
+        "key sealed, but reruns 1 to 3 are not in the log" in result.reason  # fmt: skip
+    assert "(`inhouse evidence export -o FILE` there, `inhouse evidence import FILE` here)" in (
+        result.reason
+    )
+    assert [f.id for f in result.evidence] == [verdict.id, handed.id]
 
 
 # -- a member's own trial ------------------------------------------------------------------------

@@ -250,6 +250,8 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     # and which inhouse ran it, as a verify names its own (play 2 sets aside a build of the
     # lead's from a folder or URL: tests/test_redteam234.py)
     assert data["inhouse"] == {"url": "", **inhouse_origin()}, data.get("inhouse")
+    # his fourth rerun of the spec, naming his key's third (exit rule 25: the series is whole)
+    assert data["place"]["number"] == 4 and data["place"]["previous"].startswith("sha256:")
     assert data["verdict"] == json.loads(run("fact", "list", "--kind", "trial.verdict",
                                              "--json"))[-1]["id"]  # fmt: skip
     result = reproduced(program)
@@ -633,6 +635,49 @@ def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(
     out = run("prove", "tickets", "--rerun", "--program", str(laptop), env=omar)
     assert "Signed into this checkout's outbox" in out, out
     assert "trial tickets rerun by your key (ed25519:" in out, out
+
+
+def test_a_rerun_imported_without_those_before_it_shows_the_gap(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    """omar reruns the trial twice on his laptop, whose checkout holds no log: each envelope
+    names its place in his key's series of the spec. lena imports only the second: play 2 is
+    inconclusive, naming the first as missing (exit rule 25). Imported whole, both pool and
+    reproduce the verdict."""
+    import shutil
+
+    from inhouse.identity import open_envelope
+
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    laptop = tmp_path / "laptop"
+    shutil.copytree(program, laptop, ignore=shutil.ignore_patterns(".inhouse"))
+    words = ("--confirm-minutes", "I clear these jams by hand", "--confirm-costs", "our costs",
+             "--confirm-outputs", "what we answered")  # fmt: skip
+    for _ in range(2):
+        run("prove", "tickets", "--rerun", *words, "--program", str(laptop), env=omar,
+            answer="y\n")  # fmt: skip
+    exported = tmp_path / "omar.json"
+    run("evidence", "export", "-o", str(exported), "--program", str(laptop), env=omar)
+    envelopes = json.loads(exported.read_text())
+    places = {
+        open_envelope(e).predicate["fact"]["payload"]["place"]["number"]: e for e in envelopes
+    }
+    assert sorted(places) == [1, 2]
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps([places[2]]))
+    out = run("evidence", "import", str(second))
+    assert "trial.rerun by omar" in out
+    alone = reproduced(program)
+    assert alone.outcome is Outcome.INCONCLUSIVE, alone.reason
+    assert "is rerun 2 of its spec that omar's key (ed25519:" in alone.reason
+    assert "but rerun 1 is not in the log" in alone.reason
+    run("evidence", "import", str(exported))
+    whole = reproduced(program)
+    assert whole.outcome is Outcome.PASS, whole.reason
+    assert "over 12 inputs" in whole.reason and "(their 2 reruns of it judged together" in (
+        whole.reason
+    )
 
 
 def test_a_rerun_whose_runtime_died_partway_is_refused_and_sinks_no_pool(

@@ -37,6 +37,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "PROVEN_WEIGHTS",
+    "RERUN_SERIES",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TYPICAL_OPENERS",
@@ -194,7 +195,15 @@ __all__ = [
 #: across it as an O (a Cherokee na, a Greek theta): "\u13bb\u13a1" in Cherokee capitals is HR,
 #: and "\u13be\u13e2\u13da" Cherokee's OPS (play 4's pilot-size; a play 4 that exited before keeps
 #: the reading it exited on)
-EXIT_RULES = 24
+#: 25 (:data:`RERUN_SERIES`): play 2's colleague's reruns of one spec, judged together, are
+#: judged only whole: each rerun names, in the payload its key signs, its place in that key's
+#: series of reruns of the spec (its number, and the hash of the key's rerun before it;
+#: :mod:`inhouse.program.rerun_series`), and a pool with a gap (a rerun whose predecessor is
+#: not in the log) is inconclusive, naming the reruns missing: a rerun made without the log
+#: reaches it only as the envelope someone imports, and a lead holding four imported only the
+#: one that held (``trial-reproduced``; reruns recorded before they named their place pool as
+#: before, and a play 2 exit keeps the pools it was judged on)
+EXIT_RULES = 25
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -258,6 +267,9 @@ LEAD_RUNS = 23
 #: a team's name reads with every letter Unicode's confusables draw as a Latin one folded (see
 #: :data:`EXIT_RULES`)
 CONFUSABLE_READING = 24
+#: play 2 judges a colleague's pool of reruns only where their key's series of the spec is
+#: whole in the log (see :data:`EXIT_RULES`)
+RERUN_SERIES = 25
 
 
 class Outcome(StrEnum):

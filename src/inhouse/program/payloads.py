@@ -55,6 +55,7 @@ __all__ = [
     "PromptUsage",
     "PromptVariable",
     "PromptVersion",
+    "RerunPlace",
     "ReviewAttended",
     "ReviewDecision",
     "ReviewHeld",
@@ -233,6 +234,25 @@ class InhouseOrigin(_Payload):
     url: str = ""
 
 
+class RerunPlace(_Payload):
+    """Which of its signer's key's reruns of one spec a rerun is: its number in that key's
+    series (1 for the first, or the first after the series file beside the key was lost) and
+    the hash of the one before (:func:`~inhouse.program.rerun_series.rerun_hash`), so a rerun
+    imported without those before it shows the gap."""
+
+    number: int = Field(ge=1)
+    #: ``sha256:`` and the hex digest of the previous rerun's payload; None for number 1
+    previous: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _linked(self) -> RerunPlace:
+        if (self.number == 1) != (self.previous is None):
+            raise ValueError(
+                "a series' first rerun names no previous one, and every later one names it"
+            )
+        return self
+
+
 class TrialRerun(_Payload):
     """A proven trial, run again head to head by someone else from their own machine
     (``inhouse prove NAME --rerun``): play 2's ``trial-reproduced`` compares it with the
@@ -327,6 +347,10 @@ class TrialRerun(_Payload):
     #: how many of ``inputs`` are distinct tasks (an input asking what an earlier one asks is a
     #: copy, refused before a rerun runs). None: recorded before reruns said
     distinct_inputs: int | None = Field(None, ge=1)
+    #: which of its key's reruns of this spec it is (exit rule 25, ``RERUN_SERIES``): a rerun
+    #: made without the program's log reaches it only as an envelope someone imports, and one
+    #: imported without those before it would pool alone. None: recorded before reruns said
+    place: RerunPlace | None = None
 
 
 class ModelPin(_Payload):

@@ -40,10 +40,16 @@ them.
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
 up: the rerun is signed into the outbox naming the spec hash it ran, and the program's side
 matches it with the verdict when the evidence is imported.
+
+Each rerun names its ``place`` in its key's series of reruns of the spec (its number and the
+hash of the one before, :mod:`inhouse.trials.series_file`): play 2 judges a colleague's reruns
+together only where the log holds the series whole (exit rule 25), so importing only the
+envelope that held, of four, shows the three missing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,6 +64,7 @@ from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import NO_CONTENT, PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
+from inhouse.trials.series_file import next_place, remember
 from inhouse.trials.sides import CandidateSide, EndpointSide
 
 if TYPE_CHECKING:
@@ -71,6 +78,8 @@ __all__ = [
     "proven_verdict",
     "rerun_trial",
 ]
+
+log = logging.getLogger(__name__)
 
 COLLECTOR = "inhouse prove --rerun"
 #: play 2's exit check that judges a rerun
@@ -184,6 +193,12 @@ def rerun_trial(
         _same_trial(plan, verdict)
     if not trust_python:  # a python check runs someone's code with this runner's rights
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
+    # which of this key's reruns of the spec it is (exit rule 25): read before it runs, so a
+    # series file nobody can read refuses it before anything is sent
+    key_id, program_id = program.key.key_id, program.program_id()
+    logged = () if detached else program.state().facts
+    reruns = (f for f in logged if f.kind == "trial.rerun")
+    place = next_place(key_id, program_id, spec_hash, reruns)
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
     _refuse_failed_requests(outcome, name)
@@ -202,7 +217,11 @@ def rerun_trial(
         if answer is not True:
             declined = "unanswered" if answer is None else "no"
             confirmed = costs = api = outputs = None
-    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs)
+    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs, place)
+    try:
+        remember(key_id, program_id, fact)
+    except OSError as err:  # recorded: the next rerun of the spec repeats its number, no gap
+        log.warning("rerun recorded, but which of your key's reruns it is was not kept: %s", err)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 
@@ -431,6 +450,7 @@ def _record(
     costs: str | None,
     api: str | None,
     outputs: str | None,
+    place: dict[str, Any],
 ) -> Fact:
     from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
     from inhouse.identity.machine import machine_fingerprint
@@ -489,6 +509,9 @@ def _record(
             "python_checks": python_calls(plan.checks),
             # what each claimed dimension had to clear (play 2 holds it to a floor)
             "thresholds": plan.spec.meaningful.thresholds,
+            # which of this key's reruns of the spec it is: an envelope imported without
+            # those before it shows the gap (exit rule 25)
+            "place": place,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
@@ -529,6 +552,12 @@ def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:
         # omar reran trial tickets …" told lena nothing of hers; judged alone, this one's is
         from dataclasses import replace
 
-        alone = [f for f in state.facts if f.kind != fact.kind or f.id == fact.id]
+        # (alone, its place in its key's series says nothing: those before it are left out
+        # here, not missing from the log)
+        alone = [
+            replace(f, payload={**f.payload, "place": None}) if f.id == fact.id else f
+            for f in state.facts
+            if f.kind != fact.kind or f.id == fact.id
+        ]
         result = evaluate(CHECK, build_context(replace(state, facts=alone), now))
     return False, result.reason

@@ -13,6 +13,7 @@ from inhouse.figures import share
 from inhouse.program.checks import (
     EVERY_ENROLLER,
     GATEWAY_HOST,
+    RERUN_SERIES,
     CheckContext,
     Outcome,
     Result,
@@ -50,6 +51,7 @@ from inhouse.program.playchecks._shared import (
     unpinned_build,
     unsaid_here,
 )
+from inhouse.program.rerun_series import series_gaps
 from inhouse.urls import hidden_host
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
@@ -316,7 +318,9 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     on the weights the verdict proved (their digest), answered by the runtime on their own
     machine, with a pass rate no more than the spec's quality floor below the verdict's (a
     colleague's reruns of the same spec and weights are judged together, their inputs added
-    up, so asking for another draw adds data, not a second chance; each colleague's apart);
+    up, so asking for another draw adds data, not a second chance; each colleague's apart, and
+    only whole: each rerun names its place in its key's series of the spec, and a pool whose
+    series the log lacks a rerun of is inconclusive until they are imported, exit rule 25);
     against the same status
     quo (the claim hash), every advantage the verdict claimed (it names at least one) cleared
     its threshold (at least 10 %) on the rerun's own figures (an API
@@ -568,7 +572,9 @@ def _reproduced(
     was before the verdict and the rerun had to rest on at least
     :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
     ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
-    each rerun on its own, any that held counting."""
+    each rerun on its own, any that held counting. A gap in a colleague's series
+    (:func:`_gaps`) counts under every earlier rule: its rule has a number (exit rule 25), and
+    an exit judged before it spares the reruns it was judged on."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -666,7 +672,11 @@ def _reproduced(
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
     members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
-    elsewhere = [_pooled(pool) for pool in members.values()]
+    # and judged only whole (exit rule 25): a pool whose key's series the log lacks a rerun of
+    # would be the reruns someone chose to import. Whatever earlier rule judges the rest, a
+    # gap counts: an exit under the rules before spares the reruns it was judged on (_gaps)
+    gaps = _gaps(ctx, members)
+    elsewhere = [_pooled(pool) for key, pool in members.items() if key not in gaps]
 
     def all_of(*facts: Fact) -> list[Fact]:
         return [m for f in facts for m in members[f.id]]
@@ -726,6 +736,9 @@ def _reproduced(
             verdict,
             *all_of(fact),
         )
+    if gaps:
+        latest = max(gaps)
+        return inconclusive(_gap_reason(name, *gaps[latest]), verdict, *members[latest])
     if hollow and not held:
         fact = hollow[-1]
         if (stale := _older_rerun(ctx, fact)) is not None and not _hollow(ctx, fact):
@@ -837,6 +850,48 @@ def _pools(
         key = fact.by if pooled and not aside(fact) else f"#{fact.id}"
         by.setdefault(key, []).append(fact)
     return {pool[-1].id: pool for pool in sorted(by.values(), key=lambda p: p[-1].id)}
+
+
+def _gaps(
+    ctx: CheckContext, members: dict[int, list[Fact]]
+) -> dict[int, tuple[Fact, tuple[int, ...]]]:
+    """The pools of ``members`` (:func:`_pools`) whose key's series of the spec the log does
+    not hold whole (:func:`~inhouse.program.rerun_series.series_gaps`), each with its latest
+    rerun that shows the gap and the numbers missing below it. A pool a play 2 exit under the
+    rules before was judged on keeps being judged as it was (every rerun of it spared)."""
+    logged = [
+        *ctx.facts.of("trial.rerun"),
+        *(item.fact for item in ctx.uncounted_of(["trial.rerun"])),
+    ]
+    found: dict[int, tuple[Fact, tuple[int, ...]]] = {}
+    for key, pool in members.items():
+        if all(ctx.spared(_BASELINE, f, rule=RERUN_SERIES) for f in pool):
+            continue
+        if shown := series_gaps(pool, logged):
+            fact = max((f for f in pool if f.id in shown), key=lambda f: f.id)
+            found[key] = (fact, shown[fact.id])
+    return found
+
+
+def _gap_reason(name: str, fact: Fact, missing: tuple[int, ...]) -> str:
+    """What a pool with a gap in its key's series says: which rerun names which as before it,
+    and the way out (import them)."""
+    if len(missing) == 1:
+        words = f"rerun {missing[0]} is"
+    elif list(missing) == list(range(missing[0], missing[-1] + 1)):
+        words = f"reruns {missing[0]} to {missing[-1]} are"
+    else:
+        words = f"reruns {', '.join(map(str, missing[:-1]))} and {missing[-1]} are"
+    key = f" ({fact.key})" if fact.key else ""
+    number = fact.payload["place"]["number"]
+    return (
+        f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) is rerun {number} of its spec "
+        f"that {fact.by}'s key{key} sealed, but {words} not in the log: {fact.by}'s reruns of "
+        "one spec are judged together, and without those the pool would be the reruns someone "
+        f"chose to import (exit rule {RERUN_SERIES}); import them from {fact.by}'s checkout "
+        "(`inhouse evidence export -o FILE` there, `inhouse evidence import FILE` here), and "
+        "all of them are judged together"
+    )
 
 
 def _pooled(pool: list[Fact]) -> Fact:

@@ -1,0 +1,112 @@
+"""Where a key's series of reruns is kept between them: per user, beside the key's other state
+(``$XDG_STATE_HOME/inhouse/reruns/``, ``~/.local/state`` by default; a file per key, mode
+0600), each program's spec's latest place (its number and
+:func:`~inhouse.program.rerun_series.rerun_hash`): per program, as one key may rerun the same
+spec for two programs, each of whose logs holds only its own reruns.
+
+A rerun made in a checkout without the program's log (a colleague's laptop) learns its place
+only here; one made beside the log takes the later of this file's and the log's (a rerun of
+the key's there), so a file lost on a machine that holds the log heals from it. A file lost
+elsewhere starts the key's series of each spec again at 1: a second series, read as no gap
+(exit rule 25, :data:`~inhouse.program.checks.RERUN_SERIES`).
+
+    place = next_place(key_id, program_id, spec_hash, logged)   # before the rerun runs
+    remember(key_id, program_id, fact)                          # once its fact is recorded
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from inhouse.errors import InvalidInput
+from inhouse.program.facts import Fact
+from inhouse.program.rerun_series import rerun_hash
+
+__all__ = ["next_place", "remember", "series_path"]
+
+
+def series_path(key_id: str) -> Path:
+    """The file that keeps ``key_id``'s series of reruns, per spec."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+    name = key_id.split(":", 1)[-1]
+    return base / "inhouse" / "reruns" / f"{name}.json"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise InvalidInput(_unreadable(path, str(err))) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, dict)
+        and isinstance(v.get("number"), int)
+        and v["number"] >= 1
+        and isinstance(v.get("hash"), str)
+        for v in data.values()
+    ):
+        raise InvalidInput(_unreadable(path, "not a series inhouse wrote"))
+    return data
+
+
+def _unreadable(path: Path, why: str) -> str:
+    return (
+        f"{path} keeps which of your key's reruns of each trial spec is which, and it is "
+        f"unreadable ({why}); nothing was run. Move it away and rerun: your key's reruns of "
+        "each spec start a new series at 1, and the ones you made before still count once "
+        "the program's log holds them"
+    )
+
+
+def _entry(program_id: str, spec_hash: str) -> str:
+    return f"{program_id} {spec_hash}"
+
+
+def next_place(
+    key_id: str, program_id: str, spec_hash: str, logged: Iterable[Fact] = ()
+) -> dict[str, Any]:
+    """The ``place`` of ``key_id``'s next rerun of ``spec_hash`` for ``program_id``: one after
+    the later of what this machine's file says and the reruns of ``logged`` (the program's
+    log, where it is here) the key signed of that spec; the first of a series where neither
+    knows one."""
+    entry = _read(series_path(key_id)).get(_entry(program_id, spec_hash))
+    latest = (int(entry["number"]), str(entry["hash"])) if entry else (0, "")
+    for fact in logged:
+        place = fact.payload.get("place")
+        mine = fact.key == key_id and fact.payload.get("spec_hash") == spec_hash
+        if mine and place and int(place["number"]) > latest[0]:
+            latest = (int(place["number"]), rerun_hash(fact.payload))
+    number, previous = latest
+    return {"number": number + 1, "previous": previous or None}
+
+
+def remember(key_id: str, program_id: str, fact: Fact) -> None:
+    """Keep ``fact`` (``key_id``'s rerun for ``program_id``, just recorded) as its spec's
+    latest place. Written whole or not at all (a temporary file renamed over it)."""
+    place = fact.payload.get("place")
+    if not place:
+        return
+    path = series_path(key_id)
+    data = _read(path)
+    data[_entry(program_id, str(fact.payload["spec_hash"]))] = {
+        "number": int(place["number"]),
+        "hash": rerun_hash(fact.payload),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".series-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
