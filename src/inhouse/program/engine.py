@@ -151,6 +151,9 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
     def status(self, now: datetime | None = None) -> Status:
         """The program's status as JSON-ready data (see :mod:`inhouse.program.status`), at
         ``now`` (default: this program's clock)."""
+        # this machine's own reading of the blessed files (the baseline's, like the lock's
+        # format in counting): a measurement of the person who looks, never the fold's
+        from inhouse.baseline.here import local_test_models
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
@@ -159,6 +162,7 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
             self.state(),
             self.clock() if now is None else now,
             folder=str(self.folder),
+            here=local_test_models(self.folder),
         )
 
     def claim_lead(self) -> None:
