@@ -16,10 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.baseline.here import local_test_models
+from inhouse.program import Program
 from inhouse.program.checks import TEST_MODEL_SAY, CheckContext, Outcome, evaluate
 from inhouse.program.facts import Fact, FactSet
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.testmodel import make_test_model
+from tests.people import enrol
+from tests.test_engine import DIGEST as ENGINE_DIGEST
+from tests.test_engine import cast, reproduce, through_play_two  # noqa: F401
+from tests.test_engine import play as engine_play
 from tests.test_playchecks import (
     DIGEST,
     ISSUER,
@@ -172,3 +177,36 @@ def test_this_machine_reads_its_own_copy_of_the_pinned_file(tmp_path: Path) -> N
         encoding="utf-8",
     )
     assert local_test_models(outside) == frozenset()
+
+
+def test_status_shows_a_colleague_s_word_and_reads_the_file_here(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """Through the real engine: play 2 exited on omar's rerun; a colleague with no say (pia)
+    then records a rerun saying the proven weights are the test model. Status shows it as her
+    word and play 2 stays exited; the same log judged on a machine whose copy of the pinned
+    file reads as the test model fails the check."""
+    from inhouse.program.status import build_status
+
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_two(lena, omar)
+    pia = enrol(lena, "pia", team="legal")
+    found = reproduce(pia, test_model=True)
+    rows = {row["check"]: row for row in engine_play(lena, 2)["exit"]}
+    reproduced = rows["trial-reproduced"]
+    assert reproduced["outcome"] == "pass", reproduced["reason"]
+    assert f"pia's rerun (fact #{found.id}) says the weights" in reproduced["reason"]
+    assert "pia's word" in reproduced["reason"]
+    assert engine_play(lena, 2)["state"] == "exited"
+    # a test model in the program folder whose digest is not the proven one changes nothing
+    make_test_model(lena.folder / "models" / "other.gguf")
+    assert local_test_models(lena.folder) == frozenset()  # no [baseline] blesses it yet
+    rows = {row["check"]: row for row in engine_play(lena, 2)["exit"]}
+    assert rows["trial-reproduced"]["outcome"] == "pass"
+    # judged where the pinned file (the proven digest) reads as the test model
+    status = build_status(
+        lena.playbook, lena.state(), lena.clock(), here=frozenset({ENGINE_DIGEST})
+    )
+    rows = {row["check"]: row for row in status["plays"][1]["exit"]}
+    assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+    assert "this machine's own copy of the pinned file shows" in rows["trial-reproduced"]["reason"]
