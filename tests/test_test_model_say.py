@@ -199,10 +199,18 @@ def test_status_shows_a_colleague_s_word_and_reads_the_file_here(
     assert "pia's word" in reproduced["reason"]
     assert engine_play(lena, 2)["state"] == "exited"
     # a test model in the program folder whose digest is not the proven one changes nothing
-    make_test_model(lena.folder / "models" / "other.gguf")
+    other = lena.folder / "models" / "other.gguf"
+    make_test_model(other)
     assert local_test_models(lena.folder) == frozenset()  # no [baseline] blesses it yet
+    with (lena.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[runtimes.local]\nfamily = "llamacpp"\nurl = "http://127.0.0.1:8080"\n\n'
+            '[baseline]\nowner = "lena"\nruntime = "local"\n'
+            'models = [{name = "m0", path = "models/other.gguf"}]\n'
+        )
+    assert local_test_models(lena.folder) == frozenset({sha256_digest(other)})
     rows = {row["check"]: row for row in engine_play(lena, 2)["exit"]}
-    assert rows["trial-reproduced"]["outcome"] == "pass"
+    assert rows["trial-reproduced"]["outcome"] == "pass", rows["trial-reproduced"]["reason"]
     # judged where the pinned file (the proven digest) reads as the test model
     status = build_status(
         lena.playbook, lena.state(), lena.clock(), here=frozenset({ENGINE_DIGEST})

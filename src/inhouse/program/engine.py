@@ -157,12 +157,15 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
+        state = self.state()
+        # a demo counts the test model, and without a verdict there are no proven weights
+        read = not state.demo and any(f.kind == "trial.verdict" for f in state.facts)
         return build_status(
             self.playbook,
-            self.state(),
+            state,
             self.clock() if now is None else now,
             folder=str(self.folder),
-            here=local_test_models(self.folder),
+            here=local_test_models(self.folder) if read else frozenset(),
         )
 
     def claim_lead(self) -> None:
