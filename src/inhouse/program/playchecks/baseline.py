@@ -329,7 +329,10 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
     (else inconclusive: whose word they are). Outside a demo, the inhouse that ran the rerun
     came from a package index, not from a folder or URL: such a build runs the trial and judges
-    both sides as its author wrote it, with the rerunner's key."""
+    both sides as its author wrote it, with the rerunner's key. A colleague's rerun whose
+    runtime found the project's test model behind the proven weights fails it; once play 2
+    exited (exit rule 24), only a rerun by someone with a say over play 2 then, or this
+    machine's own reading of the pinned file, does: anyone else's is shown as their word."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
