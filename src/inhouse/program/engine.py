@@ -151,21 +151,25 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
     def status(self, now: datetime | None = None) -> Status:
         """The program's status as JSON-ready data (see :mod:`inhouse.program.status`), at
         ``now`` (default: this program's clock)."""
-        # this machine's own reading of the blessed files (the baseline's, like the lock's
-        # format in counting): a measurement of the person who looks, never the fold's
-        from inhouse.baseline.here import local_test_models
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
         state = self.state()
-        # a demo counts the test model, and without a verdict there are no proven weights
-        read = not state.demo and any(f.kind == "trial.verdict" for f in state.facts)
+        here: frozenset[str] = frozenset()
+        # this machine's own reading of the blessed files, a measurement of the person who
+        # looks (never the fold's): only where weights were proven and pinned (a demo counts
+        # the test model), where reading the lock already loaded the baseline's code
+        kinds = {f.kind for f in state.facts}
+        if not state.demo and {"trial.verdict", "baseline.lock"} <= kinds:
+            from inhouse.baseline.here import local_test_models
+
+            here = local_test_models(self.folder)
         return build_status(
             self.playbook,
             state,
             self.clock() if now is None else now,
             folder=str(self.folder),
-            here=local_test_models(self.folder) if read else frozenset(),
+            here=here,
         )
 
     def claim_lead(self) -> None:
