@@ -653,7 +653,10 @@ def _reproduced(
         found = _test_model_found(ctx, spotted, verdict, str(digest))
         if isinstance(found, Result):
             return found
-        found_test = found
+        found_test, words = found
+        # a rerun that says it ran random weights reproduces nothing, nor becomes the exit's
+        # evidence (its acceptance would turn stale on one person's word)
+        elsewhere = [f for f in elsewhere if f not in words]
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
     members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
@@ -1244,17 +1247,17 @@ _CHECK_HERE = "`inhouse status` in the program folder, on a machine that holds t
 
 def _test_model_found(
     ctx: CheckContext, spotted: list[Fact], verdict: Fact, digest: str
-) -> Result | str:
+) -> Result | tuple[str, list[Fact]]:
     """What second persons' reruns saying the proven weights are the project's test model
-    (``spotted``, their ``test_model``) do to ``trial-reproduced``: a failure, or a note for
-    its reason ("" for none). Before play 2 exits, any such finding fails it (a lead passing
-    play 2 on the test model is what it guards against). After, under
-    :data:`~inhouse.program.checks.TEST_MODEL_SAY`, a finding un-does the exit only from
-    someone with a say over play 2 when they reran (:func:`_say_over_baseline`), or where the
+    (``spotted``, their ``test_model``) do to ``trial-reproduced``: a failure, or a note for its
+    reason ("" for none) with the reruns that are only their rerunners' word. Before play 2 exits,
+    any such finding fails it (a lead passing play 2 on the test model is what it guards against).
+    After, under :data:`~inhouse.program.checks.TEST_MODEL_SAY`, a finding un-does the exit only
+    from someone with a say over play 2 when they reran (:func:`_say_over_baseline`), or where the
     judging machine read its own copy of the pinned file as the test model
-    (:attr:`~inhouse.program.checks.CheckContext.test_model_here`): anyone else's is their
-    word, shown with the command that checks it. A play 2 that exited under the rules before
-    keeps the reading of then: a finding since its exit fails it, one before is a note."""
+    (:attr:`~inhouse.program.checks.CheckContext.test_model_here`): anyone else's is their word,
+    shown with the command that checks it. A play 2 that exited under the rules before keeps the
+    reading of then: a finding since its exit fails it, one before is a note."""
     name = verdict.payload["trial"]
     exited = ctx.exited.get(_BASELINE)
     here = digest in ctx.test_model_here
@@ -1263,19 +1266,19 @@ def _test_model_found(
         if counted:
             return _found_failed(name, verdict, digest, counted)
         if not spotted:
-            return ""
+            return "", []
         fact = spotted[-1]
         return (
             f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
             "these weights; play 2 exited before such a finding counted against the verdict)"
-        )
+        ), []
     counted = [
         f for f in spotted if exited is None or f.id <= exited[1] or _say_over_baseline(ctx, f)
     ]
     if counted or here:
         return _found_failed(name, verdict, digest, counted, here=here)
     if not spotted:
-        return ""
+        return "", []
     said = ", ".join(f"{f.by}'s rerun (fact #{f.id})" for f in spotted)
     people = sorted({f.by for f in spotted})
     verb = "says" if len(spotted) == 1 else "say"
@@ -1285,7 +1288,7 @@ def _test_model_found(
         "say over play 2 then (its owner, a rollout lead or someone a lead put in charge), so "
         f"it un-does no exit; check it with {_CHECK_HERE}, or have one with a say rerun it "
         f"(`inhouse prove {name} --rerun`))"
-    )
+    ), spotted
 
 
 def _found_failed(
