@@ -25,7 +25,7 @@ from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.testmodel import make_test_model
 from tests.people import enrol
 from tests.test_engine import DIGEST as ENGINE_DIGEST
-from tests.test_engine import cast, reproduce, through_play_two  # noqa: F401
+from tests.test_engine import cast, measured, reproduce, through_play_two  # noqa: F401
 from tests.test_engine import play as engine_play
 from tests.test_playchecks import (
     DIGEST,
@@ -241,4 +241,5 @@ def test_a_colleague_s_later_holding_rerun_does_not_turn_play_two_stale(
     through_play_two(lena, omar)
     pia = enrol(lena, "pia", team="legal")
     reproduce(pia)
-    assert not engine_play(lena, 2)["handoff"]["stale"]
+    measured(omar, "task.named", task="triage", frequency="daily")
+    omar.start_play(None, 3)  # refused today: "play 2's accepted handoff is stale"
