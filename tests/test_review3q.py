@@ -15,12 +15,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
-from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.checks import TEST_MODEL_SAY, Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for
 from inhouse.testing.standin_idp import StandinIdP
@@ -179,22 +178,9 @@ def test_a_verdict_is_judged_by_the_roles_its_signer_held_then(
     assert kept.evidence[0].by == "omar", kept.evidence
 
 
-# -- left open: a pilot user's rerun un-does play 2 -----------------------------------------------
+# -- closed by exit rule TEST_MODEL_SAY: a pilot user's rerun no longer un-does play 2 ----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (found in review3q, not closed): play 2's trial-reproduced fails "
-    "for everyone on any second person's trial.rerun, after play 2 exited, whose payload says "
-    "its runtime found the project's test model behind the proven digest (`test_model: true`). "
-    "Any colleague who is no lead nor owner counts as a second person, a pilot user included, "
-    "and the flag is the rerunner's own word, signed through the Python API: pia un-does play "
-    "2 (and the reach guards hold the pilot back) alone. The digest is the same weights the "
-    "lock pins, so whether they are the test model is checkable by anyone who holds the file "
-    "(`is_test_model`), not a matter of one rerunner's word; closing it means a lead's own "
-    "check of the pinned file, or counting the finding only from someone a lead put in "
-    "charge, beside the rule's own history (an exit rule), which did not fit this review",
-)
 def test_a_pilot_user_s_rerun_saying_test_model_does_not_undo_play_two() -> None:
     from tests.test_playchecks import ROSTER, person, reproducible, rerun
     from tests.test_playchecks import run as check
@@ -203,9 +189,16 @@ def test_a_pilot_user_s_rerun_saying_test_model_does_not_undo_play_two() -> None
     honest = rerun()  # omar's, before play 2 exited on it
     roster = {**ROSTER, "pia": person("pia", "legal", "pilot-user")}
     exited = {"baseline": (NOW - timedelta(days=2), honest.id)}
-    assert check("trial-reproduced", verdict, honest, people=roster, exited=exited).outcome is (
-        Outcome.PASS
-    )
+    rules = TEST_MODEL_SAY  # play 2 exited with the rule in force
+    judged = check("trial-reproduced", verdict, honest, people=roster, exited=exited, rules=rules)
+    assert judged.outcome is Outcome.PASS, judged.reason
     forged = rerun(by="pia", test_model=True)
-    result = check("trial-reproduced", verdict, honest, forged, people=roster, exited=exited)
+    result = check(
+        "trial-reproduced", verdict, honest, forged, people=roster, exited=exited, rules=rules
+    )
     assert result.outcome is Outcome.PASS, result.reason
+    # shown as her word, with the command that checks it
+    assert f"pia's rerun (fact #{forged.id}) says the weights the verdict proved" in result.reason
+    assert "pia's word" in result.reason and "`inhouse status` in the program folder" in (
+        result.reason
+    )

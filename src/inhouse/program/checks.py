@@ -40,6 +40,7 @@ __all__ = [
     "RERUN_SERIES",
     "SIGNED_RUNS",
     "TEAM_READING",
+    "TEST_MODEL_SAY",
     "TYPICAL_OPENERS",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
@@ -203,7 +204,16 @@ __all__ = [
 #: reaches it only as the envelope someone imports, and a lead holding four imported only the
 #: one that held (``trial-reproduced``; reruns recorded before they named their place pool as
 #: before, and a play 2 exit keeps the pools it was judged on)
-EXIT_RULES = 25
+#: 26 (:data:`TEST_MODEL_SAY`): after play 2 exited, a second person's rerun saying the weights
+#: play 1 proved are the project's test model (``test_model``, the rerunner's own word)
+#: un-does the exit (``trial-reproduced``) only where its rerunner had a say over play 2 when
+#: they reran (play 2's owner, a rollout lead, or someone a lead put in charge: the rule a
+#: ``trial.verdict``'s signer is held to), or where the machine judging it reads its own copy
+#: of the pinned file as the test model (:attr:`CheckContext.test_model_here`): a pilot user
+#: typed the flag through the Python API and un-did play 2 alone. Anyone else's finding is shown
+#: as their word, with the command that checks it. Before play 2 exits, any second person's
+#: finding still fails it; a play 2 that exited under the rules before keeps today's reading
+EXIT_RULES = 26
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -270,6 +280,9 @@ CONFUSABLE_READING = 24
 #: play 2 judges a colleague's pool of reruns only where their key's series of the spec is
 #: whole in the log (see :data:`EXIT_RULES`)
 RERUN_SERIES = 25
+#: after play 2 exited, a test-model finding un-does it only from someone with a say over it, or
+#: measured on the judging machine (see :data:`EXIT_RULES`)
+TEST_MODEL_SAY = 26
 
 
 class Outcome(StrEnum):
@@ -446,6 +459,11 @@ class CheckContext:
     revoked_keys: frozenset[str] = frozenset()
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
+    #: the content digests of model files on the machine judging (the program's blessed files)
+    #: that :func:`~inhouse.runtimes.testmodel.is_test_model` reads as the project's test model:
+    #: a measurement of the judging machine's own, filled by the edge that judges for a person
+    #: (``inhouse status``), never by the fold (which every machine must fold alike)
+    test_model_here: frozenset[str] = frozenset()
     #: in a demo program, the same log judged as a real program's (its machines alone tell
     #: nobody apart, the test model proves nothing): a check that passes here but not there
     #: says so (:data:`~inhouse.program.state.DEMO_PASS`); None outside a demo

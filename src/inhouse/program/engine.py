@@ -154,11 +154,22 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
+        state = self.state()
+        here: frozenset[str] = frozenset()
+        # this machine's own reading of the blessed files, a measurement of the person who
+        # looks (never the fold's): only where weights were proven and pinned (a demo counts
+        # the test model), where reading the lock already loaded the baseline's code
+        kinds = {f.kind for f in state.facts}
+        if not state.demo and {"trial.verdict", "baseline.lock"} <= kinds:
+            from inhouse.baseline.here import local_test_models
+
+            here = local_test_models(self.folder)
         return build_status(
             self.playbook,
-            self.state(),
+            state,
             self.clock() if now is None else now,
             folder=str(self.folder),
+            here=here,
         )
 
     def claim_lead(self) -> None:

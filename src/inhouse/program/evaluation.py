@@ -129,8 +129,16 @@ def cited(checked: list[CheckedRef]) -> list[int]:
     return sorted({fact.id for item in checked for fact in item.result.evidence})
 
 
-def exit_results(play: Play, state: ProgramState, now: datetime) -> list[CheckedRef]:
-    return run_checks(play.exit, context_for(state, now))
+def exit_results(
+    play: Play, state: ProgramState, now: datetime, *, here: frozenset[str] = frozenset()
+) -> list[CheckedRef]:
+    """``play``'s exit checks; ``here``: the digests this machine read as the project's test
+    model (:attr:`~inhouse.program.checks.CheckContext.test_model_here`), which only an edge
+    judging for a person passes (the fold judges alike on every machine)."""
+    context = context_for(state, now)
+    if here:
+        context = replace(context, test_model_here=here)
+    return run_checks(play.exit, context)
 
 
 def trigger_results(play: Play, state: ProgramState, now: datetime) -> list[CheckedRef]:

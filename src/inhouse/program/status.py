@@ -116,7 +116,13 @@ def _eased(playbook: Playbook, play: str, section: str) -> Callable[[str, dict[s
     return note
 
 
-def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetime) -> PlayView:
+def _play_view(
+    playbook: Playbook,
+    play: Play,
+    state: ProgramState,
+    now: datetime,
+    here: frozenset[str] = frozenset(),
+) -> PlayView:
     record = state.plays.get(play.id)
     handoff = state.handoffs.get(play.id)
     trigger = trigger_results(play, state, now)
@@ -127,7 +133,7 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         if w.guard == Guard.CALENDAR_DRIVEN_ADVANCE
         and (w.active(now) or (record is not None and w.seq in record.waivers))
     ]
-    exit_checked = exit_results(play, state, now) if record is not None else None
+    exit_checked = exit_results(play, state, now, here=here) if record is not None else None
     stale = False
     handoff_view: HandoffView | None = None
     if handoff is not None:
@@ -232,8 +238,10 @@ def build_status(
     now: datetime,
     *,
     folder: str = "",
+    here: frozenset[str] = frozenset(),
 ) -> Status:
-    """Everything ``inhouse status`` shows, as JSON-ready data."""
+    """Everything ``inhouse status`` shows, as JSON-ready data; ``here``: the digests this
+    machine read as the project's test model (:func:`inhouse.baseline.here.local_test_models`)."""
     warnings = []
     # what the first event says the program was created with; none folded (a log that does not
     # verify at event 1) says nothing of it, and a comparison would warn of "playbook v0"
@@ -414,7 +422,7 @@ def build_status(
                 else f"stopped: {unproven}"
             ),
         }
-    plays = [_play_view(playbook, play, state, now) for play in playbook.plays]
+    plays = [_play_view(playbook, play, state, now, here) for play in playbook.plays]
     for view in plays:
         for row in (*view["trigger"], *(view["exit"] or [])):
             if row["outcome"] == "inconclusive":

@@ -14,6 +14,7 @@ from inhouse.program.checks import (
     EVERY_ENROLLER,
     GATEWAY_HOST,
     RERUN_SERIES,
+    TEST_MODEL_SAY,
     CheckContext,
     Outcome,
     Result,
@@ -332,7 +333,10 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
     (else inconclusive: whose word they are). Outside a demo, the inhouse that ran the rerun
     came from a package index, not from a folder or URL: such a build runs the trial and judges
-    both sides as its author wrote it, with the rerunner's key."""
+    both sides as its author wrote it, with the rerunner's key. A colleague's rerun whose
+    runtime found the project's test model behind the proven weights fails it; once play 2
+    exited (exit rule 26), only a rerun by someone with a say over play 2 then, or this
+    machine's own reading of the pinned file, does: anyone else's is shown as their word."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -647,28 +651,18 @@ def _reproduced(
     }
     elsewhere = [f for f in on_weights if why_not[f.id] is None]
     # the verdict's test_model is its author's word; a colleague's own runtime that found the
-    # project's test model behind the proven digest measured it. A program whose play 2 exited
-    # before that finding counted keeps its exit (the reach guards judge exits by the checks
-    # loaded now): said, not held against it; a finding since is
+    # project's test model behind the proven digest measured it, on the word of the colleague
+    # (:func:`_test_model_found`)
     spotted = [f for f in elsewhere if f.payload.get("test_model")]
     found_test = ""
-    if spotted and not data.get("test_model") and not ctx.demo:
-        exited = ctx.exited.get(_BASELINE)
-        fact = spotted[-1]
-        if exited is None or any(f.id > exited[1] for f in spotted):
-            return failed(
-                f"{fact.by}'s rerun (fact #{fact.id}) found the weights trial {name}'s verdict "
-                f"(fact #{verdict.id}, by {verdict.by}) proved ({str(digest)[:19]}) to be the "
-                "project's test model (random weights), which the verdict did not say: a rerun "
-                "of it reproduces nothing worth proving; prove a real model (`inhouse prove "
-                f"{name}`; only a demo program accepts the test model)",
-                verdict,
-                *spotted,
-            )
-        found_test = (
-            f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
-            "these weights; play 2 exited before such a finding counted against the verdict)"
-        )
+    if not data.get("test_model") and not ctx.demo:
+        found = _test_model_found(ctx, spotted, verdict, str(digest))
+        if isinstance(found, Result):
+            return found
+        found_test, words = found
+        # a rerun that says it ran random weights reproduces nothing, nor becomes the exit's
+        # evidence (its acceptance would turn stale on one person's word)
+        elsewhere = [f for f in elsewhere if f not in words]
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
     members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
@@ -1299,3 +1293,90 @@ def _points(rate: Any) -> float:
 
 def _shown_rate(rate: Any) -> str:
     return f"{share(float(rate))}"
+
+
+#: the command that reads the pinned file on the machine it runs on: status fills
+#: :attr:`~inhouse.program.checks.CheckContext.test_model_here` from the program's blessed files
+_CHECK_HERE = "`inhouse status` in the program folder, on a machine that holds the pinned file"
+
+
+def _test_model_found(
+    ctx: CheckContext, spotted: list[Fact], verdict: Fact, digest: str
+) -> Result | tuple[str, list[Fact]]:
+    """What second persons' reruns saying the proven weights are the project's test model
+    (``spotted``, their ``test_model``) do to ``trial-reproduced``: a failure, or a note for its
+    reason ("" for none) with the reruns that are only their rerunners' word. Before play 2 exits,
+    any such finding fails it (a lead passing play 2 on the test model is what it guards against).
+    After, under :data:`~inhouse.program.checks.TEST_MODEL_SAY`, a finding un-does the exit only
+    from someone with a say over play 2 when they reran (:func:`_say_over_baseline`), or where the
+    judging machine read its own copy of the pinned file as the test model
+    (:attr:`~inhouse.program.checks.CheckContext.test_model_here`): anyone else's is their word,
+    shown with the command that checks it. A play 2 that exited under the rules before keeps the
+    reading of then: a finding since its exit fails it, one before is a note."""
+    name = verdict.payload["trial"]
+    exited = ctx.exited.get(_BASELINE)
+    here = digest in ctx.test_model_here
+    if exited is not None and ctx.exited_before(_BASELINE, TEST_MODEL_SAY):
+        counted = [f for f in spotted if f.id > exited[1]]
+        if counted:
+            return _found_failed(name, verdict, digest, counted)
+        if not spotted:
+            return "", []
+        fact = spotted[-1]
+        return (
+            f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
+            "these weights; play 2 exited before such a finding counted against the verdict)"
+        ), []
+    counted = [
+        f for f in spotted if exited is None or f.id <= exited[1] or _say_over_baseline(ctx, f)
+    ]
+    if counted or here:
+        return _found_failed(name, verdict, digest, counted, here=here)
+    if not spotted:
+        return "", []
+    said = ", ".join(f"{f.by}'s rerun (fact #{f.id})" for f in spotted)
+    people = sorted({f.by for f in spotted})
+    verb = "says" if len(spotted) == 1 else "say"
+    return (
+        f" (note: {said} {verb} the weights the verdict proved ({digest[:19]}) are the "
+        f"project's test model: {names(people)}'s word, recorded after play 2 exited, with no "
+        "say over play 2 then (its owner, a rollout lead or someone a lead put in charge), so "
+        f"it un-does no exit; check it with {_CHECK_HERE}, or have one with a say rerun it "
+        f"(`inhouse prove {name} --rerun`))"
+    ), spotted
+
+
+def _found_failed(
+    name: str, verdict: Fact, digest: str, counted: list[Fact], *, here: bool = False
+) -> Result:
+    if counted:
+        fact = counted[-1]
+        who = f"{fact.by}'s rerun (fact #{fact.id}) found"
+    else:
+        who = "this machine's own copy of the pinned file shows"
+    also = " (this machine's own copy of the pinned file shows it too)" if here and counted else ""
+    return failed(
+        f"{who} the weights trial {name}'s verdict (fact #{verdict.id}, by {verdict.by}) "
+        f"proved ({digest[:19]}) to be the project's test model (random weights){also}, which "
+        "the verdict did not say: a rerun of it reproduces nothing worth proving; prove a real "
+        f"model (`inhouse prove {name}`; only a demo program accepts the test model)",
+        verdict,
+        *counted,
+    )
+
+
+def _say_over_baseline(ctx: CheckContext, fact: Fact) -> bool:
+    """Whether ``fact``'s signer had a say over play 2 when they recorded it: its owner
+    (whenever they took it), or, as they were then, one of
+    :data:`~inhouse.program.counting.LOCK_ROLES` or a started play's owner (the rule a
+    ``trial.verdict``'s signer is held to, :func:`~inhouse.program.counting.verdict_refusal`)."""
+    from inhouse.program.counting import LOCK_ROLES
+
+    who, seq = fact.by, fact.id
+    if ctx.owners.get(_BASELINE) == who:
+        return True
+    if any(ctx.held_role_at(who, role, seq) for role in LOCK_ROLES):
+        return True
+    return any(
+        owner == who and ctx.owner_since.get(play, 0) <= seq for play, owner in ctx.owners.items()
+    )
