@@ -38,6 +38,7 @@ __all__ = [
     "SIGNED_RUNS",
     "TEAM_READING",
     "TYPICAL_OPENERS",
+    "VERSION_IN_CHARGE",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
@@ -180,7 +181,16 @@ __all__ = [
 #: are anyone's with the database's password, and a reporter typed 100,000 runs of a workflow
 #: that ran three times. A report listing runs no signed fact backs fails
 #: (``indicators-reported``); one a play 6 exit was judged on keeps the runs it listed
-EXIT_RULES = 22
+#: 23 (:data:`VERSION_IN_CHARGE`): play 3's current version (the one its checks judge) is
+#: displaced by a later version of the workflow only where that version is the program's:
+#: published or run by someone a lead put in charge at the time (a rollout lead, a play owner,
+#: the support owner, a started play's owner), or passed by someone other than its author
+#: (:func:`~inhouse.program.playchecks._shared.adopted_version`). Anyone enrolled (a pilot user,
+#: a colleague who asked in) who edited their copy and ran ``inhouse workflow test`` made their
+#: version the one judged, un-doing play 3's exit for everyone (the reach guards then held the
+#: pilot back), as a colleague's own trial verdict once un-did play 1's. It only keeps an
+#: earlier version judged: an exit judged before it keeps its verdict
+EXIT_RULES = 23
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -238,6 +248,9 @@ LEAD_RERUN = 20
 TYPICAL_OPENERS = 21
 #: play 6's workflow runs are the gateway's signed ones (see :data:`EXIT_RULES`)
 SIGNED_RUNS = 22
+#: play 3's current version is displaced only by one someone in charge published or ran, or
+#: another than its author passed (see :data:`EXIT_RULES`)
+VERSION_IN_CHARGE = 23
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,153 @@
+"""Red team (rt14): one colleague alone un-does play 3 with an edited copy of the workflow.
+
+The cast of tests/workflows/test_author_flip.py: lena leads the program and owned plays 1 and
+2, vic asked to get in and stood the baseline up, omar owns play 3; each signed in with their
+own account at the organisation's provider. lena wrote the triage workflow (v1) and vic reran
+it: play 3 exited, and play 4 started. pia, who only asked to get in (no role, nobody put her in
+charge of anything), edits her checkout's copy of the workflow and runs `inhouse workflow test
+triage` on her laptop: the runner publishes her edit as a new version (v2), with her failing
+run. Play 3 was judged on the workflow's latest published version whoever published it, so v2,
+which nobody else ran, was the one judged: play 3's exit no longer held, and the reach guards
+held the whole pilot back. A colleague's own trial verdict once did the same to play 1
+(tests/test_redteam12q.py): a verdict counts only from play 1's owner or someone in charge.
+
+Exit rule 23 (:data:`~inhouse.program.checks.VERSION_IN_CHARGE`): a version published since a
+workflow's first displaces the one judged only where it is the program's: published or run by
+someone a lead put in charge then, or passed by someone other than its author.
+
+Real parts: SQLite, each person's own key from their own laptop, the stand-in identity provider
+on loopback, runs recorded through the runner's own recording code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from inhouse.program.guards import reach_blockers
+from inhouse.program.playbook import Reach
+from inhouse.testing.standin_idp import StandinIdP
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.test_sign_in import _judge, _sign_in
+from tests.workflows.test_author_flip import _play_three, _test_run
+
+_PLAY_THREE = ("workflow-pinned", "workflow-tests-pass", "workflow-run-by-other")
+
+
+def _checks(program: Program) -> dict[str, tuple[Outcome, str]]:
+    results = {name: _judge(program, "workflow", name) for name in _PLAY_THREE}
+    return {name: (r.outcome, r.reason) for name, r in results.items()}
+
+
+def _exited_cast(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Program]:
+    """lena's v1, vic's rerun, play 3 handed to lena and play 4 started on three colleagues'
+    asking (pia among them)."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    _test_run(lena, "v1", passed=True)
+    _test_run(vic, "v1", passed=True)
+    omar.offer_handoff(None, 3, to="lena")
+    lena.accept_handoff(None, 3)
+    for name, team in (("pia", "legal"), ("carl", "sales"), ("dan", "hr")):
+        cast[name] = enrol(lena, name, team=team)
+        _sign_in(cast[name], idp, f"u-{name}")
+        cast[name].request_access(reason="I want the triage model")
+    lena.start_play(None, 4)
+    assert [p["state"] for p in lena.status()["plays"][:3]] == ["exited"] * 3
+    assert reach_blockers(lena.playbook, Reach.PILOT, lena.state(), lena.clock()) == []
+    return cast
+
+
+def test_a_colleague_s_edited_copy_does_not_undo_play_three(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    cast = _exited_cast(_isolated, clock, idp)
+    lena, pia = cast["lena"], cast["pia"]
+    try:
+        # the forgery: pia edits her copy and runs its tests; her run publishes v2 and fails
+        facts = _test_run(pia, "v2", passed=False)
+        assert [f.kind for f in facts] == ["workflow.spec", "workflow.run"]
+        checks = _checks(lena)
+        assert {name: outcome for name, (outcome, _) in checks.items()} == dict.fromkeys(
+            _PLAY_THREE, Outcome.PASS
+        ), checks
+        assert checks["workflow-run-by-other"][1].startswith("vic (not the author, lena)")
+        assert lena.status()["plays"][2]["state"] == "exited"
+        assert reach_blockers(lena.playbook, Reach.PILOT, lena.state(), lena.clock()) == []
+        # nor does her passing run of it, on her own, nor a run of it by another colleague
+        # nobody put in charge who fails it
+        _test_run(pia, "v2", passed=True)
+        _test_run(cast["carl"], "v2", passed=False)
+        assert lena.status()["plays"][2]["state"] == "exited"
+    finally:
+        lena.close()
+
+
+def test_a_version_someone_in_charge_publishes_is_judged(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """Honest: omar, play 3's owner, publishes v2: the program's next version is judged, as
+    before, and needs its rerun by someone other than its author."""
+    cast = _exited_cast(_isolated, clock, idp)
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    try:
+        _test_run(omar, "v2", passed=True)
+        checks = _checks(lena)
+        assert checks["workflow-run-by-other"][0] is Outcome.FAIL, checks
+        assert "(omar, who published this version)" in checks["workflow-run-by-other"][1]
+        _test_run(vic, "v2", passed=True)
+        checks = _checks(lena)
+        assert checks["workflow-run-by-other"][0] is Outcome.PASS, checks
+        assert checks["workflow-run-by-other"][1].startswith("vic (not the author, omar)")
+    finally:
+        lena.close()
+
+
+def test_a_colleague_s_version_someone_in_charge_ran_or_another_passed_is_judged(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """Honest: a version a colleague with no role published is the program's once play 3's
+    owner runs it (passing or not), or once someone other than its author passed it."""
+    cast = _exited_cast(_isolated, clock, idp)
+    lena, omar, pia, carl = cast["lena"], cast["omar"], cast["pia"], cast["carl"]
+    try:
+        _test_run(pia, "v2", passed=True)
+        _test_run(omar, "v2", passed=False)  # the owner tries it: it is the one judged now
+        checks = _checks(lena)
+        assert checks["workflow-tests-pass"][0] is Outcome.PASS, checks  # pia's own pass
+        assert checks["workflow-run-by-other"][0] is Outcome.FAIL, checks
+        assert "(pia, who published this version)" in checks["workflow-run-by-other"][1]
+        # v3, pia's again, passed by carl (no role either) beside her own pass: proven
+        _test_run(pia, "v3", passed=True)
+        _test_run(carl, "v3", passed=True)
+        checks = _checks(lena)
+        assert checks["workflow-run-by-other"][0] is Outcome.PASS, checks
+        assert checks["workflow-run-by-other"][1].startswith("carl (not the author, pia)")
+    finally:
+        lena.close()
+
+
+def test_a_colleague_s_first_version_is_the_workflow_s_own(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """Honest: a workflow's first version is judged whoever published it (vic, who asked in,
+    runs omar's checkout first: he is its author), as tests/workflows/test_author_flip.py
+    walks it."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    try:
+        _test_run(vic, "v1", passed=True)
+        _test_run(omar, "v1", passed=True)
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.PASS, result.reason
+        assert result.reason.startswith("omar (not the author, vic)"), result.reason
+    finally:
+        lena.close()
+
+
+def test_the_rule_is_numbered() -> None:
+    from inhouse.program import checks
+
+    assert checks.EXIT_RULES >= checks.VERSION_IN_CHARGE == 23
