@@ -21,7 +21,9 @@ on loopback, runs recorded through the runner's own recording code.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
@@ -151,3 +153,76 @@ def test_the_rule_is_numbered() -> None:
     from inhouse.program import checks
 
     assert checks.EXIT_RULES >= checks.VERSION_IN_CHARGE == 23
+
+
+# -- play 2: the claimed advantage of a colleague's pooled reruns ----------------------------------
+#
+# lena's verdict claims her candidate is faster (by at least 30 %) at acceptable quality. omar
+# reruns it on his laptop three times: quality holds each time, but "faster" does not clear (the
+# hosted status quo answers about as fast as her model, +4 %). His reruns are one pool (exit
+# rule before: his quality is judged on all his inputs), yet the claimed advantage was read from
+# his latest rerun alone: lena asks him to run it once more "after the network settles", one
+# noisy draw clears +45 %, and play 2's trial-reproduced passes on a pool whose inputs, taken
+# together, show the candidate 14 % faster, under the threshold the verdict claimed.
+
+
+def _faster(improvement: float, cleared: bool) -> Any:
+    from tests.test_playchecks import rerun
+
+    return rerun(
+        proven_on=["faster"] if cleared else [],
+        improvement={"faster": improvement},
+        thresholds={"faster": 30.0},
+    )
+
+
+def _faster_verdict() -> Any:
+    from tests.test_playchecks import reproducible
+
+    return reproducible(proven_on=["faster"])
+
+
+def test_the_one_draw_that_cleared_faster_among_three_that_did_not_reproduces_nothing() -> None:
+    from tests.test_playchecks import run as check
+
+    verdict = _faster_verdict()
+    trailed = [_faster(4.0, cleared=False) for _ in range(3)]
+    alone = check("trial-reproduced", verdict, *trailed)
+    assert alone.outcome is Outcome.FAIL, alone.reason
+    # the forgery: a fourth draw clears it
+    lucky = check("trial-reproduced", verdict, *trailed, _faster(45.0, cleared=True))
+    assert lucky.outcome is Outcome.FAIL, lucky.reason
+    assert "did not clear its threshold (faster +14.2 %)" in lucky.reason, lucky.reason
+    assert "(omar's 4 reruns of it judged together: facts #" in lucky.reason, lucky.reason
+
+
+def test_a_colleague_s_draws_that_clear_faster_together_reproduce_it() -> None:
+    """Honest: omar's three reruns clear "faster" (one draw of them just under its threshold,
+    the latest clearing it): over all his inputs the candidate is 37.7 % faster, and his pool
+    reproduces the claim. One rerun alone reads as before."""
+    from tests.test_playchecks import run as check
+
+    verdict = _faster_verdict()
+    draws = [_faster(28.0, cleared=False), _faster(45.0, cleared=True), _faster(40.0, True)]
+    pooled = check("trial-reproduced", verdict, *draws)
+    assert pooled.outcome is Outcome.PASS, pooled.reason
+    assert "judged together" in pooled.reason
+    one = check("trial-reproduced", verdict, _faster(45.0, cleared=True))
+    assert one.outcome is Outcome.PASS, one.reason
+    # the latest draw still has to clear it (its interval, which a point does not show)
+    unsettled = check("trial-reproduced", verdict, _faster(45.0, True), _faster(31.0, False))
+    assert unsettled.outcome is Outcome.FAIL, unsettled.reason
+
+
+def test_a_play_two_that_exited_on_the_lucky_draw_keeps_its_exit() -> None:
+    """The rule came after programs exited: a play 2 that exited on the verdict keeps the
+    latest rerun's reading of the advantage, said."""
+    from tests.test_playchecks import NOW
+    from tests.test_playchecks import run as check
+
+    verdict = _faster_verdict()
+    reruns = [*(_faster(4.0, cleared=False) for _ in range(3)), _faster(45.0, cleared=True)]
+    exited = {"baseline": (NOW - timedelta(days=2), 10**9)}
+    kept = check("trial-reproduced", verdict, *reruns, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "claimed advantage was judged together" in kept.reason, kept.reason

@@ -34,6 +34,7 @@ __all__ = [
     "LOOKALIKE_READING",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
+    "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
     "SIGNED_RUNS",
     "TEAM_READING",
@@ -190,7 +191,14 @@ __all__ = [
 #: version the one judged, un-doing play 3's exit for everyone (the reach guards then held the
 #: pilot back), as a colleague's own trial verdict once un-did play 1's. It only keeps an
 #: earlier version judged: an exit judged before it keeps its verdict
-EXIT_RULES = 23
+#: 24 (:data:`POOLED_ADVANTAGE`): play 2's pooled reruns (a colleague's reruns of one spec
+#: and weights, judged together) reproduce the verdict's claimed advantage only where each
+#: claimed dimension's improvement over all their inputs (each rerun's, weighted by its inputs)
+#: clears its threshold, beside the latest rerun clearing it: the latest alone decided it, so a
+#: lead who had her colleague rerun until one draw of a noisy latency cleared "faster" held a
+#: lottery ticket per draw that pooling the quality had taken away. A play 2 that exited on the
+#: verdict keeps the latest rerun's reading (``trial-reproduced``)
+EXIT_RULES = 24
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -251,6 +259,9 @@ SIGNED_RUNS = 22
 #: play 3's current version is displaced only by one someone in charge published or ran, or
 #: another than its author passed (see :data:`EXIT_RULES`)
 VERSION_IN_CHARGE = 23
+#: play 2's pooled reruns reproduce a claimed advantage on all their inputs (see
+#: :data:`EXIT_RULES`)
+POOLED_ADVANTAGE = 24
 
 
 class Outcome(StrEnum):

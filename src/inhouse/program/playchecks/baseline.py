@@ -376,6 +376,11 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     return kept_from_before(
         result,
         (
+            lambda: _reproduced(ctx, verdict, advantage=False),
+            "play 2 exited before a colleague's reruns' claimed advantage was judged together "
+            "(the latest rerun's alone counted)",
+        ),
+        (
             lambda: _reproduced(ctx, verdict, pooled=False),
             "play 2 exited before a colleague's reruns of the same spec and weights were judged "
             "together (any one of them that held counted)",
@@ -543,6 +548,7 @@ def _reproduced(
     judged_passes: bool = True,
     enough: bool = True,
     pooled: bool = True,
+    advantage: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -568,7 +574,8 @@ def _reproduced(
     was before the verdict and the rerun had to rest on at least
     :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
     ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
-    each rerun on its own, any that held counting."""
+    each rerun on its own, any that held counting; without ``advantage``, as it was before the
+    pool's claimed advantage was judged on all its reruns (exit rule 24), the latest's alone."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -666,7 +673,7 @@ def _reproduced(
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
     members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
-    elsewhere = [_pooled(pool) for pool in members.values()]
+    elsewhere = [_pooled(pool, advantage=advantage) for pool in members.values()]
 
     def all_of(*facts: Fact) -> list[Fact]:
         return [m for f in facts for m in members[f.id]]
@@ -839,12 +846,14 @@ def _pools(
     return {pool[-1].id: pool for pool in sorted(by.values(), key=lambda p: p[-1].id)}
 
 
-def _pooled(pool: list[Fact]) -> Fact:
+def _pooled(pool: list[Fact], *, advantage: bool = True) -> Fact:
     """One colleague's reruns of the same spec and weights as one rerun over all their paired
     inputs: the same statistics a single rerun's quality uses (the candidate's pass rate
     against the verdict's less the floor, and against the status quo's, both by their point),
-    on the inputs added up; the rest (the claimed advantage, the confirmations, what its
-    inhouse was) as the latest rerun says it. A single rerun is itself."""
+    on the inputs added up; with ``advantage``, the claimed advantage too
+    (:func:`_pooled_advantage`, exit rule 24); the rest (the confirmations, what its inhouse
+    was, and without ``advantage`` the claimed advantage) as the latest rerun says it. A single
+    rerun is itself."""
     latest = pool[-1]
     if len(pool) == 1:
         return latest
@@ -874,7 +883,32 @@ def _pooled(pool: list[Fact]) -> Fact:
     for key in _SUMMED:
         values = [int(v) for f in pool if (v := f.payload.get(key)) is not None]
         data[key] = sum(values) if len(values) == len(pool) else None
+    if advantage:
+        data.update(_pooled_advantage(pool, counts, total))
     return replace(latest, payload=data)
+
+
+def _pooled_advantage(pool: list[Fact], counts: list[int], total: int) -> dict[str, Any]:
+    """A colleague's pool's claimed advantage (exit rule 24,
+    :data:`~inhouse.program.checks.POOLED_ADVANTAGE`): each dimension's improvement over the
+    pool's inputs (each rerun's point, weighted by its inputs), and a dimension the latest rerun
+    cleared stays cleared only where that pooled improvement clears its threshold too. The
+    latest rerun alone decided it before: a lead who had her colleague rerun until one draw of a
+    noisy latency cleared "faster" had a lottery ticket per draw, which pooling the quality had
+    taken away. A dimension some rerun of the pool has no figure for is the latest's to say."""
+    latest = pool[-1].payload
+    improvement = dict(latest.get("improvement") or {})
+    thresholds = latest.get("thresholds") or {}
+    cleared = list(latest.get("proven_on") or [])
+    for name in list(improvement):
+        points = [(f.payload.get("improvement") or {}).get(name) for f in pool]
+        if any(point is None for point in points):
+            continue
+        pooled = sum(float(p) * n for p, n in zip(points, counts, strict=True)) / total
+        improvement[name] = round(pooled, 3)
+        if name in cleared and name in thresholds and pooled < float(thresholds[name]):
+            cleared.remove(name)
+    return {"improvement": improvement, "proven_on": cleared}
 
 
 def _pool_note(pool: list[Fact], who: str = "their") -> str:
