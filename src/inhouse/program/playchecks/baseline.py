@@ -901,10 +901,11 @@ def _pooled_advantage(pool: list[Fact], counts: list[int], total: int) -> dict[s
     thresholds = latest.get("thresholds") or {}
     cleared = list(latest.get("proven_on") or [])
     for name in list(improvement):
-        points = [(f.payload.get("improvement") or {}).get(name) for f in pool]
-        if any(point is None for point in points):
+        said = [(f.payload.get("improvement") or {}).get(name) for f in pool]
+        points = [float(point) for point in said if point is not None]
+        if len(points) < len(pool):
             continue
-        pooled = sum(float(p) * n for p, n in zip(points, counts, strict=True)) / total
+        pooled = sum(p * n for p, n in zip(points, counts, strict=True)) / total
         improvement[name] = round(pooled, 3)
         if name in cleared and name in thresholds and pooled < float(thresholds[name]):
             cleared.remove(name)
