@@ -162,8 +162,8 @@ def test_the_rule_is_numbered() -> None:
 # hosted status quo answers about as fast as her model, +4 %). His reruns are one pool (exit
 # rule before: his quality is judged on all his inputs), yet the claimed advantage was read from
 # his latest rerun alone: lena asks him to run it once more "after the network settles", one
-# noisy draw clears +45 %, and play 2's trial-reproduced passes on a pool whose inputs, taken
-# together, show the candidate 14 % faster, under the threshold the verdict claimed.
+# noisy draw clears +45 %, and play 2's trial-reproduced passed on a pool of which a quarter of
+# the inputs showed the candidate faster.
 
 
 def _faster(improvement: float, cleared: bool) -> Any:
@@ -192,14 +192,15 @@ def test_the_one_draw_that_cleared_faster_among_three_that_did_not_reproduces_no
     # the forgery: a fourth draw clears it
     lucky = check("trial-reproduced", verdict, *trailed, _faster(45.0, cleared=True))
     assert lucky.outcome is Outcome.FAIL, lucky.reason
-    assert "did not clear its threshold (faster +14.2 %)" in lucky.reason, lucky.reason
+    assert "did not clear its threshold (faster cleared on reruns holding 10 of their 40 " \
+        "inputs, fewer than half)" in lucky.reason, lucky.reason  # fmt: skip
     assert "(omar's 4 reruns of it judged together: facts #" in lucky.reason, lucky.reason
 
 
 def test_a_colleague_s_draws_that_clear_faster_together_reproduce_it() -> None:
-    """Honest: omar's three reruns clear "faster" (one draw of them just under its threshold,
-    the latest clearing it): over all his inputs the candidate is 37.7 % faster, and his pool
-    reproduces the claim. One rerun alone reads as before."""
+    """Honest: omar's three reruns, one draw of them just under the threshold and the latest
+    clearing it: reruns holding 20 of his 30 inputs cleared "faster", and his pool reproduces
+    the claim. One rerun alone reads as before."""
     from tests.test_playchecks import run as check
 
     verdict = _faster_verdict()

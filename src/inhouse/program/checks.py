@@ -192,12 +192,12 @@ __all__ = [
 #: pilot back), as a colleague's own trial verdict once un-did play 1's. It only keeps an
 #: earlier version judged: an exit judged before it keeps its verdict
 #: 24 (:data:`POOLED_ADVANTAGE`): play 2's pooled reruns (a colleague's reruns of one spec
-#: and weights, judged together) reproduce the verdict's claimed advantage only where each
-#: claimed dimension's improvement over all their inputs (each rerun's, weighted by its inputs)
-#: clears its threshold, beside the latest rerun clearing it: the latest alone decided it, so a
-#: lead who had her colleague rerun until one draw of a noisy latency cleared "faster" held a
-#: lottery ticket per draw that pooling the quality had taken away. A play 2 that exited on the
-#: verdict keeps the latest rerun's reading (``trial-reproduced``)
+#: and weights, judged together) reproduce the verdict's claimed advantage (faster, cheaper)
+#: only where the reruns that cleared it hold at least half their inputs, the latest among them:
+#: the latest alone decided it, so a lead who had her colleague rerun until one draw of a noisy
+#: latency cleared "faster" held a lottery ticket per draw that pooling the quality had taken
+#: away. A play 2 that exited on the verdict keeps the latest rerun's reading
+#: (``trial-reproduced``)
 EXIT_RULES = 24
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1

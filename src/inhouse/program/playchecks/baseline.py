@@ -850,10 +850,10 @@ def _pooled(pool: list[Fact], *, advantage: bool = True) -> Fact:
     """One colleague's reruns of the same spec and weights as one rerun over all their paired
     inputs: the same statistics a single rerun's quality uses (the candidate's pass rate
     against the verdict's less the floor, and against the status quo's, both by their point),
-    on the inputs added up; with ``advantage``, the claimed advantage too
-    (:func:`_pooled_advantage`, exit rule 24); the rest (the confirmations, what its inhouse
-    was, and without ``advantage`` the claimed advantage) as the latest rerun says it. A single
-    rerun is itself."""
+    on the inputs added up; with ``advantage``, the claimed advantage too, by the share of
+    inputs whose reruns cleared it (:func:`_pooled_advantage`, exit rule 24); the rest (the
+    confirmations, what its inhouse was, and without ``advantage`` the claimed advantage) as
+    the latest rerun says it. A single rerun is itself."""
     latest = pool[-1]
     if len(pool) == 1:
         return latest
@@ -890,26 +890,23 @@ def _pooled(pool: list[Fact], *, advantage: bool = True) -> Fact:
 
 def _pooled_advantage(pool: list[Fact], counts: list[int], total: int) -> dict[str, Any]:
     """A colleague's pool's claimed advantage (exit rule 24,
-    :data:`~inhouse.program.checks.POOLED_ADVANTAGE`): each dimension's improvement over the
-    pool's inputs (each rerun's point, weighted by its inputs), and a dimension the latest rerun
-    cleared stays cleared only where that pooled improvement clears its threshold too. The
-    latest rerun alone decided it before: a lead who had her colleague rerun until one draw of a
-    noisy latency cleared "faster" had a lottery ticket per draw, which pooling the quality had
-    taken away. A dimension some rerun of the pool has no figure for is the latest's to say."""
-    latest = pool[-1].payload
-    improvement = dict(latest.get("improvement") or {})
-    thresholds = latest.get("thresholds") or {}
-    cleared = list(latest.get("proven_on") or [])
-    for name in list(improvement):
-        said = [(f.payload.get("improvement") or {}).get(name) for f in pool]
-        points = [float(point) for point in said if point is not None]
-        if len(points) < len(pool):
-            continue
-        pooled = sum(p * n for p, n in zip(points, counts, strict=True)) / total
-        improvement[name] = round(pooled, 3)
-        if name in cleared and name in thresholds and pooled < float(thresholds[name]):
+    :data:`~inhouse.program.checks.POOLED_ADVANTAGE`): a dimension the latest rerun cleared
+    stays cleared only where the reruns that cleared it hold at least half the pool's inputs
+    (``pooled_cleared``: dimension -> [their inputs, the pool's]). The latest rerun alone decided
+    it before: a lead who had her colleague rerun until one draw of a noisy latency cleared
+    "faster" held a lottery ticket per draw, which pooling the quality had taken away. A share of
+    inputs, not a mean of the reruns' improvements: an improvement is a percentage of the status
+    quo's figure, which one draw against a status quo answering in no time sends to -10,000 %."""
+    cleared = list(pool[-1].payload.get("proven_on") or [])
+    thresholds = pool[-1].payload.get("thresholds") or {}
+    shares: dict[str, list[int]] = {}
+    for name in [d for d in cleared if d in thresholds]:  # a figure with a threshold to clear
+        held = sum(n for f, n in zip(pool, counts, strict=True)
+                   if name in (f.payload.get("proven_on") or []))  # fmt: skip
+        shares[name] = [held, total]
+        if 2 * held < total:
             cleared.remove(name)
-    return {"improvement": improvement, "proven_on": cleared}
+    return {"proven_on": cleared, "pooled_cleared": shares}
 
 
 def _pool_note(pool: list[Fact], who: str = "their") -> str:
@@ -1007,10 +1004,14 @@ def _claim_problem(
         )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
+        pooled = data.get("pooled_cleared") or {}
         figures = "; ".join(
-            f"{d} {float(data['improvement'][d]):+.1f} %"
+            f"{d} cleared on reruns holding {pooled[d][0]} of their {pooled[d][1]} inputs, "
+            "fewer than half"
+            if d in pooled
+            else f"{d} {float(data['improvement'][d]):+.1f} %"
             for d in missing
-            if d in (data.get("improvement") or {})
+            if d in pooled or d in (data.get("improvement") or {})
         )
         return False, (
             f"the verdict (fact #{verdict.id}, by {verdict.by}) claimed the candidate "
