@@ -153,6 +153,7 @@ def test_the_rule_is_numbered() -> None:
     from inhouse.program import checks
 
     assert checks.EXIT_RULES >= checks.VERSION_IN_CHARGE == 23
+    assert checks.EXIT_RULES >= checks.POOLED_ADVANTAGE == 24
 
 
 # -- play 2: the claimed advantage of a colleague's pooled reruns ----------------------------------
