@@ -32,6 +32,7 @@ from inhouse.program.playbook import Reach
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.people import enrol
+from tests.test_redteam_lead_second import team  # noqa: F401
 from tests.test_sign_in import _judge, _sign_in
 from tests.workflows.test_author_flip import _play_three, _test_run
 
@@ -52,8 +53,8 @@ def _exited_cast(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pr
     _test_run(vic, "v1", passed=True)
     omar.offer_handoff(None, 3, to="lena")
     lena.accept_handoff(None, 3)
-    for name, team in (("pia", "legal"), ("carl", "sales"), ("dan", "hr")):
-        cast[name] = enrol(lena, name, team=team)
+    for name, works_in in (("pia", "legal"), ("carl", "sales"), ("dan", "hr")):
+        cast[name] = enrol(lena, name, team=works_in)
         _sign_in(cast[name], idp, f"u-{name}")
         cast[name].request_access(reason="I want the triage model")
     lena.start_play(None, 4)
@@ -228,3 +229,72 @@ def test_a_play_two_that_exited_on_the_lucky_draw_keeps_its_exit() -> None:
     kept = check("trial-reproduced", verdict, *reruns, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "claimed advantage was judged together" in kept.reason, kept.reason
+
+
+# -- a machine enrolled afterwards -----------------------------------------------------------------
+#
+# lena leads; omar, whom she put in charge of plays 1 and 2, typed the trial and the lock; pia,
+# who asked to get in, verified the lock and reran the trial on her own laptop: play 2 holds.
+# lena then enrols a key of hers stating pia's machine id (a fingerprint is its enroller's to
+# state). Evidence from a machine a judged person enrolled from was set aside whenever they
+# enrolled from it, so pia's honest verify and rerun no longer counted: one person's enrolment
+# un-did a colleague's measure after the fact (and, where that colleague measured from two
+# machines, set aside only the draws from one of them: the reruns that trailed, out of the pool
+# rule 24 judges together). Exit rule 25: such a machine sets aside only what was recorded after
+# a judged person enrolled from it.
+
+
+def test_a_machine_the_lead_enrolled_from_afterwards_does_not_undo_a_colleague_s_measure(
+    team: Any,  # noqa: F811
+) -> None:
+    from inhouse.identity import SigningKey
+    from tests.test_engine import HERE, measured, reproduce
+    from tests.test_redteam_lead_second import LOCK, _puppet_owner
+    from tests.test_redteam_lead_second import _judge as judge_two
+
+    lena, omar, pia, idp = team
+    _puppet_owner(lena, omar, pia)
+    measured(pia, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    reproduce(pia)
+    names = ("second-person-verified", "trial-reproduced")
+    for name in names:
+        assert judge_two(lena, name).outcome is Outcome.PASS, name
+    laptop = sorted(lena.state().machines("pia"))[0]
+    # the forgery: a key of lena's, enrolled "from" pia's laptop after her measures
+    vm = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), vm, at_machine=laptop)
+    _sign_in(lena.using(vm), idp, "u-lena")
+    for name in names:
+        result = judge_two(lena, name)
+        assert result.outcome is Outcome.PASS, (name, result.reason)
+        assert result.reason.startswith("pia "), (name, result.reason)
+    # what is measured there since is measured where a lead enrolled from: set aside, as before
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import other_person_elsewhere
+
+    since = measured(pia, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    ctx = build_context(lena.state(), lena.clock())
+    why = other_person_elsewhere(ctx, since, {"lena"}, play="baseline")
+    assert why is not None and "came from a machine lena enrolled" in why, why
+
+
+def test_a_colleague_at_a_machine_the_lead_enrolled_from_first_is_still_set_aside(
+    team: Any,  # noqa: F811
+) -> None:
+    """Honest rule kept: carl joins at lena's laptop, after her: his verify is set aside."""
+    from inhouse.identity import SigningKey
+    from tests.test_engine import HERE, measured
+    from tests.test_redteam_lead_second import LOCK, _puppet_owner
+    from tests.test_redteam_lead_second import _judge as judge_two
+
+    lena, omar, pia, idp = team
+    _puppet_owner(lena, omar, pia)
+    laptop = sorted(lena.state().machines("lena"))[0]
+    key = SigningKey.generate()
+    lena.join(str(lena.invite("carl", team="ops")), key, at_machine=laptop)
+    carl = lena.using(key)
+    _sign_in(carl, idp, "u-carl")
+    measured(carl, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    result = judge_two(lena, "second-person-verified")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "carl's evidence came from a machine lena enrolled" in result.reason

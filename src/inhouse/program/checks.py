@@ -32,6 +32,7 @@ __all__ = [
     "LEAD_APART",
     "LEAD_RERUN",
     "LOOKALIKE_READING",
+    "MACHINES_THEN",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "POOLED_ADVANTAGE",
@@ -198,7 +199,15 @@ __all__ = [
 #: latency cleared "faster" held a lottery ticket per draw that pooling the quality had taken
 #: away. A play 2 that exited on the verdict keeps the latest rerun's reading
 #: (``trial-reproduced``)
-EXIT_RULES = 24
+#: 25 (:data:`MACHINES_THEN`): evidence from "someone other than" the judged
+#: (:func:`~inhouse.program.playchecks._shared.other_person_elsewhere`: play 2's verify and
+#: rerun, play 3's rerun by another, and every check that asks it) is set aside for its machine
+#: only where a judged person had enrolled a key from that machine by the time it was recorded:
+#: a machine id is its enroller's to state, and a lead who enrolled a key "from" a colleague's
+#: laptop afterwards set aside their honest verify and reruns, or only those from one of their
+#: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
+#: setting aside away: an exit judged before it keeps its verdict
+EXIT_RULES = 25
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -262,6 +271,9 @@ VERSION_IN_CHARGE = 23
 #: play 2's pooled reruns reproduce a claimed advantage on all their inputs (see
 #: :data:`EXIT_RULES`)
 POOLED_ADVANTAGE = 24
+#: a judged person's machine sets evidence aside only where they enrolled from it by then (see
+#: :data:`EXIT_RULES`)
+MACHINES_THEN = 25
 
 
 class Outcome(StrEnum):

@@ -578,7 +578,17 @@ def other_person_elsewhere(
         return f"it is signed by the {fact.by} service's key, which speaks for no person"
     if why := unsigned_apart(ctx, fact.by, judged):
         return why
-    theirs = ctx.machines_of(judged)
+    # the machines they had enrolled from by the time it was recorded (exit rule 25): one a
+    # judged person enrols "from" afterwards (its id is the enroller's to state) does not reach
+    # back over what its signer measured there, else a lead enrolling a key under a colleague's
+    # machine id set aside their honest verify and reruns (or only those from one machine: the
+    # draws that trailed, from the pool a colleague's reruns are judged in)
+    theirs = {
+        machine
+        for j in judged
+        for machine in ctx.machines.get(j, frozenset())
+        if ctx.machine_since.get(j, {}).get(machine, 0) < fact.id
+    }
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
     shared = {t for t in theirs for m in used if same_machine(m, t, demo=ctx.demo)}
