@@ -1,4 +1,8 @@
-"""Red team (rt14): one colleague alone un-does play 3 with an edited copy of the workflow.
+"""Red team (rt14), plays 1 to 4, one person alone: three holes, each closed by an exit rule
+(23 ``VERSION_IN_CHARGE``, 24 ``POOLED_ADVANTAGE``, 25 ``MACHINES_THEN``; each section below
+says its attack).
+
+**One colleague alone un-does play 3 with an edited copy of the workflow.**
 
 The cast of tests/workflows/test_author_flip.py: lena leads the program and owned plays 1 and
 2, vic asked to get in and stood the baseline up, omar owns play 3; each signed in with their
