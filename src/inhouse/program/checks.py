@@ -34,14 +34,17 @@ __all__ = [
     "LEAD_RERUN",
     "LEAD_RUNS",
     "LOOKALIKE_READING",
+    "MACHINES_THEN",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
+    "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
     "RERUN_SERIES",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TEST_MODEL_SAY",
     "TYPICAL_OPENERS",
+    "VERSION_IN_CHARGE",
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
@@ -213,7 +216,31 @@ __all__ = [
 #: typed the flag through the Python API and un-did play 2 alone. Anyone else's finding is shown
 #: as their word, with the command that checks it. Before play 2 exits, any second person's
 #: finding still fails it; a play 2 that exited under the rules before keeps today's reading
-EXIT_RULES = 26
+#: 27 (:data:`VERSION_IN_CHARGE`): play 3's current version (the one its checks judge) is
+#: displaced by a later version of the workflow only where that version is the program's:
+#: published or run by someone a lead put in charge at the time (a rollout lead, a play owner,
+#: the support owner, a started play's owner), or passed by someone other than its author
+#: (:func:`~inhouse.program.playchecks._shared.adopted_version`). Anyone enrolled (a pilot user,
+#: a colleague who asked in) who edited their copy and ran ``inhouse workflow test`` made their
+#: version the one judged, un-doing play 3's exit for everyone (the reach guards then held the
+#: pilot back), as a colleague's own trial verdict once un-did play 1's. It only keeps an
+#: earlier version judged: an exit judged before it keeps its verdict
+#: 28 (:data:`POOLED_ADVANTAGE`): play 2's pooled reruns (a colleague's reruns of one spec
+#: and weights, judged together) reproduce the verdict's claimed advantage (faster, cheaper)
+#: only where the reruns that cleared it hold at least half their inputs, the latest among them:
+#: the latest alone decided it, so a lead who had her colleague rerun until one draw of a noisy
+#: latency cleared "faster" held a lottery ticket per draw that pooling the quality had taken
+#: away. A play 2 that exited on the verdict keeps the latest rerun's reading
+#: (``trial-reproduced``)
+#: 29 (:data:`MACHINES_THEN`): evidence from "someone other than" the judged
+#: (:func:`~inhouse.program.playchecks._shared.other_person_elsewhere`: play 2's verify and
+#: rerun, play 3's rerun by another, and every check that asks it) is set aside for its machine
+#: only where a judged person had enrolled a key from that machine by the time it was recorded:
+#: a machine id is its enroller's to state, and a lead who enrolled a key "from" a colleague's
+#: laptop afterwards set aside their honest verify and reruns, or only those from one of their
+#: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
+#: setting aside away: an exit judged before it keeps its verdict
+EXIT_RULES = 29
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -283,6 +310,15 @@ RERUN_SERIES = 25
 #: after play 2 exited, a test-model finding un-does it only from someone with a say over it, or
 #: measured on the judging machine (see :data:`EXIT_RULES`)
 TEST_MODEL_SAY = 26
+#: play 3's current version is displaced only by one someone in charge published or ran, or
+#: another than its author passed (see :data:`EXIT_RULES`)
+VERSION_IN_CHARGE = 27
+#: play 2's pooled reruns reproduce a claimed advantage on all their inputs (see
+#: :data:`EXIT_RULES`)
+POOLED_ADVANTAGE = 28
+#: a judged person's machine sets evidence aside only where they enrolled from it by then (see
+#: :data:`EXIT_RULES`)
+MACHINES_THEN = 29
 
 
 class Outcome(StrEnum):

@@ -41,6 +41,7 @@ __all__ = [
     "Host",
     "Ticket",
     "TicketStep",
+    "adopted_version",
     "as_signed_in_then",
     "author_of",
     "author_passes",
@@ -577,7 +578,17 @@ def other_person_elsewhere(
         return f"it is signed by the {fact.by} service's key, which speaks for no person"
     if why := unsigned_apart(ctx, fact.by, judged):
         return why
-    theirs = ctx.machines_of(judged)
+    # the machines they had enrolled from by the time it was recorded (exit rule 29): one a
+    # judged person enrols "from" afterwards (its id is the enroller's to state) does not reach
+    # back over what its signer measured there, else a lead enrolling a key under a colleague's
+    # machine id set aside their honest verify and reruns (or only those from one machine: the
+    # draws that trailed, from the pool a colleague's reruns are judged in)
+    theirs = {
+        machine
+        for j in judged
+        for machine in ctx.machines.get(j, frozenset())
+        if ctx.machine_since.get(j, {}).get(machine, 0) < fact.id
+    }
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
     shared = {t for t in theirs for m in used if same_machine(m, t, demo=ctx.demo)}
@@ -1094,43 +1105,93 @@ def unrecorded_lock(facts: FactSet, run: Fact) -> str | None:
 
 def current_workflow(ctx: CheckContext) -> Fact | None:
     """The workflow play 3 is judged on: of each workflow's current version (its latest
-    published spec, else its latest spec, so the checks can say it has none), the latest one
-    someone other than its author passed, else the latest version recorded. (With several
-    workflows, testing a second one must not hide the first one's evidence.)"""
+    published spec that is the program's, :func:`adopted_version`, else its latest spec, so
+    the checks can say it has none), the latest one someone other than its author passed, else
+    the latest version recorded. (With several workflows, testing a second one must not hide
+    the first one's evidence.)"""
     published = {spec.id for spec in published_specs(ctx.facts)}
     current: dict[str, Fact] = {}
     for spec in ctx.facts.of("workflow.spec"):
         name = str(spec.payload["workflow"])
-        if spec.id in published or name not in current or current[name].id not in published:
+        if name in current and current[name].id in published:
+            # a version published since displaces the current one only where it is the
+            # program's (exit rule 27): else anyone enrolled who runs `inhouse workflow test` on
+            # an edited copy un-does play 3 for everyone
+            if spec.id in published and adopted_version(ctx, spec):
+                current[name] = spec
+        else:
             current[name] = spec
-    # a play 3 that exited is judged on the version it exited on: the rule before an owner's
-    # rerun needed the author's pass beside it, and a rerun had to say it was answered on its
-    # runner's machine, picks the same one it did (for the runs it was judged on: an owner's
-    # run since, or one that does not say where it was answered, proves a version as in any
-    # program, and so is one recorded before the exit that it was not judged on)
-    proven = [
-        spec
-        for spec in current.values()
-        if (author := author_of(ctx, spec)) is not None
-        and any(
-            second_person_apart(ctx, run, {author}, play="workflow") is None
-            and (
-                ctx.spared("workflow", run)
-                or not (
-                    owner_alone(ctx, run, author, runs)
-                    or not_their_measure(run) is not None
-                    or unsaid_where(run) is not None
-                )
-            )
-            and unpinned_build(ctx, run) is None
-            # the author's own measured pass beside it, as workflow-run-by-other asks
-            and not mine.blocked(ctx, run)
-            for runs in [passing_runs(ctx, spec)]
-            for mine in [author_passes(ctx, spec, author, runs)]
-            for run in runs
-        )
-    ]
+    proven = [spec for spec in current.values() if _proven_version(ctx, spec)]
     return max(proven or current.values(), key=lambda f: f.id, default=None)
+
+
+def _proven_version(ctx: CheckContext, spec: Fact) -> bool:
+    """Whether someone other than ``spec``'s version's author passed it, as
+    ``workflow-run-by-other`` asks. A play 3 that exited is judged on the version it exited on:
+    the rule before an owner's rerun needed the author's pass beside it, and a rerun had to say
+    it was answered on its runner's machine, picks the same one it did (for the runs it was
+    judged on: an owner's run since, or one that does not say where it was answered, proves a
+    version as in any program, and so is one recorded before the exit that it was not judged
+    on)."""
+    author = author_of(ctx, spec)
+    if author is None:
+        return False
+    runs = passing_runs(ctx, spec)
+    mine = author_passes(ctx, spec, author, runs)
+    return any(
+        second_person_apart(ctx, run, {author}, play="workflow") is None
+        and (
+            ctx.spared("workflow", run)
+            or not (
+                owner_alone(ctx, run, author, runs)
+                or not_their_measure(run) is not None
+                or unsaid_where(run) is not None
+            )
+        )
+        and unpinned_build(ctx, run) is None
+        # the author's own measured pass beside it, as workflow-run-by-other asks
+        and not mine.blocked(ctx, run)
+        for run in runs
+    )
+
+
+def _in_charge_at(ctx: CheckContext, person: str, seq: int) -> bool:
+    """Whether ``person`` was someone a lead put in charge at event ``seq``: they held one of
+    the roles that may pin the baseline (:data:`~inhouse.program.counting.LOCK_ROLES`) then, or
+    owned a play started by then (as :func:`~inhouse.program.counting.pin_refusal` reads it)."""
+    from inhouse.program.counting import LOCK_ROLES  # counting builds the context checks read
+
+    if any(ctx.held_role_at(person, role, seq) for role in LOCK_ROLES):
+        return True
+    return any(
+        owner == person and ctx.owner_since.get(play, 0) <= seq
+        for play, owner in ctx.owners.items()
+    )
+
+
+def adopted_version(ctx: CheckContext, spec: Fact) -> bool:
+    """Whether a published ``spec`` of a workflow that already has a version is the program's
+    (exit rule 27, :data:`~inhouse.program.checks.VERSION_IN_CHARGE`): someone a lead put in
+    charge published it (:func:`_in_charge_at`, at its event) or ran it (a run of the version
+    signed while they were), or someone other than its author passed it (:func:`_proven_version`).
+    A version anyone else published is theirs to try: a pilot user or a colleague who asked in,
+    editing their checkout's copy and running `inhouse workflow test` (its tests failing, or
+    none by anyone else), made it the version play 3 was judged on, which un-did play 3's exit
+    for everyone and the reach guards held the pilot back, as a colleague's own trial verdict
+    once un-did play 1's."""
+    if _in_charge_at(ctx, spec.by, spec.id):
+        return True
+    data = spec.payload
+    if any(
+        run.payload.get("workflow") == data["workflow"]
+        and run.payload.get("content_hash") == data.get("content_hash")
+        # on the weights it names, where the run says (a run from before runs said: its version)
+        and run.payload.get("model_digest") in (None, data.get("model_digest"))
+        and _in_charge_at(ctx, run.by, run.id)
+        for run in ctx.facts.of("workflow.run")
+    ):
+        return True
+    return _proven_version(ctx, spec)
 
 
 def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:

@@ -384,6 +384,11 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     return kept_from_before(
         result,
         (
+            lambda: _reproduced(ctx, verdict, advantage=False),
+            "play 2 exited before a colleague's reruns' claimed advantage was judged together "
+            "(the latest rerun's alone counted)",
+        ),
+        (
             lambda: _reproduced(ctx, verdict, pooled=False),
             "play 2 exited before a colleague's reruns of the same spec and weights were judged "
             "together (any one of them that held counted)",
@@ -551,6 +556,7 @@ def _reproduced(
     judged_passes: bool = True,
     enough: bool = True,
     pooled: bool = True,
+    advantage: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -576,9 +582,10 @@ def _reproduced(
     was before the verdict and the rerun had to rest on at least
     :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
     ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
-    each rerun on its own, any that held counting. A gap in a colleague's series
-    (:func:`_gaps`) counts under every earlier rule: its rule has a number (exit rule 25), and
-    an exit judged before it spares the reruns it was judged on."""
+    each rerun on its own, any that held counting; without ``advantage``, as it was before the
+    pool's claimed advantage was judged on all its reruns (exit rule 28), the latest's alone. A
+    gap in a colleague's series (:func:`_gaps`) counts under every earlier rule: its rule has a
+    number (exit rule 25), and an exit judged before it spares the reruns it was judged on."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -670,7 +677,9 @@ def _reproduced(
     # would be the reruns someone chose to import. Whatever earlier rule judges the rest, a
     # gap counts: an exit under the rules before spares the reruns it was judged on (_gaps)
     gaps = _gaps(ctx, members)
-    elsewhere = [_pooled(pool) for key, pool in members.items() if key not in gaps]
+    elsewhere = [
+        _pooled(pool, advantage=advantage) for key, pool in members.items() if key not in gaps
+    ]
 
     def all_of(*facts: Fact) -> list[Fact]:
         return [m for f in facts for m in members[f.id]]
@@ -888,12 +897,14 @@ def _gap_reason(name: str, fact: Fact, missing: tuple[int, ...]) -> str:
     )
 
 
-def _pooled(pool: list[Fact]) -> Fact:
+def _pooled(pool: list[Fact], *, advantage: bool = True) -> Fact:
     """One colleague's reruns of the same spec and weights as one rerun over all their paired
     inputs: the same statistics a single rerun's quality uses (the candidate's pass rate
     against the verdict's less the floor, and against the status quo's, both by their point),
-    on the inputs added up; the rest (the claimed advantage, the confirmations, what its
-    inhouse was) as the latest rerun says it. A single rerun is itself."""
+    on the inputs added up; with ``advantage``, the claimed advantage too, by the share of
+    inputs whose reruns cleared it (:func:`_pooled_advantage`, exit rule 28); the rest (the
+    confirmations, what its inhouse was, and without ``advantage`` the claimed advantage) as
+    the latest rerun says it. A single rerun is itself."""
     latest = pool[-1]
     if len(pool) == 1:
         return latest
@@ -923,7 +934,30 @@ def _pooled(pool: list[Fact]) -> Fact:
     for key in _SUMMED:
         values = [int(v) for f in pool if (v := f.payload.get(key)) is not None]
         data[key] = sum(values) if len(values) == len(pool) else None
+    if advantage:
+        data.update(_pooled_advantage(pool, counts, total))
     return replace(latest, payload=data)
+
+
+def _pooled_advantage(pool: list[Fact], counts: list[int], total: int) -> dict[str, Any]:
+    """A colleague's pool's claimed advantage (exit rule 28,
+    :data:`~inhouse.program.checks.POOLED_ADVANTAGE`): a dimension the latest rerun cleared
+    stays cleared only where the reruns that cleared it hold at least half the pool's inputs
+    (``pooled_cleared``: dimension -> [their inputs, the pool's]). The latest rerun alone decided
+    it before: a lead who had her colleague rerun until one draw of a noisy latency cleared
+    "faster" held a lottery ticket per draw, which pooling the quality had taken away. A share of
+    inputs, not a mean of the reruns' improvements: an improvement is a percentage of the status
+    quo's figure, which one draw against a status quo answering in no time sends to -10,000 %."""
+    cleared = list(pool[-1].payload.get("proven_on") or [])
+    thresholds = pool[-1].payload.get("thresholds") or {}
+    shares: dict[str, list[int]] = {}
+    for name in [d for d in cleared if d in thresholds]:  # a figure with a threshold to clear
+        held = sum(n for f, n in zip(pool, counts, strict=True)
+                   if name in (f.payload.get("proven_on") or []))  # fmt: skip
+        shares[name] = [held, total]
+        if 2 * held < total:
+            cleared.remove(name)
+    return {"proven_on": cleared, "pooled_cleared": shares}
 
 
 def _pool_note(pool: list[Fact], who: str = "their") -> str:
@@ -1021,10 +1055,14 @@ def _claim_problem(
         )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
+        pooled = data.get("pooled_cleared") or {}
         figures = "; ".join(
-            f"{d} {float(data['improvement'][d]):+.1f} %"
+            f"{d} cleared on reruns holding {pooled[d][0]} of their {pooled[d][1]} inputs, "
+            "fewer than half"
+            if d in pooled
+            else f"{d} {float(data['improvement'][d]):+.1f} %"
             for d in missing
-            if d in (data.get("improvement") or {})
+            if d in pooled or d in (data.get("improvement") or {})
         )
         return False, (
             f"the verdict (fact #{verdict.id}, by {verdict.by}) claimed the candidate "
