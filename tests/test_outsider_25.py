@@ -28,6 +28,7 @@ from rich.text import Text
 
 from inhouse.cli.app import app
 from tests.clitools import cli
+from tests.conftest import OTHER_COMPUTER
 from tests.test_cli import ok
 
 
@@ -142,3 +143,40 @@ def test_rollup_says_one_request_in_the_singular(_isolated: Path) -> None:
     program.close()
     out = ok("gateway", "rollup")
     assert "usage.daily 2026-11-01 lena: 1 request, 10 tokens in, 5 out" in out, out
+
+
+def test_the_gateway_s_host_is_named_as_whoami_names_a_machine(_isolated: Path) -> None:
+    """`pilot adoption --record` on the lead's laptop is refused: run it on the gateway's host
+    (machine 4197…~e159…). Nothing told her which of her machines that was: `inhouse whoami`
+    there now names it, and the refusal says so."""
+    import json
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    host = {"INHOUSE_MACHINE_ID": "gw-host"}
+    ok("gateway", "rollup", env=host)  # the lead's first rollup there enrols the gateway's key
+    (_isolated / ".inhouse" / "keys" / "gateway.key").rename(_isolated / "gateway.key.moved")
+    refused = " ".join(
+        cli("gateway", "rollup", env={"INHOUSE_MACHINE_ID": "lena-laptop"}, code=3).split()
+    )
+    # the suite enrols a service on a computer of its own (tests/conftest.py): that one's shell
+    there_env = {**host, OTHER_COMPUTER: "gateway-host"}
+    there = json.loads(ok("whoami", "--json", env=there_env))["machine"]
+    assert f"Run this on the gateway's host (machine {there}, as `inhouse whoami` there" in (
+        refused
+    ), refused
+    assert f"this machine: {there}" in ok("whoami", env=there_env)
+    here = json.loads(ok("whoami", "--json", env={"INHOUSE_MACHINE_ID": "lena-laptop"}))
+    assert here["machine"] != there
+
+
+def test_a_runtime_not_started_is_served_by_the_blessed_model_s_name(_isolated: Path) -> None:
+    """`baseline lock` (and `prove`, `workflow test`) before `runtime serve`: the error said
+    to serve `MODEL.gguf`; it says a blessed model's name serves too, as the README does."""
+    _demo_with_blessed(
+        _isolated,
+        '{ name = "inhouse-test-model", path = ".inhouse/models/inhouse-test-model.gguf" }',
+    )
+    ok("models", "make-test-model")
+    out = " ".join(cli("baseline", "lock", code=1).split())
+    assert "the embedded runtime is not running" in out, out
+    assert "`inhouse runtime serve MODEL` (a GGUF file, or a blessed model by its name" in out, out
