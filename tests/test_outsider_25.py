@@ -180,3 +180,16 @@ def test_a_runtime_not_started_is_served_by_the_blessed_model_s_name(_isolated: 
     out = " ".join(cli("baseline", "lock", code=1).split())
     assert "the embedded runtime is not running" in out, out
     assert "`inhouse runtime serve MODEL` (a GGUF file, or a blessed model by its name" in out, out
+
+
+def test_a_gateway_refused_for_want_of_a_lock_makes_no_key(_isolated: Path) -> None:
+    """lena's first `gateway serve`, before any lock, was refused and left
+    `.inhouse/keys/gateway.key` on her laptop: refusals there named it "another key" since. A
+    gateway with nothing to route makes none."""
+    _demo_with_blessed(
+        _isolated,
+        '{ name = "inhouse-test-model", path = ".inhouse/models/inhouse-test-model.gguf" }',
+    )
+    out = " ".join(cli("gateway", "serve", code=2).split())
+    assert "no inhouse.lock" in out, out
+    assert not (_isolated / ".inhouse" / "keys" / "gateway.key").exists()
