@@ -14,7 +14,11 @@ its own. What cost them time, each pinned here:
   "its  boundary": Rich took ``[gateway]`` and ``[policy.agents.NAME]`` for markup and ate
   them; and the guide named a port nothing listened on (the gateway served with ``--port``, no
   ``[gateway]`` table), and said nothing of it;
-- ``gateway rollup`` said "1 requests".
+- ``gateway rollup`` said "1 requests";
+- ``pilot adoption --record`` on her laptop named the gateway's host by a fingerprint nothing
+  showed her for any machine (``whoami`` now does), and called the key a first, refused ``gateway
+  serve`` had left on her laptop "another key" (a gateway with no lock makes none now);
+- the embedded runtime not started said to serve ``MODEL.gguf``; a blessed model's name serves.
 """
 
 from __future__ import annotations
