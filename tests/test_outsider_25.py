@@ -197,3 +197,21 @@ def test_a_gateway_refused_for_want_of_a_lock_makes_no_key(_isolated: Path) -> N
     out = " ".join(cli("gateway", "serve", code=2).split())
     assert "no inhouse.lock" in out, out
     assert not (_isolated / ".inhouse" / "keys" / "gateway.key").exists()
+
+
+def test_a_workflow_written_and_validated_is_not_called_undefined(_isolated: Path) -> None:
+    """omar wrote workflows/summary.yaml and validated it; play 4's trigger still said "no
+    workflow defined: write workflows/NAME.yaml", the file he had written. It is defined once
+    its first `workflow test` publishes it, and the reason says that command."""
+    import json
+
+    from tests.workflows.conftest import SUMMARY
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    (_isolated / "workflows").mkdir()
+    (_isolated / "workflows" / "summary.yaml").write_text(SUMMARY, encoding="utf-8")
+    ok("workflow", "validate", "summary")
+    status = json.loads(ok("status", "--json"))
+    said = json.dumps(status)
+    assert "no workflow defined" not in said
+    assert "run `inhouse workflow test NAME` (its first run publishes it)" in said
