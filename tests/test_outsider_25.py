@@ -18,7 +18,9 @@ its own. What cost them time, each pinned here:
 - ``pilot adoption --record`` on her laptop named the gateway's host by a fingerprint nothing
   showed her for any machine (``whoami`` now does), and called the key a first, refused ``gateway
   serve`` had left on her laptop "another key" (a gateway with no lock makes none now);
-- the embedded runtime not started said to serve ``MODEL.gguf``; a blessed model's name serves.
+- the embedded runtime not started said to serve ``MODEL.gguf``; a blessed model's name serves;
+- play 4's trigger said "no workflow defined: write workflows/NAME.yaml" of a workflow written and
+  validated: its first ``workflow test`` publishes it.
 """
 
 from __future__ import annotations
