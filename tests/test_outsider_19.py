@@ -455,7 +455,7 @@ def test_a_manual_status_quo_s_typed_outputs_need_more_than_a_word_on_its_minute
         "its status quo's quality was judged on the outputs lena typed into the manual "
         "process's CSV: their word alone" in reason
     ), reason
-    assert "`inhouse prove triage --rerun` --confirm-outputs COMMENT" in reason, reason
+    assert "`inhouse prove triage --rerun --confirm-outputs COMMENT`" in reason, reason
     # lena's own rerun confirming her outputs is her word again: it counts for nothing
     _rerun_typed(lena, outputs_confirmed="these are the answers we gave")
     outcome, reason = _judge(lena, "trial-reproduced")

@@ -638,7 +638,9 @@ def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs()
     assert "its 'cheaper' rests on costs lena typed into the trial (the API's prices, 150 in / " \
         "600 out EUR per million tokens; the candidate's 300 W at 0.3 EUR/kWh and hardware of " \
         "2000 EUR over 26280 h at 0.5 utilisation): their word alone" in word.reason  # fmt: skip
-    assert "`inhouse prove t --rerun` --confirm-costs COMMENT" in word.reason
+    # the whole command in one pair of backticks: copied, it keeps its flags (an outsider
+    # copied the backticked part alone and lost them)
+    assert "`inhouse prove t --rerun --confirm-costs COMMENT`" in word.reason
     # lena's own confirmation is her rerun, which never counts
     own = run("trial-reproduced", inflated, rerun(by="lena", costs_confirmed="they are right"))
     assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
@@ -681,7 +683,7 @@ def test_an_api_status_quo_counts_only_once_a_rerunner_says_it_is_the_one_used_t
     assert word.outcome is Outcome.INCONCLUSIVE, word.reason
     assert "its status quo is the API lena chose (gpt-x at https://api.example.com): their " \
         "word alone that it is how the task is done today" in word.reason  # fmt: skip
-    assert "`inhouse prove t --rerun` --confirm-status-quo COMMENT" in word.reason
+    assert "`inhouse prove t --rerun --confirm-status-quo COMMENT`" in word.reason
     own = run("trial-reproduced", faster, rerun(by="lena", proven_on=["faster"]))
     assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
     held = run("trial-reproduced", faster, rerun(proven_on=["faster"]))
@@ -720,7 +722,7 @@ def test_a_manual_status_quo_s_typed_outputs_count_only_once_a_rerunner_confirme
     assert word.outcome is Outcome.INCONCLUSIVE, word.reason
     assert "its status quo's quality was judged on the outputs lena typed into the manual " \
         "process's CSV: their word alone" in word.reason  # fmt: skip
-    assert "`inhouse prove t --rerun` --confirm-outputs COMMENT" in word.reason
+    assert "`inhouse prove t --rerun --confirm-outputs COMMENT`" in word.reason
     # a rerun calling the manual trial's status quo an API skips no confirmation
     api_said = run("trial-reproduced", verdict, rerun(**{**minutes, "status_quo": "api"}))
     assert api_said.outcome is Outcome.INCONCLUSIVE

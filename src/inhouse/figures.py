@@ -48,6 +48,7 @@ _SINGULAR = {
     "reruns": "rerun",
     "steps": "step",
     "tasks": "task",
+    "tokens": "token",
     "tools": "tool",
     "verifies": "verify",
 }

@@ -143,7 +143,9 @@ def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:
 
 def _runtime_fix(runtime: RuntimeConfig, lock: Lock) -> str:
     if runtime_capabilities(runtime).served_by_inhouse:
-        return "start it: `inhouse runtime serve MODEL.gguf` (the install script does)"
+        # by the blessed model's name, as `runtime serve` takes it: a newcomer typed the
+        # placeholder's `.gguf` and looked for a file a fresh checkout does not hold
+        return f"start it: `inhouse runtime serve {lock.models[0].name}` (the install script does)"
     return (
         f"start the {runtime.family} runtime at {runtime.url}, or correct the url in "
         f"[runtimes.{lock.runtime.name}] of inhouse.toml"

@@ -334,8 +334,10 @@ def rollup(
         )
     for totals in recorded:
         out_console().print(
-            f"usage.daily {totals['day']} {totals['person']}: {totals['requests']} requests, "
-            f"{totals['tokens_in']} tokens in, {totals['tokens_out']} out"
+            f"usage.daily {totals['day']} {totals['person']}: "
+            f"{escape(_counted(totals['requests'], 'requests'))}, "
+            f"{escape(_counted(totals['tokens_in'], 'tokens'))} in, "
+            f"{escape(_counted(totals['tokens_out'], '').strip())} out"
         )
 
 

@@ -30,7 +30,7 @@ def issue(
     person: Annotated[str, typer.Argument(help="Who the key is for (on the roster).")],
     agent: Annotated[
         str | None,
-        typer.Option(help="Bind the key to an agent: its [policy.agents.NAME] boundary applies."),
+        typer.Option(help="Bind the key to an agent: its \\[policy.agents.NAME] boundary applies."),
     ] = None,
     rpm: Annotated[
         int | None, typer.Option("--rpm", help="Requests per minute (default: no limit).")

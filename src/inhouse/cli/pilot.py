@@ -17,6 +17,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     ask_before_signing,
+    err_console,
     open_program,
     out_console,
     print_json,
@@ -309,7 +310,10 @@ def guide(
         str | None,
         typer.Option(
             "--base-url",
-            help="The gateway's URL as people reach it (default: from [gateway] host and port).",
+            help=(
+                "The gateway's URL as people reach it (default: from the \\[gateway] host "
+                "and port in inhouse.toml; without the table, http://127.0.0.1:8400/v1)."
+            ),
         ),
     ] = None,
     program: ProgramOpt = None,
@@ -336,6 +340,17 @@ def guide(
         typer.echo(text, nl=False)
     else:
         out_console().print(f"Wrote {_e(path)}.")
+    from inhouse.program.config import read_config
+
+    if base_url is None and "gateway" not in read_config(opened.folder):
+        # a newcomer served the gateway with `--port` and handed out a guide whose snippets
+        # named a port nothing listened on: the guide cannot know a flag given elsewhere
+        err_console().print(
+            "[yellow]note:[/yellow] inhouse.toml has no \\[gateway] table, so the guide's base "
+            "URL is the default, http://127.0.0.1:8400/v1, which only a gateway on this machine "
+            "at that port answers: give the gateway's host and port there (docs/gateway.md), "
+            "or say where people reach it with --base-url"
+        )
 
 
 @app.command("champions")

@@ -143,6 +143,8 @@ def join(
 @app.command()
 def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Who this shell acts as: the person whose key it holds."""
+    from inhouse.identity.machine import machine_fingerprint
+
     opened = open_program(program)
     key = opened.key
     person = opened.whoami()
@@ -157,6 +159,9 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         "team": person.team,
         "key_id": key.key_id,
         "key_path": str(key.path),
+        # what a refusal names a host by ("Run this on the gateway's host (machine …)"): a
+        # newcomer could not tell which of her machines that was
+        "machine": machine_fingerprint(),
         "signed_in": None
         if bound is None or state.sign_in is None
         else {"issuer": state.sign_in.issuer, "subject": bound.subject, "email": bound.email},
@@ -166,6 +171,7 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         return
     roles = ", ".join(data["roles"]) or "no roles"
     out_console().print(f"{person.name} ({roles}), key {key.key_id} at {key.path}")
+    out_console().print(f"this machine: {data['machine']}")
     if state.sign_in is not None and not person.service:
         out_console().print(
             f"signed in with {state.sign_in.issuer} as {bound.subject}"

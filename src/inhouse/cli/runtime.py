@@ -10,6 +10,7 @@ import typer
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, out_console, print_json, state
 
 if TYPE_CHECKING:
+    from inhouse.baseline.manifest import BlessedModel
     from inhouse.runtimes import EmbeddedStatus
 
 app = Typer()
@@ -102,9 +103,28 @@ def _model_file(folder: Path | None, model: str) -> Path:
         if not found.is_file():
             raise InvalidInput(
                 f"no model file for {model!r}: [baseline] names it at {blessed.path}, and "
-                "there is no file there: put it there, or serve the file by its path"
+                "there is no file there (it is kept out of git): "
+                f"{_fetch_hint(blessed, folder, found)}, or serve the file by its path"
             ) from None
         return found
+
+
+def _fetch_hint(blessed: BlessedModel, folder: Path, found: Path) -> str:
+    """How a colleague's fresh checkout gets the blessed model's file: the test model is made
+    again byte for byte, a model with a ``source`` is fetched by ``baseline install``."""
+    from inhouse.location import models_dir
+    from inhouse.runtimes.testmodel import TEST_MODEL_NAME
+
+    if blessed.name == TEST_MODEL_NAME:
+        made = models_dir(folder) / f"{TEST_MODEL_NAME}.gguf"
+        where = "" if found == made else f" --output {found}"
+        return (
+            f"`inhouse models make-test-model{where}` writes it there (the same bytes on "
+            "every machine, at the same seed)"
+        )
+    if blessed.source is not None:
+        return f"`inhouse baseline install` fetches it from {blessed.source} and checks its digest"
+    return "copy it there from the machine that locked the baseline"
 
 
 @app.command("serve")

@@ -106,13 +106,16 @@ def build_gateway(
     # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
     program_log = ProgramLog(Program.open(folder, store=store))
     try:
+        # the lock first: a gateway with nothing to route makes no key (a newcomer's first
+        # `serve`, refused for want of a lock, left a key file on her laptop, which every
+        # later refusal there named as "another key")
+        choice = choose_lock(folder, *program_log.recorded_lock())
         # its own key, refused (before anything is sealed or vouched with it) where the log
         # has revoked the key its file holds
         identity = own_key(folder, program_log)
         unenrolled = program_log.read(
             lambda state: unenrolled_service_key(state, SERVICE, identity)
         )
-        choice = choose_lock(folder, *program_log.recorded_lock())
     except BaseException:
         store.close()
         raise
@@ -197,7 +200,10 @@ def serve(
     # the log has revoked the key it holds
     store = open_store(database_url(folder))
     try:
-        own_key(folder, ProgramLog(Program.open(folder, store=store)))
+        program_log = ProgramLog(Program.open(folder, store=store))
+        # with nothing to route, refused before a key is made (see build_gateway)
+        choose_lock(folder, *program_log.recorded_lock())
+        own_key(folder, program_log)
     finally:
         store.close()
     updates: dict[str, Any] = {}

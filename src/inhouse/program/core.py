@@ -412,9 +412,10 @@ class ProgramCore:
             f"machine ({machine}) is not the {name}'s host, and a key made and "
             f"enrolled here would be a second {name} key whose measurements count for nothing. "
             f"Nothing was made or enrolled. Run this on the {name}'s host (machine "
-            f"{first.machine or 'unknown'}, where `inhouse gateway serve` runs from the program "
-            f"folder holding its key file). Where that host is gone, a rollout lead revokes the "
-            f"old key first ({revoke}), then runs this on the {name}'s new host, which enrols "
+            f"{first.machine or 'unknown'}, as `inhouse whoami` there names it; where `inhouse "
+            "gateway serve` runs from the program folder holding its key file). Where that "
+            f"host is gone, a rollout lead revokes the old key first ({revoke}), then runs this "
+            f"on the {name}'s new host, which enrols "
             "its key there",
             missing=[f"the {name}'s own key file (.inhouse/keys/{name}.key on its host)"],
         )

@@ -576,7 +576,8 @@ class EmbeddedRuntime(LlamaCppRuntime):
         if config.url is None:
             raise RuntimeUnavailable(
                 "the embedded runtime is not running; start it with "
-                "`inhouse runtime serve MODEL.gguf`",
+                "`inhouse runtime serve MODEL` (a GGUF file, or a blessed model by its name in "
+                "[baseline] models)",
                 runtime=config.name,
                 url="(not started)",
             )

@@ -1122,7 +1122,7 @@ def _claim_problem(
         return True, (
             f"{who}'s rerun of trial {name} held, but {'; and '.join(words)}; {who} (or another "
             "colleague who reruns it) confirms them with their own key, saying on what "
-            f"({again} {' '.join(flags)})"
+            f"(`inhouse prove {name} --rerun {' '.join(flags)}`)"
         )
     return None
 

@@ -86,11 +86,19 @@ def recurring_task_named(ctx: CheckContext) -> Result:
     )
 
 
+#: a workflow exists for the checks once its first `workflow test` publishes it: a newcomer
+#: whose workflows/NAME.yaml was written (and validated) read "no workflow defined"
+_NONE_PUBLISHED = (
+    "no workflow published yet: write workflows/NAME.yaml and run `inhouse workflow test NAME` "
+    "(its first run publishes it)"
+)
+
+
 @register_check(
     "workflow-pinned",
     reads=("workflow.spec", "workflow.run", "baseline.lock", "trial.verdict", "trial.rerun"),
 )
-@given(current_workflow, "no workflow defined: write workflows/NAME.yaml and run its tests")
+@given(current_workflow, _NONE_PUBLISHED)
 def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
     """The current workflow's model is a blessed model of the current lock, by digest, and
     weights play 1's trial proved: a proven verdict names them, and someone other than its
@@ -230,7 +238,7 @@ def _unproven(ctx: CheckContext, digest: str, model: str) -> tuple[str, list[Fac
 
 
 @register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run", "baseline.lock"))
-@given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
+@given(current_workflow, _NONE_PUBLISHED)
 def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
     """The current version of the workflow has a passing test run whose tests need the model
     (a case in it fails on every decoy answer), answered by a real model: outside a demo, a run
@@ -301,7 +309,7 @@ def _variant(run: Fact) -> str:
 
 
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
-@given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
+@given(current_workflow, _NONE_PUBLISHED)
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author, and no rollout lead (exit rule 20: a lead puts play 3's
     owner in charge, who may type what she dictates, nor from a machine a lead enrolled from),
