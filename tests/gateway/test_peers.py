@@ -123,3 +123,40 @@ def test_a_storm_of_scrapes_asks_each_other_worker_once_at_a_time(_tmp: Path) ->
             await answering.close()
 
     asyncio.run(run())
+
+
+def test_an_answer_cut_short_is_left_out_not_read_as_every_series(_tmp: Path) -> None:
+    """A worker killed while it wrote its series (a supervisor's restart, an OOM kill) closes
+    the socket half-way: the scrape counts it as not answering. Read as its whole answer, a
+    line cut in two failed the whole scrape (500), and one cut at a line's end dropped series
+    without a word."""
+    from inhouse.gateway.metrics import Metrics, merged
+
+    folder = _tmp / "inhouse-gateway-w"
+    whole = Metrics().render(people=False, worker=1)
+
+    async def run() -> None:
+        asking = Peers(folder, 0, 2)
+        await asking.start(_own)
+        try:
+            for cut in (len(whole) // 2, whole.index(b"\n", len(whole) // 2) + 1):
+
+                async def dying(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                    await reader.readline()
+                    writer.write(whole[:cut])  # noqa: B023 - used before the next cut
+                    await writer.drain()
+                    writer.close()
+
+                server = await asyncio.start_unix_server(dying, path=str(folder / "1.sock"))
+                try:
+                    said, unanswered = await asking.ask(False)
+                finally:
+                    server.close()
+                    await server.wait_closed()
+                    (folder / "1.sock").unlink()
+                assert (said, unanswered) == ([], 1), cut
+                merged([Metrics().render(people=False, worker=0), *said], unanswered)
+        finally:
+            await asking.close()
+
+    asyncio.run(run())

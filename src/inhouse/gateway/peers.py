@@ -27,6 +27,10 @@ log = logging.getLogger("inhouse.gateway")
 #: how long a scrape waits on another worker's series
 ASK_SECONDS = 2.0
 _PEOPLE, _MODELS = b"people\n", b"models\n"
+#: the last line of a worker's answer (a comment to Prometheus' text format): an answer cut
+#: short, its worker killed while it wrote, is left out, not read as all its series (a line
+#: cut in two failed the whole scrape; one cut at a line's end dropped series unseen)
+_END = b"# inhouse: end of worker series\n"
 
 
 class Peers:
@@ -53,7 +57,7 @@ class Peers:
             try:
                 asked = await asyncio.wait_for(reader.readline(), ASK_SECONDS)
                 if asked in (_PEOPLE, _MODELS):
-                    writer.write(render(asked == _PEOPLE))
+                    writer.write(render(asked == _PEOPLE) + _END)
                     await writer.drain()
             except (OSError, TimeoutError):
                 pass  # the asking worker gave up: nobody waits on the answer
@@ -132,4 +136,6 @@ class Peers:
         finally:
             if writer is not None:
                 writer.close()
-        return text or None
+        if not text.endswith(_END):
+            return None  # cut short: its worker ended while it answered
+        return text[: -len(_END)]
