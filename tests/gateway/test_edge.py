@@ -399,6 +399,22 @@ async def _slow_reader(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamW
     return await asyncio.open_connection(sock=sock)
 
 
+async def _read_to_end(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """A chunked answer to its last chunk, read as fast as it comes, then the connection closed
+    (closed too where the read fails: a socket left open met the next test). It fails where
+    nothing arrives for 15 s, or the connection ends first: a stream that sticks, not one that
+    a loaded machine sends slowly (a deadline for all of it failed under a load average of 15)."""
+    received = b""
+    try:
+        while not received.endswith(b"0\r\n\r\n"):
+            chunk = await asyncio.wait_for(reader.read(1 << 20), 15.0)
+            assert chunk, f"the connection ended before the answer did: {received[-200:]!r}"
+            received += chunk
+    finally:
+        writer.close()
+    return received
+
+
 def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolated: Path) -> None:
     """The client closes its connection after the first event. The runtime's next event is
     3 s away: the gateway must not wait for it to notice. The call is logged as 499 with the
@@ -415,6 +431,11 @@ def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolate
                                    f"authorization: Bearer {key}\r\n".encode(),
                                    b"content-type: application/json\r\n"))  # fmt: skip
                 await asyncio.wait_for(reader.readuntil(b"\n\n"), 5.0)  # the first event
+                # the stream's own connection: the health probe's, every 2 s, is kept idle
+                pool = gateway.upstream.pool
+                streams = [c for c in pool._all if c.status == 200 and not c.complete
+                           and "event-stream" in c.headers.get("content-type", "")]  # fmt: skip
+                assert len(streams) == 1, [(c.status, c.headers) for c in pool._all]
                 writer.close()
                 async with asyncio.timeout(2.0):
                     while not (gateway.usage.backlog or gateway.usage.written):
@@ -422,7 +443,8 @@ def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolate
                 await gateway.usage.flush()
                 node = gateway.router.nodes()[0]
                 assert gateway.upstream.in_flight(node) == 0
-                assert not any(gateway.upstream.pool._idle.values())  # closed, not kept
+                kept = [c for idle in pool._idle.values() for c in idle]
+                assert streams[0] not in kept and not streams[0].open  # closed, not kept
             rows = usage_rows(program)
             assert [r["status"] for r in rows] == [499]
             assert rows[0]["latency_ms"] < 2500  # ended when the client left, not at the event
@@ -449,14 +471,10 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_st
                                    f"authorization: Bearer {key}\r\n".encode(),
                                    b"content-type: application/json\r\n"))  # fmt: skip
                 pool = gateway.upstream.pool
-                async with asyncio.timeout(10.0):
+                async with asyncio.timeout(30.0):  # 10 s ran out under load
                     while not any(c._held for c in pool._all):
                         await asyncio.sleep(0.01)
-                received = b""
-                async with asyncio.timeout(30.0):
-                    while not received.endswith(b"0\r\n\r\n"):
-                        received += await reader.read(1 << 20)
-                writer.close()
+                received = await _read_to_end(reader, writer)
                 assert b"data: [DONE]" in received
                 async with asyncio.timeout(5.0):  # the stream's end goes back to the pool
                     while not any(pool._idle.values()):
@@ -535,11 +553,7 @@ def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Pat
                 writer.write(_post("/v1/chat/completions", body,
                                    f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip
                 await asyncio.sleep(2.5)  # not reading, for over the read timeout
-                received = b""
-                async with asyncio.timeout(30.0):
-                    while not received.endswith(b"0\r\n\r\n"):
-                        received += await reader.read(1 << 20)
-                writer.close()
+                received = await _read_to_end(reader, writer)
                 assert b"data: [DONE]" in received and b'"error"' not in received
                 await gateway.usage.flush()
         assert [r["status"] for r in usage_rows(program)] == [200]  # type: ignore[arg-type]

@@ -266,3 +266,39 @@ def test_kill_9_under_load_loses_no_answered_request(_isolated: Path) -> None:
         assert missing == [], f"{len(missing)} answered requests not in the usage log"
         assert all(count == 1 for count in counts.values())
         assert len(complete) >= 60
+
+
+def test_a_spool_taken_over_while_its_worker_starts_again_is_written_once(
+    _isolated: Path,
+) -> None:
+    """Another ``serve`` on the program's spool folder (one process beside a ``serve --workers
+    2``) takes over ``worker-1``'s spool in the second its supervisor starts that worker again:
+    both read what it left, and both write it. Each record is stored once (the database keeps
+    one row per request id), none is lost, the worker's new records included, and no segment
+    is left to be replayed again."""
+    store = open_store(f"sqlite:///{_isolated / 'u.db'}")
+    base = _isolated / "spool"
+    theirs = base / "worker-1"
+    left = [_record() for _ in range(5)]
+    theirs.mkdir(parents=True)
+    (theirs / "20260101T000000000000-1-000001.jsonl").write_bytes(b"".join(r.line() for r in left))
+    fresh = [_record() for _ in range(3)]
+
+    async def run() -> tuple[int, int]:
+        taker = UsageWriter(store, Spool(base), flush_seconds=60, leftovers=[theirs])
+        owner = UsageWriter(store, Spool(theirs), flush_seconds=60)
+        took, found = await asyncio.gather(taker.start(), owner.start())
+        for record in fresh:
+            owner.record(record)
+        await asyncio.gather(taker.stop(), owner.stop())
+        return took, found
+
+    try:
+        took, found = asyncio.run(run())
+        assert (took, found) == (5, 5)  # both read it: neither waited for the other
+        with store.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(gateway_usage.c.request_id))]
+        assert sorted(ids) == sorted(r.request_id for r in left + fresh)
+        assert not list(base.rglob("*.jsonl"))
+    finally:
+        store.close()

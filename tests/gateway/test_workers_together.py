@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from inhouse.gateway.rollup import gateway_mac_key
@@ -204,3 +205,32 @@ def test_a_serve_with_other_workers_replays_every_spool_left(_isolated: Path) ->
             assert len(rows) == len({r["request_id"] for r in rows}) == 6  # each once
         finally:
             program.close()
+
+
+def test_workers_answer_each_other_under_a_long_temporary_folder(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Unix socket's path is at most 107 bytes: under a ``TMPDIR`` that leaves no room for
+    ``inhouse-gateway-…/N.sock``, every worker failed to start (a traceback, ``AF_UNIX path
+    too long``), and so did the ``serve``. Its workers answer each other from a folder the
+    path of whose sockets fits (in ``/tmp``), and every scrape shows both."""
+    weights = model_file(_isolated)
+    deep = _isolated / ("t" * 100)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+        key = key_for(program)
+        program.close()
+        with served(_isolated, _isolated / "gateway.log", "--workers", "2") as gateway:
+            sent, totals = 0, dict[str, float]()
+            while sent < 60 and not (len(totals) == 2 and all(totals.values())):
+                _ask(gateway.url, key)
+                sent += 1
+                totals, unanswered = _scrape(gateway.url)
+                assert unanswered == 0, (totals, unanswered)
+            for _ in range(4):  # whichever worker takes the scrape, it shows both
+                totals, unanswered = _scrape(gateway.url)
+                assert set(totals) == {"0", "1"} and unanswered == 0, (totals, unanswered)
+                assert sum(totals.values()) == sent

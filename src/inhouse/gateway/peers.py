@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +27,10 @@ log = logging.getLogger("inhouse.gateway")
 #: how long a scrape waits on another worker's series
 ASK_SECONDS = 2.0
 _PEOPLE, _MODELS = b"people\n", b"models\n"
+#: the last line of a worker's answer (a comment to Prometheus' text format): an answer cut
+#: short, its worker killed while it wrote, is left out, not read as all its series (a line
+#: cut in two failed the whole scrape; one cut at a line's end dropped series unseen)
+_END = b"# inhouse: end of worker series\n"
 
 
 class Peers:
@@ -36,6 +42,10 @@ class Peers:
         self.index = index
         self.count = count
         self._server: asyncio.AbstractServer | None = None
+        #: the fan-out under way for a scrape, each person's series or not: scrapes that come
+        #: while it is under way share it (a storm of scrapes asked every other worker once per
+        #: scrape, on the event loops that answer requests)
+        self._asking: dict[bool, asyncio.Future[tuple[list[bytes], int]]] = {}
 
     def _path(self, index: int) -> Path:
         return self.folder / f"{index}.sock"
@@ -47,7 +57,7 @@ class Peers:
             try:
                 asked = await asyncio.wait_for(reader.readline(), ASK_SECONDS)
                 if asked in (_PEOPLE, _MODELS):
-                    writer.write(render(asked == _PEOPLE))
+                    writer.write(render(asked == _PEOPLE) + _END)
                     await writer.drain()
             except (OSError, TimeoutError):
                 pass  # the asking worker gave up: nobody waits on the answer
@@ -55,7 +65,12 @@ class Peers:
                 writer.close()
 
         path = self._path(self.index)
-        self.folder.mkdir(mode=0o700, exist_ok=True)  # the last worker out removed it
+        with contextlib.suppress(FileExistsError):
+            self.folder.mkdir(mode=0o700)  # the last worker out removed it
+        if (problem := self._not_ours()) is not None:
+            log.warning("gateway worker %d does not answer the other workers' scrapes: %s",
+                        self.index, problem)  # fmt: skip
+            return
         path.unlink(missing_ok=True)  # this worker's, left by the one it replaces
         self._server = await asyncio.start_unix_server(answer, path=str(path))
 
@@ -71,10 +86,39 @@ class Peers:
             with contextlib.suppress(OSError):
                 self.folder.rmdir()
 
+    def _not_ours(self) -> str | None:
+        """Why ``folder`` is not one only this user may reach (``None``: it is). It sits in the
+        temporary folder, which every user may write: once the last worker out removed it,
+        anyone could make it again (or a link of that name) before a worker started again,
+        and then read each person's series from the sockets there, or answer in their place
+        with series of their own."""
+        try:
+            found = os.lstat(self.folder)
+        except OSError as err:
+            return f"{self.folder}: {err.strerror or err}"
+        if not stat.S_ISDIR(found.st_mode):
+            return f"{self.folder} is not a folder (a link, or a file)"
+        if found.st_uid != os.geteuid():
+            return f"{self.folder} belongs to another user (uid {found.st_uid})"
+        if found.st_mode & 0o077:
+            return (f"{self.folder} may be reached by other users "
+                    f"(mode {stat.S_IMODE(found.st_mode):o}, not 700)")  # fmt: skip
+        return None
+
     async def ask(self, people: bool) -> tuple[list[bytes], int]:
         """Every other worker's series (each person's with ``people``), and how many did not
-        answer."""
+        answer. Scrapes that come while one is asking share its answers."""
+        under_way = self._asking.get(people)
+        if under_way is None:
+            under_way = asyncio.ensure_future(self._ask_all(people))
+            self._asking[people] = under_way
+            under_way.add_done_callback(lambda _: self._asking.pop(people, None))
+        return await asyncio.shield(under_way)
+
+    async def _ask_all(self, people: bool) -> tuple[list[bytes], int]:
         others = [index for index in range(self.count) if index != self.index]
+        if self._not_ours() is not None:  # nothing read from, nor sent to, a folder not ours
+            return [], len(others)
         answers = await asyncio.gather(*(self._ask(index, people) for index in others))
         said = [text for text in answers if text is not None]
         return said, len(answers) - len(said)
@@ -92,4 +136,6 @@ class Peers:
         finally:
             if writer is not None:
                 writer.close()
-        return text or None
+        if not text.endswith(_END):
+            return None  # cut short: its worker ended while it answered
+        return text[: -len(_END)]

@@ -418,6 +418,36 @@ def _worker(
         sys.exit(err.exit_code)
 
 
+#: the longest path a Unix socket may be bound to (``sun_path`` less its NUL: 108 bytes on
+#: Linux, 104 on the BSDs and macOS)
+_SOCKET_PATH_MAX = 107 if sys.platform.startswith("linux") else 103
+
+
+def _peers_folder(workers: int) -> str:
+    """A new folder (0700) where ``workers`` workers answer each other's ``/metrics``
+    (:mod:`inhouse.gateway.peers`): in the temporary folder, or in ``/tmp`` where that one's
+    path leaves no room for a socket's (a long ``TMPDIR``: every worker failed to start, ``AF_UNIX
+    path too long``)."""
+    import tempfile
+
+    socket_name = f"{workers - 1}.sock"
+    folder = tempfile.mkdtemp(prefix="inhouse-gateway-")
+    if len(os.fsencode(os.path.join(folder, socket_name))) <= _SOCKET_PATH_MAX:
+        return folder
+    os.rmdir(folder)
+    try:
+        short = tempfile.mkdtemp(prefix="inhouse-gateway-", dir="/tmp")
+    except OSError as err:
+        raise ConfigError(
+            f"the temporary folder {tempfile.gettempdir()} is too long a path for the gateway "
+            f"workers' sockets (at most {_SOCKET_PATH_MAX} bytes), and /tmp cannot be used "
+            f"({err.strerror or err}): set TMPDIR to a shorter folder"
+        ) from None
+    log.info("the gateway workers answer each other in %s: the temporary folder's path is too "
+             "long for a socket's", short)  # fmt: skip
+    return short
+
+
 def _reports(started: Any) -> list[tuple[int, tuple[int, str] | None]]:
     """What the workers said on ``started`` since it was last read (never waits)."""
     said = []
@@ -433,11 +463,10 @@ def _supervise(
     SIGTERM or Ctrl-C, then stop them (each flushes its usage log)."""
     import multiprocessing
     import shutil
-    import tempfile
 
     claimed = _claim(settings.host, settings.port)  # resolves port 0 for every worker
     # where the workers answer each other's /metrics: this serve's alone, its user's only (0700)
-    peers = tempfile.mkdtemp(prefix="inhouse-gateway-")
+    peers = _peers_folder(settings.workers)
     port = claimed.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     started = context.SimpleQueue()  # each worker says once it serves, or why it cannot

@@ -1,0 +1,162 @@
+"""Where the workers of one ``serve --workers N`` answer each other's ``/metrics``
+(:mod:`inhouse.gateway.peers`): real Unix sockets in a real temporary folder. The folder sits in
+the temporary folder, which every user may write: a worker uses it only where it is a folder of
+its own user's that nobody else may reach, and a storm of scrapes asks the other workers once
+at a time, not once a scrape."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from inhouse.gateway.peers import Peers
+
+_FORGED = b"# TYPE inhouse_gateway_requests counter\ninhouse_gateway_requests_total 1e9\n"
+
+
+async def _forger(folder: Path, index: int) -> asyncio.AbstractServer:
+    """Whoever made ``folder``: it answers in worker ``index``'s place, series of its own."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(_FORGED)
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_unix_server(answer, path=str(folder / f"{index}.sock"))
+
+
+def _own(people: bool) -> bytes:
+    return b"own\n"
+
+
+@pytest.fixture
+def _tmp() -> Path:
+    """A short folder of this user's (a socket's path is at most 107 bytes)."""
+    with tempfile.TemporaryDirectory(prefix="peers-") as folder:
+        yield Path(folder)
+
+
+@pytest.mark.parametrize("how", ["link", "others may write"])
+def test_a_folder_someone_else_could_make_is_neither_asked_nor_answered_in(
+    _tmp: Path, how: str
+) -> None:
+    """The forgery: once the last worker out removed the folder, another user makes it again
+    (or a link of its name to a folder of theirs) and answers for the other workers. The
+    starting worker neither listens there nor reads what is there: the scrape says the others
+    did not answer, it shows none of the forged series."""
+    theirs = _tmp / "theirs"
+    theirs.mkdir(mode=0o777)
+    theirs.chmod(0o777)
+    folder = _tmp / "inhouse-gateway-x"
+    if how == "link":
+        folder.symlink_to(theirs)
+    else:
+        folder = theirs
+
+    async def run() -> None:
+        forger = await _forger(theirs, 1)
+        peers = Peers(folder, 0, 2)
+        try:
+            await peers.start(_own)
+            said, unanswered = await peers.ask(True)
+        finally:
+            await peers.close()
+            forger.close()
+        assert _FORGED not in said
+        assert (said, unanswered) == ([], 1)
+        assert not (theirs / "0.sock").exists()  # nobody may read this worker's there
+
+    asyncio.run(run())
+
+
+def test_workers_in_a_folder_of_their_own_answer_each_other(_tmp: Path) -> None:
+    """The honest path: the supervisor's folder (0700), and one the last worker out removed
+    made again by the next worker to start."""
+    folder = _tmp / "inhouse-gateway-y"
+
+    async def run() -> None:
+        first, second = Peers(folder, 0, 2), Peers(folder, 1, 2)
+        await first.start(lambda people: b"first\n")
+        await second.start(lambda people: b"second people\n" if people else b"second\n")
+        try:
+            assert await first.ask(True) == ([b"second people\n"], 0)
+            assert await second.ask(False) == ([b"first\n"], 0)
+            assert (os.stat(folder).st_mode & 0o777) == 0o700
+        finally:
+            await first.close()
+            await second.close()
+        assert not folder.exists()  # the last worker out removed it
+
+    asyncio.run(run())
+
+
+def test_a_storm_of_scrapes_asks_each_other_worker_once_at_a_time(_tmp: Path) -> None:
+    """Fifty scrapes at once on one worker: every other worker renders its series once for
+    all of them (it rendered them fifty times, on the event loop that answers requests), each
+    person's series apart from the models' alone."""
+    folder = _tmp / "inhouse-gateway-z"
+    rendered: list[bool] = []
+
+    def render(people: bool) -> bytes:
+        rendered.append(people)
+        return b"people\n" if people else b"models\n"
+
+    async def run() -> None:
+        asking, answering = Peers(folder, 0, 2), Peers(folder, 1, 2)
+        await asking.start(_own)
+        await answering.start(render)
+        try:
+            storm = [asking.ask(True) for _ in range(50)] + [asking.ask(False) for _ in range(50)]
+            answers = await asyncio.gather(*storm)
+            assert answers[:50] == [([b"people\n"], 0)] * 50
+            assert answers[50:] == [([b"models\n"], 0)] * 50
+            assert sorted(rendered) == [False, True]
+            assert await asking.ask(True) == ([b"people\n"], 0)  # a later scrape asks again
+            assert len(rendered) == 3
+        finally:
+            await asking.close()
+            await answering.close()
+
+    asyncio.run(run())
+
+
+def test_an_answer_cut_short_is_left_out_not_read_as_every_series(_tmp: Path) -> None:
+    """A worker killed while it wrote its series (a supervisor's restart, an OOM kill) closes
+    the socket half-way: the scrape counts it as not answering. Read as its whole answer, a
+    line cut in two failed the whole scrape (500), and one cut at a line's end dropped series
+    without a word."""
+    from inhouse.gateway.metrics import Metrics, merged
+
+    folder = _tmp / "inhouse-gateway-w"
+    whole = Metrics().render(people=False, worker=1)
+
+    async def run() -> None:
+        asking = Peers(folder, 0, 2)
+        await asking.start(_own)
+        try:
+            for cut in (len(whole) // 2, whole.index(b"\n", len(whole) // 2) + 1):
+
+                async def dying(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                    await reader.readline()
+                    writer.write(whole[:cut])  # noqa: B023 - used before the next cut
+                    await writer.drain()
+                    writer.close()
+
+                server = await asyncio.start_unix_server(dying, path=str(folder / "1.sock"))
+                try:
+                    said, unanswered = await asking.ask(False)
+                finally:
+                    server.close()
+                    await server.wait_closed()
+                    (folder / "1.sock").unlink()
+                assert (said, unanswered) == ([], 1), cut
+                merged([Metrics().render(people=False, worker=0), *said], unanswered)
+        finally:
+            await asking.close()
+
+    asyncio.run(run())
