@@ -47,7 +47,7 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     seen: list[str] = []
 
     class Keeps(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization") or "")
             body = json.dumps({"object": "list", "data": []}).encode()
             self.send_response(200)
@@ -56,7 +56,7 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_POST = do_GET  # noqa: N815
+        do_POST = do_GET
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -94,10 +94,9 @@ def test_a_pushed_gateway_address_is_sent_no_key(
     gateway with her key in INHOUSE_GATEWAY_KEY, as the pilot guide has her keep it. Her key
     goes nowhere, and the refusal names the address and how to give the gateway's."""
     _gateway_table(world["folder"], ELSEWHERE, collector["port"])
-    said = " ".join(
-        cli("workflow", "run", FLOW, "--var", "ticket=x", "--gateway",
-            env={"INHOUSE_GATEWAY_KEY": world["keys"]["pia"]}, code=2).split()  # fmt: skip
-    )
+    out = cli("workflow", "run", FLOW, "--var", "ticket=x", "--gateway",
+              env={"INHOUSE_GATEWAY_KEY": world["keys"]["pia"]}, code=2)  # fmt: skip
+    said = " ".join(out.split())
     assert collector["seen"] == [], "the key went to the address inhouse.toml names"
     assert f"http://{ELSEWHERE}:{collector['port']}/v1" in said, said
     assert "another machine" in said and "--gateway-url" in said, said
@@ -137,3 +136,19 @@ def test_a_gateway_on_this_machine_is_reached_from_the_table(
     ran = json.loads(asyncio.run(run()))
     assert ran["gateway"].startswith("http://127.0.0.1:"), ran
     assert all(o["output"] for o in ran["outputs"]), ran
+
+
+def test_gateway_status_sends_the_table_s_other_machine_no_key(
+    world: dict[str, Any], collector: dict[str, Any]
+) -> None:
+    """`gateway status` read the same table and sent INHOUSE_GATEWAY_KEY (where the pilot guide
+    has everyone keep theirs) with its question: it asks the pushed address with no key, says
+    why, and a lead who gives the gateway's address (`--url`) still sends hers there."""
+    _gateway_table(world["folder"], ELSEWHERE, collector["port"])
+    key = world["keys"]["pia"]
+    said = " ".join(cli("gateway", "status", env={"INHOUSE_GATEWAY_KEY": key}, code=1).split())
+    assert collector["seen"] == [""], "the key went to the address inhouse.toml names"
+    assert f"[gateway] names {ELSEWHERE}, another machine" in said, said
+    url = f"http://{ELSEWHERE}:{collector['port']}"
+    cli("gateway", "status", "--url", url, env={"INHOUSE_GATEWAY_KEY": key}, code=1)
+    assert collector["seen"][1:] == [f"Bearer {key}"]

@@ -65,20 +65,10 @@ def gateway_url_for_key(folder: Path, config: dict[str, Any]) -> str:
     (:func:`inhouse.runtimes.config.refuse_gateway_key` keeps the same word for runtimes).
     Another address is a :class:`~inhouse.errors.ConfigError` naming it: the person gives the
     gateway's themselves (``--gateway-url``, as the pilot guide a lead handed them names it)."""
-    import ipaddress
-
     from inhouse.errors import ConfigError
-    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.gateway.config import names_this_machine, read_gateway_settings
 
-    host = read_gateway_settings(folder, config).host.strip().lower().rstrip(".")
-    here = host in ("", "localhost") or host.endswith(".localhost")
-    if not here:
-        try:
-            address = ipaddress.ip_address(host.strip("[]").split("%")[0])
-        except ValueError:
-            here = False
-        else:
-            here = address.is_loopback or address.is_unspecified
+    here = names_this_machine(read_gateway_settings(folder, config).host)
     url = gateway_base_url(folder, config)
     if not here:
         raise ConfigError(
