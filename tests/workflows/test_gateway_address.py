@@ -152,3 +152,29 @@ def test_gateway_status_sends_the_table_s_other_machine_no_key(
     url = f"http://{ELSEWHERE}:{collector['port']}"
     cli("gateway", "status", "--url", url, env={"INHOUSE_GATEWAY_KEY": key}, code=1)
     assert collector["seen"][1:] == [f"Bearer {key}"]
+
+
+@pytest.mark.parametrize(
+    ("host", "here"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("0.0.0.0", True),
+        ("", True),
+        ("localhost", True),
+        ("gw.localhost.", True),
+        ("10.0.0.5", False),
+        (ELSEWHERE, False),
+        ("127.0.0.1.example.net", False),
+        # each ends as a loopback name or address does; its URL reaches gateway.example.net
+        (f"{ELSEWHERE}#.localhost", False),
+        (f"{ELSEWHERE}/.localhost", False),
+        (f"{ELSEWHERE}?.localhost", False),
+        (f"{ELSEWHERE}@127.0.0.1", False),
+        (f"127.0.0.1@{ELSEWHERE}", False),
+    ],
+)
+def test_only_a_table_naming_this_machine_as_written_is_sent_a_key(host: str, here: bool) -> None:
+    from inhouse.gateway.config import names_this_machine
+
+    assert names_this_machine(host) is here

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -130,6 +131,9 @@ def names_this_machine(host: str) -> bool:
     import ipaddress
 
     name = host.strip().lower().rstrip(".")
+    if not re.fullmatch(r"[0-9a-z.:%\[\]-]*", name):
+        # "gw.example#.localhost" ends as a loopback name does, and its URL reaches gw.example
+        return False
     if name in ("", "localhost") or name.endswith(".localhost"):
         return True
     try:
