@@ -332,7 +332,7 @@ def test_after_a_knowing_restore_audit_forget_seen_lets_go_of_what_this_machine_
     cli("audit", "forget-seen", code=1)
     assert omar.using(omar.key).state().tampered is not None
     done = " ".join(cli("audit", "forget-seen", input="y\n").split())
-    assert "Removed " in done and "(it kept event 5 (omar's fact.recorded" in done, done
+    assert "Set " in done and "(it kept event 5 (omar's fact.recorded" in done, done
     assert "Nothing was recorded in the log" in done
     assert _events(lena) == held  # it recorded nothing
     again = omar.using(omar.key)
@@ -366,3 +366,33 @@ def test_forgetting_on_one_machine_hides_no_cut_from_another_that_saw_it(
     _at(monkeypatch, tmp_path, "omar")
     state = omar.using(omar.key).state()
     assert state.tampered is not None and "this machine saw event 5" in state.tampered[0]
+
+
+def test_forget_seen_keeps_what_this_machine_saw_aside_for_whoever_doubts_the_restore(
+    request: pytest.FixtureRequest,
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The forgery the command invites: lena, the store's host, cuts omar's event and tells
+    him she restored an older backup; he runs forget-seen. His file was the only thing that
+    told a cut from a restore, and the command deleted it: when the restore is doubted later,
+    nothing on his machine says which event he saw. It is set aside now, renamed beside
+    itself, and no command reads it again (his commands go on)."""
+    import json
+
+    from tests.clitools import cli
+
+    lena, omar = _two(request, _isolated, tmp_path, monkeypatch)
+    seen = {p: p.read_text(encoding="utf-8") for p in (tmp_path / "omar-home").rglob("*.json")}
+    assert len(seen) == 1, seen
+    ((path, kept_text),) = seen.items()
+    _cut_tail(lena, 1)
+    done = " ".join(cli("audit", "forget-seen", "--yes").split())
+    assert not path.exists()
+    aside = list(path.parent.glob(f"{path.stem}.forgotten-*.json"))
+    assert len(aside) == 1, sorted(p.name for p in path.parent.iterdir())
+    assert aside[0].read_text(encoding="utf-8") == kept_text
+    assert json.loads(kept_text)["seq"] == 5
+    assert aside[0].name in done and "it is not deleted" in done, done
+    assert omar.using(omar.key).state().tampered is None  # his commands go on

@@ -141,8 +141,9 @@ def forget_seen(
 ) -> None:
     """Forget what this machine saw of the program's log (the newest event a command here read
     or wrote), after the store was knowingly restored from an older backup: the next command
-    here keeps the head it then reads. It removes one file of yours and records nothing in the
-    log. A log cut without a restore is the store's host's to answer for: forgetting it here
+    here keeps the head it then reads. It sets one file of yours aside (renamed beside itself,
+    never deleted: whoever doubts the restore can still read what it saw) and records nothing in
+    the log. A log cut without a restore is the store's host's to answer for: forgetting it here
     only stops this machine saying so."""
     from inhouse.program import witness
 
@@ -187,9 +188,11 @@ def forget_seen(
         if not agreed:
             out.print("Nothing forgotten.")
             raise typer.Exit(1)
-    witness.forget(state.program_id, where)
+    forgotten = witness.forget(state.program_id, where)
+    aside = path if forgotten is None else forgotten[0]
     out.print(
-        f"Removed {path} (it kept {what}). Nothing was recorded in the log; the next command "
+        f"Set {path} aside as {aside.name} (it kept {what}; it is not deleted). Nothing was "
+        "recorded in the log; the next command "
         "here keeps the head it reads.",
         markup=False,
         highlight=False,

@@ -83,7 +83,8 @@ def status(
     url: Annotated[
         str | None,
         typer.Option(
-            help="A running gateway's base URL (default: the \\[gateway] table's host and port)."
+            help="A running gateway's base URL (default: the \\[gateway] table's host and "
+            "port; your key is sent there only where they name this machine)."
         ),
     ] = None,
     key: Annotated[
@@ -109,7 +110,7 @@ def status(
     import httpx
 
     from inhouse.errors import NotAllowed, RuntimeUnavailable
-    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.gateway.config import names_this_machine, read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
     from inhouse.urls import http_url
@@ -125,6 +126,19 @@ def status(
             ", the [gateway] table's host and port; for a gateway served with another --host "
             "or --port, give its address with --url"
         )
+        if key and not names_this_machine(settings.host):
+            # inhouse.toml is whoever can push to the program's: a table naming her machine
+            # would collect the key of every lead who asked it for the details
+            err_console().print(
+                f"inhouse.toml's [gateway] names {settings.host}, another machine: your gateway "
+                "key is sent to no address the file names (whoever can push it could name a "
+                "machine of theirs and use the gateway as you); its public health follows. "
+                "Give the gateway's address with --url for its details",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            key = None
     url = http_url(url, what="the gateway's address")
     # INHOUSE_GATEWAY_KEY is where the pilot guide has everyone put their own client key: a
     # member's, a champion's or the support owner's is no rollout lead's, and its refusal

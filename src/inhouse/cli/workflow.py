@@ -163,8 +163,9 @@ def run(
     gateway_url: Annotated[
         str | None,
         typer.Option(
-            help="The gateway's base URL (implies --gateway; default: the \\[gateway] table's "
-            "host and port, as the pilot guide gives it).",
+            help="The gateway's base URL, as the pilot guide names it (implies --gateway; "
+            "default: the \\[gateway] table's host and port where they name this machine: "
+            "your key goes to no other address inhouse.toml names).",
         ),
     ] = None,
     gateway_key: Annotated[
@@ -250,9 +251,9 @@ def run(
 
 def _gateway_access(folder: Path, url: str | None, key: str | None) -> Any:
     """Where ``--gateway`` sends the requests: ``url`` (else the ``[gateway]`` table's address,
-    as the pilot guide gives it) and the person's own gateway ``key``."""
+    where it names this machine) and the person's own gateway ``key``."""
     from inhouse.errors import InvalidInput
-    from inhouse.pilot.guide import gateway_base_url
+    from inhouse.pilot.guide import gateway_url_for_key
     from inhouse.program.config import read_config
     from inhouse.urls import http_url
     from inhouse.workflows import GatewayAccess
@@ -263,7 +264,7 @@ def _gateway_access(folder: Path, url: str | None, key: str | None) -> Any:
             "(where the pilot guide has you keep it) or give --gateway-key"
         )
     if url is None:
-        url = gateway_base_url(folder, read_config(folder))
+        url = gateway_url_for_key(folder, read_config(folder))
     return GatewayAccess(http_url(url, what="the gateway's address"), key)
 
 

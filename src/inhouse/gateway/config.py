@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME, DATA_DIR
 
-__all__ = ["GatewaySettings", "cannot_listen", "read_gateway_settings"]
+__all__ = ["GatewaySettings", "cannot_listen", "names_this_machine", "read_gateway_settings"]
 
 
 class GatewaySettings(BaseModel):
@@ -118,6 +119,28 @@ def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettin
     except ValidationError as err:
         problems = validation_problems(err, "gateway.")
         raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None
+
+
+def names_this_machine(host: str) -> bool:
+    """Whether ``[gateway]``'s ``host`` names this machine as written: a loopback or
+    unspecified address (the gateway listening on every interface, this one's among them), or
+    ``localhost``. A name is not resolved: whoever wrote it may point it anywhere. A command
+    sends a person's own gateway key to the table's address only where this holds:
+    ``inhouse.toml`` is whoever can push to the program's, and a table naming her machine would
+    collect the keys sent there."""
+    import ipaddress
+
+    name = host.strip().lower().rstrip(".")
+    if not re.fullmatch(r"[0-9a-z.:%\[\]-]*", name):
+        # "gw.example#.localhost" ends as a loopback name does, and its URL reaches gw.example
+        return False
+    if name in ("", "localhost") or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def cannot_listen(host: str | None, port: int | None, err: OSError) -> ConfigError:

@@ -29,7 +29,14 @@ from inhouse.pilot.tracks import Track, load_track
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["GuideFormat", "build_guide", "gateway_base_url", "render_guide", "write_guide"]
+__all__ = [
+    "GuideFormat",
+    "build_guide",
+    "gateway_base_url",
+    "gateway_url_for_key",
+    "render_guide",
+    "write_guide",
+]
 
 GuideFormat = Literal["md", "html"]
 KEY_VARIABLE = "INHOUSE_GATEWAY_KEY"  # where the snippets expect the person's gateway key
@@ -47,6 +54,31 @@ def gateway_base_url(folder: Path, config: dict[str, Any]) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{settings.port}/v1"
+
+
+def gateway_url_for_key(folder: Path, config: dict[str, Any]) -> str:
+    """:func:`gateway_base_url`, for a command that sends a person's own gateway key there
+    (``workflow run --gateway``), only where ``[gateway]`` names this machine: a loopback or
+    unspecified address, or ``localhost``, read as written (a name is not resolved: its owner
+    may point it anywhere). ``inhouse.toml`` is whoever can push to the program's, and a table
+    naming her machine collected every key sent to it, to use the gateway as each of them
+    (:func:`inhouse.runtimes.config.refuse_gateway_key` keeps the same word for runtimes).
+    Another address is a :class:`~inhouse.errors.ConfigError` naming it: the person gives the
+    gateway's themselves (``--gateway-url``, as the pilot guide a lead handed them names it)."""
+    from inhouse.errors import ConfigError
+    from inhouse.gateway.config import names_this_machine, read_gateway_settings
+
+    here = names_this_machine(read_gateway_settings(folder, config).host)
+    url = gateway_base_url(folder, config)
+    if not here:
+        raise ConfigError(
+            f"inhouse.toml's [gateway] names {url}, another machine: inhouse sends your gateway "
+            "key only to a gateway on this machine, or to the address you give (whoever can "
+            "push inhouse.toml could name a machine of theirs and use the gateway as you). "
+            "Give the gateway's address with --gateway-url, as the pilot guide a rollout lead "
+            "gave you names it"
+        )
+    return url
 
 
 @dataclass(frozen=True)

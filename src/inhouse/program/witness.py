@@ -18,8 +18,8 @@ recorded on it, as for any forgery: its message names the event that is gone.
 
 A store restored from an older backup on purpose loses the same events, and says so the same
 way; the person who reads that and knows of the restore runs ``inhouse audit forget-seen``,
-which removes the file named (:func:`forget`; each person records again what they had recorded
-since the backup). A demo program keeps nothing.
+which sets the file named aside, never deleting it (:func:`forget`; each person records again
+what they had recorded since the backup). A demo program keeps nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,7 +144,7 @@ def seen_problem(store: Store, program_id: str, where: str) -> tuple[str, int] |
         f"{str(seen.get('hash', ''))[:12]}) in this log, and {now}, by someone with write access "
         "to the store (the chain up to the new head verifies: only a machine that saw the "
         f"events, or an anchor, tells). If the store was knowingly restored from an older "
-        f"backup, run `{FORGET_COMMAND}` on this machine (it removes {path} and records "
+        f"backup, run `{FORGET_COMMAND}` on this machine (it sets {path} aside and records "
         "nothing) and run the command again (everyone records again what "
         "they recorded since that backup); if not, the store's host answers for the events "
         "gone",
@@ -211,14 +212,29 @@ def kept(program_id: str, where: str) -> tuple[Path, dict[str, Any] | None] | No
 
 def forget(program_id: str, where: str) -> tuple[Path, dict[str, Any] | None] | None:
     """Let go of what this user's commands saw of ``program_id``'s log in ``where`` (a store
-    knowingly restored from an older backup: ``inhouse audit forget-seen``): the file removed
+    knowingly restored from an older backup: ``inhouse audit forget-seen``): the file set aside
     and the event it held, as :func:`kept`; None where there was none. It writes nothing to
-    the log: the next command here keeps the head it then reads."""
+    the log: the next command here keeps the head it then reads. The file is renamed beside
+    itself (``….forgotten-STAMP.json``), never deleted: a "restore" is the store's host's word,
+    and what this machine saw is the only thing here that tells a cut from one; no command
+    reads it again, but whoever doubts the restore still can."""
     found = kept(program_id, where)
     if found is None:
         return None
     path = found[0]
-    # the lock file stays: a command here at once may hold it, and one locking a new file
-    # beside it would write under no lock of the other's
-    path.unlink(missing_ok=True)
-    return found
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.stem}.forgotten-{stamp}.json")
+    # under the lock a command keeping a newer event holds: the file set aside is the one it
+    # read, never one renamed from under a write (the lock file stays: a command here at once
+    # may hold it, and one locking a new file beside it would write under no lock of the other's)
+    lock = os.open(path.with_name(f"{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        held = _read(path)
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return None
+    finally:
+        os.close(lock)
+    return aside, held
