@@ -145,12 +145,20 @@ def test_a_play_owner_s_finding_after_the_exit_undoes_it() -> None:
     assert word.outcome is Outcome.PASS, word.reason
 
 
-def test_an_exit_under_the_rules_before_keeps_today_s_reading() -> None:
+def test_an_exit_under_the_rules_before_is_not_undone_by_pia_alone() -> None:
+    """The rule only takes un-doing away: a program whose play 2 exited before the upgrade is
+    not left to pia's word (she un-did every such exit alone). Someone with a say still un-does
+    it, and the machine's own reading does not reach back over it."""
     verdict, honest = reproducible(), rerun()
     found = rerun(by="pia", test_model=True)
     before = TEST_MODEL_SAY - 1
     result = judge(verdict, honest, found, exit_mark=honest.id, rules=before)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "pia's word" in result.reason, result.reason
+    bea = rerun(by="bea", test_model=True)
+    result = judge(verdict, honest, bea, exit_mark=honest.id, rules=before)
     assert result.outcome is Outcome.FAIL, result.reason
+    assert f"bea's rerun (fact #{bea.id}) found the weights" in result.reason
     # nor does the judging machine's reading reach back over it
     kept = judge(verdict, honest, exit_mark=honest.id, rules=before, here=frozenset({DIGEST}))
     assert kept.outcome is Outcome.PASS, kept.reason
@@ -224,16 +232,6 @@ def test_status_shows_a_colleague_s_word_and_reads_the_file_here(
     assert "this machine's own copy of the pinned file shows" in rows["trial-reproduced"]["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (found in tmodel, not closed): after play 2 exited, any second "
-    "person's later rerun that holds (no test_model, a pilot user's or anyone's) becomes "
-    "trial-reproduced's evidence (the latest upheld rerun), so play 2's accepted handoff turns "
-    "stale and play 3 cannot start (botched handoff) until play 2 is re-offered and "
-    "re-accepted: one colleague alone holds play 3 back. Closing it means judging an exited "
-    "play 2 on the reruns its exit was judged on (ctx.judged_on) first, which reaches beyond "
-    "the test-model rule",
-)
 def test_a_colleague_s_later_holding_rerun_does_not_turn_play_two_stale(
     cast: dict[str, Program],  # noqa: F811
 ) -> None:
@@ -242,4 +240,18 @@ def test_a_colleague_s_later_holding_rerun_does_not_turn_play_two_stale(
     pia = enrol(lena, "pia", team="legal")
     reproduce(pia)
     measured(omar, "task.named", task="triage", frequency="daily")
-    omar.start_play(None, 3)  # refused today: "play 2's accepted handoff is stale"
+    assert not engine_play(lena, 2)["handoff"]["stale"]
+    omar.start_play(None, 3)  # was refused: "play 2's accepted handoff is stale"
+
+
+def test_the_exit_s_pool_stays_the_evidence_while_it_holds() -> None:
+    """pia's later rerun that holds does not displace omar's, which play 2 exited on; before the
+    exit the latest holding pool is the evidence, and once omar's pool no longer holds, pia's
+    is (the exit's evidence changed: its handoff is stale, as it should be)."""
+    verdict, honest = reproducible(), rerun()
+    later = rerun(by="pia")
+    exited = judge(verdict, honest, later, exit_mark=honest.id)
+    assert exited.outcome is Outcome.PASS, exited.reason
+    assert honest in exited.evidence and later not in exited.evidence, exited.reason
+    open_ = judge(verdict, honest, later)
+    assert later in open_.evidence and honest not in open_.evidence

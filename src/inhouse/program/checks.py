@@ -215,7 +215,8 @@ __all__ = [
 #: of the pinned file as the test model (:attr:`CheckContext.test_model_here`): a pilot user
 #: typed the flag through the Python API and un-did play 2 alone. Anyone else's finding is shown
 #: as their word, with the command that checks it. Before play 2 exits, any second person's
-#: finding still fails it; a play 2 that exited under the rules before keeps today's reading
+#: finding still fails it. It only takes un-doing away: a play 2 that exited under the rules
+#: before has it too (the judging machine's reading does not reach back over such an exit)
 #: 27 (:data:`VERSION_IN_CHARGE`): play 3's current version (the one its checks judge) is
 #: displaced by a later version of the workflow only where that version is the program's:
 #: published or run by someone a lead put in charge at the time (a rollout lead, a play owner,

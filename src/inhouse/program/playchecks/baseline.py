@@ -727,7 +727,12 @@ def _reproduced(
             problems[f.id] = (problem[0], f"{problem[1]}{_pool_note(members[f.id], f.by)}")
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
-        fact = upheld[-1]
+        # once play 2 exited, the pool its exit was judged on stays its evidence while it holds:
+        # another colleague's later rerun that holds too changes nothing the exit rests on, and
+        # as the latest it turned the accepted handoff stale, one person alone holding play 3
+        # back (a pool that grew since is judged whole, and is still the one)
+        kept = [f for f in upheld if any(ctx.spared(_BASELINE, m) for m in members[f.id])]
+        fact = (kept or upheld)[-1]
         note = invited_by_judged(ctx, fact.by, judged)
         demo = " (demo program: the test model)" if data.get("test_model") else ""
         return passed(
@@ -1349,15 +1354,23 @@ def _test_model_found(
     from someone with a say over play 2 when they reran (:func:`_say_over_baseline`), or where the
     judging machine read its own copy of the pinned file as the test model
     (:attr:`~inhouse.program.checks.CheckContext.test_model_here`): anyone else's is their word,
-    shown with the command that checks it. A play 2 that exited under the rules before keeps the
-    reading of then: a finding since its exit fails it, one before is a note."""
+    shown with the command that checks it. The rule only takes un-doing away, so a play 2 that
+    exited under the rules before has it too: a finding since its exit fails it only from someone
+    with a say then (the judging machine's reading does not reach back over it), one before is a
+    note."""
     name = verdict.payload["trial"]
     exited = ctx.exited.get(_BASELINE)
     here = digest in ctx.test_model_here
     if exited is not None and ctx.exited_before(_BASELINE, TEST_MODEL_SAY):
-        counted = [f for f in spotted if f.id > exited[1]]
+        # the rule only takes un-doing away, so an exit under the rules before has it too (a
+        # pilot user's word since it un-did every such exit alone); what it adds, this
+        # machine's reading, does not reach back over it, nor a finding before it
+        since = [f for f in spotted if f.id > exited[1]]
+        counted = [f for f in since if _say_over_baseline(ctx, f)]
         if counted:
             return _found_failed(name, verdict, digest, counted)
+        if since:
+            return _their_word(name, digest, since), since
         if not spotted:
             return "", []
         fact = spotted[-1]
@@ -1372,6 +1385,11 @@ def _test_model_found(
         return _found_failed(name, verdict, digest, counted, here=here)
     if not spotted:
         return "", []
+    return _their_word(name, digest, spotted), spotted
+
+
+def _their_word(name: str, digest: str, spotted: list[Fact]) -> str:
+    """The note for test-model findings after play 2 exited by people with no say over it."""
     said = ", ".join(f"{f.by}'s rerun (fact #{f.id})" for f in spotted)
     people = sorted({f.by for f in spotted})
     verb = "says" if len(spotted) == 1 else "say"
@@ -1381,7 +1399,7 @@ def _test_model_found(
         "say over play 2 then (its owner, a rollout lead or someone a lead put in charge), so "
         f"it un-does no exit; check it with {_CHECK_HERE}, or have one with a say rerun it "
         f"(`inhouse prove {name} --rerun`))"
-    ), spotted
+    )
 
 
 def _found_failed(
