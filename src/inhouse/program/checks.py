@@ -40,6 +40,7 @@ __all__ = [
     "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
     "RERUN_SERIES",
+    "SERIES_ORDER",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TEST_MODEL_SAY",
@@ -241,7 +242,14 @@ __all__ = [
 #: laptop afterwards set aside their honest verify and reruns, or only those from one of their
 #: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
 #: setting aside away: an exit judged before it keeps its verdict
-EXIT_RULES = 29
+#: 30 (:data:`SERIES_ORDER`): play 2's pooled reruns are in their order in their key's series
+#: (each rerun's number), not in the order the log holds them: the latest of a pool (whose
+#: claimed advantage rule 28 asks be among those that cleared, and whose confirmations speak
+#: for the pool) is the last its colleague made, not the last someone imported, and a lead
+#: who imported a colleague's four envelopes whole, the two that cleared "cheaper" last, made
+#: an earlier draw the latest (``trial-reproduced``; a pool a play 2 exit was judged on before
+#: keeps the order it was judged in)
+EXIT_RULES = 30
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -320,6 +328,8 @@ POOLED_ADVANTAGE = 28
 #: a judged person's machine sets evidence aside only where they enrolled from it by then (see
 #: :data:`EXIT_RULES`)
 MACHINES_THEN = 29
+#: play 2's pooled reruns are in their series' order, not the log's (see :data:`EXIT_RULES`)
+SERIES_ORDER = 30
 
 
 class Outcome(StrEnum):

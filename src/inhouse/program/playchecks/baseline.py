@@ -14,6 +14,7 @@ from inhouse.program.checks import (
     EVERY_ENROLLER,
     GATEWAY_HOST,
     RERUN_SERIES,
+    SERIES_ORDER,
     TEST_MODEL_SAY,
     CheckContext,
     Outcome,
@@ -52,7 +53,7 @@ from inhouse.program.playchecks._shared import (
     unpinned_build,
     unsaid_here,
 )
-from inhouse.program.rerun_series import series_gaps
+from inhouse.program.rerun_series import series_gaps, signer
 from inhouse.urls import hidden_host
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
@@ -672,7 +673,12 @@ def _reproduced(
         elsewhere = [f for f in elsewhere if f not in words]
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
-    members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
+    members = _pools(
+        elsewhere,
+        pooled=pooled,
+        aside=lambda f: older and _older_rerun(ctx, f),
+        logged=lambda f: ctx.spared(_BASELINE, f, rule=SERIES_ORDER),
+    )
     # and judged only whole (exit rule 25): a pool whose key's series the log lacks a rerun of
     # would be the reruns someone chose to import. Whatever earlier rule judges the rest, a
     # gap counts: an exit under the rules before spares the reruns it was judged on (_gaps)
@@ -839,7 +845,11 @@ _SUMMED = ("passed", "proved", "on_topic", "status_quo_unanswered", "status_quo_
 
 
 def _pools(
-    reruns: list[Fact], *, pooled: bool = True, aside: Callable[[Fact], object] = _none
+    reruns: list[Fact],
+    *,
+    pooled: bool = True,
+    aside: Callable[[Fact], object] = _none,
+    logged: Callable[[Fact], bool] = _none,
 ) -> dict[int, list[Fact]]:
     """``reruns`` (counted, of one spec on one set of weights, oldest first) as each colleague's
     pool, keyed by its latest rerun's id: every completed rerun a colleague made is one body of
@@ -852,12 +862,34 @@ def _pools(
     people than by asking one again, since each must be someone else on a machine of their own
     (and she herself never counts, exit rule 17). A rerun ``aside`` says is set aside (an older
     inhouse's, which counts for nothing either way) stays on its own, as every rerun does
-    without ``pooled`` (before reruns were pooled)."""
+    without ``pooled`` (before reruns were pooled). Each pool is in its series' order
+    (:func:`_series_order`, exit rule 30) unless ``logged`` says a play 2 exit was judged on
+    every rerun of it in the log's order."""
     by: dict[str, list[Fact]] = {}
     for fact in reruns:
         key = fact.by if pooled and not aside(fact) else f"#{fact.id}"
         by.setdefault(key, []).append(fact)
-    return {pool[-1].id: pool for pool in sorted(by.values(), key=lambda p: p[-1].id)}
+    pools = [pool if all(logged(f) for f in pool) else _series_order(pool) for pool in by.values()]
+    return {pool[-1].id: pool for pool in sorted(pools, key=lambda p: p[-1].id)}
+
+
+def _series_order(pool: list[Fact]) -> list[Fact]:
+    """``pool`` (in the log's order) with each key's series of a spec in it in the order its
+    key made them (their ``place`` numbers, exit rule 30,
+    :data:`~inhouse.program.checks.SERIES_ORDER`): the log's order of imported envelopes is
+    whoever imported them's to choose, so a lead who imported a colleague's reruns whole, the
+    draws that cleared last, made one of them the pool's latest. Each series keeps the places
+    in the pool its reruns held; a rerun that names no place keeps its own."""
+    series: dict[tuple[str, str], list[int]] = {}
+    for index, fact in enumerate(pool):
+        if fact.payload.get("place"):
+            series.setdefault((signer(fact), str(fact.payload["spec_hash"])), []).append(index)
+    ordered = list(pool)
+    for indexes in series.values():
+        made = sorted((pool[i] for i in indexes), key=lambda f: int(f.payload["place"]["number"]))
+        for index, fact in zip(indexes, made, strict=True):
+            ordered[index] = fact
+    return ordered
 
 
 def _gaps(
