@@ -255,3 +255,30 @@ def test_the_exit_s_pool_stays_the_evidence_while_it_holds() -> None:
     assert honest in exited.evidence and later not in exited.evidence, exited.reason
     open_ = judge(verdict, honest, later)
     assert later in open_.evidence and honest not in open_.evidence
+
+
+def test_a_blessed_file_linked_to_a_model_kept_elsewhere_is_read(tmp_path: Path) -> None:
+    """The honest lead keeps the large model once, outside the checkout, and links it into
+    models/: status reads the file the link leads to (it measured nothing, and a colleague told
+    to check it there was told nothing). A path written outside the folder still measures
+    nothing."""
+    kept = tmp_path / "store" / "m.gguf"
+    kept.parent.mkdir()
+    make_test_model(kept)
+    folder = tmp_path / "program"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "m.gguf").symlink_to(kept)
+    (folder / "inhouse.toml").write_text(
+        '[runtimes.local]\nfamily = "llamacpp"\nurl = "http://127.0.0.1:8080"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        'models = [{name = "m0", path = "models/m.gguf"}]\n',
+        encoding="utf-8",
+    )
+    assert local_test_models(folder) == frozenset({sha256_digest(kept)})
+    (folder / "inhouse.toml").write_text(
+        '[runtimes.local]\nfamily = "llamacpp"\nurl = "http://127.0.0.1:8080"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        f'models = [{{name = "m0", path = "{kept}"}}]\n',
+        encoding="utf-8",
+    )
+    assert local_test_models(folder) == frozenset()
