@@ -270,8 +270,8 @@ def test_the_pool_s_latest_is_the_last_its_colleague_made_not_the_last_imported(
     verdict = reproducible()
     missed = {"proven_on": [], "improvement": {"cheaper": 5.0}}
     draws = _series({}, {}, missed, missed)
-    shuffled = [replace(f, id=draws[0].id + n) for n, f in enumerate([draws[3], draws[2],
-                                                                      draws[0], draws[1]])]  # fmt: skip
+    imported = [draws[3], draws[2], draws[0], draws[1]]
+    shuffled = [replace(f, id=draws[0].id + n) for n, f in enumerate(imported)]
     in_order = check("trial-reproduced", verdict, *draws)
     assert in_order.outcome is Outcome.FAIL, in_order.reason
     assert "cheaper did not clear its threshold" in in_order.reason, in_order.reason

@@ -15,8 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from inhouse.baseline.here import local_test_models
 from inhouse.program import Program
 from inhouse.program.checks import TEST_MODEL_SAY, CheckContext, Outcome, evaluate
