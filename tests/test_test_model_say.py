@@ -5,8 +5,9 @@ the judging machine reads its own copy of the pinned file as the test model.
 Forgeries: pia (a pilot user) alone, typing ``test_model`` through the Python API, un-did play 2
 for everyone; the lead must not use the "after the exit" window to pass play 2 on the test model
 (an exit recorded over a finding made before it). Honest paths: play 2's owner's finding after
-the exit un-does it; so does a lead's own look at the pinned file, and a play 2 that exited under
-the rules before keeps today's reading.
+the exit un-does it; so does a lead's own look at the pinned file; a play 2 that exited under
+the rules before is not left to pia's word either (the rule only takes un-doing away), and its
+handoff does not turn stale on a colleague's later rerun that holds.
 """
 
 from __future__ import annotations
