@@ -35,7 +35,7 @@ from inhouse.plaintext import (
     reading,
 )
 from inhouse.program import Program
-from inhouse.program.checks import CONFUSABLE_READING, Outcome, evaluate
+from inhouse.program.checks import CONFUSABLE_READING, LOOKALIKE_READING, Outcome, evaluate
 from tests.clitools import cli
 from tests.test_exit_scope import LIMITS, context
 from tests.test_redteam_names import lena  # noqa: F401
@@ -197,12 +197,6 @@ def test_an_exit_judged_before_rule_23_keeps_its_count(rules: int, outcome: Outc
     assert result.outcome is outcome, result.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: a play 4 that exited reads its roster's teams by `reading` alone, "
-    "not the drawn reading (`_drawn_together`), so a team with a barred O for its O (or, since "
-    "rule 16, lT with a small L beside IT) counts apart there",
-)
 def test_an_exit_reads_its_rosters_teams_drawn_alike_as_one() -> None:
     people, facts = _pilot(["ops", "\u13be\u13e2\u13da", "OPS", "\u13be\u13e2\u13da", "HR"])
     exited = {"pilot": (facts[-1].at, facts[-1].id)}
@@ -211,3 +205,18 @@ def test_an_exit_reads_its_rosters_teams_drawn_alike_as_one() -> None:
     )
     result = evaluate("pilot-size", ctx)
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+def test_an_exit_reads_its_rosters_small_l_as_an_i_since_rule_16() -> None:
+    """The roster's "lT" (a small L) beside "IT" is one team for an exit judged since rule 16,
+    as the members' word reads it; an exit judged before keeps the count it exited on."""
+    people, facts = _pilot(["it", "lT", "IT", "lT", "HR"])  # "it" and "IT" read alike
+    exited = {"pilot": (facts[-1].at, facts[-1].id)}
+    since = replace(
+        context(facts, people, exited, **LIMITS), exit_rules={"pilot": LOOKALIKE_READING}
+    )
+    result = evaluate("pilot-size", since)
+    assert result.outcome is Outcome.FAIL, result.reason
+    before = replace(since, exit_rules={"pilot": LOOKALIKE_READING - 1})
+    kept = evaluate("pilot-size", before)
+    assert kept.outcome is Outcome.PASS, kept.reason

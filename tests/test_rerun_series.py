@@ -259,3 +259,32 @@ def test_a_first_series_never_imported_beside_a_second_is_seen() -> None:
     (again,) = _series({})
     result = check("trial-reproduced", verdict, again)
     assert result.outcome is not Outcome.PASS, result.reason
+
+
+def test_the_pool_s_latest_is_the_last_its_colleague_made_not_the_last_imported() -> None:
+    """Exit rule 30 (``SERIES_ORDER``). The forgery: omar's first two reruns cleared "cheaper",
+    his last two did not; lena imports all four whole (no gap), the two that cleared last, so
+    the log's latest is one that cleared and half the inputs cleared it. The pool's latest is
+    his fourth: "cheaper" did not hold. The honest path: the same four imported in his order
+    fail alike, and a pool judged at an exit before the rule keeps the log's order."""
+    verdict = reproducible()
+    missed = {"proven_on": [], "improvement": {"cheaper": 5.0}}
+    draws = _series({}, {}, missed, missed)
+    imported = [draws[3], draws[2], draws[0], draws[1]]
+    shuffled = [replace(f, id=draws[0].id + n) for n, f in enumerate(imported)]
+    in_order = check("trial-reproduced", verdict, *draws)
+    assert in_order.outcome is Outcome.FAIL, in_order.reason
+    assert "cheaper did not clear its threshold" in in_order.reason, in_order.reason
+    result = check("trial-reproduced", verdict, *shuffled)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "cheaper did not clear its threshold" in result.reason, result.reason
+    # a play 2 exit judged on the four before the rule keeps the order it was judged in
+    mark = shuffled[-1].id
+    kept = check(
+        "trial-reproduced",
+        verdict,
+        *shuffled,
+        exited={"baseline": (NOW - timedelta(days=1), mark)},
+        rules=RERUN_SERIES,
+    )
+    assert kept.outcome is Outcome.PASS, kept.reason

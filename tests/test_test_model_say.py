@@ -5,8 +5,9 @@ the judging machine reads its own copy of the pinned file as the test model.
 Forgeries: pia (a pilot user) alone, typing ``test_model`` through the Python API, un-did play 2
 for everyone; the lead must not use the "after the exit" window to pass play 2 on the test model
 (an exit recorded over a finding made before it). Honest paths: play 2's owner's finding after
-the exit un-does it; so does a lead's own look at the pinned file, and a play 2 that exited under
-the rules before keeps today's reading.
+the exit un-does it; so does a lead's own look at the pinned file; a play 2 that exited under
+the rules before is not left to pia's word either (the rule only takes un-doing away), and its
+handoff does not turn stale on a colleague's later rerun that holds.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from inhouse.baseline.here import local_test_models
 from inhouse.program import Program
@@ -145,12 +144,20 @@ def test_a_play_owner_s_finding_after_the_exit_undoes_it() -> None:
     assert word.outcome is Outcome.PASS, word.reason
 
 
-def test_an_exit_under_the_rules_before_keeps_today_s_reading() -> None:
+def test_an_exit_under_the_rules_before_is_not_undone_by_pia_alone() -> None:
+    """The rule only takes un-doing away: a program whose play 2 exited before the upgrade is
+    not left to pia's word (she un-did every such exit alone). Someone with a say still un-does
+    it, and the machine's own reading does not reach back over it."""
     verdict, honest = reproducible(), rerun()
     found = rerun(by="pia", test_model=True)
     before = TEST_MODEL_SAY - 1
     result = judge(verdict, honest, found, exit_mark=honest.id, rules=before)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "pia's word" in result.reason, result.reason
+    bea = rerun(by="bea", test_model=True)
+    result = judge(verdict, honest, bea, exit_mark=honest.id, rules=before)
     assert result.outcome is Outcome.FAIL, result.reason
+    assert f"bea's rerun (fact #{bea.id}) found the weights" in result.reason
     # nor does the judging machine's reading reach back over it
     kept = judge(verdict, honest, exit_mark=honest.id, rules=before, here=frozenset({DIGEST}))
     assert kept.outcome is Outcome.PASS, kept.reason
@@ -224,16 +231,6 @@ def test_status_shows_a_colleague_s_word_and_reads_the_file_here(
     assert "this machine's own copy of the pinned file shows" in rows["trial-reproduced"]["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (found in tmodel, not closed): after play 2 exited, any second "
-    "person's later rerun that holds (no test_model, a pilot user's or anyone's) becomes "
-    "trial-reproduced's evidence (the latest upheld rerun), so play 2's accepted handoff turns "
-    "stale and play 3 cannot start (botched handoff) until play 2 is re-offered and "
-    "re-accepted: one colleague alone holds play 3 back. Closing it means judging an exited "
-    "play 2 on the reruns its exit was judged on (ctx.judged_on) first, which reaches beyond "
-    "the test-model rule",
-)
 def test_a_colleague_s_later_holding_rerun_does_not_turn_play_two_stale(
     cast: dict[str, Program],  # noqa: F811
 ) -> None:
@@ -242,4 +239,45 @@ def test_a_colleague_s_later_holding_rerun_does_not_turn_play_two_stale(
     pia = enrol(lena, "pia", team="legal")
     reproduce(pia)
     measured(omar, "task.named", task="triage", frequency="daily")
-    omar.start_play(None, 3)  # refused today: "play 2's accepted handoff is stale"
+    assert not engine_play(lena, 2)["handoff"]["stale"]
+    omar.start_play(None, 3)  # was refused: "play 2's accepted handoff is stale"
+
+
+def test_the_exit_s_pool_stays_the_evidence_while_it_holds() -> None:
+    """pia's later rerun that holds does not displace omar's, which play 2 exited on; before the
+    exit the latest holding pool is the evidence, and once omar's pool no longer holds, pia's
+    is (the exit's evidence changed: its handoff is stale, as it should be)."""
+    verdict, honest = reproducible(), rerun()
+    later = rerun(by="pia")
+    exited = judge(verdict, honest, later, exit_mark=honest.id)
+    assert exited.outcome is Outcome.PASS, exited.reason
+    assert honest in exited.evidence and later not in exited.evidence, exited.reason
+    open_ = judge(verdict, honest, later)
+    assert later in open_.evidence and honest not in open_.evidence
+
+
+def test_a_blessed_file_linked_to_a_model_kept_elsewhere_is_read(tmp_path: Path) -> None:
+    """The honest lead keeps the large model once, outside the checkout, and links it into
+    models/: status reads the file the link leads to (it measured nothing, and a colleague told
+    to check it there was told nothing). A path written outside the folder still measures
+    nothing."""
+    kept = tmp_path / "store" / "m.gguf"
+    kept.parent.mkdir()
+    make_test_model(kept)
+    folder = tmp_path / "program"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "m.gguf").symlink_to(kept)
+    (folder / "inhouse.toml").write_text(
+        '[runtimes.local]\nfamily = "llamacpp"\nurl = "http://127.0.0.1:8080"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        'models = [{name = "m0", path = "models/m.gguf"}]\n',
+        encoding="utf-8",
+    )
+    assert local_test_models(folder) == frozenset({sha256_digest(kept)})
+    (folder / "inhouse.toml").write_text(
+        '[runtimes.local]\nfamily = "llamacpp"\nurl = "http://127.0.0.1:8080"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        f'models = [{{name = "m0", path = "{kept}"}}]\n',
+        encoding="utf-8",
+    )
+    assert local_test_models(folder) == frozenset()

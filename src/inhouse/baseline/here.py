@@ -10,7 +10,7 @@ the file reads it here, which is a measurement, not a word: ``inhouse status`` f
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from inhouse.errors import ConfigError
 from inhouse.runtimes.digests import sha256_digest
@@ -23,7 +23,10 @@ def local_test_models(folder: Path) -> frozenset[str]:
     """The digests (``sha256:<hex>``) of the program's blessed model files on this machine
     (``path`` in ``[baseline]``, inside ``folder``) that :func:`is_test_model` reads as the
     test model, by their content. A program without a readable ``[baseline]`` table, or a
-    file that is missing, outside the folder or unreadable, measures nothing."""
+    file that is missing, written outside the folder (absolute, or through '..', as the
+    install refuses to write it) or unreadable, measures nothing. A file in the folder that is
+    a link to a model kept elsewhere on this machine (a large model is often kept once) is
+    read where it leads: the pinned file is this machine's copy either way."""
     from inhouse.baseline.manifest import read_manifest
 
     root = folder.resolve()
@@ -35,9 +38,12 @@ def local_test_models(folder: Path) -> frozenset[str]:
     for blessed in manifest.models:
         if not blessed.path:
             continue
-        path = (root / blessed.path).resolve()
-        if root not in path.parents or not path.is_file():
-            continue  # a path may not reach out of the program folder
+        written = PurePath(blessed.path)
+        if written.is_absolute() or ".." in written.parts:
+            continue  # a path as written may not reach out of the program folder
+        path = (root / written).resolve()
+        if not path.is_file():
+            continue
         try:
             if is_test_model(path):
                 found.add(sha256_digest(path))

@@ -40,6 +40,7 @@ __all__ = [
     "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
     "RERUN_SERIES",
+    "SERIES_ORDER",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TEST_MODEL_SAY",
@@ -215,7 +216,8 @@ __all__ = [
 #: of the pinned file as the test model (:attr:`CheckContext.test_model_here`): a pilot user
 #: typed the flag through the Python API and un-did play 2 alone. Anyone else's finding is shown
 #: as their word, with the command that checks it. Before play 2 exits, any second person's
-#: finding still fails it; a play 2 that exited under the rules before keeps today's reading
+#: finding still fails it. It only takes un-doing away: a play 2 that exited under the rules
+#: before has it too (the judging machine's reading does not reach back over such an exit)
 #: 27 (:data:`VERSION_IN_CHARGE`): play 3's current version (the one its checks judge) is
 #: displaced by a later version of the workflow only where that version is the program's:
 #: published or run by someone a lead put in charge at the time (a rollout lead, a play owner,
@@ -240,7 +242,14 @@ __all__ = [
 #: laptop afterwards set aside their honest verify and reruns, or only those from one of their
 #: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
 #: setting aside away: an exit judged before it keeps its verdict
-EXIT_RULES = 29
+#: 30 (:data:`SERIES_ORDER`): play 2's pooled reruns are in their order in their key's series
+#: (each rerun's number), not in the order the log holds them: the latest of a pool (whose
+#: claimed advantage rule 28 asks be among those that cleared, and whose confirmations speak
+#: for the pool) is the last its colleague made, not the last someone imported, and a lead
+#: who imported a colleague's four envelopes whole, the two that cleared "cheaper" last, made
+#: an earlier draw the latest (``trial-reproduced``; a pool a play 2 exit was judged on before
+#: keeps the order it was judged in)
+EXIT_RULES = 30
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -319,6 +328,8 @@ POOLED_ADVANTAGE = 28
 #: a judged person's machine sets evidence aside only where they enrolled from it by then (see
 #: :data:`EXIT_RULES`)
 MACHINES_THEN = 29
+#: play 2's pooled reruns are in their series' order, not the log's (see :data:`EXIT_RULES`)
+SERIES_ORDER = 30
 
 
 class Outcome(StrEnum):

@@ -14,6 +14,7 @@ from inhouse.program.checks import (
     EVERY_ENROLLER,
     GATEWAY_HOST,
     RERUN_SERIES,
+    SERIES_ORDER,
     TEST_MODEL_SAY,
     CheckContext,
     Outcome,
@@ -52,7 +53,7 @@ from inhouse.program.playchecks._shared import (
     unpinned_build,
     unsaid_here,
 )
-from inhouse.program.rerun_series import series_gaps
+from inhouse.program.rerun_series import series_gaps, signer
 from inhouse.urls import hidden_host
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
@@ -672,7 +673,12 @@ def _reproduced(
         elsewhere = [f for f in elsewhere if f not in words]
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
-    members = _pools(elsewhere, pooled=pooled, aside=lambda f: older and _older_rerun(ctx, f))
+    members = _pools(
+        elsewhere,
+        pooled=pooled,
+        aside=lambda f: older and _older_rerun(ctx, f),
+        logged=lambda f: ctx.spared(_BASELINE, f, rule=SERIES_ORDER),
+    )
     # and judged only whole (exit rule 25): a pool whose key's series the log lacks a rerun of
     # would be the reruns someone chose to import. Whatever earlier rule judges the rest, a
     # gap counts: an exit under the rules before spares the reruns it was judged on (_gaps)
@@ -727,7 +733,12 @@ def _reproduced(
             problems[f.id] = (problem[0], f"{problem[1]}{_pool_note(members[f.id], f.by)}")
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
-        fact = upheld[-1]
+        # once play 2 exited, the pool its exit was judged on stays its evidence while it holds:
+        # another colleague's later rerun that holds too changes nothing the exit rests on, and
+        # as the latest it turned the accepted handoff stale, one person alone holding play 3
+        # back (a pool that grew since is judged whole, and is still the one)
+        kept = [f for f in upheld if any(ctx.spared(_BASELINE, m) for m in members[f.id])]
+        fact = (kept or upheld)[-1]
         note = invited_by_judged(ctx, fact.by, judged)
         demo = " (demo program: the test model)" if data.get("test_model") else ""
         return passed(
@@ -834,7 +845,11 @@ _SUMMED = ("passed", "proved", "on_topic", "status_quo_unanswered", "status_quo_
 
 
 def _pools(
-    reruns: list[Fact], *, pooled: bool = True, aside: Callable[[Fact], object] = _none
+    reruns: list[Fact],
+    *,
+    pooled: bool = True,
+    aside: Callable[[Fact], object] = _none,
+    logged: Callable[[Fact], bool] = _none,
 ) -> dict[int, list[Fact]]:
     """``reruns`` (counted, of one spec on one set of weights, oldest first) as each colleague's
     pool, keyed by its latest rerun's id: every completed rerun a colleague made is one body of
@@ -847,12 +862,34 @@ def _pools(
     people than by asking one again, since each must be someone else on a machine of their own
     (and she herself never counts, exit rule 17). A rerun ``aside`` says is set aside (an older
     inhouse's, which counts for nothing either way) stays on its own, as every rerun does
-    without ``pooled`` (before reruns were pooled)."""
+    without ``pooled`` (before reruns were pooled). Each pool is in its series' order
+    (:func:`_series_order`, exit rule 30) unless ``logged`` says a play 2 exit was judged on
+    every rerun of it in the log's order."""
     by: dict[str, list[Fact]] = {}
     for fact in reruns:
         key = fact.by if pooled and not aside(fact) else f"#{fact.id}"
         by.setdefault(key, []).append(fact)
-    return {pool[-1].id: pool for pool in sorted(by.values(), key=lambda p: p[-1].id)}
+    pools = [pool if all(logged(f) for f in pool) else _series_order(pool) for pool in by.values()]
+    return {pool[-1].id: pool for pool in sorted(pools, key=lambda p: p[-1].id)}
+
+
+def _series_order(pool: list[Fact]) -> list[Fact]:
+    """``pool`` (in the log's order) with each key's series of a spec in it in the order its
+    key made them (their ``place`` numbers, exit rule 30,
+    :data:`~inhouse.program.checks.SERIES_ORDER`): the log's order of imported envelopes is
+    whoever imported them's to choose, so a lead who imported a colleague's reruns whole, the
+    draws that cleared last, made one of them the pool's latest. Each series keeps the places
+    in the pool its reruns held; a rerun that names no place keeps its own."""
+    series: dict[tuple[str, str], list[int]] = {}
+    for index, fact in enumerate(pool):
+        if fact.payload.get("place"):
+            series.setdefault((signer(fact), str(fact.payload["spec_hash"])), []).append(index)
+    ordered = list(pool)
+    for indexes in series.values():
+        made = sorted((pool[i] for i in indexes), key=lambda f: int(f.payload["place"]["number"]))
+        for index, fact in zip(indexes, made, strict=True):
+            ordered[index] = fact
+    return ordered
 
 
 def _gaps(
@@ -1349,15 +1386,23 @@ def _test_model_found(
     from someone with a say over play 2 when they reran (:func:`_say_over_baseline`), or where the
     judging machine read its own copy of the pinned file as the test model
     (:attr:`~inhouse.program.checks.CheckContext.test_model_here`): anyone else's is their word,
-    shown with the command that checks it. A play 2 that exited under the rules before keeps the
-    reading of then: a finding since its exit fails it, one before is a note."""
+    shown with the command that checks it. The rule only takes un-doing away, so a play 2 that
+    exited under the rules before has it too: a finding since its exit fails it only from someone
+    with a say then (the judging machine's reading does not reach back over it), one before is a
+    note."""
     name = verdict.payload["trial"]
     exited = ctx.exited.get(_BASELINE)
     here = digest in ctx.test_model_here
     if exited is not None and ctx.exited_before(_BASELINE, TEST_MODEL_SAY):
-        counted = [f for f in spotted if f.id > exited[1]]
+        # the rule only takes un-doing away, so an exit under the rules before has it too (a
+        # pilot user's word since it un-did every such exit alone); what it adds, this
+        # machine's reading, does not reach back over it, nor a finding before it
+        since = [f for f in spotted if f.id > exited[1]]
+        counted = [f for f in since if _say_over_baseline(ctx, f)]
         if counted:
             return _found_failed(name, verdict, digest, counted)
+        if since:
+            return _their_word(name, digest, since), since
         if not spotted:
             return "", []
         fact = spotted[-1]
@@ -1372,6 +1417,11 @@ def _test_model_found(
         return _found_failed(name, verdict, digest, counted, here=here)
     if not spotted:
         return "", []
+    return _their_word(name, digest, spotted), spotted
+
+
+def _their_word(name: str, digest: str, spotted: list[Fact]) -> str:
+    """The note for test-model findings after play 2 exited by people with no say over it."""
     said = ", ".join(f"{f.by}'s rerun (fact #{f.id})" for f in spotted)
     people = sorted({f.by for f in spotted})
     verb = "says" if len(spotted) == 1 else "say"
@@ -1381,7 +1431,7 @@ def _test_model_found(
         "say over play 2 then (its owner, a rollout lead or someone a lead put in charge), so "
         f"it un-does no exit; check it with {_CHECK_HERE}, or have one with a say rerun it "
         f"(`inhouse prove {name} --rerun`))"
-    ), spotted
+    )
 
 
 def _found_failed(

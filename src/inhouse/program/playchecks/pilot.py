@@ -408,6 +408,30 @@ def _drawn_together(
     return {top(key) for key in keys.values()}
 
 
+def _one_per_team(teams: set[str], *, wider: bool, confusables: bool) -> set[str]:
+    """One spelling of ``teams`` per team: those that read alike (:func:`team_key`) are one,
+    and with ``wider`` (from :data:`LOOKALIKE_READING`) those drawn alike too
+    (:func:`drawn_reading`, on the names as typed)."""
+    stands: dict[str, str] = {t: t for t in teams}
+
+    def top(team: str) -> str:
+        while stands[team] != team:
+            team = stands[team]
+        return team
+
+    first: dict[str, str] = {}
+    for team in sorted(teams):
+        readings = [f"r:{team_key(team, wider=wider, confusables=confusables)}"]
+        if wider:
+            readings.append(f"d:{drawn_reading(team, confusables=confusables)}")
+        for each in readings:
+            if each in first:
+                stands[top(team)] = top(first[each])
+            else:
+                first[each] = team
+    return {top(team) for team in teams}
+
+
 def confirmed_teams(
     ctx: CheckContext, pilot: dict[str, Fact]
 ) -> tuple[dict[str, str], list[Fact], list[str]]:
@@ -527,8 +551,9 @@ def pilot_size(ctx: CheckContext) -> Result:
             # (as they read then: with fewer lookalike letters folded before LOOKALIKE_READING)
             wider = not ctx.exited_before(_PILOT, LOOKALIKE_READING)
             confusables = not ctx.exited_before(_PILOT, CONFUSABLE_READING)
-            keyed = {team_key(t, wider=wider, confusables=confusables): t for t in sorted(roster)}
-            roster = set(keyed.values())
+            # and, from LOOKALIKE_READING, those drawn alike as one, as the members' word reads
+            # them (_drawn_together): "IT" and "lT" with a small L, a barred O and an O
+            roster = _one_per_team(roster, wider=wider, confusables=confusables)
         # what the members added since said (their own word, a lead's correction)
         words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (
