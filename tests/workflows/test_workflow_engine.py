@@ -228,8 +228,12 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     assert (published.by, published.payload["author"]) == ("pia", "pia")
     by_other = play3_results(baseline_program)["workflow-run-by-other"]
     assert by_other.outcome is Outcome.FAIL
-    assert "by anyone but its author (pia, who published this version)" in by_other.reason
-    cli("workflow", "test", "summary", env=omar)  # omar is not this version's author
+    # pia is in charge of nothing, so her version is not yet the one judged (exit rule 27,
+    # VERSION_IN_CHARGE): omar's weekly one still is, with no one else's run
+    assert "by anyone but its author (omar, who published this version)" in by_other.reason
+    # omar passes pia's version: it is the program's now (another than its author passed it),
+    # and omar is not this version's author
+    cli("workflow", "test", "summary", env=omar)
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 
 
