@@ -28,6 +28,7 @@ __all__ = [
     "EVERY_ENROLLER",
     "EVERY_ONBOARDING",
     "EXIT_RULES",
+    "FIRST_ENROLLER",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
@@ -240,7 +241,15 @@ __all__ = [
 #: laptop afterwards set aside their honest verify and reruns, or only those from one of their
 #: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
 #: setting aside away: an exit judged before it keeps its verdict
-EXIT_RULES = 29
+#: 30 (:data:`FIRST_ENROLLER`): rule 29's machine is whoever enrolled from it first, as a
+#: person's is (:func:`~inhouse.program.playchecks._shared.enrolled_elsewhere`): a judged
+#: person's key enrolled "from" a machine its signer had enrolled from before sets nothing
+#: measured there aside. A colleague's enrolments name their machines in the log, and a lead who
+#: read that one enrolled from a second machine enrolled a key "from" it too: the draws that
+#: trailed there (or the envelopes she imported after) left the pool play 2 judges, and the
+#: one that held decided it. One from a machine a judged person enrolled from first is still set
+#: aside; an exit judged on a fact keeps the reading it was judged by
+EXIT_RULES = 30
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -319,6 +328,9 @@ POOLED_ADVANTAGE = 28
 #: a judged person's machine sets evidence aside only where they enrolled from it by then (see
 #: :data:`EXIT_RULES`)
 MACHINES_THEN = 29
+#: a machine is whoever enrolled from it first: a judged person's later key "from" it sets
+#: nothing its first enroller measured there aside (see :data:`EXIT_RULES`)
+FIRST_ENROLLER = 30
 
 
 class Outcome(StrEnum):
