@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from inhouse.identity import SigningKey, fact_predicate_type, seal
 from inhouse.program import checks
 from inhouse.program.checks import Outcome
@@ -154,3 +156,32 @@ def test_a_colleague_who_joins_at_the_lead_s_machine_after_her_is_still_set_asid
 
 def test_the_rule_is_numbered() -> None:
     assert checks.EXIT_RULES >= checks.FIRST_ENROLLER == 30
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a colleague's reruns on a second machine of theirs (a key of its "
+    "own, so a series of its own: rule 25 reads each key's series whole) reach the log only as "
+    "the envelopes someone imports. pia reruns three times on a desktop without the log (each "
+    "trailed) and once on her laptop (it held); lena, who carries the desktop's envelopes, "
+    "imports none of them: the laptop's series is whole, nothing in the log says the desktop's "
+    "key reran anything, and the one draw that held decides the pool. Closing it needs the "
+    "rerunner's own word on every series of theirs (each rerun naming the reruns of the spec "
+    "their other keys sealed, which a machine without the log cannot know; or a rerun "
+    "counted only once its signer confirms the whole set from a machine with the log), or "
+    "reruns of a pool recorded straight into the log: the lead's to weigh",
+)
+def test_a_colleague_s_second_machine_s_reruns_never_imported_leave_the_pool(
+    team: Any,  # noqa: F811
+    clock: Clock,
+) -> None:
+    lena, omar, pia, idp = team
+    _puppet_owner(lena, omar, pia)
+    measured(pia, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    desktop = _second_machine(pia, idp, "pia-desktop-7f3a")
+    for _ in range(3):  # sealed in the desktop's outbox, handed to lena, never imported
+        clock.advance(minutes=20)
+        _rerun_envelope(desktop, "pia-desktop-7f3a", **_TRAILED)
+    reproduce(pia)
+    result = judge_two(lena, "trial-reproduced")
+    assert result.outcome is Outcome.FAIL, result.reason
