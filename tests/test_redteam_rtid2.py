@@ -185,3 +185,38 @@ def test_a_colleague_s_second_machine_s_reruns_never_imported_leave_the_pool(
     reproduce(pia)
     result = judge_two(lena, "trial-reproduced")
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: play 2's second person held no rollout lead's role 'by the time "
+    "they measured' (rule 17), read at the event that recorded it, and an envelope's event is "
+    "its importer's to place. pia reruns three times without the log (each trailed) and once "
+    "with it (it held); lena makes her a rollout lead, imports the three envelopes, and takes "
+    "the role back: the three are a lead's and leave the pool, the one that held (recorded "
+    "before the grant) decides it. Rule 30 closes the machine's form of this (a key 'from' "
+    "her machine); the role's needs a product decision: read an imported fact's roles at its "
+    "seal (the signer's clock, against a grant dated by the lead's, which the log's floor "
+    "holds only where two others wrote since), or judge a pool some of whose reruns are set "
+    "aside for the roles or machines the log gave their signer after them as inconclusive "
+    "(as rule 25 does a gap), which also holds back an honest colleague made a lead between "
+    "reruns: the lead's to weigh",
+)
+def test_a_lead_role_granted_around_an_import_keeps_no_draw_of_hers_out_of_the_pool(
+    team: Any,  # noqa: F811
+    clock: Clock,
+) -> None:
+    lena, omar, pia, _idp = team
+    _puppet_owner(lena, omar, pia)
+    measured(pia, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    envelopes = []
+    for _ in range(3):
+        clock.advance(minutes=20)
+        envelopes.append(_rerun_envelope(pia, "pia-laptop", **_TRAILED))
+    reproduce(pia)
+    # the forgery: a role for a moment, around the import
+    lena.change_roles(None, "pia", add=["rollout-lead"])
+    lena.import_evidence(envelopes, source="pia.json")
+    lena.change_roles(None, "pia", remove=["rollout-lead"])
+    result = judge_two(lena, "trial-reproduced")
+    assert result.outcome is Outcome.FAIL, result.reason
