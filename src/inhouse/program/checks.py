@@ -28,6 +28,7 @@ __all__ = [
     "EVERY_ENROLLER",
     "EVERY_ONBOARDING",
     "EXIT_RULES",
+    "FIRST_ENROLLER",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
@@ -249,7 +250,15 @@ __all__ = [
 #: who imported a colleague's four envelopes whole, the two that cleared "cheaper" last, made
 #: an earlier draw the latest (``trial-reproduced``; a pool a play 2 exit was judged on before
 #: keeps the order it was judged in)
-EXIT_RULES = 30
+#: 31 (:data:`FIRST_ENROLLER`): rule 29's machine is whoever enrolled from it first, as a
+#: person's is (:func:`~inhouse.program.playchecks._shared.enrolled_elsewhere`): a judged
+#: person's key enrolled "from" a machine its signer had enrolled from before sets nothing
+#: measured there aside. A colleague's enrolments name their machines in the log, and a lead who
+#: read that one enrolled from a second machine enrolled a key "from" it too: the draws that
+#: trailed there (or the envelopes she imported after) left the pool play 2 judges, and the
+#: one that held decided it. One from a machine a judged person enrolled from first is still set
+#: aside; an exit judged on a fact keeps the reading it was judged by
+EXIT_RULES = 31
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -330,6 +339,9 @@ POOLED_ADVANTAGE = 28
 MACHINES_THEN = 29
 #: play 2's pooled reruns are in their series' order, not the log's (see :data:`EXIT_RULES`)
 SERIES_ORDER = 30
+#: a machine is whoever enrolled from it first: a judged person's later key "from" it sets
+#: nothing its first enroller measured there aside (see :data:`EXIT_RULES`)
+FIRST_ENROLLER = 31
 
 
 class Outcome(StrEnum):

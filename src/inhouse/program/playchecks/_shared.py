@@ -16,6 +16,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
     AUTHOR_REAL_MODEL,
+    FIRST_ENROLLER,
     LEAD_APART,
     LEAD_RERUN,
     CheckContext,
@@ -583,11 +584,24 @@ def other_person_elsewhere(
     # back over what its signer measured there, else a lead enrolling a key under a colleague's
     # machine id set aside their honest verify and reruns (or only those from one machine: the
     # draws that trailed, from the pool a colleague's reruns are judged in)
+    # and a machine is whoever enrolled from it first (exit rule 31), as for a person
+    # (:func:`enrolled_elsewhere`): a judged person's key "from" a machine the signer had
+    # enrolled from before sets nothing measured there aside, else a lead who read in the log
+    # that a colleague enrolled from a second machine enrolled "from" it too, and the draws
+    # that trailed there (or an envelope she imported after) left the pool
+    mine = ctx.machine_since.get(fact.by, {})
+    first = not (play is not None and ctx.spared(play, fact, rule=FIRST_ENROLLER))
     theirs = {
         machine
         for j in judged
         for machine in ctx.machines.get(j, frozenset())
-        if ctx.machine_since.get(j, {}).get(machine, 0) < fact.id
+        if (since := ctx.machine_since.get(j, {}).get(machine, 0)) < fact.id
+        and not (
+            first
+            and any(
+                at < since and same_machine(m, machine, demo=ctx.demo) for m, at in mine.items()
+            )
+        )
     }
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
