@@ -40,6 +40,7 @@ __all__ = [
     "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
     "RERUN_SERIES",
+    "RUNS_CONFIRMED",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TEST_MODEL_SAY",
@@ -240,7 +241,16 @@ __all__ = [
 #: laptop afterwards set aside their honest verify and reruns, or only those from one of their
 #: machines (the draws that trailed, out of the pool their reruns are judged in). Only takes
 #: setting aside away: an exit judged before it keeps its verdict
-EXIT_RULES = 29
+#: 30 (:data:`RUNS_CONFIRMED`): rule 22's signed runs of a person's day count up to the runs
+#: per workflow they confirmed of it (rule 2's confirmation binds them beside the requests and
+#: tokens: the figures ``inhouse usage confirm`` shows them, read from the signed day; a day not
+#: signed yet binds none). The gateway's operator, holding its key and the rows' MAC key,
+#: signed a colleague's confirmed day again with the same totals, every request of it now a
+#: triage run, and her chat was work changed. A day signed since with more runs than confirmed
+#: counts the confirmed number and is asked about again; a confirmation written before it names
+#: no runs and bounds none, as before, until its person confirms the day again. Only takes runs
+#: away: a play 6 exit judged before it keeps the runs it was judged on
+EXIT_RULES = 30
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -319,6 +329,8 @@ POOLED_ADVANTAGE = 28
 #: a judged person's machine sets evidence aside only where they enrolled from it by then (see
 #: :data:`EXIT_RULES`)
 MACHINES_THEN = 29
+#: a person's workflow runs of a day count up to those they confirmed (see :data:`EXIT_RULES`)
+RUNS_CONFIRMED = 30
 
 
 class Outcome(StrEnum):
