@@ -208,3 +208,30 @@ def test_confirming_the_day_again_binds_its_runs(lena: Program) -> None:
     assert "omar" not in awaiting_confirmation(lena)
     _relabel(lena, 6)
     assert build_report(lena, "2026-10").value("work_changed_hours") == pytest.approx(0.475)
+
+
+@pytest.mark.parametrize(("rules", "outcome"), [(29, Outcome.PASS), (30, Outcome.FAIL)])
+def test_a_play_six_judged_before_the_rule_keeps_the_runs_it_was_judged_on(
+    lena: Program, rules: int, outcome: Outcome
+) -> None:
+    """A program whose play 6 exited under the rules before 30 (its exit says 29), on the
+    relabelled day, keeps the runs it was judged on (a report since passes on them): the rule
+    only takes runs away. An exit saying 30 spares no runs zoe did not confirm."""
+    from dataclasses import replace
+
+    from inhouse.program.evaluation import context_for, run_checks
+
+    _usage(lena)
+    _verdict(lena)
+    _relabel(lena, 6)
+    mark = lena.state().head_seq  # the exit was judged on the relabelled day
+    _six_runs(lena)  # a report since, judged now
+    state = lena.state()
+    state = replace(
+        state,
+        first_exited={**state.first_exited, "measure": (lena.clock(), mark)},
+        first_rules={**state.first_rules, "measure": rules},
+    )
+    refs = [r for r in lena.playbook.play("measure").exit if r.check == "indicators-reported"]
+    (checked,) = run_checks(refs, context_for(state, lena.clock()))
+    assert checked.result.outcome is outcome, checked.result.reason

@@ -793,8 +793,9 @@ class UsageConfirmed(_Payload):
         description="per day confirmed, the most runs of each workflow (by name) it confirms: "
         "the signed day's, as `inhouse usage confirm` showed them (a day named none of, none; "
         "exit rule 30). None (absent) in a confirmation from before it, which bounds no runs "
-        "until its person confirms the day again. An older inhouse sets a confirmation that "
-        "names it aside (a field its schema lacks): upgrade to read it",
+        "until its person confirms the day again. Every confirmation recorded since names it "
+        "(``{}``: no runs), and an older inhouse sets such a one aside (a field its schema "
+        "lacks): a team upgrades every machine that judges the program",
     )
 
     @model_serializer(mode="wrap")
