@@ -62,7 +62,8 @@ class OwnUse:
     #: (none where they date none): a confirmation covers their use of it up to that day
     prompt_days: dict[tuple[str, int], date] = field(default_factory=dict)
     #: per day, the runs of each workflow (by name) the gateway's latest signed figures give
-    #: the person: a confirmation binds them (a day not signed yet, none), and a day signed
+    #: the person (a day not signed yet: the usage log's, every key of theirs, as its requests
+    #: and tokens): a confirmation binds them, and a day signed
     #: later with more runs of one counts the runs confirmed and is asked again (exit rule 30)
     runs: dict[date, dict[str, int]] = field(default_factory=dict)
 
@@ -110,7 +111,7 @@ def attributed_use(program: Program) -> OwnUse:
     shell's key holder's own) give them, less what they confirmed or left out before."""
     from inhouse.pilot.library import fold_library
     from inhouse.program.counting import build_context, confirmations_bound, not_their_fetch
-    from inhouse.usage import active_days, prompts_used
+    from inhouse.usage import active_days, prompts_used, workflow_days
 
     state = program.state()
     person = program.whoami().name
@@ -159,6 +160,16 @@ def attributed_use(program: Program) -> OwnUse:
         date.fromisoformat(row.day): (row.requests, row.tokens) for row in every
     }
     figures.update(signed)
+    # and its runs of each workflow: the signed day's, else the usage log's (exit rule 30)
+    from inhouse.program.lagging_words import signed_runs
+
+    runs = {
+        date.fromisoformat(day): signed_runs({"workflows": logged_runs})
+        for day, logged_runs in workflow_days(
+            program.store, person, since=_SINCE, until=today
+        ).items()
+    }
+    runs.update(ran)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     for sent_ref in sent.get(person, ()):
         name, _, number = sent_ref.rpartition("@")
@@ -167,7 +178,7 @@ def attributed_use(program: Program) -> OwnUse:
     counted = build_context(state, program.clock()).facts
     said_days, said_prompts = _said(counted, person)
     # a day confirmed with figures the gateway has signed more than since: asked again
-    said_days -= _outgrown(counted, person, figures, bound=bound, runs=ran)
+    said_days -= _outgrown(counted, person, figures, bound=bound, runs=runs)
     # and a prompt version the gateway dates their use of later than they confirmed it
     said_prompts -= _prompts_outgrown(counted, person, prompt_days, bound=bound)
     versions = {
@@ -183,7 +194,7 @@ def attributed_use(program: Program) -> OwnUse:
         {ref: versions[ref] for ref in prompts if ref in versions},
         figures,
         {ref: day for ref, day in prompt_days.items() if ref in prompts - said_prompts},
-        ran,
+        runs,
     )
 
 
@@ -374,7 +385,7 @@ def confirm_usage(
             "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
             "tokens": {d.isoformat(): t for d, (_, t) in bound.items()},
             # and each workflow's runs (exit rule 30): a chat the gateway's host relabels as
-            # runs since counts as the runs confirmed; a day not signed yet binds none
+            # runs since counts as the runs confirmed; a day with none binds none
             "runs": {
                 d.isoformat(): dict(sorted(ran.items()))
                 for d in signed.days
@@ -475,10 +486,10 @@ def _outgrown(
         try:
             days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
             found = confirmed_bounds(fact.payload, days, bound=bound)
-            most = confirmed_runs(fact.payload, days)
+            bound_runs = confirmed_runs(fact.payload, days)
         except _MALFORMED:
             continue
-        for day, said in (most or {}).items():
+        for day, said in (bound_runs or {}).items():
             held = ran.setdefault(day, {})
             for name, count in said.items():
                 held[name] = max(held.get(name, 0), count)

@@ -243,8 +243,8 @@ __all__ = [
 #: setting aside away: an exit judged before it keeps its verdict
 #: 30 (:data:`RUNS_CONFIRMED`): rule 22's signed runs of a person's day count up to the runs
 #: per workflow they confirmed of it (rule 2's confirmation binds them beside the requests and
-#: tokens: the figures ``inhouse usage confirm`` shows them, read from the signed day; a day not
-#: signed yet binds none). The gateway's operator, holding its key and the rows' MAC key,
+#: tokens: the figures ``inhouse usage confirm`` shows them, read from the signed day, else the
+#: usage log's). The gateway's operator, holding its key and the rows' MAC key,
 #: signed a colleague's confirmed day again with the same totals, every request of it now a
 #: triage run, and her chat was work changed. A day signed since with more runs than confirmed
 #: counts the confirmed number and is asked about again; a confirmation written before it names

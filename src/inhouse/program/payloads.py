@@ -791,7 +791,8 @@ class UsageConfirmed(_Payload):
     runs: dict[date, dict[str, Annotated[int, Field(ge=1)]]] | None = Field(
         default=None,
         description="per day confirmed, the most runs of each workflow (by name) it confirms: "
-        "the signed day's, as `inhouse usage confirm` showed them (a day named none of, none; "
+        "the signed day's (else the usage log's), as `inhouse usage confirm` showed them (a "
+        "day named none of, none; "
         "exit rule 30). None (absent) in a confirmation from before it, which bounds no runs "
         "until its person confirms the day again. Every confirmation recorded since names it "
         "(``{}``: no runs), and an older inhouse sets such a one aside (a field its schema "
