@@ -10,6 +10,7 @@ it keeps its earlier rules."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from inhouse.program.checks import (
     EXIT_RULES,
     GATEWAY_HOST,
     OWN_USE,
+    RUNS_CONFIRMED,
     TEAM_READING,
 )
 from inhouse.program.evaluation import context_for
@@ -180,6 +182,13 @@ def test_what_an_event_shows_of_the_rules() -> None:
     confirmed = _rules_shown(_event(EventKind.FACT_RECORDED, {}), [_fact("usage.confirmed")])
     assert confirmed == CONFIRMED_USE
     assert _rules_shown(_event(EventKind.FACT_RECORDED, {}), [_fact("ticket.opened")]) == 0
+
+
+def test_a_confirmation_that_binds_its_runs_shows_the_rule() -> None:
+    """A confirmation naming its runs (``runs``, even none) was written by an inhouse that
+    judges by exit rule 32 (``RUNS_CONFIRMED``): an exit after it saying fewer spares none."""
+    bound = replace(_fact("usage.confirmed"), payload={"runs": {}})
+    assert _rules_shown(_event(EventKind.FACT_RECORDED, {}), [bound]) == RUNS_CONFIRMED
 
 
 def test_a_new_program_and_its_people_say_the_rules(_isolated: Path, clock: Clock) -> None:

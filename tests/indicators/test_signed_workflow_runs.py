@@ -93,12 +93,16 @@ def test_the_dashboard_marks_the_signed_runs_as_signed(world: World) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="hole left open: a run is any answered request that names the workflow "
-    "(X-Inhouse-Workflow), whatever it asks. bob alone sends 'hello' three times naming carol's "
-    "workflow through his own key: the gateway signs three runs, which count in workflow_runs, "
-    "workflow_runs_by_non_authors and (exit rule 22) play 6's work changed. Closing it needs "
-    "the gateway to count a run only where the request is the workflow's own rendered prompt "
-    "(as it renders library prompts), a change to how exit rule 22 judges: the lead's to weigh",
+    reason="limit left open, no one-person hole: a run is any answered request that names the "
+    "workflow (X-Inhouse-Workflow), whatever it asks. bob sends 'hello' three times naming "
+    "carol's workflow through his own key: the gateway signs three runs, which count in "
+    "workflow_runs, workflow_runs_by_non_authors and (exit rule 22) play 6's work changed. "
+    "Only bob can make them count for himself: a rollout lead's own runs change no work (exit "
+    "rule 23), what the gateway's operator seals or relabels in bob's name counts only up to "
+    "the runs bob confirmed of the day (exit rule 32), as do requests sent with a key in his "
+    "name. His word, signed, as a survey answer is: closing it needs the "
+    "gateway to count a run only where the request is the workflow's own rendered prompt, "
+    "which the owner chose not to build",
 )
 def test_a_request_that_only_names_the_workflow_is_no_run(world: World) -> None:
     for hour in (10, 11, 12):

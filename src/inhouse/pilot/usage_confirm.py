@@ -61,6 +61,11 @@ class OwnUse:
     #: per prompt version, the latest day the gateway's signed figures date their use of it
     #: (none where they date none): a confirmation covers their use of it up to that day
     prompt_days: dict[tuple[str, int], date] = field(default_factory=dict)
+    #: per day, the runs of each workflow (by name) the gateway's latest signed figures give
+    #: the person (a day not signed yet: the usage log's, every key of theirs, as its requests
+    #: and tokens): a confirmation binds them, and a day signed
+    #: later with more runs of one counts the runs confirmed and is asked again (exit rule 32)
+    runs: dict[date, dict[str, int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -86,6 +91,11 @@ class OwnUse:
                     f"; you answer for up to {most} request{'' if most == 1 else 's'} and "
                     f"{tokens} token{'' if tokens == 1 else 's'} that day"
                 )
+            if ran := self.runs.get(day):  # a yes binds them too (exit rule 32)
+                line += ", of them " + ", ".join(
+                    f"{count} run{'' if count == 1 else 's'} of workflow {name}"
+                    for name, count in sorted(ran.items())
+                )
             said.append(line)
         said += [
             f"{name}@{number}: a library prompt sent to you"
@@ -101,7 +111,7 @@ def attributed_use(program: Program) -> OwnUse:
     shell's key holder's own) give them, less what they confirmed or left out before."""
     from inhouse.pilot.library import fold_library
     from inhouse.program.counting import build_context, confirmations_bound, not_their_fetch
-    from inhouse.usage import active_days, prompts_used
+    from inhouse.usage import active_days, prompts_used, workflow_days
 
     state = program.state()
     person = program.whoami().name
@@ -111,6 +121,7 @@ def attributed_use(program: Program) -> OwnUse:
     prompts: set[tuple[str, int]] = set()
     prompt_days: dict[tuple[str, int], date] = {}  # the latest day signed use of it names them
     signed: dict[date, tuple[int, int]] = {}  # the latest signed figures of a day naming them
+    ran: dict[date, dict[str, int]] = {}  # and its runs of each workflow
     for fact in state.facts:
         if not _by_service(state, fact):
             continue
@@ -121,6 +132,7 @@ def attributed_use(program: Program) -> OwnUse:
                     day = date.fromisoformat(str(payload["day"]))
                     days.add(day)
                     signed[day] = _figures(payload, person)
+                    ran[day] = _runs(payload, person)
             elif fact.kind == "prompt.usage":
                 used_by = payload.get("used_by")
                 if person in (payload.get("people") or ()) or (
@@ -148,6 +160,16 @@ def attributed_use(program: Program) -> OwnUse:
         date.fromisoformat(row.day): (row.requests, row.tokens) for row in every
     }
     figures.update(signed)
+    # and its runs of each workflow: the signed day's, else the usage log's (exit rule 32)
+    from inhouse.program.lagging_words import signed_runs
+
+    runs = {
+        date.fromisoformat(day): signed_runs({"workflows": logged_runs})
+        for day, logged_runs in workflow_days(
+            program.store, person, since=_SINCE, until=today
+        ).items()
+    }
+    runs.update(ran)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     for sent_ref in sent.get(person, ()):
         name, _, number = sent_ref.rpartition("@")
@@ -156,7 +178,7 @@ def attributed_use(program: Program) -> OwnUse:
     counted = build_context(state, program.clock()).facts
     said_days, said_prompts = _said(counted, person)
     # a day confirmed with figures the gateway has signed more than since: asked again
-    said_days -= _outgrown(counted, person, figures, bound=bound)
+    said_days -= _outgrown(counted, person, figures, bound=bound, runs=runs)
     # and a prompt version the gateway dates their use of later than they confirmed it
     said_prompts -= _prompts_outgrown(counted, person, prompt_days, bound=bound)
     versions = {
@@ -172,6 +194,7 @@ def attributed_use(program: Program) -> OwnUse:
         {ref: versions[ref] for ref in prompts if ref in versions},
         figures,
         {ref: day for ref, day in prompt_days.items() if ref in prompts - said_prompts},
+        runs,
     )
 
 
@@ -187,6 +210,7 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
     today = when.astimezone(UTC).date()
     given: dict[str, set[date]] = {}
     signed: dict[str, dict[date, tuple[int, int]]] = {}
+    ran: dict[str, dict[date, dict[str, int]]] = {}
     for fact in state.facts:
         if fact.kind != "usage.daily" or not _by_service(state, fact):
             continue
@@ -194,6 +218,7 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
             named = _named(fact.payload)
             day = date.fromisoformat(str(fact.payload["day"]))
             figures = {name: _figures(fact.payload, name) for name in named}
+            runs = {name: _runs(fact.payload, name) for name in named}
         except _MALFORMED:
             continue  # appended around the API: it gives nobody a day (counting drops it)
         for name in named:
@@ -201,13 +226,16 @@ def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict
             if found is not None and not found.service and day <= today:
                 given.setdefault(str(name), set()).add(day)
                 signed.setdefault(str(name), {})[day] = figures[name]
+                ran.setdefault(str(name), {})[day] = runs[name]
     if not given:
         return {}
     counted = build_context(state, when).facts
     awaited = {}
     for name, days in given.items():
         said, _ = _said(counted, name)
-        said -= _outgrown(counted, name, signed[name], bound=confirmations_bound(state))
+        said -= _outgrown(
+            counted, name, signed[name], bound=confirmations_bound(state), runs=ran[name]
+        )
         if left := sorted(days - said):
             awaited[name] = left
     return awaited
@@ -318,6 +346,7 @@ def confirm_usage(
         use.authors,
         {d: n for d, n in use.figures.items() if d not in out},
         use.prompt_days,
+        {d: n for d, n in use.runs.items() if d not in out},
     )
     answer = True if agree is None or signed.empty else agree(signed)
     if answer is None:
@@ -355,6 +384,13 @@ def confirm_usage(
             # the figures answered for: more sealed into a day since is asked about again
             "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
             "tokens": {d.isoformat(): t for d, (_, t) in bound.items()},
+            # and each workflow's runs (exit rule 32): a chat the gateway's host relabels as
+            # runs since counts as the runs confirmed; a day with none binds none
+            "runs": {
+                d.isoformat(): dict(sorted(ran.items()))
+                for d in signed.days
+                if (ran := use.runs.get(d))
+            },
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
@@ -414,25 +450,49 @@ def _figures(payload: dict[str, object], person: str) -> tuple[int, int]:
     return int(str(given.get("requests", 0))), tokens
 
 
+def _runs(payload: dict[str, object], person: str) -> dict[str, int]:
+    """``person``'s runs of each workflow (by name) in a ``usage.daily`` payload."""
+    from inhouse.program.lagging_words import signed_runs
+
+    people = payload.get("people")
+    given = people.get(person) if isinstance(people, dict) else payload
+    if not isinstance(given, dict):
+        raise TypeError(f"no figures for {person}")
+    return signed_runs(given)
+
+
 def _outgrown(
-    counted: FactSet, person: str, signed: Mapping[date, tuple[int, int | None]], *, bound: bool
+    counted: FactSet,
+    person: str,
+    signed: Mapping[date, tuple[int, int | None]],
+    *,
+    bound: bool,
+    runs: Mapping[date, Mapping[str, int]] | None = None,
 ) -> set[date]:
     """The days ``person`` confirmed, bound to figures (:func:`confirmed_bounds`), that the
     figures now (``signed``: the gateway's latest signed ones, else the usage log's requests)
     exceed: to be asked about again. ``bound``: read as
     :data:`~inhouse.program.checks.CONFIRMED_BOUND` reads them (a figure one names none of is
-    none: an older inhouse's, of a day not signed yet, asked about again)."""
-    from inhouse.program.counting import confirmed_bounds
+    none: an older inhouse's, of a day not signed yet, asked about again). ``runs``: per day,
+    the signed runs of each workflow; a day they exceed what its confirmations bound, or that
+    no confirmation binds runs of (one from before exit rule 32), is asked about again."""
+    from inhouse.program.counting import confirmed_bounds, confirmed_runs
 
     bounds: dict[date, tuple[int | None, int | None]] = {}
+    ran: dict[date, dict[str, int]] = {}
     for fact in counted.of("usage.confirmed"):
         if fact.by != person:
             continue
         try:
             days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
             found = confirmed_bounds(fact.payload, days, bound=bound)
+            bound_runs = confirmed_runs(fact.payload, days)
         except _MALFORMED:
             continue
+        for day, said in (bound_runs or {}).items():
+            held = ran.setdefault(day, {})
+            for name, count in said.items():
+                held[name] = max(held.get(name, 0), count)
         for day, (most, spent) in found.items():
             was = bounds.get(day)
             bounds[day] = (
@@ -450,8 +510,17 @@ def _outgrown(
         and (
             (most is not None and signed[day][0] > most)
             or (spent is not None and (signed[day][1] or 0) > spent)
+            or _runs_outgrown((runs or {}).get(day, {}), ran.get(day))
         )
     }
+
+
+def _runs_outgrown(signed: Mapping[str, int], confirmed: Mapping[str, int] | None) -> bool:
+    """Whether a day's signed runs are more than its confirmations bound (None: none bound
+    them, as before exit rule 32: asked again where it has any, once)."""
+    if confirmed is None:
+        return any(count > 0 for count in signed.values())
+    return any(count > confirmed.get(name, 0) for name, count in signed.items())
 
 
 #: what reading a payload appended around the API (the fold checks no shape) may raise

@@ -42,6 +42,7 @@ __all__ = [
     "PROVEN_WEIGHTS",
     "RERUN_SERIES",
     "SERIES_ORDER",
+    "RUNS_CONFIRMED",
     "SIGNED_RUNS",
     "TEAM_READING",
     "TEST_MODEL_SAY",
@@ -258,7 +259,16 @@ __all__ = [
 #: trailed there (or the envelopes she imported after) left the pool play 2 judges, and the
 #: one that held decided it. One from a machine a judged person enrolled from first is still set
 #: aside; an exit judged on a fact keeps the reading it was judged by
-EXIT_RULES = 31
+#: 32 (:data:`RUNS_CONFIRMED`): rule 22's signed runs of a person's day count up to the runs
+#: per workflow they confirmed of it (rule 2's confirmation binds them beside the requests and
+#: tokens: the figures ``inhouse usage confirm`` shows them, read from the signed day, else the
+#: usage log's). The gateway's operator, holding its key and the rows' MAC key,
+#: signed a colleague's confirmed day again with the same totals, every request of it now a
+#: triage run, and her chat was work changed. A day signed since with more runs than confirmed
+#: counts the confirmed number and is asked about again; a confirmation written before it names
+#: no runs and bounds none, as before, until its person confirms the day again. Only takes runs
+#: away: a play 6 exit judged before it keeps the runs it was judged on
+EXIT_RULES = 32
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -342,6 +352,8 @@ SERIES_ORDER = 30
 #: a machine is whoever enrolled from it first: a judged person's later key "from" it sets
 #: nothing its first enroller measured there aside (see :data:`EXIT_RULES`)
 FIRST_ENROLLER = 31
+#: a person's workflow runs of a day count up to those they confirmed (see :data:`EXIT_RULES`)
+RUNS_CONFIRMED = 32
 
 
 class Outcome(StrEnum):

@@ -52,6 +52,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CONFIRMED_BOUND,
     CONFIRMED_USE,
+    RUNS_CONFIRMED,
     CheckContext,
     Uncounted,
     set_aside_note,
@@ -59,6 +60,7 @@ from inhouse.program.checks import (
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.lagging_words import READS as LAGGING_READS
+from inhouse.program.lagging_words import workflow_name
 from inhouse.program.state import ProgramState, sign_in_login
 
 __all__ = [
@@ -66,9 +68,11 @@ __all__ = [
     "SELF_KINDS",
     "SERVICE_KINDS",
     "build_context",
+    "capped_runs",
     "confirmations_bound",
     "confirmed_bounds",
     "confirmed_prompts",
+    "confirmed_runs",
     "lead_account",
     "not_their_fetch",
     "pin_refusal",
@@ -267,6 +271,11 @@ class _Confirmed:
         #: confirmations of it cover (:func:`confirmed_bounds`; None: any); kept by day as a
         #: day's usage is read, a department at a time: one look per person-day
         self.on_day: dict[date, dict[str, tuple[int | None, int | None]]] = {}
+        #: per day, who confirmed it with its runs bound (:data:`~inhouse.program.checks.
+        #: RUNS_CONFIRMED`), each with the most runs per workflow name their confirmations of it
+        #: cover; a person with none here (only confirmations from before runs were bound)
+        #: bounds no runs that day
+        self.runs_on: dict[date, dict[str, dict[str, int]]] = {}
 
     def add(self, fact: Fact) -> None:
         person, recorded = fact.by, fact.at.astimezone(UTC).date()
@@ -281,6 +290,7 @@ class _Confirmed:
             for ref in fact.payload.get("prompts") or ()
         }
         bounds = confirmed_bounds(fact.payload, days, bound=self.bound)
+        runs = confirmed_runs(fact.payload, days)
         # all read before any is kept: a malformed one confirms nothing, not half of it
         self.prompts.setdefault(person, set()).update(prompts)
         dated = self.prompt_days.setdefault(person, {})
@@ -294,6 +304,12 @@ class _Confirmed:
                 said = on_day[day] = {}
             earlier = said.get(person)
             said[person] = bound if earlier is None else _wider(earlier, bound)
+        for day, most in (runs or {}).items():
+            # two confirmations that bind a day's runs: the wider covers; one from before runs
+            # were bound adds nothing here, so a confirmation of the day today bounds them
+            ran = self.runs_on.setdefault(day, {}).setdefault(person, {})
+            for name, count in most.items():
+                ran[name] = max(ran.get(name, 0), count)
 
     def day(self, person: str, day: date, figures: object = None) -> bool:
         """Whether ``person`` confirmed ``day``, with its ``figures`` (a ``usage.daily``'s
@@ -339,6 +355,56 @@ def confirmed_bounds(
     requests, tokens = _per_day(payload.get("requests")), _per_day(payload.get("tokens"))
     none = 0 if bound else None
     return {day: (requests.get(day, none), tokens.get(day, none)) for day in days}
+
+
+def confirmed_runs(
+    payload: dict[str, object], days: set[date]
+) -> dict[date, dict[str, int]] | None:
+    """The most runs of each workflow (by name) a ``usage.confirmed`` payload confirms on each
+    of ``days`` (:data:`~inhouse.program.checks.RUNS_CONFIRMED`: a day it names none of, none),
+    or None where it binds no runs (one written before they were bound: its person is asked
+    about a day of runs again). The person read the runs of a day and answered for them, not
+    for a chat the gateway's host, its operator's, relabels as runs after."""
+    given = payload.get("runs")
+    if given is None:
+        return None
+    if not isinstance(given, dict):
+        raise TypeError(f"per-day runs are a mapping, not {type(given).__name__}")
+    found: dict[date, dict[str, int]] = {day: {} for day in days}
+    for day, ran in given.items():
+        read = _iso_day(day)
+        if not isinstance(ran, dict):
+            raise TypeError(f"a day's runs are a mapping, not {type(ran).__name__}")
+        if read not in found:
+            continue
+        most = found[read]
+        for workflow, count in ran.items():
+            name = workflow_name(str(workflow))
+            most[name] = most.get(name, 0) + (count if type(count) is int else int(str(count)))
+    return found
+
+
+def capped_runs(figures: object, most: dict[str, int]) -> object:
+    """A person's day (a ``usage.daily``'s totals for them) with each workflow's runs no more
+    than ``most`` (per workflow name: what they confirmed of it), the rest of it as signed."""
+    if not isinstance(figures, dict) or not isinstance(ran := figures.get("workflows"), dict):
+        return figures
+    left = dict(most)
+    kept: dict[str, int] = {}
+    changed = False
+    for workflow, count in ran.items():
+        name = workflow_name(str(workflow))
+        counted = min(int(count), left.get(name, 0))
+        left[name] = left.get(name, 0) - counted
+        changed = changed or counted != int(count)
+        if counted > 0:
+            kept[str(workflow)] = counted
+    if not changed:
+        return figures
+    capped = {key: value for key, value in figures.items() if key != "workflows"}
+    if kept:
+        capped["workflows"] = kept
+    return capped
 
 
 def confirmations_bound(state: ProgramState) -> bool:
@@ -406,7 +472,7 @@ def _beyond(bound: tuple[int | None, int | None] | None, figures: object) -> boo
 
 
 def _for_key_holders(
-    fact: Fact, holders: _KeyDays, confirmed: _Confirmed | None
+    fact: Fact, holders: _KeyDays, confirmed: _Confirmed | None, *, runs: bool = False
 ) -> tuple[Fact | None, str | None, tuple[str, ...]]:
     """``fact`` (a gateway's measure of people) as it counts: only for the people who held a
     gateway key of their own on the day it measures (the gateway's key and its usage log are
@@ -414,7 +480,9 @@ def _for_key_holders(
     day (or prompt version) with their own key (``confirmed``; None: a play's exit was judged on
     ``fact`` before confirmations were asked, and keeps it), and why it does not count for the
     others (None: it counts for everyone it names), and those of them it waits for only for
-    their confirmation; the fact is None where it counts for nobody."""
+    their confirmation; the fact is None where it counts for nobody. ``runs``: a day's workflow
+    runs count for each person up to those they confirmed of it, where they bound them
+    (:data:`~inhouse.program.checks.RUNS_CONFIRMED`)."""
     payload = fact.payload
     recorded = fact.at.astimezone(UTC).date()
 
@@ -438,7 +506,13 @@ def _for_key_holders(
         people = payload.get("people")
         if isinstance(people, dict):
             # a day after the fact was recorded is refused above (_measured_ahead)
-            dropped, unconfirmed, beyond, kept = _day_counted(people, day, holders, confirmed)
+            dropped, unconfirmed, beyond, kept = _day_counted(
+                people, day, holders, confirmed, runs=runs
+            )
+            if not (dropped or unconfirmed) and any(
+                kept[p] is not people[p] for p in kept
+            ):  # only runs capped: counted for everyone, with the runs they confirmed
+                return replace(fact, payload={**payload, "people": kept}), None, ()
             trimmed = {**payload, "people": kept}
         elif not held(person := str(payload.get("person")), day):
             return None, _keyless([person], day), ()
@@ -526,16 +600,24 @@ def _for_key_holders(
 
 
 def _day_counted(
-    people: dict[str, object], day: date, holders: _KeyDays, confirmed: _Confirmed | None
+    people: dict[str, object],
+    day: date,
+    holders: _KeyDays,
+    confirmed: _Confirmed | None,
+    *,
+    runs: bool = False,
 ) -> tuple[list[str], list[str], list[str], dict[str, object]]:
     """A department's day (a ``usage.daily``'s ``people``) as it counts, in one pass that asks
     each person once: those who held no gateway key of their own that day (dropped), those
     who did not confirm it or confirmed lower figures than the day now gives them (unconfirmed,
     with the latter also in beyond: sealed into the day since they answered), and the people
-    it counts for, in the fact's order. A department names thousands a day, every day of a
-    quarter: a second look per person-day was most of what every status spent counting."""
+    it counts for, in the fact's order, each with the workflow runs they confirmed of the day
+    where ``runs`` and they bound them (more signed since count as many). A department names
+    thousands a day, every day of a quarter: a second look per person-day was most of what
+    every status spent counting."""
     held = holders.on(day)
     said = None if confirmed is None else confirmed.on_day.get(day, {})
+    ran = confirmed.runs_on.get(day, {}) if confirmed is not None and runs else {}
     dropped: list[str] = []
     unconfirmed: list[str] = []
     beyond: list[str] = []
@@ -553,7 +635,8 @@ def _day_counted(
                 unconfirmed.append(person)
                 beyond.append(person)
                 continue
-        kept[person] = figures
+        most = ran.get(person)
+        kept[person] = figures if most is None else capped_runs(figures, most)
     return sorted(dropped), sorted(unconfirmed), sorted(beyond), kept
 
 
@@ -895,11 +978,15 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
                     loose = _confirmations([f for f, w in judged if w is None])
                 asked = loose
             try:
-                trimmed, keyless, unsaid = _for_key_holders(fact, holders, asked)
+                capped = asked is not None and not _judged_before(fact, state, RUNS_CONFIRMED)
+                trimmed, keyless, unsaid = _for_key_holders(fact, holders, asked, runs=capped)
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 # appended around the API (the fold checks signatures, not shapes): it names
                 # nobody it can be counted for, and says why, rather than take status down
                 trimmed, keyless, unsaid = None, f"malformed: {type(err).__name__} {err}", ()
+            if keyless is None and trimmed is not None and trimmed is not fact:
+                counted.append(trimmed)  # counted for everyone, with the runs they confirmed
+                continue
             if keyless is not None:  # counted for those who held a key; the rest said beside
                 if trimmed is not None:
                     counted.append(trimmed)

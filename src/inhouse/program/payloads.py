@@ -788,6 +788,24 @@ class UsageConfirmed(_Payload):
         "the gateway's signed figures gave them then, else the usage log's (an older inhouse's "
         "named none for a day not signed yet: under exit rule 19, up to none)",
     )
+    runs: dict[date, dict[str, Annotated[int, Field(ge=1)]]] | None = Field(
+        default=None,
+        description="per day confirmed, the most runs of each workflow (by name) it confirms: "
+        "the signed day's (else the usage log's), as `inhouse usage confirm` showed them (a "
+        "day named none of, none; "
+        "exit rule 32). None (absent) in a confirmation from before it, which bounds no runs "
+        "until its person confirms the day again. Every confirmation recorded since names it "
+        "(``{}``: no runs), and an older inhouse sets such a one aside (a field its schema "
+        "lacks): a team upgrades every machine that judges the program",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_runs(self, handler: Any) -> dict[str, Any]:
+        """Stored without ``runs`` where not given (as confirmations from before it were)."""
+        data: dict[str, Any] = handler(self)
+        if self.runs is None:
+            data.pop("runs", None)
+        return data
 
 
 class PilotTeam(_Payload):

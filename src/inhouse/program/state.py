@@ -23,6 +23,7 @@ from inhouse.program.checks import (
     CONFIRMED_USE,
     DASH_MAILBOX,
     NAMED_ACCEPTANCE,
+    RUNS_CONFIRMED,
     TEAM_READING,
     WAIVER_LOG_TIME,
     WAIVER_SHARE,
@@ -3430,6 +3431,8 @@ def _rules_shown(event: Event, facts: list[Fact]) -> int:
     shown = _rules_of(event.payload.get("rules")) if event.kind in _STAMPED else 0
     for fact in facts:
         shown = max(shown, _FACT_RULES.get(fact.kind, 0))
+        if fact.kind == "usage.confirmed" and "runs" in fact.payload:
+            shown = max(shown, RUNS_CONFIRMED)  # a confirmation binds its runs since rule 32
     return shown
 
 

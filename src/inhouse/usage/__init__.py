@@ -14,6 +14,7 @@ from inhouse.usage.activity import (
     last_active,
     prompts_used,
     unowned_days,
+    workflow_days,
 )
 from inhouse.usage.grid import (
     ActivityGrid,
@@ -44,4 +45,5 @@ __all__ = [
     "reference_use",
     "totals",
     "unowned_days",
+    "workflow_days",
 ]

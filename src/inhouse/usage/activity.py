@@ -44,6 +44,7 @@ __all__ = [
     "last_active",
     "prompts_used",
     "unowned_days",
+    "workflow_days",
 ]
 
 _usage = usage_daily.c  # the daily rollups: one row per person, day, key, prompt, ...
@@ -217,6 +218,26 @@ def unowned_days(
         people = sorted({person for _, person in found})
         mine = select(_usage.day, _usage.person).where(_answered(people, False, not_own), *window)
         found -= {(str(day), str(person)) for day, person in conn.execute(mine.distinct())}
+    return found
+
+
+def workflow_days(
+    store: Store, person: str, *, since: date | str, until: date | str
+) -> dict[str, dict[str, int]]:
+    """Per day (ISO) from ``since`` to ``until``, ``person``'s answered requests that named
+    each workflow (as the request named it: ``name`` or ``name@version``), every key of theirs,
+    their agents' too: the runs the gateway's rollup signs of the day, as the usage log holds
+    them before it does (what a confirmation of a day not signed yet binds)."""
+    query = (
+        select(_usage.day, _usage.workflow_id, func.sum(_usage.requests))
+        .where(_answered([person], True, ()), _usage.workflow_id != "", *_window(since, until))
+        .group_by(_usage.day, _usage.workflow_id)
+    )
+    found: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for day, workflow, count in conn.execute(query).all():
+            if count:
+                found.setdefault(str(day), {})[str(workflow)] = int(count)
     return found
 
 
