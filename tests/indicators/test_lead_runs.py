@@ -218,7 +218,8 @@ def test_a_play_six_judged_before_the_rule_keeps_the_runs_it_was_judged_on(
 ) -> None:
     """A program whose play 6 exited under the rules before RUNS_CONFIRMED (its exit says one
     fewer), on the relabelled day, keeps the runs it was judged on (a report since passes on
-    them): the rule only takes runs away. An exit saying RUNS_CONFIRMED spares no runs zoe did not confirm."""
+    them): the rule only takes runs away. An exit saying RUNS_CONFIRMED spares no runs zoe
+    did not confirm."""
     from dataclasses import replace
 
     from inhouse.program.evaluation import context_for, run_checks
