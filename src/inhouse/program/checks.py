@@ -29,6 +29,7 @@ __all__ = [
     "EVERY_ONBOARDING",
     "EXIT_RULES",
     "FIRST_ENROLLER",
+    "FRESH_SEED",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
@@ -258,7 +259,16 @@ __all__ = [
 #: trailed there (or the envelopes she imported after) left the pool play 2 judges, and the
 #: one that held decided it. One from a machine a judged person enrolled from first is still set
 #: aside; an exit judged on a fact keeps the reading it was judged by
-EXIT_RULES = 31
+#: 32 (:data:`FRESH_SEED`): where a proven trial samples (a temperature above 0, or none: the
+#: server's default), play 2's rerun of it counts only on a seed drawn for it, not the verdict's:
+#: a rerun that says which seed its requests carried (``seed``, recorded since ``inhouse prove
+#: --rerun`` draws its own) and names the verdict's is inconclusive, naming why and the command
+#: that draws one (``trial-reproduced``): the spec's seed is one its author may have picked
+#: among many private tries, and a colleague's rerun sending it reproduced that lucky draw. At
+#: temperature 0 nothing changes (each answer is the model's most likely one, whatever the
+#: seed); a rerun recorded before reruns said their seed is judged as before, and a play 2 exit
+#: judged on such a rerun keeps its verdict
+EXIT_RULES = 32
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -342,6 +352,9 @@ SERIES_ORDER = 30
 #: a machine is whoever enrolled from it first: a judged person's later key "from" it sets
 #: nothing its first enroller measured there aside (see :data:`EXIT_RULES`)
 FIRST_ENROLLER = 31
+#: play 2's rerun of a trial that samples counts on a seed drawn for it, not the verdict's (see
+#: :data:`EXIT_RULES`)
+FRESH_SEED = 32
 
 
 class Outcome(StrEnum):
