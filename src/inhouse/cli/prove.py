@@ -275,6 +275,14 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         else ""
     )
     console.print(f"against the status quo, this run's own figures cleared {cleared}{claimed_on}")
+    seed = data.get("seed") or {}
+    if seed.get("drawn"):  # exit rule 33: the spec's seed may have been picked for its draw
+        hot = seed.get("temperature")
+        at = "the server's default temperature" if hot is None else f"temperature {float(hot):g}"
+        console.print(
+            f"the spec samples (at {at}): this run drew its own seed, {seed['sent']}, "
+            f"not the spec's ({seed.get('spec')})"
+        )
     if data["status_quo_confirmed"]:
         # a pass rate the trial's author stated (no outputs to judge) rides on the same word
         stated = data.get("status_quo_pass_rate")

@@ -29,6 +29,7 @@ __all__ = [
     "EVERY_ONBOARDING",
     "EXIT_RULES",
     "FIRST_ENROLLER",
+    "FRESH_SEED",
     "GATEWAY_HOST",
     "GATEWAY_STEP",
     "LEAD_APART",
@@ -268,7 +269,16 @@ __all__ = [
 #: counts the confirmed number and is asked about again; a confirmation written before it names
 #: no runs and bounds none, as before, until its person confirms the day again. Only takes runs
 #: away: a play 6 exit judged before it keeps the runs it was judged on
-EXIT_RULES = 32
+#: 33 (:data:`FRESH_SEED`): where a proven trial samples (a temperature above 0, or none: the
+#: server's default), play 2's rerun of it counts only on a seed drawn for it, not the verdict's:
+#: a rerun that says which seed its requests carried (``seed``, recorded since ``inhouse prove
+#: --rerun`` draws its own) and names the verdict's is inconclusive, naming why and the command
+#: that draws one (``trial-reproduced``): the spec's seed is one its author may have picked
+#: among many private tries, and a colleague's rerun sending it reproduced that lucky draw. At
+#: temperature 0 nothing changes (each answer is the model's most likely one, whatever the
+#: seed); a rerun recorded before reruns said their seed is judged as before, and a play 2 exit
+#: judged on such a rerun keeps its verdict
+EXIT_RULES = 33
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -354,6 +364,9 @@ SERIES_ORDER = 30
 FIRST_ENROLLER = 31
 #: a person's workflow runs of a day count up to those they confirmed (see :data:`EXIT_RULES`)
 RUNS_CONFIRMED = 32
+#: play 2's rerun of a trial that samples counts on a seed drawn for it, not the verdict's (see
+#: :data:`EXIT_RULES`)
+FRESH_SEED = 33
 
 
 class Outcome(StrEnum):

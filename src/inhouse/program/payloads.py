@@ -164,6 +164,18 @@ class TrialCandidate(_Payload):
     digest_source: str | None = None
 
 
+class SeedSent(_Payload):
+    """The seed a trial's requests carried (``sent``), and the spec's ``generation.temperature``
+    and ``generation.seed``, which its ``spec_hash`` covers (``temperature`` None: the spec sends
+    none, and the server samples at its default)."""
+
+    sent: int | None = None
+    spec: int | None = None
+    temperature: float | None = Field(None, ge=0)
+    #: whether ``sent`` was drawn for this run (where the spec samples), not the spec's
+    drawn: bool = False
+
+
 class TrialVerdict(_Payload):
     trial: str
     verdict: Literal["proven", "not-worth-it", "inconclusive"]
@@ -220,6 +232,9 @@ class TrialVerdict(_Payload):
     #: threshold it was recorded under, and the checks judge it). None: recorded before
     #: verdicts said
     thresholds: dict[Literal["faster", "cheaper"], float] | None = None
+    #: the seed its requests carried, and the spec's temperature (exit rule 33, ``FRESH_SEED``:
+    #: a rerun at a temperature above 0 draws its own). None: recorded before verdicts said
+    seed: SeedSent | None = None
 
 
 class InhouseOrigin(_Payload):
@@ -351,6 +366,11 @@ class TrialRerun(_Payload):
     #: made without the program's log reaches it only as an envelope someone imports, and one
     #: imported without those before it would pool alone. None: recorded before reruns said
     place: RerunPlace | None = None
+    #: the seed its requests carried, beside the spec's temperature and seed (exit rule 33,
+    #: ``FRESH_SEED``): where the spec samples, a rerun draws a seed of its own, so a seed its
+    #: author picked among many private tries cannot reproduce its lucky draw. None: recorded
+    #: before reruns said (judged as before)
+    seed: SeedSent | None = None
 
 
 class ModelPin(_Payload):

@@ -53,6 +53,39 @@ class TrialPlan:
     prompts: list[Messages]
     texts: list[str]
     mode: LoadMode
+    #: the seed a rerun drew for itself (:func:`inhouse.trials.rerun.fresh_seed`), sent to both
+    #: sides in place of ``generation.seed`` where the spec samples; None: the spec's own
+    drawn_seed: int | None = None
+
+    @property
+    def samples(self) -> bool:
+        """Whether the spec's answers are a draw: a ``generation.temperature`` above 0, or none
+        (the server's default, above 0 on llama.cpp's and OpenAI's). At 0 each answer is the
+        model's most likely one, whatever the seed: there is no lottery to pick a seed from."""
+        temperature = self.spec.generation.temperature
+        return temperature is None or temperature > 0
+
+    @property
+    def generation(self) -> dict[str, Any]:
+        """The generation settings each side's requests carry: the spec's, with
+        :attr:`drawn_seed` in place of its seed where a rerun drew one (the spec's hash is
+        the spec's, whatever a rerun sends)."""
+        settings = self.spec.generation.model_dump(exclude_none=True)
+        if self.drawn_seed is not None:
+            settings["seed"] = self.drawn_seed
+        return settings
+
+    @property
+    def seed_sent(self) -> dict[str, Any]:
+        """What a verdict or a rerun records of its seed (exit rule 33): the one its requests
+        carried, the spec's, the spec's temperature, and whether this run drew its own."""
+        generation = self.spec.generation
+        return {
+            "sent": self.generation.get("seed"),
+            "spec": generation.seed,
+            "temperature": generation.temperature,
+            "drawn": self.drawn_seed is not None,
+        }
 
     @property
     def shown(self) -> str:

@@ -211,6 +211,9 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "claim_hash": outcome.plan.claim_hash,
             # and what each had to clear (the claim hash covers it; play 1 holds it to a floor)
             "thresholds": outcome.plan.spec.meaningful.thresholds,
+            # the seed its requests carried at the spec's temperature: a rerun where the spec
+            # samples draws its own (exit rule 33)
+            "seed": outcome.plan.seed_sent,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -202,7 +202,7 @@ def report_data(outcome: TrialOutcome) -> TrialReport:
             "meaningful": spec.meaningful.model_dump(),
             "quality_floor": spec.quality_floor,
             "threshold": spec.threshold,
-            "generation": spec.generation.model_dump(exclude_none=True),
+            "generation": plan.generation,
             "resamples": spec.resamples,
             "seed": spec.seed,
         },

@@ -45,13 +45,22 @@ Each rerun names its ``place`` in its key's series of reruns of the spec (its nu
 hash of the one before, :mod:`inhouse.trials.series_file`): play 2 judges a colleague's reruns
 together only where the log holds the series whole (exit rule 25), so importing only the
 envelope that held, of four, shows the three missing.
+
+Where the spec samples (a ``generation.temperature`` above 0, or none: the server's default),
+the rerun draws a seed of its own (:func:`fresh_seed`) for every request it sends, the
+candidate's and an API status quo's, and records it beside the spec's (``seed``): the spec's
+seed is one its author may have picked among many private tries, and a rerun sending it would
+reproduce that lucky draw, "reproduced" without a fresh one (exit rule 33). The spec's hash is
+the spec's as written. At temperature 0 each answer is the model's most likely one whatever the
+seed, so the spec's goes as written.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
@@ -75,6 +84,7 @@ __all__ = [
     "COLLECTOR",
     "RerunOutcome",
     "confirmation_lines",
+    "fresh_seed",
     "proven_verdict",
     "rerun_trial",
 ]
@@ -184,6 +194,8 @@ def rerun_trial(
         then=f", its owner proves it again (`inhouse prove {name}`), and you rerun that",
     )
     spec_hash = plan.spec_hash
+    if plan.samples:  # a draw of its own, not the one its author may have picked (exit rule 33)
+        plan = replace(plan, drawn_seed=fresh_seed(plan.spec.generation.seed))
     confirmed = _confirmation(plan, confirm_minutes)
     api = _api_confirmation(plan, confirm_status_quo)
     costs = _costs_confirmation(plan, confirm_costs)
@@ -224,6 +236,22 @@ def rerun_trial(
         log.warning("rerun recorded, but which of your key's reruns it is was not kept: %s", err)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
+
+
+#: the seeds a rerun draws from: those every OpenAI-compatible server takes (llama.cpp reads a
+#: seed as 32 bits, and -1, its all-ones, as "random")
+_SEEDS = 2**31 - 1
+
+
+def fresh_seed(spec_seed: int | None) -> int:
+    """A seed drawn for one rerun from the operating system's randomness, never ``spec_seed``:
+    where a trial samples (a temperature above 0), the spec's seed is one its author may have
+    picked among many private tries for a lucky draw, which a rerun sending it would reproduce
+    (exit rule 33, :data:`~inhouse.program.checks.FRESH_SEED`)."""
+    while True:
+        seed = secrets.randbelow(_SEEDS)
+        if seed != spec_seed:
+            return seed
 
 
 def confirmation_lines(
@@ -512,6 +540,10 @@ def _record(
             # which of this key's reruns of the spec it is: an envelope imported without
             # those before it shows the gap (exit rule 25)
             "place": place,
+            # the seed its requests carried: where the spec samples, one drawn for this run,
+            # never the spec's (exit rule 33: one its author picked among private tries
+            # would reproduce its lucky draw)
+            "seed": plan.seed_sent,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
@@ -550,8 +582,6 @@ def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:
         # the check judges every rerun: where another one passes it (the colleague's, with the
         # author rerunning her own trial), its reason is that one's, and "does not count:
         # omar reran trial tickets …" told lena nothing of hers; judged alone, this one's is
-        from dataclasses import replace
-
         # (alone, its place in its key's series says nothing: those before it are left out
         # here, not missing from the log)
         alone = [

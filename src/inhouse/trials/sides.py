@@ -195,7 +195,7 @@ class EndpointSide(Side):
             await self._inspect(runtime, model)
             url = runtime.url
             look_behind = runtime.capabilities.served_by_inhouse
-        generation = self.plan.spec.generation.model_dump(exclude_none=True)
+        generation = self.plan.generation
         max_tokens = generation.pop("max_tokens", None)
         self._target = Target(
             url=url,

@@ -189,6 +189,8 @@ class Generation(_Strict):
     temperature: float | None = Field(0.0, ge=0)
     max_tokens: int | None = Field(256, gt=0)
     top_p: float | None = Field(None, gt=0, le=1)
+    #: where the answers are a draw (a temperature above 0, or none), ``prove --rerun`` sends a
+    #: seed of its own instead (exit rule 33): this one may have been picked for its draw
     seed: int | None = 0
     #: sent to both sides; no server says when one cut an answer, so every status quo answer
     #: that fails counts as maybe cut (:attr:`TrialOutcome.status_quo_cut_short

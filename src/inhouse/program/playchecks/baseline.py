@@ -12,6 +12,7 @@ from inhouse import figures
 from inhouse.figures import share
 from inhouse.program.checks import (
     EVERY_ENROLLER,
+    FRESH_SEED,
     GATEWAY_HOST,
     RERUN_SERIES,
     SERIES_ORDER,
@@ -337,7 +338,9 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     both sides as its author wrote it, with the rerunner's key. A colleague's rerun whose
     runtime found the project's test model behind the proven weights fails it; once play 2
     exited (exit rule 26), only a rerun by someone with a say over play 2 then, or this
-    machine's own reading of the pinned file, does: anyone else's is shown as their word."""
+    machine's own reading of the pinned file, does: anyone else's is shown as their word.
+    Where the trial samples (a temperature above 0), a rerun that says it sent the verdict's
+    seed, or none, replayed the verdict's draw and counts for nothing (exit rule 33)."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -671,6 +674,11 @@ def _reproduced(
         # a rerun that says it ran random weights reproduces nothing, nor becomes the exit's
         # evidence (its acceptance would turn stale on one person's word)
         elsewhere = [f for f in elsewhere if f not in words]
+    # where the trial samples, a rerun that sent the verdict's seed replayed the verdict's draw,
+    # which its author may have picked among many private tries (exit rule 33): it counts for
+    # nothing, nor pools with the colleague's honest draws
+    replayed = {f.id: why for f in elsewhere if (why := _replayed_draw(ctx, verdict, f))}
+    elsewhere = [f for f in elsewhere if f.id not in replayed]
     # a colleague's reruns of the same spec and weights are one body of evidence, judged
     # together: a lead who has them rerun until one draw holds adds data, not lottery tickets
     members = _pools(
@@ -753,6 +761,17 @@ def _reproduced(
     if gaps:
         latest = max(gaps)
         return inconclusive(_gap_reason(name, *gaps[latest]), verdict, *members[latest])
+    if replayed and not elsewhere:
+        fact = next(f for f in reversed(on_weights) if f.id in replayed)
+        return inconclusive(
+            f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {replayed[fact.id]}, so it "
+            f"replayed the verdict's draw (fact #{verdict.id}, by {verdict.by}), which its "
+            f"author may have picked among many private tries, and reproduced nothing of the "
+            f"model's (exit rule {FRESH_SEED}); {fact.by} reruns it with an inhouse that draws "
+            f"a seed of its own ({rerun})",
+            verdict,
+            *(f for f in on_weights if f.id in replayed),
+        )
     if hollow and not held:
         fact = hollow[-1]
         if (stale := _older_rerun(ctx, fact)) is not None and not _hollow(ctx, fact):
@@ -1350,6 +1369,43 @@ def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
                 f"did not {decoy}"
             )
         return f"was made by an inhouse older than this one: it did not {decoy}"
+    return None
+
+
+def _samples(said: Any) -> bool:
+    """Whether a recorded ``seed`` (:class:`~inhouse.program.payloads.SeedSent`) says the spec
+    samples: a temperature above 0, or none (the server's default, above 0)."""
+    if not isinstance(said, dict) or "temperature" not in said:
+        return False
+    temperature = said["temperature"]
+    return temperature is None or float(temperature) > 0
+
+
+def _replayed_draw(ctx: CheckContext, verdict: Fact, rerun: Fact) -> str | None:
+    """Why ``rerun`` drew nothing of its own (exit rule 33,
+    :data:`~inhouse.program.checks.FRESH_SEED`), or None: where the trial samples (as the
+    verdict or the rerun records its temperature), a rerun that says which seed its requests
+    carried and names the verdict's (the one the verdict sent, or the spec's, which the spec
+    hash it shares with the verdict covers), or none at all (its server's own default, which
+    its operator sets). A rerun recorded before reruns said their seed is judged as before, as
+    is one a play 2 exit under the rules before was judged on. At temperature 0 every answer is
+    the model's most likely one, whatever the seed: there is no draw to replay."""
+    said = rerun.payload.get("seed")
+    if not isinstance(said, dict) or ctx.spared(_BASELINE, rerun, rule=FRESH_SEED):
+        return None
+    theirs = verdict.payload.get("seed")
+    if not (_samples(theirs) or _samples(said)):
+        return None
+    recorded = theirs if isinstance(theirs, dict) else {}
+    temperature = (recorded if _samples(theirs) else said).get("temperature")
+    at = "the server's default temperature"
+    if temperature is not None:
+        at = f"temperature {float(temperature):g}"
+    sent = said.get("sent")
+    if sent is None:
+        return f"sent no seed at {at} (its server drew with whatever seed it was started with)"
+    if sent in {recorded.get("sent"), said.get("spec")} - {None}:
+        return f"sent the verdict's seed ({sent}) at {at}"
     return None
 
 
