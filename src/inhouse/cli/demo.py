@@ -48,17 +48,29 @@ def files(
     from inhouse.demo_files import files as demo_files
     from inhouse.demo_files import model as named
     from inhouse.demo_files import write_into
-    from inhouse.location import find_program
+    from inhouse.location import find_program, models_dir
 
     folder = find_program(program or state.program)
     name, path = named(model)
+    made = models_dir(folder) / f"{name}.gguf"
+    if model is None and not (folder / path).is_file() and made.is_file():
+        # the README's walk makes the test model before these files, in the models folder
+        # (.inhouse/models/): a baseline naming models/ then failed at `baseline lock`
+        if made.resolve().is_relative_to(folder):
+            path = made.resolve().relative_to(folder).as_posix()
     written = write_into(folder, demo_files(name, path), force=force)
     out = out_console()
     out.print(f"Wrote the demo's files into {escape(str(folder))}:")
     for write in written:
         how = "added to" if write.append else "wrote"
         out.print(f"  {how} {escape(write.path)}: {escape(write.title)}")
-    if model is None:
+    if model is None and (folder / path).is_file():
+        out.print(
+            f"They name the test model you made, at {escape(path)} (random weights: only a demo "
+            "program, `init --demo`, counts its trials): serve it with `inhouse runtime serve "
+            f"{escape(path)}`, then `inhouse prove tickets`."
+        )
+    elif model is None:
         out.print(
             f"They name the test model at {path}: make it with `inhouse models make-test-model "
             f"--output {path}` (random weights: only a demo program, `init --demo`, counts its "
