@@ -40,9 +40,10 @@ def files(
 
     Start the program first (`inhouse init NAME --lead lena --demo`: only a demo program
     counts trials of the test model). A file that exists, or a table inhouse.toml already has,
-    is refused, naming it, and nothing is written, unless --force. Then make the model they
-    name (`inhouse models make-test-model --output models/inhouse-test-model.gguf`) and walk
-    on: `inhouse prove tickets`, `inhouse workflow test ticket-summary`."""
+    is refused, naming it, and nothing is written, unless --force. They name the test model
+    you made (`inhouse models make-test-model`, in .inhouse/models/), else one to make
+    (`inhouse models make-test-model --output models/inhouse-test-model.gguf`); then walk on:
+    `inhouse prove tickets`, `inhouse workflow test ticket-summary`."""
     from rich.markup import escape
 
     from inhouse.demo_files import files as demo_files
