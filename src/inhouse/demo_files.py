@@ -211,7 +211,9 @@ def _clashes(folder: Path, writes: list[Write]) -> list[str]:
                 found.append(write.path)
             continue
         have = _tables(_toml(target.read_text(encoding="utf-8"), target))
-        found += [f"[{t}] in {write.path}" for t in sorted(have & _tables(_toml(write.text, target)))]
+        found += [
+            f"[{t}] in {write.path}" for t in sorted(have & _tables(_toml(write.text, target)))
+        ]
     return found
 
 

@@ -54,11 +54,15 @@ def files(
     folder = find_program(program or state.program)
     name, path = named(model)
     made = models_dir(folder) / f"{name}.gguf"
-    if model is None and not (folder / path).is_file() and made.is_file():
-        # the README's walk makes the test model before these files, in the models folder
-        # (.inhouse/models/): a baseline naming models/ then failed at `baseline lock`
-        if made.resolve().is_relative_to(folder):
-            path = made.resolve().relative_to(folder).as_posix()
+    # the README's walk makes the test model before these files, in the models folder
+    # (.inhouse/models/): a baseline naming models/ then failed at `baseline lock`
+    if (
+        model is None
+        and not (folder / path).is_file()
+        and made.is_file()
+        and made.resolve().is_relative_to(folder)
+    ):
+        path = made.resolve().relative_to(folder).as_posix()
     written = write_into(folder, demo_files(name, path), force=force)
     out = out_console()
     out.print(f"Wrote the demo's files into {escape(str(folder))}:")
