@@ -116,3 +116,25 @@ def test_a_model_of_ones_own_is_named_as_the_demo_names_it(_isolated: Path) -> N
     blessed = tomllib.loads(_toml_before(folder))["baseline"]["models"][0]
     assert blessed == {"name": "qwen-small", "path": str(gguf.resolve())}
     assert demo_files.model(str(gguf)) == ("qwen-small", str(gguf.resolve()))
+
+
+def test_a_real_program_is_warned_that_the_test_model_does_not_count(_isolated: Path) -> None:
+    code, said = _inhouse("init", "Acme local LLMs", "--lead", "lena")
+    assert code == 0, said
+    code, said = _inhouse("demo", "files")
+    assert code == 0, said
+    assert "a real program's plays 1-3 do not pass on it" in " ".join(said.split())
+
+
+def test_a_table_it_cannot_edit_is_refused_even_with_force(_isolated: Path) -> None:
+    """A table written as an inline table: --force cannot replace it by its header, so it says
+    so and leaves everything as it was, instead of writing an inhouse.toml no command reads."""
+    folder = _demo_program()
+    with (folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[runtimes]\nlocal = { family = "ollama" }\n')
+    before = _toml_before(folder)
+    code, said = _inhouse("demo", "files", "--force")
+    assert code != 0
+    said = " ".join(said.split())
+    assert "cannot replace [runtimes.local]" in said and "Nothing written" in said
+    assert _toml_before(folder) == before and not (folder / "trials").exists()

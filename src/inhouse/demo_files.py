@@ -236,7 +236,10 @@ def write_into(folder: Path, writes: list[Write], *, force: bool = False) -> lis
     A file that exists is refused, naming it, unless ``force``; so is a table inhouse.toml
     already holds, which ``force`` replaces (the rest of the file is kept as it was). Nothing is
     written before every clash is known."""
+    import tomllib
+
     from inhouse.errors import ConfigError
+    from inhouse.jsonfiles import toml_loads
     from inhouse.location import CONFIG_NAME
 
     if not (folder / CONFIG_NAME).is_file():
@@ -259,9 +262,15 @@ def write_into(folder: Path, writes: list[Write], *, force: bool = False) -> lis
             before = target.read_text(encoding="utf-8")
             drop = _tables(_toml(before, target)) & _tables(_toml(write.text, target))
             text = (_without(before, drop) if drop else before) + write.text
-            # still one valid file (a table written in a way _without did not find, twice, is
-            # not), or nothing written at all
-            _toml(text, target)
+            try:  # still one valid file (a table written in a way _without does not find,
+                # twice, is not), or nothing written at all
+                toml_loads(text)
+            except tomllib.TOMLDecodeError:
+                raise ConfigError(
+                    f"cannot replace {', '.join(f'[{t}]' for t in sorted(drop))} in {target}: "
+                    "written there in a way this command does not edit (dotted keys, an inline "
+                    "table); remove it yourself and run it again. Nothing written."
+                ) from None
             texts[target] = text
         else:
             texts[target] = write.text

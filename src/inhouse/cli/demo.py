@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, out_console, state
+from inhouse.cli._common import ProgramOpt, Typer, err_console, out_console, state
 
 app = Typer()
 
@@ -69,6 +69,11 @@ def files(
     for write in written:
         how = "added to" if write.append else "wrote"
         out.print(f"  {how} {escape(write.path)}: {escape(write.title)}")
+    from inhouse.cli.runtime import _test_model_hint
+
+    if model is None and (hint := _test_model_hint(folder)) is not None:
+        # a real program: its plays 1-3 do not pass on the test model, said before the walk
+        err_console().print(f"[yellow]warning:[/] {escape(hint)}")
     if model is None and (folder / path).is_file():
         out.print(
             f"They name the test model you made, at {escape(path)} (random weights: only a demo "
