@@ -39,6 +39,7 @@ from pathlib import Path
 
 from inhouse.demo_files import Write as _Write
 from inhouse.demo_files import files as _files
+from inhouse.demo_files import model as _named
 
 __all__ = ["main"]
 
@@ -264,21 +265,17 @@ def _shown(args: list[str]) -> str:
 def _model(root: Path, model: str | None) -> tuple[str, str] | None:
     """(the name the runtime lists the model by, its path as inhouse.toml names it); None where
     making the test model failed."""
+    made = _named(model)
     if model is None:
-        from inhouse.runtimes.testmodel import TEST_MODEL_NAME
-
         # a command, printed as the others are: made through the Python API, the step showed
         # a title and nothing a reader walking the demo by hand could type
-        path = f"models/{TEST_MODEL_NAME}.gguf"
         make = _Step(
             "Make the project's tiny test model (random weights: it writes nonsense)",
-            ["models", "make-test-model", "--output", path],
+            ["models", "make-test-model", "--output", made[1]],
         )
         if not _command(make, root):
             return None
-        return TEST_MODEL_NAME, path
-    resolved = Path(model).expanduser().resolve()
-    return resolved.stem, str(resolved)
+    return made
 
 
 def _write(step: _Write, root: Path) -> None:

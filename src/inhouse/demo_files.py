@@ -1,11 +1,16 @@
 """The sample program's files for ``make demo``: the runtime and baseline in inhouse.toml,
-twelve tickets, the minutes a person recorded doing them by hand, the trial and the workflow."""
+twelve tickets, the minutes a person recorded doing them by hand, the trial and the workflow.
+
+``make demo`` writes them as it walks; ``inhouse demo files`` (:func:`write_into`) writes the
+same ones into a program folder of one's own, for walking the README by hand."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-__all__ = ["Write", "files"]
+__all__ = ["Write", "files", "model", "write_into"]
 
 
 @dataclass(frozen=True)
@@ -157,3 +162,119 @@ tests:
 """,
         ),
     ]
+
+
+def model(gguf: str | None) -> tuple[str, str]:
+    """(the name the runtime lists the model by, its path as inhouse.toml names it): the test
+    model, made where ``inhouse models make-test-model --output`` puts it, without ``gguf``."""
+    if gguf is None:
+        from inhouse.runtimes.testmodel import TEST_MODEL_NAME
+
+        return TEST_MODEL_NAME, f"models/{TEST_MODEL_NAME}.gguf"
+    resolved = Path(gguf).expanduser().resolve()
+    return resolved.stem, str(resolved)
+
+
+def _tables(data: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted names of the tables in ``data`` that hold a value of their own (their
+    headers: a table inside one that does, inline or not, goes with it)."""
+    names: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if any(not isinstance(v, dict) for v in value.values()) or not value:
+                names.add(f"{prefix}{key}")
+            else:
+                names |= _tables(value, f"{prefix}{key}.")
+    return names
+
+
+def _toml(text: str, where: Path) -> dict[str, Any]:
+    import tomllib
+
+    from inhouse.errors import ConfigError
+    from inhouse.jsonfiles import toml_loads
+
+    try:
+        return toml_loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{where} is not valid TOML: {err}; nothing written") from None
+
+
+def _clashes(folder: Path, writes: list[Write]) -> list[str]:
+    """What writing ``writes`` into ``folder`` would replace: each file that exists, and each
+    table an addition to one (inhouse.toml) would give twice."""
+    found: list[str] = []
+    for write in writes:
+        target = folder / write.path
+        if not write.append:
+            if target.exists():
+                found.append(write.path)
+            continue
+        have = _tables(_toml(target.read_text(encoding="utf-8"), target))
+        found += [
+            f"[{t}] in {write.path}" for t in sorted(have & _tables(_toml(write.text, target)))
+        ]
+    return found
+
+
+def _without(text: str, tables: set[str]) -> str:
+    """``text`` (TOML) less the tables named in ``tables``, each up to the next table's header."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        header = line.strip()
+        if header.startswith("[") and not header.startswith("[["):
+            skipping = header.strip("[]").strip() in tables
+        if not skipping:
+            kept.append(line)
+    return "".join(kept).rstrip("\n") + "\n"
+
+
+def write_into(folder: Path, writes: list[Write], *, force: bool = False) -> list[Write]:
+    """Write ``writes`` into the program ``folder``; what was written, in order.
+
+    A file that exists is refused, naming it, unless ``force``; so is a table inhouse.toml
+    already holds, which ``force`` replaces (the rest of the file is kept as it was). Nothing is
+    written before every clash is known."""
+    import tomllib
+
+    from inhouse.errors import ConfigError
+    from inhouse.jsonfiles import toml_loads
+    from inhouse.location import CONFIG_NAME
+
+    if not (folder / CONFIG_NAME).is_file():
+        raise ConfigError(
+            f"{folder} has no {CONFIG_NAME}: start the program first "
+            "(`inhouse init NAME --lead PERSON --demo`), then write its files."
+        )
+    clashes = _clashes(folder, writes)
+    if clashes and not force:
+        raise ConfigError(
+            "refused, nothing written: "
+            + ", ".join(clashes)
+            + (" exists" if len(clashes) == 1 else " exist")
+            + " already. --force replaces them."
+        )
+    texts: dict[Path, str] = {}
+    for write in writes:
+        target = folder / write.path
+        if write.append:
+            before = target.read_text(encoding="utf-8")
+            drop = _tables(_toml(before, target)) & _tables(_toml(write.text, target))
+            text = (_without(before, drop) if drop else before) + write.text
+            try:  # still one valid file (a table written in a way _without does not find,
+                # twice, is not), or nothing written at all
+                toml_loads(text)
+            except tomllib.TOMLDecodeError:
+                raise ConfigError(
+                    f"cannot replace {', '.join(f'[{t}]' for t in sorted(drop))} in {target}: "
+                    "written there in a way this command does not edit (dotted keys, an inline "
+                    "table); remove it yourself and run it again. Nothing written."
+                ) from None
+            texts[target] = text
+        else:
+            texts[target] = write.text
+    for target, text in texts.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return writes

@@ -113,6 +113,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "inhouse.cli.review:app", "review", "Play 5: the periodic review — schedule, hold, status."
     ),
     CommandGroup(
+        "inhouse.cli.demo:app",
+        "demo",
+        "The sample program's files (trial, data, workflow), as `make demo` writes them.",
+    ),
+    CommandGroup(
         "inhouse.cli.web:app",
         "web",
         "The dashboard: serve it; sign in to it with your own key.",
