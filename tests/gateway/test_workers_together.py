@@ -228,8 +228,8 @@ def test_workers_answer_each_other_under_a_long_temporary_folder(
             while sent < 60 and not (len(totals) == 2 and all(totals.values())):
                 _ask(gateway.url, key)
                 sent += 1
-                totals, unanswered = _scrape(gateway.url)
-                assert unanswered == 0, (totals, unanswered)
+                # a worker still starting is unanswered: what holds is asked once both serve
+                totals, _ = _scrape(gateway.url)
             for _ in range(4):  # whichever worker takes the scrape, it shows both
                 totals, unanswered = _scrape(gateway.url)
                 assert set(totals) == {"0", "1"} and unanswered == 0, (totals, unanswered)
