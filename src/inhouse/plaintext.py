@@ -77,7 +77,7 @@ def _table(letters: str, latins: str) -> dict[int, str]:
 
 #: the rest of the letters Unicode's confusables (UTS #39, ``confusables.txt``, version 17)
 #: draw as one plain Latin letter, in the scripts above, Cherokee and Latin's own (exit rule 24,
-#: :data:`~inhouse.program.checks.CONFUSABLE_READING`), each code point as Unicode draws IT, in
+#: :data:`~inhouse.program.checks.CONFUSABLE_READING`), each code point as Unicode draws it, in
 #: the case written, with the Latin letter it reads as (or the letter the project reads Unicode's
 #: drawing as: a small capital M, a kra as k): Armenian (a small ayb as w; its capital, drawn as
 #: no Latin letter, is itself), Cherokee (its capitals are drawn as Latin capitals:
@@ -87,7 +87,10 @@ def _table(letters: str, latins: str) -> dict[int, str]:
 #: Lisu's pha (d). Where Unicode draws two letters of one script as one Latin letter (Cherokee's
 #: nah and yu as G, an Armenian small gim and za as q) they read alike, as they show; two it
 #: draws apart read apart ("\u0533\u0578\u0570\u0561\u0580" and
-#: "\u0536\u0578\u0570\u0561\u0580", Gohar and Zohar, are two names).
+#: "\u0536\u0578\u0570\u0561\u0580", Gohar and Zohar, are two names). Left as they read
+#: before: a Greek nu (drawn as v, read n) and sigma, a Turkish dotless i, a long s (NFKC's s),
+#: a Cyrillic small iota (drawn as i; a Byelorussian-Ukrainian I, which reads i, is drawn as l),
+#: and the strokes :func:`drawn_reading` draws as one.
 #: ``tests/test_confusables_data.py`` holds the table to Unicode's file, code point by code point
 _CONFUSABLE_LETTERS = (
     "\u0561\u0563\u057c\u054f\u0582\u0584\u13fb\u13f3\u13fc\u13f4\uab70\u13a0\uab71\u13a1\uab72"

@@ -412,12 +412,12 @@ def _team_readings(team: str, *, confusables: bool) -> list[str]:
     """The ways a team's name reads that make two teams one (from :data:`LOOKALIKE_READING`):
     its key (:func:`team_key`), as it is drawn (:func:`drawn_reading`), and, from
     :data:`CONFUSABLE_READING`, both as rule 16 read it (:func:`readings`: a Greek upsilon as
-    a y, an Armenian capital za as a q, which Unicode draws apart from a gamma and a gim)."""
+    a y, an Armenian capital za as a q, which Unicode draws apart from a gamma and a gim).
+    ``confusables=False`` (a member judged before it): its key and drawing as rule 16 read
+    them, in each place, so a team read so meets one read either way since."""
     if not confusables:
-        return [
-            f"r:{team_key(team, confusables=False)}",
-            f"d:{drawn_reading(team, confusables=False)}",
-        ]
+        read, drawn = team_key(team, confusables=False), drawn_reading(team, confusables=False)
+        return [f"r:{read}", f"d:{drawn}", f"a:{read}", f"b:{drawn}"]
     return [f"{way}:{each}" for way, each in zip("rdab", readings(team), strict=True)]
 
 
