@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import replace
+from itertools import combinations
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ import pytest
 from inhouse.plaintext import (
     _CONFUSABLE_LATIN,
     _CONFUSABLE_LETTERS,
+    _WIDER_LOOKALIKES,
     drawn_reading,
     read_alike,
     reading,
@@ -47,7 +49,8 @@ DATA = Path(__file__).parent / "fixtures" / "confusables-excerpt.txt"
 #: folds case, so a letter reads as one Latin letter with its capital
 LEFT_AS_THEY_READ = {
     "\u03bd": "a Greek nu is drawn as v, its capital as N: it reads n, as before",
-    "\u03c5": "a Greek upsilon is drawn as u, its capital as Y: it reads y, as before",
+    "\ua647": "a Cyrillic small iota is drawn as i, a Byelorussian-Ukrainian I as l, which the "
+    "sixteenth rule reads as an i: read so, the iota would make the two one letter",
     "\u03c3": "a Greek sigma is drawn as o, its final form and its capital as no Latin letter",
     "\u0131": "a Turkish dotless i: its reader sees the missing dot (Isik and I\u015f\u0131k)",
     "\u017f": "a long s: NFKC folds it into an s, as Unicode's own identifiers do",
@@ -109,25 +112,116 @@ def test_every_letter_unicode_draws_as_a_barred_o_is_drawn_as_an_o() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def _drawn_as(char: str) -> str | None:
+    """The plain Latin letter Unicode's confusables draw ``char`` as, that code point in the
+    case written: its prototype where that is a Latin letter or one the project reads as a
+    Latin letter (a small capital), or the letter the sixteenth rule reads a letter of the same
+    prototype as (a Cyrillic kappa and a Cherokee tso are both drawn as a kra: k). A letter the
+    file lists as no one's source is drawn as itself: Latin only where it is a prototype the
+    sixteenth rule reads as Latin (a small capital R). None: drawn as no Latin letter."""
+    drawings = dict(_rows())
+    prototype = drawings.get(char)
+    if prototype is None:
+        if char not in set(drawings.values()):
+            return None
+        prototype = char
+    folded = reading(prototype, confusables=False)
+    if len(folded) == 1 and "a" <= folded <= "z":
+        return folded
+    alike = {
+        latin
+        for code, latin in _WIDER_LOOKALIKES.items()
+        if drawings.get(chr(code)) == prototype and latin is not None
+    }
+    return alike.pop() if len(alike) == 1 else None
+
+
 @pytest.mark.parametrize(
     ("letter", "latin"),
     list(zip(_CONFUSABLE_LETTERS, _CONFUSABLE_LATIN, strict=True)),
     ids=lambda c: f"U+{ord(c):04X}" if len(c) == 1 and not c.isascii() else c,
 )
-def test_a_letter_and_its_capital_read_as_their_latin_letter(letter: str, latin: str) -> None:
-    """Case folded: a name in capitals is the name (Cherokee folds its small letters into its
-    capitals, and its capitals are how it is written)."""
-    forms = {letter, letter.upper(), letter.lower(), letter.casefold()}
-    assert {reading(form) for form in forms} == {latin}, forms
+def test_a_letter_reads_as_the_latin_letter_unicode_draws_that_code_point_as(
+    letter: str, latin: str
+) -> None:
+    """Each code point as Unicode draws it in the case written, its other case only where
+    Unicode draws that as the same letter: a small Cyrillic ghe is an r and its capital (drawn
+    as a gamma) is not, a Cherokee capital is a Latin capital."""
+    assert _drawn_as(letter) == latin, f"U+{ord(letter):04X} is not drawn as {latin}"
+    assert reading(letter) == latin
+    for form in {letter.upper(), letter.lower()} - {letter}:
+        if len(form) == 1 and ord(form) not in _WIDER_LOOKALIKES:
+            drawn = _drawn_as(form) == latin
+            assert (reading(form) == latin) is drawn, f"U+{ord(form):04X} reads {reading(form)}"
+
+
+#: scripts whose letters spell names that stand for themselves (Latin's own variant letters and
+#: the mathematical alphanumerics spell no honest name beside another)
+NAMED_SCRIPTS = ("ARMENIAN", "CHEROKEE", "COPTIC", "CYRILLIC", "GREEK", "LISU")
+
+
+def _script_letters() -> dict[str, set[str]]:
+    """Every letter of :data:`NAMED_SCRIPTS` the file names or :func:`reading` folds, with its
+    other case, by script."""
+    letters = (
+        {char for char, _ in _rows()}
+        | {chr(code) for code in _WIDER_LOOKALIKES}
+        | set(_CONFUSABLE_LETTERS)
+    )
+    letters |= {f for c in set(letters) for f in (c.upper(), c.lower()) if len(f) == 1}
+    scripts: dict[str, set[str]] = {}
+    for char in letters:
+        script = unicodedata.name(char, "").split(" ", 1)[0]
+        if script in NAMED_SCRIPTS:
+            scripts.setdefault(script, set()).add(char)
+    return scripts
+
+
+def test_two_letters_of_one_script_read_alike_only_where_unicode_draws_them_alike() -> None:
+    """Two letters of one script that are two letters in it (not a letter and its capital)
+    read alike only where Unicode draws them as one Latin letter, or where the sixteenth rule
+    read them alike (kept): a Greek gamma (y) and an upsilon (u), an Armenian capital gim and
+    za (no Latin letter: Gohar and Zohar), a Cyrillic soft sign (a tone six) and a ve (a small
+    capital B) read apart."""
+    scripts = _script_letters()
+    assert {"\u03b3", "\u03c5", "\u0533", "\u0536", "\u044c", "\u0432"} <= set().union(
+        *scripts.values()
+    )
+    wrong = [
+        f"U+{ord(one):04X} {unicodedata.name(one)} and U+{ord(two):04X} {unicodedata.name(two)}"
+        f" both read {reading(one)!r}"
+        for letters in scripts.values()
+        for one, two in combinations(sorted(letters), 2)
+        if reading(one) == reading(two)
+        and one.casefold() != two.casefold()
+        and unicodedata.normalize("NFKC", one) != unicodedata.normalize("NFKC", two)
+        and reading(one, confusables=False) != reading(two, confusables=False)
+        and not (_drawn_as(one) is not None and _drawn_as(one) == _drawn_as(two))
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_what_the_sixteenth_rule_read_alike_still_reads_alike() -> None:
+    """Kept: every letter the sixteenth rule folded, and its capital, still reads alike with
+    its Latin letter (an upsilon a y, an Armenian capital za a q), even where :func:`reading`
+    now reads it as Unicode draws it."""
+    wrong = [
+        f"U+{code:04X} {unicodedata.name(chr(code))}"
+        for code, latin in _WIDER_LOOKALIKES.items()
+        if latin is not None and not read_alike(chr(code), latin)
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 #: a colleague, and their name spelt whole in one script's letters Unicode draws as theirs
 ALIASES = [
     ("mark", "\u13b7\u13aa\u13a1\u13e6"),  # Cherokee capitals: MARK
     ("mark", "\uab87\uab7a\uab71\uabb6"),  # the same in Cherokee small letters
-    ("Webb", "\u0428\u0435\u044c\u044c"),  # Cyrillic: a sha as W, a soft sign as b
+    ("Wes", "\u0448\u0435\u0455"),  # Cyrillic: a small sha as w
     ("Yoko", "\u03b3\u03bf\u03ba\u03bf"),  # Greek: a gamma as y
-    ("Gus", "\u0581\u057d\u057f"),  # Armenian: a tiwn as s
+    ("Yoko", "\u03c5\u03bf\u03ba\u03bf"),  # and an upsilon, as the sixteenth rule read it
+    ("Bob", "\u0412\u043e\u042c"),  # Cyrillic: a ve as B, a capital soft sign as b
+    ("Won", "\u0561\u0585\u057c"),  # Armenian: a small ayb as w, a small ra as n
     ("Mona", "\u2c99\u2c9f\u2c9b\u2c81"),  # Coptic: mi and ni
     ("Dave", "\ua4d2\ua4ee\ua4e6\ua4f0"),  # Lisu: a pha as D
     ("Pete", "\u00feete"),  # Latin: a thorn as p
@@ -220,3 +314,59 @@ def test_an_exit_reads_its_rosters_small_l_as_an_i_since_rule_16() -> None:
     before = replace(since, exit_rules={"pilot": LOOKALIKE_READING - 1})
     kept = evaluate("pilot-size", before)
     assert kept.outcome is Outcome.PASS, kept.reason
+
+
+#: colleagues whose honest names the merged rule 24 read as one (a capital read as its small
+#: letter's Latin one: a Cyrillic ghe as r, an Armenian gim as q; an Armenian gim and za, a
+#: Greek gamma and upsilon, as one letter), beside names that are not theirs
+HONEST = [
+    ("\u0533\u0578\u0570\u0561\u0580", "\u0536\u0578\u0570\u0561\u0580"),  # Gohar, Zohar
+    ("\u0533\u0548\u0540\u0531\u0550", "\u0536\u0548\u0540\u0531\u0550"),  # in capitals
+    ("Reha", "\u0413\u0435\u043d\u0430"),  # Reha (Turkish) and Gena (Russian)
+    ("Rowa", "\u0413\u043e\u0448\u0430"),  # and Gosha: a capital ghe is no R
+    ("Yianna", "\u0393\u03b9\u03b1\u03bd\u03bd\u03b1"),  # a capital gamma is no Y
+    ("\u0391\u03c5\u03b3\u03b7", "\u0391\u03b3\u03b3\u03b7"),  # Greek: Avgi and Angi
+    ("\u10dc\u10d8\u10dc\u10dd", "\u10dc\u10d0\u10dc\u10d0"),  # Georgian: Nino, Nana
+    ("\u10d2\u10d8\u10dd", "\u10d2\u10d8\u10d0"),  # Gio, Gia
+]
+
+
+@pytest.mark.parametrize(("colleague", "name"), HONEST)
+def test_honest_names_unicode_draws_apart_are_each_invited(
+    lena: Program,  # noqa: F811
+    colleague: str,
+    name: str,
+) -> None:
+    assert not read_alike(colleague, name)
+    cli("person", "invite", colleague, "--team", "support")
+    assert "inhouse-invite:" in cli("person", "invite", name, "--team", "support"), name
+    assert {colleague, name} <= set(lena.state().people)
+
+
+def test_a_name_and_its_capitals_still_read_alike(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Kept from the sixteenth rule: a name and the same name in other case are one, though a
+    capital gim is drawn apart from a small one (Gohar, and gohar typed small)."""
+    cli("person", "invite", "\u0533\u0578\u0570\u0561\u0580", "--team", "support")
+    for other in ("\u0563\u0578\u0570\u0561\u0580", "\u0533\u0548\u0540\u0531\u0550"):
+        out = cli("person", "invite", other, "--team", "support", code=2)
+        assert "already in the program" in out, out
+        assert "drawn alike" not in out, out
+
+
+def test_armenian_teams_gohar_and_zohar_are_two_teams() -> None:
+    """Two teams Unicode draws apart count as two; a team and its capitals as one."""
+    gohar, zohar = "\u0533\u0578\u0570\u0561\u0580", "\u0536\u0578\u0570\u0561\u0580"
+    people, facts = _pilot([gohar, zohar, "\u0533\u0548\u0540\u0531\u0550", gohar, zohar])
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert "spans 2 teams" in result.reason, result.reason
+
+
+def test_a_greek_team_with_an_upsilon_is_still_one_with_its_latin_spelling() -> None:
+    """Kept from the sixteenth rule: an upsilon for a y, though Unicode draws it as a u."""
+    people, facts = _pilot(
+        ["Yoko", "\u03c5\u03bf\u03ba\u03bf", "YOKO", "yoko", "\u03a5\u039f\u039a\u039f"]
+    )
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert "spans 1 team" in result.reason, result.reason

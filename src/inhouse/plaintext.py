@@ -19,6 +19,7 @@ __all__ = [
     "invisible",
     "read_alike",
     "reading",
+    "readings",
 ]
 
 #: the control characters a text over several lines may hold: line breaks and tabs
@@ -76,30 +77,34 @@ def _table(letters: str, latins: str) -> dict[int, str]:
 
 #: the rest of the letters Unicode's confusables (UTS #39, ``confusables.txt``, version 17)
 #: draw as one plain Latin letter, in the scripts above, Cherokee and Latin's own (exit rule 24,
-#: :data:`~inhouse.program.checks.CONFUSABLE_READING`), each written small (its capital reads
-#: as it does) with the Latin letter it reads as, by script: Armenian (an ayb as w, a tiwn as
-#: s), Cherokee (its capitals are drawn as Latin capitals: "\u13b7\u13aa\u13a1\u13e6" shows as
-#: MARK), Coptic (mi and ni), Cyrillic (a ghe as r, a sha as w, a soft sign as b), Greek (a gamma as
-#: y), Latin's own (a thorn as p, a turned m as w) and Lisu's pha (d). Where Unicode draws two
-#: letters of one script as one Latin letter (Cherokee's nah and yu as G) they read alike, as
-#: they show. Left as they read before: a letter whose small form and capital Unicode draws as
-#: two Latin letters (a Greek nu is v, its capital N; an upsilon u, its capital Y; a sigma o,
-#: its final form and capital no Latin letter), a Turkish dotless i, a long s (NFKC's s), and
-#: the strokes :func:`drawn_reading` draws as one. ``tests/test_confusables_data.py`` holds
-#: the table to Unicode's file
+#: :data:`~inhouse.program.checks.CONFUSABLE_READING`), each code point as Unicode draws it, in
+#: the case written, with the Latin letter it reads as (or the letter the project reads Unicode's
+#: drawing as: a small capital M, a kra as k): Armenian (a small ayb as w; its capital, drawn as
+#: no Latin letter, is itself), Cherokee (its capitals are drawn as Latin capitals:
+#: "\u13b7\u13aa\u13a1\u13e6" shows as MARK), Coptic, Cyrillic (a small ghe as r and a sha as w,
+#: not their capitals, drawn as a gamma and as no Latin letter; a capital soft sign as b, not its
+#: small letter, drawn as a tone six), Greek (a small gamma as y), Latin's own (a thorn as p) and
+#: Lisu's pha (d). Where Unicode draws two letters of one script as one Latin letter (Cherokee's
+#: nah and yu as G, an Armenian small gim and za as q) they read alike, as they show; two it
+#: draws apart read apart ("\u0533\u0578\u0570\u0561\u0580" and
+#: "\u0536\u0578\u0570\u0561\u0580", Gohar and Zohar, are two names). Left as they read
+#: before: a Greek nu (drawn as v, read n) and sigma, a Turkish dotless i, a long s (NFKC's s),
+#: a Cyrillic small iota (drawn as i; a Byelorussian-Ukrainian I, which reads i, is drawn as l),
+#: and the strokes :func:`drawn_reading` draws as one.
+#: ``tests/test_confusables_data.py`` holds the table to Unicode's file, code point by code point
 _CONFUSABLE_LETTERS = (
-    "\u0561\u0563\u057c\u057f\u0582\u0584"
-    "\u13fb\u13fc\uab70\uab71\uab72\uab75\uab79\uab7a\uab7b\uab7c\uab81\uab83\uab87\uab8b\uab8d"
-    "\uab90\uab92\uab93\uab9f\uaba2\uaba4\uaba5\uaba9\uabaa\uabae\uabaf\uabb2\uabb6\uabb7"
-    "\u03ed\u2c85\u2c8f\u2c99\u2c9b\u2cbd\u2ccf\u2cd1"
-    "\u0433\u0448\u044c\u0461\u0475\u04bd\u050d\ua647"
-    "\u03b3\u03dd\u03f3\u03f8\u03fb\u1d26"
-    "\u00fe\u0185\u018d\u0192\u01bd\u01bf\u0263\u026f\u028b\u029d\u1d11\u1d83\u1d8c\u1e9d\u1eff"
-    "\ua799\ua79f\ua7b5\uab32\uab35\uab3d\uab47\uab48\uab4e\uab52\uab53\uab5a"
-    "\ua4d2"
+    "\u0561\u0563\u057c\u054f\u0582\u0584\u13fb\u13f3\u13fc\u13f4\uab70\u13a0\uab71\u13a1\uab72"
+    "\u13a2\uab75\u13a5\u13a9\uab7a\u13aa\uab7b\u13ab\uab7c\u13ac\uab81\uab83\u13b3\uab87\u13b7"
+    "\uab8b\u13bb\u13bd\uab90\u13c0\u13c2\uab93\u13c3\u13cf\uaba2\u13d2\u13d4\u13d5\uaba9\u13d9"
+    "\uabaa\u13da\uabae\u13de\uabaf\u13df\uabb2\u13e2\uabb6\u13e6\u13e7\u03ed\u2c85\u2c8f\u2c8e"
+    "\u2c99\u2c98\u2c9b\u2c9a\u2cbd\u2ccf\u2cce\u2cd1\u2cd0\u0433\u0448\u042c\u0461\u0475\u0474"
+    "\u04bd\u050d\u050c\u03b3\u03dc\u03f3\u037f\u03f8\u03fa\u1d26\xfe\u0184\u018d\u0192"
+    "\u01bd\u01bf\u0263\u026f\u028b\ua7b2\u1d11\u1d83\u1d8c\u1e9d\u1eff\ua799\ua798\ua79f\ua7b5"
+    "\ua7b4\uab32\uab35\uab3d\uab47\uab48\uab4e\uab52\uab53\ua7b3\uab5a\ua4d2"
 )
 _CONFUSABLE_LATIN = (
-    "wqnsifgbdrtiyajerwmhyghzbrwsvslcpkdorhmnwplrwbwvegiyfjpmrpbgfspywujogyfyfubeforruuxyd"
+    "wqnsifggbbddrrttiiyaajjeerwwmmhhygghzzbrrwsvvssllccppkkdorhhmmnnwppllrwbwvveggyf"
+    "jjpmrpbgfspywujogyfyffubbeforruuxxyd"
 )
 #: letters Unicode's confusables draw as an O with a short stroke across it (U+0335), which
 #: :func:`drawn_reading` draws as an O (from exit rule 24): Latin's barred O and O with a long
@@ -111,8 +116,19 @@ _BARRED_O = "\u0275\ua74b\u03b8\u04e9\u0473\u2c91\uab8e\uabbb"
 _LOOKALIKES = str.maketrans(_table(_LOOKALIKE_LETTERS, _LOOKALIKE_LATIN))
 #: :data:`_LOOKALIKES` and :data:`_WIDER_LETTERS`: what :func:`reading` folded before exit rule 24
 _WIDER_LOOKALIKES = {**_LOOKALIKES, **_table(_WIDER_LETTERS, _WIDER_LATIN)}
-#: :data:`_WIDER_LOOKALIKES` and :data:`_CONFUSABLE_LETTERS`: what :func:`reading` folds
-_CONFUSABLE_LOOKALIKES = {**_WIDER_LOOKALIKES, **_table(_CONFUSABLE_LETTERS, _CONFUSABLE_LATIN)}
+#: letters :data:`_WIDER_LOOKALIKES` folds (by their small letter) that Unicode draws otherwise, or
+#: not at all, where that merges two letters of one script drawn apart: a Greek upsilon, drawn as
+#: u (a gamma is the y), and the Armenian capitals za and vo, which Unicode draws as no Latin
+#: letter (a small gim is the q and a small ra the n). :func:`reading` reads each as Unicode
+#: draws it; :func:`read_alike` still takes them as :data:`_WIDER_LOOKALIKES` reads them
+_DRAWN_APART = {ord("\u03c5"): "u", ord("\u0536"): "\u0536", ord("\u0548"): "\u0548"}
+#: :data:`_WIDER_LOOKALIKES`, :data:`_CONFUSABLE_LETTERS` and :data:`_DRAWN_APART`: what
+#: :func:`reading` folds
+_CONFUSABLE_LOOKALIKES = {
+    **_WIDER_LOOKALIKES,
+    **{ord(c): latin for c, latin in zip(_CONFUSABLE_LETTERS, _CONFUSABLE_LATIN, strict=True)},
+    **_DRAWN_APART,
+}
 
 
 #: characters that show as nothing (or a blank) that are not format characters (``Cf``): the
@@ -178,7 +194,9 @@ def reading(text: str, *, wider: bool = True, confusables: bool = True) -> str:
     fullwidth letters are letters), invisible characters dropped (:func:`invisible`: a
     zero-width space, a direction mark, a variation selector), a letter Unicode's confusables
     draw as a Latin one (Cyrillic, Greek, Armenian, Cherokee, Coptic or Lisu, or a Latin small
-    capital or alpha) read as that Latin letter, case folded and spaces collapsed. Two texts
+    capital or alpha) read as that Latin letter, each code point as Unicode draws it in the
+    case written (a Cyrillic small ghe as r, its capital as itself), case folded after and
+    spaces collapsed. Two texts
     that read alike are one to whoever reads them. ``confusables=False``: as it read before
     exit rule 24 (Cherokee's and the rest of :data:`_CONFUSABLE_LETTERS` as themselves);
     ``wider=False``: as it read before exit rule 16 (Cyrillic, Greek and Armenian letters
@@ -229,11 +247,26 @@ def drawn_reading(text: str, *, confusables: bool = True) -> str:
     return reading(drawn, confusables=confusables)
 
 
+def readings(text: str) -> tuple[str, ...]:
+    """Each way ``text`` reads, for comparing with another's, place by place: as it reads
+    (:func:`reading`), as it is drawn (:func:`drawn_reading`), and both as exit rule 16 read
+    them (``confusables=False``). Unicode draws a Greek upsilon as u and a gamma as y, an
+    Armenian capital za as no Latin letter and a small gim as q: :func:`reading` keeps each
+    pair apart ("\u0533\u0578\u0570\u0561\u0580" and "\u0536\u0578\u0570\u0561\u0580"
+    are two names), and rule 16's reading still takes an upsilon for a y and a za for a q, as
+    it did, and a capital for its small letter (a name in capitals is the name)."""
+    return (
+        reading(text),
+        drawn_reading(text),
+        reading(text, confusables=False),
+        drawn_reading(text, confusables=False),
+    )
+
+
 def read_alike(one: str, other: str) -> bool:
     """Whether two names read alike (:func:`reading`), or would but for letters drawn alike
-    (:func:`drawn_reading`): "Ian" and "lan", "0mar" and "omar", "ornar" and "omar". Asked pair
-    by pair (an I is an l, and an L an l by case, yet "Ian" and "Lan" are two names); where many
-    are asked, compare each one's :func:`reading` and :func:`drawn_reading` once instead."""
-    if reading(one) == reading(other):
-        return True
-    return drawn_reading(one) == drawn_reading(other)
+    (:func:`drawn_reading`): "Ian" and "lan", "0mar" and "omar", "ornar" and "omar", or as exit
+    rule 16 read them (:func:`readings`). Asked pair by pair (an I is an l, and an L an l by
+    case, yet "Ian" and "Lan" are two names); where many are asked, compare each one's
+    :func:`readings` once instead."""
+    return any(a == b for a, b in zip(readings(one), readings(other), strict=True))

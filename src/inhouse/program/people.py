@@ -24,9 +24,8 @@ from inhouse.identity import machine
 from inhouse.plaintext import (
     check_plain,
     check_words_one_script,
-    drawn_reading,
     invisible,
-    reading,
+    readings,
 )
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
@@ -144,11 +143,11 @@ def _reads_as(state: ProgramState, name: str) -> str | None:
     compatibility forms, invisible characters and lookalike letters folded, a capital I drawn
     as a small l) and is not it. Each name read once: a roster of thousands is asked in one
     pass."""
-    read, drawn = reading(name), drawn_reading(name)
+    read = readings(name)
     alike = (
         other
         for other in state.people
-        if other != name and (reading(other) == read or drawn_reading(other) == drawn)
+        if other != name and any(a == b for a, b in zip(readings(other), read, strict=True))
     )
     return next(alike, None)
 
@@ -198,9 +197,11 @@ class PeopleMixin(ProgramCore):
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
             if (alike := _reads_as(state, name)) is not None:
                 # an honest Erna beside Ema is told which letters, else the refusal reads as a bug
+                # (read alike: as reading reads them, or as rule 16 did; else drawn alike)
+                read, other = readings(name), readings(alike)
                 drawn = (
                     ""
-                    if reading(alike) == reading(name)
+                    if read[0] == other[0] or read[2] == other[2]
                     else " (drawn alike where names are shown: a capital I and a small l or a "
                     "one, a zero and an O, an O with a stroke across it and an O, rn and m, vv "
                     "and w)"

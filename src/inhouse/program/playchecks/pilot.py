@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from inhouse import figures
-from inhouse.plaintext import drawn_reading, reading
+from inhouse.plaintext import drawn_reading, reading, readings
 from inhouse.program.checks import (
     CONFIRMED_TERMS,
     CONFUSABLE_READING,
@@ -400,12 +400,25 @@ def _drawn_together(
             continue
         # one judged before CONFUSABLE_READING: as teams were drawn then (a barred O no O)
         confusables = not ctx.spared(_PILOT, pilot[person], rule=CONFUSABLE_READING)
-        drawn = drawn_reading(confirmed[person], confusables=confusables)
-        if drawn in first:
-            stands[top(keys[person])] = top(first[drawn])
-        else:
-            first[drawn] = keys[person]
+        for drawn in _team_readings(confirmed[person], confusables=confusables)[1:]:
+            if drawn in first:
+                stands[top(keys[person])] = top(first[drawn])
+            else:
+                first[drawn] = keys[person]
     return {top(key) for key in keys.values()}
+
+
+def _team_readings(team: str, *, confusables: bool) -> list[str]:
+    """The ways a team's name reads that make two teams one (from :data:`LOOKALIKE_READING`):
+    its key (:func:`team_key`), as it is drawn (:func:`drawn_reading`), and, from
+    :data:`CONFUSABLE_READING`, both as rule 16 read it (:func:`readings`: a Greek upsilon as
+    a y, an Armenian capital za as a q, which Unicode draws apart from a gamma and a gim).
+    ``confusables=False`` (a member judged before it): its key and drawing as rule 16 read
+    them, in each place, so a team read so meets one read either way since."""
+    if not confusables:
+        read, drawn = team_key(team, confusables=False), drawn_reading(team, confusables=False)
+        return [f"r:{read}", f"d:{drawn}", f"a:{read}", f"b:{drawn}"]
+    return [f"{way}:{each}" for way, each in zip("rdab", readings(team), strict=True)]
 
 
 def _one_per_team(teams: set[str], *, wider: bool, confusables: bool) -> set[str]:
@@ -423,7 +436,7 @@ def _one_per_team(teams: set[str], *, wider: bool, confusables: bool) -> set[str
     for team in sorted(teams):
         readings = [f"r:{team_key(team, wider=wider, confusables=confusables)}"]
         if wider:
-            readings.append(f"d:{drawn_reading(team, confusables=confusables)}")
+            readings = _team_readings(team, confusables=confusables)
         for each in readings:
             if each in first:
                 stands[top(team)] = top(first[each])
