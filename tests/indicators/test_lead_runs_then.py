@@ -140,3 +140,36 @@ def test_a_lead_who_handed_the_role_on_before_her_runs_is_still_a_lead(
     assert result.outcome is Outcome.FAIL, result.reason
     assert "triage 3 (signed: 0)" in result.reason, result.reason
     assert build_report(lena, "2026-10").value("work_changed_hours") == pytest.approx(0.0)
+
+
+def test_a_period_only_a_colleague_made_lead_since_used_was_used_by_someone_else(
+    lena: Program, clock: Clock
+) -> None:
+    """The honest path, for the use itself: in October only zoe used the gateway (6 requests,
+    3 of them triage runs), signed and confirmed then; made a lead in December, her October is
+    still someone's other than the leads', and the report of it passes."""
+    users = forgery._USERS[lena.folder]
+    gateway = service_program(lena)
+    vouch_for_gateway_host(users[1])  # omar, who never led
+    hers = {"requests": 6, "tokens_in": 600, "tokens_out": 60, "workflows": {"triage": 3}}
+    gateway.record_fact(
+        None, "usage.daily", {"day": "2026-10-20", "people": {"zoe": hers}},
+        provenance=Provenance.MEASURED, collector=ROLLUP,
+    )  # fmt: skip
+    confirm_own_use(users[0])
+    _verdict(lena)
+    payload: dict[str, Any] = {
+        "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
+        "partial": False, "leading": {"active_users": 1, "answered_requests": 6},
+        "lagging": {"work_changed_hours": round(HONEST_HOURS, 4)},
+        "inputs": [*_tokens(600, 60), {"indicator": "work_changed_hours",
+                   "name": "triage: runs", "value": 3, "unit": "runs", "source": "gateway"}],
+    }  # fmt: skip
+    lena.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
+                     collector="inhouse indicators")  # fmt: skip
+    now = clock.now
+    clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    lena.change_roles(None, "zoe", add=["rollout-lead"])
+    clock.now = now
+    result = _judged(lena)
+    assert result.outcome is Outcome.PASS, result.reason

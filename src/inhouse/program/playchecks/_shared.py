@@ -1853,11 +1853,7 @@ class RunsApart:
         if first is None:
             return dict(ran) if self.not_apart(person) is None else {}
         # a lead by now: told apart by their machines and sign-in from the other leads
-        if person not in self._apart:
-            others = self.leads - {person}
-            hosts = services_enrolled_by(self.ctx, others)
-            self._apart[person] = _told_apart(self.ctx, person, others, hosts)
-        if self._apart[person]:
+        if self._other_leads(person):
             return {}
         then = self._before(first, day).get(person)
         if not then:
@@ -1869,14 +1865,39 @@ class RunsApart:
             name: n for name, count in ran.items() if (n := min(count, before.get(name, 0))) > 0
         }
 
+    def used_before(self, person: str, first: str, last: str) -> bool:
+        """Whether ``person``, a rollout lead by now (told apart from the other leads by their
+        machines and sign-in), had answered requests from ISO ``first`` to ``last`` that the
+        log held before they first held the role: someone other than the leads used the tool
+        then."""
+        lead = None if self.old else self.first_lead(person)
+        if lead is None or self._other_leads(person):
+            return False
+        earlier = (f for f in self._facts() if f.id < lead)
+        return any(
+            int((people.get(person) or {}).get("requests", 0)) > 0
+            for people, _ in latest_usage(earlier, first, last).values()
+        )
+
+    def _other_leads(self, person: str) -> str | None:
+        """Why ``person`` is not told apart from the other leads (those but them), or None."""
+        if person not in self._apart:
+            others = self.leads - {person}
+            hosts = services_enrolled_by(self.ctx, others)
+            self._apart[person] = _told_apart(self.ctx, person, others, hosts)
+        return self._apart[person]
+
+    def _facts(self) -> list[Fact]:
+        if self._usage is None:
+            self._usage = list(self.ctx.facts.of("usage.daily"))
+        return self._usage
+
     def _before(self, seq: int, day: str) -> dict[str, Any]:
         """Each person's totals of ISO ``day`` as the facts recorded before event ``seq``
         read it."""
         key = (seq, day)
         if key not in self._then:
-            if self._usage is None:
-                self._usage = list(self.ctx.facts.of("usage.daily"))
-            earlier = (f for f in self._usage if f.id < seq)
+            earlier = (f for f in self._facts() if f.id < seq)
             self._then[key] = latest_usage(earlier, day, day).get(day, ({}, []))[0]
         return self._then[key]
 

@@ -443,7 +443,12 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # else touched. Anyone else's use counts only on their own word (`inhouse usage confirm`),
     # their agent's included. A report a play 6 exit was judged on keeps the rule before
     not_apart = not_apart_from_leads(ctx)
-    reasons = [not_apart(person) for person in sorted(found.people)]
+    # a colleague made a lead since used it before she led (exit rule LEAD_RUNS_THEN)
+    apart = RunsApart(ctx, old=ctx.spared("measure", report, rule=LEAD_RUNS_THEN))
+    reasons = [
+        None if apart.used_before(person, start.isoformat(), end.isoformat()) else not_apart(person)
+        for person in sorted(found.people)
+    ]
     if all(reasons) and not ctx.spared("measure", report):
         return failed(
             f"the gateway's signed daily usage of {start}..{end} shows only "
@@ -470,14 +475,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # typed from none of them rests on nobody's word but its reporter's. A report a play 6
     # exit was judged on keeps the rule before
     # (its workflow runs too: exit rule SIGNED_RUNS counts the gateway's signed ones)
-    if not ctx.spared("measure", report) and (
-        why := _lagging_refused(
-            ctx,
-            report,
-            found,
-            RunsApart(ctx, old=ctx.spared("measure", report, rule=LEAD_RUNS_THEN)),
-        )
-    ):
+    if not ctx.spared("measure", report) and (why := _lagging_refused(ctx, report, found, apart)):
         return failed(
             f"the report of {start}..{end} states {why}. A lagging figure counts where it "
             "follows from what the log records (reference prices, play 1's trial, a workflow "
