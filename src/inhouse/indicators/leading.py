@@ -28,7 +28,7 @@ from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
 from inhouse.program.lagging_words import signed_runs, workflow_name
-from inhouse.program.playchecks._shared import fold_tickets, insiders, not_apart_from_leads
+from inhouse.program.playchecks._shared import RunsApart, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
@@ -126,6 +126,8 @@ class SignedDay:
     people: frozenset[str]
     own: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()
+    #: the ISO day
+    day: str = ""
     #: each workflow's runs (by name) the gateway's key signed that day, per person whose
     #: requests they were: (person, workflow, runs)
     runs: tuple[tuple[str, str, int], ...] = ()
@@ -144,7 +146,7 @@ class Signed:
     @classmethod
     def read(cls, ctx: CheckContext, since: date, until: date) -> Signed:
         latest = latest_usage(ctx.facts.of("usage.daily"), since.isoformat(), until.isoformat())
-        return cls({day: _summed(people) for day, (people, _) in latest.items()})
+        return cls({day: _summed(day, people) for day, (people, _) in latest.items()})
 
     def within(self, since: date, until: date) -> list[SignedDay]:
         first, last = since.isoformat(), until.isoformat()
@@ -168,7 +170,7 @@ class Signed:
         return own, unsure
 
 
-def _summed(people: dict[str, Any]) -> SignedDay:
+def _summed(day: str, people: dict[str, Any]) -> SignedDay:
     requests = tokens_in = tokens_out = 0
     used, own, unsure = [], [], []
     runs: list[tuple[str, str, int]] = []
@@ -187,7 +189,7 @@ def _summed(people: dict[str, Any]) -> SignedDay:
         tokens_in += int(figures.get("tokens_in", 0))
         tokens_out += int(figures.get("tokens_out", 0))
     return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
-                     frozenset(unsure), tuple(sorted(runs)))  # fmt: skip
+                     frozenset(unsure), day, tuple(sorted(runs)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -238,13 +240,15 @@ class PeriodUsage:
             left_out = max(0, logged.requests - answered.requests)
             people = frozenset().union(*(d.people for d in days))
             # a lead's own runs change no work: the gateway's host is its operator's, who
-            # seals its rows, and a lead confirms her own days (exit rule LEAD_RUNS)
-            not_apart = not_apart_from_leads(ctx)
+            # seals its rows, and a lead confirms her own days (exit rule LEAD_RUNS); a lead's
+            # are those signed once she had been one (exit rule LEAD_RUNS_THEN), as play 6's
+            # check counts them
+            apart = RunsApart(ctx)
             runs = {}
             for day in days:
                 for person, name, ran in day.runs:
-                    if not_apart(person) is None:
-                        runs[name, person] = runs.get((name, person), 0) + ran
+                    if count := apart.runs(person, day.day, {name: ran}).get(name, 0):
+                        runs[name, person] = runs.get((name, person), 0) + count
         return cls(
             answered=answered,
             references=reference_summary(

@@ -35,6 +35,7 @@ __all__ = [
     "LEAD_APART",
     "LEAD_RERUN",
     "LEAD_RUNS",
+    "LEAD_RUNS_THEN",
     "LOOKALIKE_READING",
     "MACHINES_THEN",
     "NAMED_ACCEPTANCE",
@@ -278,7 +279,17 @@ __all__ = [
 #: temperature 0 nothing changes (each answer is the model's most likely one, whatever the
 #: seed); a rerun recorded before reruns said their seed is judged as before, and a play 2 exit
 #: judged on such a rerun keeps its verdict
-EXIT_RULES = 33
+#: 34 (:data:`LEAD_RUNS_THEN`): rule 23's rollout leads are those who had been one by the time
+#: the gateway signed a run (:class:`~inhouse.program.playchecks._shared.RunsApart`), not
+#: everyone who ever held the role: a colleague made a lead in December made her October runs,
+#: signed before she held it, "a lead's" and failed an honest October report, and a team that
+#: hands the role on was failed for it. A run's time is the ``usage.daily`` fact that signed it
+#: and a role's its grant, both places in the log (as rules 17 and 20 read them), never a
+#: writer's clock; a lead who steps down stays one for the runs after (two co-leads swapping
+#: the role count none of each other's), and runs the gateway signed for a day only after its
+#: runner became a lead (the day re-signed with more) are a lead's. ``inhouse indicators
+#: report`` counts them so; a report a play 6 exit was judged on keeps rule 23's reading
+EXIT_RULES = 34
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -367,6 +378,9 @@ RUNS_CONFIRMED = 32
 #: play 2's rerun of a trial that samples counts on a seed drawn for it, not the verdict's (see
 #: :data:`EXIT_RULES`)
 FRESH_SEED = 33
+#: rule 23's leads are those who had been one by the time a run was signed (see
+#: :data:`EXIT_RULES`)
+LEAD_RUNS_THEN = 34
 
 
 class Outcome(StrEnum):

@@ -26,7 +26,7 @@ from inhouse.program.checks import (
     Result,
     failed,
 )
-from inhouse.program.facts import Fact, FactSet
+from inhouse.program.facts import Fact, FactSet, latest_usage
 from inhouse.program.payloads import MIN_INPUTS, MIN_MEANINGFUL
 from inhouse.program.state import unset_sign_in
 
@@ -40,6 +40,7 @@ __all__ = [
     "TICKET_KINDS",
     "AuthorPasses",
     "Host",
+    "RunsApart",
     "Ticket",
     "TicketStep",
     "adopted_version",
@@ -1807,16 +1808,112 @@ def not_apart_from_leads(ctx: CheckContext) -> Callable[[str], str | None]:
     def why(person: str) -> str | None:
         if person in leads:
             return f"{person} is or was a rollout lead"
-        if enrolled_elsewhere(ctx, person, leads, services=hosts):
-            return None
-        if unsigned := unsigned_apart(ctx, person, leads):
-            return unsigned
-        return (
-            f"{person}'s keys were all enrolled from a machine a rollout lead enrolled from "
-            "first, or from the gateway's host after a lead enrolled its key there"
-        )
+        return _told_apart(ctx, person, leads, hosts)
 
     return why
+
+
+def _told_apart(ctx: CheckContext, person: str, leads: set[str], hosts: set[Host]) -> str | None:
+    """Why ``person`` (none of ``leads``) is not told apart from ``leads`` by their machines
+    (``hosts``: the services' hosts the leads enrolled on) and the sign-in, or None."""
+    if enrolled_elsewhere(ctx, person, leads, services=hosts):
+        return None
+    if unsigned := unsigned_apart(ctx, person, leads):
+        return unsigned
+    return (
+        f"{person}'s keys were all enrolled from a machine a rollout lead enrolled from "
+        "first, or from the gateway's host after a lead enrolled its key there"
+    )
+
+
+class RunsApart:
+    """The workflow runs the gateway's key signed of one day and person that count as someone
+    other than the rollout leads' (play 6's work changed, ``inhouse indicators report``: one
+    reading for both). Under exit rule
+    :data:`~inhouse.program.checks.LEAD_RUNS_THEN` a run is a lead's where its runner had been
+    a rollout lead by the time it was signed: the runs of a day the log held for them before
+    their first grant of the role (the day as the ``usage.daily`` facts recorded before that
+    grant read it, never more than it reads now) are someone's other than a lead's; any the
+    gateway signed for them after it (their day re-signed with more, their later days) are a
+    lead's, stepping down since included. The role's time is its place in the log, as rules 17
+    and 20 read it, never its writer's clock: a lead who set her clock back a year to grant the
+    role, or forward to have it granted, moves nothing. ``old``: rule 23's reading (anyone who
+    ever held the role), for a report a play 6 exit was judged on under it."""
+
+    def __init__(self, ctx: CheckContext, *, old: bool = False) -> None:
+        self.ctx = ctx
+        self.old = old
+        self.not_apart = not_apart_from_leads(ctx)
+        self.leads = ever_held(ctx, "rollout-lead")
+        self._usage: list[Fact] | None = None
+        self._then: dict[tuple[int, str], dict[str, Any]] = {}
+        self._apart: dict[str, str | None] = {}
+
+    def why(self, person: str) -> str | None:
+        """Why none of ``person``'s runs count (rule 23's reason), or None where some may."""
+        return self.not_apart(person)
+
+    def first_lead(self, person: str) -> int | None:
+        """The event at which ``person`` first held the rollout lead's role: 0 where they hold
+        it with no grant the context knows of (held all along), None where they never did."""
+        if person not in self.leads:
+            return None
+        return self.ctx.role_since.get(person, {}).get("rollout-lead") or 0
+
+    def runs(self, person: str, day: str, ran: Mapping[str, int]) -> dict[str, int]:
+        """Those of ``ran`` (``person``'s runs of ISO ``day`` as the gateway signed them, per
+        workflow) that count as someone other than the rollout leads'."""
+        first = None if self.old else self.first_lead(person)
+        if first is None:
+            return dict(ran) if self.not_apart(person) is None else {}
+        # a lead by now: told apart by their machines and sign-in from the other leads
+        if self._other_leads(person):
+            return {}
+        then = self._before(first, day).get(person)
+        if not then:
+            return {}
+        from inhouse.program.lagging_words import signed_runs
+
+        before = signed_runs(then)
+        return {
+            name: n for name, count in ran.items() if (n := min(count, before.get(name, 0))) > 0
+        }
+
+    def used_before(self, person: str, first: str, last: str) -> bool:
+        """Whether ``person``, a rollout lead by now (told apart from the other leads by their
+        machines and sign-in), had answered requests from ISO ``first`` to ``last`` that the
+        log held before they first held the role: someone other than the leads used the tool
+        then."""
+        lead = None if self.old else self.first_lead(person)
+        if lead is None or self._other_leads(person):
+            return False
+        earlier = (f for f in self._facts() if f.id < lead)
+        return any(
+            int((people.get(person) or {}).get("requests", 0)) > 0
+            for people, _ in latest_usage(earlier, first, last).values()
+        )
+
+    def _other_leads(self, person: str) -> str | None:
+        """Why ``person`` is not told apart from the other leads (those but them), or None."""
+        if person not in self._apart:
+            others = self.leads - {person}
+            hosts = services_enrolled_by(self.ctx, others)
+            self._apart[person] = _told_apart(self.ctx, person, others, hosts)
+        return self._apart[person]
+
+    def _facts(self) -> list[Fact]:
+        if self._usage is None:
+            self._usage = list(self.ctx.facts.of("usage.daily"))
+        return self._usage
+
+    def _before(self, seq: int, day: str) -> dict[str, Any]:
+        """Each person's totals of ISO ``day`` as the facts recorded before event ``seq``
+        read it."""
+        key = (seq, day)
+        if key not in self._then:
+            earlier = (f for f in self._facts() if f.id < seq)
+            self._then[key] = latest_usage(earlier, day, day).get(day, ({}, []))[0]
+        return self._then[key]
 
 
 def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse import figures
 from inhouse.program.checks import (
+    LEAD_RUNS_THEN,
     OWN_USE,
     CheckContext,
     Outcome,
@@ -37,6 +38,7 @@ from inhouse.program.lagging_words import (
     whose_words,
 )
 from inhouse.program.playchecks._shared import (
+    RunsApart,
     enrolled_elsewhere,
     hosts_of,
     inside_before,
@@ -222,6 +224,18 @@ class SignedTotals:
     runs: dict[str, int] = field(default_factory=dict)
     #: those runs per person whose requests they were (person -> workflow -> runs)
     runs_by: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: those runs per person and day (person -> ISO day -> workflow -> runs)
+    runs_on: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def runs_apart(self, apart: RunsApart) -> dict[str, int]:
+        """Each workflow's runs (by name) the gateway's key signed that count as someone's
+        other than the rollout leads' (``apart``: exit rules 23 and 34)."""
+        found: dict[str, int] = {}
+        for person, days in self.runs_on.items():
+            for day, ran in days.items():
+                for name, count in apart.runs(person, day, ran).items():
+                    found[name] = found.get(name, 0) + count
+        return found
 
     def runs_of(self, counted: Callable[[str], bool]) -> dict[str, int]:
         """Each workflow's runs (by name) the gateway's key signed through the requests of the
@@ -244,7 +258,8 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
     active: list[str] = []
     runs: dict[str, int] = {}
     runs_by: dict[str, dict[str, int]] = {}
-    for day_people, day_facts in latest_usage(facts.of("usage.daily"), first, last).values():
+    runs_on: dict[str, dict[str, dict[str, int]]] = {}
+    for day, (day_people, day_facts) in latest_usage(facts.of("usage.daily"), first, last).items():
         standing.extend(day_facts)
         # one pass over the facts' own totals: a department's month is ~60,000 person-days,
         # and a record of each (what was read before) took most of the time
@@ -257,6 +272,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
                 runs[name] = runs.get(name, 0) + count
                 ran = runs_by.setdefault(str(person), {})
                 ran[name] = ran.get(name, 0) + count
+                runs_on.setdefault(str(person), {}).setdefault(day, {})[name] = count
             if asked > 0:
                 people.append(str(person))
                 own = totals.get("own")
@@ -272,6 +288,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
         frozenset(active),
         runs,
         runs_by,
+        runs_on,
     )
 
 
@@ -426,7 +443,12 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # else touched. Anyone else's use counts only on their own word (`inhouse usage confirm`),
     # their agent's included. A report a play 6 exit was judged on keeps the rule before
     not_apart = not_apart_from_leads(ctx)
-    reasons = [not_apart(person) for person in sorted(found.people)]
+    # a colleague made a lead since used it before she led (exit rule LEAD_RUNS_THEN)
+    apart = RunsApart(ctx, old=ctx.spared("measure", report, rule=LEAD_RUNS_THEN))
+    reasons = [
+        None if apart.used_before(person, start.isoformat(), end.isoformat()) else not_apart(person)
+        for person in sorted(found.people)
+    ]
     if all(reasons) and not ctx.spared("measure", report):
         return failed(
             f"the gateway's signed daily usage of {start}..{end} shows only "
@@ -453,9 +475,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # typed from none of them rests on nobody's word but its reporter's. A report a play 6
     # exit was judged on keeps the rule before
     # (its workflow runs too: exit rule SIGNED_RUNS counts the gateway's signed ones)
-    if not ctx.spared("measure", report) and (
-        why := _lagging_refused(ctx, report, found, not_apart)
-    ):
+    if not ctx.spared("measure", report) and (why := _lagging_refused(ctx, report, found, apart)):
         return failed(
             f"the report of {start}..{end} states {why}. A lagging figure counts where it "
             "follows from what the log records (reference prices, play 1's trial, a workflow "
@@ -494,7 +514,7 @@ def _lagging_refused(
     ctx: CheckContext,
     report: Fact,
     found: SignedTotals,
-    not_apart: Callable[[str], str | None],
+    apart: RunsApart,
 ) -> str | None:
     """Why a lagging figure ``report`` states does not follow, by the report's formula, from
     the words the log held when it was recorded (:mod:`inhouse.program.lagging_words`) and the
@@ -502,8 +522,9 @@ def _lagging_refused(
     summary tables hold (a workflow's runs, the busy time) is the report's own input, read as
     it states it: unsigned, and said so where the check passes. A workflow's runs are the
     gateway's signed ones (:data:`~inhouse.program.checks.SIGNED_RUNS`), never those it lists,
-    and only those of people told apart from the rollout leads (``not_apart``:
-    :data:`~inhouse.program.checks.LEAD_RUNS`)."""
+    and only those of people told apart from the rollout leads by the time they ran them
+    (``apart``: :data:`~inhouse.program.checks.LEAD_RUNS`,
+    :data:`~inhouse.program.checks.LEAD_RUNS_THEN`)."""
     before = ctx.facts_at(report, *READS)  # a quote lapsed since still priced it
     lagging = report.payload.get("lagging") or {}
     inputs = [i for i in report.payload.get("inputs") or [] if isinstance(i, dict)]
@@ -535,7 +556,7 @@ def _lagging_refused(
             continue
         said = f"{name} {value:g}"
         if name == "work_changed_hours":
-            problems.extend(_work_refused(before, trial, inputs, value, found, not_apart))
+            problems.extend(_work_refused(before, trial, inputs, value, found, apart))
             continue
         if name in ("reference_cost", "spend_avoided") and (prices is None or reference is None):
             problems.append(f"{said}, but {no_prices}")
@@ -587,17 +608,19 @@ def _work_refused(
     inputs: list[dict[str, Any]],
     value: float,
     found: SignedTotals,
-    not_apart: Callable[[str], str | None],
+    apart: RunsApart,
 ) -> list[str]:
     """Why a report's work changed (``value`` hours) does not follow from each workflow's
     runs the gateway's key signed in the period (``found``; a run count the report lists
     that they do not back is refused) through the requests of people told apart from the
-    rollout leads (``not_apart``), at the minutes its author estimated (else play 1's
-    trial's), as the log held them (``before``): one reason, or none."""
+    rollout leads by the time they ran them (``apart``), at the minutes its author estimated
+    (else play 1's trial's), as the log held them (``before``): one reason, or none."""
     # a lead's own runs are her word alone (exit rule LEAD_RUNS): the gateway's host is its
-    # operator's, who seals its rows, and a lead confirms her own days
-    signed = found.runs_of(lambda person: not_apart(person) is None)
-    leads = sorted(p for p in found.runs_by if not_apart(p) is not None and found.runs_by[p])
+    # operator's, who seals its rows, and a lead confirms her own days. A lead's runs are
+    # those signed once she had been one (exit rule LEAD_RUNS_THEN): a colleague made lead
+    # since ran hers before, and a role given after a run does not reach back over it
+    signed = found.runs_apart(apart)
+    leads = sorted(p for p in found.runs_by if apart.why(p) is not None)
     listed: dict[str, float] = {}
     for item in inputs:
         name = str(item.get("name") or "")
@@ -611,16 +634,16 @@ def _work_refused(
     unbacked = sorted(w for w, count in listed.items() if count != signed.get(w, 0))
     if unbacked:
         shown = ", ".join(f"{w} {listed[w]:g} (signed: {signed.get(w, 0)})" for w in unbacked)
-        apart = (
+        theirs = (
             f"; {names(leads)}'s own runs change no work ("
-            + "; ".join(str(not_apart(p)) for p in leads)
+            + "; ".join(_lead_runs_said(apart, found, p) for p in leads)
             + "): the gateway's host is its operator's, who seals its rows, and a lead "
             "confirms her own days"
             if leads
             else ""
         )
         return [
-            f"{said}, listing workflow runs no signed fact backs ({shown}{apart}): a workflow's "
+            f"{said}, listing workflow runs no signed fact backs ({shown}{theirs}): a workflow's "
             "runs count only as the gateway's key signs them for each day. Send the workflow's "
             "requests through the gateway with its name (the header `X-Inhouse-Workflow: "
             "NAME` on each, as `inhouse workflow run NAME --gateway` sends it), roll up the "
@@ -651,6 +674,16 @@ def _work_refused(
         f"{said}, but the runs the gateway signed ({shown}) at the minutes recorded for each "
         f"come to {round(hours, 4):g}"
     ]
+
+
+def _lead_runs_said(apart: RunsApart, found: SignedTotals, person: str) -> str:
+    """Why ``person``'s runs (those signed once they had been a lead, where some were signed
+    before) change no work."""
+    why = str(apart.why(person))
+    days = found.runs_on.get(person, {})
+    if any(apart.runs(person, day, ran) for day, ran in days.items()):
+        return f"{why}, and the runs signed once {person} had been one are a lead's"
+    return why
 
 
 def _number(value: Any) -> float | None:
