@@ -475,20 +475,28 @@ def _outgrown(
     :data:`~inhouse.program.checks.CONFIRMED_BOUND` reads them (a figure one names none of is
     none: an older inhouse's, of a day not signed yet, asked about again). ``runs``: per day,
     the signed runs of each workflow; a day they exceed what its confirmations bound, or that
-    no confirmation binds runs of (one from before exit rule 32), is asked about again."""
+    no confirmation binds runs of (one from before exit rule 32), is asked about again. A day
+    whose latest answer left it out (``--except``) is not: asked again, its person said they
+    used no more of it than they confirmed, which still bounds what it counts; asked forever,
+    their one way out was to confirm what the gateway's host sealed in since."""
     from inhouse.program.counting import confirmed_bounds, confirmed_runs
 
     bounds: dict[date, tuple[int | None, int | None]] = {}
     ran: dict[date, dict[str, int]] = {}
+    #: the days whose latest answer (in the log's order) left them out: asked again, the
+    #: person said they used no more of it than they confirmed before, which still bounds it
+    settled: set[date] = set()
     for fact in counted.of("usage.confirmed"):
         if fact.by != person:
             continue
         try:
             days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
+            out = {date.fromisoformat(str(v)) for v in fact.payload.get("left_out") or ()}
             found = confirmed_bounds(fact.payload, days, bound=bound)
             bound_runs = confirmed_runs(fact.payload, days)
         except _MALFORMED:
             continue
+        settled = (settled - days) | (out - days)
         for day, said in (bound_runs or {}).items():
             held = ran.setdefault(day, {})
             for name, count in said.items():
@@ -507,6 +515,7 @@ def _outgrown(
         day
         for day, (most, spent) in bounds.items()
         if day in signed
+        and day not in settled
         and (
             (most is not None and signed[day][0] > most)
             or (spent is not None and (signed[day][1] or 0) > spent)
