@@ -70,6 +70,8 @@ def test_a_rerun_that_sent_the_seed_of_the_verdict_it_reran_still_counts_for_not
     alone = check("trial-reproduced", verdict, *_series({"seed": _seed(1, drawn=False)}), later)
     assert alone.outcome is Outcome.INCONCLUSIVE, alone.reason
     assert "sent the verdict's seed (1)" in alone.reason
+    # naming the verdict it reran, the spec's first, not the latest
+    assert f"replayed the verdict's draw (fact #{verdict.id}, by lena)" in alone.reason
 
 
 def test_a_verdict_recorded_before_his_envelopes_are_imported_takes_nothing_out() -> None:

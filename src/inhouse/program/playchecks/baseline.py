@@ -763,9 +763,10 @@ def _reproduced(
         return inconclusive(_gap_reason(name, *gaps[latest]), verdict, *members[latest])
     if replayed and not elsewhere:
         fact = next(f for f in reversed(on_weights) if f.id in replayed)
+        reran = _reran(ctx, verdict, fact)  # whose draw it replayed
         return inconclusive(
             f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {replayed[fact.id]}, so it "
-            f"replayed the verdict's draw (fact #{verdict.id}, by {verdict.by}), which its "
+            f"replayed the verdict's draw (fact #{reran.id}, by {reran.by}), which its "
             f"author may have picked among many private tries, and reproduced nothing of the "
             f"model's (exit rule {FRESH_SEED}); {fact.by} reruns it with an inhouse that draws "
             f"a seed of its own ({rerun})",
