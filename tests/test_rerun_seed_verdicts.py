@@ -83,3 +83,15 @@ def test_a_verdict_recorded_before_his_envelopes_are_imported_takes_nothing_out(
     loose = _series({**TRAILED, "seed": _seed(111)}, {"seed": _seed(222)})
     result = check("trial-reproduced", verdict, again, *loose)
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+def test_a_rerun_naming_a_verdict_of_another_spec_is_judged_by_its_own_specs() -> None:
+    """omar's payload, typed, names a verdict of another spec (whose seed is 7) and says his
+    spec's seed was 9: the verdict it reran is the spec's own, and the seed it sent is that
+    verdict's."""
+    other = reproducible(spec_hash="sha256:" + "9" * 64, seed=_seed(7, spec=7, drawn=False))
+    verdict = reproducible(seed=_seed(1, drawn=False))
+    (typed,) = _series({"seed": _seed(1, spec=9), "verdict": other.id})
+    result = check("trial-reproduced", other, verdict, typed)
+    assert result.outcome is Outcome.INCONCLUSIVE, result.reason
+    assert "sent the verdict's seed (1)" in result.reason

@@ -1415,23 +1415,23 @@ def _replayed_draw(ctx: CheckContext, verdict: Fact, rerun: Fact) -> str | None:
 
 
 def _reran(ctx: CheckContext, verdict: Fact, rerun: Fact) -> Fact:
-    """The proven verdict ``rerun`` reran, whose seed it may have replayed (exit rule 33): the
-    one it names, where the log holds it; else (a rerun made in a checkout without the log,
-    which names none) the first proven verdict of the trial's spec, which was in some log
-    before anyone could rerun the spec: a later one's record of its seed (its author's word)
-    could name a seed a colleague drew, imported after it, and take his draw out of his pool.
-    Honest verdicts of one spec send the seed its hash covers, so the first says what any
-    does; else ``verdict``."""
+    """The proven verdict ``rerun`` reran, whose seed it may have replayed (exit rule 33): the one
+    it names, where the log holds it as a proven verdict of the spec it reran; else (a rerun made in
+    a checkout without the log, which names none) the spec's first proven verdict, which was in some
+    log before anyone could rerun the spec: a later one's record of its seed (its author's word)
+    could name a seed a colleague drew, imported after it, and take his draw out of his pool. Honest
+    verdicts of one spec send the seed its hash covers, so the first says what any does; else
+    ``verdict``."""
     named = rerun.payload.get("verdict")
     trial, spec = verdict.payload["trial"], verdict.payload.get("spec_hash")
     proven = [
         f
         for f in ctx.facts.of("trial.verdict")
-        if f.payload["trial"] == trial and f.payload["verdict"] == "proven"
+        if f.payload["trial"] == trial
+        and f.payload["verdict"] == "proven"
+        and f.payload.get("spec_hash") == spec
     ]
-    if named is not None:
-        return next((f for f in proven if f.id == named), verdict)
-    return next((f for f in proven if f.payload.get("spec_hash") == spec), verdict)
+    return next((f for f in proven if f.id == named), proven[0] if proven else verdict)
 
 
 def _unplaced(rerun: Fact) -> str | None:
