@@ -763,9 +763,10 @@ def _reproduced(
         return inconclusive(_gap_reason(name, *gaps[latest]), verdict, *members[latest])
     if replayed and not elsewhere:
         fact = next(f for f in reversed(on_weights) if f.id in replayed)
+        reran = _reran(ctx, verdict, fact)  # whose draw it replayed
         return inconclusive(
             f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {replayed[fact.id]}, so it "
-            f"replayed the verdict's draw (fact #{verdict.id}, by {verdict.by}), which its "
+            f"replayed the verdict's draw (fact #{reran.id}, by {reran.by}), which its "
             f"author may have picked among many private tries, and reproduced nothing of the "
             f"model's (exit rule {FRESH_SEED}); {fact.by} reruns it with an inhouse that draws "
             f"a seed of its own ({rerun})",
@@ -1389,10 +1390,14 @@ def _replayed_draw(ctx: CheckContext, verdict: Fact, rerun: Fact) -> str | None:
     hash it shares with the verdict covers), or none at all (its server's own default, which
     its operator sets). A rerun recorded before reruns said their seed is judged as before, as
     is one a play 2 exit under the rules before was judged on. At temperature 0 every answer is
-    the model's most likely one, whatever the seed: there is no draw to replay."""
+    the model's most likely one, whatever the seed: there is no draw to replay.
+    The verdict is the one the rerun reran (:func:`_reran`): a later verdict's record of its
+    seed is its author's word, and naming the seed a colleague drew would take his draw out of
+    his pool."""
     said = rerun.payload.get("seed")
     if not isinstance(said, dict) or ctx.spared(_BASELINE, rerun, rule=FRESH_SEED):
         return None
+    verdict = _reran(ctx, verdict, rerun)
     theirs = verdict.payload.get("seed")
     if not (_samples(theirs) or _samples(said)):
         return None
@@ -1407,6 +1412,26 @@ def _replayed_draw(ctx: CheckContext, verdict: Fact, rerun: Fact) -> str | None:
     if sent in {recorded.get("sent"), said.get("spec")} - {None}:
         return f"sent the verdict's seed ({sent}) at {at}"
     return None
+
+
+def _reran(ctx: CheckContext, verdict: Fact, rerun: Fact) -> Fact:
+    """The proven verdict ``rerun`` reran, whose seed it may have replayed (exit rule 33): the one
+    it names, where the log holds it as a proven verdict of the spec it reran; else (a rerun made in
+    a checkout without the log, which names none) the spec's first proven verdict, which was in some
+    log before anyone could rerun the spec: a later one's record of its seed (its author's word)
+    could name a seed a colleague drew, imported after it, and take his draw out of his pool. Honest
+    verdicts of one spec send the seed its hash covers, so the first says what any does; else
+    ``verdict``."""
+    named = rerun.payload.get("verdict")
+    trial, spec = verdict.payload["trial"], verdict.payload.get("spec_hash")
+    proven = [
+        f
+        for f in ctx.facts.of("trial.verdict")
+        if f.payload["trial"] == trial
+        and f.payload["verdict"] == "proven"
+        and f.payload.get("spec_hash") == spec
+    ]
+    return next((f for f in proven if f.id == named), proven[0] if proven else verdict)
 
 
 def _unplaced(rerun: Fact) -> str | None:
