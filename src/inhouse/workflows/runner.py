@@ -132,6 +132,21 @@ def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
         raise NotAllowed(f"{where}: {err}") from None
 
 
+def _locked_models(program: Program, workflow: Workflow) -> tuple[Lock, LockedModel, LockedModel]:
+    """The lock the program's log records, and ``workflow``'s model and judge as it blesses them
+    (refused, naming the way, where there is no lock or either is not blessed)."""
+    lock = program_lock(program)
+    if lock is None:
+        raise Refused(
+            f"workflow {workflow.name} runs on the baseline, and the program records no lock "
+            "(nor is there an inhouse.lock): lock it first (`inhouse baseline lock`)",
+            missing=["baseline.lock"],
+        )
+    model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
+    judge = _blessed(lock, workflow.spec.judge or workflow.spec.model, f"{workflow.where}: judge")
+    return lock, model, judge
+
+
 @asynccontextmanager
 async def pinned_runtime(
     program: Program, workflow: Workflow
@@ -142,16 +157,7 @@ async def pinned_runtime(
     ``inhouse.lock``: a run is play 3's, a pilot step's and a confirmation's evidence, and the
     file is anyone's to rewrite to bless weights no second person verified."""
     folder = program.folder
-    lock = program_lock(program)
-    if lock is None:
-        raise Refused(
-            f"workflow {workflow.name} runs on the baseline, and the program records no lock "
-            "(nor is there an inhouse.lock): lock it first (`inhouse baseline lock`)",
-            missing=["baseline.lock"],
-        )
-    model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
-    judge_name = workflow.spec.judge or workflow.spec.model
-    judge = _blessed(lock, judge_name, f"{workflow.where}: judge")
+    lock, model, judge = _locked_models(program, workflow)
     config = baseline_runtime(folder)
     async with open_runtime(config, program=folder) as runtime:
         served = await runtime.models()
@@ -194,15 +200,7 @@ async def gateway_runtime(
     gateway serve it to this key. Which weights answer is the gateway's to hold to that lock
     (it routes a blessed model only to nodes serving the locked digest, and seals each row
     with the digest that answered): its ``/v1/models`` names no digest to compare here."""
-    lock = program_lock(program)
-    if lock is None:
-        raise Refused(
-            f"workflow {workflow.name} runs on the baseline, and the program records no lock: "
-            "lock it first (`inhouse baseline lock`)",
-            missing=["baseline.lock"],
-        )
-    model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
-    judge = _blessed(lock, workflow.spec.judge or workflow.spec.model, f"{workflow.where}: judge")
+    lock, model, judge = _locked_models(program, workflow)
     from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 
     config = RuntimeConfig(name="gateway", family="openai", url=access.url)
