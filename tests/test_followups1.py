@@ -48,14 +48,15 @@ def test_the_gateways_log_cleans_a_child_loggers_record_and_asyncios(tmp_path: P
         from pathlib import Path
 
         import inhouse.gateway.server as server
+        from inhouse.gateway.config import GatewaySettings
 
-        def build(folder, settings=None, clock=None):
+        def build(folder, settings=None, clock=None, **more):
             logging.getLogger("inhouse.gateway.edge").warning("bad path %s", "{_CLIENT}")
             logging.getLogger("asyncio").error("{_CLIENT}")
             raise SystemExit(0)
 
         server.build_gateway = build  # the records a server writes, then no server
-        server._serve_one(Path("."), None, None)
+        server._serve_one(Path("."), GatewaySettings(), None)
         """,
         tmp_path,
     )
