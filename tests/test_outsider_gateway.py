@@ -208,7 +208,9 @@ def test_her_account_lent_to_an_alias_for_the_vouch_vouches_for_nothing(
     lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
     unsigned = lena.using(desktop)
     unsigned.revoke_key(lena.key.key_id)
-    with pytest.raises(SignInError, match=r"which lena signed in with .*one identity is one person"):
+    with pytest.raises(
+        SignInError, match=r"which lena signed in with .*one identity is one person"
+    ):
         sign_in_as(vic, "u-lena")
     from inhouse.program import state as folded
 
