@@ -58,6 +58,14 @@ def bench(
         ),
     ] = None,
     max_tokens: Annotated[int, typer.Option(help="max_tokens of every request.")] = 128,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            help="Sampling temperature of every request (default: none sent, the server's). "
+            "0 makes every answer the same, so runs compare like with like.",
+            show_default=False,
+        ),
+    ] = None,
     api: Annotated[
         str, typer.Option(help="chat (/v1/chat/completions) or completions (/v1/completions).")
     ] = "chat",
@@ -89,8 +97,8 @@ def bench(
     settings = BenchSettings(
         url=url, model=model, requests=requests, concurrency=concurrency, rate=rate,
         poisson=poisson, seed=seed, warmup=warmup, prompt=prompt, input_file=input_file,
-        max_tokens=max_tokens, api=api, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
-        slo_e2e_ms=slo_e2e_ms, api_key_env=api_key_env, timeout=timeout,
+        max_tokens=max_tokens, temperature=temperature, api=api, slo_ttft_ms=slo_ttft_ms,
+        slo_tpot_ms=slo_tpot_ms, slo_e2e_ms=slo_e2e_ms, api_key_env=api_key_env, timeout=timeout,
     )  # fmt: skip
     with ProgressBar(err_console(), transient=True) as bar:
         run = run_bench(settings, progress=bar.update)

@@ -10,6 +10,7 @@ from), runs the load generator, and says when the run measured nothing
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ class BenchSettings:
     #: JSONL file of prompts, cycled through (:func:`inhouse.trials.target.read_prompts`)
     input_file: Path | None = None
     max_tokens: int = 128
+    #: the sampling temperature every request asks for (None: none is sent, the server's default)
+    temperature: float | None = None
     #: "chat" (/v1/chat/completions) or "completions" (/v1/completions)
     api: str = "chat"
     slo_ttft_ms: float | None = None
@@ -124,6 +127,10 @@ def _check(settings: BenchSettings) -> None:
         raise InvalidInput(f"--api is chat or completions, not {settings.api!r}")
     if settings.max_tokens < 1:
         raise InvalidInput("--max-tokens must be at least 1")
+    if settings.temperature is not None and not (
+        math.isfinite(settings.temperature) and settings.temperature >= 0
+    ):
+        raise InvalidInput(f"--temperature must be 0 or more, not {settings.temperature:g}")
 
 
 def _mode(settings: BenchSettings) -> LoadMode:
@@ -149,4 +156,5 @@ def _target(settings: BenchSettings) -> Target:
         max_tokens=settings.max_tokens,
         api_key=api_key,
         timeout=settings.timeout,
+        extra_body={} if settings.temperature is None else {"temperature": settings.temperature},
     )

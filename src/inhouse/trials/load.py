@@ -114,6 +114,8 @@ class LoadResult:
             "started_at": self.started_at.isoformat(),
             "summary": self.summary.to_dict(),
         }  # fmt: skip
+        if "temperature" in self.target.extra_body:
+            out["target"]["temperature"] = self.target.extra_body["temperature"]
         if samples:
             out["samples"] = [s.to_dict() for s in self.samples]
         return out
