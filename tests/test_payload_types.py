@@ -221,3 +221,37 @@ def test_a_survey_answer_whose_flag_the_host_typed_is_read_by_its_answer_not_set
     # the writer still refuses it
     with pytest.raises(InvalidInput, match="would_resist_losing"):
         bob.record_fact(None, "survey.response", typed, comment="mine", provenance=ATTESTED)
+
+
+def test_a_newer_inhouses_fields_say_to_upgrade_naming_them(
+    lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """A colleague's newer inhouse writes fields this one's schema lacks (a rerun's ``place``
+    and ``seed``, a confirmation's ``runs``): this one cannot read the fact and sets it aside,
+    and ``status`` called it one "made around inhouse's API", so its reader, told nothing of an
+    upgrade, could not clear what status asked about. It names the fields and says an upgrade
+    reads them; the fact still counts for nothing here (an unknown field is also the cheapest
+    forgery: it softens the words, never the count). A field of the wrong type beside one
+    unknown is what inhouse never writes, said as before."""
+    omar = enrol(lena, "omar", team="ops")
+    newer = _verdict(omar, {**EMPTY_PASSES, "drawn": 7, "place": {"number": 1}}, "omar")
+    both = _verdict(omar, {**EMPTY_PASSES, "drawn": 7, "proved": "0"}, "omar")
+    fresh = Program.open(_isolated, clock=clock)
+    state = fresh.state()
+    assert not {f.id for f in state.facts} & {newer, both}
+    upgrade, forged = state.malformed
+    assert upgrade.startswith(
+        f"event {newer} (fact.recorded, trial.verdict) holds payload.drawn, payload.place, which "
+        "this inhouse ("
+    )
+    assert "upgrade inhouse on this machine and run it again" in upgrade
+    assert upgrade.endswith("until then it is not counted")
+    assert "made around inhouse's API and is not counted" not in upgrade
+    assert f"event {both} (fact.recorded, trial.verdict) is not what inhouse writes" in forged
+    assert forged.endswith("it was made around inhouse's API and is not counted")
+    assert upgrade in json.loads(cli("status", "--json"))["warnings"]
+    aside = build_context(state, fresh.clock()).uncounted_of(["trial.verdict"])
+    assert [item.fact.id for item in aside] == [newer, both]
+    assert aside[0].why.startswith("holds payload.drawn, payload.place, which this inhouse (")
+    assert aside[1].why.startswith("not what inhouse writes: ")
+    assert _value(fresh)[0] == "fail"
