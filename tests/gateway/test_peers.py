@@ -7,9 +7,11 @@ at a time, not once a scrape."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,3 +162,47 @@ def test_an_answer_cut_short_is_left_out_not_read_as_every_series(_tmp: Path) ->
             await asking.close()
 
     asyncio.run(run())
+
+
+def test_closing_ends_a_scrape_asking_a_stuck_worker(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stops (SIGTERM, its supervisor gone) while a scrape it took asks another
+    worker that accepted and never answers: closing ends the round under way, and the scrape
+    answers with this worker's series alone, the other counted as not answering. It waited on
+    the stuck socket (here, as long as a scrape may wait: an hour), and the round was left to
+    be destroyed with the event loop. Nothing is logged as an error; a scrape that comes once
+    the worker is closing asks nobody."""
+    from inhouse.gateway import peers as module
+
+    monkeypatch.setattr(module, "ASK_SECONDS", 3600.0)
+    folder = _tmp / "inhouse-gateway-v"
+    troubles: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, said: troubles.append(said))
+        reached, release = asyncio.Event(), asyncio.Event()
+
+        async def stuck(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readline()
+            reached.set()
+            await release.wait()
+            writer.close()
+
+        asking = Peers(folder, 0, 2)
+        await asking.start(_own)
+        other = await asyncio.start_unix_server(stuck, path=str(folder / "1.sock"))
+        try:
+            scrape = asyncio.create_task(asking.ask(True))
+            await asyncio.wait_for(reached.wait(), 30)
+            await asyncio.wait_for(asking.close(), 30)
+            assert await asyncio.wait_for(scrape, 30) == ([], 1)
+            assert await asking.ask(False) == ([], 1)
+        finally:
+            release.set()
+            other.close()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(run())
+    assert troubles == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -46,6 +46,8 @@ class Peers:
         #: while it is under way share it (a storm of scrapes asked every other worker once per
         #: scrape, on the event loops that answer requests)
         self._asking: dict[bool, asyncio.Future[tuple[list[bytes], int]]] = {}
+        #: closing (the worker stops): a scrape asks nobody, and the rounds under way end
+        self._closing = False
 
     def _path(self, index: int) -> Path:
         return self.folder / f"{index}.sock"
@@ -75,6 +77,16 @@ class Peers:
         self._server = await asyncio.start_unix_server(answer, path=str(path))
 
     async def close(self) -> None:
+        """Stop answering the other workers, and end the rounds of asking them under way: a
+        scrape waiting on one is answered with this worker's series alone (the others counted
+        as not answering), rather than holding the worker's shutdown on a stuck worker's
+        socket, or leaving the round to be destroyed with the event loop."""
+        self._closing = True
+        rounds = list(self._asking.values())
+        for under_way in rounds:
+            under_way.cancel()
+        if rounds:
+            await asyncio.gather(*rounds, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -108,12 +120,20 @@ class Peers:
     async def ask(self, people: bool) -> tuple[list[bytes], int]:
         """Every other worker's series (each person's with ``people``), and how many did not
         answer. Scrapes that come while one is asking share its answers."""
+        if self._closing:  # the worker stops: nobody is asked
+            return [], self.count - 1
         under_way = self._asking.get(people)
         if under_way is None:
             under_way = asyncio.ensure_future(self._ask_all(people))
             self._asking[people] = under_way
             under_way.add_done_callback(lambda _: self._asking.pop(people, None))
-        return await asyncio.shield(under_way)
+        try:
+            return await asyncio.shield(under_way)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not under_way.cancelled() or (task is not None and task.cancelling()):
+                raise  # this scrape's own cancellation (its client went away)
+            return [], self.count - 1  # the round ended by close(): nobody answered
 
     async def _ask_all(self, people: bool) -> tuple[list[bytes], int]:
         others = [index for index in range(self.count) if index != self.index]
