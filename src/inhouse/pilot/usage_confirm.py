@@ -460,9 +460,9 @@ def _prompts_outgrown(
             ]
         except _MALFORMED:
             continue
-        for ref, last in out:
-            was = said.get(ref, last)
-            said[ref] = None if ref in said and was is None else max(was or last, last)
+        for ref, up_to in out:
+            was = said.get(ref, up_to)
+            said[ref] = None if ref in said and was is None else max(was or up_to, up_to)
     return {
         ref for ref, day in signed.items() if ref in said and (last := said[ref]) and day > last
     }
