@@ -206,3 +206,64 @@ def test_closing_ends_a_scrape_asking_a_stuck_worker(
         asyncio.run(run())
     assert troubles == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def _left(parent: Path, name: str, *, lock: bool = True, mode: int = 0o700) -> Path:
+    """A serve's folder as one killed with its workers (``kill -9``) leaves it: its sockets'
+    names, and the ``serve.lock`` nobody holds any more."""
+    folder = parent / name
+    folder.mkdir(mode=mode)
+    folder.chmod(mode)
+    (folder / "0.sock").write_bytes(b"")
+    if lock:
+        (folder / "serve.lock").write_bytes(b"")
+    return folder
+
+
+def test_a_later_serve_sweeps_only_folders_of_its_own_user_s_serves_that_are_gone(
+    _tmp: Path,
+) -> None:
+    """Folders a ``serve`` killed with its workers left are removed; the cheapest ways to have
+    a sweep remove something else are refused: a link of that name (to a folder of this
+    user's that looks left behind), another user's folder, a live serve's (its supervisor
+    holds its lock), one being made or an older inhouse's (no lock), one whose lock is a link,
+    one others may reach, one holding a folder, and anything not named as a serve's."""
+    from inhouse.gateway.peers import hold, sweep
+
+    gone = _left(_tmp, "inhouse-gateway-gone")
+    elsewhere = _tmp / "elsewhere"
+    elsewhere.mkdir()
+    target = _left(elsewhere, "looks-left")
+    (_tmp / "inhouse-gateway-link").symlink_to(target)
+    theirs = _left(_tmp, "inhouse-gateway-theirs")
+    if os.geteuid() == 0:  # only root can give a folder to another user
+        os.chown(theirs, 65534, 65534)
+    else:  # a folder whose owner is not this user's, as far as a sweep can tell
+        theirs.chmod(0o000)
+    live = _tmp / "inhouse-gateway-live"
+    live.mkdir(mode=0o700)
+    held = hold(live)
+    making = _left(_tmp, "inhouse-gateway-making", lock=False)
+    linked_lock = _left(_tmp, "inhouse-gateway-linked-lock", lock=False)
+    outside = elsewhere / "outside.lock"
+    outside.write_bytes(b"keep")
+    (linked_lock / "serve.lock").symlink_to(outside)
+    reachable = _left(_tmp, "inhouse-gateway-reachable", mode=0o755)
+    nested = _left(_tmp, "inhouse-gateway-nested")
+    (nested / "inside").mkdir()
+    other = _left(_tmp, "not-a-gateway")
+    try:
+        assert sweep([_tmp, str(_tmp)]) == [gone]
+        assert not gone.exists()
+        for kept in (theirs, live, making, linked_lock, reachable, nested, other):
+            assert kept.is_dir(), kept
+        assert (_tmp / "inhouse-gateway-link").is_symlink()
+        assert sorted(p.name for p in target.iterdir()) == ["0.sock", "serve.lock"]
+        assert (live / "serve.lock").exists() and outside.read_bytes() == b"keep"
+        if os.geteuid() != 0:
+            theirs.chmod(0o700)
+        assert sorted(p.name for p in theirs.iterdir()) == ["0.sock", "serve.lock"]
+    finally:
+        os.close(held)
+    # the live serve gone (its supervisor killed), its folder is the next sweep's
+    assert sweep([_tmp]) == [live]
