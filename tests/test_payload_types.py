@@ -255,3 +255,34 @@ def test_a_newer_inhouses_fields_say_to_upgrade_naming_them(
     assert aside[0].why.startswith("holds payload.drawn, payload.place, which this inhouse (")
     assert aside[1].why.startswith("not what inhouse writes: ")
     assert _value(fresh)[0] == "fail"
+
+
+def test_an_envelope_a_newer_inhouse_sealed_says_to_upgrade(
+    lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """The command ``status`` suggests for a colleague's rerun, ``evidence import``, refused
+    an envelope a newer inhouse sealed (a field this one's schema lacks) as "not what inhouse
+    writes": it names the fields and says an upgrade imports it; nothing is imported. A field
+    of the wrong type beside one unknown is refused as before."""
+    from inhouse.errors import IdentityError
+    from inhouse.identity import fact_predicate_type, seal
+
+    omar = enrol(lena, "omar", team="ops")
+
+    def sealed(payload: dict[str, Any]) -> bytes:
+        fact = {"kind": "trial.verdict", "version": 1, "provenance": "measured",
+                "collector": "inhouse prove", "payload": payload}  # fmt: skip
+        return seal(omar.key, program_id=lena.state().program_id,
+                    predicate_type=fact_predicate_type("trial.verdict", 1),
+                    predicate={"fact": fact, "at": clock.now.isoformat(),
+                               "machine": "omar-laptop"})  # fmt: skip
+
+    before = len(lena.state().facts)
+    with pytest.raises(IdentityError) as refused:
+        lena.import_evidence([sealed({**EMPTY_PASSES, "place": {"number": 1}, "drawn": 7})])
+    said = str(refused.value)
+    assert "its trial.verdict holds payload.drawn, payload.place, which this inhouse (" in said
+    assert "upgrade inhouse on this machine and import it again (nothing was imported)" in said
+    with pytest.raises(IdentityError, match=r"is not what inhouse writes: payload\.proved"):
+        lena.import_evidence([sealed({**EMPTY_PASSES, "drawn": 7, "proved": "0"})])
+    assert len(lena.state().facts) == before
