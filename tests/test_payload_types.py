@@ -221,3 +221,68 @@ def test_a_survey_answer_whose_flag_the_host_typed_is_read_by_its_answer_not_set
     # the writer still refuses it
     with pytest.raises(InvalidInput, match="would_resist_losing"):
         bob.record_fact(None, "survey.response", typed, comment="mine", provenance=ATTESTED)
+
+
+def test_a_newer_inhouses_fields_say_to_upgrade_naming_them(
+    lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """A colleague's newer inhouse writes fields this one's schema lacks (a rerun's ``place``
+    and ``seed``, a confirmation's ``runs``): this one cannot read the fact and sets it aside,
+    and ``status`` called it one "made around inhouse's API", so its reader, told nothing of an
+    upgrade, could not clear what status asked about. It names the fields and says an upgrade
+    reads them; the fact still counts for nothing here (an unknown field is also the cheapest
+    forgery: it softens the words, never the count). A field of the wrong type beside one
+    unknown is what inhouse never writes, said as before."""
+    omar = enrol(lena, "omar", team="ops")
+    newer = _verdict(omar, {**EMPTY_PASSES, "drawn": 7, "place": {"number": 1}}, "omar")
+    both = _verdict(omar, {**EMPTY_PASSES, "drawn": 7, "proved": "0"}, "omar")
+    fresh = Program.open(_isolated, clock=clock)
+    state = fresh.state()
+    assert not {f.id for f in state.facts} & {newer, both}
+    upgrade, forged = state.malformed
+    assert upgrade.startswith(
+        f"event {newer} (fact.recorded, trial.verdict) holds payload.drawn, payload.place, which "
+        "this inhouse ("
+    )
+    assert "upgrade inhouse on this machine and run it again" in upgrade
+    assert upgrade.endswith("until then it is not counted")
+    assert "made around inhouse's API and is not counted" not in upgrade
+    assert f"event {both} (fact.recorded, trial.verdict) is not what inhouse writes" in forged
+    assert forged.endswith("it was made around inhouse's API and is not counted")
+    assert upgrade in json.loads(cli("status", "--json"))["warnings"]
+    aside = build_context(state, fresh.clock()).uncounted_of(["trial.verdict"])
+    assert [item.fact.id for item in aside] == [newer, both]
+    assert aside[0].why.startswith("holds payload.drawn, payload.place, which this inhouse (")
+    assert aside[1].why.startswith("not what inhouse writes: ")
+    assert _value(fresh)[0] == "fail"
+
+
+def test_an_envelope_a_newer_inhouse_sealed_says_to_upgrade(
+    lena: Program, _isolated: Path, clock: Clock
+) -> None:
+    """The command ``status`` suggests for a colleague's rerun, ``evidence import``, refused
+    an envelope a newer inhouse sealed (a field this one's schema lacks) as "not what inhouse
+    writes": it names the fields and says an upgrade imports it; nothing is imported. A field
+    of the wrong type beside one unknown is refused as before."""
+    from inhouse.errors import IdentityError
+    from inhouse.identity import fact_predicate_type, seal
+
+    omar = enrol(lena, "omar", team="ops")
+
+    def sealed(payload: dict[str, Any]) -> bytes:
+        fact = {"kind": "trial.verdict", "version": 1, "provenance": "measured",
+                "collector": "inhouse prove", "payload": payload}  # fmt: skip
+        return seal(omar.key, program_id=lena.state().program_id,
+                    predicate_type=fact_predicate_type("trial.verdict", 1),
+                    predicate={"fact": fact, "at": clock.now.isoformat(),
+                               "machine": "omar-laptop"})  # fmt: skip
+
+    before = len(lena.state().facts)
+    with pytest.raises(IdentityError) as refused:
+        lena.import_evidence([sealed({**EMPTY_PASSES, "place": {"number": 1}, "drawn": 7})])
+    said = str(refused.value)
+    assert "its trial.verdict holds payload.drawn, payload.place, which this inhouse (" in said
+    assert "upgrade inhouse on this machine and import it again (nothing was imported)" in said
+    with pytest.raises(IdentityError, match=r"is not what inhouse writes: payload\.proved"):
+        lena.import_evidence([sealed({**EMPTY_PASSES, "drawn": 7, "proved": "0"})])
+    assert len(lena.state().facts) == before

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -225,6 +226,65 @@ def test_a_series_file_nobody_can_read_is_refused_naming_it(
     assert str(path) in said and "not a series inhouse wrote" in said
     assert "Move it away and rerun" in said
     assert path.read_text() == '{"sha256:x": {"number": "two"}}'
+
+
+def _claiming(state: str, who: str, entered: Any, passed: Any, places: Any) -> None:
+    """One ``prove --rerun`` taking its place in omar's series, in a process of its own (as a
+    second shell's is): ``first`` holds its place until ``second`` has tried to take one
+    (``passed``: waiting on the lock, or, with no lock, done)."""
+    import logging
+
+    from inhouse.trials.series_file import claim
+
+    os.environ["XDG_STATE_HOME"] = state
+
+    class Waits(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "waiting for it" in record.getMessage():
+                passed.set()
+
+    said = logging.getLogger("inhouse.trials.series_file")
+    said.setLevel(logging.INFO)
+    said.addHandler(Waits())
+    spec = "sha256:" + "a" * 64
+
+    def record(place: dict[str, Any]) -> Any:
+        if who == "first":
+            entered.set()
+            passed.wait(120)
+        places.put((who, place))
+        return replace(rerun(spec_hash=spec, place=place), key=OMAR_KEY)
+
+    claim(OMAR_KEY, "acme", spec, list, record)
+    passed.set()
+
+
+def test_two_reruns_at_once_take_two_places(tmp_path: Path) -> None:
+    """Two ``prove --rerun`` with omar's key at once on his machine (two shells): each read the
+    series before the other kept its place, and both named place 1 (the log then read a second
+    series, or, with one imported alone, a gap). The second waits for the first's place, kept,
+    and takes the one after, naming it."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    entered, passed, places = context.Event(), context.Event(), context.Queue()
+    state = str(tmp_path / "state")
+    first = context.Process(target=_claiming, args=(state, "first", entered, passed, places))
+    second = context.Process(target=_claiming, args=(state, "second", entered, passed, places))
+    first.start()
+    try:
+        assert entered.wait(120), "the first rerun never took its place"
+        second.start()
+        taken = dict(places.get(timeout=120) for _ in range(2))
+    finally:
+        for process in (first, second):
+            if process.pid is not None:
+                process.join(120)
+    assert (first.exitcode, second.exitcode) == (0, 0)
+    assert taken["first"] == {"number": 1, "previous": None}
+    assert taken["second"]["number"] == 2
+    kept = json.loads((tmp_path / "state/inhouse/reruns" / f"{'0a' * 16}.json").read_text())
+    assert [entry["number"] for entry in kept.values()] == [2]
 
 
 # -- left open ------------------------------------------------------------------------------------

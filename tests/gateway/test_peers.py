@@ -7,9 +7,11 @@ at a time, not once a scrape."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,3 +162,108 @@ def test_an_answer_cut_short_is_left_out_not_read_as_every_series(_tmp: Path) ->
             await asking.close()
 
     asyncio.run(run())
+
+
+def test_closing_ends_a_scrape_asking_a_stuck_worker(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stops (SIGTERM, its supervisor gone) while a scrape it took asks another
+    worker that accepted and never answers: closing ends the round under way, and the scrape
+    answers with this worker's series alone, the other counted as not answering. It waited on
+    the stuck socket (here, as long as a scrape may wait: an hour), and the round was left to
+    be destroyed with the event loop. Nothing is logged as an error; a scrape that comes once
+    the worker is closing asks nobody."""
+    from inhouse.gateway import peers as module
+
+    monkeypatch.setattr(module, "ASK_SECONDS", 3600.0)
+    folder = _tmp / "inhouse-gateway-v"
+    troubles: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, said: troubles.append(said))
+        reached, release = asyncio.Event(), asyncio.Event()
+
+        async def stuck(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readline()
+            reached.set()
+            await release.wait()
+            writer.close()
+
+        asking = Peers(folder, 0, 2)
+        await asking.start(_own)
+        other = await asyncio.start_unix_server(stuck, path=str(folder / "1.sock"))
+        try:
+            scrape = asyncio.create_task(asking.ask(True))
+            await asyncio.wait_for(reached.wait(), 30)
+            await asyncio.wait_for(asking.close(), 30)
+            assert await asyncio.wait_for(scrape, 30) == ([], 1)
+            assert await asking.ask(False) == ([], 1)
+        finally:
+            release.set()
+            other.close()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(run())
+    assert troubles == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def _left(parent: Path, name: str, *, lock: bool = True, mode: int = 0o700) -> Path:
+    """A serve's folder as one killed with its workers (``kill -9``) leaves it: its sockets'
+    names, and the ``serve.lock`` nobody holds any more."""
+    folder = parent / name
+    folder.mkdir(mode=mode)
+    folder.chmod(mode)
+    (folder / "0.sock").write_bytes(b"")
+    if lock:
+        (folder / "serve.lock").write_bytes(b"")
+    return folder
+
+
+def test_a_later_serve_sweeps_only_folders_of_its_own_user_s_serves_that_are_gone(
+    _tmp: Path,
+) -> None:
+    """Folders a ``serve`` killed with its workers left are removed; the cheapest ways to have
+    a sweep remove something else are refused: a link of that name (to a folder of this
+    user's that looks left behind), another user's folder, a live serve's (its supervisor
+    holds its lock), one being made or an older inhouse's (no lock), one whose lock is a link,
+    one others may reach, one holding a folder, and anything not named as a serve's."""
+    from inhouse.gateway.peers import hold, sweep
+
+    gone = _left(_tmp, "inhouse-gateway-gone")
+    elsewhere = _tmp / "elsewhere"
+    elsewhere.mkdir()
+    target = _left(elsewhere, "looks-left")
+    (_tmp / "inhouse-gateway-link").symlink_to(target)
+    theirs = _left(_tmp, "inhouse-gateway-theirs")
+    if os.geteuid() == 0:  # only root can give a folder to another user
+        os.chown(theirs, 65534, 65534)
+    else:  # a folder whose owner is not this user's, as far as a sweep can tell
+        theirs.chmod(0o000)
+    live = _tmp / "inhouse-gateway-live"
+    live.mkdir(mode=0o700)
+    held = hold(live)
+    making = _left(_tmp, "inhouse-gateway-making", lock=False)
+    linked_lock = _left(_tmp, "inhouse-gateway-linked-lock", lock=False)
+    outside = elsewhere / "outside.lock"
+    outside.write_bytes(b"keep")
+    (linked_lock / "serve.lock").symlink_to(outside)
+    reachable = _left(_tmp, "inhouse-gateway-reachable", mode=0o755)
+    nested = _left(_tmp, "inhouse-gateway-nested")
+    (nested / "inside").mkdir()
+    other = _left(_tmp, "not-a-gateway")
+    try:
+        assert sweep([_tmp, str(_tmp)]) == [gone]
+        assert not gone.exists()
+        for kept in (theirs, live, making, linked_lock, reachable, nested, other):
+            assert kept.is_dir(), kept
+        assert (_tmp / "inhouse-gateway-link").is_symlink()
+        assert sorted(p.name for p in target.iterdir()) == ["0.sock", "serve.lock"]
+        assert (live / "serve.lock").exists() and outside.read_bytes() == b"keep"
+        if os.geteuid() != 0:
+            theirs.chmod(0o700)
+        assert sorted(p.name for p in theirs.iterdir()) == ["0.sock", "serve.lock"]
+    finally:
+        os.close(held)
+    # the live serve gone (its supervisor killed), its folder is the next sweep's
+    assert sweep([_tmp]) == [live]

@@ -234,3 +234,60 @@ def test_workers_answer_each_other_under_a_long_temporary_folder(
                 totals, unanswered = _scrape(gateway.url)
                 assert set(totals) == {"0", "1"} and unanswered == 0, (totals, unanswered)
                 assert sum(totals.values()) == sent
+
+
+def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
+    _isolated: Path,
+) -> None:
+    """``kill -9`` of a serve's supervisor and of its workers at once (an OOM kill of the
+    whole group, a container's end): nothing of any of them runs on its way out, and the folder
+    where they answered each other's /metrics stayed in the temporary folder with their
+    sockets, for ever. The next serve removes it as it starts, and keeps its own while it runs
+    (a sweep then, as a third serve's, leaves it)."""
+    from inhouse.gateway.peers import sweep
+
+    weights = model_file(_isolated)
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
+        first = ServedGateway(_isolated, _isolated / "first.log", ("--workers", "2"))
+        first.start()
+        workers: set[int] = set()
+        try:
+            workers = _pids(first.url)
+            assert len(workers) == 2, workers
+            folder = _folder(workers)
+            assert first.process is not None
+            supervisor = first.process.pid
+            os.kill(supervisor, signal.SIGSTOP)  # it starts no worker again
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            os.kill(supervisor, signal.SIGKILL)
+            first.process.wait(30)
+            wait_for(lambda: all(_gone(pid) for pid in workers), timeout=60,
+                     what="the killed workers to end")  # fmt: skip
+            assert sorted(p.name for p in folder.iterdir()) == ["0.sock", "1.sock", "serve.lock"]
+        finally:
+            first.stop()
+            for pid in workers:
+                if not _gone(pid):
+                    os.kill(pid, signal.SIGKILL)
+        with served(_isolated, _isolated / "second.log", "--workers", "2") as second:
+            assert not folder.exists(), folder
+            live = _folder(_pids(second.url))
+            assert live != folder and live.parent == folder.parent
+            assert live not in sweep([live.parent])
+            assert (live / "serve.lock").exists()
+        assert not live.exists()
+
+
+def _folder(workers: set[int]) -> Path:
+    """Where ``workers`` answer each other's /metrics."""
+    folders = {
+        Path(each.laddr).parent
+        for pid in workers
+        for each in psutil.Process(pid).net_connections("unix")
+        if str(each.laddr).endswith(".sock")
+    }
+    assert len(folders) == 1, folders
+    return folders.pop()

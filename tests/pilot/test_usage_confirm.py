@@ -349,9 +349,49 @@ def test_status_asks_each_member_to_confirm_the_prompt_versions_too(pilot: Pilot
     ]
     confirm_usage(pilot.people["bob"], leave_out_prompts=[("triage", 1)])
     assert [d for d in attributed_use(pilot.people["bob"]).days if d <= date(2026, 11, 5)] == []
-    assert asked("bob") == [
-        "confirm your use of the gateway (library prompt triage@1) from your own machine: "
-        "`inhouse usage confirm` (it counts only where you confirmed it)"
-    ]
-    confirm_usage(pilot.people["bob"])
+    assert asked("bob") == []  # left out on the record: not asked again (test below)
+
+
+def test_a_prompt_version_left_out_is_not_asked_about_again(pilot: Pilot) -> None:
+    """bob left triage@1 out (`--except-prompt`: he says he was not sent it) and `inhouse
+    status` asked him about it every time after, with no way to answer but to confirm what he
+    said he did not use. Left out on the record, it is not asked about again, and counts for
+    nobody; a use of it the gateway dates later is a new claim, asked about again. Only his own
+    word settles it: pia's, leaving it out for herself, does not."""
+
+    from inhouse.next_steps import next_steps
+    from inhouse.pilot.library_views import record_prompt_usage
+    from inhouse.program.counting import confirmed_prompts
+
+    def asked(person: str) -> list[str]:
+        steps = {s["person"]: s["steps"] for s in next_steps(pilot.lead, pilot.lead.status())}
+        return [step["text"] for step in steps.get(person, []) if "usage confirm" in step["text"]]
+
+    bob = pilot.people["bob"]
+    pilot.clock.now = at("2026-11-05T09:00")
+    pilot.share_prompt("pia", "triage")
+    pilot.use([Use("bob", "2026-11-05T10:00", prompt="triage@1")])
+    pilot.use([Use("pia", "2026-11-05T10:00", prompt="triage@1")])
+    pilot.on("2026-11-06")
+    rollup_usage(pilot.lead)
+    record_prompt_usage(pilot.lead)
+    # someone else's word settles nothing of bob's: pia leaves the version out for herself
+    confirm_usage(pilot.people["pia"], leave_out_prompts=[("triage", 1)])
+    assert asked("pia") == []
+    assert any("triage@1" in text for text in asked("bob")), asked("bob")
+    confirm_usage(bob, leave_out_prompts=[("triage", 1)])
     assert asked("bob") == []
+    assert attributed_use(bob).prompts == []
+    counted = build_context(pilot.lead.state(), pilot.lead.clock()).facts
+    assert confirmed_prompts(counted.of("usage.confirmed"), "bob") == {}
+    [said] = [f for f in counted.of("usage.confirmed") if f.by == "bob"]
+    assert said.payload["left_out_prompts"] == [
+        {"prompt": "triage", "version": 1, "last": "2026-11-05"}
+    ]
+    # a use the gateway dates later is asked about again
+    pilot.use([Use("bob", "2026-11-06T10:00", prompt="triage@1")])
+    pilot.on("2026-11-07")
+    rollup_usage(pilot.lead)
+    record_prompt_usage(pilot.lead)
+    assert any("triage@1" in text for text in asked("bob")), asked("bob")
+    assert attributed_use(bob).prompts == [("triage", 1)]

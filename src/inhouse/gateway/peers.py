@@ -8,19 +8,27 @@ supervisor made for this ``serve`` alone (mode 0700: only the user who runs the 
 and so read each person's series), and answers with all of them, each labelled with its
 ``worker``. A worker that does not answer within :data:`ASK_SECONDS` (starting again, or
 stuck) is left out of that scrape and counted in ``inhouse_gateway_workers_unanswered``.
+
+The supervisor holds the folder's ``serve.lock`` locked while it runs (:func:`hold`; the kernel
+lets go of it when the supervisor dies, ``kill -9`` too) and removes the folder on its way out.
+One killed with ``kill -9`` with its workers left the folder and their sockets in the temporary
+folder, for ever: a later ``serve`` removes each folder of its own user's whose supervisor holds
+it no more (:func:`sweep`), never a link, another user's, one being made, nor a live serve's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import stat
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["ASK_SECONDS", "Peers"]
+__all__ = ["ASK_SECONDS", "PREFIX", "Peers", "hold", "sweep"]
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -31,6 +39,93 @@ _PEOPLE, _MODELS = b"people\n", b"models\n"
 #: short, its worker killed while it wrote, is left out, not read as all its series (a line
 #: cut in two failed the whole scrape; one cut at a line's end dropped series unseen)
 _END = b"# inhouse: end of worker series\n"
+#: how a serve's folder is named (:func:`tempfile.mkdtemp`'s prefix)
+PREFIX = "inhouse-gateway-"
+#: the file in a serve's folder its supervisor holds locked while it runs
+_HELD = "serve.lock"
+
+
+def hold(folder: Path) -> int:
+    """Mark ``folder`` (just made, 0700) as a live serve's: an exclusive ``flock`` on its
+    ``serve.lock``, held by the returned descriptor (the supervisor's, for its life: not
+    inherited by its workers). Locked before it takes its name, so no sweep ever finds a live
+    serve's unlocked."""
+    fd, partial = tempfile.mkstemp(dir=folder, prefix=".serve-")  # 0600, not inheritable
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(partial, folder / _HELD)
+    except BaseException:
+        os.close(fd)
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return fd
+
+
+def sweep(parents: Iterable[str | Path]) -> list[Path]:
+    """Remove each serve's folder in ``parents`` (``inhouse-gateway-*``) that its supervisor
+    left behind, killed with ``kill -9`` with its workers: the folders removed. Only a real
+    folder (never a link) of this user's, reachable by nobody else (0700, as a serve makes it),
+    holding a ``serve.lock`` (a regular file, not a link) that nobody holds locked, and no
+    folder; a folder without one (a serve's being made, or an older inhouse's) is left, as is
+    one whose serve runs."""
+    swept: list[Path] = []
+    for parent in dict.fromkeys(str(p) for p in parents):
+        try:
+            names = sorted(os.listdir(parent))
+        except OSError:
+            continue
+        for name in names:
+            path = Path(parent) / name
+            if name.startswith(PREFIX) and _sweep_one(path):
+                swept.append(path)
+    return swept
+
+
+def _sweep_one(path: Path, *, alone: bool = False) -> bool:
+    """Remove ``path`` where :func:`sweep` may (with ``alone``: only where nothing but its
+    ``serve.lock`` is left in it, as the last worker out of a serve whose supervisor is gone
+    finds it); whether it did. Every step on the folder opened once, never following a link."""
+    try:
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False  # a link, not a folder, gone, or not ours to open
+    try:
+        found = os.fstat(folder)
+        if found.st_uid != os.geteuid() or found.st_mode & 0o077:
+            return False  # another user's, or not one a serve makes
+        try:
+            lock = os.open(_HELD, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+        except OSError:
+            return False  # none: a serve's being made, or an older inhouse's
+        try:
+            if not stat.S_ISREG(os.fstat(lock).st_mode):
+                return False
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # its supervisor runs
+            names = os.listdir(folder)
+            if alone and names != [_HELD]:
+                return False  # another worker's socket: the last one out removes it
+            for name in names:
+                if stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+                    return False  # nothing a serve makes
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=folder)
+        finally:
+            os.close(lock)
+    except OSError:
+        return False
+    finally:
+        os.close(folder)
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        return False  # another serve's sweep, at once
+    except OSError:
+        return False
+    return True
 
 
 class Peers:
@@ -46,6 +141,8 @@ class Peers:
         #: while it is under way share it (a storm of scrapes asked every other worker once per
         #: scrape, on the event loops that answer requests)
         self._asking: dict[bool, asyncio.Future[tuple[list[bytes], int]]] = {}
+        #: closing (the worker stops): a scrape asks nobody, and the rounds under way end
+        self._closing = False
 
     def _path(self, index: int) -> Path:
         return self.folder / f"{index}.sock"
@@ -75,16 +172,29 @@ class Peers:
         self._server = await asyncio.start_unix_server(answer, path=str(path))
 
     async def close(self) -> None:
+        """Stop answering the other workers, and end the rounds of asking them under way: a
+        scrape waiting on one is answered with this worker's series alone (the others counted
+        as not answering), rather than holding the worker's shutdown on a stuck worker's
+        socket, or leaving the round to be destroyed with the event loop."""
+        self._closing = True
+        rounds = list(self._asking.values())
+        for under_way in rounds:
+            under_way.cancel()
+        if rounds:
+            await asyncio.gather(*rounds, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), ASK_SECONDS)
             self._server = None
             self._path(self.index).unlink(missing_ok=True)
-            # the last worker out removes the folder: a supervisor killed with SIGKILL, which
-            # removes it on its way out otherwise, left one behind in the temporary folder
-            with contextlib.suppress(OSError):
+            # the last worker out removes the folder where its supervisor is gone (killed with
+            # SIGKILL: it removes it on its way out otherwise), which left one behind in the
+            # temporary folder; one no supervisor holds (none made it) once it is empty
+            try:
                 self.folder.rmdir()
+            except OSError:
+                _sweep_one(self.folder, alone=True)
 
     def _not_ours(self) -> str | None:
         """Why ``folder`` is not one only this user may reach (``None``: it is). It sits in the
@@ -108,12 +218,20 @@ class Peers:
     async def ask(self, people: bool) -> tuple[list[bytes], int]:
         """Every other worker's series (each person's with ``people``), and how many did not
         answer. Scrapes that come while one is asking share its answers."""
+        if self._closing:  # the worker stops: nobody is asked
+            return [], self.count - 1
         under_way = self._asking.get(people)
         if under_way is None:
             under_way = asyncio.ensure_future(self._ask_all(people))
             self._asking[people] = under_way
             under_way.add_done_callback(lambda _: self._asking.pop(people, None))
-        return await asyncio.shield(under_way)
+        try:
+            return await asyncio.shield(under_way)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not under_way.cancelled() or (task is not None and task.cancelling()):
+                raise  # this scrape's own cancellation (its client went away)
+            return [], self.count - 1  # the round ended by close(): nobody answered
 
     async def _ask_all(self, people: bool) -> tuple[list[bytes], int]:
         others = [index for index in range(self.count) if index != self.index]

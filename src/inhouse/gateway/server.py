@@ -20,7 +20,7 @@ from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, cannot_listen, read_gateway_settings
 from inhouse.gateway.edge import BACKLOG, EdgeServer
 from inhouse.gateway.limits import Limiter
-from inhouse.gateway.peers import Peers
+from inhouse.gateway.peers import Peers, hold, sweep
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.routing import Router, choose_lock
@@ -465,8 +465,14 @@ def _supervise(
     import shutil
 
     claimed = _claim(settings.host, settings.port)  # resolves port 0 for every worker
+    # the folders of serves killed with their workers (kill -9), left in the temporary folder
+    import tempfile
+
+    for left in sweep((tempfile.gettempdir(), "/tmp")):
+        log.info("removed %s, left by a gateway serve that is gone", left)
     # where the workers answer each other's /metrics: this serve's alone, its user's only (0700)
     peers = _peers_folder(settings.workers)
+    held = hold(Path(peers))  # for as long as this serve runs: no later serve's sweep takes it
     port = claimed.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     started = context.SimpleQueue()  # each worker says once it serves, or why it cannot
@@ -547,3 +553,4 @@ def _supervise(
                 process.kill()
                 process.join()
         shutil.rmtree(peers, ignore_errors=True)
+        os.close(held)

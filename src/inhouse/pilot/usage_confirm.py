@@ -381,6 +381,16 @@ def confirm_usage(
                 for n, v in signed.prompts
             ],
             "left_out": [d.isoformat() for d in sorted(out)],
+            # and the prompt versions left out, each up to the latest day of its use shown: not
+            # asked about again until the gateway's host dates a use of it later
+            "left_out_prompts": [
+                {
+                    "prompt": n,
+                    "version": v,
+                    "last": (use.prompt_days.get((n, v)) or today).isoformat(),
+                }
+                for n, v in sorted(out_prompts)
+            ],
             # the figures answered for: more sealed into a day since is asked about again
             "requests": {d.isoformat(): n for d, (n, _) in bound.items()},
             "tokens": {d.isoformat(): t for d, (_, t) in bound.items()},
@@ -416,7 +426,10 @@ def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]
                 date.fromisoformat(str(value))
                 for value in [*(payload.get("days") or ()), *(payload.get("left_out") or ())]
             }
-            refs = {(str(r["prompt"]), int(r["version"])) for r in payload.get("prompts") or ()}
+            refs = {
+                (str(r["prompt"]), int(r["version"]))
+                for r in [*(payload.get("prompts") or ()), *(payload.get("left_out_prompts") or ())]
+            }
         except _MALFORMED:
             continue
         days |= said
@@ -435,6 +448,21 @@ def _prompts_outgrown(
     from inhouse.program.counting import confirmed_prompts
 
     said = confirmed_prompts(counted.of("usage.confirmed"), person, bound=bound)
+    # and those they left out, each up to the latest day of its use they were shown: a use
+    # the gateway dates later is a new claim, asked about again
+    for fact in counted.of("usage.confirmed"):
+        if fact.by != person:
+            continue
+        try:
+            out = [
+                ((str(r["prompt"]), int(r["version"])), date.fromisoformat(str(r["last"])))
+                for r in fact.payload.get("left_out_prompts") or ()
+            ]
+        except _MALFORMED:
+            continue
+        for ref, up_to in out:
+            was = said.get(ref, up_to)
+            said[ref] = None if ref in said and was is None else max(was or up_to, up_to)
     return {
         ref for ref, day in signed.items() if ref in said and (last := said[ref]) and day > last
     }

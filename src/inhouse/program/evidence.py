@@ -37,7 +37,9 @@ from inhouse.program.facts import (
     FACT_KINDS,
     Fact,
     Provenance,
+    envelope_problem,
     fact_problem,
+    newer_fields,
     validate_payload,
 )
 from inhouse.program.people import parse_invitation
@@ -483,6 +485,18 @@ class EvidenceMixin(ProgramCore):
             )
         if (why := fact_problem(fact)) is not None:
             # the fold would set it aside: a colleague's outbox holds what inhouse sealed
+            if envelope_problem(fact) is None and (
+                newer := newer_fields(fact["kind"], fact["payload"])
+            ):
+                # a colleague's newer inhouse sealed it, most likely (a rerun's place and seed)
+                from inhouse import __version__
+
+                raise IdentityError(
+                    f"{where}: its {fact['kind']} holds {', '.join(newer)}, which this inhouse "
+                    f"({__version__}) does not know: a newer inhouse sealed it and reads them, "
+                    "so upgrade inhouse on this machine and import it again (nothing was "
+                    "imported)"
+                )
             raise IdentityError(f"{where}: its {fact['kind']} is not what inhouse writes: {why}")
         expires = fact.get("expires")
         self._fact_data(

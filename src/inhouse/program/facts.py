@@ -90,6 +90,7 @@ __all__ = [
     "fact_kind",
     "fact_problem",
     "latest_usage",
+    "newer_fields",
     "own_requests",
     "own_use",
     "payload_problem",
@@ -491,6 +492,26 @@ def envelope_problem(data: Any) -> str | None:
     if not isinstance(data.get("payload"), dict):
         return "payload: not an object"
     return None
+
+
+def newer_fields(kind: str, payload: dict[str, Any]) -> list[str]:
+    """The fields of ``payload`` that ``kind``'s schema here lacks (``payload.place``), where
+    they are all that keeps it from being what this inhouse writes; else none. A newer inhouse
+    writes fields an older one's schema lacks (a rerun's ``place`` and ``seed``, a
+    confirmation's ``runs``), and the older one sets the fact aside as it does one made around
+    inhouse's API: its message says to upgrade, naming them, rather than call a colleague's
+    honest fact a forgery. Which it is, only an inhouse that knows the fields can say."""
+    spec = FACT_KINDS.get(kind)
+    if spec is None:
+        return []
+    text = json.dumps(payload, default=str)
+    try:
+        spec.schema.model_validate_json(text, strict=True, context={READING: True})
+    except ValidationError as err:
+        problems = validation_problem_list(err)
+        if all(problem.kind == "extra_forbidden" for problem in problems):
+            return [".".join(("payload", *(str(part) for part in p.loc))) for p in problems]
+    return []
 
 
 def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:

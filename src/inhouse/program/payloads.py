@@ -818,13 +818,24 @@ class UsageConfirmed(_Payload):
         "(``{}``: no runs), and an older inhouse sets such a one aside (a field its schema "
         "lacks): a team upgrades every machine that judges the program",
     )
+    left_out_prompts: list[PromptVersionRef] = Field(
+        default_factory=list,
+        description="library prompt versions the gateway's figures give them that they say "
+        "they were not sent (`--except-prompt`), each with the latest day of its use they were "
+        "shown: none counts, and `inhouse status` no longer asks about it until the gateway "
+        "dates a use of it later. Stored only where there is one (an older inhouse sets such a "
+        "confirmation aside: a field its schema lacks)",
+    )
 
     @model_serializer(mode="wrap")
     def _without_unknown_runs(self, handler: Any) -> dict[str, Any]:
-        """Stored without ``runs`` where not given (as confirmations from before it were)."""
+        """Stored without ``runs`` where not given (as confirmations from before it were), and
+        without ``left_out_prompts`` where none was left out (an older inhouse reads it)."""
         data: dict[str, Any] = handler(self)
         if self.runs is None:
             data.pop("runs", None)
+        if not self.left_out_prompts:
+            data.pop("left_out_prompts", None)
         return data
 
 

@@ -37,6 +37,7 @@ from inhouse.program.facts import (
     FactSet,
     Provenance,
     envelope_problem,
+    newer_fields,
     payload_problem,
 )
 from inhouse.program.integrity import ChainVerifier, Row
@@ -973,13 +974,32 @@ def _readable_fact(state: ProgramState, event: Event, data: Any) -> Fact | None:
     if fact is not None and (why := payload_problem(fact.kind, fact.payload)) is None:
         return fact
     kind = data.get("kind") if isinstance(data, dict) else None
+    said = f"event {event.seq} ({event.kind}, {kind if isinstance(kind, str) else '?'})"
+    if fact is not None and (newer := newer_fields(fact.kind, fact.payload)):
+        # fields only a newer inhouse writes (a rerun's place and seed, a confirmation's
+        # runs): a colleague's honest fact, most likely, which this one cannot read
+        state.malformed.append(f"{said} {_upgrade(newer)}; until then it is not counted")
+        state.malformed_facts.append((fact, _upgrade(newer)))
+        return None
     state.malformed.append(
-        f"event {event.seq} ({event.kind}, {kind if isinstance(kind, str) else '?'}) is not "
-        f"what inhouse writes: {why}; it was made around inhouse's API and is not counted"
+        f"{said} is not what inhouse writes: {why}; it was made around inhouse's API and is not "
+        "counted"
     )
     if fact is not None:
         state.malformed_facts.append((fact, f"not what inhouse writes: {why}"))
     return None
+
+
+def _upgrade(fields: list[str]) -> str:
+    """What a fact holding ``fields`` this inhouse does not know says: to upgrade."""
+    from inhouse import __version__
+
+    return (
+        f"holds {', '.join(fields)}, which this inhouse ({__version__}) does not know: a newer "
+        "inhouse writes them and reads them, so upgrade inhouse on this machine and run it "
+        "again (should the newest one not know them either, the fact was "
+        "made around inhouse's API)"
+    )
 
 
 def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:

@@ -57,7 +57,6 @@ seed, so the spec's goes as written.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -73,7 +72,7 @@ from inhouse.terminal import shown
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import NO_CONTENT, PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
-from inhouse.trials.series_file import next_place, remember
+from inhouse.trials.series_file import claim, next_place
 from inhouse.trials.sides import CandidateSide, EndpointSide
 
 if TYPE_CHECKING:
@@ -88,8 +87,6 @@ __all__ = [
     "proven_verdict",
     "rerun_trial",
 ]
-
-log = logging.getLogger(__name__)
 
 COLLECTOR = "inhouse prove --rerun"
 #: play 2's exit check that judges a rerun
@@ -208,9 +205,12 @@ def rerun_trial(
     # which of this key's reruns of the spec it is (exit rule 25): read before it runs, so a
     # series file nobody can read refuses it before anything is sent
     key_id, program_id = program.key.key_id, program.program_id()
-    logged = () if detached else program.state().facts
-    reruns = (f for f in logged if f.kind == "trial.rerun")
-    place = next_place(key_id, program_id, spec_hash, reruns)
+
+    def reruns() -> list[Fact]:  # the log's, as it is when read (another rerun may have been)
+        logged = () if detached else program.state().facts
+        return [f for f in logged if f.kind == "trial.rerun"]
+
+    next_place(key_id, program_id, spec_hash, reruns())
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
     _refuse_failed_requests(outcome, name)
@@ -229,11 +229,17 @@ def rerun_trial(
         if answer is not True:
             declined = "unanswered" if answer is None else "no"
             confirmed = costs = api = outputs = None
-    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs, place)
-    try:
-        remember(key_id, program_id, fact)
-    except OSError as err:  # recorded: the next rerun of the spec repeats its number, no gap
-        log.warning("rerun recorded, but which of your key's reruns it is was not kept: %s", err)
+    # its place taken, recorded and kept under the series' lock: another rerun with this key
+    # at once (a second shell) takes the one after, never the same
+    fact = claim(
+        key_id,
+        program_id,
+        spec_hash,
+        reruns,
+        lambda place: _record(
+            program, who, name, verdict, outcome, confirmed, costs, api, outputs, place
+        ),
+    )
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 

@@ -10,16 +10,24 @@ the key's there), so a file lost on a machine that holds the log heals from it. 
 elsewhere starts the key's series of each spec again at 1: a second series, read as no gap
 (exit rule 25, :data:`~inhouse.program.checks.RERUN_SERIES`).
 
-    place = next_place(key_id, program_id, spec_hash, logged)   # before the rerun runs
-    remember(key_id, program_id, fact)                          # once its fact is recorded
+    next_place(key_id, program_id, spec_hash, logged)   # before the rerun runs: readable?
+    fact = claim(key_id, program_id, spec_hash, logged, record)   # once it ran
+
+Two reruns with one key on one machine at once (two shells) each take their place under a lock
+on a file beside the series (``<key>.json.lock``, :func:`claim`): read, recorded and kept
+before the other reads it, so they never name one number (read before either was kept, both
+did: a duplicate the log reads as a second series, or a gap where only one is imported).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,9 @@ from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact
 from inhouse.program.rerun_series import rerun_hash
 
-__all__ = ["next_place", "remember", "series_path"]
+__all__ = ["claim", "next_place", "remember", "series_path"]
+
+log = logging.getLogger(__name__)
 
 
 def series_path(key_id: str) -> Path:
@@ -110,3 +120,53 @@ def remember(key_id: str, program_id: str, fact: Fact) -> None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _held(key_id: str) -> Iterator[None]:
+    """``key_id``'s series file held against every other rerun with that key on this machine
+    (an exclusive ``flock`` on ``<key>.json.lock`` beside it, which stays): one that holds it
+    is waited for, and said so. Where the lock cannot be made (a folder nobody may write),
+    nothing could be kept either: the rerun goes on unlocked, as :func:`remember` warns."""
+    path = series_path(key_id)
+    lock = path.with_name(f"{path.name}.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as err:
+        log.warning("which of your key's reruns this is is taken unlocked (%s): %s", lock, err)
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another rerun with your key is taking its place in %s: waiting for it", path)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # the lock goes with it
+
+
+def claim(
+    key_id: str,
+    program_id: str,
+    spec_hash: str,
+    logged: Callable[[], Iterable[Fact]],
+    record: Callable[[dict[str, Any]], Fact],
+) -> Fact:
+    """Take ``key_id``'s next place in its series of ``spec_hash`` for ``program_id``
+    (:func:`next_place`, with ``logged()``: the program's log as it is now, where it is here),
+    ``record`` the rerun with it and keep it (:func:`remember`), all under the series' lock: a
+    second rerun with the key at once waits, then takes the place after this one. The fact
+    recorded is returned; where it could not be kept, a warning says so (the next rerun of the
+    spec then repeats its number: a second series, no gap)."""
+    with _held(key_id):
+        fact = record(next_place(key_id, program_id, spec_hash, logged()))
+        try:
+            remember(key_id, program_id, fact)
+        except OSError as err:
+            log.warning(
+                "rerun recorded, but which of your key's reruns it is was not kept: %s", err
+            )
+    return fact
