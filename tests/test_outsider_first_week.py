@@ -1,0 +1,134 @@
+"""The outsider, a first week: a new engineer walks the README's tour by hand in a demo program
+on SQLite, as the lead (lena) and as two colleagues (omar, vic), each with a HOME, a config
+folder and a machine id of their own and a ``git clone`` of the program folder, carrying what
+they sign to lena with ``evidence export`` as the README says. What cost them time, each pinned
+here:
+
+- omar's ``join`` in his clone made ``.inhouse/`` (his store, his outbox) with no
+  ``.gitignore``: ``git status`` showed it untracked beside his work, and a ``git add -A``
+  committed his store and outbox for a pull to write onto every other machine (``init`` writes
+  the ``.gitignore``, but git carries nothing under ``.inhouse/``);
+- ``inhouse whoami`` right after ``join`` there (the README: "`inhouse whoami` says who that
+  is") failed with "cannot tell whose key … is here", exit 2, and said nothing of the key he
+  held or the enrolment waiting in his outbox;
+- ``sign-in login`` there told him nothing he signed counts until he signs in where the log is,
+  which a demo does not need (the README: "A demo needs no sign-in").
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.clitools import cli
+from tests.test_cli import invite, ok, own_machine
+
+
+def _clone(lead: Path, to: Path) -> Path:
+    """A colleague's ``git clone`` of the lead's program folder: what git carries of it."""
+    git = ["git", "-c", "user.name=lena", "-c", "user.email=lena@example.com"]
+    subprocess.run([*git, "-C", str(lead), "init", "-q"], check=True)
+    subprocess.run([*git, "-C", str(lead), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(lead), "commit", "-qm", "program", "--allow-empty"], check=True)
+    subprocess.run(["git", "clone", "-q", str(lead), str(to)], check=True)
+    return to
+
+
+def _untracked(folder: Path) -> list[str]:
+    done = subprocess.run(
+        ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line[3:] for line in done.stdout.splitlines()]
+
+
+def _demo_and_a_clone(work: Path, tmp_path: Path) -> tuple[Path, dict[str, str], str]:
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    invitation = invite("omar", "--team", "support")
+    assert (work / ".inhouse" / ".gitignore").read_text(encoding="utf-8") == "*\n"
+    clone = _clone(work, tmp_path / "omar-laptop" / "acme")
+    assert not (clone / ".inhouse").exists()  # git carried nothing of it
+    return clone, own_machine("omar", tmp_path / "keys"), invitation
+
+
+def test_join_in_a_clone_keeps_its_state_out_of_git(_isolated: Path, tmp_path: Path) -> None:
+    """omar joins in his clone: his store and outbox are his machine's, and git says nothing of
+    them (a ``git add -A`` would have committed them for every pull to write elsewhere)."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    ok("join", invitation, "--program", str(clone), env=env)
+    assert list((clone / ".inhouse" / "outbox").glob("*-enrolment.json"))
+    assert _untracked(clone) == []
+    # the test model's file, which his checkout lacks (the README: `models make-test-model`)
+    other = _clone(_isolated, tmp_path / "vic-laptop" / "acme")
+    ok("models", "make-test-model", "--program", str(other))
+    assert (other / ".inhouse" / "models" / "inhouse-test-model.gguf").is_file()
+    assert _untracked(other) == []
+
+
+def test_a_gitignore_of_ones_own_is_kept(_isolated: Path, tmp_path: Path) -> None:
+    """Where ``.inhouse/.gitignore`` exists (the lead's, or one its owner wrote), it is left as
+    it is: only a missing one is written."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    (clone / ".inhouse").mkdir()
+    (clone / ".inhouse" / ".gitignore").write_text("*\n!notes.txt\n", encoding="utf-8")
+    ok("join", invitation, "--program", str(clone), env=env)
+    assert (clone / ".inhouse" / ".gitignore").read_text(encoding="utf-8") == "*\n!notes.txt\n"
+
+
+def test_whoami_in_a_clone_says_the_key_and_the_enrolment_waiting(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """The README's "`inhouse whoami` says who that is", right after ``join`` in a clone:
+    not a refusal, but the key this shell holds, the name it joined under there, that nobody is
+    known without the log, and what to do with the outbox."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    ok("join", invitation, "--program", str(clone), env=env)
+    ok("access", "request", "--program", str(clone), env=env)
+    said = " ".join(cli("whoami", "--program", str(clone), env=env).split())
+    key = json.loads(cli("whoami", "--program", str(clone), "--json", env=env))
+    assert f"key {key['key_id']}" in said, said
+    assert "not its log, so nobody is known here" in said, said
+    assert "This key joined here as omar" in said, said
+    assert "2 signed envelopes in .inhouse/outbox/" in said, said
+    assert "inhouse evidence export -o FILE" in said, said
+    assert key["name"] is None and key["roles"] == [], key  # nothing said as the program's
+    assert (key["in_log"], key["joined_here_as"], key["outbox"]) == (False, "omar", 2), key
+    # where the log is, once imported: the program's own answer
+    export = tmp_path / "omar.json"
+    ok("evidence", "export", "-o", str(export), "--program", str(clone), env=env)
+    ok("evidence", "import", str(export))
+    here = json.loads(cli("whoami", "--json", env=env))
+    assert (here["name"], here["in_log"], here["key_id"]) == ("omar", True, key["key_id"]), here
+
+
+def test_whoami_in_a_clone_says_no_name_another_key_joined_under(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """The name shown is the one *this* key joined under there: vic (enrolled where the log
+    is) in omar's clone is told his key has not joined there, not that it is omar."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    ok("join", invitation, "--program", str(clone), env=env)
+    vic = own_machine("vic", tmp_path / "keys")
+    ok("join", invite("vic"), env=vic)
+    said = " ".join(cli("whoami", "--program", str(clone), env=vic).split())
+    assert "omar" not in said and "has not joined here" in said, said
+    assert "inhouse join INVITATION" in said, said
+    assert (
+        json.loads(cli("whoami", "--program", str(clone), "--json", env=vic))["joined_here_as"]
+        is None
+    )
+
+
+def test_sign_in_in_a_clone_of_a_demo_says_a_demo_needs_none(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """A clone cannot tell a demo (that is in the log), so the refusal says both: where sign-in
+    happens, and that a demo skips it."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    ok("join", invitation, "--program", str(clone), env=env)
+    said = " ".join(cli("sign-in", "login", "--program", str(clone), env=env, code=2).split())
+    assert "cannot sign in here" in said, said
+    assert "In a demo program (`inhouse init --demo`), skip this" in said, said
