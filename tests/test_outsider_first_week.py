@@ -12,7 +12,12 @@ here:
   is") failed with "cannot tell whose key … is here", exit 2, and said nothing of the key he
   held or the enrolment waiting in his outbox;
 - ``sign-in login`` there told him nothing he signed counts until he signs in where the log is,
-  which a demo does not need (the README: "A demo needs no sign-in").
+  which a demo does not need (the README: "A demo needs no sign-in");
+- his ``prove tickets --rerun`` there said only that play 2's check compares it "with the
+  verdict there": that it counts only with his ``--confirm-minutes``, ``--confirm-outputs`` and
+  ``--confirm-costs`` he learnt once lena had imported it and read ``status``, and ran, exported
+  and she imported it all again (where the log is, the rerun says so at once);
+- ``handoff accept`` showed "judged by rules 34": a number nothing on the way had explained.
 """
 
 from __future__ import annotations
@@ -21,8 +26,14 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.clitools import cli
+from tests.engine import needs_engine
 from tests.test_cli import invite, ok, own_machine
+from tests.trials.test_rerun import EASY, reproduced, write_trial
+from tests.trials.test_rerun import omar as omar
+from tests.trials.test_rerun import program as program
 
 
 def _clone(lead: Path, to: Path) -> Path:
@@ -132,3 +143,63 @@ def test_sign_in_in_a_clone_of_a_demo_says_a_demo_needs_none(
     said = " ".join(cli("sign-in", "login", "--program", str(clone), env=env, code=2).split())
     assert "cannot sign in here" in said, said
     assert "In a demo program (`inhouse init --demo`), skip this" in said, said
+
+
+@needs_engine
+@pytest.mark.parametrize("given", [(), ("--confirm-minutes", "I do these by hand, 3-7 min")])
+def test_a_rerun_in_a_clone_names_the_confirmations_it_lacks(
+    program: Path,
+    omar: dict[str, str],
+    tmp_path: Path,
+    given: tuple[str, ...],
+) -> None:
+    """A manual status quo with typed outputs, "cheaper" cleared: the rerun in omar's clone
+    names every confirmation play 2's check will ask of it, and only those he did not give;
+    imported, the check names the same ones."""
+    write_trial(program, EASY)
+    ok("prove", "tickets")
+    clone = _clone(program, tmp_path / "omar-laptop" / "acme")
+    said = " ".join(
+        cli("prove", "tickets", "--rerun", *given, "--program", str(clone), env=omar,
+            input="y\n").split()
+    )  # fmt: skip
+    wanted = [f for f in ("--confirm-minutes", "--confirm-outputs", "--confirm-costs")
+              if f not in given]  # fmt: skip
+    flags = " ".join(f"{f} COMMENT" for f in wanted)
+    assert f"rerun it with `inhouse prove tickets --rerun {flags}`" in said, said
+    export = tmp_path / "omar.json"
+    ok("evidence", "export", "-o", str(export), "--program", str(clone), env=omar)
+    ok("evidence", "import", str(export))
+    reason = " ".join(reproduced(program).reason.split())
+    assert f"`inhouse prove tickets --rerun {flags}`" in reason, reason
+
+
+@needs_engine
+def test_a_rerun_in_a_clone_with_every_confirmation_asks_for_none(
+    program: Path,
+    omar: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    write_trial(program, EASY)
+    ok("prove", "tickets")
+    clone = _clone(program, tmp_path / "omar-laptop" / "acme")
+    words = ("--confirm-minutes", "by hand", "--confirm-outputs", "ours", "--confirm-costs",
+             "our invoice")  # fmt: skip
+    said = " ".join(
+        cli("prove", "tickets", "--rerun", *words, "--program", str(clone), env=omar,
+            input="y\n").split()
+    )  # fmt: skip
+    assert "Signed into this checkout's outbox" in said, said
+    assert "It counts there only with your word" not in said, said
+
+
+@needs_engine
+def test_an_acceptance_says_what_its_rules_number_is(program: Path) -> None:
+    """The handoff's question names the rules by what they are, and where they are explained."""
+    write_trial(program, EASY)
+    ok("prove", "tickets")
+    ok("handoff", "offer", "1", "--to", "lena")
+    said = " ".join(cli("handoff", "accept", "1", input="n\n", code=3).split())
+    assert "judged by exit rules " in said, said
+    assert "(the version of inhouse's checks: an exit keeps the rules it was judged by" in said
+    assert 'docs/concepts.md, "Plays, handoffs, staleness"' in said, said
