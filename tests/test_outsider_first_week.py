@@ -203,3 +203,46 @@ def test_an_acceptance_says_what_its_rules_number_is(program: Path) -> None:
     assert "judged by exit rules " in said, said
     assert "(the version of inhouse's checks: an exit keeps the rules it was judged by" in said
     assert 'docs/concepts.md, "Plays, handoffs, staleness"' in said, said
+
+
+@needs_engine
+def test_demo_files_says_the_serve_command_the_readme_runs_and_it_serves(
+    _isolated: Path,
+) -> None:
+    """The README serves `inhouse runtime serve inhouse-test-model`; `demo files` said to serve
+    the file by its path, and "added to inhouse.toml: …, in inhouse.toml". The command it names
+    now is the README's, and, run as printed, it serves the trial `prove` then runs."""
+    import re
+    import shlex
+
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    ok("person", "role", "lena", "--add", "play-owner")
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    ok("play", "start", "1")
+    ok("models", "make-test-model")
+    said = " ".join(ok("demo", "files").split())
+    assert "added to inhouse.toml: The runtime, the baseline's manifest and its data-handling " \
+        "rules " in said, said  # fmt: skip
+    assert "in inhouse.toml in" not in said and "rules, in inhouse.toml" not in said, said
+    found = re.search(r"serve it by that name, `(inhouse runtime serve [^`]+)`", said)
+    assert found is not None and found.group(1) == "inhouse runtime serve inhouse-test-model", said
+    ok(*shlex.split(found.group(1))[1:])
+    try:
+        proved = " ".join(ok("prove", "tickets").split())
+        assert "Recorded fact #" in proved and "(trial.verdict)" in proved, proved
+    finally:
+        ok("runtime", "stop")
+
+
+def test_a_command_that_needs_the_log_says_where_a_sqlite_log_is(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """omar, in his clone, runs `workflow test` and `handoff accept` as the README shows them
+    on his machine: "Run it where the log is" named only PostgreSQL, and a demo on SQLite keeps
+    its log in the lead's folder, which `--program DIR` reaches on that machine."""
+    clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
+    ok("join", invitation, "--program", str(clone), env=env)
+    for command in (["handoff", "accept", "2"], ["workflow", "test", "ticket-summary"]):
+        said = " ".join(cli(*command, "--program", str(clone), env=env, code=2).split())
+        assert "Run it where the log is (on SQLite, the program folder `inhouse init` made: " \
+            "there, or with `--program DIR` naming it, on that machine)" in said, said  # fmt: skip
