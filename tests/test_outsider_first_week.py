@@ -9,8 +9,8 @@ here:
   committed his store and outbox for a pull to write onto every other machine (``init`` writes
   the ``.gitignore``, but git carries nothing under ``.inhouse/``);
 - ``inhouse whoami`` right after ``join`` there (the README: "`inhouse whoami` says who that
-  is") failed with "cannot tell whose key … is here", exit 2, and said nothing of the key he
-  held or the enrolment waiting in his outbox;
+  is") failed with "cannot tell whose key … is here" and said nothing of the key he held or
+  the enrolment waiting in his outbox (it still exits 2: nobody is known without the log);
 - ``sign-in login`` there told him nothing he signed counts until he signs in where the log is,
   which a demo does not need (the README: "A demo needs no sign-in");
 - his ``prove tickets --rerun`` there said only that play 2's check compares it "with the
@@ -92,19 +92,21 @@ def test_a_gitignore_of_ones_own_is_kept(_isolated: Path, tmp_path: Path) -> Non
 def test_whoami_in_a_clone_says_the_key_and_the_enrolment_waiting(
     _isolated: Path, tmp_path: Path
 ) -> None:
-    """The README's "`inhouse whoami` says who that is", right after ``join`` in a clone:
-    not a refusal, but the key this shell holds, the name it joined under there, that nobody is
-    known without the log, and what to do with the outbox."""
+    """The README's "`inhouse whoami` says who that is", right after ``join`` in a clone: still
+    refused (exit 2: nobody is known without the log), but first the key this shell holds, the
+    name it joined under there, and what to do with the outbox."""
     clone, env, invitation = _demo_and_a_clone(_isolated, tmp_path)
     ok("join", invitation, "--program", str(clone), env=env)
+    one = " ".join(cli("whoami", "--program", str(clone), env=env, code=2).split())
+    assert "1 signed envelope in .inhouse/outbox/" in one and "carries it," in one, one
     ok("access", "request", "--program", str(clone), env=env)
-    said = " ".join(cli("whoami", "--program", str(clone), env=env).split())
-    key = json.loads(cli("whoami", "--program", str(clone), "--json", env=env))
+    said = " ".join(cli("whoami", "--program", str(clone), env=env, code=2).split())
+    key = json.loads(cli("whoami", "--program", str(clone), "--json", env=env, code=2))
     assert f"key {key['key_id']}" in said, said
-    assert "not its log, so nobody is known here" in said, said
     assert "This key joined here as omar" in said, said
-    assert "2 signed envelopes in .inhouse/outbox/" in said, said
+    assert "2 signed envelopes in .inhouse/outbox/" in said and "carries them," in said, said
     assert "inhouse evidence export -o FILE" in said, said
+    assert "has the program's settings but not its log" in said, said
     assert key["name"] is None and key["roles"] == [], key  # nothing said as the program's
     assert (key["in_log"], key["joined_here_as"], key["outbox"]) == (False, "omar", 2), key
     # where the log is, once imported: the program's own answer
@@ -124,13 +126,11 @@ def test_whoami_in_a_clone_says_no_name_another_key_joined_under(
     ok("join", invitation, "--program", str(clone), env=env)
     vic = own_machine("vic", tmp_path / "keys")
     ok("join", invite("vic"), env=vic)
-    said = " ".join(cli("whoami", "--program", str(clone), env=vic).split())
-    assert "omar" not in said and "has not joined here" in said, said
+    said = " ".join(cli("whoami", "--program", str(clone), env=vic, code=2).split())
+    assert "joined here as" not in said and "has not joined here" in said, said
     assert "inhouse join INVITATION" in said, said
-    assert (
-        json.loads(cli("whoami", "--program", str(clone), "--json", env=vic))["joined_here_as"]
-        is None
-    )
+    shown = json.loads(cli("whoami", "--program", str(clone), "--json", env=vic, code=2))
+    assert shown["joined_here_as"] is None, shown
 
 
 def test_sign_in_in_a_clone_of_a_demo_says_a_demo_needs_none(

@@ -188,8 +188,9 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 def _whoami_in_a_checkout(opened: Any, json: bool) -> None:
     """``whoami`` where this folder holds the program's settings but not its log: a colleague's
     checkout, where the README's tour has him `join` and then ask who he is. Nobody is known
-    without the log, so no name is said as the program's; what this shell holds is (the key,
-    this machine), with the name the key joined under here and what waits in the outbox."""
+    without the log, so no name is said as the program's and it exits 2 as before; but what
+    this shell holds is said first (the key, this machine), with the name the key joined under
+    here and what waits in the outbox: the refusal alone said nothing of either."""
     from inhouse.identity.machine import machine_fingerprint
     from inhouse.location import DATA_DIR
     from inhouse.program.evidence import OUTBOX
@@ -212,25 +213,22 @@ def _whoami_in_a_checkout(opened: Any, json: bool) -> None:
     }
     if json:
         print_json(data)
-        return
+        raise typer.Exit(2)
     out = out_console()
     out.print(f"key {key.key_id} at {key.path}")
     out.print(f"this machine: {data['machine']}")
-    out.print(
-        "this folder holds the program's settings but not its log, so nobody is known here: "
-        "run `inhouse whoami` where the log is (or with INHOUSE_DATABASE_URL set to the "
-        "program's PostgreSQL)."
-    )
     if joined is not None:
         out.print(f"This key joined here as {joined}; its enrolment counts once a lead imports it.")
     else:
         out.print("This key has not joined here: `inhouse join INVITATION` (a lead gives you one).")
     if waiting:
+        one = len(waiting) == 1
         out.print(
-            f"{len(waiting)} signed envelope{'s' if len(waiting) != 1 else ''} in "
-            f"{DATA_DIR}/{OUTBOX}/: `inhouse evidence export -o FILE` carries them, and a lead "
+            f"{len(waiting)} signed envelope{'' if one else 's'} in {DATA_DIR}/{OUTBOX}/: "
+            f"`inhouse evidence export -o FILE` carries {'it' if one else 'them'}, and a lead "
             "runs `inhouse evidence import FILE` where the log is."
         )
+    opened.refuse_if_detached(f"tell whose key {key.key_id} is")
 
 
 @app.command()
