@@ -246,3 +246,22 @@ def test_a_command_that_needs_the_log_says_where_a_sqlite_log_is(
         said = " ".join(cli(*command, "--program", str(clone), env=env, code=2).split())
         assert "Run it where the log is (on SQLite, the program folder `inhouse init` made: " \
             "there, or with `--program DIR` naming it, on that machine)" in said, said  # fmt: skip
+
+
+def test_a_workflow_input_outside_the_program_folder_says_what_to_do(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """docs/workflows.md's `workflow run summary --input tickets.jsonl`, with the file kept
+    beside the program rather than in it: refused (the commands keep to the program folder),
+    and the refusal and `--help` say so, and what to do."""
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    ok("demo", "files")
+    outside = tmp_path / "tickets.jsonl"
+    outside.write_text('{"ticket": "VPN down"}\n', encoding="utf-8")
+    said = " ".join(
+        cli("workflow", "run", "ticket-summary", "--input", str(outside), code=2).split()
+    )
+    assert "points outside the program folder" in said, said
+    assert "inside the program folder only; copy the file there (e.g. into data/)" in said, said
+    shown = " ".join(cli("workflow", "run", "--help").split())
+    assert "A JSONL file inside the program folder" in shown, shown
