@@ -265,3 +265,24 @@ def test_a_workflow_input_outside_the_program_folder_says_what_to_do(
     assert "inside the program folder only; copy the file there (e.g. into data/)" in said, said
     shown = " ".join(cli("workflow", "run", "--help").split())
     assert "A JSONL file inside the program folder" in shown, shown
+
+
+def test_a_clone_on_the_programs_postgresql_keeps_its_state_out_of_git(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With INHOUSE_DATABASE_URL naming the log's PostgreSQL (the README's team setup), no
+    SQLite file makes ``.inhouse/`` in a colleague's clone: what later writes there (reports,
+    the outbox, a service's key) found no ``.gitignore``. Any command that opens the program
+    makes it. (SQLite stands in for the shared database here: what counts is that the log is
+    not in the clone's folder.)"""
+    shared = tmp_path / "shared.db"
+    monkeypatch.setenv("INHOUSE_DATABASE_URL", f"sqlite:///{shared}")
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    invitation = invite("omar")
+    clone = _clone(_isolated, tmp_path / "omar-laptop" / "acme")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitation, "--program", str(clone), env=env)
+    assert (clone / ".inhouse" / ".gitignore").read_text(encoding="utf-8") == "*\n"
+    (clone / ".inhouse" / "reports").mkdir()
+    (clone / ".inhouse" / "reports" / "tickets.html").write_text("<p>report</p>\n")
+    assert _untracked(clone) == []

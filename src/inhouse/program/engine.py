@@ -51,6 +51,10 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         """Open the program at ``folder`` (or found from the current directory); ``store``:
         one already open on its database (the gateway's), else one is opened."""
         root = find_program(folder)
+        # this machine's own state, kept out of git wherever the store is (a PostgreSQL log
+        # leaves the SQLite file's folder unmade, and the reports, outbox and service keys
+        # written there later had no .gitignore in a colleague's checkout)
+        state_folder(root)
         settings = read_settings(root)
         playbook = load_playbook(_playbook_ref(root, settings.playbook))
         store = store or open_store(database_url(root))
