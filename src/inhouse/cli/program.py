@@ -142,7 +142,9 @@ def join(
 
 @app.command()
 def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Who this shell acts as: the person whose key it holds."""
+    """Who this shell acts as: the person whose key it holds. In a checkout without the
+    program's log, where nobody is known, it names the key, the name it joined under there and
+    what waits in the outbox, and exits 2."""
     from inhouse.identity.machine import machine_fingerprint
 
     opened = open_program(program)
