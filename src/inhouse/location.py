@@ -28,6 +28,7 @@ __all__ = [
     "refuse_tracked_state",
     "run_dir",
     "safe_join",
+    "state_folder",
     "tracked_state",
     "untracked",
 ]
@@ -99,11 +100,31 @@ def find_program(explicit: str | Path | None = None, *, cwd: Path | None = None)
 
 
 def database_url(program: Path) -> str:
-    """The store's SQLAlchemy URL: ``$INHOUSE_DATABASE_URL`` or the program's SQLite file."""
+    """The store's SQLAlchemy URL: ``$INHOUSE_DATABASE_URL`` or the program's SQLite file (in
+    ``.inhouse/``, made with its ``.gitignore``: :func:`state_folder`)."""
     override = os.environ.get("INHOUSE_DATABASE_URL")
     if override:
         return override
-    return f"sqlite:///{program / DATA_DIR / 'inhouse.db'}"
+    return f"sqlite:///{state_folder(program) / 'inhouse.db'}"
+
+
+def state_folder(program: Path) -> Path:
+    """``<program>/.inhouse``, this machine's own state, made where it is missing, with a
+    ``.gitignore`` that says ``*`` wherever it has none. ``init`` writes one, but git carries
+    neither: in a colleague's checkout the first command that wrote there (``join``'s outbox
+    and store, ``models make-test-model``) left ``.inhouse/`` untracked beside his work, and a
+    ``git add -A`` committed his store and outbox for a pull to write onto every machine
+    (:func:`tracked_state`). A folder it cannot write (a read-only checkout) is left as it is:
+    whatever writes there next says why."""
+    folder = program / DATA_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+    except OSError:
+        pass
+    return folder
 
 
 def safe_join(program: Path, relative: str | Path) -> Path:
@@ -120,7 +141,7 @@ def _data_folder(env: str, program: Path | None, name: str) -> Path:
     if override:
         return Path(override).expanduser().resolve()
     if program is not None:
-        return program / DATA_DIR / name
+        return state_folder(program) / name
     return Path.home() / ".cache" / "inhouse" / name
 
 

@@ -68,7 +68,10 @@ def files(
     out.print(f"Wrote the demo's files into {escape(str(folder))}:")
     for write in written:
         how = "added to" if write.append else "wrote"
-        out.print(f"  {how} {escape(write.path)}: {escape(write.title)}")
+        # "added to inhouse.toml: …, in inhouse.toml" said the file twice (`make demo`'s
+        # title for the step, where no path follows it)
+        title = write.title.removesuffix(f", in {write.path}")
+        out.print(f"  {how} {escape(write.path)}: {escape(title)}")
     from inhouse.cli.runtime import _test_model_hint
 
     if model is None and (hint := _test_model_hint(folder)) is not None:
@@ -77,8 +80,9 @@ def files(
     if model is None and (folder / path).is_file():
         out.print(
             f"They name the test model you made, at {escape(path)} (random weights: only a demo "
-            "program, `init --demo`, counts its trials): serve it with `inhouse runtime serve "
-            f"{escape(path)}`, then `inhouse prove tickets`."
+            "program, `init --demo`, counts its trials), as the blessed model "
+            f"{escape(name)}: serve it by that name, `inhouse runtime serve {escape(name)}` "
+            "(as the README does), then `inhouse prove tickets`."
         )
     elif model is None:
         out.print(

@@ -142,11 +142,16 @@ def join(
 
 @app.command()
 def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Who this shell acts as: the person whose key it holds."""
+    """Who this shell acts as: the person whose key it holds. In a checkout without the
+    program's log, where nobody is known, it names the key, the name it joined under there and
+    what waits in the outbox, and exits 2."""
     from inhouse.identity.machine import machine_fingerprint
 
     opened = open_program(program)
     key = opened.key
+    if opened.detached():
+        _whoami_in_a_checkout(opened, json)
+        return
     person = opened.whoami()
     state = opened.state()
     # this key's own sign-in, made for this person
@@ -165,6 +170,7 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         "signed_in": None
         if bound is None or state.sign_in is None
         else {"issuer": state.sign_in.issuer, "subject": bound.subject, "email": bound.email},
+        "in_log": True,
     }
     if json:
         print_json(data)
@@ -179,6 +185,52 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             else f"not signed in with {state.sign_in.issuer} with this key: what it signs "
             "counts once it is (`inhouse sign-in login`)"
         )
+
+
+def _whoami_in_a_checkout(opened: Any, json: bool) -> None:
+    """``whoami`` where this folder holds the program's settings but not its log: a colleague's
+    checkout, where the README's tour has him `join` and then ask who he is. Nobody is known
+    without the log, so no name is said as the program's and it exits 2 as before; but what
+    this shell holds is said first (the key, this machine), with the name the key joined under
+    here and what waits in the outbox: the refusal alone said nothing of either."""
+    from inhouse.identity.machine import machine_fingerprint
+    from inhouse.location import DATA_DIR
+    from inhouse.program.evidence import OUTBOX
+
+    key = opened.key
+    joined = opened.joined_as()
+    outbox = opened.folder / DATA_DIR / OUTBOX
+    waiting = sorted(outbox.glob("*.json")) if outbox.is_dir() else []
+    data: dict[str, Any] = {
+        "name": None,
+        "roles": [],
+        "team": "",
+        "key_id": key.key_id,
+        "key_path": str(key.path),
+        "machine": machine_fingerprint(),
+        "signed_in": None,
+        "in_log": False,
+        "joined_here_as": joined,
+        "outbox": len(waiting),
+    }
+    if json:
+        print_json(data)
+        raise typer.Exit(2)
+    out = out_console()
+    out.print(f"key {key.key_id} at {key.path}")
+    out.print(f"this machine: {data['machine']}")
+    if joined is not None:
+        out.print(f"This key joined here as {joined}; its enrolment counts once a lead imports it.")
+    else:
+        out.print("This key has not joined here: `inhouse join INVITATION` (a lead gives you one).")
+    if waiting:
+        one = len(waiting) == 1
+        out.print(
+            f"{len(waiting)} signed envelope{'' if one else 's'} in {DATA_DIR}/{OUTBOX}/: "
+            f"`inhouse evidence export -o FILE` carries {'it' if one else 'them'}, and a lead "
+            "runs `inhouse evidence import FILE` where the log is."
+        )
+    opened.refuse_if_detached(f"tell whose key {key.key_id} is")
 
 
 @app.command()

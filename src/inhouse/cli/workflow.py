@@ -30,10 +30,18 @@ NameArg = Annotated[str, typer.Argument(help="The workflow: workflows/NAME.yaml.
 
 
 def _user_path(folder: Path, text: str) -> Path:
-    """A path a person typed (relative to here), which must stay inside the program folder."""
+    """A path a person typed (relative to here), which must stay inside the program folder:
+    refused elsewhere, saying so and what to do (the refusal named only the two folders)."""
+    from inhouse.errors import InvalidInput
     from inhouse.location import safe_join
 
-    return safe_join(folder, Path(text).expanduser().absolute())
+    try:
+        return safe_join(folder, Path(text).expanduser().absolute())
+    except InvalidInput as err:
+        raise InvalidInput(
+            f"{err}: workflow commands read and write files inside the program folder only; "
+            "copy the file there (e.g. into data/), or name a path there"
+        ) from None
 
 
 @app.command("list")
@@ -148,7 +156,10 @@ def run(
     ] = None,
     input_file: Annotated[
         str | None,
-        typer.Option("--input", help="A JSONL file: one object of variables per line."),
+        typer.Option(
+            "--input",
+            help="A JSONL file inside the program folder: one object of variables per line.",
+        ),
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 1,
     gateway: Annotated[
@@ -367,11 +378,19 @@ def test(
     concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 1,
     junit: Annotated[
         str | None,
-        typer.Option("--junit", help="Write JUnit XML here (for CI).", show_default=False),
+        typer.Option(
+            "--junit",
+            help="Write JUnit XML here (for CI), inside the program folder.",
+            show_default=False,
+        ),
     ] = None,
     report_path: Annotated[
         str | None,
-        typer.Option("--report", help="Write the JSON report here.", show_default=False),
+        typer.Option(
+            "--report",
+            help="Write the JSON report here, inside the program folder.",
+            show_default=False,
+        ),
     ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,

@@ -540,8 +540,10 @@ class ProgramCore:
         if self.detached():
             raise ProgramNotFound(
                 f"cannot {what} here: this folder has the program's settings but not its log (a "
-                "checkout whose .inhouse/ holds no events). Run it where the log is, or set "
-                "INHOUSE_DATABASE_URL to the program's PostgreSQL. Here, `inhouse join`, "
+                "checkout whose .inhouse/ holds no events). Run it where the log is (on SQLite, "
+                "the program folder `inhouse init` made: there, or with `--program DIR` naming "
+                "it, on that machine), or set INHOUSE_DATABASE_URL to the program's PostgreSQL. "
+                "Here, `inhouse join`, "
                 "`inhouse access request`, `inhouse baseline verify` and `inhouse prove NAME "
                 "--rerun` sign into .inhouse/outbox for `inhouse evidence export -o FILE`, which "
                 "the lead imports"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from inhouse.db import Store, open_store
 from inhouse.errors import InvalidInput, ProgramExists
-from inhouse.location import DATA_DIR, database_url, find_program, inside_program
+from inhouse.location import database_url, find_program, inside_program, state_folder
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import EXIT_RULES
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
@@ -51,6 +51,10 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         """Open the program at ``folder`` (or found from the current directory); ``store``:
         one already open on its database (the gateway's), else one is opened."""
         root = find_program(folder)
+        # this machine's own state, kept out of git wherever the store is (a PostgreSQL log
+        # leaves the SQLite file's folder unmade, and the reports, outbox and service keys
+        # written there later had no .gitignore in a colleague's checkout)
+        state_folder(root)
         settings = read_settings(root)
         playbook = load_playbook(_playbook_ref(root, settings.playbook))
         store = store or open_store(database_url(root))
@@ -140,8 +144,7 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
             program_id=created.hash,
             lead_key=key.key_id,
         )
-        folder.joinpath(DATA_DIR).mkdir(exist_ok=True)
-        folder.joinpath(DATA_DIR, ".gitignore").write_text("*\n", encoding="utf-8")
+        state_folder(folder)
         write_new_config(folder, settings)
         return cls(folder, settings, book, store, clock=clock, key=key)
 

@@ -124,7 +124,7 @@ class EvidenceMixin(ProgramCore):
         the signer's (a request in someone else's name is shown, never counted)."""
         check_plain(reason, what="the reason")
         if self.detached():
-            name = person or self._joined_as()
+            name = person or self.joined_as()
             if not name:
                 raise InvalidInput(
                     "this checkout has the program's settings but not its log, and no enrolment "
@@ -148,11 +148,11 @@ class EvidenceMixin(ProgramCore):
 
     def outbox_signer(self) -> str:
         """Whom a fact sealed into this checkout's outbox is by, as said to the person here: the
-        name this key joined under (:meth:`_joined_as`), else "your key (ID)". The program's side
+        name this key joined under (:meth:`joined_as`), else "your key (ID)". The program's side
         names the signer when it imports the fact; this is only what to show meanwhile."""
-        return self._joined_as() or f"your key ({self.key.key_id})"
+        return self.joined_as() or f"your key ({self.key.key_id})"
 
-    def _joined_as(self) -> str | None:
+    def joined_as(self) -> str | None:
         """The name this key joined under in this checkout: its own enrolment in the outbox
         (the latest, if it joined twice), or None."""
         from inhouse.identity import ENROLMENT_TYPE, open_envelope

@@ -77,7 +77,9 @@ def acceptance_lines(
     lines += [
         f"the facts it names: {', '.join(f'#{i}' for i in cited(checked)) or 'none'}",
         f"its exit evidence hash: {digest}",
-        f"judged by rules {EXIT_RULES}",
+        # a number alone ("judged by rules 34") told a newcomer nothing of what it counts
+        f"judged by exit rules {EXIT_RULES} (the version of inhouse's checks: an exit keeps "
+        'the rules it was judged by; docs/concepts.md, "Plays, handoffs, staleness")',
         f"your comment: {shown(comment) if comment else '(nothing)'}",
     ]
     return lines

@@ -246,7 +246,9 @@ class SignInMixin(ProgramCore):
                 "your sign-in is recorded; sign-in has no outbox. Run `inhouse sign-in login` "
                 "where the log is: with INHOUSE_DATABASE_URL set to the program's PostgreSQL. "
                 "Until you have, nothing you sign counts as a person's (what you seal here for "
-                "`inhouse evidence export` counts once you have signed in)"
+                "`inhouse evidence export` counts once you have signed in). In a demo program "
+                "(`inhouse init --demo`), skip this: a demo needs no sign-in, it tells people "
+                "apart by machine (INHOUSE_MACHINE_ID)"
             )
         state, who = self._begin(None)
         config = self._sign_in(state)

@@ -241,6 +241,16 @@ def rerun_trial(
         ),
     )
     counts, why = _judged(program, fact, detached)
+    if detached and (unsaid := _unconfirmed(outcome, fact, confirmed, outputs, api, costs)):
+        # with the log here the check's own reason names these flags; in a checkout it ran
+        # nowhere, and a colleague learnt of them only after the lead imported his rerun and
+        # read `status`: a second round trip for what the spec alone tells
+        why += (
+            f". It counts there only with your word on what {plan.shown}'s author typed or "
+            f"chose, which this rerun does not give: rerun it with `inhouse prove {name} "
+            f"--rerun {' '.join(f'{flag} COMMENT' for flag in unsaid)}` (it shows what each "
+            "covers and asks before it signs), then export again"
+        )
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 
 
@@ -566,6 +576,34 @@ def _endpoint(outcome: TrialOutcome) -> str | None:
     if target is not None:
         return f"{target.model} at {target.base_url}"
     return f"{side.endpoint.model or 'its model'} at {side.endpoint.url or side.endpoint.runtime}"
+
+
+def _unconfirmed(
+    outcome: TrialOutcome,
+    fact: Fact,
+    minutes: str | None,
+    outputs: str | None,
+    status_quo: str | None,
+    costs: str | None,
+) -> list[str]:
+    """The confirmations play 2's check asks of this rerun and it lacks, as the spec and the
+    rerun's own figures tell them (where the log is, the check's reason says it): a manual
+    status quo's minutes and typed outputs, an API status quo's choice, the typed costs a
+    "cheaper" its figures cleared rests on."""
+    from inhouse.trials.statusquo import ManualStatusQuoSide
+
+    side = outcome.status_quo.side
+    manual = isinstance(side, ManualStatusQuoSide)
+    flags = []
+    if manual and minutes is None:
+        flags.append("--confirm-minutes")
+    if isinstance(side, ManualStatusQuoSide) and outputs is None and side.record.outputs:
+        flags.append("--confirm-outputs")
+    if not manual and status_quo is None:
+        flags.append("--confirm-status-quo")
+    if costs is None and "cheaper" in (fact.payload.get("proven_on") or ()):
+        flags.append("--confirm-costs")
+    return flags
 
 
 def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:
