@@ -12,12 +12,24 @@ counts; a play 3 exit judged on such a run keeps its verdict; at temperature 0 n
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from inhouse.program.checks import WORKFLOW_FRESH_SEED, Outcome
-from inhouse.program.facts import Fact
+from inhouse.program.checks import WORKFLOW_FRESH_SEED, CheckContext, Outcome, evaluate
+from inhouse.program.facts import Fact, FactSet
 from tests.locks import HERE, JUDGED
-from tests.test_playchecks import LOCK, NOW, fact, lock, run3, spec
+from tests.test_playchecks import (
+    ISSUER,
+    LOCK,
+    NOW,
+    OWNERS,
+    WITH_VIC,
+    fact,
+    lock,
+    run3,
+    signed_in,
+    spec,
+)
 
 HOT = 0.7
 #: what vic's inhouse drew for his run
@@ -149,3 +161,27 @@ def test_a_play_3_exit_judged_on_a_replayed_draw_keeps_its_verdict() -> None:
         later = judged(published, mine, theirs, exited={"workflow": (NOW, mine.id)},
                        rules=WORKFLOW_FRESH_SEED - 1)  # fmt: skip
         assert later.outcome is Outcome.FAIL, later.reason
+
+
+def test_a_demo_program_asks_none_of_it() -> None:
+    """A demo's walkthrough runs on the test model, whose nonsense its workflow's cases hold to
+    what it answers at the written seed: its colleague keeps that seed, and nothing in it counts
+    for real (``inhouse init --demo`` sits in the signed first event)."""
+    facts = (lock(), spec(), seeded("omar", sent(11)), seeded("vic", sent(11)))
+    real = context(facts)
+    assert evaluate("workflow-run-by-other", real).outcome is Outcome.FAIL
+    demo = evaluate("workflow-run-by-other", replace(real, demo=True))
+    assert demo.outcome is Outcome.PASS, demo.reason
+
+
+def context(facts: tuple[Fact, ...]) -> CheckContext:
+    """:func:`tests.test_playchecks.run`'s context for ``facts``, with vic on the roster."""
+    return CheckContext(
+        facts=FactSet(facts),
+        people=WITH_VIC,
+        owners=OWNERS,
+        now=NOW,
+        machines={who: frozenset({f"{who}-laptop"}) for who in WITH_VIC},
+        signed_in=signed_in(WITH_VIC),
+        sign_in_issuer=ISSUER,
+    )

@@ -136,14 +136,16 @@ def seed_for(program: Program, runner: str, workflow: Workflow) -> dict[str, Any
     passes, and sending it again would replay that draw. Its author's own run (and the run that
     publishes a version, whose runner becomes its author) sends the seed as written, and so
     does every run at temperature 0, where each answer is the model's most likely one whatever
-    the seed."""
+    the seed, and every run in a demo program (``inhouse init --demo``, whose pass counts for
+    nothing real): its walkthrough runs on the test model, whose nonsense a case holds to what it
+    answers at the seed the demo's workflow was written for."""
     from inhouse.trials.rerun import fresh_seed  # which imports this package (its decoys)
 
     parameters = workflow.spec.parameters
     temperature, written = parameters.temperature, parameters.seed
     author = version_author(program, workflow)
     samples = temperature is None or temperature > 0
-    drawn = samples and author is not None and author != runner
+    drawn = samples and author is not None and author != runner and not program.state().demo
     return {
         "sent": fresh_seed(written) if drawn else written,
         "spec": written,

@@ -325,7 +325,10 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     demo not the project's test model: a colleague asked to run the writer's checkout once,
     answered by her server or by random weights, is its author). Outside a demo, the inhouse
     that ran it came from a package index, not from a folder or URL: such a build runs and
-    reports whatever its author wrote, with the rerunner's key."""
+    reports whatever its author wrote, with the rerunner's key. Where the version samples (a
+    temperature above 0), a rerun counts only on a seed drawn for it: one that sent the
+    version's seed (its author's pick), none, or one an earlier run of it sent replayed a
+    draw, and one that says no seed may have (exit rule 35)."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if _WORKFLOW not in ctx.exited:
         return result
@@ -467,8 +470,10 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
     its version says that, and only then (nothing says it does not sample). A run a play 3 exit
-    was judged on keeps the rule before."""
-    if ctx.spared(_WORKFLOW, run, rule=WORKFLOW_FRESH_SEED):
+    was judged on keeps the rule before; a demo program asks none of it (its runs on the test
+    model keep the seed its workflow was written for:
+    :func:`~inhouse.workflows.runner.seed_for`)."""
+    if ctx.demo or ctx.spared(_WORKFLOW, run, rule=WORKFLOW_FRESH_SEED):
         return None
     name, version = run.payload.get("workflow"), run.payload.get("content_hash")
     runs = [
