@@ -36,8 +36,8 @@ HOT = 0.7
 DRAWN = 1_234_567
 
 
-def seeded(by: str, seed: dict[str, Any] | None) -> Fact:
-    """``by``'s passing run of triage v1 on the current lock, answered on their machine, whose
+def seeded(by: str, seed: dict[str, Any] | None, *, passed: bool = True) -> Fact:
+    """``by``'s run of triage v1 on the current lock (passing), answered on their machine, whose
     payload says ``seed`` of what its requests carried (None: says nothing, as an older
     inhouse)."""
     payload: dict[str, Any] = {**HERE, **JUDGED}
@@ -50,8 +50,8 @@ def seeded(by: str, seed: dict[str, Any] | None) -> Fact:
         workflow="triage",
         content_hash="v1",
         lock_hash=LOCK,
-        passed=True,
-        pass_rate=1.0,
+        passed=passed,
+        pass_rate=1.0 if passed else 0.5,
         **payload,
     )
 
@@ -136,9 +136,17 @@ def test_an_older_inhouses_run_at_a_sampling_temperature_does_not_count() -> Non
     assert "its version samples, at temperature 0.7" in result.reason
     unknown = judged(spec(), seeded("omar", None), older)
     assert unknown.outcome is Outcome.FAIL
-    assert "nor does any run of its version say whether it samples" in unknown.reason
-    cold = judged(spec(), seeded("omar", sent(11, temperature=0.0)), older)
-    assert cold.outcome is Outcome.PASS, cold.reason
+    assert "nor does a run of its version by someone other than its author" in unknown.reason
+    # omar's own run "at 0", typed around the API, is his word: it vouches for nothing
+    typed = judged(spec(), seeded("omar", sent(11, temperature=0.0)), older)
+    assert typed.outcome is Outcome.FAIL
+    assert "nor does a run of its version by someone other than its author" in typed.reason
+    # vic's own later run, by today's inhouse, says the version does not sample: his older one
+    # (which passed where the later one did not) replayed no draw
+    cold = seeded("vic", sent(11, temperature=0.0), passed=False)
+    counted = judged(spec(), seeded("omar", None), older, cold)
+    assert counted.outcome is Outcome.PASS, counted.reason
+    assert counted.evidence[-1] == older
 
 
 def test_at_temperature_0_the_versions_seed_counts() -> None:

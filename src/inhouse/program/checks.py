@@ -296,8 +296,8 @@ __all__ = [
 #: its own and records it, ``seed``), not the version's (its hash covers it, and its author may
 #: have picked it among many private tries), not none, and not one an earlier run of the
 #: version sent; a run that says no seed (an older inhouse, or one written around it) counts
-#: only where a run of its version records that it does not sample (temperature 0, where
-#: nothing changes). A play 3 exit judged on such a run keeps its verdict
+#: only where a run of its version by none of those judged records that it does not sample
+#: (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its verdict
 EXIT_RULES = 35
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1

@@ -28,6 +28,8 @@ from inhouse.program.playchecks._shared import (
     author_passes,
     current_lock,
     current_workflow,
+    ever_held,
+    first_publisher,
     given,
     hollow_tests,
     invited_by_judged,
@@ -469,7 +471,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
-    its version says that, and only then (nothing says it does not sample). A run a play 3 exit
+    its version by none of those judged (its author, play 3's owner, the rollout leads) says
+    that, and only then (nothing else says it does not sample). A run a play 3 exit
     was judged on keeps the rule before; a demo program asks none of it (its runs on the test
     model keep the seed its workflow was written for:
     :func:`~inhouse.workflows.runner.seed_for`)."""
@@ -482,7 +485,12 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
         if f.payload.get("workflow") == name and f.payload.get("content_hash") == version
     ]
     records = [f.payload.get("seed") for f in runs]
-    readings = {_samples(said) for said in records} - {None}
+    # that it does not sample is the run's own word, or a run's by none of those judged: the
+    # version's author could type a run of his own "at 0" beside a colleague's older one
+    judged = {first_publisher(ctx.facts, str(name), version), ctx.owners.get(_WORKFLOW)}
+    judged |= ever_held(ctx, "rollout-lead")
+    readings = {_samples(f.payload.get("seed")) for f in runs if f is run or f.by not in judged}
+    readings = (readings | {_samples(said) for said in records if _samples(said)}) - {None}
     said = run.payload.get("seed")
     again = (
         f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
@@ -493,10 +501,11 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
         if readings:
             return None  # temperature 0: there is no draw to replay
         return (
-            f"{whose} does not say which seed it sent, nor does any run of its version say "
-            "whether it samples (an inhouse from before runs said made them): at a temperature "
-            "above 0 it may have replayed the draw of a seed its author picked among many "
-            f"private tries (exit rule {WORKFLOW_FRESH_SEED}); {again}"
+            f"{whose} does not say which seed it sent, nor does a run of its version by someone "
+            "other than its author, play 3's owner and the rollout leads say whether it samples "
+            "(an inhouse from before runs said made them): at a temperature above 0 it may have "
+            "replayed the draw of a seed its author picked among many private tries (exit rule "
+            f"{WORKFLOW_FRESH_SEED}); {again}"
         )
     temperature = next(r["temperature"] for r in records if isinstance(r, dict) and _samples(r))
     at = "the server's default temperature"
