@@ -23,8 +23,13 @@ HERE: dict[str, Any] = {"runtime_local": True, "runtime_peers": ["127.0.0.1"]}
 #: a case passed that fails them all. A run without ``decoys`` is an older inhouse's, which a
 #: play 3 not yet exited does not count (its tests may pass whatever the model says); and whether
 #: the project's test model answered it (an author's run that does not say counts for nothing
-#: under exit rule 14)
-JUDGED: dict[str, Any] = {"proved": 1, "decoys": list(DECOYS), "test_model": False}
+#: under exit rule 14), and the seed it sent beside its version's temperature (:data:`AT_ZERO`)
+JUDGED: dict[str, Any]
+#: what today's `inhouse workflow test` records of the seed a version at temperature 0 sends (as
+#: written: there is no draw to replay). A run that says no seed counts for play 3's rerun by
+#: another only where a run of its version says it does not sample (exit rule 35)
+AT_ZERO: dict[str, Any] = {"sent": None, "spec": None, "temperature": 0.0, "drawn": False}
+JUDGED = {"proved": 1, "decoys": list(DECOYS), "test_model": False, "seed": AT_ZERO}
 
 
 def made_lock(

@@ -21,7 +21,7 @@ from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
 from inhouse.workflows.decoys import DECOYS
 from tests.indicators.test_reported_forgery import _typed_span, _usage, lena  # noqa: F401
-from tests.locks import HERE
+from tests.locks import AT_ZERO, HERE
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ISSUER = "https://login.acme.example"
@@ -417,10 +417,12 @@ def _spec() -> Fact:
 
 
 def _run(by: str, proved: int, decoys: list[str], untested: list[dict[str, str]]) -> Fact:
-    """A passing run of triage v1 on the lock; ``decoys`` [] as a runner before decoys."""
+    """A passing run of triage v1 on the lock; ``decoys`` [] as a runner before decoys (which
+    said no seed either: today's says the one it sent, exit rule 35)."""
+    seed = {"seed": AT_ZERO} if decoys else {}
     return fact("workflow.run", by=by, workflow="triage", content_hash="v1", lock_hash=LOCK,
                 passed=True, pass_rate=1.0, cases=2, proved=proved, inputs=2, decoys=decoys,
-                untested=untested, **HERE)  # fmt: skip
+                untested=untested, **HERE, **seed)  # fmt: skip
 
 
 def _workflow_people() -> dict[str, Person]:
@@ -459,9 +461,10 @@ def test_workflow_checks_judge_runs_recorded_since_the_exit_by_todays_rule() -> 
 def _owner_runs(lock_hash: str, decoys: list[str] | None = None) -> Fact:
     """lena's passing run of omar's triage v1 on ``lock_hash``: play 3's owner's, by a runner
     from before decoys (``decoys``: the ones today's runner judged it on)."""
+    seed = {"seed": AT_ZERO} if decoys else {}  # today's runner says it (exit rule 35)
     return fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
                 lock_hash=lock_hash, passed=True, pass_rate=1.0, cases=2, proved=2, inputs=2,
-                decoys=decoys or [], untested=[], **HERE)  # fmt: skip
+                decoys=decoys or [], untested=[], **HERE, **seed)  # fmt: skip
 
 
 def _owned(facts: list[Fact], mark: int) -> CheckContext:

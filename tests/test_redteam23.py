@@ -37,6 +37,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.locks import AT_ZERO
 from tests.people import at_own_machine
 from tests.test_engine import DIGEST, HERE, LOCK, measured
 from tests.test_outsider import clock  # noqa: F401
@@ -65,7 +66,9 @@ def _test_run(
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
     with at_own_machine(program):
-        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+        return record_test_facts(
+            program, program.whoami().name, workflow, pinned, report, seed=AT_ZERO
+        )  # type: ignore[arg-type]
 
 
 def _her_build(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:

@@ -23,6 +23,7 @@ from inhouse.workflows.decoys import judge_cases
 from inhouse.workflows.runner import record_test_facts
 from inhouse.workflows.spec import parse_workflow
 from tests.conftest import Clock
+from tests.locks import AT_ZERO
 from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
@@ -85,7 +86,9 @@ def _test_run(program: Program) -> list[Fact]:
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
     with at_own_machine(program):
-        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+        return record_test_facts(
+            program, program.whoami().name, workflow, pinned, report, seed=AT_ZERO
+        )  # type: ignore[arg-type]
 
 
 # -- play 3: a rerun by a build nobody pinned ---------------------------------------------------

@@ -45,6 +45,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.locks import AT_ZERO
 from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
@@ -76,7 +77,9 @@ def _run_on(
     report = SimpleNamespace(passed=True, pass_rate=1.0 if proved else 0.5, judged=[1, 2, 3, 4],
                              variant="default", proved=proved, untested=[], inputs=4)  # fmt: skip
     with at_own_machine(program):
-        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+        return record_test_facts(
+            program, program.whoami().name, workflow, pinned, report, seed=AT_ZERO
+        )  # type: ignore[arg-type]
 
 
 def _smoke_test(program: Program, version: str = "v1") -> list[Fact]:

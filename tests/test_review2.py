@@ -21,6 +21,7 @@ from inhouse.program.playchecks._shared import current_workflow
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
+from tests.locks import AT_ZERO
 from tests.people import at_own_machine
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
@@ -42,7 +43,9 @@ def _test_run(program: Program, name: str, *, answered_by: str = "127.0.0.1") ->
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip
     with at_own_machine(program):
-        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+        return record_test_facts(
+            program, program.whoami().name, workflow, pinned, report, seed=AT_ZERO
+        )  # type: ignore[arg-type]
 
 
 def test_a_later_workflow_without_its_author_s_measured_pass_does_not_hide_a_proven_one(

@@ -25,7 +25,7 @@ from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
 from tests.indicators.test_findings_confirmed import _lock, _state, _test_run
 from tests.indicators.test_findings_served_elsewhere import _exited, _published
-from tests.locks import DIGEST, HERE, lock_payload
+from tests.locks import AT_ZERO, DIGEST, HERE, lock_payload
 
 HIS_BRANCH = "file:///home/omar/inhouse-branch"
 BUILT = {"version": inhouse.__version__, "installed_from": "url", "url": HIS_BRANCH}
@@ -75,7 +75,7 @@ def test_a_run_on_the_test_model_confirms_no_workflow_fix(
         passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3, untested=[],
         inputs=3,
     )  # fmt: skip
-    record_test_facts(pia, "pia", workflow, pinned, report)  # type: ignore[arg-type]
+    record_test_facts(pia, "pia", workflow, pinned, report, seed=AT_ZERO)  # type: ignore[arg-type]
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "was answered by the project's test model" in result.reason

@@ -3,12 +3,14 @@ tests: ``inhouse.toml`` names the engine as runtime ``local`` and blesses the te
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from inhouse.program import Program
+from inhouse.trials import rerun
 from tests.engine import Engine
 from tests.people import enrol_cli
 
@@ -63,6 +65,15 @@ tests:
       - {{type: word-count, min: 1}}
 """
 
+#: the seeds other than 11 at which the test model passes SUMMARY's cases too (few do: its
+#: nonsense picks either queue). Where a version samples, a `workflow test` by anyone but its
+#: author draws a seed of its own (exit rule 35), so a colleague's rerun of SUMMARY on a real
+#: draw passes about one time in ten: the tests' colleagues draw from these, in turn, where
+#: ``baseline_program`` serves (tests/workflows/test_workflow_seed.py takes the real draw)
+PASSING_SEEDS = (5, 14, 21, 60, 65, 73, 80, 114)
+#: the operating system's draw (:func:`inhouse.trials.rerun.fresh_seed`)
+REAL_FRESH_SEED = rerun.fresh_seed
+
 IMPOSSIBLE_CASE = """\
   - name: impossible
     vars: {ticket: anything}
@@ -89,7 +100,8 @@ def baseline_program(
 ) -> Iterator[Path]:
     """A program in the test's folder: lena leads and owns the baseline, omar does the task
     (and authors the workflow when he tests it first), pia is a second person, each with their
-    own key from their own machine; the baseline is locked."""
+    own key from their own machine; the baseline is locked. A colleague's draw of a seed (exit
+    rule 35) comes from :data:`PASSING_SEEDS`."""
     from inhouse.baseline.lock import lock_baseline
     from inhouse.identity import machine
 
@@ -113,4 +125,7 @@ def baseline_program(
     program.close()
     (folder / "workflows").mkdir()
     (folder / "workflows" / "summary.yaml").write_text(SUMMARY, encoding="utf-8")
-    yield folder
+    seeds = itertools.cycle(PASSING_SEEDS)
+    with pytest.MonkeyPatch.context() as draws:  # a draw the test model passes at (above)
+        draws.setattr(rerun, "fresh_seed", lambda spec_seed: next(seeds))
+        yield folder

@@ -32,6 +32,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
+from tests.locks import AT_ZERO
 from tests.people import at_own_machine, enrol, forget_seen
 from tests.test_engine import (
     DIGEST,
@@ -89,7 +90,9 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         inputs=3,
     )
     with at_own_machine(program):
-        return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+        return record_test_facts(
+            program, program.whoami().name, workflow, pinned, report, seed=AT_ZERO
+        )  # type: ignore[arg-type]
 
 
 def test_a_colleagues_failing_first_run_does_not_make_the_authors_pass_someone_elses(
@@ -307,7 +310,7 @@ def test_the_exit_line_of_workflow_test_names_the_workflow_play_three_judges(
         passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
         untested=[], inputs=3,
     )  # fmt: skip
-    record_test_facts(omar, "omar", workflow, pinned, report)  # type: ignore[arg-type]
+    record_test_facts(omar, "omar", workflow, pinned, report, seed=AT_ZERO)  # type: ignore[arg-type]
     found = exit_check(omar, RUN_BY_OTHER)  # what omar's `workflow test intake` then shows
     assert found is not None and found.outcome == "pass"
     assert found.workflow == "triage"
@@ -340,7 +343,7 @@ def test_a_play_three_that_exited_on_the_test_model_keeps_its_exit(
             untested=[], inputs=3,
         )  # fmt: skip
         with at_own_machine(program):
-            record_test_facts(program, program.whoami().name, wf, pinned, report)  # type: ignore[arg-type]
+            record_test_facts(program, program.whoami().name, wf, pinned, report, seed=AT_ZERO)  # type: ignore[arg-type]
 
     on_test_model(omar, "v1")
     on_test_model(vic, "v1")

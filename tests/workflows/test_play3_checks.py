@@ -7,7 +7,7 @@ from typing import Any
 
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.facts import FactSet
-from tests.locks import HERE, JUDGED
+from tests.locks import AT_ZERO, HERE, JUDGED
 from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run3, signed_in, spec
 
 OLD_LOCK = "lock" + "a" * 60
@@ -140,8 +140,9 @@ def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | Non
         inputs=2,
         decoys=DECOYS if decoys is None else decoys,
         untested=untested or [],
-        # today's runner says whether the test model answered; an older one's run does not
-        **({"test_model": False} if decoys is None else {}),
+        # today's runner says whether the test model answered, and which seed it sent (exit
+        # rule 35); an older one's run does not
+        **({"test_model": False, "seed": AT_ZERO} if decoys is None else {}),
     )
 
 

@@ -4,6 +4,7 @@ to pass or fail whatever it writes: a javascript check reads which prompt was se
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 
 from inhouse.program.checks import Outcome
+from inhouse.trials import rerun
 from tests.engine import needs_engine
 from tests.workflows.conftest import TRIAGE_SCHEMA, queue_schema
 from tests.workflows.test_workflow_engine import cli, facts, play3, play3_results
@@ -50,13 +52,25 @@ tests:
 CSV = "ticket,__expected,__description\nVPN down,regex:queue\\W+it\\W,vpn\n"
 
 
+#: the seeds other than 5 at which the test model passes COMPARE's careful variant too: a
+#: colleague's run of it draws its own (exit rule 35; as PASSING_SEEDS, tests/workflows/conftest.py)
+COMPARE_SEEDS = (30, 32, 54, 63, 73)
+
+
+@pytest.fixture
+def compare_draws(baseline_program: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A colleague's draw of a seed for COMPARE comes from :data:`COMPARE_SEEDS`, in turn."""
+    seeds = itertools.cycle(COMPARE_SEEDS)
+    monkeypatch.setattr(rerun, "fresh_seed", lambda spec_seed: next(seeds))
+
+
 def _write(folder: Path, use: str) -> None:
     (folder / "tests").mkdir(exist_ok=True)
     (folder / "tests" / "cases.csv").write_text(CSV)
     (folder / "workflows" / "compare.yaml").write_text(COMPARE.replace("USE", use))
 
 
-@pytest.mark.usefixtures("real_model")
+@pytest.mark.usefixtures("real_model", "compare_draws")
 def test_variants_run_side_by_side_and_play_3_judges_the_one_in_use(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -102,7 +116,7 @@ def test_variants_run_side_by_side_and_play_3_judges_the_one_in_use(
     assert "variant careful" in results["workflow-tests-pass"].reason
 
 
-@pytest.mark.usefixtures("real_model")
+@pytest.mark.usefixtures("real_model", "compare_draws")
 def test_a_changed_test_file_needs_a_new_run(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:

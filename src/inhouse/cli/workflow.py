@@ -335,6 +335,15 @@ def _show(report: RunReport) -> None:
             f"  [yellow]model {escape(report.model.name)}: {TEST_MODEL_LABEL} — these results "
             "say nothing about the workflow on a real model[/]"
         )
+    seed = report.seed or {}
+    if seed.get("drawn"):  # exit rule 35: a colleague's run draws, not the author's pick
+        at = seed.get("temperature")
+        shown_at = "the server's default temperature" if at is None else f"temperature {at:g}"
+        console.print(
+            f"  the version samples (at {shown_at}): this run sent a seed drawn for it, "
+            f"{seed.get('sent')}, not its author's ({seed.get('spec')}), so its answers are a "
+            "draw of its own"
+        )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")
     if report.test_model and report.passed and not report.proved:

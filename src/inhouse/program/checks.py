@@ -53,6 +53,7 @@ __all__ = [
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
+    "WORKFLOW_FRESH_SEED",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -289,7 +290,15 @@ __all__ = [
 #: the role count none of each other's), and runs the gateway signed for a day only after its
 #: runner became a lead (the day re-signed with more) are a lead's. ``inhouse indicators
 #: report`` counts them so; a report a play 6 exit was judged on keeps rule 23's reading
-EXIT_RULES = 34
+#: 35 (:data:`WORKFLOW_FRESH_SEED`): rule 33 for play 3's rerun by another: where a workflow
+#: version samples (a temperature above 0, or none), a colleague's ``workflow test`` counts only
+#: on a seed drawn for it (``inhouse workflow test`` by anyone but the version's author draws
+#: its own and records it, ``seed``), not the version's (its hash covers it, and its author may
+#: have picked it among many private tries), not none, and not one an earlier run of the
+#: version sent; a run that says no seed (an older inhouse, or one written around it) counts
+#: only where a run of its version by none of those judged records that it does not sample
+#: (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its verdict
+EXIT_RULES = 35
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -381,6 +390,9 @@ FRESH_SEED = 33
 #: rule 23's leads are those who had been one by the time a run was signed (see
 #: :data:`EXIT_RULES`)
 LEAD_RUNS_THEN = 34
+#: play 3's rerun by another of a version that samples counts on a seed drawn for it (see
+#: :data:`EXIT_RULES`)
+WORKFLOW_FRESH_SEED = 35
 
 
 class Outcome(StrEnum):

@@ -167,7 +167,8 @@ class TrialCandidate(_Payload):
 class SeedSent(_Payload):
     """The seed a trial's requests carried (``sent``), and the spec's ``generation.temperature``
     and ``generation.seed``, which its ``spec_hash`` covers (``temperature`` None: the spec sends
-    none, and the server samples at its default)."""
+    none, and the server samples at its default). A workflow's test run records the same of its
+    version's ``parameters`` (``temperature``, ``seed``), which its content hash covers."""
 
     sent: int | None = None
     spec: int | None = None
@@ -499,6 +500,11 @@ class WorkflowRun(_Payload):
     #: by the weights its runs ran on); "": recorded before runs said
     model: str = ""
     model_digest: str = ""
+    #: the seed its requests carried, beside the version's temperature and seed (exit rule 35,
+    #: ``WORKFLOW_FRESH_SEED``): where the version samples, a run by anyone but its author
+    #: draws a seed of its own, so a seed its author picked among many private tries cannot
+    #: replay its lucky draw. None: recorded before runs said
+    seed: SeedSent | None = None
 
 
 class EnablementCompleted(_Payload):

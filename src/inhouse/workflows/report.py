@@ -243,6 +243,9 @@ class RunReport:
     author: str | None = None
     #: the model was the project's test model (random weights): its answers are nonsense
     test_model: bool = False
+    #: the seed its requests carried, as its ``workflow.run`` records it
+    #: (:func:`~inhouse.workflows.runner.seed_for`); None: not recorded
+    seed: dict[str, Any] | None = None
 
     @property
     def in_use(self) -> VariantReport:

@@ -65,6 +65,7 @@ __all__ = [
     "run_cases",
     "run_workflow",
     "run_workflow_tests",
+    "seed_for",
 ]
 
 COLLECTOR = "inhouse workflow test"
@@ -123,6 +124,34 @@ class GatewayAccess:
 
     url: str
     key: str = field(repr=False)
+
+
+def seed_for(program: Program, runner: str, workflow: Workflow) -> dict[str, Any]:
+    """The seed ``runner``'s test run of ``workflow`` sends, as its ``workflow.run`` records it
+    (:class:`~inhouse.program.payloads.SeedSent`: the one sent, the version's, its temperature,
+    and whether it was drawn for this run). Where the version samples (a ``temperature`` above
+    0, or none: the server's default) and someone other than its author runs it, a seed drawn
+    for the run (exit rule 35, :data:`~inhouse.program.checks.WORKFLOW_FRESH_SEED`): the
+    version's is one its author may have picked among many private tries for a draw that
+    passes, and sending it again would replay that draw. Its author's own run (and the run that
+    publishes a version, whose runner becomes its author) sends the seed as written, and so
+    does every run at temperature 0, where each answer is the model's most likely one whatever
+    the seed, and every run in a demo program (``inhouse init --demo``, whose pass counts for
+    nothing real): its walkthrough runs on the test model, whose nonsense a case holds to what it
+    answers at the seed the demo's workflow was written for."""
+    from inhouse.trials.rerun import fresh_seed  # which imports this package (its decoys)
+
+    parameters = workflow.spec.parameters
+    temperature, written = parameters.temperature, parameters.seed
+    author = version_author(program, workflow)
+    samples = temperature is None or temperature > 0
+    drawn = samples and author is not None and author != runner and not program.state().demo
+    return {
+        "sent": fresh_seed(written) if drawn else written,
+        "spec": written,
+        "temperature": temperature,
+        "drawn": drawn,
+    }
 
 
 def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
@@ -236,13 +265,17 @@ async def _generate(
     workflow: Workflow,
     values: dict[str, Any],
     variant: str | None = None,
+    *,
+    seed: int | None = None,
 ) -> Generation:
+    """One answer to ``values``; ``seed``: sent in place of the version's own (a test run by
+    someone other than its author, :func:`seed_for`), None: the version's parameters as
+    written."""
     messages = [ChatMessage(**m) for m in workflow.messages(values, variant)]
-    request = ChatRequest(
-        model=pinned.served_id,
-        messages=messages,
-        **workflow.spec.parameters.request_fields(),
-    )
+    fields = workflow.spec.parameters.request_fields()
+    if seed is not None:
+        fields["seed"] = seed
+    request = ChatRequest(model=pinned.served_id, messages=messages, **fields)
     prompt = "\n\n".join(str(m.content) for m in messages)
     started = time.perf_counter()
     try:
@@ -304,10 +337,12 @@ async def run_cases(
     *,
     concurrency: int = 1,
     progress: Progress | None = None,
+    seed: int | None = None,
 ) -> tuple[Pinned, list[VariantReport]]:
     """Run every test case ``repeat`` times against each prompt variant and judge each output
     with its checks (a comparison case's outputs are kept, not judged). The variants' outputs
-    for one case and attempt are judged together, so ``select-best`` can compare them."""
+    for one case and attempt are judged together, so ``select-best`` can compare them.
+    ``seed``: sent with every request in place of the version's own (:func:`seed_for`)."""
     if not workflow.cases:
         raise ConfigError(
             f"{workflow.where}: tests: workflow {workflow.name} has no test cases to run"
@@ -332,7 +367,9 @@ async def run_cases(
             async def produce(case: Case, variant: str) -> Generation:
                 nonlocal done
                 async with limit:
-                    generation = await _generate(runtime, pinned, workflow, case.vars, variant)
+                    generation = await _generate(
+                        runtime, pinned, workflow, case.vars, variant, seed=seed
+                    )
                 done += 1
                 if progress is not None:
                     progress(done, total, case.name)
@@ -455,11 +492,13 @@ def record_test_facts(
     *,
     closes: Sequence[int] = (),
     python_checks: Sequence[str] = (),
+    seed: Mapping[str, Any],
 ) -> list[Fact]:
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
     ``workflow.run`` fact of a test run, which names the spec recorded with it (its
     ``nonce``): a spec publishes its version only beside that run. ``python_checks``: the
-    functions its ``python`` checks ran in this process."""
+    functions its ``python`` checks ran in this process; ``seed``: the seed its requests
+    carried (:func:`seed_for`)."""
     from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
 
     recorded = []
@@ -549,6 +588,10 @@ def record_test_facts(
                 # and which weights it pinned: the spec's are its signer's word, and play 3
                 # judges a version by what its runs ran on
                 **_ran_on(pinned),
+                # and the seed its requests carried, beside the version's temperature and
+                # seed: where the version samples, a colleague's run counts for play 3 on a
+                # draw of its own, not its author's pick (exit rule 35)
+                "seed": dict(seed),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
@@ -612,11 +655,16 @@ def run_workflow_tests(
             f"{workflow.where}: owner: {workflow.spec.owner!r} is not on the program's roster; "
             f"invite them (`inhouse person invite {workflow.spec.owner}`) or name someone who is"
         )
+    # where the version samples and its author is someone else, a draw of this run's own, not
+    # the seed its author may have picked among many private tries (exit rule 35)
+    seed = seed_for(program, runner, workflow)
     started: datetime = program.clock()
     clock = time.perf_counter()
     with python_checks_allowed(trust_python):  # code the runner said they read
         pinned, variants = asyncio.run(
-            run_cases(program, workflow, concurrency=concurrency, progress=progress)
+            run_cases(
+                program, workflow, concurrency=concurrency, progress=progress, seed=seed["sent"]
+            )
         )
     report = RunReport(
         workflow=workflow,
@@ -627,9 +675,10 @@ def run_workflow_tests(
         started=started,
         seconds=time.perf_counter() - clock,
         test_model=pinned.test_model,
+        seed=seed,
     )
     report.facts = record_test_facts(
-        program, runner, workflow, pinned, report, closes=numbers, python_checks=calls
+        program, runner, workflow, pinned, report, closes=numbers, python_checks=calls, seed=seed
     )
     report.author = version_author(program, workflow)
     report.exit_check = exit_check(program, RUN_BY_OTHER)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from inhouse.figures import share
 from inhouse.program.checks import (
     PROVEN_WEIGHTS,
+    WORKFLOW_FRESH_SEED,
     CheckContext,
     Outcome,
     Result,
@@ -26,6 +28,8 @@ from inhouse.program.playchecks._shared import (
     author_passes,
     current_lock,
     current_workflow,
+    ever_held,
+    first_publisher,
     given,
     hollow_tests,
     invited_by_judged,
@@ -323,7 +327,10 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     demo not the project's test model: a colleague asked to run the writer's checkout once,
     answered by her server or by random weights, is its author). Outside a demo, the inhouse
     that ran it came from a package index, not from a folder or URL: such a build runs and
-    reports whatever its author wrote, with the rerunner's key."""
+    reports whatever its author wrote, with the rerunner's key. Where the version samples (a
+    temperature above 0), a rerun counts only on a seed drawn for it: one that sent the
+    version's seed (its author's pick), none, or one an earlier run of it sent replayed a
+    draw, and one that says no seed may have (exit rule 35)."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if _WORKFLOW not in ctx.exited:
         return result
@@ -379,6 +386,7 @@ def _run_by_other(
         or not_their_measure(run)
         or unpinned_build(ctx, run)
         or (None if said and ctx.spared(_WORKFLOW, run) else unsaid_where(run))
+        or replayed_seed(ctx, run)
         for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
@@ -441,3 +449,102 @@ def _run_by_other(
         spec,
         others[-1],
     )
+
+
+def _samples(said: Any) -> bool | None:
+    """Whether a run's recorded ``seed`` (:class:`~inhouse.program.payloads.SeedSent`) says its
+    version samples: a temperature above 0, or none (the server's default, above 0); None where
+    it says nothing (no record: an inhouse from before runs said)."""
+    if not isinstance(said, dict) or "temperature" not in said:
+        return None
+    temperature = said["temperature"]
+    return temperature is None or float(temperature) > 0
+
+
+def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
+    """Why a colleague's ``run`` drew nothing of its own (exit rule 35,
+    :data:`~inhouse.program.checks.WORKFLOW_FRESH_SEED`), or None. Where its version samples (as
+    any run of it records: the content hash covers the temperature, so honest runs agree, and
+    one saying it samples is believed over one saying it does not), a run that sent the
+    version's seed (its author wrote it, and may have picked it among many private tries for a
+    draw that passes), none (its server's start-up default, which its operator sets), or the
+    seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
+    older inhouse, or one written around it) may have. At temperature 0 each answer is the
+    model's most likely one, whatever the seed: a run that says no seed counts where a run of
+    its version by none of those judged (its author, play 3's owner, the rollout leads) says
+    that, and only then (nothing else says it does not sample). A run a play 3 exit
+    was judged on keeps the rule before; a demo program asks none of it (its runs on the test
+    model keep the seed its workflow was written for:
+    :func:`~inhouse.workflows.runner.seed_for`)."""
+    if ctx.demo or ctx.spared(_WORKFLOW, run, rule=WORKFLOW_FRESH_SEED):
+        return None
+    name, version = run.payload.get("workflow"), run.payload.get("content_hash")
+    runs = [
+        f
+        for f in ctx.facts.of("workflow.run")
+        if f.payload.get("workflow") == name and f.payload.get("content_hash") == version
+    ]
+    records = [f.payload.get("seed") for f in runs]
+    # that it does not sample is the run's own word, or a run's by none of those judged: the
+    # version's author could type a run of his own "at 0" beside a colleague's older one
+    judged = {first_publisher(ctx.facts, str(name), version), ctx.owners.get(_WORKFLOW)}
+    judged |= ever_held(ctx, "rollout-lead")
+    readings = {_samples(f.payload.get("seed")) for f in runs if f is run or f.by not in judged}
+    readings = (readings | {_samples(said) for said in records if _samples(said)}) - {None}
+    said = run.payload.get("seed")
+    again = (
+        f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
+        "of its own"
+    )
+    whose = f"{run.by}'s run (fact #{run.id})"
+    if True not in readings:
+        if readings:
+            return None  # temperature 0: there is no draw to replay
+        return (
+            f"{whose} does not say which seed it sent, nor does a run of its version by someone "
+            "other than its author, play 3's owner and the rollout leads say whether it samples "
+            "(an inhouse from before runs said made them): at a temperature above 0 it may have "
+            "replayed the draw of a seed its author picked among many private tries (exit rule "
+            f"{WORKFLOW_FRESH_SEED}); {again}"
+        )
+    temperature = next(r["temperature"] for r in records if isinstance(r, dict) and _samples(r))
+    at = "the server's default temperature"
+    if temperature is not None:
+        at = f"temperature {float(temperature):g}"
+    tail = f"it measured no draw of its own (exit rule {WORKFLOW_FRESH_SEED}); {again}"
+    if not isinstance(said, dict) or "sent" not in said:
+        return (
+            f"{whose} does not say which seed it sent (an inhouse from before runs said made "
+            f"it), though its version samples, at {at}: it may have sent the version's seed, "
+            f"which its author may have picked among many private tries for a draw that passes; "
+            f"{again}"
+        )
+    sent = said["sent"]
+    if sent is None:
+        return (
+            f"{whose} sent no seed at {at} (its server drew with whatever seed its operator "
+            f"started it with): {tail}"
+        )
+    written = {r.get("spec") for r in records if isinstance(r, dict)} - {None}
+    if sent in written:
+        return (
+            f"{whose} sent the version's own seed ({sent}) at {at}, which its author wrote and "
+            f"may have picked among many private tries for a draw that passes: it replayed that "
+            f"draw, and {tail}"
+        )
+    earlier = next(
+        (
+            f
+            for f in runs
+            if f.id < run.id
+            and isinstance(f.payload.get("seed"), dict)
+            and f.payload["seed"].get("sent") == sent
+        ),
+        None,
+    )
+    if earlier is not None:
+        return (
+            f"{whose} sent the seed {earlier.by}'s run (fact #{earlier.id}) sent before "
+            f"({sent}) at {at}: it replayed that run's draw, and {tail}"
+        )
+    return None
