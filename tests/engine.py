@@ -34,6 +34,21 @@ needs_engine = pytest.mark.skipif(
 )
 
 
+#: one thread for every llama-cpp-python server the suite starts (``tests/engine.py``'s, and the
+#: embedded runtime's ``inhouse runtime serve`` starts, which reads them from its environment as
+#: llama-cpp-python's settings do). Its default batch threads are all the cores, and llama.cpp's
+#: threads spin at each step's barrier for one another: on the suite's 2 cores, shared by two
+#: workers' engines, gateways and tests, a thread that lost its core stalls the others, and an
+#: 8-token answer took from 0.02 s to 7 s (``inhouse prove``'s "faster" is measured on it). The
+#: test model needs no second thread.
+ENGINE_THREADS = {"N_THREADS": "1", "N_THREADS_BATCH": "1"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in ENGINE_THREADS.items():
+        os.environ.setdefault(name, value)
+
+
 def _engine_or_skip() -> None:
     """Locally a missing extra skips; in CI (CI=true) it fails, never a silent skip."""
     if HAS_ENGINE:
@@ -67,7 +82,7 @@ def serve_test_model(model: Path, log: Path, *options: str) -> Iterator[Engine]:
         server = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
              "--host", "127.0.0.1", "--port", str(port), "--interrupt_requests", "false",
-             *options],
+             "--n_threads", "1", "--n_threads_batch", "1", *options],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )  # fmt: skip

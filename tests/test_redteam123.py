@@ -459,7 +459,10 @@ def test_a_trial_s_answers_through_a_relay_are_not_inhouse_s_runtime_answering_h
     from inhouse.trials.target import Target
 
     def peers(url: str) -> set[str | None]:
-        target = Target(url, model=str(engine.model), max_tokens=2, look_behind=True)
+        # temperature 0: a sample whose answer is only the end-of-turn token is no `ok` one
+        # (NO_CONTENT), and an unseeded draw hangs on what the server answered before
+        target = Target(url, model=str(engine.model), max_tokens=2, look_behind=True,
+                        extra_body={"temperature": 0})  # fmt: skip
         result = asyncio.run(run_load(target, ["hi", "there"], LoadMode.fixed(1), warmup=1))
         assert all(s.ok for s in result.samples)
         return {s.peer for s in [*result.warmup_samples, *result.samples]}

@@ -249,7 +249,9 @@ def served(folder: Path, log: Path, *args: str) -> Iterator[ServedGateway]:
         gateway.stop()
 
 
-def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
+def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until it holds; ``timeout`` is how long "never" is, not a speed (it
+    ends as soon as the predicate holds): a gateway process's usage flush on a loaded machine."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

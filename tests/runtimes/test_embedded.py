@@ -42,7 +42,13 @@ async def ask_and_inventory() -> tuple[str, str | None, str | None, bool]:
     async with connect_embedded() as runtime:
         reply = await runtime.chat(
             ChatRequest.model_validate(
-                {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8}
+                # temperature 0: the answer asserted below is not a draw (an answer that is
+                # only its end-of-turn token has no text)
+                {
+                    "messages": [{"role": "user", "content": "Hello"}],
+                    "max_tokens": 8,
+                    "temperature": 0,
+                }
             )
         )
         inventory = await runtime.inventory()

@@ -109,8 +109,10 @@ def tickets(count: int) -> list[dict[str, Any]]:
 def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> None:
     add_runtime(program, engine)
     write_inputs(program, tickets(8))
-    # the stand-in answers 16 tokens after 1 s, then one every 25 ms: ~1.4 s a task, so the
-    # test model stays clearly faster even on a machine busy with other work
+    # the stand-in answers after 1 s, then a token every 25 ms, cut at the trial's max_tokens
+    # (8): ~1.2 s a task. The test model's 8 tokens take ~0.02 s, and under 0.3 s on a loaded
+    # machine where its server runs one thread (tests/engine.py: its default threads stall one
+    # another there, and an answer took up to 7 s)
     with spawn_standin(StandinTiming(1000, 25, 16), model="standin-hosted") as hosted:
         write_trial(
             program,
