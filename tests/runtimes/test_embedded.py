@@ -89,6 +89,25 @@ def test_serve_answer_stop_leaves_no_process(test_model: Path) -> None:
 
 
 @needs_engine
+def test_serve_runs_llama_cpp_on_the_threads_asked_for(test_model: Path) -> None:
+    started = runner.invoke(app, ["runtime", "serve", str(test_model), "--threads", "1", "--json"])
+    assert started.exit_code == 0, started.output
+    pid = json.loads(started.output)["pid"]
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        for flag in (b"--n_threads", b"--n_threads_batch"):
+            assert argv[argv.index(flag) + 1] == b"1"
+        text, *_ = asyncio.run(ask_and_inventory())  # llama-cpp-python took the flags
+        assert text
+    finally:
+        assert runner.invoke(app, ["runtime", "stop"]).exit_code == 0
+    refused = runner.invoke(app, ["runtime", "serve", str(test_model), "--threads", "0"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    with pytest.raises(InvalidInput, match="threads must be at least 1"):
+        serve_embedded(test_model, threads=0)
+
+
+@needs_engine
 def test_serve_finds_a_model_by_name_in_the_models_folder() -> None:
     assert runner.invoke(app, ["models", "make-test-model"]).exit_code == 0
     started = runner.invoke(app, ["runtime", "serve", "inhouse-test-model", "--json"])

@@ -148,6 +148,16 @@ def serve(
             "--ctx", help="Context size (default: the model's, at most 4096).", show_default=False
         ),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="CPU threads llama.cpp uses, for prompts and answers alike (default: "
+            "llama-cpp-python's, half the cores for answers and all of them for prompts). On a "
+            "machine other work shares, fewer keep its threads from waiting on each other.",
+            show_default=False,
+        ),
+    ] = None,
     ready_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the server to answer.")
     ] = 120.0,
@@ -169,7 +179,7 @@ def serve(
             f"Starting the embedded runtime on {path.name}: loading the model, waiting up to "
             f"{ready_timeout:g} s for it to answer…"
         )
-    started = serve_embedded(path, program=folder, port=port, n_ctx=ctx,
+    started = serve_embedded(path, program=folder, port=port, n_ctx=ctx, threads=threads,
                              ready_timeout=ready_timeout)  # fmt: skip
     if json:
         print_json(started.model_dump())

@@ -365,10 +365,14 @@ def serve_embedded(
     host: str = "127.0.0.1",
     port: int | None = None,
     n_ctx: int | None = None,
+    threads: int | None = None,
     ready_timeout: float = 120.0,
     python: str | None = None,
 ) -> EmbeddedState:
-    """Start the embedded server on ``model_path`` and return once it answers."""
+    """Start the embedded server on ``model_path`` and return once it answers. ``threads``:
+    the CPU threads llama.cpp uses for prompts and answers (default: llama-cpp-python's)."""
+    if threads is not None and threads < 1:
+        raise InvalidInput(f"threads must be at least 1, not {threads}")
     path = _check_gguf(model_path)
     folder = run_dir(program)
     refuse_if_running(program)
@@ -396,6 +400,10 @@ def serve_embedded(
         # unchanged with embeddings on (checked by tests/gateway/test_default_runtime.py)
         "--embedding", "true",
     ]  # fmt: skip
+    if threads is not None:
+        # llama.cpp's threads spin-wait for each other: on a machine other work shares, all of
+        # its cores for prompts stalls an 8-token answer for seconds (measured on 2 cores)
+        command += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
     if not facts.declares_pooling:
         # A chat model names no pooling, and llama.cpp then answers one vector per token, not
         # the one vector per input OpenAI's API promises: mean pooling makes one (the
