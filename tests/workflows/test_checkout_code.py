@@ -91,8 +91,34 @@ def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
         program.close()
     assert run.payload["python_checks"] == ["omars_checks:looks_fine"]
 
-    # the honest way: the author's checks of the other types, rerun by pia, count
+    # the honest way: the author's checks of the other types, rerun by pia, count; with a new
+    # key of hers (exit rule 35): the one that ran omar's code could be his since
     spec.write_text(SUMMARY, encoding="utf-8")
     cli("workflow", "test", "summary", env=omar)
     cli("workflow", "test", "summary", env=pia)
+    outcome, reason = run_by_other(folder)
+    assert outcome is Outcome.FAIL, reason
+    pia.update(_new_key(folder, "pia", Path(pia["INHOUSE_KEY"])))
+    cli("workflow", "test", "summary", env=pia)
     assert run_by_other(folder)[0] is Outcome.PASS
+
+
+def _new_key(folder: Path, name: str, old: Path) -> dict[str, str]:
+    """``name`` invites themselves onto their laptop again, joins with a new key there (signed
+    in, as their first was) and revokes the old one: ``{"INHOUSE_KEY": path}`` for the new."""
+    from inhouse.identity import load_key
+    from tests.people import key_file, sign_in_as, suite_sign_in
+
+    program = Program.open(folder)
+    try:
+        person = program.using(load_key(old))
+        text = person.invite(name)
+        path = key_file(old.parent / "new", name)
+        key = load_key(path)
+        program.join(str(text), key, at_machine=f"{name}-laptop")
+        if suite_sign_in(program):
+            sign_in_as(program.using(key))
+        program.using(key).revoke_key(load_key(old).key_id)
+    finally:
+        program.close()
+    return {"INHOUSE_KEY": str(path)}

@@ -42,6 +42,7 @@ __all__ = [
     "OWN_USE",
     "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
+    "RAN_OTHERS_CODE",
     "RERUN_SERIES",
     "RUNS_CONFIRMED",
     "SERIES_ORDER",
@@ -289,7 +290,18 @@ __all__ = [
 #: the role count none of each other's), and runs the gateway signed for a day only after its
 #: runner became a lead (the day re-signed with more) are a lead's. ``inhouse indicators
 #: report`` counts them so; a report a play 6 exit was judged on keeps rule 23's reading
-EXIT_RULES = 34
+#: 35 (:data:`RAN_OTHERS_CODE`): a key that ran the Python check code a spec someone else wrote
+#: names (a colleague's rerun of a trial, or run of a workflow, on their ``--trust-python``)
+#: records that it is about to, before the code runs (``code.trusted``, signed by that key):
+#: the code runs inside their inhouse, with the key at hand, and could sign anything with it,
+#: take its own name out of the run's record (its ``python_checks``, which plays 2 and 3 set
+#: aside) or copy the key out.
+#: Nothing that key signs after it counts as its holder's own (a run naming the code it ran is
+#: judged as before); they make a new key. Such a run is refused without the log, where the
+#: same code could take the record out of the outbox. Only takes facts away, and only facts
+#: placed after a ``code.trusted``, which no inhouse before the rule recorded: nothing an exit
+#: was judged on before it changes
+EXIT_RULES = 35
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -381,6 +393,9 @@ FRESH_SEED = 33
 #: rule 23's leads are those who had been one by the time a run was signed (see
 #: :data:`EXIT_RULES`)
 LEAD_RUNS_THEN = 34
+#: nothing a key signs after it ran the code another's spec names counts as its holder's (see
+#: :data:`EXIT_RULES`)
+RAN_OTHERS_CODE = 35
 
 
 class Outcome(StrEnum):
