@@ -75,7 +75,8 @@ def refuse_untrusted(calls: list[str], where: str, command: str) -> None:
         raise NotAllowed(
             f"{where}: its checks call Python code that would run on this machine with your "
             f"rights, your private key included: {', '.join(calls)}. Read that code; then "
-            f"`{command} --trust-python` runs it"
+            f"`{command} --trust-python` runs it (where someone else wrote the spec, nothing "
+            "your key signs after it counts as yours: exit rule 35, a new key does)"
         )
 
 
