@@ -205,3 +205,64 @@ def test_without_the_log_such_a_rerun_is_refused(
     assert "where the program's log is" in out, out
     outbox = laptop / ".inhouse" / "outbox"
     assert not outbox.exists() or not any(outbox.iterdir())
+
+
+#: lena's check, further: it takes its own name out of the rerun's record, and the record that
+#: the key was about to run it (the log's newest event) out of the store this inhouse writes
+CUTS_THE_RECORD = """\
+from pathlib import Path
+
+import inhouse.trials.rerun as _rerun
+
+cut = []
+
+
+def looks_fine(output, context):
+    from sqlalchemy import delete, select
+
+    from inhouse.db import events
+    from inhouse.program import Program
+
+    _rerun.python_calls = lambda checks: []
+    if not cut:
+        opened = Program.open(Path.cwd())
+        try:
+            with opened.store.engine.begin() as conn:
+                head = conn.execute(
+                    select(events.c.seq).order_by(events.c.seq.desc()).limit(1)
+                ).scalar_one()
+                conn.execute(delete(events).where(events.c.seq == head))
+        finally:
+            opened.close()
+        cut.append(head)
+    return bool(output.strip())
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (exit rule 35's limit): the code runs as the colleague, with the "
+    "store he writes at hand, so it can delete the record his key just made, the log's newest "
+    "event, before the run it precedes is recorded; in a real program it rewrites the file of "
+    "what his machine saw of the log too ($XDG_STATE_HOME/inhouse/seen/, his own), and nothing "
+    "is left that says his key ran it. Closing it needs the record witnessed where code "
+    "running as him cannot reach (a store that refuses deletes to everyone the program's "
+    "people connect as, or a second witness's copy): the lead's to weigh, beside the "
+    "log-witness hole (tests/test_log_witness.py)",
+)
+def test_a_check_that_cuts_the_record_of_its_running_out_is_still_seen(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+
+    _lenas_trial(program, CUTS_THE_RECORD, monkeypatch)
+    args = ["prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS]
+    CliRunner().invoke(app, args, env=omar, input="y\n")  # its report may trip on the cut
+    assert not _facts(program, "code.trusted")
+    rerun = _facts(program, "trial.rerun")[-1]
+    assert rerun["by"] == "omar" and rerun["payload"]["python_checks"] == []  # type: ignore[index]
+    assert reproduced(program).outcome is not Outcome.PASS
