@@ -296,8 +296,8 @@ __all__ = [
 #: the code runs inside their inhouse, with the key at hand, and could sign anything with it,
 #: take its own name out of the run's record (its ``python_checks``, which plays 2 and 3 set
 #: aside) or copy the key out.
-#: Nothing that key signs after it counts as its holder's own (a run naming the code it ran is
-#: judged as before); they make a new key. Such a run is refused without the log, where the
+#: Nothing that key signs after it counts as its holder's own (the run naming the code it ran
+#: included); they make a new key. Such a run is refused without the log, where the
 #: same code could take the record out of the outbox. Only takes facts away, and only facts
 #: placed after a ``code.trusted``, which no inhouse before the rule recorded: nothing an exit
 #: was judged on before it changes

@@ -180,9 +180,10 @@ def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
     was about to run the Python check code a spec someone else wrote names (exit rule
     :data:`~inhouse.program.checks.RAN_OTHERS_CODE`). That code ran inside the signer's inhouse
     with the key at hand: it could sign this, or copy the key out and sign it later, so it is
-    the code's writer's word as much as theirs. A run that names the code it ran (its
-    ``python_checks``) is judged as before: plays 2 and 3 set it aside, saying why."""
-    if fact.key is None or fact.kind == "code.trusted" or fact.payload.get("python_checks"):
+    the code's writer's word as much as theirs: the run that names the code it ran (its
+    ``python_checks``, which plays 2 and 3 set aside) too, as a fact the code signed naming
+    some (which play 4's steps would read as the member's own run)."""
+    if fact.key is None or fact.kind == "code.trusted":
         return None
     marker = _first_trusted(state).get(fact.key)
     if marker is None or marker.id >= fact.id:
