@@ -614,10 +614,17 @@ def test_a_rerun_judged_by_the_authors_python_check_does_not_count(
     run("prove", "tickets", "--rerun", "--trust-python", *confirmations, env=omar, answer="y\n")
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL, result.reason
-    reason = " ".join(result.reason.split())
-    assert "omar's run ran Python check code its spec names (lenas_checks:looks_fine)" in reason
     rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
     assert rerun["payload"]["python_checks"] == ["lenas_checks:looks_fine"]
+    # his key said, before her code ran, that it was about to: nothing it signed since is his
+    # (exit rule 36), this rerun included (tests/trials/test_rerun_trusted_code.py)
+    opened = Program.open(program)
+    try:
+        context = context_for(opened.state(), opened.clock())
+    finally:
+        opened.close()
+    [why] = [u.why for u in context.uncounted if u.fact.id == rerun["id"]]
+    assert "lenas_checks:looks_fine" in why and "a new key" in why, why
 
 
 def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(

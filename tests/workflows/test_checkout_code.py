@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
-from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.checks import RAN_OTHERS_CODE, Outcome, evaluate
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
 from tests.workflows.conftest import SUMMARY
@@ -82,17 +82,47 @@ def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
     assert pia["INHOUSE_KEY"] in omars_checks.ran_with  # omar's code ran in pia's inhouse
     outcome, reason = run_by_other(folder)
     assert outcome is Outcome.FAIL, reason
-    assert "pia's run ran Python check code its spec names (omars_checks:looks_fine)" in reason
-    assert "checks of the other types" in reason
     program = Program.open(folder)
     try:
         [run] = [f for f in program.state().facts if f.kind == "workflow.run" and f.by == "pia"]
+        context = build_context(program.state(), program.clock())
     finally:
         program.close()
     assert run.payload["python_checks"] == ["omars_checks:looks_fine"]
+    # her key said, before his code ran, that it was about to: nothing it signed since is hers
+    # (exit rule 36), this run included, which names the code besides
+    [why] = [u.why for u in context.uncounted if u.fact.id == run.id]
+    why = " ".join(why.split())
+    assert f"exit rule {RAN_OTHERS_CODE}" in why and "omars_checks:looks_fine" in why, why
 
-    # the honest way: the author's checks of the other types, rerun by pia, count
+    # the honest way: the author's checks of the other types, rerun by pia, count; with a new
+    # key of hers (exit rule 36): the one that ran omar's code could be his since
     spec.write_text(SUMMARY, encoding="utf-8")
     cli("workflow", "test", "summary", env=omar)
     cli("workflow", "test", "summary", env=pia)
+    outcome, reason = run_by_other(folder)
+    assert outcome is Outcome.FAIL, reason
+    pia.update(_new_key(folder, "pia", Path(pia["INHOUSE_KEY"])))
+    cli("workflow", "test", "summary", env=pia)
     assert run_by_other(folder)[0] is Outcome.PASS
+
+
+def _new_key(folder: Path, name: str, old: Path) -> dict[str, str]:
+    """``name`` invites themselves onto their laptop again, joins with a new key there (signed
+    in, as their first was) and revokes the old one: ``{"INHOUSE_KEY": path}`` for the new."""
+    from inhouse.identity import load_key
+    from tests.people import key_file, sign_in_as, suite_sign_in
+
+    program = Program.open(folder)
+    try:
+        person = program.using(load_key(old))
+        text = person.invite(name)
+        path = key_file(old.parent / "new", name)
+        key = load_key(path)
+        program.join(str(text), key, at_machine=f"{name}-laptop")
+        if suite_sign_in(program):
+            sign_in_as(program.using(key))
+        program.using(key).revoke_key(load_key(old).key_id)
+    finally:
+        program.close()
+    return {"INHOUSE_KEY": str(path)}

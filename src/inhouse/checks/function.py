@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from importlib import import_module
 from importlib.machinery import ModuleSpec, PathFinder
 from pkgutil import get_importer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
@@ -33,10 +33,14 @@ from inhouse.checks.registry import Params, register_check_type
 from inhouse.checks.spec import CheckSpec
 from inhouse.errors import NotAllowed
 
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
 __all__ = [
     "function_path",
     "python_calls",
     "python_checks_allowed",
+    "record_trusted",
     "refuse_untrusted",
     "resolve_function",
 ]
@@ -71,8 +75,43 @@ def refuse_untrusted(calls: list[str], where: str, command: str) -> None:
         raise NotAllowed(
             f"{where}: its checks call Python code that would run on this machine with your "
             f"rights, your private key included: {', '.join(calls)}. Read that code; then "
-            f"`{command} --trust-python` runs it"
+            f"`{command} --trust-python` runs it (where someone else wrote the spec, nothing "
+            "your key signs after it counts as yours: exit rule 36, a new key does)"
         )
+
+
+#: the collector of ``code.trusted``: a key's own record that it is about to run such code
+TRUSTED = "inhouse trust-python"
+
+
+def record_trusted(
+    program: Program, who: str | None, calls: list[str], where: str, command: str
+) -> None:
+    """Before ``calls`` (the ``python`` checks of the spec at ``where``, which someone other than
+    ``who`` wrote) run here on the runner's ``--trust-python``, record with this key that they
+    are about to (``code.trusted``, exit rule 36): the code runs in this process with the key
+    at hand, and could sign anything with it, the run's own record included, or copy it out;
+    what the key signs after counts as nobody's own. Without the log here it is refused (the
+    same code could take the record out of this checkout's outbox), naming why and ``command``."""
+    from inhouse.program.facts import Provenance
+
+    if program.detached():
+        raise NotAllowed(
+            f"{where}: its checks call Python code that would run in your inhouse with your key "
+            f"({', '.join(calls)}), and this checkout holds no log: the record that your key ran "
+            "it, which keeps what that code could sign in your name from counting as yours, "
+            "would sit in the outbox, where the same code could take it out. Run "
+            f"`{command} --trust-python` where the program's log is (INHOUSE_DATABASE_URL for "
+            "the team's database)"
+        )
+    name = who or program.whoami().name
+    program.record_fact(
+        who,
+        "code.trusted",
+        {"person": name, "spec": where, "calls": list(calls)},
+        provenance=Provenance.MEASURED,
+        collector=TRUSTED,
+    )
 
 
 def function_path(path: str) -> tuple[str, str]:

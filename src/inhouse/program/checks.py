@@ -42,6 +42,7 @@ __all__ = [
     "OWN_USE",
     "POOLED_ADVANTAGE",
     "PROVEN_WEIGHTS",
+    "RAN_OTHERS_CODE",
     "RERUN_SERIES",
     "RUNS_CONFIRMED",
     "SERIES_ORDER",
@@ -298,7 +299,18 @@ __all__ = [
 #: version sent; a run that says no seed (an older inhouse, or one written around it) counts
 #: only where a run of its version by none of those judged records that it does not sample
 #: (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its verdict
-EXIT_RULES = 35
+#: 36 (:data:`RAN_OTHERS_CODE`): a key that ran the Python check code a spec someone else wrote
+#: names (a colleague's rerun of a trial, or run of a workflow, on their ``--trust-python``)
+#: records that it is about to, before the code runs (``code.trusted``, signed by that key):
+#: the code runs inside their inhouse, with the key at hand, and could sign anything with it,
+#: take its own name out of the run's record (its ``python_checks``, which plays 2 and 3 set
+#: aside) or copy the key out.
+#: Nothing that key signs after it counts as its holder's own (the run naming the code it ran
+#: included); they make a new key. Such a run is refused without the log, where the
+#: same code could take the record out of the outbox. Only takes facts away, and only facts
+#: placed after a ``code.trusted``, which no inhouse before the rule recorded: nothing an exit
+#: was judged on before it changes
+EXIT_RULES = 36
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -393,6 +405,9 @@ LEAD_RUNS_THEN = 34
 #: play 3's rerun by another of a version that samples counts on a seed drawn for it (see
 #: :data:`EXIT_RULES`)
 WORKFLOW_FRESH_SEED = 35
+#: nothing a key signs after it ran the code another's spec names counts as its holder's (see
+#: :data:`EXIT_RULES`)
+RAN_OTHERS_CODE = 36
 
 
 class Outcome(StrEnum):

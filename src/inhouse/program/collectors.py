@@ -40,6 +40,12 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         ("trial.rerun",),
         "a proven trial, rerun head to head by someone else from their own machine",
     ),
+    Collector(
+        "inhouse trust-python",
+        ("code.trusted",),
+        "a key about to run the Python check code another's spec names (--trust-python), "
+        "signed by that key before the code runs",
+    ),
     Collector("inhouse baseline lock", ("baseline.lock",), "pins runtime and model digests"),
     Collector(
         "inhouse baseline install-script",

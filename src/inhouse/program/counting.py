@@ -52,6 +52,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CONFIRMED_BOUND,
     CONFIRMED_USE,
+    RAN_OTHERS_CODE,
     RUNS_CONFIRMED,
     CheckContext,
     Uncounted,
@@ -113,6 +114,8 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
             "key counts only for what the gateway measures (usage, adoption, prompt use, "
             "drift reviews)"
         )
+    if (ran := _ran_others_code(fact, state)) is not None:
+        return ran
     if fact.host_alone and (spec := FACT_KINDS.get(fact.kind)) is not None and spec.needs_approval:
         return (
             f"signed by a dashboard session without {fact.by}'s own approval (recorded before "
@@ -148,6 +151,53 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
             return f"signed by {fact.by}, not by the gateway's own service key"
         return _service_at_home(fact, state)
     return None
+
+
+#: each program state's first ``code.trusted`` per key, with how many facts it had read
+#: (:func:`_first_trusted`): a long-lived process folds the log into one state as it grows
+_trusted_cache: dict[int, tuple[ProgramState, int, dict[str, Fact]]] = {}
+
+
+def _first_trusted(state: ProgramState) -> dict[str, Fact]:
+    """Each key's first ``code.trusted`` fact in the log (its signer's own record, made before
+    it ran the Python check code a spec someone else wrote names): exit rule
+    :data:`~inhouse.program.checks.RAN_OTHERS_CODE`. Signed by the key itself, never by a
+    session (a session may not sign one), so nobody else can set a colleague's key aside."""
+    cached = _trusted_cache.get(id(state))
+    if cached is not None and cached[0] is state and cached[1] == len(state.facts):
+        return cached[2]
+    found: dict[str, Fact] = {}
+    for fact in state.facts:
+        if fact.kind == "code.trusted" and fact.key and not fact.session:
+            found.setdefault(fact.key, fact)
+    _trusted_cache.clear()  # one program per process, usually
+    _trusted_cache[id(state)] = (state, len(state.facts), found)
+    return found
+
+
+def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
+    """Why ``fact`` is not its signer's own: the key that signed it recorded, before it, that it
+    was about to run the Python check code a spec someone else wrote names (exit rule
+    :data:`~inhouse.program.checks.RAN_OTHERS_CODE`). That code ran inside the signer's inhouse
+    with the key at hand: it could sign this, or copy the key out and sign it later, so it is
+    the code's writer's word as much as theirs: the run that names the code it ran (its
+    ``python_checks``, which plays 2 and 3 set aside) too, as a fact the code signed naming
+    some (which play 4's steps would read as the member's own run)."""
+    if fact.key is None or fact.kind == "code.trusted":
+        return None
+    marker = _first_trusted(state).get(fact.key)
+    if marker is None or marker.id >= fact.id:
+        return None
+    calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+    return (
+        f"signed with {fact.by}'s key {fact.key} after it ran Python check code "
+        f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
+        f"#{marker.id}, exit rule {RAN_OTHERS_CODE}): that code ran inside their inhouse with "
+        "the key at hand, and whoever wrote it could sign anything with it since, so nothing "
+        f"the key signed after counts as {fact.by}'s own; {fact.by} makes a new key (inviting "
+        f"themselves, `inhouse person invite {fact.by}`, and joining with it) once that code "
+        f"is gone, and revokes this one (`inhouse person revoke-key {fact.key}`)"
+    )
 
 
 #: a service's facts that name the people it measured: each counts only for those who held a

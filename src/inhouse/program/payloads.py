@@ -26,6 +26,7 @@ __all__ = [
     "AgentRegistered",
     "BaselineLock",
     "BaselineVerify",
+    "CodeTrusted",
     "DriftFinding",
     "DriftReview",
     "EnablementCompleted",
@@ -121,6 +122,16 @@ class Hypothesis(_Payload):
 class AccessRequest(_Payload):
     person: str = Field(description="who asked to get in")
     reason: str = ""
+
+
+class CodeTrusted(_Payload):
+    """A key about to run code a spec someone else wrote names (its ``python`` checks, on its
+    runner's ``--trust-python``): recorded before the code runs, since from then on whoever
+    wrote that code could sign anything with the key (exit rule 36)."""
+
+    person: str = Field(description="whose key runs it")
+    spec: str = Field(min_length=1, description="the spec naming the code, as the folder holds it")
+    calls: list[str] = Field(min_length=1, description="the functions it names")
 
 
 class LocalCostRates(_Payload):

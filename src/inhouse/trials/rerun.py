@@ -62,7 +62,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
+from inhouse.checks.function import (
+    python_calls,
+    python_checks_allowed,
+    record_trusted,
+    refuse_untrusted,
+)
 from inhouse.errors import InvalidInput, Refused
 from inhouse.figures import share
 from inhouse.location import refuse_tracked_state
@@ -200,8 +205,14 @@ def rerun_trial(
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
         _same_trial(plan, verdict)
+    calls = python_calls(plan.checks)
+    command = f"inhouse prove {name} --rerun"
     if not trust_python:  # a python check runs someone's code with this runner's rights
-        refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
+        refuse_untrusted(calls, plan.shown, command)
+    elif calls and (verdict is None or verdict.by != who):
+        # its author's code, with this key at hand: said in the log before it runs, since what
+        # the key signs from then on may be the code's (exit rule 36)
+        record_trusted(program, who, calls, plan.shown, command)
     # which of this key's reruns of the spec it is (exit rule 25): read before it runs, so a
     # series file nobody can read refuses it before anything is sent
     key_id, program_id = program.key.key_id, program.program_id()

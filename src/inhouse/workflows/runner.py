@@ -31,7 +31,12 @@ from urllib.parse import urlsplit, urlunsplit
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, program_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
-from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
+from inhouse.checks.function import (
+    python_calls,
+    python_checks_allowed,
+    record_trusted,
+    refuse_untrusted,
+)
 from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.identity.machine import machine_fingerprint
@@ -646,8 +651,9 @@ def run_workflow_tests(
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
     calls = python_calls(check for case in workflow.cases for check in case.checks)
+    command = f"inhouse workflow test {workflow.name}"
     if not trust_python:
-        refuse_untrusted(calls, workflow.where, f"inhouse workflow test {workflow.name}")
+        refuse_untrusted(calls, workflow.where, command)
     numbers = _closes(program, workflow, closes) if closes else []
     people = program.state().people
     if workflow.spec.owner not in people:
@@ -658,6 +664,12 @@ def run_workflow_tests(
     # where the version samples and its author is someone else, a draw of this run's own, not
     # the seed its author may have picked among many private tries (exit rule 35)
     seed = seed_for(program, runner, workflow)
+    if trust_python and calls:
+        author = None if program.detached() else version_author(program, workflow)
+        if program.detached() or (author is not None and author != runner):
+            # the code its author chose runs here, with this key at hand: said in the log
+            # before it runs, since what the key signs from then on may be theirs (exit rule 36)
+            record_trusted(program, runner, calls, workflow.where, command)
     started: datetime = program.clock()
     clock = time.perf_counter()
     with python_checks_allowed(trust_python):  # code the runner said they read
