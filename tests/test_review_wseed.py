@@ -102,7 +102,9 @@ def test_the_owners_rerun_beside_a_colleagues_replay_of_her_seed_does_not_count(
     "put in charge types what she dictates: lena writes it at 0.7 with a seed she picked, omar "
     "types (or reruns until one passes) a run on a seed 'drawn for it', and nobody neither "
     "judges measured it. Closing it (an owner's rerun counts beside no lead's pass) refuses a "
-    "team whose lead writes the workflow and whose owner reruns it: a product decision",
+    "team whose lead writes the workflow and whose owner reruns it, the path README's "
+    "walkthrough shows ('Where lena wrote the workflow ... omar's rerun counts, beside her own "
+    "pass'): a product decision",
 )
 def test_the_owners_rerun_of_a_leads_version_checks_nobody_but_the_lead() -> None:
     published = spec(by="lena")  # lena, the rollout lead, publishes it: its author
