@@ -493,13 +493,14 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     author = first_publisher(ctx.facts, str(name), version)
     judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
-    readings = {
-        _samples(f.payload.get("seed"))
+    readings = {True for said in records if _samples(said)}
+    if _samples(run.payload.get("seed")) is False or any(
+        _samples(f.payload.get("seed")) is False
+        and f.by not in judged
+        and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
         for f in runs
-        if f is run
-        or (f.by not in judged and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None)
-    }
-    readings = (readings | {_samples(said) for said in records if _samples(said)}) - {None}
+    ):
+        readings.add(False)
     said = run.payload.get("seed")
     again = (
         f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
