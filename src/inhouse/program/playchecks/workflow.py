@@ -471,7 +471,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
-    its version by none of those judged (its author, play 3's owner, the rollout leads) says
+    its version by none of those judged (its author, play 3's owner, the rollout leads), told
+    apart from them as a rerun by another is (not from a machine they enrolled from), says
     that, and only then (nothing else says it does not sample). A run a play 3 exit
     was judged on keeps the rule before; a demo program asks none of it (its runs on the test
     model keep the seed its workflow was written for:
@@ -486,11 +487,20 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     ]
     records = [f.payload.get("seed") for f in runs]
     # that it does not sample is the run's own word, or a run's by none of those judged: the
-    # version's author could type a run of his own "at 0" beside a colleague's older one
-    judged = {first_publisher(ctx.facts, str(name), version), ctx.owners.get(_WORKFLOW)}
+    # version's author could type a run of his own "at 0" beside a colleague's older one, and
+    # a lead one signed with a key she enrolled from her own machine (a name she made, or whose
+    # key files she holds), as a rerun by another is judged (exit rule 20's machines)
+    author = first_publisher(ctx.facts, str(name), version)
+    judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
-    readings = {_samples(f.payload.get("seed")) for f in runs if f is run or f.by not in judged}
-    readings = (readings | {_samples(said) for said in records if _samples(said)}) - {None}
+    readings = {True for said in records if _samples(said)}
+    if _samples(run.payload.get("seed")) is False or any(
+        _samples(f.payload.get("seed")) is False
+        and f.by not in judged
+        and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
+        for f in runs
+    ):
+        readings.add(False)
     said = run.payload.get("seed")
     again = (
         f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
@@ -502,7 +512,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             return None  # temperature 0: there is no draw to replay
         return (
             f"{whose} does not say which seed it sent, nor does a run of its version by someone "
-            "other than its author, play 3's owner and the rollout leads say whether it samples "
+            "other than its author, play 3's owner and the rollout leads (from a machine of their "
+            "own) say whether it samples "
             "(an inhouse from before runs said made them): at a temperature above 0 it may have "
             "replayed the draw of a seed its author picked among many private tries (exit rule "
             f"{WORKFLOW_FRESH_SEED}); {again}"
