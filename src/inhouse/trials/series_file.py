@@ -126,26 +126,33 @@ def remember(key_id: str, program_id: str, fact: Fact) -> None:
 def _held(key_id: str) -> Iterator[None]:
     """``key_id``'s series file held against every other rerun with that key on this machine
     (an exclusive ``flock`` on ``<key>.json.lock`` beside it, which stays): one that holds it
-    is waited for, and said so. Where the lock cannot be made (a folder nobody may write),
-    nothing could be kept either: the rerun goes on unlocked, as :func:`remember` warns."""
+    is waited for, and said so (a warning: the command line shows no less). Where the lock
+    cannot be made (a folder nobody may write: nothing could be kept either, as
+    :func:`remember` warns) or taken (a home on NFS without its lock daemon: ENOLCK), the
+    rerun, which has run, goes on unlocked and says so, rather than being lost."""
     path = series_path(key_id)
     lock = path.with_name(f"{path.name}.lock")
+    fd: int | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as err:
-        log.warning("which of your key's reruns this is is taken unlocked (%s): %s", lock, err)
-        yield
-        return
-    try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.info("another rerun with your key is taking its place in %s: waiting for it", path)
+            log.warning(
+                "another rerun with your key is taking its place in %s: waiting for it", path
+            )
             fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as err:
+        if fd is not None:
+            os.close(fd)
+            fd = None
+        log.warning("which of your key's reruns this is is taken unlocked (%s): %s", lock, err)
+    try:
         yield
     finally:
-        os.close(fd)  # the lock goes with it
+        if fd is not None:
+            os.close(fd)  # the lock goes with it
 
 
 def claim(
