@@ -369,6 +369,39 @@ def test_a_rerun_waiting_on_another_s_place_says_so(
     assert taken[0].payload["place"] == {"number": 1, "previous": None}
 
 
+def test_a_kept_place_is_on_the_disk_before_and_after_its_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The series file was renamed over the old one from a file nothing put on the disk: a
+    power cut soon after left it empty on filesystems that order neither (the next rerun is
+    refused as unreadable, and once moved away the key's series starts again: a second one),
+    or lost the rename (the next rerun repeats the place). The new file is synced before its
+    rename, the folder after."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from inhouse.trials.series_file import series_path
+
+    said: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        said.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace_(source: Any, target: Any) -> None:
+        said.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace_)
+    fact = _kept_by_omar(tmp_path / "state", "sha256:" + "d" * 64)
+    assert fact.payload["place"]["number"] == 1
+    path = series_path(OMAR_KEY)
+    renamed = said.index(("replace", str(path)))
+    assert said[renamed - 1][0] == "fsync", said
+    assert Path(said[renamed - 1][1]).name.startswith(".series-"), said
+    assert ("fsync", str(path.parent)) in said[renamed + 1 :], said
+
+
 # -- left open ------------------------------------------------------------------------------------
 
 

@@ -99,7 +99,10 @@ def next_place(
 
 def remember(key_id: str, program_id: str, fact: Fact) -> None:
     """Keep ``fact`` (``key_id``'s rerun for ``program_id``, just recorded) as its spec's
-    latest place. Written whole or not at all (a temporary file renamed over it)."""
+    latest place. Written whole or not at all (a temporary file renamed over it), and on the
+    disk before it is renamed and after (a power cut after a rename the disk did not hold yet
+    left an empty file on some filesystems, which the next rerun refuses as unreadable, its
+    series lost; one whose rename the disk lost repeats the place before)."""
     place = fact.payload.get("place")
     if not place:
         return
@@ -115,11 +118,21 @@ def remember(key_id: str, program_id: str, fact: Fact) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=True)
             out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(partial, 0o600)
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+    try:  # the rename on the disk: a folder that cannot be synced still holds it, in memory
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        pass
 
 
 @contextlib.contextmanager
