@@ -89,6 +89,35 @@ def test_a_gitignore_of_ones_own_is_kept(_isolated: Path, tmp_path: Path) -> Non
     assert (clone / ".inhouse" / ".gitignore").read_text(encoding="utf-8") == "*\n!notes.txt\n"
 
 
+def test_the_gitignore_is_never_written_through_a_link(tmp_path: Path) -> None:
+    """Whoever pushes to the checkout chooses what a pull writes under ``.inhouse/``: a
+    ``.gitignore`` there that is a link to a file not there yet was followed, and the first
+    command run there (``whoami``, ``status``: every one that opens the program) wrote the
+    file it names, outside the program, and a ``.inhouse`` that is a link (``-> ..``) had its
+    ``.gitignore`` written into the folder it names (the checkout's own: ``*`` ignored all of
+    it). Neither is followed: git reads no ``.gitignore`` inside a linked folder anyway."""
+    from inhouse.location import state_folder
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    pulled = tmp_path / "pulled"
+    (pulled / ".inhouse").mkdir(parents=True)
+    (pulled / ".inhouse" / ".gitignore").symlink_to(outside / "written-by-inhouse")
+    assert state_folder(pulled) == pulled / ".inhouse"
+    assert list(outside.iterdir()) == []
+    assert (pulled / ".inhouse" / ".gitignore").is_symlink()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".inhouse").symlink_to(outside)
+    assert state_folder(linked) == linked / ".inhouse"
+    assert list(outside.iterdir()) == []
+    # the honest folder: made, with its .gitignore
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    state_folder(plain)
+    assert (plain / ".inhouse" / ".gitignore").read_text(encoding="utf-8") == "*\n"
+
+
 def test_whoami_in_a_clone_says_the_key_and_the_enrolment_waiting(
     _isolated: Path, tmp_path: Path
 ) -> None:

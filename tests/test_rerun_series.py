@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import replace
 from datetime import timedelta
@@ -285,6 +286,120 @@ def test_two_reruns_at_once_take_two_places(tmp_path: Path) -> None:
     assert taken["second"]["number"] == 2
     kept = json.loads((tmp_path / "state/inhouse/reruns" / f"{'0a' * 16}.json").read_text())
     assert [entry["number"] for entry in kept.values()] == [2]
+
+
+def _kept_by_omar(state: Path, spec: str) -> Any:
+    from inhouse.trials.series_file import claim
+
+    return claim(
+        OMAR_KEY,
+        "acme",
+        spec,
+        list,
+        lambda place: replace(rerun(spec_hash=spec, place=place), key=OMAR_KEY),
+    )
+
+
+def test_a_series_file_where_nothing_can_be_locked_keeps_the_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A home on NFS without its lock daemon answers ``flock`` with ENOLCK (a FUSE folder with
+    EOPNOTSUPP): the rerun, run and answered, ended in a traceback at its recording and was
+    lost. Its place is taken unlocked, as where the lock file cannot be made, and said so."""
+    import errno
+
+    from inhouse.trials import series_file
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(series_file.fcntl, "flock", no_locks)
+    spec = "sha256:" + "b" * 64
+    with caplog.at_level("WARNING", logger="inhouse.trials.series_file"):
+        fact = _kept_by_omar(tmp_path / "state", spec)
+    assert fact.payload["place"] == {"number": 1, "previous": None}
+    assert "taken unlocked" in caplog.text and "No locks available" in caplog.text
+    kept = json.loads((tmp_path / "state/inhouse/reruns" / f"{'0a' * 16}.json").read_text())
+    assert [entry["number"] for entry in kept.values()] == [1]
+    monkeypatch.undo()  # and the next rerun of the spec, where locks work again, is the second
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert _kept_by_omar(tmp_path / "state", spec).payload["place"]["number"] == 2
+
+
+def test_a_rerun_waiting_on_another_s_place_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A second shell's ``prove --rerun`` waits on the first's lock (one stopped with Ctrl-Z
+    while it held it waits for ever): it said why at INFO, which the command line never shows,
+    so it hung in silence after its answers came. It says so as a warning, which it shows."""
+    import fcntl
+    import threading
+
+    from inhouse.trials.series_file import series_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = series_path(OMAR_KEY)
+    path.parent.mkdir(parents=True)
+    spec = "sha256:" + "c" * 64
+    waited = threading.Event()
+
+    class Waits(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "waiting for it" in record.getMessage():
+                waited.set()
+
+    said = logging.getLogger("inhouse.trials.series_file")
+    catch = Waits(level=logging.WARNING)
+    said.addHandler(catch)
+    taken: list[Any] = []
+    with open(path.with_name(path.name + ".lock"), "w") as held:  # the first shell's
+        fcntl.flock(held, fcntl.LOCK_EX)
+        second = threading.Thread(
+            target=lambda: taken.append(_kept_by_omar(tmp_path / "state", spec))
+        )
+        try:
+            second.start()
+            assert waited.wait(60), "the second rerun waited without a word"
+            assert not taken  # it waits
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            second.join(120)
+            said.removeHandler(catch)
+    assert taken[0].payload["place"] == {"number": 1, "previous": None}
+
+
+def test_a_kept_place_is_on_the_disk_before_and_after_its_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The series file was renamed over the old one from a file nothing put on the disk: a
+    power cut soon after left it empty on filesystems that order neither (the next rerun is
+    refused as unreadable, and once moved away the key's series starts again: a second one),
+    or lost the rename (the next rerun repeats the place). The new file is synced before its
+    rename, the folder after."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from inhouse.trials.series_file import series_path
+
+    said: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        said.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace_(source: Any, target: Any) -> None:
+        said.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace_)
+    fact = _kept_by_omar(tmp_path / "state", "sha256:" + "d" * 64)
+    assert fact.payload["place"]["number"] == 1
+    path = series_path(OMAR_KEY)
+    renamed = said.index(("replace", str(path)))
+    assert said[renamed - 1][0] == "fsync", said
+    assert Path(said[renamed - 1][1]).name.startswith(".series-"), said
+    assert ("fsync", str(path.parent)) in said[renamed + 1 :], said
 
 
 # -- left open ------------------------------------------------------------------------------------

@@ -115,13 +115,22 @@ def state_folder(program: Path) -> Path:
     and store, ``models make-test-model``) left ``.inhouse/`` untracked beside his work, and a
     ``git add -A`` committed his store and outbox for a pull to write onto every machine
     (:func:`tracked_state`). A folder it cannot write (a read-only checkout) is left as it is:
-    whatever writes there next says why."""
+    whatever writes there next says why. Nothing is written through a link (a pull writes
+    whatever link was pushed): not into the folder a ``.inhouse`` link names (git reads no
+    ``.gitignore`` there; ``.inhouse -> ..`` would ignore the whole checkout), nor the file a
+    ``.gitignore`` link names."""
     folder = program / DATA_DIR
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
+        if folder.is_symlink():
+            return folder
+        made = os.open(
+            folder / ".gitignore",
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o644,
+        )  # O_EXCL: one there, a dangling link too, is left as it is
+        with os.fdopen(made, "w", encoding="utf-8") as ignore:
+            ignore.write("*\n")
     except OSError:
         pass
     return folder

@@ -267,3 +267,30 @@ def test_a_later_serve_sweeps_only_folders_of_its_own_user_s_serves_that_are_gon
         os.close(held)
     # the live serve gone (its supervisor killed), its folder is the next sweep's
     assert sweep([_tmp]) == [live]
+
+
+def test_a_temporary_folder_that_locks_nothing_still_serves_and_is_never_swept(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``TMPDIR`` on NFS without its lock daemon answers ``flock`` with ENOLCK: ``serve``,
+    which ran there before the sweep, no longer started at all. It runs, holding no
+    ``serve.lock``: a later serve's sweep, which takes a folder whose ``serve.lock`` nobody
+    holds, leaves it (one left there unlocked would have been swept while it served)."""
+    import errno
+
+    from inhouse.gateway import peers
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    live = _tmp / "inhouse-gateway-nfs"
+    live.mkdir(mode=0o700)
+    (live / "0.sock").write_bytes(b"")
+    monkeypatch.setattr(peers.fcntl, "flock", no_locks)
+    assert peers.hold(live) is None
+    assert sorted(p.name for p in live.iterdir()) == ["0.sock"]
+    monkeypatch.undo()  # a sweep from a folder that locks, or not: it is left either way
+    assert peers.sweep([_tmp]) == []
+    monkeypatch.setattr(peers.fcntl, "flock", no_locks)
+    assert peers.sweep([_tmp]) == []
+    assert live.is_dir()

@@ -45,19 +45,32 @@ PREFIX = "inhouse-gateway-"
 _HELD = "serve.lock"
 
 
-def hold(folder: Path) -> int:
+def hold(folder: Path) -> int | None:
     """Mark ``folder`` (just made, 0700) as a live serve's: an exclusive ``flock`` on its
     ``serve.lock``, held by the returned descriptor (the supervisor's, for its life: not
     inherited by its workers). Locked before it takes its name, so no sweep ever finds a live
-    serve's unlocked."""
+    serve's unlocked. Where the temporary folder locks nothing (``flock`` refused: ENOLCK on
+    NFS without its lock daemon), None, and no ``serve.lock``: the serve runs (it would not
+    start at all), its folder one no sweep takes, left behind only if it is killed."""
     fd, partial = tempfile.mkstemp(dir=folder, prefix=".serve-")  # 0600, not inheritable
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.rename(partial, folder / _HELD)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as err:
+            log.warning("the gateway's folder %s cannot be locked as a live serve's, so no later "
+                        "serve removes it if this one is killed: %s", folder, err)  # fmt: skip
+            locked = False
+        else:
+            locked = True
+            os.rename(partial, folder / _HELD)
     except BaseException:
         os.close(fd)
         Path(partial).unlink(missing_ok=True)
         raise
+    if not locked:
+        os.close(fd)
+        Path(partial).unlink(missing_ok=True)
+        return None
     return fd
 
 

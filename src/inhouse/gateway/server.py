@@ -553,4 +553,5 @@ def _supervise(
                 process.kill()
                 process.join()
         shutil.rmtree(peers, ignore_errors=True)
-        os.close(held)
+        if held is not None:
+            os.close(held)

@@ -99,7 +99,10 @@ def next_place(
 
 def remember(key_id: str, program_id: str, fact: Fact) -> None:
     """Keep ``fact`` (``key_id``'s rerun for ``program_id``, just recorded) as its spec's
-    latest place. Written whole or not at all (a temporary file renamed over it)."""
+    latest place. Written whole or not at all (a temporary file renamed over it), and on the
+    disk before it is renamed and after (a power cut after a rename the disk did not hold yet
+    left an empty file on some filesystems, which the next rerun refuses as unreadable, its
+    series lost; one whose rename the disk lost repeats the place before)."""
     place = fact.payload.get("place")
     if not place:
         return
@@ -115,37 +118,54 @@ def remember(key_id: str, program_id: str, fact: Fact) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=True)
             out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(partial, 0o600)
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+    try:  # the rename on the disk: a folder that cannot be synced still holds it, in memory
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        pass
 
 
 @contextlib.contextmanager
 def _held(key_id: str) -> Iterator[None]:
     """``key_id``'s series file held against every other rerun with that key on this machine
     (an exclusive ``flock`` on ``<key>.json.lock`` beside it, which stays): one that holds it
-    is waited for, and said so. Where the lock cannot be made (a folder nobody may write),
-    nothing could be kept either: the rerun goes on unlocked, as :func:`remember` warns."""
+    is waited for, and said so (a warning: the command line shows no less). Where the lock
+    cannot be made (a folder nobody may write: nothing could be kept either, as
+    :func:`remember` warns) or taken (a home on NFS without its lock daemon: ENOLCK), the
+    rerun, which has run, goes on unlocked and says so, rather than being lost."""
     path = series_path(key_id)
     lock = path.with_name(f"{path.name}.lock")
+    fd: int | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as err:
-        log.warning("which of your key's reruns this is is taken unlocked (%s): %s", lock, err)
-        yield
-        return
-    try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.info("another rerun with your key is taking its place in %s: waiting for it", path)
+            log.warning(
+                "another rerun with your key is taking its place in %s: waiting for it", path
+            )
             fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as err:
+        if fd is not None:
+            os.close(fd)
+            fd = None
+        log.warning("which of your key's reruns this is is taken unlocked (%s): %s", lock, err)
+    try:
         yield
     finally:
-        os.close(fd)  # the lock goes with it
+        if fd is not None:
+            os.close(fd)  # the lock goes with it
 
 
 def claim(
