@@ -170,6 +170,14 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     for fact in state.facts:
         if fact.kind == "code.trusted" and fact.key and not fact.session:
             found.setdefault(fact.key, fact)
+    # a key that joined with an invitation a marked key signed after its mark carries the mark
+    # on: the code that ran with the old key could invite its holder onto "a new machine of
+    # theirs" and join with a key of its own writer's (in the order they joined, so a chain of
+    # such invitations carries it all the way)
+    for record in sorted(state.keys.values(), key=lambda k: k.seq):
+        inviter = found.get(record.invitation_key or "")
+        if inviter is not None and inviter.id < (record.invitation_seq or 0):
+            found.setdefault(record.key_id, inviter)
     _trusted_cache.clear()  # one program per process, usually
     _trusted_cache[id(state)] = (state, len(state.facts), found)
     return found
@@ -189,14 +197,21 @@ def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
     if marker is None or marker.id >= fact.id:
         return None
     calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+    ran = (
+        "after it ran"
+        if marker.key == fact.key
+        else f"after it joined with an invitation that key {marker.key} signed after it ran"
+    )
     return (
-        f"signed with {fact.by}'s key {fact.key} after it ran Python check code "
+        f"signed with {fact.by}'s key {fact.key} {ran} Python check code "
         f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
         f"#{marker.id}, exit rule {RAN_OTHERS_CODE}): that code ran inside their inhouse with "
-        "the key at hand, and whoever wrote it could sign anything with it since, so nothing "
-        f"the key signed after counts as {fact.by}'s own; {fact.by} makes a new key (inviting "
-        f"themselves, `inhouse person invite {fact.by}`, and joining with it) once that code "
-        f"is gone, and revokes this one (`inhouse person revoke-key {fact.key}`)"
+        "the key at hand, and whoever wrote it could sign anything with it since (a new "
+        f"machine's invitation too), so nothing the key signed after counts as {fact.by}'s "
+        f"own; once that code is gone, {fact.by} revokes it (`inhouse person revoke-key "
+        f"{fact.key}`) and signs with a key that code never reached: one enrolled before it "
+        "ran, or, once every key of theirs is revoked, one a rollout lead invites them again "
+        f"with (`inhouse person invite {fact.by}`)"
     )
 
 
