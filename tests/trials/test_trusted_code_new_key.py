@@ -153,3 +153,31 @@ def test_the_way_out_counts_a_lead_invites_him_again(
         opened.close()
     [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
     assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_proving_her_proven_trial_again_is_running_her_code(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not only ``--rerun``: omar asked to "prove tickets on your machine" runs the same code of
+    lena's on his --trust-python, with his key at hand; what it signs with his key is not his."""
+    from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
+
+    _lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
+    run("prove", "tickets", "--trust-python", env=omar)
+    [trusted] = [f for f in _facts("code.trusted") if f["by"] == "omar"]
+    assert trusted["payload"]["calls"] == ["lenas_checks:looks_fine"]  # type: ignore[index]
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    assert why is not None, "an access request her code signed while he proved counts as his"
+    assert f"exit rule {RAN_OTHERS_CODE}" in why, why
+
+
+def test_lena_proving_her_own_trial_again_records_nothing(
+    program: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--trust-python")
+    assert not _facts("code.trusted")

@@ -16,7 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
+from inhouse.checks.function import (
+    python_calls,
+    python_checks_allowed,
+    record_trusted,
+    refuse_untrusted,
+)
 from inhouse.errors import ProgramStopped
 from inhouse.program.facts import Fact, Provenance
 from inhouse.trials.headtohead import TrialOutcome, run_planned
@@ -81,8 +86,17 @@ def prove_trial(
         raise ProgramStopped(f"the program stopped ({stopped.reason}); no more trials run in it")
     plan = plan_trial(program.folder, name)
     plan.refuse_repeats(f"inhouse prove {name}")
+    calls, where, command = (
+        python_calls(plan.checks),
+        f"trials/{name}.yaml",
+        f"inhouse prove {name}",
+    )
     if not trust_python:  # a python check runs someone's code with this runner's rights
-        refuse_untrusted(python_calls(plan.checks), f"trials/{name}.yaml", f"inhouse prove {name}")
+        refuse_untrusted(calls, where, command)
+    elif calls and not program.detached() and _proven_by_another(program, name, who.name):
+        # a trial someone else proved is theirs, and so is the code its checks call: proving it
+        # again runs it with this key at hand, as a rerun does (exit rule 36)
+        record_trusted(program, who.name, calls, where, command)
     started = program.clock()
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
@@ -111,6 +125,15 @@ def prove_trial(
         fact=fact,
         stopped=did_stop,
         set_aside=_set_aside(program, fact),
+    )
+
+
+def _proven_by_another(program: Program, name: str, who: str) -> bool:
+    """Whether anyone other than ``who`` recorded a verdict of trial ``name`` (whatever it
+    said, counted or not): the trial, and the code its checks call, are theirs too."""
+    return any(
+        f.kind == "trial.verdict" and f.payload.get("trial") == name and f.by != who
+        for f in program.state().facts
     )
 
 
