@@ -181,3 +181,31 @@ def test_lena_proving_her_own_trial_again_records_nothing(
     _lenas_trial(program, HONEST, monkeypatch)
     run("prove", "tickets", "--trust-python")
     assert not _facts("code.trusted")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (exit rule 36 reads whose code it is from the log, which cannot "
+    "say): a trial nobody proved yet is the first prover's, so omar proving a spec lena wrote, "
+    "its check module hers, records no code.trusted, and her code signs as him (a workflow "
+    "version nobody published is the same: its first runner becomes its author; and a "
+    "module lena edits under omar's own spec runs on his own proof, since the module is no "
+    "part of the spec). Closing it marks every key that runs a python check on "
+    "--trust-python, its author's own included (a new key per version for anyone using "
+    "python checks), or hashes the modules into the spec and its author's signature: the "
+    "lead's product decision",
+)
+def test_proving_first_a_trial_she_wrote_is_running_her_code(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
+
+    (program / "lenas_checks.py").write_text(SIGNS_FOR_HIM, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(program))
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python", env=omar)  # "could you prove it? I'm busy"
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
