@@ -209,3 +209,22 @@ def test_proving_first_a_trial_she_wrote_is_running_her_code(
     run("prove", "tickets", "--trust-python", env=omar)  # "could you prove it? I'm busy"
     [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
     assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_status_tells_him_his_key_no_longer_signs_for_him(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """lena lures omar into running her (here honest) code: from then on nothing his key signs
+    counts as his (his verifies, confirmations, later reruns). ``status`` says so, whoever asks,
+    with the way out, until the key is revoked."""
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    [old] = _key_of(program, "omar")
+    said = run("status", env=omar)
+    assert f"omar's key {old} ran Python check code" in said, said
+    assert f"exit rule {RAN_OTHERS_CODE}" in said and "lenas_checks:looks_fine" in said, said
+    assert f"inhouse person revoke-key {old}" in said and "rollout lead" in said, said
+    run("person", "revoke-key", old, env=omar)
+    assert "ran Python check code" not in run("status")

@@ -183,6 +183,34 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     return found
 
 
+def marked_keys(state: ProgramState) -> list[str]:
+    """For ``inhouse status``: each key not revoked that exit rule
+    :data:`~inhouse.program.checks.RAN_OTHERS_CODE` marks, in words, with the way out: an
+    honest colleague lured into running another's code learns it there, not weeks later from a
+    check's row that no longer counts what they sign."""
+    lines = []
+    for key_id, marker in _first_trusted(state).items():
+        record = state.keys.get(key_id)
+        if record is None or record.revoked_at is not None:
+            continue
+        calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+        how = (
+            "ran"
+            if marker.key == key_id
+            else f"joined with an invitation key {marker.key} signed after it ran"
+        )
+        lines.append(
+            f"{record.person}'s key {key_id} {how} Python check code "
+            f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
+            f"#{marker.id}, exit rule {RAN_OTHERS_CODE}): nothing it signs since counts as "
+            f"{record.person}'s own. Once that code is gone, {record.person} revokes it "
+            f"(`inhouse person revoke-key {key_id}`) and signs with a key it never reached: one "
+            "enrolled before it ran, or, once every key of theirs is revoked, one a rollout "
+            f"lead invites them again with (`inhouse person invite {record.person}`)"
+        )
+    return lines
+
+
 def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
     """Why ``fact`` is not its signer's own: the key that signed it recorded, before it, that it
     was about to run the Python check code a spec someone else wrote names (exit rule
