@@ -228,3 +228,30 @@ def test_status_tells_him_his_key_no_longer_signs_for_him(
     assert f"inhouse person revoke-key {old}" in said and "rollout lead" in said, said
     run("person", "revoke-key", old, env=omar)
     assert "ran Python check code" not in run("status")
+
+
+def test_someone_a_marked_lead_invites_is_not_marked(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The mark passes to a new machine of the same person, not to a colleague the marked key
+    invites as a rollout lead: zed's key never ran anything, and what zed signs is zed's."""
+    run("person", "role", "omar", "--add", "rollout-lead")
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    out = run("person", "invite", "zed", "--team", "support", env=omar)
+    invitation = out.split("inhouse join ")[-1].strip()
+    zed = create_key(program.parent / "zed.key")
+    opened = Program.open(program)
+    try:
+        opened.join(invitation, zed, at_machine="zed-laptop")
+        sign_in_as(opened.using(zed))
+        opened.using(zed).record_fact(
+            None, "access.request", {"person": "zed", "reason": "mine"},
+            provenance=Provenance.MEASURED, collector="inhouse access",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    [asked] = [f for f in _facts("access.request") if f["by"] == "zed"]
+    assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]

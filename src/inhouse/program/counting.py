@@ -170,13 +170,20 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     for fact in state.facts:
         if fact.kind == "code.trusted" and fact.key and not fact.session:
             found.setdefault(fact.key, fact)
-    # a key that joined with an invitation a marked key signed after its mark carries the mark
-    # on: the code that ran with the old key could invite its holder onto "a new machine of
-    # theirs" and join with a key of its own writer's (in the order they joined, so a chain of
-    # such invitations carries it all the way)
+    # a key of the same person that joined with an invitation a marked key signed after its
+    # mark carries the mark on: the code that ran with the old key could invite its holder onto
+    # "a new machine of theirs" and join with a key its writer keeps (in the order they joined,
+    # so a chain of such invitations carries it all the way). Not a key of someone else the
+    # holder invited as a rollout lead: that is a person of their own, whose key never ran it
     for record in sorted(state.keys.values(), key=lambda k: k.seq):
         inviter = found.get(record.invitation_key or "")
-        if inviter is not None and inviter.id < (record.invitation_seq or 0):
+        held = state.keys.get(record.invitation_key or "")
+        if (
+            inviter is not None
+            and held is not None
+            and held.person == record.person
+            and inviter.id < (record.invitation_seq or 0)
+        ):
             found.setdefault(record.key_id, inviter)
     _trusted_cache.clear()  # one program per process, usually
     _trusted_cache[id(state)] = (state, len(state.facts), found)
