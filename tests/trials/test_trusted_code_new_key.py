@@ -255,3 +255,20 @@ def test_someone_a_marked_lead_invites_is_not_marked(
         opened.close()
     [asked] = [f for f in _facts("access.request") if f["by"] == "zed"]
     assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_proving_his_trial_after_him_does_not_make_it_hers(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The trial is its first prover's: lena proving omar's trial after him (to mark his key the
+    next time he proves his own) leaves his own proving his own code."""
+    (program / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(program))
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python", env=omar)
+    run("prove", "tickets", "--trust-python")  # lena
+    run("prove", "tickets", "--trust-python", env=omar)
+    assert not [f for f in _facts("code.trusted") if f["by"] == "omar"]

@@ -129,12 +129,16 @@ def prove_trial(
 
 
 def _proven_by_another(program: Program, name: str, who: str) -> bool:
-    """Whether anyone other than ``who`` recorded a verdict of trial ``name`` (whatever it
-    said, counted or not): the trial, and the code its checks call, are theirs too."""
-    return any(
-        f.kind == "trial.verdict" and f.payload.get("trial") == name and f.by != who
-        for f in program.state().facts
-    )
+    """Whether trial ``name``'s first verdict (whatever it said, counted or not) is someone
+    other than ``who``'s: the trial is its first prover's, as a workflow's version is its first
+    publisher's, and so is the code its checks call. The first, not the latest: a colleague who
+    proves ``who``'s trial after them does not make it theirs (and ``who``'s key marked)."""
+    first = next(
+        (f for f in program.state().facts
+         if f.kind == "trial.verdict" and f.payload.get("trial") == name),
+        None,
+    )  # fmt: skip
+    return first is not None and first.by != who
 
 
 def verdict_set_aside(program: Program, actor: str | None = None) -> str | None:
