@@ -76,7 +76,8 @@ def refuse_untrusted(calls: list[str], where: str, command: str) -> None:
             f"{where}: its checks call Python code that would run on this machine with your "
             f"rights, your private key included: {', '.join(calls)}. Read that code; then "
             f"`{command} --trust-python` runs it (where someone else wrote the spec, nothing "
-            "your key signs after it counts as yours: exit rule 36, a new key does)"
+            "your key signs after it counts as yours: exit rule 36, a key it never reached "
+            "does)"
         )
 
 

@@ -306,7 +306,9 @@ __all__ = [
 #: take its own name out of the run's record (its ``python_checks``, which plays 2 and 3 set
 #: aside) or copy the key out.
 #: Nothing that key signs after it counts as its holder's own (the run naming the code it ran
-#: included); they make a new key. Such a run is refused without the log, where the
+#: included), nor what a key signs that joined with an invitation it signed after (a "new
+#: machine" the code could invite and join with a key its writer keeps); they revoke it and
+#: sign with a key the code never reached. Such a run is refused without the log, where the
 #: same code could take the record out of the outbox. Only takes facts away, and only facts
 #: placed after a ``code.trusted``, which no inhouse before the rule recorded: nothing an exit
 #: was judged on before it changes

@@ -170,9 +170,52 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     for fact in state.facts:
         if fact.kind == "code.trusted" and fact.key and not fact.session:
             found.setdefault(fact.key, fact)
+    # a key of the same person that joined with an invitation a marked key signed after its
+    # mark carries the mark on: the code that ran with the old key could invite its holder onto
+    # "a new machine of theirs" and join with a key its writer keeps (in the order they joined,
+    # so a chain of such invitations carries it all the way). Not a key of someone else the
+    # holder invited as a rollout lead: that is a person of their own, whose key never ran it
+    for record in sorted(state.keys.values(), key=lambda k: k.seq):
+        inviter = found.get(record.invitation_key or "")
+        held = state.keys.get(record.invitation_key or "")
+        if (
+            inviter is not None
+            and held is not None
+            and held.person == record.person
+            and inviter.id < (record.invitation_seq or 0)
+        ):
+            found.setdefault(record.key_id, inviter)
     _trusted_cache.clear()  # one program per process, usually
     _trusted_cache[id(state)] = (state, len(state.facts), found)
     return found
+
+
+def marked_keys(state: ProgramState) -> list[str]:
+    """For ``inhouse status``: each key not revoked that exit rule
+    :data:`~inhouse.program.checks.RAN_OTHERS_CODE` marks, in words, with the way out: an
+    honest colleague lured into running another's code learns it there, not weeks later from a
+    check's row that no longer counts what they sign."""
+    lines = []
+    for key_id, marker in _first_trusted(state).items():
+        record = state.keys.get(key_id)
+        if record is None or record.revoked_at is not None:
+            continue
+        calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+        how = (
+            "ran"
+            if marker.key == key_id
+            else f"joined with an invitation key {marker.key} signed after it ran"
+        )
+        lines.append(
+            f"{record.person}'s key {key_id} {how} Python check code "
+            f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
+            f"#{marker.id}, exit rule {RAN_OTHERS_CODE}): nothing it signs since counts as "
+            f"{record.person}'s own. Once that code is gone, {record.person} revokes it "
+            f"(`inhouse person revoke-key {key_id}`) and signs with a key it never reached: one "
+            "enrolled before it ran, or, once every key of theirs is revoked, one a rollout "
+            f"lead invites them again with (`inhouse person invite {record.person}`)"
+        )
+    return lines
 
 
 def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
@@ -189,14 +232,21 @@ def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
     if marker is None or marker.id >= fact.id:
         return None
     calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+    ran = (
+        "after it ran"
+        if marker.key == fact.key
+        else f"after it joined with an invitation that key {marker.key} signed after it ran"
+    )
     return (
-        f"signed with {fact.by}'s key {fact.key} after it ran Python check code "
+        f"signed with {fact.by}'s key {fact.key} {ran} Python check code "
         f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
         f"#{marker.id}, exit rule {RAN_OTHERS_CODE}): that code ran inside their inhouse with "
-        "the key at hand, and whoever wrote it could sign anything with it since, so nothing "
-        f"the key signed after counts as {fact.by}'s own; {fact.by} makes a new key (inviting "
-        f"themselves, `inhouse person invite {fact.by}`, and joining with it) once that code "
-        f"is gone, and revokes this one (`inhouse person revoke-key {fact.key}`)"
+        "the key at hand, and whoever wrote it could sign anything with it since (a new "
+        f"machine's invitation too), so nothing the key signed after counts as {fact.by}'s "
+        f"own; once that code is gone, {fact.by} revokes it (`inhouse person revoke-key "
+        f"{fact.key}`) and signs with a key that code never reached: one enrolled before it "
+        "ran, or, once every key of theirs is revoked, one a rollout lead invites them again "
+        f"with (`inhouse person invite {fact.by}`)"
     )
 
 

@@ -183,6 +183,11 @@ class KeyRecord:
     #: keep counting; only a revocation voids those
     superseded_by: str | None = None
     superseded_seq: int | None = None
+    #: the enrolled key that signed the invitation it joined with (a session's: the key that
+    #: delegated to it), and that invitation's place in the log: a key a key marked by exit
+    #: rule 36 invited after its mark carries the mark on (:mod:`inhouse.program.counting`)
+    invitation_key: str | None = None
+    invitation_seq: int | None = None
 
     @property
     def active(self) -> bool:
@@ -202,6 +207,8 @@ class Invitation:
     #: the public half of the key its token seeds, where it logs one
     #: (:mod:`inhouse.identity.invitations`)
     join_key: str | None = None
+    #: the enrolled key that signed it (a session's: the key that delegated to it)
+    signer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1011,7 +1018,13 @@ def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:
     return (person, True) if person is not None else (event.actor, False)
 
 
-def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: str | None) -> None:
+def _enrol(
+    state: ProgramState,
+    event: Event,
+    data: dict[str, Any],
+    invited_by: str | None,
+    invitation: Invitation | None = None,
+) -> None:
     name = data["name"]
     state.keys[data["key_id"]] = KeyRecord(
         key_id=data["key_id"],
@@ -1021,6 +1034,8 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
         enrolled_at=event.at,
         seq=event.seq,
         invited_by=invited_by,
+        invitation_key=invitation.signer if invitation is not None else None,
+        invitation_seq=invitation.seq if invitation is not None else None,
     )
     if name not in state.people:
         _seat(state, data, event.seq, service=bool(data.get("service", False)))
@@ -1095,7 +1110,7 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
         invitation = state.invitations[token]
         state.invitations[token] = replace(invitation, used=True)
         _void_spares(state, name)
-        _enrol(state, event, {**predicate, "key_id": key_id}, invitation.by)
+        _enrol(state, event, {**predicate, "key_id": key_id}, invitation.by, invitation)
         return
     if state.person_of_key(key_id) is None:
         raise ValueError(
@@ -2089,6 +2104,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             expires=expires,
             another_key=bool(data.get("another_key", False)),
             join_key=data["join_key"] if isinstance(data.get("join_key"), str) else None,
+            signer=state.verifier.keys.delegated_by.get(event.signer or "", event.signer),
         )
         if not data.get("another_key"):
             _seat(state, data, event.seq, service=bool(data.get("service", False)))
@@ -2102,7 +2118,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             _void_spares(state, str(data["name"]))
         # a service's enrolment is signed by the lead who vouches for it: its key is the payload's
         key_id = data["key_id"] if data.get("service") else event.signer or data["key_id"]
-        _enrol(state, event, {**data, "key_id": key_id}, invited_by)
+        _enrol(state, event, {**data, "key_id": key_id}, invited_by, invitation)
         if data.get("service"):
             for old in data.get("supersedes") or ():
                 record = state.keys.get(str(old))

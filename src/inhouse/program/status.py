@@ -9,7 +9,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from inhouse.program.counting import CLOCK_SKEW, build_context, refused_vouches, vouched_hosts
+from inhouse.program.counting import (
+    CLOCK_SKEW,
+    build_context,
+    marked_keys,
+    refused_vouches,
+    vouched_hosts,
+)
 from inhouse.program.evaluation import (
     CheckedRef,
     exit_results,
@@ -283,6 +289,7 @@ def build_status(
             "everything shown is as of the event before it, and nothing more can be recorded",
         )
     warnings.extend(state.shared_machines())
+    warnings.extend(marked_keys(state))  # exit rule 36: whose key signs nothing of theirs now
     for play in playbook.plays:
         start = state.held_back.get(play.id)
         if start is not None and (left := start.unwaived(state.waivers)):

@@ -16,7 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
+from inhouse.checks.function import (
+    python_calls,
+    python_checks_allowed,
+    record_trusted,
+    refuse_untrusted,
+)
 from inhouse.errors import ProgramStopped
 from inhouse.program.facts import Fact, Provenance
 from inhouse.trials.headtohead import TrialOutcome, run_planned
@@ -81,8 +86,17 @@ def prove_trial(
         raise ProgramStopped(f"the program stopped ({stopped.reason}); no more trials run in it")
     plan = plan_trial(program.folder, name)
     plan.refuse_repeats(f"inhouse prove {name}")
+    calls, where, command = (
+        python_calls(plan.checks),
+        f"trials/{name}.yaml",
+        f"inhouse prove {name}",
+    )
     if not trust_python:  # a python check runs someone's code with this runner's rights
-        refuse_untrusted(python_calls(plan.checks), f"trials/{name}.yaml", f"inhouse prove {name}")
+        refuse_untrusted(calls, where, command)
+    elif calls and not program.detached() and _proven_by_another(program, name, who.name):
+        # a trial someone else proved is theirs, and so is the code its checks call: proving it
+        # again runs it with this key at hand, as a rerun does (exit rule 36)
+        record_trusted(program, who.name, calls, where, command)
     started = program.clock()
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
@@ -112,6 +126,19 @@ def prove_trial(
         stopped=did_stop,
         set_aside=_set_aside(program, fact),
     )
+
+
+def _proven_by_another(program: Program, name: str, who: str) -> bool:
+    """Whether trial ``name``'s first verdict (whatever it said, counted or not) is someone
+    other than ``who``'s: the trial is its first prover's, as a workflow's version is its first
+    publisher's, and so is the code its checks call. The first, not the latest: a colleague who
+    proves ``who``'s trial after them does not make it theirs (and ``who``'s key marked)."""
+    first = next(
+        (f for f in program.state().facts
+         if f.kind == "trial.verdict" and f.payload.get("trial") == name),
+        None,
+    )  # fmt: skip
+    return first is not None and first.by != who
 
 
 def verdict_set_aside(program: Program, actor: str | None = None) -> str | None:

@@ -1,0 +1,274 @@
+"""A key that ran another's code cannot hand its mark on, and the way out still works.
+
+Exit rule 36 (:data:`~inhouse.program.checks.RAN_OTHERS_CODE`) sets aside what omar's key signs
+after it ran the Python check code of lena's trial; its way out is a new key. But the new key
+of the way out was one his old key could make alone: his key invites "a new machine of his"
+(anyone may invite themselves) and a key joins with that invitation. lena's code, running in his
+inhouse with his key at hand, does the same in a few lines: it invites omar, joins with a key it
+writes where lena can read it, and from then on signs as omar with a key that never ran
+anything, every fact of it his own. So a key enrolled through an invitation that a marked key
+signed after its mark is marked too (its mark is the same ``code.trusted``), and the way out is
+the other one the roster already has: omar revokes the key, and a rollout lead invites him again.
+
+Real parts: SQLite, the llama.cpp engine serving the test model, each person's own key, the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inhouse.identity import create_key
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import RAN_OTHERS_CODE
+from inhouse.program.counting import build_context
+from tests.engine import needs_engine
+from tests.people import sign_in_as
+from tests.trials.test_rerun import (  # noqa: F401
+    EASY,
+    omar,
+    program,
+    run,
+    write_trial,
+)
+from tests.trials.test_rerun_trusted_code import CONFIRMATIONS, HONEST
+
+pytestmark = needs_engine
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_checks_module() -> Iterator[None]:
+    yield
+    sys.modules.pop("lenas_checks", None)
+
+
+#: lena's check: once, in whatever inhouse runs it, it invites the key's holder onto "a new
+#: machine of theirs", joins with a key it writes beside the checkout (where lena reads it
+#: later), and signs an access request with that new key
+LENDS_A_KEY = """\
+from pathlib import Path
+
+done = []
+
+
+def looks_fine(output, context):
+    from inhouse.identity import create_key
+    from inhouse.program import Program, Provenance
+    # the organisation's sign-in as the suite stands it in (a program without one has none to
+    # pass; with one, a browser session of omar's on his own laptop)
+    from tests.people import sign_in_as as sign_in
+
+    if not done:
+        done.append(1)
+        opened = Program.open(Path.cwd())
+        try:
+            who = opened.whoami().name
+            text = opened.invite(who)
+            key = create_key(Path.cwd().parent / "lenas-copy.key")
+            opened.join(text, key, at_machine="omar-laptop")
+            sign_in(opened.using(key))
+            opened.using(key).record_fact(
+                None, "access.request", {"person": who, "reason": "let me in"},
+                provenance=Provenance.MEASURED, collector="inhouse access")
+        finally:
+            opened.close()
+    return bool(output.strip())
+"""
+
+
+def _lenas_trial(folder: Path, module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    write_trial(folder, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python")
+    (folder / "lenas_checks.py").write_text(module, encoding="utf-8")
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+
+
+def _facts(kind: str) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = json.loads(run("fact", "list", "--kind", kind, "--json"))
+    return found
+
+
+def _uncounted(folder: Path) -> dict[int, str]:
+    opened = Program.open(folder)
+    try:
+        context = build_context(opened.state(), opened.clock())
+        return {u.fact.id: " ".join(u.why.split()) for u in context.uncounted}
+    finally:
+        opened.close()
+
+
+def _key_of(folder: Path, name: str) -> list[str]:
+    opened = Program.open(folder)
+    try:
+        return [k.key_id for k in opened.state().keys_of(name) if k.revoked_at is None]
+    finally:
+        opened.close()
+
+
+def test_a_key_her_code_enrolled_with_his_key_is_marked_too(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _lenas_trial(program, LENDS_A_KEY, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    assert (program.parent / "lenas-copy.key").exists()  # the forgery held: a key of "his"
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    assert why is not None, "what a key her code enrolled in omar's name signed counts as his"
+    assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why
+    # the way out it names is one her code cannot take: a rollout lead's invitation
+    assert "revoke" in why and "rollout lead" in why, why
+
+
+def test_the_way_out_counts_a_lead_invites_him_again(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """omar ran lena's (honest) code: his key is marked. He revokes it, lena (a rollout lead)
+    invites him again, and he joins with a new key on his laptop: what it signs is his."""
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    [old] = _key_of(program, "omar")
+    run("person", "revoke-key", old, env=omar)
+    out = run("person", "invite", "omar")  # lena, a rollout lead
+    invitation = out.split("inhouse join ")[-1].strip()
+    fresh = create_key(program.parent / "omar-new.key")
+    opened = Program.open(program)
+    try:
+        opened.join(invitation, fresh, at_machine="omar-laptop")
+        sign_in_as(opened.using(fresh))
+        opened.using(fresh).record_fact(
+            None, "access.request", {"person": "omar", "reason": "mine"},
+            provenance=Provenance.MEASURED, collector="inhouse access",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_proving_her_proven_trial_again_is_running_her_code(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not only ``--rerun``: omar asked to "prove tickets on your machine" runs the same code of
+    lena's on his --trust-python, with his key at hand; what it signs with his key is not his."""
+    from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
+
+    _lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
+    run("prove", "tickets", "--trust-python", env=omar)
+    [trusted] = [f for f in _facts("code.trusted") if f["by"] == "omar"]
+    assert trusted["payload"]["calls"] == ["lenas_checks:looks_fine"]  # type: ignore[index]
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    assert why is not None, "an access request her code signed while he proved counts as his"
+    assert f"exit rule {RAN_OTHERS_CODE}" in why, why
+
+
+def test_lena_proving_her_own_trial_again_records_nothing(
+    program: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--trust-python")
+    assert not _facts("code.trusted")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (exit rule 36 reads whose code it is from the log, which cannot "
+    "say): a trial nobody proved yet is the first prover's, so omar proving a spec lena wrote, "
+    "its check module hers, records no code.trusted, and her code signs as him (a workflow "
+    "version nobody published is the same: its first runner becomes its author; and a "
+    "module lena edits under omar's own spec runs on his own proof, since the module is no "
+    "part of the spec). Closing it marks every key that runs a python check on "
+    "--trust-python, its author's own included (a new key per version for anyone using "
+    "python checks), or hashes the modules into the spec and its author's signature: the "
+    "lead's product decision",
+)
+def test_proving_first_a_trial_she_wrote_is_running_her_code(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
+
+    (program / "lenas_checks.py").write_text(SIGNS_FOR_HIM, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(program))
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python", env=omar)  # "could you prove it? I'm busy"
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_status_tells_him_his_key_no_longer_signs_for_him(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """lena lures omar into running her (here honest) code: from then on nothing his key signs
+    counts as his (his verifies, confirmations, later reruns). ``status`` says so, whoever asks,
+    with the way out, until the key is revoked."""
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    [old] = _key_of(program, "omar")
+    said = run("status", env=omar)
+    assert f"omar's key {old} ran Python check code" in said, said
+    assert f"exit rule {RAN_OTHERS_CODE}" in said and "lenas_checks:looks_fine" in said, said
+    assert f"inhouse person revoke-key {old}" in said and "rollout lead" in said, said
+    run("person", "revoke-key", old, env=omar)
+    assert "ran Python check code" not in run("status")
+
+
+def test_someone_a_marked_lead_invites_is_not_marked(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The mark passes to a new machine of the same person, not to a colleague the marked key
+    invites as a rollout lead: zed's key never ran anything, and what zed signs is zed's."""
+    run("person", "role", "omar", "--add", "rollout-lead")
+    _lenas_trial(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    out = run("person", "invite", "zed", "--team", "support", env=omar)
+    invitation = out.split("inhouse join ")[-1].strip()
+    zed = create_key(program.parent / "zed.key")
+    opened = Program.open(program)
+    try:
+        opened.join(invitation, zed, at_machine="zed-laptop")
+        sign_in_as(opened.using(zed))
+        opened.using(zed).record_fact(
+            None, "access.request", {"person": "zed", "reason": "mine"},
+            provenance=Provenance.MEASURED, collector="inhouse access",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    [asked] = [f for f in _facts("access.request") if f["by"] == "zed"]
+    assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+
+
+def test_proving_his_trial_after_him_does_not_make_it_hers(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The trial is its first prover's: lena proving omar's trial after him (to mark his key the
+    next time he proves his own) leaves his own proving his own code."""
+    (program / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(program))
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python", env=omar)
+    run("prove", "tickets", "--trust-python")  # lena
+    run("prove", "tickets", "--trust-python", env=omar)
+    assert not [f for f in _facts("code.trusted") if f["by"] == "omar"]
