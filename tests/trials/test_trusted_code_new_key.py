@@ -272,3 +272,32 @@ def test_proving_his_trial_after_him_does_not_make_it_hers(
     run("prove", "tickets", "--trust-python")  # lena
     run("prove", "tickets", "--trust-python", env=omar)
     assert not [f for f in _facts("code.trusted") if f["by"] == "omar"]
+
+
+def test_a_later_mark_of_its_own_does_not_lift_the_one_it_joined_with(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key lena's code enrolled in omar's name is marked from its join. Were its own later
+    ``code.trusted`` its mark instead, lena could sign as omar with it, then sign a
+    ``code.trusted`` with it (hers to sign: she holds the key), and everything it signed before
+    that would count as omar's again."""
+    from inhouse.checks.function import record_trusted
+    from inhouse.identity import load_key
+
+    _lenas_trial(program, LENDS_A_KEY, monkeypatch)
+    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    copy = program.parent / "lenas-copy.key"
+    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
+    opened = Program.open(program)
+    try:  # lena, with the key she kept: a mark of "its own", after what she signed
+        record_trusted(
+            opened.using(load_key(copy)), "omar", ["x:y"], "trials/x.yaml", "inhouse prove x"
+        )
+    finally:
+        opened.close()
+    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    assert why is not None, "a later code.trusted of the key she kept lifted its mark"
+    assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why

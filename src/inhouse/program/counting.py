@@ -184,7 +184,11 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
             and held.person == record.person
             and inviter.id < (record.invitation_seq or 0)
         ):
-            found.setdefault(record.key_id, inviter)
+            # the earlier mark: one the key signs itself later (the key's holder may be the
+            # code's writer) must not lift the one it joined with
+            own = found.get(record.key_id)
+            if own is None or inviter.id < own.id:
+                found[record.key_id] = inviter
     _trusted_cache.clear()  # one program per process, usually
     _trusted_cache[id(state)] = (state, len(state.facts), found)
     return found
