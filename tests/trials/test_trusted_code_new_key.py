@@ -301,3 +301,30 @@ def test_a_later_mark_of_its_own_does_not_lift_the_one_it_joined_with(
     why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
     assert why is not None, "a later code.trusted of the key she kept lifted its mark"
     assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why
+
+
+def test_a_long_lived_status_names_a_key_that_joins_with_a_marked_invitation(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+) -> None:
+    """A dashboard folds the log into one state as it grows: a key that joins with an invitation
+    omar's marked key signed is marked at once, not only once someone records a fact."""
+    from inhouse.checks.function import record_trusted
+    from inhouse.identity import load_key
+    from inhouse.program.counting import marked_keys
+
+    opened = Program.open(program)
+    try:
+        his = opened.using(load_key(Path(omar["INHOUSE_KEY"])))
+        record_trusted(his, "omar", ["x:y"], "trials/x.yaml", "inhouse prove x")
+        [before] = marked_keys(opened.state())
+        assert "omar's key" in before
+        text = his.invite("omar")
+        kept = create_key(program.parent / "kept.key")
+        his.join(text, kept, at_machine="omar-laptop")
+        now = marked_keys(opened.state())
+        new = [k for k in _key_of(program, "omar") if k not in before]
+        assert len(new) == 1
+        assert any(new[0] in line for line in now), now
+    finally:
+        opened.close()
