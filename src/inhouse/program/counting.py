@@ -153,9 +153,10 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
     return None
 
 
-#: each program state's first ``code.trusted`` per key, with how many facts it had read
-#: (:func:`_first_trusted`): a long-lived process folds the log into one state as it grows
-_trusted_cache: dict[int, tuple[ProgramState, int, dict[str, Fact]]] = {}
+#: each program state's first ``code.trusted`` per key, with how many facts and keys it had
+#: read (:func:`_first_trusted`): a long-lived process folds the log into one state as it grows
+#: (a key joining with a marked key's invitation is marked with no new fact)
+_trusted_cache: dict[int, tuple[ProgramState, tuple[int, int], dict[str, Fact]]] = {}
 
 
 def _first_trusted(state: ProgramState) -> dict[str, Fact]:
@@ -164,7 +165,8 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     :data:`~inhouse.program.checks.RAN_OTHERS_CODE`. Signed by the key itself, never by a
     session (a session may not sign one), so nobody else can set a colleague's key aside."""
     cached = _trusted_cache.get(id(state))
-    if cached is not None and cached[0] is state and cached[1] == len(state.facts):
+    read = (len(state.facts), len(state.keys))
+    if cached is not None and cached[0] is state and cached[1] == read:
         return cached[2]
     found: dict[str, Fact] = {}
     for fact in state.facts:
@@ -184,9 +186,13 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
             and held.person == record.person
             and inviter.id < (record.invitation_seq or 0)
         ):
-            found.setdefault(record.key_id, inviter)
+            # the earlier mark: one the key signs itself later (the key's holder may be the
+            # code's writer) must not lift the one it joined with
+            own = found.get(record.key_id)
+            if own is None or inviter.id < own.id:
+                found[record.key_id] = inviter
     _trusted_cache.clear()  # one program per process, usually
-    _trusted_cache[id(state)] = (state, len(state.facts), found)
+    _trusted_cache[id(state)] = (state, read, found)
     return found
 
 
