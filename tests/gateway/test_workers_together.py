@@ -242,8 +242,8 @@ def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
     """``kill -9`` of a serve's supervisor and of its workers at once (an OOM kill of the
     whole group, a container's end): nothing of any of them runs on its way out, and the folder
     where they answered each other's /metrics stayed in the temporary folder with their
-    sockets, for ever. The next serve removes it as it starts, and keeps its own while it runs
-    (a sweep then, as a third serve's, leaves it)."""
+    sockets, for ever. The next serve removes it as it starts, says so in its log, and keeps
+    its own while it runs (a sweep then, as a third serve's, leaves it)."""
     from inhouse.gateway.peers import sweep
 
     weights = model_file(_isolated)
@@ -274,6 +274,10 @@ def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
                     os.kill(pid, signal.SIGKILL)
         with served(_isolated, _isolated / "second.log", "--workers", "2") as second:
             assert not folder.exists(), folder
+            # said where the operator reads the serve's start (it was an INFO line, which the
+            # supervisor's log, from warnings up, never showed)
+            said = (_isolated / "second.log").read_text()
+            assert f"removed {folder}, left by a gateway serve that is gone" in said, said
             live = _folder(_pids(second.url))
             assert live != folder and live.parent == folder.parent
             assert live not in sweep([live.parent])
