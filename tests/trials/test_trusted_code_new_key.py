@@ -84,9 +84,10 @@ def _key_of(folder: Path, name: str) -> list[str]:
         opened.close()
 
 
-def _joins_and_asks(folder: Path, invitation: str, key: SigningKey, person: str) -> None:
-    """``person`` joins with ``invitation`` and ``key`` on their own laptop, signs in, and asks
-    for access with that key."""
+def _joins_and_asks(folder: Path, invited: str, key: SigningKey, person: str) -> None:
+    """``person`` joins with the invitation ``inhouse person invite`` said (``invited``) and
+    ``key`` on their own laptop, signs in, and asks for access with that key."""
+    invitation = invited.split("inhouse join ")[-1].strip()
     opened = Program.open(folder)
     try:
         opened.join(invitation, key, at_machine=f"{person}-laptop")
@@ -127,8 +128,7 @@ def test_the_way_out_counts_a_lead_invites_him_again(
     [old] = _key_of(program, "omar")
     run("person", "revoke-key", old, env=omar)
     out = run("person", "invite", "omar")  # lena, a rollout lead
-    invitation = out.split("inhouse join ")[-1].strip()
-    _joins_and_asks(program, invitation, create_key(program.parent / "omar-new.key"), "omar")
+    _joins_and_asks(program, out, create_key(program.parent / "omar-new.key"), "omar")
     [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
     assert int(asked["id"]) not in set_aside(program)  # type: ignore[call-overload]
 
@@ -216,8 +216,7 @@ def test_someone_a_marked_lead_invites_is_not_marked(
     lenas_trial(program, HONEST, monkeypatch)
     omar_reruns(omar)
     out = run("person", "invite", "zed", "--team", "support", env=omar)
-    invitation = out.split("inhouse join ")[-1].strip()
-    _joins_and_asks(program, invitation, create_key(program.parent / "zed.key"), "zed")
+    _joins_and_asks(program, out, create_key(program.parent / "zed.key"), "zed")
     [asked] = [f for f in facts("access.request") if f["by"] == "zed"]
     assert int(asked["id"]) not in set_aside(program)  # type: ignore[call-overload]
 
