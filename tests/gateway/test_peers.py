@@ -323,7 +323,8 @@ def test_a_folder_an_older_inhouse_left_is_swept_once_nobody_listens_there(_tmp:
     workers, stayed in the temporary folder for ever. A sweep takes one that has not changed
     for long and holds nothing but sockets nobody listens on (an empty one too); it leaves one
     a worker still listens in, one changed lately (a serve's being made, a worker started
-    again), one holding anything a serve does not make there, a link to a folder like it,
+    again), one holding anything a serve does not make there (a file, a socket not named as a
+    worker's), a link to a folder like it,
     another user's, and one others may reach."""
     from inhouse.gateway.peers import sweep
 
@@ -340,6 +341,7 @@ def test_a_folder_an_older_inhouse_left_is_swept_once_nobody_listens_there(_tmp:
         os.link(notes / "mine.txt", other_file / "1.sock")  # a file named as a socket
         then = time.time() - 3600
         os.utime(other_file, (then, then))
+        other_socket = _older(_tmp, "inhouse-gateway-other-socket", "0.sock", "mine.sock")
         elsewhere = _tmp / "elsewhere"
         elsewhere.mkdir()
         target = _older(elsewhere, "looks-left", "0.sock")
@@ -357,6 +359,7 @@ def test_a_folder_an_older_inhouse_left_is_swept_once_nobody_listens_there(_tmp:
         assert [p.name for p in fresh.iterdir()] == ["0.sock"]
         assert sorted(p.name for p in other_file.iterdir()) == ["0.sock", "1.sock"]
         assert (notes / "mine.txt").read_text() == "keep\n"
+        assert sorted(p.name for p in other_socket.iterdir()) == ["0.sock", "mine.sock"]
         assert (_tmp / "inhouse-gateway-link").is_symlink()
         assert [p.name for p in target.iterdir()] == ["0.sock"]
         assert reachable.is_dir() and [p.name for p in reachable.iterdir()] == ["0.sock"]

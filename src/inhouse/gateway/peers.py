@@ -122,9 +122,10 @@ def _sweep_one(path: Path, *, alone: bool = False) -> bool:
         except FileNotFoundError:
             # none: a serve's being made, a serve's where nothing locks (NFS), or an older
             # inhouse's, which no lock tells apart: taken only long after anyone listened there
-            if alone or not _unheld_and_dead(path, folder):
+            dead = None if alone else _unheld_and_dead(path, folder)
+            if dead is None:
                 return False
-            _empty(folder)
+            _empty(folder, dead)
         except OSError:
             return False  # a link, or not a file
         else:
@@ -141,7 +142,7 @@ def _sweep_one(path: Path, *, alone: bool = False) -> bool:
                 for name in names:
                     if stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
                         return False  # nothing a serve makes
-                _empty(folder)
+                _empty(folder, names)
             finally:
                 os.close(lock)
     except OSError:
@@ -160,46 +161,48 @@ def _removed(path: Path) -> bool:
     return True
 
 
-def _empty(folder: int) -> None:
-    """Remove what ``folder`` (open) holds, each name once, never following a link."""
-    for name in os.listdir(folder):
+def _empty(folder: int, names: list[str]) -> None:
+    """Remove ``names`` from ``folder`` (open), the names a sweep looked at (anything made
+    since is left, and keeps the folder), never following a link."""
+    for name in names:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=folder)
 
 
-def _unheld_and_dead(path: Path, folder: int) -> bool:
-    """Whether ``path`` (open as ``folder``, this user's, 0700), holding no ``serve.lock``,
-    is one a serve left that is gone: unchanged for :data:`UNLOCKED_AFTER_SECONDS` (a serve's
-    being made locks its folder at once; a worker started again binds its socket anew, as
-    the supervisor starts it within a second), holding nothing but workers' sockets
-    (``N.sock``, sockets: no link, no folder, no other file), each of which refuses a
-    connection (nobody listens on it: a live worker accepts, however busy), and unchanged
-    still once they have all been tried. Never where the temporary folder locks nothing
-    (``flock`` refused: NFS without its lock daemon): a serve runs there with no
-    ``serve.lock`` (:func:`hold`), perhaps on another host sharing the folder, whose workers'
-    sockets refuse a connection from this one."""
+def _unheld_and_dead(path: Path, folder: int) -> list[str] | None:
+    """The names ``path`` (open as ``folder``, this user's, 0700, holding no ``serve.lock``)
+    holds where it is a folder a serve left that is gone; None where it may not be. Gone:
+    unchanged for :data:`UNLOCKED_AFTER_SECONDS` (a serve's being made locks its folder at
+    once; a worker started again binds its socket anew, as the supervisor starts it within a
+    second), holding nothing but workers' sockets (``N.sock``, sockets: no link, no folder, no
+    other file), each of which refuses a connection (nobody listens on it: a live worker
+    accepts, however busy), and unchanged still once they have all been tried. Never where
+    the temporary folder locks nothing (``flock`` refused: NFS without its lock daemon): a
+    serve runs there with no ``serve.lock`` (:func:`hold`), perhaps on another host sharing
+    the folder, whose workers' sockets refuse a connection from this one."""
     try:
         fcntl.flock(folder, fcntl.LOCK_SH | fcntl.LOCK_NB)
         fcntl.flock(folder, fcntl.LOCK_UN)
     except OSError:
-        return False
+        return None
     try:
         before = os.fstat(folder)
         if time.time() - before.st_mtime < UNLOCKED_AFTER_SECONDS:
-            return False
+            return None
         names = os.listdir(folder)
         for name in names:
             if not _SOCKET.fullmatch(name):
-                return False
+                return None
             if not stat.S_ISSOCK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
-                return False
-        for name in names:
-            if not _refused(path / name):
-                return False
+                return None
+        if not all(_refused(path / name) for name in names):
+            return None
         after = os.fstat(folder)
     except OSError:
-        return False
-    return (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+        return None
+    if (after.st_mtime_ns, after.st_ino) != (before.st_mtime_ns, before.st_ino):
+        return None
+    return names
 
 
 def _refused(where: Path) -> bool:
