@@ -324,8 +324,7 @@ def test_a_folder_an_older_inhouse_left_is_swept_once_nobody_listens_there(_tmp:
     for long and holds nothing but sockets nobody listens on (an empty one too); it leaves one
     a worker still listens in, one changed lately (a serve's being made, a worker started
     again), one holding anything a serve does not make there (a file, a socket not named as a
-    worker's), a link to a folder like it,
-    another user's, and one others may reach."""
+    worker's), a link to a folder like it, another user's, and one others may reach."""
     from inhouse.gateway.peers import sweep
 
     gone = _older(_tmp, "inhouse-gateway-old", "0.sock", "1.sock")
