@@ -1,0 +1,150 @@
+"""The outsider, a second month: the IT lead of a 200-person firm walks plays 4, 5 and 6 and the
+dashboard from README.md and docs/ alone, in a demo program on SQLite, as a team of six (lena
+leads; omar, pia, vic, sam and kim joined with keys and machines of their own), plays 1-3 passed
+over on waivers as a lead grants them on the record. What cost them time, each pinned here:
+
+- pia's `inhouse pilot enablement`, her first day in the pilot, told her to "fetch your gateway
+  key (`inhouse keys fetch`) and send one request with it"; the fetch said "no gateway key is
+  waiting for pia": nobody had told her (nor lena, reading `status`) that a lead grants one first
+  (`inhouse keys issue pia`). `pilot step done first-request` sent her to the same fetch;
+- lena's `inhouse play start 5`, once sam had taken the support queue on, told her to make
+  herself the queue's owner ("`inhouse support owner lena`"), and said nothing of sam, who held
+  the role and starts the play with his own key;
+- pia, named legal's champion, read `status` and the dashboard for what to do next: play 5's
+  `champions-named` said only "no champion for teams it, sales, support", leaving legal out and
+  never asking for her acceptance (`inhouse pilot champions --accept`), which it names only once
+  every team has a champion; docs/pilot.md says it "fails naming who has not".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.clitools import cli
+from tests.test_cli import invite, own_machine
+
+TEAMS = {"omar": "support", "pia": "legal", "vic": "sales", "sam": "it", "kim": "legal"}
+
+TRACK = """\
+title: {team}
+role: {team}
+description: The {team} track.
+steps:
+  - id: first-request
+    type: first-answered-request
+  - id: pair
+    type: attested
+    title: Sat with a champion
+"""
+
+
+def _said(out: str) -> str:
+    return " ".join(out.split())
+
+
+def _waive(*options: str) -> None:
+    cli("waiver", "grant", *options, "--reason", "other", "--note", "walk", "--expires", "30d")
+
+
+@pytest.fixture
+def team(_isolated: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
+    """A demo program whose play 4 runs on waivers, every colleague joined on a machine of their
+    own: the env of each one's shell."""
+    cli("init", "Acme", "--lead", "lena", "--demo")
+    keys = tmp_path / "keys"
+    envs: dict[str, dict[str, str]] = {}
+    for name, team in TEAMS.items():
+        envs[name] = own_machine(name, keys)
+        cli("join", invite(name, "--team", team), env=envs[name])
+    for name in ("omar", "pia", "vic"):
+        cli("access", "request", env=envs[name])
+    _waive("botched-handoff", "--play", "pilot")
+    _waive("calendar-driven-advance", "--play", "pilot")
+    cli("play", "start", "4")
+    return envs
+
+
+def _pilot(envs: dict[str, dict[str, str]], work: Path) -> None:
+    """Every colleague on the pilot, on their team's track, each saying their team."""
+    (work / "enablement").mkdir()
+    for team in set(TEAMS.values()):
+        (work / "enablement" / f"{team}.yaml").write_text(TRACK.format(team=team), "utf-8")
+    _waive("scaling-before-proving")
+    for name, team in TEAMS.items():
+        cli("pilot", "add", name, "--track", team)
+        cli("pilot", "team", team, env=envs[name])
+
+
+def test_a_member_without_a_gateway_key_is_told_a_lead_grants_one(
+    team: dict[str, dict[str, str]], _isolated: Path
+) -> None:
+    """The first-request step sent pia to `inhouse keys fetch`, which finds nothing until a lead
+    grants her a key: it says so, naming the grant, and once one waits it says only to fetch."""
+    _pilot(team, _isolated)
+    pia = team["pia"]
+    before = _said(cli("pilot", "enablement", "pia", env=pia))
+    assert "you hold no gateway key yet" in before, before
+    assert "until a rollout lead grants you one (`inhouse keys issue pia`)" in before, before
+    # the lead reads the same in every member's progress
+    assert "(`inhouse keys issue omar`)" in _said(cli("pilot", "enablement"))
+    refused = _said(cli("pilot", "step", "done", "first-request", env=pia, code=2))
+    assert "(`inhouse keys issue pia`)" in refused, refused
+    # granted: the fetch the step names now finds it, and nothing asks a lead again
+    cli("keys", "issue", "pia")
+    granted = _said(cli("pilot", "enablement", "pia", env=pia))
+    assert "keys issue" not in granted, granted
+    assert "fetch your gateway key (`inhouse keys fetch`)" in granted, granted
+    shown = json.loads(cli("pilot", "enablement", "pia", "--json", env=pia))
+    assert "keys issue" not in json.dumps(shown)
+
+
+def test_play_start_names_who_holds_the_owners_role(
+    team: dict[str, dict[str, str]],
+) -> None:
+    """lena starts play 5 after sam took the queue on: the refusal names sam and how he starts
+    it, beside the role she lacks; sam's own start then passes."""
+    cli("support", "owner", "sam")
+    cli("support", "owner", "--accept", env=team["sam"], input="y\n")
+    _waive("calendar-driven-advance", "--play", "support")
+    _waive("botched-handoff", "--play", "support")
+    refused = _said(cli("play", "start", "5", code=3))
+    assert "lena is not one" in refused, refused
+    assert (
+        "or the play goes to who holds the role: sam (`inhouse play start 5` with their own key, "
+        "or a rollout lead's `inhouse play start 5 --owner sam`)"
+    ) in refused, refused
+    assert "Started play 5" in cli("play", "start", "5", env=team["sam"])
+
+
+def test_a_named_champion_is_asked_to_accept_while_teams_still_lack_one(
+    team: dict[str, dict[str, str]], _isolated: Path
+) -> None:
+    """pia, named legal's champion, is named in champions-named's reason as not having accepted,
+    while other teams still lack a champion; once she accepts, the reason drops her."""
+    _pilot(team, _isolated)
+    cli("support", "owner", "sam")
+    cli("support", "owner", "--accept", env=team["sam"], input="y\n")
+    _waive("calendar-driven-advance", "--play", "support")
+    _waive("botched-handoff", "--play", "support")
+    cli("play", "start", "5", env=team["sam"])
+    cli("pilot", "champions", "--name", "pia", "--team", "legal")
+
+    def reason() -> str:
+        status = json.loads(cli("status", "--json"))
+        (check,) = [c for c in status["plays"][4]["exit"] if c["check"] == "champions-named"]
+        assert check["outcome"] == "fail"
+        return str(check["reason"])
+
+    waiting = reason()
+    assert waiting.startswith("no champion for teams it, sales, support"), waiting
+    assert (
+        "named, not yet accepted: pia (legal): each runs `inhouse pilot champions --accept` with "
+        "their own key"
+    ) in waiting, waiting
+    cli("pilot", "champions", "--accept", env=team["pia"], input="y\n")
+    accepted = reason()
+    assert "not yet accepted" not in accepted, accepted
+    assert accepted.startswith("no champion for teams it, sales, support"), accepted
