@@ -148,3 +148,26 @@ def test_a_named_champion_is_asked_to_accept_while_teams_still_lack_one(
     accepted = reason()
     assert "not yet accepted" not in accepted, accepted
     assert accepted.startswith("no champion for teams it, sales, support"), accepted
+
+
+def test_a_lead_enrolling_the_gateways_key_on_her_own_machine_is_not_told_it_counts(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena ran `inhouse pilot adoption --record` on her laptop (the README lists it among
+    play 4's commands, with no host): it enrolled the gateway's key there and said "what it
+    signs counts as the gateway's own measurement, and this machine is the gateway's host",
+    while `status` warned that nothing that key signs counts. The enrolment now says what
+    status says, and what to do; on a host of its own it still says it counts."""
+    from inhouse.program.people import PeopleMixin
+    from tests.conftest import ENROL_SERVICE_HERE
+
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)  # on lena's machine
+    cli("init", "Acme", "--lead", "lena")
+    said = _said(cli("pilot", "adoption", "--record"))
+    assert "Enrolled the gateway's own key" in said, said
+    assert "counts as the gateway's own measurement" not in said, said
+    assert "was enrolled from the same machine as lena" in said, said
+    assert "a rollout lead's: nothing it signs counts" in said, said
+    assert "Run the gateway on a host of its own" in said, said
+    status = " ".join(json.loads(cli("status", "--json"))["warnings"])
+    assert "a rollout lead's: nothing it signs counts" in status
