@@ -171,3 +171,24 @@ def test_a_lead_enrolling_the_gateways_key_on_her_own_machine_is_not_told_it_cou
     assert "Run the gateway on a host of its own" in said, said
     status = " ".join(json.loads(cli("status", "--json"))["warnings"])
     assert "a rollout lead's: nothing it signs counts" in status
+
+
+def test_a_finding_whose_source_names_no_ticket_is_refused(
+    team: dict[str, dict[str, str]],
+) -> None:
+    """`inhouse finding add … --source T-99` (a typo for the ticket it came from) was recorded
+    without a word, the queue holding no T-99. A source naming a ticket names one the queue
+    holds; nothing is recorded otherwise; other sources stay free text."""
+    cli("support", "open", "Summaries are empty", "--category", "it-broke", "--component",
+        "gateway", env=team["pia"])  # fmt: skip
+    before = json.loads(cli("finding", "list", "--json"))
+    refused = _said(
+        cli("finding", "add", "Too long", "--target", "baseline", "--source", "T-99", code=2)
+    )
+    assert "--source T-99: no ticket 'T-99' in the support queue (tickets: T-1)" in refused
+    assert "nothing recorded" in refused, refused
+    assert json.loads(cli("finding", "list", "--json")) == before
+    cli("finding", "add", "Too long", "--target", "baseline", "--source", "T-1")
+    cli("finding", "add", "Too slow", "--target", "baseline", "--source", "the pilot")
+    sources = [f.get("source") for f in json.loads(cli("finding", "list", "--json"))]
+    assert sources[-2:] == ["T-1", "the pilot"], sources
