@@ -13,7 +13,12 @@ over on waivers as a lead grants them on the record. What cost them time, each p
 - pia, named legal's champion, read `status` and the dashboard for what to do next: play 5's
   `champions-named` said only "no champion for teams it, sales, support", leaving legal out and
   never asking for her acceptance (`inhouse pilot champions --accept`), which it names only once
-  every team has a champion; docs/pilot.md says it "fails naming who has not".
+  every team has a champion; docs/pilot.md says it "fails naming who has not";
+- lena's `inhouse pilot adoption --record` on her laptop enrolled the gateway's key there and
+  said "what it signs counts as the gateway's own measurement", while `status` warned that
+  nothing it signs counts (her machine is no host of the gateway's own);
+- `inhouse finding add … --source T-99` (a typo for T-9) kept a ticket the queue never held as
+  the finding's source, without a word.
 """
 
 from __future__ import annotations
