@@ -5,6 +5,7 @@ commands read them from one place."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,34 @@ def open_finding(program: Program, text: str, *, target: str, source: str = "") 
     if not finding:
         raise InvalidInput("a finding says what was learned: it cannot be empty")
     kind, name = parse_target(target)
+    _ticket_exists(program, source.strip())
     payload = {
         "finding": finding,
         "target": f"{kind}:{name}" if name else kind,
         "source": source.strip(),
     }
     return program.attest(None, "finding.opened", payload, finding)
+
+
+#: a source that names a support ticket, as the queue numbers them
+_TICKET = re.compile(r"T-\d+", re.IGNORECASE)
+
+
+def _ticket_exists(program: Program, source: str) -> None:
+    """Refuse a source naming a ticket the queue does not hold: the finding kept a typo'd
+    ticket (T-99 for T-9) as where it came from, without a word, for play 6's readers to chase.
+    Other sources (an indicator, the pilot) are free text."""
+    if not _TICKET.fullmatch(source):
+        return
+    from inhouse.support.queue import find_ticket
+
+    try:
+        find_ticket(program, source.upper())
+    except InvalidInput as err:
+        raise InvalidInput(
+            f"--source {source}: {err}; nothing recorded (a source that is no ticket is free "
+            "text: an indicator, the pilot)"
+        ) from None
 
 
 def findings(program: Program, now: datetime | None = None) -> list[FindingState]:

@@ -221,8 +221,27 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         )
     if own:
         return StepResult(False, f"no answered request with your own key since {since}, the "
-                                 "day you joined the pilot")  # fmt: skip
-    return StepResult(False, "no answered request with your own gateway key yet")
+                                 f"day you joined the pilot{_no_key(ev, person)}")  # fmt: skip
+    return StepResult(
+        False, f"no answered request with your own gateway key yet{_no_key(ev, person)}"
+    )
+
+
+def _no_key(ev: PilotEvidence, person: str) -> str:
+    """What a member without a gateway key of their own is told first (empty where they hold
+    one, or a grant waiting for their fetch): `inhouse keys fetch`, which the step's ``how``
+    sends them to, finds nothing until a rollout lead grants them one."""
+    from inhouse.gateway.keys import list_keys, pending_grants
+
+    store = ev.program.store
+    if any(k.person == person and k.agent is None for k in list_keys(store, include_revoked=False)):
+        return ""
+    if pending_grants(ev.program, person):
+        return ""  # the step's ``how`` says what is left: fetch it
+    return (
+        ": you hold no gateway key yet, and `inhouse keys fetch` finds none until a rollout lead "
+        f"grants you one (`inhouse keys issue {person}`)"
+    )
 
 
 def _awaits_confirmation(
