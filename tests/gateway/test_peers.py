@@ -391,3 +391,59 @@ def test_a_folder_without_a_lock_where_nothing_locks_is_never_swept(
     assert sorted(p.name for p in kept.iterdir()) == ["0.sock", "1.sock"]
     monkeypatch.undo()  # the same folder where locks work is an older inhouse's, left
     assert peers.sweep([_tmp]) == [kept]
+
+
+def test_a_folder_without_a_lock_on_a_filesystem_other_hosts_share_is_never_swept(
+    _tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary folder on NFS with its lock daemon (a home's ``TMPDIR`` many hosts
+    share): ``flock`` works, yet an older inhouse's serve running on another host holds no
+    ``serve.lock``, and its listening workers' sockets refuse this host's connection (a Unix
+    socket is answered only on the machine that bound it). Such a folder is never swept,
+    however old; the same folder on this machine's own filesystem is an older inhouse's, left."""
+    from inhouse.gateway import peers
+
+    kept = _older(_tmp, "inhouse-gateway-elsewhere", "0.sock", "1.sock")
+    device = os.stat(kept).st_dev
+    mounts = tmp_path / "mountinfo"
+    mounts.write_text(
+        f"27 1 {os.major(device)}:{os.minor(device)} / {_tmp.anchor} rw,relatime - nfs4 "
+        "files:/home rw,vers=4.2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(peers, "_MOUNTS", str(mounts), raising=False)
+    assert peers.sweep([_tmp]) == []
+    assert sorted(p.name for p in kept.iterdir()) == ["0.sock", "1.sock"]
+    unreadable = tmp_path / "none"  # not Linux, or no /proc: nothing to tell by, so left
+    monkeypatch.setattr(peers, "_MOUNTS", str(unreadable), raising=False)
+    assert peers.sweep([_tmp]) == []
+    monkeypatch.undo()
+    assert peers.sweep([_tmp]) == [kept]
+
+
+def test_a_worker_bound_anew_once_its_folder_was_judged_dead_keeps_it(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older inhouse's serve whose only workers were starting again as a sweep looked:
+    each socket refused, and the folder was judged dead; then worker 0 binds its socket
+    afresh, under the same name, before the sweep removes it. The sweep leaves the new
+    socket (not the one it judged) and the folder with it: worker 0 listens on."""
+    from inhouse.gateway import peers
+
+    folder = _older(_tmp, "inhouse-gateway-restarting", "0.sock", "1.sock")
+    judge = peers._unheld_and_dead
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as worker:
+
+        def rebound(path: Path, fd: int) -> Any:
+            dead = judge(path, fd)
+            time.sleep(0.05)  # its socket was bound long before (a file's times tick coarsely)
+            (path / "0.sock").unlink()
+            worker.bind(str(path / "0.sock"))
+            worker.listen()
+            return dead
+
+        monkeypatch.setattr(peers, "_unheld_and_dead", rebound)
+        assert peers.sweep([_tmp]) == []
+        assert [p.name for p in folder.iterdir()] == ["0.sock"]
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as scrape:
+            scrape.connect(str(folder / "0.sock"))  # worker 0 still answers there

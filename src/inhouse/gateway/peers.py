@@ -14,7 +14,8 @@ lets go of it when the supervisor dies, ``kill -9`` too) and removes the folder 
 One killed with ``kill -9`` with its workers left the folder and their sockets in the temporary
 folder, for ever: a later ``serve`` removes each folder of its own user's whose supervisor holds
 it no more (:func:`sweep`), never a link, another user's, one being made, nor a live serve's; and
-one an older inhouse left (no ``serve.lock``) once it is old and nobody listens on its sockets.
+one an older inhouse left (no ``serve.lock``) once it is old and nobody listens on its sockets,
+on a filesystem of this machine's own.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ _HELD = "serve.lock"
 UNLOCKED_AFTER_SECONDS = 600.0
 #: a worker's socket in a serve's folder
 _SOCKET = re.compile(r"[0-9]+\.sock")
+#: where the kernel lists this process's mounts, each with its filesystem's type
+_MOUNTS = "/proc/self/mountinfo"
+#: the filesystems whose sockets only this machine's processes listen on: a socket on one
+#: shared with other hosts (NFS, SMB, a VM's shared folder) refuses this host's connection
+#: while a worker on the host that bound it listens there
+_LOCAL_FILESYSTEMS = frozenset({
+    "tmpfs", "ramfs", "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "bcachefs",
+    "overlay", "jfs", "reiserfs", "nilfs2",
+})  # fmt: skip
 
 
 def hold(folder: Path) -> int | None:
@@ -90,7 +100,8 @@ def sweep(parents: Iterable[str | Path]) -> list[Path]:
     holding a ``serve.lock`` (a regular file, not a link) that nobody holds locked, and no
     folder; one whose serve runs is left. A folder without one (a serve's being made, or an
     older inhouse's, which held none) is taken only where the temporary folder locks (so no
-    serve of this inhouse runs there without one), once it has not changed for
+    serve of this inhouse runs there without one) and is this machine's own (no other host's
+    serve listens there), once it has not changed for
     :data:`UNLOCKED_AFTER_SECONDS` and holds nothing but workers' sockets nobody listens on."""
     swept: list[Path] = []
     for parent in dict.fromkeys(str(p) for p in parents):
@@ -125,7 +136,7 @@ def _sweep_one(path: Path, *, alone: bool = False) -> bool:
             dead = None if alone else _unheld_and_dead(path, folder)
             if dead is None:
                 return False
-            _empty(folder, dead)
+            _empty(folder, list(dead), dead)
         except OSError:
             return False  # a link, or not a file
         else:
@@ -161,15 +172,23 @@ def _removed(path: Path) -> bool:
     return True
 
 
-def _empty(folder: int, names: list[str]) -> None:
+def _empty(folder: int, names: list[str], judged: dict[str, tuple[int, int]] | None = None) -> None:
     """Remove ``names`` from ``folder`` (open), the names a sweep looked at (anything made
-    since is left, and keeps the folder), never following a link."""
+    since is left, and keeps the folder), never following a link. ``judged``: the inode and
+    change time each name was judged dead at; a name bound anew since (a worker started again
+    binds its socket afresh, under the same name, perhaps on the inode just freed) is left, and
+    keeps the folder. (One bound between that look and the unlink, a few instructions apart,
+    no sweep can tell from the one it judged.)"""
     for name in names:
         with contextlib.suppress(FileNotFoundError):
+            if judged is not None:
+                now = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                if (now.st_ino, now.st_ctime_ns) != judged[name]:
+                    continue
             os.unlink(name, dir_fd=folder)
 
 
-def _unheld_and_dead(path: Path, folder: int) -> list[str] | None:
+def _unheld_and_dead(path: Path, folder: int) -> dict[str, tuple[int, int]] | None:
     """The names ``path`` (open as ``folder``, this user's, 0700, holding no ``serve.lock``)
     holds where it is a folder a serve left that is gone; None where it may not be. Gone:
     unchanged for :data:`UNLOCKED_AFTER_SECONDS` (a serve's being made locks its folder at
@@ -179,7 +198,14 @@ def _unheld_and_dead(path: Path, folder: int) -> list[str] | None:
     accepts, however busy), and unchanged still once they have all been tried. Never where
     the temporary folder locks nothing (``flock`` refused: NFS without its lock daemon): a
     serve runs there with no ``serve.lock`` (:func:`hold`), perhaps on another host sharing
-    the folder, whose workers' sockets refuse a connection from this one."""
+    the folder, whose workers' sockets refuse a connection from this one. Nor anywhere but on
+    a filesystem of this machine's own (:data:`_LOCAL_FILESYSTEMS`, as the kernel's list of
+    mounts names the folder's): on one other hosts share (NFS with its lock daemon) an older
+    inhouse's live serve on another host holds no lock to tell, and its listening workers'
+    sockets refuse this host's connection all the same. Each name comes with the inode and
+    change time it was judged at."""
+    if not _local(folder):
+        return None
     try:
         fcntl.flock(folder, fcntl.LOCK_SH | fcntl.LOCK_NB)
         fcntl.flock(folder, fcntl.LOCK_UN)
@@ -189,12 +215,14 @@ def _unheld_and_dead(path: Path, folder: int) -> list[str] | None:
         before = os.fstat(folder)
         if time.time() - before.st_mtime < UNLOCKED_AFTER_SECONDS:
             return None
-        names = os.listdir(folder)
-        for name in names:
+        names: dict[str, tuple[int, int]] = {}
+        for name in os.listdir(folder):
             if not _SOCKET.fullmatch(name):
                 return None
-            if not stat.S_ISSOCK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            if not stat.S_ISSOCK(found.st_mode):
                 return None
+            names[name] = (found.st_ino, found.st_ctime_ns)
         if not all(_refused(path / name) for name in names):
             return None
         after = os.fstat(folder)
@@ -203,6 +231,28 @@ def _unheld_and_dead(path: Path, folder: int) -> list[str] | None:
     if (after.st_mtime_ns, after.st_ino) != (before.st_mtime_ns, before.st_ino):
         return None
     return names
+
+
+def _local(folder: int) -> bool:
+    """Whether ``folder`` (open) is on a filesystem of this machine's own
+    (:data:`_LOCAL_FILESYSTEMS`), as the kernel's list of mounts names the one its device is
+    (every mount of that device: a folder bound elsewhere is the same filesystem). Where that
+    list cannot be read or names the device nowhere (not Linux; a btrfs subvolume's own
+    device), False: the sweep leaves what it cannot tell."""
+    try:
+        device = os.fstat(folder).st_dev
+        with open(_MOUNTS, encoding="utf-8", errors="replace") as mounts:
+            lines = mounts.read().splitlines()
+    except OSError:
+        return False
+    wanted = f"{os.major(device)}:{os.minor(device)}"
+    kinds = set()
+    for line in lines:
+        fields, _, rest = line.partition(" - ")
+        parts = fields.split()
+        if len(parts) > 2 and parts[2] == wanted and rest.split():
+            kinds.add(rest.split()[0])
+    return bool(kinds) and kinds <= _LOCAL_FILESYSTEMS
 
 
 def _refused(where: Path) -> bool:
