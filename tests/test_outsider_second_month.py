@@ -193,6 +193,14 @@ def test_a_finding_whose_source_names_no_ticket_is_refused(
     assert "--source T-99: no ticket 'T-99' in the support queue (tickets: T-1)" in refused
     assert "nothing recorded" in refused, refused
     assert json.loads(cli("finding", "list", "--json")) == before
+    # an outside tracker's ticket of the same look is no typo: the refusal names how to say it
+    outside = _said(
+        cli("finding", "add", "Too long", "--target", "baseline", "--source", "t-1234", code=2)
+    )
+    assert 'another tracker\'s ticket with its name: --source "jira t-1234"' in outside, outside
+    assert json.loads(cli("finding", "list", "--json")) == before
+    cli("finding", "add", "Too long", "--target", "baseline", "--source", "jira t-1234")
+    assert json.loads(cli("finding", "list", "--json"))[-1]["source"] == "jira t-1234"
     cli("finding", "add", "Too long", "--target", "baseline", "--source", "T-1")
     cli("finding", "add", "Too slow", "--target", "baseline", "--source", "the pilot")
     sources = [f.get("source") for f in json.loads(cli("finding", "list", "--json"))]

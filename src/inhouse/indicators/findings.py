@@ -51,7 +51,9 @@ _TICKET = re.compile(r"T-\d+", re.IGNORECASE)
 def _ticket_exists(program: Program, source: str) -> None:
     """Refuse a source naming a ticket the queue does not hold: the finding kept a typo'd
     ticket (T-99 for T-9) as where it came from, without a word, for play 6's readers to chase.
-    Other sources (an indicator, the pilot) are free text."""
+    A source names a ticket where it is that alone, ``T-`` and its number (any case); any other
+    (an indicator, the pilot, another tracker's id with that tracker's name: ``jira T-1234``)
+    is free text, and the refusal says so, an outside tracker's ``T-1234`` being no typo."""
     if not _TICKET.fullmatch(source):
         return
     from inhouse.support.queue import find_ticket
@@ -60,8 +62,9 @@ def _ticket_exists(program: Program, source: str) -> None:
         find_ticket(program, source.upper())
     except InvalidInput as err:
         raise InvalidInput(
-            f"--source {source}: {err}; nothing recorded (a source that is no ticket is free "
-            "text: an indicator, the pilot)"
+            f"--source {source}: {err}; nothing recorded. A source of T- and a number alone "
+            "names a ticket of this queue's; anything else is free text (an indicator, the "
+            f'pilot, another tracker\'s ticket with its name: --source "jira {source}")'
         ) from None
 
 
