@@ -106,6 +106,27 @@ def test_a_member_without_a_gateway_key_is_told_a_lead_grants_one(
     assert "keys issue" not in json.dumps(shown)
 
 
+def test_a_lead_without_a_gateway_key_is_told_to_grant_herself_one(
+    team: dict[str, dict[str, str]], _isolated: Path
+) -> None:
+    """sam, the IT lead, is a rollout lead too: told to wait until "a rollout lead grants you
+    one", he waited on himself. He is told he grants it; and once his key is revoked, that he
+    holds none now (not "yet")."""
+    _pilot(team, _isolated)
+    cli("person", "role", "sam", "--add", "rollout-lead")
+    sam = team["sam"]
+    said = _said(cli("pilot", "enablement", "sam", env=sam))
+    assert "a rollout lead, you grant yourself one (`inhouse keys issue sam`)" in said, said
+    assert "until a rollout lead grants you one" not in said, said
+    cli("keys", "issue", "sam", env=sam)
+    cli("keys", "fetch", env=sam)
+    assert "keys issue" not in _said(cli("pilot", "enablement", "sam", env=sam))
+    [key] = [k for k in json.loads(cli("keys", "list", "--json")) if k["person"] == "sam"]
+    cli("keys", "revoke", key["id"], env=sam)
+    revoked = _said(cli("pilot", "enablement", "sam", env=sam))
+    assert "you hold no gateway key now (yours was revoked)" in revoked, revoked
+
+
 def test_play_start_names_who_holds_the_owners_role(
     team: dict[str, dict[str, str]],
 ) -> None:
