@@ -145,6 +145,23 @@ def test_play_start_names_who_holds_the_owners_role(
     assert "Started play 5" in cli("play", "start", "5", env=team["sam"])
 
 
+def test_play_start_names_no_role_holder_who_can_sign_no_more(
+    team: dict[str, dict[str, str]],
+) -> None:
+    """sam took the queue on, then left: his key revoked, he starts nothing with it, and a play
+    he owned could hand nothing on. lena's `inhouse play start 5` sends nobody to him."""
+    cli("support", "owner", "sam")
+    cli("support", "owner", "--accept", env=team["sam"], input="y\n")
+    _waive("calendar-driven-advance", "--play", "support")
+    _waive("botched-handoff", "--play", "support")
+    [sam] = [p for p in json.loads(cli("person", "list", "--json")) if p["name"] == "sam"]
+    for key in sam["keys"]:
+        cli("person", "revoke-key", key["key_id"])  # lena, a rollout lead
+    refused = _said(cli("play", "start", "5", code=3))
+    assert "lena is not one" in refused, refused
+    assert "sam" not in refused, refused
+
+
 def test_a_named_champion_is_asked_to_accept_while_teams_still_lack_one(
     team: dict[str, dict[str, str]], _isolated: Path
 ) -> None:

@@ -121,7 +121,13 @@ class PlaysMixin(ProgramCore):
             # nobody named an owner, so the starter was taken for one: where someone else holds
             # the role (play 5's support owner, who took the queue on), name them before telling
             # the starter to take a role, and a queue, that is theirs
-            holders = _holders(state, play.owner.role, but=owner_name)
+            # only those who can still sign: one whose every key was revoked (who left) starts
+            # nothing with their own key, and owning the play could hand nothing on
+            holders = [
+                name
+                for name in _holders(state, play.owner.role, but=owner_name)
+                if any(k.revoked_at is None for k in state.keys_of(name))
+            ]
             if holders:
                 lacking += (
                     f"; or the play goes to who holds the role: {', '.join(holders)} "
