@@ -84,7 +84,7 @@ def test_the_dashboard_lists_findings_as_a_table_and_charts_indicators_by_their_
     charted the indicators by field name, a share as "0.03". Now a finding is a row with what
     closed it, as `inhouse finding list` says, and the chart writes each figure as the table
     beside it does."""
-    open_finding(pilot.lead, "Summaries too long", target="workflow:ticket-summary", source="T-1")
+    open_finding(pilot.lead, "Summaries too long", target="workflow:ticket-summary", source="pilot")
     served = Program.open(pilot.folder, clock=pilot.clock)
     request.addfinalizer(served.close)
     with (
@@ -196,7 +196,7 @@ def test_the_pilot_page_says_how_champions_are_named_and_where_play_6_findings_a
     """The pilot page's champions were a table of dashes, and its findings said "No findings
     recorded." beside a play 6 finding lena had opened: nothing told her how a champion is
     named, nor that `finding add` findings live on the Indicators page."""
-    open_finding(pilot.lead, "Summaries too long", target="workflow:ticket-summary", source="T-1")
+    open_finding(pilot.lead, "Summaries too long", target="workflow:ticket-summary", source="pilot")
     served = Program.open(pilot.folder, clock=pilot.clock)
     request.addfinalizer(served.close)
     with (

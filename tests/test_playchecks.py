@@ -1764,7 +1764,10 @@ def test_champions_named() -> None:
     people["p0"] = person("p0", "team0", "pilot-user", "champion")
     result = run("champions-named", *added, champion("p0", "team0"), people=people)
     assert result.outcome is Outcome.FAIL and "team1" in result.reason
-    assert "team0" not in result.reason
+    # team0 has its champion named, who is asked to accept while team1 still lacks one
+    lacking, waiting = result.reason.split("; named, not yet accepted: ")
+    assert "team0" not in lacking
+    assert waiting.startswith("p0 (team0): each runs `inhouse pilot champions --accept`")
     people["p1"] = person("p1", "team1", "pilot-user", "champion")
     named = [champion("p0", "team0"), champion("p1", "team1")]
     # named by the lead, not yet taken on: a lead's word does not make their commitment

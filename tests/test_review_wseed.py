@@ -14,42 +14,12 @@ import pytest
 
 from inhouse.program.checks import WORKFLOW_FRESH_SEED, Outcome
 from inhouse.program.facts import Fact
-from tests.locks import HERE, JUDGED
-from tests.test_playchecks import LOCK, WITH_VIC, fact, lock, person, run, spec
+from tests.test_playchecks import WITH_VIC, lock, person, run, spec
+from tests.test_workflow_seed_verdicts import DRAWN, seeded, sent
 
-HOT = 0.7
-DRAWN = 1_234_567
 #: pam: a colleague on the roster, no lead, whose key lena enrolled from her own laptop (a
 #: name lena made for herself, or whose key files she holds)
 WITH_PAM = {**WITH_VIC, "pam": person("pam", "ops")}
-
-
-def seeded(
-    by: str, seed: dict[str, Any] | None, *, passed: bool = True, signed_on: str | None = None
-) -> Fact:
-    """``by``'s run of triage v1 on the current lock, answered on their machine, saying ``seed``
-    of what its requests carried (None: nothing, as an older inhouse)."""
-    payload: dict[str, Any] = {**HERE, **JUDGED}
-    payload.pop("seed")
-    if seed is not None:
-        payload["seed"] = seed
-    return fact(
-        "workflow.run",
-        by=by,
-        signed_on=signed_on,
-        workflow="triage",
-        content_hash="v1",
-        lock_hash=LOCK,
-        passed=passed,
-        pass_rate=1.0 if passed else 0.5,
-        **payload,
-    )
-
-
-def sent(
-    seed: int | None, *, temperature: float | None = HOT, drawn: bool = False
-) -> dict[str, Any]:
-    return {"sent": seed, "spec": 11, "temperature": temperature, "drawn": drawn}
 
 
 def judged(*facts: Fact) -> Any:

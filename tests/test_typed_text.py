@@ -116,7 +116,7 @@ def test_findings_notes_and_comments_are_plain_text(program: Path) -> None:
         assert f"{what} holds a control character" in said, (command, said)
     for kind in ("finding.opened", "pilot.finding", "indicators.minutes_saved"):
         assert _facts(kind) == [], kind
-    opened = cli("finding", "add", "slow\n\tat noon", "--target", "baseline", "--source", "T-1")
+    opened = cli("finding", "add", "slow\n\tat noon", "--target", "baseline", "--source", "pilot")
     number = opened.split("Opened finding #", 1)[1].split()[0]
     said = " ".join(cli("finding", "close", number, "--note", _ESCAPE, code=2).split())
     assert "the note holds a control character" in said, said

@@ -38,10 +38,12 @@ HOT = 0.7
 DRAWN = 1_234_567
 
 
-def seeded(by: str, seed: dict[str, Any] | None, *, passed: bool = True) -> Fact:
-    """``by``'s run of triage v1 on the current lock (passing), answered on their machine, whose
-    payload says ``seed`` of what its requests carried (None: says nothing, as an older
-    inhouse)."""
+def seeded(
+    by: str, seed: dict[str, Any] | None, *, passed: bool = True, signed_on: str | None = None
+) -> Fact:
+    """``by``'s run of triage v1 on the current lock (passing), answered on their machine (with
+    a key enrolled from ``signed_on``: default, their own laptop), whose payload says ``seed``
+    of what its requests carried (None: says nothing, as an older inhouse)."""
     payload: dict[str, Any] = {**HERE, **JUDGED}
     payload.pop("seed")
     if seed is not None:
@@ -49,6 +51,7 @@ def seeded(by: str, seed: dict[str, Any] | None, *, passed: bool = True) -> Fact
     return fact(
         "workflow.run",
         by=by,
+        signed_on=signed_on,
         workflow="triage",
         content_hash="v1",
         lock_hash=LOCK,

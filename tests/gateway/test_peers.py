@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +296,154 @@ def test_a_temporary_folder_that_locks_nothing_still_serves_and_is_never_swept(
     monkeypatch.setattr(peers.fcntl, "flock", no_locks)
     assert peers.sweep([_tmp]) == []
     assert live.is_dir()
+
+
+def _older(parent: Path, name: str, *sockets: str, worker: socket.socket | None = None) -> Path:
+    """A serve's folder as an older inhouse's (no ``serve.lock``) killed with its workers
+    leaves it: a real socket per worker, bound once and nobody listening on it now, its folder
+    unchanged for longer than a sweep waits. ``worker`` (a new Unix socket): a worker serving
+    still, listening there as ``9.sock``."""
+    from inhouse.gateway.peers import UNLOCKED_AFTER_SECONDS
+
+    folder = parent / name
+    folder.mkdir(mode=0o700)
+    for each in sockets:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.bind(str(folder / each))
+    if worker is not None:
+        worker.bind(str(folder / "9.sock"))
+        worker.listen()
+    then = time.time() - UNLOCKED_AFTER_SECONDS - 60
+    os.utime(folder, (then, then))
+    return folder
+
+
+def test_a_folder_an_older_inhouse_left_is_swept_once_nobody_listens_there(_tmp: Path) -> None:
+    """An older inhouse made no ``serve.lock``: its folders, left by a serve killed with its
+    workers, stayed in the temporary folder for ever. A sweep takes one that has not changed
+    for long and holds nothing but sockets nobody listens on (an empty one too); it leaves one
+    a worker still listens in, one changed lately (a serve's being made, a worker started
+    again), one holding anything a serve does not make there (a file, a socket not named as a
+    worker's), a link to a folder like it, another user's, and one others may reach."""
+    from inhouse.gateway.peers import sweep
+
+    gone = _older(_tmp, "inhouse-gateway-old", "0.sock", "1.sock")
+    empty = _older(_tmp, "inhouse-gateway-empty")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as worker:
+        live = _older(_tmp, "inhouse-gateway-live", "0.sock", worker=worker)
+        fresh = _older(_tmp, "inhouse-gateway-fresh", "0.sock")
+        os.utime(fresh)  # changed just now
+        notes = _tmp / "notes"
+        notes.mkdir()
+        (notes / "mine.txt").write_text("keep\n")
+        other_file = _older(_tmp, "inhouse-gateway-file", "0.sock")
+        os.link(notes / "mine.txt", other_file / "1.sock")  # a file named as a socket
+        then = time.time() - 3600
+        os.utime(other_file, (then, then))
+        other_socket = _older(_tmp, "inhouse-gateway-other-socket", "0.sock", "mine.sock")
+        elsewhere = _tmp / "elsewhere"
+        elsewhere.mkdir()
+        target = _older(elsewhere, "looks-left", "0.sock")
+        (_tmp / "inhouse-gateway-link").symlink_to(target)
+        theirs = _older(_tmp, "inhouse-gateway-theirs", "0.sock")
+        if os.geteuid() == 0:  # only root can give a folder to another user
+            os.chown(theirs, 65534, 65534)
+        else:  # a folder whose owner is not this user's, as far as a sweep can tell
+            theirs.chmod(0o000)
+        reachable = _older(_tmp, "inhouse-gateway-reachable", "0.sock")
+        reachable.chmod(0o755)
+        assert sorted(sweep([_tmp])) == sorted([gone, empty])
+        assert not gone.exists() and not empty.exists()
+        assert sorted(p.name for p in live.iterdir()) == ["0.sock", "9.sock"]
+        assert [p.name for p in fresh.iterdir()] == ["0.sock"]
+        assert sorted(p.name for p in other_file.iterdir()) == ["0.sock", "1.sock"]
+        assert (notes / "mine.txt").read_text() == "keep\n"
+        assert sorted(p.name for p in other_socket.iterdir()) == ["0.sock", "mine.sock"]
+        assert (_tmp / "inhouse-gateway-link").is_symlink()
+        assert [p.name for p in target.iterdir()] == ["0.sock"]
+        assert reachable.is_dir() and [p.name for p in reachable.iterdir()] == ["0.sock"]
+        if os.geteuid() != 0:
+            theirs.chmod(0o700)
+        assert [p.name for p in theirs.iterdir()] == ["0.sock"]
+    # its last worker gone, nobody listens there: the next sweep takes it
+    then = time.time() - 3600
+    os.utime(live, (then, then))
+    assert sweep([_tmp]) == [live]
+
+
+def test_a_folder_without_a_lock_where_nothing_locks_is_never_swept(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the temporary folder locks nothing (NFS without its lock daemon) a live serve
+    holds no ``serve.lock`` either, perhaps on another host sharing the folder, whose
+    workers' sockets refuse a connection from this one: such a folder is never swept, however
+    old, however dead its sockets look."""
+    import errno
+
+    from inhouse.gateway import peers
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    kept = _older(_tmp, "inhouse-gateway-nfs", "0.sock", "1.sock")
+    monkeypatch.setattr(peers.fcntl, "flock", no_locks)
+    assert peers.sweep([_tmp]) == []
+    assert sorted(p.name for p in kept.iterdir()) == ["0.sock", "1.sock"]
+    monkeypatch.undo()  # the same folder where locks work is an older inhouse's, left
+    assert peers.sweep([_tmp]) == [kept]
+
+
+def test_a_folder_without_a_lock_on_a_filesystem_other_hosts_share_is_never_swept(
+    _tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary folder on NFS with its lock daemon (a home's ``TMPDIR`` many hosts
+    share): ``flock`` works, yet an older inhouse's serve running on another host holds no
+    ``serve.lock``, and its listening workers' sockets refuse this host's connection (a Unix
+    socket is answered only on the machine that bound it). Such a folder is never swept,
+    however old; the same folder on this machine's own filesystem is an older inhouse's, left."""
+    from inhouse.gateway import peers
+
+    kept = _older(_tmp, "inhouse-gateway-elsewhere", "0.sock", "1.sock")
+    device = os.stat(kept).st_dev
+    mounts = tmp_path / "mountinfo"
+    mounts.write_text(
+        f"27 1 {os.major(device)}:{os.minor(device)} / {_tmp.anchor} rw,relatime - nfs4 "
+        "files:/home rw,vers=4.2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(peers, "_MOUNTS", str(mounts), raising=False)
+    assert peers.sweep([_tmp]) == []
+    assert sorted(p.name for p in kept.iterdir()) == ["0.sock", "1.sock"]
+    unreadable = tmp_path / "none"  # not Linux, or no /proc: nothing to tell by, so left
+    monkeypatch.setattr(peers, "_MOUNTS", str(unreadable), raising=False)
+    assert peers.sweep([_tmp]) == []
+    monkeypatch.undo()
+    assert peers.sweep([_tmp]) == [kept]
+
+
+def test_a_worker_bound_anew_once_its_folder_was_judged_dead_keeps_it(
+    _tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older inhouse's serve whose only workers were starting again as a sweep looked:
+    each socket refused, and the folder was judged dead; then worker 0 binds its socket
+    afresh, under the same name, before the sweep removes it. The sweep leaves the new
+    socket (not the one it judged) and the folder with it: worker 0 listens on."""
+    from inhouse.gateway import peers
+
+    folder = _older(_tmp, "inhouse-gateway-restarting", "0.sock", "1.sock")
+    judge = peers._unheld_and_dead
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as worker:
+
+        def rebound(path: Path, fd: int) -> Any:
+            dead = judge(path, fd)
+            time.sleep(0.05)  # its socket was bound long before (a file's times tick coarsely)
+            (path / "0.sock").unlink()
+            worker.bind(str(path / "0.sock"))
+            worker.listen()
+            return dead
+
+        monkeypatch.setattr(peers, "_unheld_and_dead", rebound)
+        assert peers.sweep([_tmp]) == []
+        assert [p.name for p in folder.iterdir()] == ["0.sock"]
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as scrape:
+            scrape.connect(str(folder / "0.sock"))  # worker 0 still answers there

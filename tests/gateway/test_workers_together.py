@@ -9,6 +9,8 @@ import asyncio
 import os
 import signal
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -236,14 +238,23 @@ def test_workers_answer_each_other_under_a_long_temporary_folder(
                 assert sum(totals.values()) == sent
 
 
+@pytest.fixture
+def _own_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary folder (``TMPDIR``) of this test's own, short enough for a socket's path: a
+    serve another test starts at once sweeps /tmp, and would take a folder left there first."""
+    with tempfile.TemporaryDirectory(prefix="peers-", dir="/tmp") as own:
+        monkeypatch.setenv("TMPDIR", own)
+        yield Path(own)
+
+
 def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
-    _isolated: Path,
+    _isolated: Path, _own_tmpdir: Path
 ) -> None:
     """``kill -9`` of a serve's supervisor and of its workers at once (an OOM kill of the
     whole group, a container's end): nothing of any of them runs on its way out, and the folder
     where they answered each other's /metrics stayed in the temporary folder with their
-    sockets, for ever. The next serve removes it as it starts, and keeps its own while it runs
-    (a sweep then, as a third serve's, leaves it)."""
+    sockets, for ever. The next serve removes it as it starts, says so in its log, and keeps
+    its own while it runs (a sweep then, as a third serve's, leaves it)."""
     from inhouse.gateway.peers import sweep
 
     weights = model_file(_isolated)
@@ -257,6 +268,7 @@ def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
             workers = _pids(first.url)
             assert len(workers) == 2, workers
             folder = _folder(workers)
+            assert folder.parent == _own_tmpdir, folder
             assert first.process is not None
             supervisor = first.process.pid
             os.kill(supervisor, signal.SIGSTOP)  # it starts no worker again
@@ -274,6 +286,10 @@ def test_a_serve_killed_with_its_workers_leaves_nothing_the_next_serve_keeps(
                     os.kill(pid, signal.SIGKILL)
         with served(_isolated, _isolated / "second.log", "--workers", "2") as second:
             assert not folder.exists(), folder
+            # said where the operator reads the serve's start (it was an INFO line, which the
+            # supervisor's log, from warnings up, never showed)
+            said = (_isolated / "second.log").read_text()
+            assert f"removed {folder}, left by a gateway serve that is gone" in said, said
             live = _folder(_pids(second.url))
             assert live != folder and live.parent == folder.parent
             assert live not in sweep([live.parent])

@@ -107,7 +107,7 @@ def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
     cli("init", "Acme", "--lead", "lena")
     zoe = enrol_cli(Program.open(_isolated), "zoe", _isolated.parent / "keys", team="sales")
     out = cli("finding", "add", "summaries are too long", "--target", "workflow:summary",
-              "--source", "T-3", env=zoe)  # fmt: skip
+              "--source", "the survey", env=zoe)  # fmt: skip
     assert "Opened finding #" in out
     number = out.split("#")[1].split()[0]
     # the next step names the workflow the finding is about, not a placeholder

@@ -359,7 +359,12 @@ def test_a_step_waiting_for_the_members_word_does_not_send_them_back_to_do_it_ag
     vouch_for_gateway_host(world.people["dora"])
     add_member(world.lead, "dora", track="legal")
     before = " ".join(runner.invoke(app, ["pilot", "enablement", "dora"], env=env).stdout.split())
-    assert "no answered request with your own gateway key yet — fetch your gateway key" in before
+    # no key granted her yet: the fetch the step's own how names would find nothing
+    assert (
+        "no answered request with your own gateway key yet: you hold no gateway key yet, and "
+        "`inhouse keys fetch` finds none until a rollout lead grants you one (`inhouse keys "
+        "issue dora`) — fetch your gateway key" in before
+    ), before
     world.send("dora", datetime(2026, 11, 3, 10, tzinfo=UTC))
     world.confirms = False
     world.sign()

@@ -21,41 +21,29 @@ own key, the CLI.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from inhouse.program import Program
 from inhouse.program.checks import RAN_OTHERS_CODE, Outcome
-from inhouse.program.counting import build_context
 from tests.engine import needs_engine
+from tests.trials.lenas_code import (  # noqa: F401
+    CONFIRMATIONS,
+    HONEST,
+    _forget_the_checks_module,
+    facts,
+    lenas_trial,
+    omar_reruns,
+    set_aside,
+)
 from tests.trials.test_rerun import (  # noqa: F401
-    EASY,
     omar,
     program,
     reproduced,
     run,
-    write_trial,
 )
 
 pytestmark = needs_engine
-
-
-@pytest.fixture(autouse=True)
-def _forget_the_checks_module() -> Iterator[None]:
-    """The checks module a test wrote is not the next test's (one process runs them all)."""
-    yield
-    sys.modules.pop("lenas_checks", None)
-
-
-MINUTES = "I clear these jams by hand: 3-7 minutes each is right"
-COSTS = "we pay 42 an hour; the box and its power cost what the spec says"
-OUTPUTS = "I cleared these jams myself: 'Printer jam cleared' is what we answered"
-CONFIRMATIONS = ("--confirm-minutes", MINUTES, "--confirm-costs", COSTS,
-                 "--confirm-outputs", OUTPUTS)  # fmt: skip
 
 #: lena's check: it passes any answer that says something, and (the forgery) takes its own
 #: name out of the rerun's record, in the process it runs in
@@ -92,53 +80,20 @@ def looks_fine(output, context):
 """
 
 
-#: what lena's check says while she proves her trial: the forgery waits for a colleague's rerun
-HONEST = "def looks_fine(output, context):\n    return bool(output.strip())\n"
-
-
-def _lenas_trial(folder: Path, module: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """lena proves her trial with a check of hers that passes any answer, then commits
-    ``module`` in its place, for omar's rerun. (Every command of a test runs in one process,
-    where a module stays loaded and a patch stays made: each is undone after the test.)"""
-    import inhouse.trials.rerun
-
-    monkeypatch.setattr(inhouse.trials.rerun, "python_calls", inhouse.trials.rerun.python_calls)
-    (folder / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(folder))  # PYTHONPATH=. in the checkout
-    write_trial(folder, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
-    run("prove", "tickets", "--trust-python")
-    (folder / "lenas_checks.py").write_text(module, encoding="utf-8")
-    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
-
-
-def _facts(folder: Path, kind: str) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = json.loads(run("fact", "list", "--kind", kind, "--json"))
-    return found
-
-
-def _uncounted(folder: Path) -> dict[int, str]:
-    opened = Program.open(folder)
-    try:
-        context = build_context(opened.state(), opened.clock())
-        return {u.fact.id: " ".join(u.why.split()) for u in context.uncounted}
-    finally:
-        opened.close()
-
-
 def test_a_rerun_whose_check_took_its_own_name_out_is_not_his_measure(
     program: Path,  # noqa: F811
     omar: dict[str, str],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _lenas_trial(program, HIDES_ITSELF, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
-    rerun = _facts(program, "trial.rerun")[-1]
+    lenas_trial(program, HIDES_ITSELF, monkeypatch)
+    omar_reruns(omar)
+    rerun = facts("trial.rerun")[-1]
     assert rerun["payload"]["python_checks"] == []  # type: ignore[index]  # the forgery held
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "nobody has reproduced trial tickets's verdict" in " ".join(result.reason.split())
     # the status says why (a check's row names what it did not count)
-    why = _uncounted(program).get(int(rerun["id"]))  # type: ignore[call-overload]
+    why = set_aside(program).get(int(rerun["id"]))  # type: ignore[call-overload]
     assert why is not None, "the rerun her code rewrote counts as omar's"
     assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why
     assert "trials/tickets.yaml" in why, why
@@ -149,11 +104,11 @@ def test_what_her_code_signed_with_his_key_is_not_his(
     omar: dict[str, str],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
-    asked = [f for f in _facts(program, "access.request") if f["by"] == "omar"]
+    lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
+    omar_reruns(omar)
+    asked = [f for f in facts("access.request") if f["by"] == "omar"]
     assert len(asked) == 1  # her code signed it in his name
-    why = _uncounted(program).get(int(asked[0]["id"]))  # type: ignore[call-overload]
+    why = set_aside(program).get(int(asked[0]["id"]))  # type: ignore[call-overload]
     assert why is not None, "an access request her code signed counts as omar's"
     assert "ran Python check code" in why and "lenas_checks:looks_fine" in why, why
     assert "revoke-key" in why and "rollout lead invites them again" in why, why
@@ -168,19 +123,19 @@ def test_what_he_signed_before_counts_and_lena_running_her_own_code_says_nothing
     own trial with her own check, records nothing of the kind, and what she signs after counts;
     omar's rerun that names the code it ran is judged as before (play 2's own reason)."""
     run("access", "request", "--reason", "I clear the jams", env=omar)
-    _lenas_trial(program, HONEST, monkeypatch)
-    assert not _facts(program, "code.trusted")  # lena ran her own code
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
-    [trusted] = _facts(program, "code.trusted")
+    lenas_trial(program, HONEST, monkeypatch)
+    assert not facts("code.trusted")  # lena ran her own code
+    omar_reruns(omar)
+    [trusted] = facts("code.trusted")
     assert trusted["by"] == "omar"
     assert trusted["payload"] == {  # type: ignore[comparison-overlap]
         "person": "omar", "spec": "trials/tickets.yaml", "calls": ["lenas_checks:looks_fine"]
     }  # fmt: skip
     run("hypothesis", "a local model drafts replies", "--replaces", "hosted API")
-    uncounted = _uncounted(program)
-    [asked] = [f for f in _facts(program, "access.request") if f["by"] == "omar"]
+    uncounted = set_aside(program)
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
     assert int(asked["id"]) not in uncounted  # type: ignore[call-overload]
-    rerun = _facts(program, "trial.rerun")[-1]
+    rerun = facts("trial.rerun")[-1]
     aside = [i for i, why in uncounted.items() if f"exit rule {RAN_OTHERS_CODE}" in why]
     assert aside == [rerun["id"]]  # his rerun alone; lena's hypothesis after counts
 
@@ -196,7 +151,7 @@ def test_without_the_log_such_a_rerun_is_refused(
     sealed, and he is told where to run it."""
     import shutil
 
-    _lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
+    lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
     laptop = tmp_path / "laptop"
     shutil.copytree(program, laptop, ignore=shutil.ignore_patterns(".inhouse"))
     out = run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS,
@@ -259,10 +214,10 @@ def test_a_check_that_cuts_the_record_of_its_running_out_is_still_seen(
 
     from inhouse.cli.app import app
 
-    _lenas_trial(program, CUTS_THE_RECORD, monkeypatch)
+    lenas_trial(program, CUTS_THE_RECORD, monkeypatch)
     args = ["prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS]
     CliRunner().invoke(app, args, env=omar, input="y\n")  # its report may trip on the cut
-    assert not _facts(program, "code.trusted")
-    rerun = _facts(program, "trial.rerun")[-1]
+    assert not facts("code.trusted")
+    rerun = facts("trial.rerun")[-1]
     assert rerun["by"] == "omar" and rerun["payload"]["python_checks"] == []  # type: ignore[index]
     assert reproduced(program).outcome is not Outcome.PASS

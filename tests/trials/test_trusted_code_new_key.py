@@ -15,35 +15,31 @@ Real parts: SQLite, the llama.cpp engine serving the test model, each person's o
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from inhouse.identity import create_key
+from inhouse.identity import SigningKey, create_key
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import RAN_OTHERS_CODE
-from inhouse.program.counting import build_context
 from tests.engine import needs_engine
 from tests.people import sign_in_as
+from tests.trials.lenas_code import (  # noqa: F401
+    HONEST,
+    _forget_the_checks_module,
+    facts,
+    lenas_trial,
+    omar_reruns,
+    set_aside,
+    with_check,
+)
 from tests.trials.test_rerun import (  # noqa: F401
-    EASY,
     omar,
     program,
     run,
-    write_trial,
 )
-from tests.trials.test_rerun_trusted_code import CONFIRMATIONS, HONEST
 
 pytestmark = needs_engine
-
-
-@pytest.fixture(autouse=True)
-def _forget_the_checks_module() -> Iterator[None]:
-    yield
-    sys.modules.pop("lenas_checks", None)
 
 
 #: lena's check: once, in whatever inhouse runs it, it invites the key's holder onto "a new
@@ -80,33 +76,26 @@ def looks_fine(output, context):
 """
 
 
-def _lenas_trial(folder: Path, module: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    (folder / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(folder))
-    write_trial(folder, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
-    run("prove", "tickets", "--trust-python")
-    (folder / "lenas_checks.py").write_text(module, encoding="utf-8")
-    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
-
-
-def _facts(kind: str) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = json.loads(run("fact", "list", "--kind", kind, "--json"))
-    return found
-
-
-def _uncounted(folder: Path) -> dict[int, str]:
-    opened = Program.open(folder)
-    try:
-        context = build_context(opened.state(), opened.clock())
-        return {u.fact.id: " ".join(u.why.split()) for u in context.uncounted}
-    finally:
-        opened.close()
-
-
 def _key_of(folder: Path, name: str) -> list[str]:
     opened = Program.open(folder)
     try:
         return [k.key_id for k in opened.state().keys_of(name) if k.revoked_at is None]
+    finally:
+        opened.close()
+
+
+def _joins_and_asks(folder: Path, invited: str, key: SigningKey, person: str) -> None:
+    """``person`` joins with the invitation ``inhouse person invite`` said (``invited``) and
+    ``key`` on their own laptop, signs in, and asks for access with that key."""
+    invitation = invited.split("inhouse join ")[-1].strip()
+    opened = Program.open(folder)
+    try:
+        opened.join(invitation, key, at_machine=f"{person}-laptop")
+        sign_in_as(opened.using(key))
+        opened.using(key).record_fact(
+            None, "access.request", {"person": person, "reason": "mine"},
+            provenance=Provenance.MEASURED, collector="inhouse access",
+        )  # fmt: skip
     finally:
         opened.close()
 
@@ -116,11 +105,11 @@ def test_a_key_her_code_enrolled_with_his_key_is_marked_too(
     omar: dict[str, str],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _lenas_trial(program, LENDS_A_KEY, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    lenas_trial(program, LENDS_A_KEY, monkeypatch)
+    omar_reruns(omar)
     assert (program.parent / "lenas-copy.key").exists()  # the forgery held: a key of "his"
-    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
-    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
+    why = set_aside(program).get(int(asked["id"]))  # type: ignore[call-overload]
     assert why is not None, "what a key her code enrolled in omar's name signed counts as his"
     assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why
     # the way out it names is one her code cannot take: a rollout lead's invitation
@@ -134,25 +123,14 @@ def test_the_way_out_counts_a_lead_invites_him_again(
 ) -> None:
     """omar ran lena's (honest) code: his key is marked. He revokes it, lena (a rollout lead)
     invites him again, and he joins with a new key on his laptop: what it signs is his."""
-    _lenas_trial(program, HONEST, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    lenas_trial(program, HONEST, monkeypatch)
+    omar_reruns(omar)
     [old] = _key_of(program, "omar")
     run("person", "revoke-key", old, env=omar)
     out = run("person", "invite", "omar")  # lena, a rollout lead
-    invitation = out.split("inhouse join ")[-1].strip()
-    fresh = create_key(program.parent / "omar-new.key")
-    opened = Program.open(program)
-    try:
-        opened.join(invitation, fresh, at_machine="omar-laptop")
-        sign_in_as(opened.using(fresh))
-        opened.using(fresh).record_fact(
-            None, "access.request", {"person": "omar", "reason": "mine"},
-            provenance=Provenance.MEASURED, collector="inhouse access",
-        )  # fmt: skip
-    finally:
-        opened.close()
-    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
-    assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+    _joins_and_asks(program, out, create_key(program.parent / "omar-new.key"), "omar")
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) not in set_aside(program)  # type: ignore[call-overload]
 
 
 def test_proving_her_proven_trial_again_is_running_her_code(
@@ -164,12 +142,12 @@ def test_proving_her_proven_trial_again_is_running_her_code(
     lena's on his --trust-python, with his key at hand; what it signs with his key is not his."""
     from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
 
-    _lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
+    lenas_trial(program, SIGNS_FOR_HIM, monkeypatch)
     run("prove", "tickets", "--trust-python", env=omar)
-    [trusted] = [f for f in _facts("code.trusted") if f["by"] == "omar"]
+    [trusted] = [f for f in facts("code.trusted") if f["by"] == "omar"]
     assert trusted["payload"]["calls"] == ["lenas_checks:looks_fine"]  # type: ignore[index]
-    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
-    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
+    why = set_aside(program).get(int(asked["id"]))  # type: ignore[call-overload]
     assert why is not None, "an access request her code signed while he proved counts as his"
     assert f"exit rule {RAN_OTHERS_CODE}" in why, why
 
@@ -178,9 +156,9 @@ def test_lena_proving_her_own_trial_again_records_nothing(
     program: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _lenas_trial(program, HONEST, monkeypatch)
+    lenas_trial(program, HONEST, monkeypatch)
     run("prove", "tickets", "--trust-python")
-    assert not _facts("code.trusted")
+    assert not facts("code.trusted")
 
 
 @pytest.mark.xfail(
@@ -202,13 +180,10 @@ def test_proving_first_a_trial_she_wrote_is_running_her_code(
 ) -> None:
     from tests.trials.test_rerun_trusted_code import SIGNS_FOR_HIM
 
-    (program / "lenas_checks.py").write_text(SIGNS_FOR_HIM, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(program))
-    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
-    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    with_check(program, SIGNS_FOR_HIM, monkeypatch)
     run("prove", "tickets", "--trust-python", env=omar)  # "could you prove it? I'm busy"
-    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
-    assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) in set_aside(program)  # type: ignore[call-overload]
 
 
 def test_status_tells_him_his_key_no_longer_signs_for_him(
@@ -219,8 +194,8 @@ def test_status_tells_him_his_key_no_longer_signs_for_him(
     """lena lures omar into running her (here honest) code: from then on nothing his key signs
     counts as his (his verifies, confirmations, later reruns). ``status`` says so, whoever asks,
     with the way out, until the key is revoked."""
-    _lenas_trial(program, HONEST, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    lenas_trial(program, HONEST, monkeypatch)
+    omar_reruns(omar)
     [old] = _key_of(program, "omar")
     said = run("status", env=omar)
     assert f"omar's key {old} ran Python check code" in said, said
@@ -238,23 +213,12 @@ def test_someone_a_marked_lead_invites_is_not_marked(
     """The mark passes to a new machine of the same person, not to a colleague the marked key
     invites as a rollout lead: zed's key never ran anything, and what zed signs is zed's."""
     run("person", "role", "omar", "--add", "rollout-lead")
-    _lenas_trial(program, HONEST, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    lenas_trial(program, HONEST, monkeypatch)
+    omar_reruns(omar)
     out = run("person", "invite", "zed", "--team", "support", env=omar)
-    invitation = out.split("inhouse join ")[-1].strip()
-    zed = create_key(program.parent / "zed.key")
-    opened = Program.open(program)
-    try:
-        opened.join(invitation, zed, at_machine="zed-laptop")
-        sign_in_as(opened.using(zed))
-        opened.using(zed).record_fact(
-            None, "access.request", {"person": "zed", "reason": "mine"},
-            provenance=Provenance.MEASURED, collector="inhouse access",
-        )  # fmt: skip
-    finally:
-        opened.close()
-    [asked] = [f for f in _facts("access.request") if f["by"] == "zed"]
-    assert int(asked["id"]) not in _uncounted(program)  # type: ignore[call-overload]
+    _joins_and_asks(program, out, create_key(program.parent / "zed.key"), "zed")
+    [asked] = [f for f in facts("access.request") if f["by"] == "zed"]
+    assert int(asked["id"]) not in set_aside(program)  # type: ignore[call-overload]
 
 
 def test_proving_his_trial_after_him_does_not_make_it_hers(
@@ -264,14 +228,11 @@ def test_proving_his_trial_after_him_does_not_make_it_hers(
 ) -> None:
     """The trial is its first prover's: lena proving omar's trial after him (to mark his key the
     next time he proves his own) leaves his own proving his own code."""
-    (program / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(program))
-    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
-    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    with_check(program, HONEST, monkeypatch)
     run("prove", "tickets", "--trust-python", env=omar)
     run("prove", "tickets", "--trust-python")  # lena
     run("prove", "tickets", "--trust-python", env=omar)
-    assert not [f for f in _facts("code.trusted") if f["by"] == "omar"]
+    assert not [f for f in facts("code.trusted") if f["by"] == "omar"]
 
 
 def test_a_later_mark_of_its_own_does_not_lift_the_one_it_joined_with(
@@ -286,11 +247,11 @@ def test_a_later_mark_of_its_own_does_not_lift_the_one_it_joined_with(
     from inhouse.checks.function import record_trusted
     from inhouse.identity import load_key
 
-    _lenas_trial(program, LENDS_A_KEY, monkeypatch)
-    run("prove", "tickets", "--rerun", "--trust-python", *CONFIRMATIONS, env=omar, answer="y\n")
+    lenas_trial(program, LENDS_A_KEY, monkeypatch)
+    omar_reruns(omar)
     copy = program.parent / "lenas-copy.key"
-    [asked] = [f for f in _facts("access.request") if f["by"] == "omar"]
-    assert int(asked["id"]) in _uncounted(program)  # type: ignore[call-overload]
+    [asked] = [f for f in facts("access.request") if f["by"] == "omar"]
+    assert int(asked["id"]) in set_aside(program)  # type: ignore[call-overload]
     opened = Program.open(program)
     try:  # lena, with the key she kept: a mark of "its own", after what she signed
         record_trusted(
@@ -298,7 +259,7 @@ def test_a_later_mark_of_its_own_does_not_lift_the_one_it_joined_with(
         )
     finally:
         opened.close()
-    why = _uncounted(program).get(int(asked["id"]))  # type: ignore[call-overload]
+    why = set_aside(program).get(int(asked["id"]))  # type: ignore[call-overload]
     assert why is not None, "a later code.trusted of the key she kept lifted its mark"
     assert f"exit rule {RAN_OTHERS_CODE}" in why and "lenas_checks:looks_fine" in why, why
 
@@ -345,12 +306,10 @@ def test_proving_her_own_trial_after_he_proved_it_first_marks_nothing(
 ) -> None:
     """lena wrote the trial and its check; omar, asked to, proves it first; then lena proves
     her own trial."""
-    (program / "lenas_checks.py").write_text(HONEST, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(program))
-    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    with_check(program, HONEST, monkeypatch)
     run("prove", "tickets", "--trust-python", env=omar)
     run("prove", "tickets", "--trust-python")
-    assert not [f for f in _facts("code.trusted") if f["by"] == "lena"]
+    assert not [f for f in facts("code.trusted") if f["by"] == "lena"]
 
 
 @pytest.mark.xfail(

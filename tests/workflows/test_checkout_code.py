@@ -55,14 +55,10 @@ def run_by_other(folder: Path) -> tuple[Outcome, str]:
         program.close()
 
 
-@pytest.mark.usefixtures("real_model")
-def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
-    baseline_program: Path,
-    people: dict[str, dict[str, str]],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    folder = baseline_program
-    (folder / "omars_checks.py").write_text(AUTHORS_CHECK, encoding="utf-8")
+def with_python_check(folder: Path, module: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The summary workflow's spec (returned) judging its answers with ``module`` too, omar's
+    ``omars_checks`` committed to the checkout and on its path."""
+    (folder / "omars_checks.py").write_text(module, encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))  # PYTHONPATH=. in the checkout, as its docs say
     spec = folder / "workflows" / "summary.yaml"
     spec.write_text(
@@ -73,6 +69,17 @@ def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
         ),
         encoding="utf-8",
     )
+    return spec
+
+
+@pytest.mark.usefixtures("real_model")
+def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
+    baseline_program: Path,
+    people: dict[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = baseline_program
+    spec = with_python_check(folder, AUTHORS_CHECK, monkeypatch)
     omar, pia = people["omar"], people["pia"]
     cli("workflow", "test", "summary", "--trust-python", env=omar)  # omar publishes it
     ran = json.loads(cli("workflow", "test", "summary", "--trust-python", "--json", env=pia))

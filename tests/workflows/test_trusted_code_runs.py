@@ -23,8 +23,7 @@ from inhouse.program import Program
 from inhouse.program.checks import RAN_OTHERS_CODE, Outcome
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
-from tests.workflows.conftest import SUMMARY
-from tests.workflows.test_checkout_code import cli, run_by_other
+from tests.workflows.test_checkout_code import cli, run_by_other, with_python_check
 
 pytestmark = needs_engine
 
@@ -61,18 +60,7 @@ def _with_python_check(folder: Path, module: str, monkeypatch: pytest.MonkeyPatc
         inhouse.workflows.runner, "record_test_facts", inhouse.workflows.runner.record_test_facts
     )
     monkeypatch.delitem(sys.modules, "omars_checks", raising=False)
-    (folder / "omars_checks.py").write_text(module, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(folder))  # PYTHONPATH=. in the checkout, as its docs say
-    spec = folder / "workflows" / "summary.yaml"
-    spec.write_text(
-        SUMMARY.replace(
-            "      - {type: word-count, min: 1}\n",
-            "      - {type: word-count, min: 1}\n"
-            "      - {type: python, value: 'omars_checks:looks_fine'}\n",
-        ),
-        encoding="utf-8",
-    )
-    return spec
+    return with_python_check(folder, module, monkeypatch)
 
 
 def _facts(folder: Path, kind: str, by: str) -> list[dict[str, object]]:

@@ -200,12 +200,22 @@ def telling_service_enrolment(program: Any, name: str = "gateway") -> Iterator[N
 def _tell_enrolled(program: Any, name: str, before: set[str]) -> None:
     for key_id in _service_keys(program, name):
         if key_id not in before:
-            err_console().print(
+            made = (
                 f"Enrolled the {name}'s own key {key_id}, made on this machine "
-                f"(.inhouse/keys/{name}.key) and vouched for by your key: what it signs counts "
-                f"as the {name}'s own measurement, and this machine is the {name}'s host from "
-                "now on (run it here; a key made on a lead's own machine measures nothing: "
-                "docs/pilot.md)",
+                f"(.inhouse/keys/{name}.key) and vouched for by your key"
+            )
+            # a machine a person enrolled from (the lead's own laptop, where she ran it) is no
+            # host of the service's own: saying its signatures count, as the line below does,
+            # was the opposite of what status then warned
+            shared = next(
+                (line for line in program.state().shared_machines() if key_id in line), None
+            )
+            err_console().print(
+                f"{made}, but {shared}"
+                if shared is not None
+                else f"{made}: what it signs counts as the {name}'s own measurement, and this "
+                f"machine is the {name}'s host from now on (run it here; a key made on a lead's "
+                "own machine measures nothing: docs/pilot.md)",
                 markup=False,
             )
 

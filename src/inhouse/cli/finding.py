@@ -25,7 +25,12 @@ def add(
         ),
     ],
     source: Annotated[
-        str, typer.Option("--source", help="Where it came from: an indicator, T-12, the pilot.")
+        str,
+        typer.Option(
+            "--source",
+            help="Where it came from: an indicator, the pilot, T-12 (a ticket this queue holds), "
+            "another tracker's with its name (jira T-1234).",
+        ),
     ] = "",
     program: ProgramOpt = None,
 ) -> None:

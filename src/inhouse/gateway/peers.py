@@ -13,7 +13,9 @@ The supervisor holds the folder's ``serve.lock`` locked while it runs (:func:`ho
 lets go of it when the supervisor dies, ``kill -9`` too) and removes the folder on its way out.
 One killed with ``kill -9`` with its workers left the folder and their sockets in the temporary
 folder, for ever: a later ``serve`` removes each folder of its own user's whose supervisor holds
-it no more (:func:`sweep`), never a link, another user's, one being made, nor a live serve's.
+it no more (:func:`sweep`), never a link, another user's, one being made, nor a live serve's; and
+one an older inhouse left (no ``serve.lock``) once it is old and nobody listens on its sockets,
+on a filesystem of this machine's own.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
+import socket
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["ASK_SECONDS", "PREFIX", "Peers", "hold", "sweep"]
+__all__ = ["ASK_SECONDS", "PREFIX", "UNLOCKED_AFTER_SECONDS", "Peers", "hold", "sweep"]
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -43,6 +48,20 @@ _END = b"# inhouse: end of worker series\n"
 PREFIX = "inhouse-gateway-"
 #: the file in a serve's folder its supervisor holds locked while it runs
 _HELD = "serve.lock"
+#: how long a serve's folder holding no ``serve.lock`` (an older inhouse's, or one where
+#: nothing locks) stays unchanged, with nobody listening on its sockets, before a sweep takes it
+UNLOCKED_AFTER_SECONDS = 600.0
+#: a worker's socket in a serve's folder
+_SOCKET = re.compile(r"[0-9]+\.sock")
+#: where the kernel lists this process's mounts, each with its filesystem's type
+_MOUNTS = "/proc/self/mountinfo"
+#: the filesystems whose sockets only this machine's processes listen on: a socket on one
+#: shared with other hosts (NFS, SMB, a VM's shared folder) refuses this host's connection
+#: while a worker on the host that bound it listens there
+_LOCAL_FILESYSTEMS = frozenset({
+    "tmpfs", "ramfs", "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "bcachefs",
+    "overlay", "jfs", "reiserfs", "nilfs2",
+})  # fmt: skip
 
 
 def hold(folder: Path) -> int | None:
@@ -79,8 +98,11 @@ def sweep(parents: Iterable[str | Path]) -> list[Path]:
     left behind, killed with ``kill -9`` with its workers: the folders removed. Only a real
     folder (never a link) of this user's, reachable by nobody else (0700, as a serve makes it),
     holding a ``serve.lock`` (a regular file, not a link) that nobody holds locked, and no
-    folder; a folder without one (a serve's being made, or an older inhouse's) is left, as is
-    one whose serve runs."""
+    folder; one whose serve runs is left. A folder without one (a serve's being made, or an
+    older inhouse's, which held none) is taken only where the temporary folder locks (so no
+    serve of this inhouse runs there without one) and is this machine's own (no other host's
+    serve listens there), once it has not changed for
+    :data:`UNLOCKED_AFTER_SECONDS` and holds nothing but workers' sockets nobody listens on."""
     swept: list[Path] = []
     for parent in dict.fromkeys(str(p) for p in parents):
         try:
@@ -108,37 +130,144 @@ def _sweep_one(path: Path, *, alone: bool = False) -> bool:
             return False  # another user's, or not one a serve makes
         try:
             lock = os.open(_HELD, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-        except OSError:
-            return False  # none: a serve's being made, or an older inhouse's
-        try:
-            if not stat.S_ISREG(os.fstat(lock).st_mode):
+        except FileNotFoundError:
+            # none: a serve's being made, a serve's where nothing locks (NFS), or an older
+            # inhouse's, which no lock tells apart: taken only long after anyone listened there
+            dead = None if alone else _unheld_and_dead(path, folder)
+            if dead is None:
                 return False
+            _empty(folder, list(dead), dead)
+        except OSError:
+            return False  # a link, or not a file
+        else:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False  # its supervisor runs
-            names = os.listdir(folder)
-            if alone and names != [_HELD]:
-                return False  # another worker's socket: the last one out removes it
-            for name in names:
-                if stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
-                    return False  # nothing a serve makes
-            for name in names:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(name, dir_fd=folder)
-        finally:
-            os.close(lock)
+                if not stat.S_ISREG(os.fstat(lock).st_mode):
+                    return False
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False  # its supervisor runs
+                names = os.listdir(folder)
+                if alone and names != [_HELD]:
+                    return False  # another worker's socket: the last one out removes it
+                for name in names:
+                    if stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+                        return False  # nothing a serve makes
+                _empty(folder, names)
+            finally:
+                os.close(lock)
     except OSError:
         return False
     finally:
         os.close(folder)
+    return _removed(path)
+
+
+def _removed(path: Path) -> bool:
+    """Whether ``path``, emptied, is removed now (by this sweep, not another's at once)."""
     try:
         os.rmdir(path)
-    except FileNotFoundError:
-        return False  # another serve's sweep, at once
-    except OSError:
+    except OSError:  # gone (another serve's sweep, at once), or something made in it since
         return False
     return True
+
+
+def _empty(folder: int, names: list[str], judged: dict[str, tuple[int, int]] | None = None) -> None:
+    """Remove ``names`` from ``folder`` (open), the names a sweep looked at (anything made
+    since is left, and keeps the folder), never following a link. ``judged``: the inode and
+    change time each name was judged dead at; a name bound anew since (a worker started again
+    binds its socket afresh, under the same name, perhaps on the inode just freed) is left, and
+    keeps the folder. (One bound between that look and the unlink, a few instructions apart,
+    no sweep can tell from the one it judged.)"""
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            if judged is not None:
+                now = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                if (now.st_ino, now.st_ctime_ns) != judged[name]:
+                    continue
+            os.unlink(name, dir_fd=folder)
+
+
+def _unheld_and_dead(path: Path, folder: int) -> dict[str, tuple[int, int]] | None:
+    """The names ``path`` (open as ``folder``, this user's, 0700, holding no ``serve.lock``)
+    holds where it is a folder a serve left that is gone; None where it may not be. Gone:
+    unchanged for :data:`UNLOCKED_AFTER_SECONDS` (a serve's being made locks its folder at
+    once; a worker started again binds its socket anew, as the supervisor starts it within a
+    second), holding nothing but workers' sockets (``N.sock``, sockets: no link, no folder, no
+    other file), each of which refuses a connection (nobody listens on it: a live worker
+    accepts, however busy), and unchanged still once they have all been tried. Never where
+    the temporary folder locks nothing (``flock`` refused: NFS without its lock daemon): a
+    serve runs there with no ``serve.lock`` (:func:`hold`), perhaps on another host sharing
+    the folder, whose workers' sockets refuse a connection from this one. Nor anywhere but on
+    a filesystem of this machine's own (:data:`_LOCAL_FILESYSTEMS`, as the kernel's list of
+    mounts names the folder's): on one other hosts share (NFS with its lock daemon) an older
+    inhouse's live serve on another host holds no lock to tell, and its listening workers'
+    sockets refuse this host's connection all the same. Each name comes with the inode and
+    change time it was judged at."""
+    if not _local(folder):
+        return None
+    try:
+        fcntl.flock(folder, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(folder, fcntl.LOCK_UN)
+    except OSError:
+        return None
+    try:
+        before = os.fstat(folder)
+        if time.time() - before.st_mtime < UNLOCKED_AFTER_SECONDS:
+            return None
+        names: dict[str, tuple[int, int]] = {}
+        for name in os.listdir(folder):
+            if not _SOCKET.fullmatch(name):
+                return None
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            if not stat.S_ISSOCK(found.st_mode):
+                return None
+            names[name] = (found.st_ino, found.st_ctime_ns)
+        if not all(_refused(path / name) for name in names):
+            return None
+        after = os.fstat(folder)
+    except OSError:
+        return None
+    if (after.st_mtime_ns, after.st_ino) != (before.st_mtime_ns, before.st_ino):
+        return None
+    return names
+
+
+def _local(folder: int) -> bool:
+    """Whether ``folder`` (open) is on a filesystem of this machine's own
+    (:data:`_LOCAL_FILESYSTEMS`), as the kernel's list of mounts names the one its device is
+    (every mount of that device: a folder bound elsewhere is the same filesystem). Where that
+    list cannot be read or names the device nowhere (not Linux; a btrfs subvolume's own
+    device), False: the sweep leaves what it cannot tell."""
+    try:
+        device = os.fstat(folder).st_dev
+        with open(_MOUNTS, encoding="utf-8", errors="replace") as mounts:
+            lines = mounts.read().splitlines()
+    except OSError:
+        return False
+    wanted = f"{os.major(device)}:{os.minor(device)}"
+    kinds = set()
+    for line in lines:
+        fields, _, rest = line.partition(" - ")
+        parts = fields.split()
+        if len(parts) > 2 and parts[2] == wanted and rest.split():
+            kinds.add(rest.split()[0])
+    return bool(kinds) and kinds <= _LOCAL_FILESYSTEMS
+
+
+def _refused(where: Path) -> bool:
+    """Whether the Unix socket at ``where`` refuses a connection: nobody listens on it. A
+    connection made, a backlog full (a worker too busy to accept), or any other error: not
+    refused, so kept."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.setblocking(False)
+        try:
+            sock.connect(str(where))
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+    return False
 
 
 class Peers:

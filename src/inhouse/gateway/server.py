@@ -469,7 +469,7 @@ def _supervise(
     import tempfile
 
     for left in sweep((tempfile.gettempdir(), "/tmp")):
-        log.info("removed %s, left by a gateway serve that is gone", left)
+        log.warning("removed %s, left by a gateway serve that is gone", left)
     # where the workers answer each other's /metrics: this serve's alone, its user's only (0700)
     peers = _peers_folder(settings.workers)
     held = hold(Path(peers))  # for as long as this serve runs: no later serve's sweep takes it

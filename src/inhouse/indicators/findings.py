@@ -5,6 +5,7 @@ commands read them from one place."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,37 @@ def open_finding(program: Program, text: str, *, target: str, source: str = "") 
     if not finding:
         raise InvalidInput("a finding says what was learned: it cannot be empty")
     kind, name = parse_target(target)
+    _ticket_exists(program, source.strip())
     payload = {
         "finding": finding,
         "target": f"{kind}:{name}" if name else kind,
         "source": source.strip(),
     }
     return program.attest(None, "finding.opened", payload, finding)
+
+
+#: a source that names a support ticket, as the queue numbers them
+_TICKET = re.compile(r"T-\d+", re.IGNORECASE)
+
+
+def _ticket_exists(program: Program, source: str) -> None:
+    """Refuse a source naming a ticket the queue does not hold: the finding kept a typo'd
+    ticket (T-99 for T-9) as where it came from, without a word, for play 6's readers to chase.
+    A source names a ticket where it is that alone, ``T-`` and its number (any case); any other
+    (an indicator, the pilot, another tracker's id with that tracker's name: ``jira T-1234``)
+    is free text, and the refusal says so, an outside tracker's ``T-1234`` being no typo."""
+    if not _TICKET.fullmatch(source):
+        return
+    from inhouse.support.queue import find_ticket
+
+    try:
+        find_ticket(program, source.upper())
+    except InvalidInput as err:
+        raise InvalidInput(
+            f"--source {source}: {err}; nothing recorded. A source of T- and a number alone "
+            "names a ticket of this queue's; anything else is free text (an indicator, the "
+            f'pilot, another tracker\'s ticket with its name: --source "jira {source}")'
+        ) from None
 
 
 def findings(program: Program, now: datetime | None = None) -> list[FindingState]:

@@ -270,7 +270,8 @@ def step_done(
     if step.kind.on_done is None:
         raise InvalidInput(
             f"step {step.id} ({step.type}) is measured, not a person's word: {step.how}; "
-            "`inhouse pilot enablement` then finds it"
+            "`inhouse pilot enablement` then finds it (now: "
+            f"{step.check(evidence, who.name).detail})"
         )
     explanation = step.kind.on_done(evidence, who.name)
     text = comment.strip() or f"{step.title}: done"

@@ -47,6 +47,7 @@ from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.library import PromptVersion
 from inhouse.program.facts import Fact, own_requests
+from inhouse.program.playbook import Role
 from inhouse.program.playchecks.pilot import GATEWAY_EVIDENCE
 from inhouse.workflows.spec import list_workflows
 
@@ -221,8 +222,38 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         )
     if own:
         return StepResult(False, f"no answered request with your own key since {since}, the "
-                                 "day you joined the pilot")  # fmt: skip
-    return StepResult(False, "no answered request with your own gateway key yet")
+                                 f"day you joined the pilot{_no_key(ev, person)}")  # fmt: skip
+    return StepResult(
+        False, f"no answered request with your own gateway key yet{_no_key(ev, person)}"
+    )
+
+
+def _no_key(ev: PilotEvidence, person: str) -> str:
+    """What a member without a gateway key of their own is told first (empty where they hold
+    one, or a grant waiting for their fetch): `inhouse keys fetch`, which the step's ``how``
+    sends them to, finds nothing until a rollout lead grants them one. A member who is a
+    rollout lead grants it themselves (told to wait for "a rollout lead", a lead waited for
+    nobody), and one whose key was revoked holds none now, not "yet"."""
+    from inhouse.gateway.keys import list_keys, pending_grants
+
+    own = [k for k in list_keys(ev.program.store) if k.person == person and k.agent is None]
+    if any(k.active for k in own):
+        return ""
+    if pending_grants(ev.program, person):
+        return ""  # the step's ``how`` says what is left: fetch it
+    held = (
+        "you hold no gateway key now (yours was revoked)" if own else "you hold no gateway key yet"
+    )
+    member = ev.state.people.get(person)
+    if member is not None and Role.ROLLOUT_LEAD in member.roles:
+        return (
+            f": {held}, and `inhouse keys fetch` finds none until one is granted; a rollout "
+            f"lead, you grant yourself one (`inhouse keys issue {person}`)"
+        )
+    return (
+        f": {held}, and `inhouse keys fetch` finds none until a rollout lead grants you one "
+        f"(`inhouse keys issue {person}`)"
+    )
 
 
 def _awaits_confirmation(

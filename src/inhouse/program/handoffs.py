@@ -117,6 +117,23 @@ class PlaysMixin(ProgramCore):
         # a play that cannot start anyway says so first, the owner's missing role after it: the
         # role alone sent them to get it, only to be refused next for the play before it
         lacking = self._owner_role_problem(play, owner_person)
+        if lacking is not None and owner is None and receiver is None:
+            # nobody named an owner, so the starter was taken for one: where someone else holds
+            # the role (play 5's support owner, who took the queue on), name them before telling
+            # the starter to take a role, and a queue, that is theirs
+            # only those who can still sign: one whose every key was revoked (who left) starts
+            # nothing with their own key, and owning the play could hand nothing on
+            holders = [
+                name
+                for name in _holders(state, play.owner.role, but=owner_name)
+                if any(k.revoked_at is None for k in state.keys_of(name))
+            ]
+            if holders:
+                lacking += (
+                    f"; or the play goes to who holds the role: {', '.join(holders)} "
+                    f"(`inhouse play start {number}` with their own key, or a rollout lead's "
+                    f"`inhouse play start {number} --owner {holders[0]}`)"
+                )
         try:
             used = self._pass_guards(
                 state,

@@ -483,6 +483,14 @@ def _champions(
             if outside
             else ""
         )
+        # the named who have not accepted yet can act now, not once every team has a champion:
+        # left out, a named champion read nothing asking for their acceptance anywhere
+        if late := sorted(t for t in waiting if t in covered):
+            who = [f"{waiting[t].payload['person']} ({shown(t)})" for t in late]
+            note += (
+                f"; named, not yet accepted: {', '.join(who)}: each runs `inhouse pilot "
+                "champions --accept` with their own key"
+            )
         return failed(
             f"no champion for {figures.unit(len(missing), 'teams')} "
             f"{names(sorted(shown(t) for t in missing))}: a rollout "
