@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     parse_when,
@@ -87,7 +88,9 @@ def record(
     payload = _payload(set_ or [], data, file)
     until = parse_when(expires) if expires else None
     fact = open_program(program).attest(as_, kind, payload, attest, expires=until)
-    out_console().print(f"Recorded {fact.kind} (fact #{fact.id}), {fact.label}.")
+    out_console().print(
+        f"Recorded {literal(fact.kind)} (fact #{literal(fact.id)}), {literal(fact.label)}."
+    )
 
 
 @app.command("list")
