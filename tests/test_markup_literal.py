@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-CLI = Path(__file__).resolve().parents[1] / "src" / "inhouse" / "cli"
+import pytest
+
+import inhouse.cli._common
+from inhouse.program import Program
+from tests.clitools import cli
+from tests.people import enrol, enrol_cli, lead_env
+
+CLI = Path(inhouse.cli._common.__file__).parent  # the package the tests import, wherever it lies
 
 #: what prints with markup: a console's print/log/rule, a table's rows and headers, a panel;
 #: ``_say`` is baseline's print without wrapping (``lines.append``/``parts.append`` build the
@@ -184,3 +193,152 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
     found = [bad for _, v in _printed(ast.parse(unsafe)) for bad in _unsafe(v, "x.py")]
     assert found == ["name", "person.name", "_where(path)", "owner"], found
     assert [bad for _, v in _printed(ast.parse(safe)) for bad in _unsafe(v, "x.py")] == []
+
+
+#: what a colleague could choose as a name: a fake tick, a stray closing tag (Rich raised on
+#: it), a line hidden black on black, a hyperlink
+TICK = "om[green]✓ met[/green]ar"
+HIDDEN = "sup[/]port [black on black]hidden[/]"
+LINK = "[link=https://evil.example]docs[/link]"
+OFTEN = "daily [black on black]hidden[/]"
+
+
+def _words(out: str) -> str:
+    return " ".join(out.split())  # as the console wrapped it
+
+
+@pytest.fixture
+def bracketed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A program folder at ``…/[work]``, a home (and so the lead's key) at ``…/[home]``."""
+    folder, home = tmp_path / "[work]", tmp_path / "[home]"
+    folder.mkdir()
+    home.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("HOME", str(home))
+    return folder
+
+
+def test_init_and_whoami_show_a_bracketed_folder_and_key_path(bracketed: Path) -> None:
+    """`/home/a/[work]/key` printed as `/home/a//key`: the folder and the key the lead must
+    keep, each named wrong."""
+    key = bracketed.parent / "[home]" / ".config" / "inhouse" / "id_ed25519"
+    out = _words(cli("init", "Acme", "--lead", "lena"))
+    assert f"Created program Acme in {bracketed} (playbook" in out, out
+    assert f"at {key}; keep inhouse.toml in git" in out, out
+    assert f"at {key}" in _words(cli("whoami")), out
+    out = _words(cli("models", "list", env={"INHOUSE_MODELS_DIR": str(bracketed / "models")}))
+    assert f"No model files in {bracketed / 'models'}." in out, out
+
+
+def test_a_person_who_joins_under_markup_is_shown_by_that_name(
+    bracketed: Path, tmp_path: Path
+) -> None:
+    """The name someone joins under, and their team, are theirs to choose: printed as markup,
+    ``om[green]✓ met[/green]ar`` showed a green tick in `join`, `whoami` and `person list`,
+    and a team's stray ``[/]`` stopped the listing with Rich's traceback."""
+    cli("init", "Acme", "--lead", "lena")
+    out = _words(cli("person", "invite", TICK, "--team", HIDDEN))
+    assert f"Invitation for {TICK} (valid 7 days, one use). Give it to {TICK} alone" in out, out
+    invitation = re.search(r"inhouse join (inhouse-invite:\S+)", out)
+    assert invitation is not None
+    keys = tmp_path / "[keys]"
+    keys.mkdir()
+    env = {"INHOUSE_KEY": str(keys / "omar.key"), "INHOUSE_MACHINE_ID": "omar-laptop"}
+    out = _words(cli("join", invitation.group(1), env=env))
+    assert f"Enrolled {TICK} with key " in out and f"({keys / 'omar.key'})" in out, out
+    out = _words(cli("whoami", env=env))
+    assert out.startswith(f"{TICK} (no roles), key ") and f"at {keys / 'omar.key'}" in out, out
+    listed = cli("person", "list")
+    assert TICK in listed and HIDDEN in listed, listed
+    status = _words(cli("status"))
+    assert f"warning: {TICK} enrolled from the same machine as lena" in status, status
+
+
+WORKFLOW = f"""\
+name: summary
+description: d
+owner: "{TICK}"
+frequency: "{OFTEN}"
+model: "{LINK}"
+prompt:
+  user: "Ticket: {{{{ ticket }}}}"
+variables:
+  ticket: string
+tests:
+  - name: "jam [bold]x[/bold]"
+    vars: {{ticket: "x"}}
+    checks:
+      - {{type: icontains, value: x}}
+"""
+
+
+def test_a_workflow_whose_fields_carry_markup_is_listed_and_validated_as_written(
+    bracketed: Path,
+) -> None:
+    """A workflow's owner, frequency and model are whatever its author typed: as table cells
+    they were markup (a stray ``[/]`` made `workflow list` a traceback, a hyperlink a link)."""
+    cli("init", "Acme", "--lead", "lena")
+    (bracketed / "workflows").mkdir()
+    (bracketed / "workflows" / "summary.yaml").write_text(WORKFLOW, encoding="utf-8")
+    listed = cli("workflow", "list")
+    assert all(text in listed for text in (TICK, OFTEN, LINK)), listed
+    out = _words(cli("workflow", "validate", "summary"))
+    assert f"workflows/summary.yaml is valid: 1 test case, model {LINK}, version" in out, out
+    assert f"recorded the recurring task 'summary' ({OFTEN})" in out, out
+
+
+TRACK = """\
+title: Everyone in the pilot
+role: all
+steps:
+  - {id: first-request, type: first-answered-request}
+"""
+
+
+@pytest.fixture
+def lead(bracketed: Path) -> Iterator[Program]:
+    """A rollout lead whose program lets a pilot in early (a waiver), with one track."""
+    lead = Program.init(bracketed, "Acme", "lena", team="platform")
+    (lead.folder / "enablement").mkdir()
+    (lead.folder / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    lead.grant_waiver(
+        None,
+        "scaling-before-proving",
+        reason="time-boxed-experiment",
+        note="a pilot before play 3 exits, for this test",
+        expires=datetime.now(UTC) + timedelta(days=30),
+    )
+    yield lead
+    lead.close()
+
+
+def test_a_pilot_member_named_with_markup_shows_as_named(lead: Program) -> None:
+    """`pilot adoption`'s table took a member's name as markup: the lead read a green tick
+    beside a name the log holds with its tags."""
+    enrol(lead, TICK, team="support")
+    env = lead_env(lead)
+    out = _words(cli("pilot", "add", TICK, "--track", "everyone", env=env))
+    assert f"Added {TICK} to the pilot on track everyone" in out, out
+    assert TICK in cli("pilot", "list", env=env)
+    adoption = cli("pilot", "adoption", env=env)
+    # the table's row, where the name was read as markup (the reasons below it were escaped)
+    assert re.search(rf"^ *{re.escape(TICK)} +everyone +0 ", adoption, re.M), adoption
+    enablement = _words(cli("pilot", "enablement", env=env))
+    assert f"{TICK} — track everyone" in enablement, enablement
+
+
+def test_an_error_quoting_a_bracketed_path_shows_the_path(bracketed: Path) -> None:
+    """An error names the file it could not use, brackets and all (errors were escaped
+    before this change too: this holds it)."""
+    cli("init", "Acme", "--lead", "lena")
+    out = _words(cli("baseline", "lock", code=2))
+    assert f"error: {bracketed / 'inhouse.toml'} has no [baseline] table" in out, out
+
+
+def test_a_signing_key_at_a_bracketed_path_is_named_whole(bracketed: Path, tmp_path: Path) -> None:
+    """``enrol_cli`` gives a person a key file; its path, with brackets, is what `whoami`
+    names (the lead reads where the key that signs for them lies)."""
+    opened = Program.init(bracketed, "Acme", "lena")
+    env = enrol_cli(opened, "omar", tmp_path / "[keys]")
+    opened.close()
+    assert f"at {tmp_path / '[keys]' / 'omar.key'}" in _words(cli("whoami", env=env))
