@@ -35,8 +35,8 @@ def request(
     if opened.detached():  # sealed into the outbox: the log is elsewhere
         out_console().print(
             f"Signed your access request as {literal(fact.payload['person'])} into this checkout's "
-            "outbox (.inhouse/outbox/): `inhouse evidence export -o FILE`, and a lead imports "
-            "it (`inhouse evidence import FILE`)."
+            "outbox (.inhouse/outbox/): `inhouse evidence export -o FILE`, and a lead imports it "
+            "(`inhouse evidence import FILE`)."
         )
         return
     out_console().print(

@@ -101,8 +101,7 @@ def dry_run(
     if report.not_sealed:
         console.print(
             f"{figures.count(len(report.not_sealed), 'requests')} left out: their rows are not "
-            "sealed by the "
-            f"gateway as they stand (written or edited by someone else): "
+            "sealed by the gateway as they stand (written or edited by someone else): "
             f"{literal(', '.join(report.not_sealed[:10]))}"
             + (
                 f", and {literal(len(report.not_sealed) - 10)} more"

@@ -76,8 +76,8 @@ def verify(
         before = f", {report.unsigned} from before identities (unsigned)" if report.unsigned else ""
         out_console().print(
             f"[green]ok[/]: {literal(report.checked)} events, chain intact, "
-            f"{literal(report.signed)} signatures "
-            f"valid{literal(before)} (head {literal(report.head_hash)})"
+            f"{literal(report.signed)} signatures valid{literal(before)} (head "
+            f"{literal(report.head_hash)})"
         )
     elif report.intact and cut is None:
         # the chain holds; a member's event made without the authority to make it was set

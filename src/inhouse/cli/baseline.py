@@ -90,10 +90,9 @@ def lock(
         _say("Told the running gateway replicas (Redis): they route the new lock now.")
     elif told is not None and told.problem is not None:
         err_console().print(
-            f"[yellow]warning:[/] could not tell the running gateway replicas: "
-            f"{_plain(told.problem)}. The lock is written and recorded; each replica "
-            "routes it "
-            f"at its next refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
+            "[yellow]warning:[/] could not tell the running gateway replicas: "
+            f"{_plain(told.problem)}. The lock is written and recorded; each replica routes it at "
+            f"its next refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
             soft_wrap=True,
         )
     _say(
@@ -115,8 +114,8 @@ def show(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     _say(f"runtime  {literal(_runtime(locked))}")
     for model in locked.models:
         _say(
-            f"model    {_plain(model.name)}  {literal(model.digest)}  "
-            f"{literal(model.size or '?')} bytes"
+            f"model    {_plain(model.name)}  {literal(model.digest)}  {literal(model.size or '?')} "
+            "bytes"
         )
     _say(f"rules    {literal(locked.rules_hash or 'none written')}")
     _say(f"inhouse  {literal(locked.inhouse)} on Python {literal(locked.python)}")
@@ -154,8 +153,8 @@ def install_script(
         print_json({"path": str(path), "fact": fact.id, **fact.payload})
         return
     _say(
-        f"Wrote {literal(path)} for lock {literal(fact.payload['lock_hash'])} "
-        f"(recorded baseline.install_script, fact #{literal(fact.id)})."
+        f"Wrote {literal(path)} for lock {literal(fact.payload['lock_hash'])} (recorded "
+        f"baseline.install_script, fact #{literal(fact.id)})."
     )
     _say(
         "A second person runs `inhouse baseline install` from the program folder, with their own "
@@ -217,11 +216,9 @@ def install(
     elif plan.script == "differs":
         err_console().print(
             f"[yellow]warning:[/] {literal(SCRIPT_NAME)} here differs from the install script for "
-            "lock "
-            f"{literal(lock_hash)}: it was edited, or written for another lock or with --source. "
-            "It is "
-            "not run; the regenerated script runs instead. Do not run it with `sh`: ask the "
-            "baseline's owner why it differs.",
+            f"lock {literal(lock_hash)}: it was edited, or written for another lock or with "
+            "--source. It is not run; the regenerated script runs instead. Do not run it with "
+            "`sh`: ask the baseline's owner why it differs.",
             soft_wrap=True,
         )
     elif plan.script == "same":

@@ -87,10 +87,8 @@ def files(
     elif model is None:
         out.print(
             f"They name the test model at {literal(path)}: make it with `inhouse models "
-            "make-test-model "
-            f"--output {literal(path)}` (random weights: only a demo program, `init --demo`, "
-            "counts its "
-            "trials), serve it with `inhouse runtime serve "
+            f"make-test-model --output {literal(path)}` (random weights: only a demo program, "
+            "`init --demo`, counts its trials), serve it with `inhouse runtime serve "
             f"{literal(path)}`, then `inhouse prove tickets`."
         )
     else:

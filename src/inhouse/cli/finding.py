@@ -57,9 +57,8 @@ def add(
     # "[/b]" in it raised after the finding was recorded)
     out_console().print(
         f"Opened finding #{literal(fact.id)} about {escape(target_text)}. It closes with "
-        f"{escape(how)}, "
-        "once someone other than whoever makes that change (you, say) verifies, runs or uses "
-        "the new version."
+        f"{escape(how)}, once someone other than whoever makes that change (you, say) verifies, "
+        "runs or uses the new version."
     )
     if kind == "workflow":
         from inhouse.workflows.spec import list_workflows
@@ -112,6 +111,5 @@ def close(
     fact = close_by_hand(open_program(program), finding, note=note)
     out_console().print(
         f"Recorded (fact #{literal(fact.id)}). This is your word: the finding stays open for play "
-        "6 "
-        "until a re-lock, workflow version or prompt version names it with --closes."
+        "6 until a re-lock, workflow version or prompt version names it with --closes."
     )

@@ -70,8 +70,8 @@ def serve(
     def listening(base_url: str) -> None:
         # said once it serves: a configuration it cannot start with is said alone
         out_console().print(
-            f"inhouse gateway for {literal(folder)}; Ctrl-C stops it.\n"
-            f"Listening: clients use base_url {literal(base_url)} with their gateway key."
+            f"inhouse gateway for {literal(folder)}; Ctrl-C stops it.\nListening: clients use "
+            f"base_url {literal(base_url)} with their gateway key."
         )
 
     run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir, announce=listening)
@@ -342,10 +342,8 @@ def rollup(
         err_console().print(
             f"[yellow]no boundary:[/yellow] {escape(offered['person'])} offered the model "
             f"{escape(', '.join(offered['tools']))} on {literal(offered['day'])} through a key "
-            "bound to "
-            f"no agent ({escape(_counted(offered['requests'], 'requests'))}): run it as a "
-            "registered agent "
-            "(`inhouse keys issue PERSON --agent NAME`)"
+            f"bound to no agent ({escape(_counted(offered['requests'], 'requests'))}): run it as a "
+            "registered agent (`inhouse keys issue PERSON --agent NAME`)"
         )
     for totals in recorded:
         out_console().print(

@@ -125,7 +125,7 @@ def say_told(told: Told, they: str, each: str) -> None:
 
     if told.sent and told.heard == 0:
         out_console().print(
-            f"No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
+            "No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
             f"{literal(each)} when it starts or at its next refresh (keys_refresh_seconds, "
             f"{told.refresh_seconds:g} s)."
         )
@@ -133,7 +133,7 @@ def say_told(told: Told, they: str, each: str) -> None:
         out_console().print(f"Told the running gateway replicas (Redis): they {literal(they)} now.")
     elif told.problem is not None:
         err_console().print(
-            f"[yellow]warning:[/] could not tell the running gateway replicas: "
+            "[yellow]warning:[/] could not tell the running gateway replicas: "
             f"{escape(told.problem)}. The key is revoked; each replica {literal(each)} at its next "
             f"refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
             soft_wrap=True,

@@ -54,8 +54,7 @@ def invite(
     )
     out_console().print(
         f"Invitation for [bold]{literal(name)}[/] (valid {literal(days)} days, one use). Give it "
-        f"to {literal(name)} "
-        "alone; they run, on their own machine:\n"
+        f"to {literal(name)} alone; they run, on their own machine:\n"
     )
     out_console().print(f"  inhouse join {literal(text)}", soft_wrap=True)
 

@@ -60,8 +60,7 @@ def add(
     who = _e(member.person)
     out_console().print(
         f"Added {who} to the pilot on track {_e(member.track)} (fact #{literal(member.fact)}). "
-        "Their "
-        f"guide: `inhouse pilot guide {_e(member.track)} --person {who}`. "
+        f"Their guide: `inhouse pilot guide {_e(member.track)} --person {who}`. "
         + _team_counts(member.person, member.team, member.says)
     )
 
@@ -295,8 +294,8 @@ def step_done(
     for line in done.explanation:
         out_console().print(_e(line))
     out_console().print(
-        f"Recorded, in your own word: {_e(done.step.id)} (fact #{literal(done.fact.id)}). "
-        "`inhouse pilot enablement --record` counts it."
+        f"Recorded, in your own word: {_e(done.step.id)} (fact #{literal(done.fact.id)}). `inhouse "
+        "pilot enablement --record` counts it."
     )
 
 
@@ -414,8 +413,7 @@ def champions(
         if already:
             out_console().print(
                 f"{_e(name)} is already a champion of {_e(team)} (fact #{literal(fact.id)}, named "
-                "by "
-                f"{_e(fact.by)}): nothing recorded."
+                f"by {_e(fact.by)}): nothing recorded."
             )
             return
         from inhouse.pilot.roster import team_word
@@ -431,8 +429,7 @@ def champions(
             )
         out_console().print(
             f"Named {_e(name)} champion of {_e(team)} (fact #{literal(fact.id)}). Play 5 counts "
-            "them once "
-            f"they accept (`inhouse pilot champions --accept`); {word}."
+            f"them once they accept (`inhouse pilot champions --accept`); {word}."
         )
         if renamed is not None:
             out_console().print(

@@ -124,10 +124,9 @@ def _render(report: AdoptionReport, source: str) -> None:
     out.print(f"{literal(source[0].upper())}{literal(source[1:])}.")
     out.print(
         f"Adoption as of {literal(report.as_of)}: the {literal(report.window_days)} days from "
-        f"{literal(report.since)}. "
-        "On their own = answered requests with their own key on at least "
-        f"{literal(report.min_days)} "
-        "days, one of them after enablement finished and not the onboarding day."
+        f"{literal(report.since)}. On their own = answered requests with their own key on at least "
+        f"{literal(report.min_days)} days, one of them after enablement finished and not the "
+        "onboarding day."
     )
     members = Table(
         "member", "track", "active days", "stickiness", "last active", "prompts", "on their own",
@@ -168,6 +167,5 @@ def _render(report: AdoptionReport, source: str) -> None:
     pilot = report.pilot
     out.print(
         f"{literal(pilot.independent)} of {literal(pilot.members)} members reach it on their own; "
-        "stickiness "
-        f"(DAU/MAU) {figures.share(pilot.stickiness)}."
+        f"stickiness (DAU/MAU) {figures.share(pilot.stickiness)}."
     )

@@ -56,14 +56,12 @@ def init(
     state.opened.append(program)  # closed with the command, as open_program's are
     label = " [bold yellow](demo)[/]" if demo else ""
     out_console().print(
-        f"Created program [bold]{literal(name)}[/]{label} in {literal(program.folder)} "
-        f"(playbook {literal(program.playbook.name)} v{literal(program.playbook.version)}, lead "
-        f"{literal(lead)}).\n"
-        f"You act with the key {literal(program.key.key_id)} at {literal(program.key.path)}; keep "
-        "inhouse.toml "
-        "in git: it names that key as the program's root of trust.\n"
-        f"Next: invite people (`inhouse person invite NAME`), then record the hypothesis play 1 "
-        f"tests (`inhouse hypothesis`)."
+        f"Created program [bold]{literal(name)}[/]{label} in {literal(program.folder)} (playbook "
+        f"{literal(program.playbook.name)} v{literal(program.playbook.version)}, lead "
+        f"{literal(lead)}).\nYou act with the key {literal(program.key.key_id)} at "
+        f"{literal(program.key.path)}; keep inhouse.toml in git: it names that key as the "
+        "program's root of trust.\nNext: invite people (`inhouse person invite NAME`), then record "
+        "the hypothesis play 1 tests (`inhouse hypothesis`)."
         + (
             f"\n[bold yellow]{literal(DEMO)}[/].\nIn a demo, {literal(DEMO_MACHINES)}."
             if demo
@@ -116,9 +114,9 @@ def join(
     if opened.detached():
         path = opened.seal_enrolment(invitation)
         out_console().print(
-            f"Signed your enrolment with key {literal(key.key_id)} into {literal(path)}.\n"
-            "Send it to the program's lead (`inhouse evidence export -o FILE` bundles your "
-            "outbox); they run `inhouse evidence import FILE`."
+            f"Signed your enrolment with key {literal(key.key_id)} into {literal(path)}.\nSend it "
+            "to the program's lead (`inhouse evidence export -o FILE` bundles your outbox); they "
+            "run `inhouse evidence import FILE`."
         )
         return
     person = opened.join(invitation, key)
@@ -237,10 +235,9 @@ def _whoami_in_a_checkout(opened: Any, json: bool) -> None:
         one = len(waiting) == 1
         out.print(
             f"{literal(len(waiting))} signed envelope{literal('' if one else 's')} in "
-            f"{literal(DATA_DIR)}/{literal(OUTBOX)}/: "
-            f"`inhouse evidence export -o FILE` carries {literal('it' if one else 'them')}, and a "
-            "lead "
-            "runs `inhouse evidence import FILE` where the log is."
+            f"{literal(DATA_DIR)}/{literal(OUTBOX)}/: `inhouse evidence export -o FILE` carries "
+            f"{literal('it' if one else 'them')}, and a lead runs `inhouse evidence import FILE` "
+            "where the log is."
         )
     opened.refuse_if_detached(f"tell whose key {key.key_id} is")
 

@@ -62,8 +62,8 @@ def _read(folder: Path, file: str) -> tuple[str, str]:
 def _shared(version: PromptVersion, what: str) -> None:
     out_console().print(
         f"{literal(what)} {literal(version.id)} ({literal(version.content_hash[:19])}…), authored "
-        f"by {literal(version.author)}; "
-        f"variables: {literal(', '.join(version.body.variables) or 'none')}"
+        f"by {literal(version.author)}; variables: "
+        f"{literal(', '.join(version.body.variables) or 'none')}"
     )
 
 
@@ -175,8 +175,7 @@ def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None
         note = f" ({move['note']})" if move["note"] else ""
         console.print(
             f"  {literal(move['at'][:16])} {literal(move['label'])} -> v{literal(move['version'])} "
-            f"{literal(what)} by "
-            f"{literal(move['by'])}{escape(note)}"
+            f"{literal(what)} by {literal(move['by'])}{escape(note)}"
         )
 
 

@@ -267,8 +267,7 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         claimed = done.verdict.payload.get("candidate_pass_rate")
         console.print(
             f"the verdict (fact #{literal(done.verdict.id)}, by {escape(done.verdict.by)}) claimed "
-            f"{share(float(claimed or 0))}; the spec's quality floor is "
-            f"{data['quality_floor']:g} "
+            f"{share(float(claimed or 0))}; the spec's quality floor is {data['quality_floor']:g} "
             "points"
         )
     cleared = ", ".join(data["proven_on"]) or "nothing"
@@ -287,8 +286,7 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         at = "the server's default temperature" if hot is None else f"temperature {float(hot):g}"
         console.print(
             f"the spec samples (at {literal(at)}): this run drew its own seed, "
-            f"{literal(seed['sent'])}, "
-            f"not the spec's ({literal(seed.get('spec'))})"
+            f"{literal(seed['sent'])}, not the spec's ({literal(seed.get('spec'))})"
         )
     if data["status_quo_confirmed"]:
         # a pass rate the trial's author stated (no outputs to judge) rides on the same word
@@ -435,8 +433,7 @@ def _render(run: TrialRun) -> None:
         classes = ", ".join(theirs.data_classes_left_machine) or "no data classes"
         console.print(
             f"status quo: {literal(theirs.bytes_left_machine)} bytes of task data left this "
-            "machine "
-            f"({escape(classes)})"
+            f"machine ({escape(classes)})"
         )
     for caveat in outcome.caveats:
         console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")

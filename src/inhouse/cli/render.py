@@ -154,8 +154,8 @@ def _play_panel(
             state = "active" if w["active"] else "expired"
             parts.append(
                 f"[magenta]started under waiver #{literal(seq)}[/] ({literal(w['guard'])}, "
-                f"{literal(w['reason'])}: "
-                f"{escape(w['note'])}; {literal(state)}, until {literal(w['expires'])})"
+                f"{literal(w['reason'])}: {escape(w['note'])}; {literal(state)}, until "
+                f"{literal(w['expires'])})"
             )
     for held in play["held_back"]:
         parts.append(
@@ -209,8 +209,7 @@ def render_status(
         console.print(
             Panel(
                 f"{escape(stop['summary'])}\nStopped by {escape(stop['by'])} on "
-                f"{literal(stop['at'])}."
-                f"\nEvidence: {evidence}",
+                f"{literal(stop['at'])}.\nEvidence: {evidence}",
                 title="[bold green]stopped: not worth it[/]",
                 border_style="green",
             )
@@ -225,9 +224,8 @@ def render_status(
         for w in active:
             console.print(
                 f"  #{literal(w['id'])} {literal(w['guard'])} ({literal(w['play'] or 'any play')}) "
-                "by "
-                f"{escape(w['granted_by'])}: {literal(w['reason'])}: {escape(w['note'])}, "
-                f"until {literal(w['expires'])}"
+                f"by {escape(w['granted_by'])}: {literal(w['reason'])}: {escape(w['note'])}, until "
+                f"{literal(w['expires'])}"
             )
     if data["refusals"]:
         console.print(f"[bold]Refused anti-patterns[/] ({literal(len(data['refusals']))})")

@@ -66,9 +66,9 @@ def hold(
     others = [a for a in fact.payload["attendees"] if a != fact.by]
     out_console().print(
         f"Recorded the review (fact #{literal(fact.id)}): "
-        f"{figures.count(len(fact.payload['decisions']), 'decisions')}, "
-        f"next due {literal(fact.payload['next_due'])}. It counts once the others confirm they "
-        f"attended: {literal(', '.join(others))}, each with their own key: `inhouse review attend "
+        f"{figures.count(len(fact.payload['decisions']), 'decisions')}, next due "
+        f"{literal(fact.payload['next_due'])}. It counts once the others confirm they attended: "
+        f"{literal(', '.join(others))}, each with their own key: `inhouse review attend "
         f"{literal(fact.id)}`."
     )
 

@@ -177,8 +177,7 @@ def serve(
     if not json:  # loading a real model takes a while: say what the wait is
         out_console().print(
             f"Starting the embedded runtime on {literal(path.name)}: loading the model, waiting up "
-            "to "
-            f"{ready_timeout:g} s for it to answer…"
+            f"to {ready_timeout:g} s for it to answer…"
         )
     started = serve_embedded(path, program=folder, port=port, n_ctx=ctx, threads=threads,
                              ready_timeout=ready_timeout)  # fmt: skip

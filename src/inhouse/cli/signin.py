@@ -76,11 +76,8 @@ def setup(
         )
     console.print(
         f"Sign-in set up: {literal(_named(found))}, "
-        f"{figures.count(len(found.keys), 'signing keys')} "
-        "pinned. Each "
-        f"person now runs {literal(sign_in_login(opened.log_file))}; what they sign counts once "
-        "they "
-        "have."
+        f"{figures.count(len(found.keys), 'signing keys')} pinned. Each person now runs "
+        f"{literal(sign_in_login(opened.log_file))}; what they sign counts once they have."
     )
 
 
@@ -167,9 +164,9 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
     if not json:
         out_console().print(
             f"Sign-in: {literal(config.issuer)} (client {literal(config.client_id)}, "
-            f"{literal('addresses at ' + config.domain if config.domain else 'any account')}), "
-            f"set up by {literal(config.set_by)} "
-            f"on {config.set_at:%Y-%m-%d}; {figures.count(len(config.keys), 'keys')} pinned."
+            f"{literal('addresses at ' + config.domain if config.domain else 'any account')}), set "
+            f"up by {literal(config.set_by)} on {config.set_at:%Y-%m-%d}; "
+            f"{figures.count(len(config.keys), 'keys')} pinned."
         )
     print_rows(
         rows,
@@ -326,8 +323,7 @@ def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     if report.local:
         console.print(
             f"{literal(report.issuer)} is on this machine (a loopback address, or a name that "
-            "resolves "
-            "to this machine): a local or test provider, which vouches for whoever runs it"
+            "resolves to this machine): a local or test provider, which vouches for whoever runs it"
         )
     for key in report.pinned:
         state = "published now" if key.published else "NOT published by the issuer now"
@@ -337,8 +333,7 @@ def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         rests = f"; verifies {', '.join(key.bindings)}" if key.bindings else ""
         console.print(
             f"  {literal(key.kid or '(no kid)')}  {literal(key.thumbprint)}  {literal(state)}; "
-            "pinned by "
-            f"{literal(key.pinned_by)}, {literal(seen)}{literal(rests)}"
+            f"pinned by {literal(key.pinned_by)}, {literal(seen)}{literal(rests)}"
             + ("  <- DOUBTFUL" if key.doubtful else "")
         )
     if report.published_not_pinned:

@@ -324,10 +324,9 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         return
     out = out_console()
     out.print(
-        f"{_e(data['id'])}: {_e(data['title'])} \\[{literal(data['state'])}]\n"
-        f"  category {literal(data['category'])}, component {_e(data['component'])}; builders "
-        "(from "
-        f"the log): {_e(', '.join(data['builders']) or 'nobody')}"
+        f"{_e(data['id'])}: {_e(data['title'])} \\[{literal(data['state'])}]\n  category "
+        f"{literal(data['category'])}, component {_e(data['component'])}; builders (from the log): "
+        f"{_e(', '.join(data['builders']) or 'nobody')}"
     )
     if data["description"]:
         out.print(f"  {_e(data['description'])}")

@@ -71,8 +71,7 @@ def _show(report: ImportReport, json: bool) -> None:
     console.print(
         f"{literal(report.source)}: {figures.count(report.tickets, 'tickets')} read, "
         f"{figures.count(len(report.recorded), 'steps')} recorded, {literal(report.already)} "
-        "already "
-        "imported."
+        "already imported."
     )
     for ticket, why in report.skipped:
         console.print(f"  skipped {literal(ticket)}: {literal(why)}")

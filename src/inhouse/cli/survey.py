@@ -43,9 +43,8 @@ def open_(
 
     survey = open_survey(open_program(program), parse_when(closes))
     out_console().print(
-        f"Opened survey {literal(survey.name)}; it closes {survey.closes:%Y-%m-%d %H:%M} "
-        "UTC. Pilot "
-        "members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
+        f"Opened survey {literal(survey.name)}; it closes {survey.closes:%Y-%m-%d %H:%M} UTC. "
+        "Pilot members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
         '--benefit "…"`.'
     )
 
@@ -84,8 +83,8 @@ def answer(
     again = f" It replaces your answer of fact #{before.id}." if before else ""
     out_console().print(
         f"Recorded your answer to {literal(fact.payload['survey'])}: "
-        f"{literal(ANSWERS[Answer(choice)])} (fact "
-        f"#{literal(fact.id)}, signed by {literal(fact.by)}).{literal(again)}"
+        f"{literal(ANSWERS[Answer(choice)])} (fact #{literal(fact.id)}, signed by "
+        f"{literal(fact.by)}).{literal(again)}"
     )
 
 
@@ -119,8 +118,7 @@ def _render(found: SurveyResults) -> None:
     state = "open" if found.open else "closed"
     out.print(
         f"Survey {literal(found.survey.name)} ({literal(state)}, closes "
-        f"{found.survey.closes:%Y-%m-%d %H:%M} UTC): "
-        f"{literal(QUESTION)}"
+        f"{found.survey.closes:%Y-%m-%d %H:%M} UTC): {literal(QUESTION)}"
     )
     if found.not_judged:
         out.print(f"[yellow]Not what play 4 judges:[/yellow] {escape(found.not_judged)}.")
@@ -158,9 +156,8 @@ def _render(found: SurveyResults) -> None:
             f"{figures.share(BENCHMARK)} benchmark"
         )
     out.print(
-        f"Very disappointed: {literal(answers)}; {figures.share(found.pilot.pilot_share)} "
-        f"of the pilot, {literal(most)} the playbook's {figures.share(found.share)} (play 4 wants "
-        "most)."
+        f"Very disappointed: {literal(answers)}; {figures.share(found.pilot.pilot_share)} of the "
+        f"pilot, {literal(most)} the playbook's {figures.share(found.share)} (play 4 wants most)."
     )
     if found.benefits:
         out.print("Main benefits, in their words:")

@@ -111,8 +111,9 @@ def _ask(use: OwnUse) -> bool | None:
     theirs; None where no answer came (no terminal, end of input): nothing is signed, and the
     refusal says how to answer."""
     return ask_before_signing(
-        f"The gateway's figures give {literal(use.person)} this use, not confirmed yet. They are written "
-        "on the gateway's host, which its operator runs: confirm only what you did yourself.",
+        f"The gateway's figures give {literal(use.person)} this use, not confirmed yet. They are "
+        "written on the gateway's host, which its operator runs: confirm only what you did "
+        "yourself.",
         "Did you yourself use the gateway on each of these days (and were you sent each "
         "prompt version listed)?",
     )(use.lines())

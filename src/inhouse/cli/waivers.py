@@ -57,8 +57,7 @@ def grant(
     scope = f"play {waiver.play}" if waiver.play else "any play"
     out_console().print(
         f"Waiver #{literal(waiver.seq)} granted by {literal(waiver.granted_by)}: "
-        f"{literal(waiver.guard)} for {literal(scope)} "
-        f"until {waiver.expires:%Y-%m-%d %H:%M} UTC."
+        f"{literal(waiver.guard)} for {literal(scope)} until {waiver.expires:%Y-%m-%d %H:%M} UTC."
     )
 
 

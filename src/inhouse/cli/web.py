@@ -49,16 +49,14 @@ def serve(
     listening = _listen(host, port)  # before saying where it serves: the port may be taken
     out_console().print(
         f"inhouse web for {literal(folder)} at http://{literal(host)}:{literal(port)}/; sign in "
-        "with "
-        f"`inhouse web login --url http://{literal(host)}:{literal(port)}`. Ctrl-C stops it."
+        f"with `inhouse web login --url http://{literal(host)}:{literal(port)}`. Ctrl-C stops it."
     )
     if _beyond_this_machine(host):
         err_console().print(
             f"Warning: {literal(host)} serves plain http beyond this machine: sign-in links and "
-            "session "
-            "cookies cross the network in clear (whoever sees one acts as its person), and "
-            "browsers do not say which site a sign-in link was opened from over plain http. "
-            "Serve it on 127.0.0.1 behind an https proxy.",
+            "session cookies cross the network in clear (whoever sees one acts as its person), and "
+            "browsers do not say which site a sign-in link was opened from over plain http. Serve "
+            "it on 127.0.0.1 behind an https proxy.",
             soft_wrap=True,
         )
     from inhouse.gctuning import for_a_server

@@ -91,8 +91,7 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
     named = name_task(opened, as_, flow)
     out_console().print(
         f"{literal(flow.where)} is valid: {figures.count(len(flow.cases), 'test cases')}, model "
-        f"{literal(flow.spec.model)}, "
-        f"version {literal(flow.content_hash[:19])}"
+        f"{literal(flow.spec.model)}, version {literal(flow.content_hash[:19])}"
     )
     for note in _notes(opened, flow.spec.owner, flow.spec.model):
         out_console().print(f"note: {literal(note)}")
@@ -344,8 +343,7 @@ def _show(report: RunReport) -> None:
     if report.test_model:
         console.print(
             f"  [yellow]model {escape(report.model.name)}: {literal(TEST_MODEL_LABEL)} — these "
-            "results "
-            "say nothing about the workflow on a real model[/]"
+            "results say nothing about the workflow on a real model[/]"
         )
     seed = report.seed or {}
     if seed.get("drawn"):  # exit rule 35: a colleague's run draws, not the author's pick
@@ -354,8 +352,7 @@ def _show(report: RunReport) -> None:
         console.print(
             f"  the version samples (at {literal(shown_at)}): this run sent a seed drawn for it, "
             f"{literal(seed.get('sent'))}, not its author's ({literal(seed.get('spec'))}), so its "
-            "answers are a "
-            "draw of its own"
+            "answers are a draw of its own"
         )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")
@@ -527,8 +524,7 @@ def import_promptfoo(
     console = out_console()
     console.print(
         f"Wrote {literal(result.path)} ({figures.count(len(result.workflow.cases), 'test cases')}, "
-        "model "
-        f"{literal(result.workflow.spec.model)})."
+        f"model {literal(result.workflow.spec.model)})."
     )
     if result.unsupported:
         console.print(f"[yellow]Not imported ({literal(len(result.unsupported))}):[/]")
