@@ -342,3 +342,46 @@ def test_a_signing_key_at_a_bracketed_path_is_named_whole(bracketed: Path, tmp_p
     env = enrol_cli(opened, "omar", tmp_path / "[keys]")
     opened.close()
     assert f"at {tmp_path / '[keys]' / 'omar.key'}" in _words(cli("whoami", env=env))
+
+
+def _escaped_names(function: ast.FunctionDef) -> set[str]:
+    """Names ``function`` assigns text already escaped, or holding markup it wrote."""
+    tag = re.compile(r"\[/?(bold|dim|red|green|yellow|cyan|magenta|link)?\b[^\]]*\]")
+    names: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            called = {_name(c.func) for c in ast.walk(node.value) if isinstance(c, ast.Call)}
+            marked = any(
+                isinstance(c, ast.Constant) and isinstance(c.value, str) and tag.search(c.value)
+                for c in ast.walk(node.value)
+            )
+            if called & ESCAPES or marked:
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def test_no_value_is_escaped_twice() -> None:
+    """``literal()`` over text already escaped (or holding the program's own markup) shows its
+    backslashes, or the tags as text: `pilot remove` read "(track \\[x])"."""
+    twice = []
+    for path in sorted(CLI.glob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            escaped = _escaped_names(function)
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Call)
+                    and _name(node.func) in ESCAPES
+                    and node.args
+                    and (
+                        (isinstance(node.args[0], ast.Name) and node.args[0].id in escaped)
+                        or (
+                            isinstance(node.args[0], ast.Call)
+                            and _name(node.args[0].func) in ESCAPES
+                        )
+                    )
+                ):
+                    twice.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not twice, "escaped twice:\n" + "\n".join(twice)

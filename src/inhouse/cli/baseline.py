@@ -74,7 +74,7 @@ def lock(
     for model in locked.models:
         _say(f"  model    {_plain(model.name)}  {literal(model.digest)}")
     rules = literal(locked.rules_hash) if locked.rules_hash else "[yellow]none written[/]"
-    _say(f"  rules    {literal(rules)}")
+    _say(f"  rules    {rules}")
     if result.fact is not None:
         _say(f"Recorded baseline.lock (fact #{literal(result.fact.id)}).")
     if result.test_models and not opened.state().demo:

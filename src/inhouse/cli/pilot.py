@@ -98,7 +98,7 @@ def remove(person: PersonArg, program: ProgramOpt = None) -> None:
     from inhouse.pilot.roster import remove_member
 
     member, closed = remove_member(open_program(program), person)
-    track = f" (track {_e(member.track)})" if member is not None else ""
+    track = f" (track {member.track})" if member is not None else ""
     out_console().print(f"Removed {_e(person)} from the pilot{literal(track)}.")
     if closed:
         out_console().print(

@@ -304,11 +304,7 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
     if data.get("outputs_confirmed"):
         console.print(f"you confirmed the manual outputs: {escape(str(data['outputs_confirmed']))}")
     if data.get("api_confirmed"):
-        endpoint = (
-            f" ({escape(str(data['status_quo_endpoint']))})"
-            if data.get("status_quo_endpoint")
-            else ""
-        )
+        endpoint = f" ({data['status_quo_endpoint']})" if data.get("status_quo_endpoint") else ""
         console.print(
             f"you confirmed the status quo{literal(endpoint)} is how the task is done today: "
             f"{escape(str(data['api_confirmed']))}"

@@ -123,7 +123,7 @@ def login(
         open_browser=None if no_browser else webbrowser.open, say=say, timeout=timeout
     )
     # the subject and e-mail are the provider's words
-    email = f" ({literal(bound.email)})" if bound.email else ""
+    email = f" ({bound.email})" if bound.email else ""
     console.print(
         f"Signed in: {literal(bound.person)} is {literal(bound.subject)}{literal(email)}."
     )
