@@ -222,8 +222,12 @@ def test_init_and_whoami_show_a_bracketed_folder_and_key_path(bracketed: Path) -
     """`/home/a/[work]/key` printed as `/home/a//key`: the folder and the key the lead must
     keep, each named wrong."""
     key = bracketed.parent / "[home]" / ".config" / "inhouse" / "id_ed25519"
-    out = _words(cli("init", "Acme", "--lead", "lena"))
+    said = cli("init", "Acme", "--lead", "lena")
+    # the sentence naming the log's path keeps its own line (a path in it is not one line)
+    assert "\nEach colleague signs in with " in said and "\\u000a" not in said, said
+    out = _words(said)
     assert f"Created program Acme in {bracketed} (playbook" in out, out
+    assert f"on this machine ({bracketed / '.inhouse' / 'inhouse.db'})" in out, out
     assert f"at {key}; keep inhouse.toml in git" in out, out
     assert f"at {key}" in _words(cli("whoami")), out
     out = _words(cli("models", "list", env={"INHOUSE_MODELS_DIR": str(bracketed / "models")}))

@@ -74,4 +74,4 @@ def import_(
             raise InvalidInput(f"cannot read {path}: {err}") from None
         items = data if isinstance(data, list) else [data]
         for line in opened.import_evidence(items, source=path.name):
-            out_console().print(literal(line))
+            out_console().print(literal(line, lines=True))

@@ -162,4 +162,4 @@ def make_test_model(
     from inhouse.location import optional_program
 
     if (hint := _test_model_hint(optional_program(program or state.program))) is not None:
-        out_console().print(literal(hint))
+        out_console().print(literal(hint, lines=True))

@@ -67,7 +67,7 @@ def init(
             if demo
             else "\nBefore play 2, set up your organisation's sign-in (`inhouse sign-in setup`): "
             "without it inhouse tells nobody apart, and no check that needs a second person "
-            "passes." + literal(_log_on_this_machine(program.folder))
+            "passes." + literal(_log_on_this_machine(program.folder), lines=True)
         )
     )
 

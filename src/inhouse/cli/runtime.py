@@ -226,6 +226,6 @@ def _show(report: EmbeddedStatus, json: bool) -> None:
     if json:
         print_json(report.model_dump())
         return
-    out_console().print(literal(report.detail))
+    out_console().print(literal(report.detail, lines=True))
     for line in _describe(report) if report.running else []:
         out_console().print(literal(line))

@@ -94,7 +94,7 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
         f"{literal(flow.spec.model)}, version {literal(flow.content_hash[:19])}"
     )
     for note in _notes(opened, flow.spec.owner, flow.spec.model):
-        out_console().print(f"note: {literal(note)}")
+        out_console().print(f"note: {literal(note, lines=True)}")
     if named is not None:
         out_console().print(
             f"recorded the recurring task {literal(repr(flow.name))} "
