@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 import inhouse.cli._common
 from inhouse.program import Program
 from tests.clitools import cli
+from tests.engine import Engine, needs_engine
 from tests.people import enrol, enrol_cli, lead_env
 
 CLI = Path(inhouse.cli._common.__file__).parent  # the package the tests import, wherever it lies
@@ -389,3 +391,29 @@ def test_no_value_is_escaped_twice() -> None:
                 ):
                     twice.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     assert not twice, "escaped twice:\n" + "\n".join(twice)
+
+
+@needs_engine
+def test_baseline_lock_and_show_name_a_bracketed_folder_and_owner(
+    bracketed: Path, engine: Engine
+) -> None:
+    """`baseline lock` names the lock file it wrote and `baseline show` the owner the lead
+    named: a folder at ``…/[work]`` printed as ``…/``, an owner ``[green]…`` as a tick."""
+    cli("init", "Acme", "--lead", "lena")
+    opened = Program.open(bracketed)
+    enrol(opened, TICK, team="platform")
+    opened.close()
+    (bracketed / "models").mkdir()
+    shutil.copyfile(engine.model, bracketed / "models" / "inhouse-test-model.gguf")
+    config = bracketed / "inhouse.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'\n[runtimes.local]\nfamily = "openai"\nurl = "{engine.url}"\n\n'
+        + f'[baseline]\nowner = "{TICK}"\nruntime = "local"\n'
+        + 'models = [{ name = "inhouse-test-model", path = "models/inhouse-test-model.gguf" }]\n',
+        encoding="utf-8",
+    )
+    out = _words(cli("baseline", "lock"))
+    assert f"Wrote {bracketed / 'inhouse.lock'} (lock " in out, out
+    out = _words(cli("baseline", "show"))
+    assert f"(owner {TICK})" in out, out
