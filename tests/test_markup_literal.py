@@ -417,3 +417,24 @@ def test_baseline_lock_and_show_name_a_bracketed_folder_and_owner(
     assert f"Wrote {bracketed / 'inhouse.lock'} (lock " in out, out
     out = _words(cli("baseline", "show"))
     assert f"(owner {TICK})" in out, out
+
+
+def test_an_expired_fact_is_listed_with_its_lapse_in_red_not_its_tags(bracketed: Path) -> None:
+    """`fact list` put `` [red](expired)[/]`` in a cell print_rows shows as itself: the reader
+    saw the tags, and no colour. The lapse is a styled cell the program writes; the label
+    beside it, a person's word, stays as typed."""
+    then = datetime.now(UTC) - timedelta(days=3)
+    Program.init(bracketed, "Acme", "lena", team="platform", clock=lambda: then).close()
+    lena = Program.open(bracketed, clock=lambda: then)
+    try:
+        lena.attest(
+            None, "task.named", {"task": TICK, "frequency": "daily"}, "[b]my[/b] word",
+            expires=then + timedelta(days=1),
+        )  # fmt: skip
+    finally:
+        lena.close()
+    plain = cli("fact", "list", env={"COLUMNS": "250"})
+    assert "(expired)" in plain and "[red]" not in plain and "[/]" not in plain, plain
+    coloured = cli("fact", "list", env={"COLUMNS": "250", "FORCE_COLOR": "1", "TERM": "xterm"})
+    assert re.search(r"\x1b\[31m ?\(expired\)", coloured), repr(coloured)
+    assert 'attested by lena: "[b]my[/b] word" (expired)' in plain, plain
