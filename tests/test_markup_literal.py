@@ -476,9 +476,9 @@ def test_no_value_is_escaped_twice() -> None:
                     and node.args
                     and (
                         (isinstance(node.args[0], ast.Name) and node.args[0].id in escaped)
-                        or (
-                            isinstance(node.args[0], ast.Call)
-                            and _name(node.args[0].func) in ESCAPES
+                        or any(  # escape(f"[{literal(x)}]"): escaped inside, then whole
+                            isinstance(inner, ast.Call) and _name(inner.func) in ESCAPES
+                            for inner in ast.walk(node.args[0])
                         )
                     )
                 ):
@@ -531,3 +531,29 @@ def test_an_expired_fact_is_listed_with_its_lapse_in_red_not_its_tags(bracketed:
     coloured = cli("fact", "list", env={"COLUMNS": "250", "FORCE_COLOR": "1", "TERM": "xterm"})
     assert re.search(r"\x1b\[31m ?\(expired\)", coloured), repr(coloured)
     assert 'attested by lena: "[b]my[/b] word" (expired)' in plain, plain
+
+
+def test_a_survey_benefit_in_brackets_is_shown_once_escaped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`survey results` escaped each benefit line whole after literal() had escaped its
+    parts: a benefit written ``[b]drafts[/b]`` showed as ``\\[b]drafts\\[/b]``, a backslash
+    the person never typed. (Its results, rendered from what `survey_results` answers: an
+    answer whose benefit is listed needs two days of signed gateway use.)"""
+    from types import SimpleNamespace as Found
+
+    from inhouse.cli import survey
+
+    group = Found(track="everyone", members=1, answered=1, counts={"very": 1, "somewhat": 0,
+                  "not": 0, "no-longer-use": 0}, very_share=1.0, pilot_share=1.0)  # fmt: skip
+    found = Found(
+        open=True, survey=Found(name="ellis-1", closes=datetime(2026, 12, 14, tzinfo=UTC)),
+        not_judged="", too_old="", groups=[group], pilot=Found(**{**vars(group), "track": "*"}),
+        most=True, share=0.5, meets_benchmark=True, uncounted=[],
+        benefits=[Found(track="[x]", answer="very", text="[b]drafts[/b] my replies")],
+    )  # fmt: skip
+    inhouse.cli._common.out_console.cache_clear()
+    survey._render(found)
+    out = capsys.readouterr().out
+    assert "  - [[x], very] [b]drafts[/b] my replies" in out, out
+    assert "\\" not in out, out

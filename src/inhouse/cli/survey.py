@@ -162,10 +162,9 @@ def _render(found: SurveyResults) -> None:
     if found.benefits:
         out.print("Main benefits, in their words:")
         for item in found.benefits:
-            # escaped whole: "[support, very]" is Rich markup, which printed nothing of it
-            out.print(
-                escape(f"  - [{literal(item.track)}, {literal(item.answer)}] {literal(item.text)}")
-            )
+            # its bracket escaped: "[support, very]" is Rich markup, which printed nothing of
+            # it; each value escaped once (escaped again, whole, it showed literal()'s "\\[")
+            out.print(f"  - \\[{literal(item.track)}, {literal(item.answer)}] {literal(item.text)}")
     for fact, why in found.uncounted:
         out.print(f"  not counted: fact #{literal(fact)}: {escape(why)}")
 
