@@ -35,6 +35,9 @@ CLI = Path(inhouse.cli._common.__file__).parent  # the package the tests import,
 #: lines gateway and status print, checked too)
 PRINTERS = {"print", "log", "rule", "Panel", "add_row", "Table", "add_column", "_say"}
 PRINTERS |= {"ask_before_signing"}  # its heading is printed with markup
+#: lists of lines a command prints (each with markup) once built: what they are built with is
+#: checked (``lines = [...]``, ``+=``, ``append``, ``extend``, ``insert``)
+LINE_LISTS = {"lines", "parts"}
 #: functions whose answer is safe to read as markup: the escapes (``_e``, ``_plain`` are a
 #: module's own name for ``rich.markup.escape``), and figures (digits and a unit a caller names)
 ESCAPES = {"literal", "escape", "_e", "_plain", "_escape"}
@@ -47,7 +50,7 @@ NUMERIC_SPEC = re.compile(r"(^|[^a-zA-Z])([bcdeEfFgGnoxX%]|%[^ ]*.*)$")
 MARKUP_VALUES = {
     "_common.py": {"heading", "columns", "c"},  # print_rows's cells are Texts; headers named
     "baseline.py": {"mark", "verdict", "rules", "text"},
-    "bench.py": {"column", "line"},
+    "bench.py": {"column", "line", "estimated"},
     "gateway.py": {
         "why",
         "rotate",
@@ -167,10 +170,19 @@ def _printed(tree: ast.AST) -> list[tuple[int, ast.expr]]:
             ]
         elif (
             isinstance(node, ast.Call)
-            and _name(node.func) == "append"
-            and _name(node.func.value) in ("lines", "parts")  # type: ignore[attr-defined]
+            and _name(node.func) in ("append", "extend", "insert")
+            and _name(node.func.value) in LINE_LISTS  # type: ignore[attr-defined]
         ):
-            found += [(node.lineno, arg) for arg in node.args]
+            found += [(node.lineno, node.args[-1])] if node.args else []
+        elif (  # lines = [...], lines += [...]: each line is printed
+            isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+            and isinstance(node.value, ast.List | ast.ListComp)
+            and any(
+                isinstance(t, ast.Name) and t.id in LINE_LISTS
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+        ):
+            found.append((node.lineno, node.value))
         elif isinstance(node, ast.JoinedStr) and any(
             isinstance(p, ast.Constant) and re.search(r"\[/?(bold|dim|red|green|yellow|cyan|"
                                                       r"magenta|link)?\]", p.value)
@@ -275,6 +287,8 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
         "table.add_row(person.name, literal(person.team))\n"
         'console.print("Wrote " + _where(path))\n'
         'parts.append(f"[dim]owner {owner}[/]")\n'
+        "lines += [f\"  {n['url']}: up\" for n in nodes]\n"
+        'lines = [f"completed {done}"]\n'
         'console.print(Panel("x", subtitle=person.name))\n'
         "console.print(f\"{count(n, unit)} by {', '.join(names)}\")\n"
     )
@@ -285,7 +299,10 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
     )
     found = [bad for _, v in _printed(ast.parse(unsafe)) for bad in _unsafe(v, "x.py")]
     assert sorted(found) == sorted(
-        ["name", "person.name", "_where(path)", "owner", "person.name", "count(n, unit)", "names"]
+        [
+            *("name", "person.name", "_where(path)", "owner", "person.name"),
+            *("count(n, unit)", "names", "n['url']", "done"),
+        ]
     ), found
     assert [bad for _, v in _printed(ast.parse(safe)) for bad in _unsafe(v, "x.py")] == []
 

@@ -138,12 +138,13 @@ def _render(result: LoadResult) -> None:
         " (estimated: the server reported no usage)" if summary.output_tokens_estimated else ""
     )
     lines = [
-        f"completed   {summary.completed} of {summary.requests} ({summary.failed} failed)",
+        f"completed   {literal(summary.completed)} of {literal(summary.requests)} "
+        f"({literal(summary.failed)} failed)",
         f"duration    {summary.duration:.3f} s",
         f"requests/s  {summary.request_throughput:.3f}",
         f"tokens/s    {summary.output_token_throughput:.1f} output{estimated}",
-        f"tokens      {summary.output_tokens} output, {summary.input_tokens} input"
-        + (" (input estimated)" if summary.input_tokens_estimated else ""),
+        f"tokens      {literal(summary.output_tokens)} output, {literal(summary.input_tokens)} "
+        "input" + (" (input estimated)" if summary.input_tokens_estimated else ""),
     ]
     if summary.goodput is not None:
         lines.append(
