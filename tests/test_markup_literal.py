@@ -35,6 +35,11 @@ CLI = Path(inhouse.cli._common.__file__).parent  # the package the tests import,
 #: lines gateway and status print, checked too)
 PRINTERS = {"print", "log", "rule", "Panel", "add_row", "Table", "add_column", "_say"}
 PRINTERS |= {"ask_before_signing"}  # its heading is printed with markup
+#: a markup tag the program writes: ``[/]``, ``[bold]``, ``[bold red]``, ``[/yellow]``,
+#: ``[link=…]`` (a tag with a style after its first word was missed: ``[bold red]x[/bold red]``)
+TAG = re.compile(
+    r"\[/?(?:(?:bold|dim|italic|red|green|yellow|cyan|magenta|blue|white|link)\b[^\]\[]*)?\]"
+)
 #: lists of lines a command prints (each with markup) once built: what they are built with is
 #: checked (``lines = [...]``, ``+=``, ``append``, ``extend``, ``insert``)
 LINE_LISTS = {"lines", "parts"}
@@ -184,10 +189,8 @@ def _printed(tree: ast.AST) -> list[tuple[int, ast.expr]]:
         ):
             found.append((node.lineno, node.value))
         elif isinstance(node, ast.JoinedStr) and any(
-            isinstance(p, ast.Constant) and re.search(r"\[/?(bold|dim|red|green|yellow|cyan|"
-                                                      r"magenta|link)?\]", p.value)
-            for p in node.values
-        ):  # fmt: skip
+            isinstance(p, ast.Constant) and TAG.search(p.value) for p in node.values
+        ):
             found.append((node.lineno, node))
     seen: set[int] = set()  # an f-string both tagged and printed is one value
     return [(line, v) for line, v in found if not (id(v) in seen or seen.add(id(v)))]
@@ -289,6 +292,7 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
         'parts.append(f"[dim]owner {owner}[/]")\n'
         "lines += [f\"  {n['url']}: up\" for n in nodes]\n"
         'lines = [f"completed {done}"]\n'
+        'note = f"[bold red]{why}[/bold red]"\n'
         'console.print(Panel("x", subtitle=person.name))\n'
         "console.print(f\"{count(n, unit)} by {', '.join(names)}\")\n"
     )
@@ -301,7 +305,7 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
     assert sorted(found) == sorted(
         [
             *("name", "person.name", "_where(path)", "owner", "person.name"),
-            *("count(n, unit)", "names", "n['url']", "done"),
+            *("count(n, unit)", "names", "n['url']", "done", "why"),
         ]
     ), found
     assert [bad for _, v in _printed(ast.parse(safe)) for bad in _unsafe(v, "x.py")] == []
