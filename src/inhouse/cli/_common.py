@@ -158,14 +158,15 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def literal(value: Any) -> str:
-    """``value`` (text from elsewhere: a server's answer, a name someone typed) to put in a
-    line printed with Rich markup: printed as exactly itself, its ``[tags]`` not read as
-    markup (a ``[link=…]`` would be a hyperlink the terminal opens) and its control
-    characters written out."""
+def literal(value: Any, *, lines: bool = False) -> str:
+    """``value`` (text from elsewhere: a server's answer, a name someone typed, a path) to put
+    in a line printed with Rich markup: printed as exactly itself, its ``[tags]`` not read as
+    markup (a ``[link=…]`` would be a hyperlink the terminal opens, ``[green]✓[/]`` a tick the
+    log does not hold) and its control characters written out; with ``lines``, its line breaks
+    kept (a sentence the program wrote over several lines, quoting a path)."""
     from inhouse.terminal import shown
 
-    return _escape(shown(value))
+    return _escape(shown(value, lines=lines))
 
 
 def _console(**options: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+from inhouse.cli._common import ProgramOpt, Typer, literal, open_program, out_console
 
 app = Typer()
 
@@ -34,9 +34,11 @@ def request(
     fact = opened.request_access(reason=reason, person=as_)
     if opened.detached():  # sealed into the outbox: the log is elsewhere
         out_console().print(
-            f"Signed your access request as {fact.payload['person']} into this checkout's "
-            "outbox (.inhouse/outbox/): `inhouse evidence export -o FILE`, and a lead imports "
-            "it (`inhouse evidence import FILE`)."
+            f"Signed your access request as {literal(fact.payload['person'])} into this checkout's "
+            "outbox (.inhouse/outbox/): `inhouse evidence export -o FILE`, and a lead imports it "
+            "(`inhouse evidence import FILE`)."
         )
         return
-    out_console().print(f"Recorded your access request (fact #{fact.id}, signed by {fact.by}).")
+    out_console().print(
+        f"Recorded your access request (fact #{literal(fact.id)}, signed by {literal(fact.by)})."
+    )

@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -100,10 +101,13 @@ def dry_run(
     if report.not_sealed:
         console.print(
             f"{figures.count(len(report.not_sealed), 'requests')} left out: their rows are not "
-            "sealed by the "
-            f"gateway as they stand (written or edited by someone else): "
-            f"{', '.join(report.not_sealed[:10])}"
-            + (f", and {len(report.not_sealed) - 10} more" if len(report.not_sealed) > 10 else "")
+            "sealed by the gateway as they stand (written or edited by someone else): "
+            f"{literal(', '.join(report.not_sealed[:10]))}"
+            + (
+                f", and {literal(len(report.not_sealed) - 10)} more"
+                if len(report.not_sealed) > 10
+                else ""
+            )
         )
     elif report.source != "sealed":
         console.print(
@@ -111,13 +115,18 @@ def dry_run(
             "this host to check its seal, and anyone with database access can write those rows."
         )
     if not report.requests:
-        console.print(f"No tool calls recorded for agent {agent}{window}: nothing to replay.")
+        console.print(
+            f"No tool calls recorded for agent {literal(agent)}{literal(window)}: nothing to "
+            "replay."
+        )
         return
     console.print(
-        f"Agent {agent}{window}: {figures.count(report.requests, 'requests')} replayed; the "
+        f"Agent {literal(agent)}{literal(window)}: {figures.count(report.requests, 'requests')} "
+        "replayed; the "
         "proposed boundary "
-        f"would block {figures.count(len(report.blocked), 'calls')} and allow {len(report.allowed)}"
-        + (f"; {len(report.undecided)} undecided" if report.undecided else "")
+        f"would block {figures.count(len(report.blocked), 'calls')} and allow "
+        f"{literal(len(report.allowed))}"
+        + (f"; {literal(len(report.undecided))} undecided" if report.undecided else "")
         + "."
     )
     for title, calls in (
@@ -126,7 +135,7 @@ def dry_run(
         ("Would allow", report.allowed),
     ):
         if calls:
-            console.print(f"\n{title}:")
+            console.print(f"\n{literal(title)}:")
             print_rows(
                 [asdict(c) for c in calls],
                 json=False,
@@ -135,7 +144,8 @@ def dry_run(
             )
     for why, count in report.names_only.items():
         console.print(
-            f"\n{figures.count(count, 'calls')} judged on tool and argument names only: {why}."
+            f"\n{figures.count(count, 'calls')} judged on tool and argument names only: "
+            f"{literal(why)}."
         )
     if report.not_replayed:
         console.print(

@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -74,19 +75,22 @@ def verify(
     elif ok:
         before = f", {report.unsigned} from before identities (unsigned)" if report.unsigned else ""
         out_console().print(
-            f"[green]ok[/]: {report.checked} events, chain intact, {report.signed} signatures "
-            f"valid{before} (head {report.head_hash})"
+            f"[green]ok[/]: {literal(report.checked)} events, chain intact, "
+            f"{literal(report.signed)} signatures valid{literal(before)} (head "
+            f"{literal(report.head_hash)})"
         )
     elif report.intact and cut is None:
         # the chain holds; a member's event made without the authority to make it was set
         # aside by every command, and the auditor is told of the attempt
         out_console().print(
-            f"[bold red]FORGERY ATTEMPT[/]: {problem}. The chain is intact ({report.checked} "
-            f"events, head {report.head_hash}) and the event is set aside, never counted."
+            f"[bold red]FORGERY ATTEMPT[/]: {literal(problem)}. The chain is intact "
+            f"({literal(report.checked)} "
+            f"events, head {literal(report.head_hash)}) and the event is set aside, never counted."
         )
     else:
         out_console().print(
-            f"[bold red]TAMPERED[/]: {problem}. {report.checked} events before it are intact."
+            f"[bold red]TAMPERED[/]: {literal(problem)}. {literal(report.checked)} events before "
+            "it are intact."
         )
     if not ok:
         raise typer.Exit(1)
@@ -129,7 +133,9 @@ def anchor(
         raise Refused(f"the log is not the one this machine saw, so it is not anchored: {seen}")
     target = output if output.is_absolute() else opened.folder / output
     mark = write_anchor(opened.store, target, opened.state().program_id, report)
-    out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")
+    out_console().print(
+        f"Anchored event {literal(mark.seq)} ({literal(mark.hash[:16])}…) in {literal(target)}."
+    )
 
 
 @app.command("forget-seen")

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -68,15 +69,16 @@ def lock(
         return
     locked = result.lock
     verb = "Wrote" if result.written else "Unchanged:"
-    _say(f"{verb} {result.path} (lock {locked.lock_hash})")
-    _say(f"  runtime  {_runtime(locked)}")
+    _say(f"{literal(verb)} {literal(result.path)} (lock {literal(locked.lock_hash)})")
+    _say(f"  runtime  {literal(_runtime(locked))}")
     for model in locked.models:
-        _say(f"  model    {_plain(model.name)}  {model.digest}")
-    _say(f"  rules    {locked.rules_hash or '[yellow]none written[/]'}")
+        _say(f"  model    {_plain(model.name)}  {literal(model.digest)}")
+    rules = literal(locked.rules_hash) if locked.rules_hash else "[yellow]none written[/]"
+    _say(f"  rules    {rules}")
     if result.fact is not None:
-        _say(f"Recorded baseline.lock (fact #{result.fact.id}).")
+        _say(f"Recorded baseline.lock (fact #{literal(result.fact.id)}).")
     if result.test_models and not opened.state().demo:
-        _say(TEST_MODEL_REAL_PROGRAM)
+        _say(literal(TEST_MODEL_REAL_PROGRAM))
     told = result.told
     if told is not None and told.sent and told.heard == 0:
         _say(
@@ -88,9 +90,9 @@ def lock(
         _say("Told the running gateway replicas (Redis): they route the new lock now.")
     elif told is not None and told.problem is not None:
         err_console().print(
-            f"[yellow]warning:[/] could not tell the running gateway replicas: "
-            f"{_plain(told.problem)}. The lock is written and recorded; each replica routes it "
-            f"at its next refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
+            "[yellow]warning:[/] could not tell the running gateway replicas: "
+            f"{_plain(told.problem)}. The lock is written and recorded; each replica routes it at "
+            f"its next refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
             soft_wrap=True,
         )
     _say(
@@ -108,12 +110,15 @@ def show(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     if json:
         print_json(locked.model_dump())
         return
-    _say(f"lock     {locked.lock_hash} (owner {locked.owner})")
-    _say(f"runtime  {_runtime(locked)}")
+    _say(f"lock     {literal(locked.lock_hash)} (owner {literal(locked.owner)})")
+    _say(f"runtime  {literal(_runtime(locked))}")
     for model in locked.models:
-        _say(f"model    {_plain(model.name)}  {model.digest}  {model.size or '?'} bytes")
-    _say(f"rules    {locked.rules_hash or 'none written'}")
-    _say(f"inhouse  {locked.inhouse} on Python {locked.python}")
+        _say(
+            f"model    {_plain(model.name)}  {literal(model.digest)}  {literal(model.size or '?')} "
+            "bytes"
+        )
+    _say(f"rules    {literal(locked.rules_hash or 'none written')}")
+    _say(f"inhouse  {literal(locked.inhouse)} on Python {literal(locked.python)}")
 
 
 @app.command("install-script")
@@ -148,8 +153,8 @@ def install_script(
         print_json({"path": str(path), "fact": fact.id, **fact.payload})
         return
     _say(
-        f"Wrote {path} for lock {fact.payload['lock_hash']} "
-        f"(recorded baseline.install_script, fact #{fact.id})."
+        f"Wrote {literal(path)} for lock {literal(fact.payload['lock_hash'])} (recorded "
+        f"baseline.install_script, fact #{literal(fact.id)})."
     )
     _say(
         "A second person runs `inhouse baseline install` from the program folder, with their own "
@@ -201,22 +206,27 @@ def install(
         # `install-script` recorded these bytes for this lock: another inhouse release writes
         # other comments (or --source another requirement), which is no edit to ask about
         _say(
-            f"{SCRIPT_NAME} here differs from the install script for lock {lock_hash}, but is "
-            f"the one recorded for it (fact #{plan.recorded.id}, by {plan.recorded.by}): "
+            f"{literal(SCRIPT_NAME)} here differs from the install script for lock "
+            f"{literal(lock_hash)}, but is "
+            f"the one recorded for it (fact #{literal(plan.recorded.id)}, by "
+            f"{literal(plan.recorded.by)}): "
             "another inhouse release wrote it, or it was written with --source, and it was not "
             "edited since. It is not run; the regenerated script runs instead."
         )
     elif plan.script == "differs":
         err_console().print(
-            f"[yellow]warning:[/] {SCRIPT_NAME} here differs from the install script for lock "
-            f"{lock_hash}: it was edited, or written for another lock or with --source. It is "
-            "not run; the regenerated script runs instead. Do not run it with `sh`: ask the "
-            "baseline's owner why it differs.",
+            f"[yellow]warning:[/] {literal(SCRIPT_NAME)} here differs from the install script for "
+            f"lock {literal(lock_hash)}: it was edited, or written for another lock or with "
+            "--source. It is not run; the regenerated script runs instead. Do not run it with "
+            "`sh`: ask the baseline's owner why it differs.",
             soft_wrap=True,
         )
     elif plan.script == "same":
-        _say(f"{SCRIPT_NAME} here is the script for lock {lock_hash}, byte for byte.")
-    _say(f"Installing lock {lock_hash} in {plan.folder}:")
+        _say(
+            f"{literal(SCRIPT_NAME)} here is the script for lock {literal(lock_hash)}, byte for "
+            "byte."
+        )
+    _say(f"Installing lock {literal(lock_hash)} in {literal(plan.folder)}:")
     _say(f"  venv     {_plain(str(install_venv(plan.folder, venv)))}")
     _say(f"  inhouse  pip installs {_plain(plan.requirement)} (your PIP_INDEX_URL)")
     for model in plan.models:
@@ -252,7 +262,7 @@ def docs(
     if json:
         print_json({"path": str(path)})
         return
-    _say(f"Wrote {path}.")
+    _say(f"Wrote {literal(path)}.")
 
 
 @app.command("verify")
@@ -281,7 +291,7 @@ def verify(
     else:
         # without the log, the key is the signer: named as it joined here, where that is known
         person = opened.outbox_signer() if opened.detached() else outcome.person
-        _say(f"Verifying this machine against lock {report.lock_hash} as {_plain(person)}")
+        _say(f"Verifying this machine against lock {literal(report.lock_hash)} as {_plain(person)}")
         for check in report.checks:
             mark = (
                 "[green]ok[/]  "
@@ -299,8 +309,8 @@ def verify(
                 if outcome.fact.id
                 else " (signed into this checkout's outbox)"
             )
-        _say(f"Verify {verdict}{recorded}.")
+        _say(f"Verify {verdict}{literal(recorded)}.")
         tail = "counts" if outcome.counts else "does not count"
-        _say(f"For play 2's exit it {tail}: {_plain(outcome.why)}.")
+        _say(f"For play 2's exit it {literal(tail)}: {_plain(outcome.why)}.")
     if not report.passed:
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, Typer, err_console, out_console, print_json
+from inhouse.cli._common import JsonOpt, Typer, err_console, literal, out_console, print_json
 
 if TYPE_CHECKING:
     from inhouse.trials.load import LoadResult
@@ -118,7 +118,8 @@ def _render(result: LoadResult) -> None:
     console = out_console()
     console.print(
         f"[bold]{escape(result.target.model)}[/] at {escape(result.target.base_url)} — "
-        f"{result.mode.describe()}, {summary.requests} requests after {result.warmup} warm-up"
+        f"{literal(result.mode.describe())}, {literal(summary.requests)} requests after "
+        f"{literal(result.warmup)} warm-up"
     )
     table = Table(title="latency (ms)", title_justify="left")
     for column in ("metric", "mean", "p50", "p90", "p95", "p99", "min", "max", "n"):
@@ -128,26 +129,27 @@ def _render(result: LoadResult) -> None:
             ("E2E", summary.e2e))  # fmt: skip
     for name, stats in rows:
         if stats is None:
-            table.add_row(name, *["—"] * 7, "0")
+            table.add_row(literal(name), *["—"] * 7, "0")
             continue
         values = (stats.mean, stats.p50, stats.p90, stats.p95, stats.p99, stats.min, stats.max)
-        table.add_row(name, *(f"{v * 1000:.2f}" for v in values), str(stats.count))
+        table.add_row(literal(name), *(f"{v * 1000:.2f}" for v in values), literal(stats.count))
     console.print(table)
     estimated = (
         " (estimated: the server reported no usage)" if summary.output_tokens_estimated else ""
     )
     lines = [
-        f"completed   {summary.completed} of {summary.requests} ({summary.failed} failed)",
+        f"completed   {literal(summary.completed)} of {literal(summary.requests)} "
+        f"({literal(summary.failed)} failed)",
         f"duration    {summary.duration:.3f} s",
         f"requests/s  {summary.request_throughput:.3f}",
         f"tokens/s    {summary.output_token_throughput:.1f} output{estimated}",
-        f"tokens      {summary.output_tokens} output, {summary.input_tokens} input"
-        + (" (input estimated)" if summary.input_tokens_estimated else ""),
+        f"tokens      {literal(summary.output_tokens)} output, {literal(summary.input_tokens)} "
+        "input" + (" (input estimated)" if summary.input_tokens_estimated else ""),
     ]
     if summary.goodput is not None:
         lines.append(
             f"goodput     {summary.goodput:.3f} requests/s meeting the SLOs "
-            f"({summary.good} of {summary.requests})"
+            f"({literal(summary.good)} of {literal(summary.requests)})"
         )
     for line in lines:
         console.print(line)
@@ -157,4 +159,4 @@ def _render(result: LoadResult) -> None:
             counts[message] = counts.get(message, 0) + 1
         console.print("[bold red]errors[/]")
         for message, count in sorted(counts.items(), key=lambda kv: -kv[1])[:5]:
-            console.print(f"  {count}x {escape(message)}")
+            console.print(f"  {literal(count)}x {escape(message)}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, err_console, out_console, state
+from inhouse.cli._common import ProgramOpt, Typer, err_console, literal, out_console, state
 
 app = Typer()
 
@@ -71,7 +71,7 @@ def files(
         # "added to inhouse.toml: …, in inhouse.toml" said the file twice (`make demo`'s
         # title for the step, where no path follows it)
         title = write.title.removesuffix(f", in {write.path}")
-        out.print(f"  {how} {escape(write.path)}: {escape(title)}")
+        out.print(f"  {literal(how)} {escape(write.path)}: {escape(title)}")
     from inhouse.cli.runtime import _test_model_hint
 
     if model is None and (hint := _test_model_hint(folder)) is not None:
@@ -86,10 +86,10 @@ def files(
         )
     elif model is None:
         out.print(
-            f"They name the test model at {path}: make it with `inhouse models make-test-model "
-            f"--output {path}` (random weights: only a demo program, `init --demo`, counts its "
-            "trials), serve it with `inhouse runtime serve "
-            f"{path}`, then `inhouse prove tickets`."
+            f"They name the test model at {literal(path)}: make it with `inhouse models "
+            f"make-test-model --output {literal(path)}` (random weights: only a demo program, "
+            "`init --demo`, counts its trials), serve it with `inhouse runtime serve "
+            f"{literal(path)}`, then `inhouse prove tickets`."
         )
     else:
         out.print(

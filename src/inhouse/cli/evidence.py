@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from inhouse import figures
-from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+from inhouse.cli._common import ProgramOpt, Typer, literal, open_program, out_console
 from inhouse.jsonfiles import loads
 
 app = Typer()
@@ -47,7 +47,9 @@ def export(
         output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as err:
         raise InvalidInput(f"cannot write {output}: {err.strerror or err}") from None
-    out_console().print(f"Wrote {figures.count(len(envelopes), 'signed envelopes')} to {output}.")
+    out_console().print(
+        f"Wrote {figures.count(len(envelopes), 'signed envelopes')} to {literal(output)}."
+    )
 
 
 @app.command("import")
@@ -72,4 +74,4 @@ def import_(
             raise InvalidInput(f"cannot read {path}: {err}") from None
         items = data if isinstance(data, list) else [data]
         for line in opened.import_evidence(items, source=path.name):
-            out_console().print(line)
+            out_console().print(literal(line, lines=True))

@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     parse_when,
@@ -87,7 +88,9 @@ def record(
     payload = _payload(set_ or [], data, file)
     until = parse_when(expires) if expires else None
     fact = open_program(program).attest(as_, kind, payload, attest, expires=until)
-    out_console().print(f"Recorded {fact.kind} (fact #{fact.id}), {fact.label}.")
+    out_console().print(
+        f"Recorded {literal(fact.kind)} (fact #{literal(fact.id)}), {literal(fact.label)}."
+    )
 
 
 @app.command("list")
@@ -97,6 +100,10 @@ def list_(
     json: JsonOpt = False,
 ) -> None:
     """Every fact recorded, oldest first, with its provenance."""
+    from rich.text import Text
+
+    from inhouse.terminal import shown
+
     opened = open_program(program)
     now = opened.clock()
     facts = [f for f in opened.state().facts if kind is None or f.kind == kind]
@@ -118,9 +125,13 @@ def list_(
     ]
     by_id = {fact.id: fact for fact in facts}
 
-    def cells(row: dict[str, Any]) -> tuple[str, ...]:
+    def cells(row: dict[str, Any]) -> tuple[str | Text, ...]:
         fact = by_id[row["id"]]
-        label = fact.label + (" [red](expired)[/]" if row["expired"] else "")
+        # print_rows shows a str cell as itself: the lapse is styled as a Text the program
+        # writes (as markup it showed "[red](expired)[/]" to the reader, tags and all)
+        label = Text(shown(fact.label, lines=True))
+        if row["expired"]:
+            label.append(" (expired)", style="red")
         return str(fact.id), fact.kind, row["at"], label, _short(fact.payload)
 
     columns = ("#", "kind", "when", "provenance", "payload")

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    literal,
+    open_program,
+    out_console,
+    print_rows,
+)
 
 app = Typer()
 
@@ -53,9 +61,9 @@ def add(
     # the target is the opener's text: printed as it is, never read as markup (a name with
     # "[/b]" in it raised after the finding was recorded)
     out_console().print(
-        f"Opened finding #{fact.id} about {escape(target_text)}. It closes with {escape(how)}, "
-        "once someone other than whoever makes that change (you, say) verifies, runs or uses "
-        "the new version."
+        f"Opened finding #{literal(fact.id)} about {escape(target_text)}. It closes with "
+        f"{escape(how)}, once someone other than whoever makes that change (you, say) verifies, "
+        "runs or uses the new version."
     )
     if kind == "workflow":
         from inhouse.workflows.spec import list_workflows
@@ -107,6 +115,6 @@ def close(
 
     fact = close_by_hand(open_program(program), finding, note=note)
     out_console().print(
-        f"Recorded (fact #{fact.id}). This is your word: the finding stays open for play 6 "
-        "until a re-lock, workflow version or prompt version names it with --closes."
+        f"Recorded (fact #{literal(fact.id)}). This is your word: the finding stays open for play "
+        "6 until a re-lock, workflow version or prompt version names it with --closes."
     )

@@ -70,8 +70,8 @@ def serve(
     def listening(base_url: str) -> None:
         # said once it serves: a configuration it cannot start with is said alone
         out_console().print(
-            f"inhouse gateway for {folder}; Ctrl-C stops it.\n"
-            f"Listening: clients use base_url {base_url} with their gateway key."
+            f"inhouse gateway for {literal(folder)}; Ctrl-C stops it.\nListening: clients use "
+            f"base_url {literal(base_url)} with their gateway key."
         )
 
     run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir, announce=listening)
@@ -332,7 +332,7 @@ def rollup(
     purge_bodies(opened)
     compacted = compact_rows(opened)
     if compacted and not json:
-        out_console().print(f"Compacted {compacted} request rows past their retention.")
+        out_console().print(f"Compacted {literal(compacted)} request rows past their retention.")
     if json:
         print_json(recorded)
         return
@@ -341,14 +341,13 @@ def rollup(
     for offered in rollup.unbound_tools:  # play 5's agent-boundaries fails on these
         err_console().print(
             f"[yellow]no boundary:[/yellow] {escape(offered['person'])} offered the model "
-            f"{escape(', '.join(offered['tools']))} on {offered['day']} through a key bound to "
-            f"no agent ({escape(_counted(offered['requests'], 'requests'))}): run it as a "
-            "registered agent "
-            "(`inhouse keys issue PERSON --agent NAME`)"
+            f"{escape(', '.join(offered['tools']))} on {literal(offered['day'])} through a key "
+            f"bound to no agent ({escape(_counted(offered['requests'], 'requests'))}): run it as a "
+            "registered agent (`inhouse keys issue PERSON --agent NAME`)"
         )
     for totals in recorded:
         out_console().print(
-            f"usage.daily {totals['day']} {totals['person']}: "
+            f"usage.daily {literal(totals['day'])} {literal(totals['person'])}: "
             f"{escape(_counted(totals['requests'], 'requests'))}, "
             f"{escape(_counted(totals['tokens_in'], 'tokens'))} in, "
             f"{escape(_counted(totals['tokens_out'], '').strip())} out"
@@ -388,7 +387,7 @@ def vouch(
         return
     out_console().print(
         f"Vouched for the gateway's key {escape(str(fact.payload['key_id']))} answering at "
-        f"{escape(str(fact.payload['url']))} (fact #{fact.id})."
+        f"{escape(str(fact.payload['url']))} (fact #{literal(fact.id)})."
     )
 
 

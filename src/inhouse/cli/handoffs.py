@@ -11,6 +11,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     ask_before_signing,
+    literal,
     open_program,
     out_console,
 )
@@ -33,7 +34,10 @@ def offer(
     check passes). The offer is recorded with the exit evidence it hands on; the receiver
     accepts it with `inhouse handoff accept PLAY`, and the play exits then."""
     digest = open_program(program).offer_handoff(as_, play, to=to, comment=comment)
-    out_console().print(f"Offered play {play}'s handoff to {to} (evidence {digest[:12]}).")
+    out_console().print(
+        f"Offered play {literal(play)}'s handoff to {literal(to)} (evidence "
+        f"{literal(digest[:12])})."
+    )
 
 
 @app.command("accept")
@@ -48,7 +52,9 @@ def accept(
         "Accept this handoff as its receiver?",
     )
     digest = open_program(program).accept_handoff(as_, play, comment=comment, agree=agree)
-    out_console().print(f"Accepted play {play}'s handoff (evidence {digest[:12]}); it has exited.")
+    out_console().print(
+        f"Accepted play {literal(play)}'s handoff (evidence {literal(digest[:12])}); it has exited."
+    )
 
 
 @app.command("reject")
@@ -60,4 +66,4 @@ def reject(
 ) -> None:
     """Reject as the receiver, saying what is missing."""
     open_program(program).reject_handoff(as_, play, comment=comment)
-    out_console().print(f"Rejected play {play}'s handoff.")
+    out_console().print(f"Rejected play {literal(play)}'s handoff.")

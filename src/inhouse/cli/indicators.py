@@ -14,6 +14,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -89,9 +90,9 @@ def report(
     _show(built.to_dict(), reported_period_days(opened.playbook))
     console = out_console()
     for kind, path in built.files.items():
-        console.print(f"  {kind.upper():4} {_e(path)}")
+        console.print(f"  {literal(kind.upper()):4} {_e(path)}")
     if fact is not None:
-        console.print(f"Recorded indicators.report (fact #{fact.id}).")
+        console.print(f"Recorded indicators.report (fact #{literal(fact.id)}).")
 
 
 def _show(data: dict[str, Any], period_days: int) -> None:
@@ -115,15 +116,15 @@ def _show(data: dict[str, Any], period_days: int) -> None:
         title += f" — NOT PLAY 6's PERIOD: {why}"
     if data.get("demo"):
         title += " — DEMO PROGRAM: judged by machines alone, no evidence"
-    table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",
-                  title=title, title_justify="left")  # fmt: skip
+    table = Table("indicator", _e(data["period"]["label"]), _e(data["previous"]["label"]),
+                  "change", title=_e(title), title_justify="left")  # fmt: skip
     for side in ("leading", "lagging"):
         table.add_section()
         for row in data[side]:
             change = fmt_change(row["change"], row["change_pct"], row["unit"])
             name = row["title"] + ("" if row["value"] is not None else f"\n  {row['reason']}")
-            table.add_row(_e(name), fmt(row["value"], row["unit"]),
-                          fmt(row["previous"], row["unit"]), change)  # fmt: skip
+            table.add_row(_e(name), _e(fmt(row["value"], row["unit"])),
+                          _e(fmt(row["previous"], row["unit"])), _e(change))  # fmt: skip
     console.print(table)
     for row in data["lagging"]:
         if row.get("costs") and row["value"] is not None:  # whose word its typed costs are
@@ -195,8 +196,9 @@ def prices_set(
         )
     p = fact.payload
     out_console().print(
-        f"Recorded prices for {_e(p['reference'])}: {p['price_input_per_mtok']} in / "
-        f"{p['price_output_per_mtok']} out per 1M tokens ({_e(p['currency'])}), fact #{fact.id}."
+        f"Recorded prices for {_e(p['reference'])}: {literal(p['price_input_per_mtok'])} in / "
+        f"{literal(p['price_output_per_mtok'])} out per 1M tokens ({_e(p['currency'])}), fact "
+        f"#{literal(fact.id)}."
     )
     from inhouse.indicators.prices import local_currency
 
@@ -246,5 +248,6 @@ def minutes_saved(
 
     fact = record_minutes_saved(open_program(program), workflow, minutes, note)
     out_console().print(
-        f"Recorded: one run of {_e(workflow)} saves {minutes:g} min (your word, fact #{fact.id})."
+        f"Recorded: one run of {_e(workflow)} saves {minutes:g} min (your word, fact "
+        f"#{literal(fact.id)})."
     )

@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -71,9 +72,9 @@ def issue(
         print_json({"grant": grant, "person": person, "agent": agent})
         return
     out_console().print(
-        f"Granted {person} a gateway key ({grant})"
-        + (f" bound to agent {agent}" if agent else "")
-        + f". {person} fetches it with their own key: `inhouse keys fetch`."
+        f"Granted {literal(person)} a gateway key ({literal(grant)})"
+        + (f" bound to agent {literal(agent)}" if agent else "")
+        + f". {literal(person)} fetches it with their own key: `inhouse keys fetch`."
     )
 
 
@@ -87,8 +88,8 @@ def fetch(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         print_json({"id": record.id, "person": record.person, "agent": record.agent,
                     "prefix": record.prefix, "key": key})  # fmt: skip
         return
-    out_console().print(f"Key {record.id} for {record.person}"
-                        + (f" (agent {record.agent})" if record.agent else "") + ".")  # fmt: skip
+    bound = f" (agent {record.agent})" if record.agent else ""
+    out_console().print(f"Key {literal(record.id)} for {literal(record.person)}{literal(bound)}.")
     # a request sent at once to a gateway already running got "invalid or revoked gateway
     # key", and read as a fetch that failed
     err_console().print(
@@ -112,7 +113,7 @@ def revoke(
 
     opened = open_program(program)
     record = revoke_key(opened, as_, key, tell_replicas=False)
-    out_console().print(f"Key {record.id} ({record.person}) revoked.")
+    out_console().print(f"Key {literal(record.id)} ({literal(record.person)}) revoked.")
     say_told(announce(opened.folder, "keys"), "refuse the key", "refuses the key")
 
 
@@ -124,16 +125,16 @@ def say_told(told: Told, they: str, each: str) -> None:
 
     if told.sent and told.heard == 0:
         out_console().print(
-            f"No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
-            f"{each} when it starts or at its next refresh (keys_refresh_seconds, "
+            "No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
+            f"{literal(each)} when it starts or at its next refresh (keys_refresh_seconds, "
             f"{told.refresh_seconds:g} s)."
         )
     elif told.sent:
-        out_console().print(f"Told the running gateway replicas (Redis): they {they} now.")
+        out_console().print(f"Told the running gateway replicas (Redis): they {literal(they)} now.")
     elif told.problem is not None:
         err_console().print(
-            f"[yellow]warning:[/] could not tell the running gateway replicas: "
-            f"{escape(told.problem)}. The key is revoked; each replica {each} at its next "
+            "[yellow]warning:[/] could not tell the running gateway replicas: "
+            f"{escape(told.problem)}. The key is revoked; each replica {literal(each)} at its next "
             f"refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
             soft_wrap=True,
         )

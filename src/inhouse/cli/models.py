@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     figures_whole,
+    literal,
     out_console,
     print_json,
     state,
@@ -47,7 +48,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         return
     if not files:
         out_console().print(
-            f"No model files in {folder}. `inhouse models pull REPO FILE` fetches one; "
+            f"No model files in {literal(folder)}. `inhouse models pull REPO FILE` fetches one; "
             "`inhouse models make-test-model` makes the offline test model."
         )
         return
@@ -55,11 +56,13 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 
     table = Table("name", "size", "digest (recorded)", "source", box=None)
     for f in files:
-        name = f.name + (f"\n[dim]{TEST_MODEL_LABEL}[/]" if f.is_test_model else "")
-        digest = f.record.digest if f.record else "[yellow]not recorded[/]"
-        source = f.record.source.get("kind", "") if f.record else ""
-        table.add_row(name, _size(f.size), digest, source)
-    out_console().print(f"Models in {folder}:")
+        name = literal(f.name) + (
+            f"\n[dim]{literal(TEST_MODEL_LABEL)}[/]" if f.is_test_model else ""
+        )
+        digest = literal(f.record.digest) if f.record else "[yellow]not recorded[/]"
+        source = literal(f.record.source.get("kind", "")) if f.record else ""
+        table.add_row(name, literal(_size(f.size)), digest, source)
+    out_console().print(f"Models in {literal(folder)}:")
     out_console().print(figures_whole(table))  # a digest cut to "sha256:9e81…" pins nothing
 
 
@@ -82,11 +85,12 @@ def pull(
         return
     record = pulled.record
     out_console().print(
-        f"Pulled {pulled.name} ({_size(pulled.size)}) into {Path(pulled.path).parent}"
+        f"Pulled {literal(pulled.name)} ({literal(_size(pulled.size))}) into "
+        f"{literal(Path(pulled.path).parent)}"
     )
     if record is not None:
-        out_console().print(f"  digest {record.digest}")
-        out_console().print(f"  commit {record.source.get('commit')}")
+        out_console().print(f"  digest {literal(record.digest)}")
+        out_console().print(f"  commit {literal(record.source.get('commit'))}")
 
 
 @app.command("verify")
@@ -112,13 +116,14 @@ def verify(
             "unrecorded": "[yellow]unrecorded[/]",
         }
         for entry in report.entries:
-            out_console().print(f"{marks[entry.status]:>20}  {entry.name}")
+            out_console().print(f"{marks[entry.status]:>20}  {literal(entry.name)}")
             if entry.status == "drift":
                 out_console().print(
-                    f"{'':>10}recorded {entry.recorded}\n{'':>10}now      {entry.actual}"
+                    f"{'':>10}recorded {literal(entry.recorded)}\n{'':>10}now      "
+                    f"{literal(entry.actual)}"
                 )
         if not report.entries:
-            out_console().print(f"No model files in {report.folder}.")
+            out_console().print(f"No model files in {literal(report.folder)}.")
         elif report.ok:
             out_console().print("Every recorded model matches its digest.")
         else:
@@ -146,13 +151,15 @@ def make_test_model(
     if json:
         print_json(made.model_dump())
         return
-    out_console().print(f"Wrote {made.path} ({_size(made.size)}): {TEST_MODEL_LABEL}.")
+    out_console().print(
+        f"Wrote {literal(made.path)} ({literal(_size(made.size))}): {literal(TEST_MODEL_LABEL)}."
+    )
     if made.record is not None:
-        out_console().print(f"  digest {made.record.digest}")
+        out_console().print(f"  digest {literal(made.record.digest)}")
     # said where a team first meets the test model, not only once it serves or locks it (a
     # team following the README's tour on a real program learnt it at `runtime serve`)
     from inhouse.cli.runtime import _test_model_hint
     from inhouse.location import optional_program
 
     if (hint := _test_model_hint(optional_program(program or state.program))) is not None:
-        out_console().print(hint)
+        out_console().print(literal(hint, lines=True))

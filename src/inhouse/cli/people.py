@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     print_rows,
@@ -52,10 +53,10 @@ def invite(
         name, email=email, team=team, roles=role or [], expires_in=invitation_expiry(days)
     )
     out_console().print(
-        f"Invitation for [bold]{name}[/] (valid {days} days, one use). Give it to {name} "
-        "alone; they run, on their own machine:\n"
+        f"Invitation for [bold]{literal(name)}[/] (valid {literal(days)} days, one use). Give it "
+        f"to {literal(name)} alone; they run, on their own machine:\n"
     )
-    out_console().print(f"  inhouse join {text}", soft_wrap=True)
+    out_console().print(f"  inhouse join {literal(text)}", soft_wrap=True)
 
 
 @app.command("revoke-key")
@@ -71,7 +72,7 @@ def revoke_key(
     opened = open_program(program)
     record = opened.state().keys.get(key_id)
     opened.revoke_key(key_id)
-    out_console().print(f"Revoked {key_id}.")
+    out_console().print(f"Revoked {literal(key_id)}.")
     if record is not None and record.person == GATEWAY_SERVICE:
         from inhouse.cli.keys import say_told
         from inhouse.gateway.shared import announce
@@ -79,7 +80,9 @@ def revoke_key(
 
         # the gateways that share Redis stop now, not at their next refresh
         say_told(announce(opened.folder, "keys"), "stop answering", "stops answering")
-        out_console().print(f"Rotate it: {rotation_words(GATEWAY_SERVICE)}.", soft_wrap=True)
+        out_console().print(
+            f"Rotate it: {literal(rotation_words(GATEWAY_SERVICE))}.", soft_wrap=True
+        )
 
 
 @app.command("claim-lead")
@@ -91,7 +94,9 @@ def claim_lead(program: ProgramOpt = None) -> None:
     key = load_key() if default_key_path().exists() else create_key()
     opened = open_program(program).using(key)
     opened.claim_lead()
-    out_console().print(f"Enrolled key {opened.key.key_id} for the lead, {opened.state().lead}.")
+    out_console().print(
+        f"Enrolled key {literal(opened.key.key_id)} for the lead, {literal(opened.state().lead)}."
+    )
 
 
 @app.command("role")
@@ -116,7 +121,9 @@ def role(
     proving); taking a pilot member's role while their gateway access is open is refused too
     (`inhouse pilot remove` takes the access back first)."""
     person = open_program(program).change_roles(as_, name, add=add or [], remove=remove or [])
-    out_console().print(f"{person.name}: {', '.join(sorted(person.roles)) or 'no roles'}.")
+    out_console().print(
+        f"{literal(person.name)}: {literal(', '.join(sorted(person.roles)) or 'no roles')}."
+    )
 
 
 @app.command("list")

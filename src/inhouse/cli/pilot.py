@@ -18,6 +18,7 @@ from inhouse.cli._common import (
     Typer,
     ask_before_signing,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -58,8 +59,8 @@ def add(
     member = add_member(open_program(program), person, track=track)
     who = _e(member.person)
     out_console().print(
-        f"Added {who} to the pilot on track {_e(member.track)} (fact #{member.fact}). Their "
-        f"guide: `inhouse pilot guide {_e(member.track)} --person {who}`. "
+        f"Added {who} to the pilot on track {_e(member.track)} (fact #{literal(member.fact)}). "
+        f"Their guide: `inhouse pilot guide {_e(member.track)} --person {who}`. "
         + _team_counts(member.person, member.team, member.says)
     )
 
@@ -97,8 +98,8 @@ def remove(person: PersonArg, program: ProgramOpt = None) -> None:
     from inhouse.pilot.roster import remove_member
 
     member, closed = remove_member(open_program(program), person)
-    track = f" (track {_e(member.track)})" if member is not None else ""
-    out_console().print(f"Removed {_e(person)} from the pilot{track}.")
+    track = f" (track {member.track})" if member is not None else ""
+    out_console().print(f"Removed {_e(person)} from the pilot{literal(track)}.")
     if closed:
         out_console().print(
             f"Their gateway access is taken back until play 5 exits: {_e('; '.join(closed))}."
@@ -117,7 +118,8 @@ def team(
 
     fact = state_team(open_program(program), name)
     out_console().print(
-        f"Recorded, in your own word: you work in {_e(fact.payload['team'])} (fact #{fact.id})."
+        f"Recorded, in your own word: you work in {_e(fact.payload['team'])} (fact "
+        f"#{literal(fact.id)})."
     )
 
 
@@ -138,7 +140,7 @@ def correct_team(
     fact = correct(opened, person, name)
     team = str(fact.payload["team"])
     out_console().print(
-        f"The roster now names team {_e(team)} for {_e(person)} (fact #{fact.id}). "
+        f"The roster now names team {_e(team)} for {_e(person)} (fact #{literal(fact.id)}). "
         + _team_counts(person, team, team_word(opened, person))
     )
 
@@ -270,7 +272,10 @@ def enablement(
             console.print(f"  {mark} {_e(step.id)}: {_e(step.title)}: {_e(text)}")
     for fact in recorded:
         what = fact.payload.get("step") or "track completed"
-        console.print(f"Recorded {fact.kind} #{fact.id}: {_e(fact.payload['person'])} {_e(what)}")
+        console.print(
+            f"Recorded {literal(fact.kind)} #{literal(fact.id)}: {_e(fact.payload['person'])} "
+            f"{_e(what)}"
+        )
 
 
 @step_app.command("done")
@@ -289,8 +294,8 @@ def step_done(
     for line in done.explanation:
         out_console().print(_e(line))
     out_console().print(
-        f"Recorded, in your own word: {_e(done.step.id)} (fact #{done.fact.id}). "
-        "`inhouse pilot enablement --record` counts it."
+        f"Recorded, in your own word: {_e(done.step.id)} (fact #{literal(done.fact.id)}). `inhouse "
+        "pilot enablement --record` counts it."
     )
 
 
@@ -390,7 +395,7 @@ def champions(
             print_json({"id": fact.id, **fact.payload})
             return
         out_console().print(
-            f"You accepted: champion of {_e(str(fact.payload['team']))} (fact #{fact.id})."
+            f"You accepted: champion of {_e(str(fact.payload['team']))} (fact #{literal(fact.id)})."
         )
         return
     if name is not None or team is not None:
@@ -407,8 +412,8 @@ def champions(
             return
         if already:
             out_console().print(
-                f"{_e(name)} is already a champion of {_e(team)} (fact #{fact.id}, named by "
-                f"{_e(fact.by)}): nothing recorded."
+                f"{_e(name)} is already a champion of {_e(team)} (fact #{literal(fact.id)}, named "
+                f"by {_e(fact.by)}): nothing recorded."
             )
             return
         from inhouse.pilot.roster import team_word
@@ -423,12 +428,13 @@ def champions(
                 f"team {_e(team)}`" + ("" if said is None else f"; they said {_e(said)}") + ")"
             )
         out_console().print(
-            f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}). Play 5 counts them once "
-            f"they accept (`inhouse pilot champions --accept`); {word}."
+            f"Named {_e(name)} champion of {_e(team)} (fact #{literal(fact.id)}). Play 5 counts "
+            f"them once they accept (`inhouse pilot champions --accept`); {word}."
         )
         if renamed is not None:
             out_console().print(
-                f"Recorded anew: {_e(name)}'s naming by {_e(renamed.by)} (fact #{renamed.id}) "
+                f"Recorded anew: {_e(name)}'s naming by {_e(renamed.by)} (fact "
+                f"#{literal(renamed.id)}) "
                 f"does not count, as {_e(renamed.by)} held no rollout lead's role when it was "
                 "signed (play 5 counts a naming its signer made as a lead)."
             )
@@ -438,7 +444,7 @@ def champions(
         print_json(found.to_dict())
         return
     console = out_console()
-    console.print(f"Signals from {found.since} to {found.until}.")
+    console.print(f"Signals from {literal(found.since)} to {literal(found.until)}.")
     for note in found.notes:
         console.print(f"[dim]note: {_e(note)}[/]")
     for item in found.teams:
@@ -470,7 +476,9 @@ def finding(
     from inhouse.pilot.findings import record_finding
 
     fact = record_finding(open_program(program), text, kind=kind, note=note)
-    out_console().print(f"Recorded finding #{fact.id} ({_e(kind)}), signed by {_e(fact.by)}.")
+    out_console().print(
+        f"Recorded finding #{literal(fact.id)} ({_e(kind)}), signed by {_e(fact.by)}."
+    )
 
 
 @app.command("findings")

@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     err_console,
     figures_whole,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -110,7 +111,9 @@ def adoption(
         if fact is None:
             out.print("Adoption unchanged since the last pilot.adoption fact: nothing recorded.")
         else:
-            out.print(f"Recorded pilot.adoption (fact #{fact.id}, signed by {fact.by}).")
+            out.print(
+                f"Recorded pilot.adoption (fact #{literal(fact.id)}, signed by {literal(fact.by)})."
+            )
 
 
 def _render(report: AdoptionReport, source: str) -> None:
@@ -118,11 +121,12 @@ def _render(report: AdoptionReport, source: str) -> None:
     from rich.table import Table
 
     out = out_console()
-    out.print(f"{source[0].upper()}{source[1:]}.")
+    out.print(f"{literal(source[0].upper())}{literal(source[1:])}.")
     out.print(
-        f"Adoption as of {report.as_of}: the {report.window_days} days from {report.since}. "
-        f"On their own = answered requests with their own key on at least {report.min_days} "
-        "days, one of them after enablement finished and not the onboarding day."
+        f"Adoption as of {literal(report.as_of)}: the {literal(report.window_days)} days from "
+        f"{literal(report.since)}. On their own = answered requests with their own key on at least "
+        f"{literal(report.min_days)} days, one of them after enablement finished and not the "
+        "onboarding day."
     )
     members = Table(
         "member", "track", "active days", "stickiness", "last active", "prompts", "on their own",
@@ -130,12 +134,12 @@ def _render(report: AdoptionReport, source: str) -> None:
     )  # fmt: skip
     for m in report.members:
         members.add_row(
-            m.person,
-            m.track,
-            str(m.active_days),
+            literal(m.person),
+            literal(m.track),
+            literal(m.active_days),
             figures.share(m.stickiness),
-            str(m.last_active or "never"),
-            str(m.prompts_used),
+            literal(m.last_active or "never"),
+            literal(m.prompts_used),
             "yes" if m.independent else "no",
         )
     out.print(figures_whole(members))
@@ -151,17 +155,17 @@ def _render(report: AdoptionReport, source: str) -> None:
     )  # fmt: skip
     for r in (*report.roles, report.pilot):
         roles.add_row(
-            "whole pilot" if r.track == "*" else r.track,
-            str(r.members),
-            str(r.active),
-            str(r.independent),
+            "whole pilot" if r.track == "*" else literal(r.track),
+            literal(r.members),
+            literal(r.active),
+            literal(r.independent),
             figures.share(r.stickiness),
-            str(r.last_active or "never"),
-            str(r.prompts_used),
+            literal(r.last_active or "never"),
+            literal(r.prompts_used),
         )
     out.print(figures_whole(roles))
     pilot = report.pilot
     out.print(
-        f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
-        f"(DAU/MAU) {figures.share(pilot.stickiness)}."
+        f"{literal(pilot.independent)} of {literal(pilot.members)} members reach it on their own; "
+        f"stickiness (DAU/MAU) {figures.share(pilot.stickiness)}."
     )

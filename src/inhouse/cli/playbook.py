@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, Typer, out_console, print_json
+from inhouse.cli._common import JsonOpt, Typer, literal, out_console, print_json
 
 app = Typer()
 
@@ -33,16 +33,20 @@ def show(
         typer.echo(playbook_markdown(book), nl=False)
         return
     console = out_console()
-    console.print(f"[bold]{book.title}[/] ({book.name} v{book.version})")
+    console.print(f"[bold]{literal(book.title)}[/] ({literal(book.name)} v{literal(book.version)})")
     for number, play in enumerate(book.plays, 1):
-        console.print(f"\n[bold]{number}. {play.title}[/] [dim]({play.id})[/]")
-        console.print(f"   owner: {play.owner.who} [dim]({play.owner.role.value})[/]")
+        console.print(
+            f"\n[bold]{literal(number)}. {literal(play.title)}[/] [dim]({literal(play.id)})[/]"
+        )
+        console.print(
+            f"   owner: {literal(play.owner.who)} [dim]({literal(play.owner.role.value)})[/]"
+        )
         for ref in play.trigger:
-            console.print(f"   trigger: {ref.title} [dim]({ref.check})[/]")
+            console.print(f"   trigger: {literal(ref.title)} [dim]({literal(ref.check)})[/]")
         for ref in play.exit:
-            console.print(f"   exit: {ref.title} [dim]({ref.check})[/]")
+            console.print(f"   exit: {literal(ref.title)} [dim]({literal(ref.check)})[/]")
         if play.hands_on:
-            console.print(f"   hands on: {play.hands_on}")
+            console.print(f"   hands on: {literal(play.hands_on)}")
 
 
 @app.command("validate")
@@ -51,4 +55,7 @@ def validate(path: Annotated[Path, typer.Argument(help="A playbook .yaml file.")
     from inhouse.program.playbook import load_playbook
 
     book = load_playbook(path)
-    out_console().print(f"[green]ok[/]: {book.name} v{book.version}, {len(book.plays)} plays.")
+    out_console().print(
+        f"[green]ok[/]: {literal(book.name)} v{literal(book.version)}, {literal(len(book.plays))} "
+        "plays."
+    )

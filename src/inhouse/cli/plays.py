@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import AsOpt, ProgramOpt, Typer, open_program, out_console
+from inhouse.cli._common import AsOpt, ProgramOpt, Typer, literal, open_program, out_console
 
 app = Typer()
 
@@ -29,4 +29,6 @@ def start(
     started = opened.start_play(as_, play, owner=owner)
     number = opened.playbook.number(started.id)
     owner_name = opened.state().plays[started.id].owner
-    out_console().print(f"Started play {number}: {started.title} (owner {owner_name}).")
+    out_console().print(
+        f"Started play {literal(number)}: {literal(started.title)} (owner {literal(owner_name)})."
+    )

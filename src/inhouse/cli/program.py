@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -55,18 +56,18 @@ def init(
     state.opened.append(program)  # closed with the command, as open_program's are
     label = " [bold yellow](demo)[/]" if demo else ""
     out_console().print(
-        f"Created program [bold]{name}[/]{label} in {program.folder} "
-        f"(playbook {program.playbook.name} v{program.playbook.version}, lead {lead}).\n"
-        f"You act with the key {program.key.key_id} at {program.key.path}; keep inhouse.toml "
-        "in git: it names that key as the program's root of trust.\n"
-        f"Next: invite people (`inhouse person invite NAME`), then record the hypothesis play 1 "
-        f"tests (`inhouse hypothesis`)."
+        f"Created program [bold]{literal(name)}[/]{label} in {literal(program.folder)} (playbook "
+        f"{literal(program.playbook.name)} v{literal(program.playbook.version)}, lead "
+        f"{literal(lead)}).\nYou act with the key {literal(program.key.key_id)} at "
+        f"{literal(program.key.path)}; keep inhouse.toml in git: it names that key as the "
+        "program's root of trust.\nNext: invite people (`inhouse person invite NAME`), then record "
+        "the hypothesis play 1 tests (`inhouse hypothesis`)."
         + (
-            f"\n[bold yellow]{DEMO}[/].\nIn a demo, {DEMO_MACHINES}."
+            f"\n[bold yellow]{literal(DEMO)}[/].\nIn a demo, {literal(DEMO_MACHINES)}."
             if demo
             else "\nBefore play 2, set up your organisation's sign-in (`inhouse sign-in setup`): "
             "without it inhouse tells nobody apart, and no check that needs a second person "
-            "passes." + _log_on_this_machine(program.folder)
+            "passes." + literal(_log_on_this_machine(program.folder), lines=True)
         )
     )
 
@@ -113,14 +114,15 @@ def join(
     if opened.detached():
         path = opened.seal_enrolment(invitation)
         out_console().print(
-            f"Signed your enrolment with key {key.key_id} into {path}.\n"
-            "Send it to the program's lead (`inhouse evidence export -o FILE` bundles your "
-            "outbox); they run `inhouse evidence import FILE`."
+            f"Signed your enrolment with key {literal(key.key_id)} into {literal(path)}.\nSend it "
+            "to the program's lead (`inhouse evidence export -o FILE` bundles your outbox); they "
+            "run `inhouse evidence import FILE`."
         )
         return
     person = opened.join(invitation, key)
     out_console().print(
-        f"Enrolled [bold]{person.name}[/] with key {key.key_id} ({key.path}). "
+        f"Enrolled [bold]{literal(person.name)}[/] with key {literal(key.key_id)} "
+        f"({literal(key.path)}). "
         "Your private key never leaves this machine."
     )
     from rich.markup import escape
@@ -176,13 +178,16 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         print_json(data)
         return
     roles = ", ".join(data["roles"]) or "no roles"
-    out_console().print(f"{person.name} ({roles}), key {key.key_id} at {key.path}")
-    out_console().print(f"this machine: {data['machine']}")
+    out_console().print(
+        f"{literal(person.name)} ({literal(roles)}), key {literal(key.key_id)} at "
+        f"{literal(key.path)}"
+    )
+    out_console().print(f"this machine: {literal(data['machine'])}")
     if state.sign_in is not None and not person.service:
         out_console().print(
-            f"signed in with {state.sign_in.issuer} as {bound.subject}"
+            f"signed in with {literal(state.sign_in.issuer)} as {literal(bound.subject)}"
             if bound is not None
-            else f"not signed in with {state.sign_in.issuer} with this key: what it signs "
+            else f"not signed in with {literal(state.sign_in.issuer)} with this key: what it signs "
             "counts once it is (`inhouse sign-in login`)"
         )
 
@@ -217,18 +222,22 @@ def _whoami_in_a_checkout(opened: Any, json: bool) -> None:
         print_json(data)
         raise typer.Exit(2)
     out = out_console()
-    out.print(f"key {key.key_id} at {key.path}")
-    out.print(f"this machine: {data['machine']}")
+    out.print(f"key {literal(key.key_id)} at {literal(key.path)}")
+    out.print(f"this machine: {literal(data['machine'])}")
     if joined is not None:
-        out.print(f"This key joined here as {joined}; its enrolment counts once a lead imports it.")
+        out.print(
+            f"This key joined here as {literal(joined)}; its enrolment counts once a lead imports "
+            "it."
+        )
     else:
         out.print("This key has not joined here: `inhouse join INVITATION` (a lead gives you one).")
     if waiting:
         one = len(waiting) == 1
         out.print(
-            f"{len(waiting)} signed envelope{'' if one else 's'} in {DATA_DIR}/{OUTBOX}/: "
-            f"`inhouse evidence export -o FILE` carries {'it' if one else 'them'}, and a lead "
-            "runs `inhouse evidence import FILE` where the log is."
+            f"{literal(len(waiting))} signed envelope{literal('' if one else 's')} in "
+            f"{literal(DATA_DIR)}/{literal(OUTBOX)}/: `inhouse evidence export -o FILE` carries "
+            f"{literal('it' if one else 'them')}, and a lead runs `inhouse evidence import FILE` "
+            "where the log is."
         )
     opened.refuse_if_detached(f"tell whose key {key.key_id} is")
 
@@ -276,7 +285,7 @@ def hypothesis(
         ("replace-dependency", replaces) if replaces else ("unlock-private-workflow", unlocks)
     )
     fact = open_program(program).record_hypothesis(as_, statement, aim=aim, target=target or "")
-    out_console().print(f"Recorded hypothesis (fact #{fact.id}) by {fact.by}.")
+    out_console().print(f"Recorded hypothesis (fact #{literal(fact.id)}) by {literal(fact.by)}.")
 
 
 @app.command()
@@ -296,6 +305,7 @@ def stop(
         raise InvalidInput("say why the program stops: --not-worth-it (needs play 1's verdict)")
     verdict = open_program(program).stop_not_worth_it(as_, comment=comment)
     out_console().print(
-        f"[bold green]Program stopped: not worth it[/] (evidence: fact #{verdict.id}, "
-        f"{verdict.label}). Play 1 did its job: a weak idea was killed before it was scaled."
+        f"[bold green]Program stopped: not worth it[/] (evidence: fact #{literal(verdict.id)}, "
+        f"{literal(verdict.label)}). Play 1 did its job: a weak idea was killed before it was "
+        "scaled."
     )

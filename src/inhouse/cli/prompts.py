@@ -14,6 +14,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -60,8 +61,9 @@ def _read(folder: Path, file: str) -> tuple[str, str]:
 
 def _shared(version: PromptVersion, what: str) -> None:
     out_console().print(
-        f"{what} {version.id} ({version.content_hash[:19]}…), authored by {version.author}; "
-        f"variables: {', '.join(version.body.variables) or 'none'}"
+        f"{literal(what)} {literal(version.id)} ({literal(version.content_hash[:19])}…), authored "
+        f"by {literal(version.author)}; variables: "
+        f"{literal(', '.join(version.body.variables) or 'none')}"
     )
 
 
@@ -92,9 +94,11 @@ def new_version(
 def _moved(move: LabelMove) -> None:
     if move.effective:
         extra = f" ({move.note})" if move.note else ""
-        out_console().print(f"{move.label} -> {move.ref}{extra}")
+        out_console().print(f"{literal(move.label)} -> {literal(move.ref)}{literal(extra)}")
     else:
-        out_console().print(f"requested {move.label} -> {move.ref}: {move.note}")
+        out_console().print(
+            f"requested {literal(move.label)} -> {literal(move.ref)}: {literal(move.note)}"
+        )
 
 
 @app.command("label")
@@ -156,7 +160,8 @@ def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None
     console = out_console()
     labels = f" [{', '.join(data['labels'])}]" if data["labels"] else ""
     console.print(
-        f"[bold]{data['id']}[/]{escape(labels)} by {data['author']}, {data['content_hash']}"
+        f"[bold]{literal(data['id'])}[/]{escape(labels)} by {literal(data['author'])}, "
+        f"{literal(data['content_hash'])}"
     )
     body = {k: data[k] for k in ("description", "variables", "messages") if k in data}
     console.print(escape(dump_yaml(body)), end="")
@@ -169,8 +174,8 @@ def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None
             what = "not counted"
         note = f" ({move['note']})" if move["note"] else ""
         console.print(
-            f"  {move['at'][:16]} {move['label']} -> v{move['version']} {what} by "
-            f"{move['by']}{escape(note)}"
+            f"  {literal(move['at'][:16])} {literal(move['label'])} -> v{literal(move['version'])} "
+            f"{literal(what)} by {literal(move['by'])}{escape(note)}"
         )
 
 
@@ -194,7 +199,7 @@ def export(where: DirArg = None, program: ProgramOpt = None) -> None:
     opened = open_program(program)
     folder = _user_path(opened.folder, where) if where else PROMPTS_DIR
     for path in export_prompts(opened, folder):
-        out_console().print(f"wrote {path.relative_to(opened.folder.resolve())}")
+        out_console().print(f"wrote {literal(path.relative_to(opened.folder.resolve()))}")
 
 
 @app.command("import")

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     ask_before_signing,
     err_console,
     figures_whole,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -258,13 +259,14 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
     weights = f"{data['model']}@{str(data['digest'] or 'unnamed weights')[:19]}"
     console.print(
         f"trial {escape(done.trial)} rerun by {escape(by)}: candidate passed "
-        f"{data['passed']} of {data['inputs']} inputs ({share(data['pass_rate'])}) on "
-        f"{escape(weights)}, spec {done.spec_hash[:19]}"
+        f"{literal(data['passed'])} of {literal(data['inputs'])} inputs "
+        f"({share(data['pass_rate'])}) on "
+        f"{escape(weights)}, spec {literal(done.spec_hash[:19])}"
     )
     if done.verdict is not None:
         claimed = done.verdict.payload.get("candidate_pass_rate")
         console.print(
-            f"the verdict (fact #{done.verdict.id}, by {escape(done.verdict.by)}) claimed "
+            f"the verdict (fact #{literal(done.verdict.id)}, by {escape(done.verdict.by)}) claimed "
             f"{share(float(claimed or 0))}; the spec's quality floor is {data['quality_floor']:g} "
             "points"
         )
@@ -274,14 +276,17 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         if done.verdict is not None
         else ""
     )
-    console.print(f"against the status quo, this run's own figures cleared {cleared}{claimed_on}")
+    console.print(
+        "against the status quo, this run's own figures cleared "
+        f"{literal(cleared)}{literal(claimed_on)}"
+    )
     seed = data.get("seed") or {}
     if seed.get("drawn"):  # exit rule 33: the spec's seed may have been picked for its draw
         hot = seed.get("temperature")
         at = "the server's default temperature" if hot is None else f"temperature {float(hot):g}"
         console.print(
-            f"the spec samples (at {at}): this run drew its own seed, {seed['sent']}, "
-            f"not the spec's ({seed.get('spec')})"
+            f"the spec samples (at {literal(at)}): this run drew its own seed, "
+            f"{literal(seed['sent'])}, not the spec's ({literal(seed.get('spec'))})"
         )
     if data["status_quo_confirmed"]:
         # a pass rate the trial's author stated (no outputs to judge) rides on the same word
@@ -293,18 +298,15 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
             else ""
         )
         console.print(
-            f"you confirmed the manual minutes{rate}: {escape(str(data['status_quo_confirmed']))}"
+            f"you confirmed the manual minutes{literal(rate)}: "
+            f"{escape(str(data['status_quo_confirmed']))}"
         )
     if data.get("outputs_confirmed"):
         console.print(f"you confirmed the manual outputs: {escape(str(data['outputs_confirmed']))}")
     if data.get("api_confirmed"):
-        endpoint = (
-            f" ({escape(str(data['status_quo_endpoint']))})"
-            if data.get("status_quo_endpoint")
-            else ""
-        )
+        endpoint = f" ({data['status_quo_endpoint']})" if data.get("status_quo_endpoint") else ""
         console.print(
-            f"you confirmed the status quo{endpoint} is how the task is done today: "
+            f"you confirmed the status quo{literal(endpoint)} is how the task is done today: "
             f"{escape(str(data['api_confirmed']))}"
         )
     if data.get("costs_confirmed"):
@@ -317,7 +319,7 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
         else "Signed into this checkout's outbox (trial.rerun)."
     )
     tail = "[green]counts[/]" if done.counts else "does not count"
-    console.print(f"{recorded} For play 2's exit it {tail}: {escape(done.why)}")
+    console.print(f"{literal(recorded)} For play 2's exit it {tail}: {escape(done.why)}")
 
 
 def _say_exit(opened: Program) -> None:
@@ -331,7 +333,8 @@ def _say_exit(opened: Program) -> None:
     found = exit_check(opened, "value-proven")
     if found is not None:
         out_console().print(
-            f"play {found.play}'s exit, {found.check}: {found.outcome}: {escape(found.reason)}"
+            f"play {literal(found.play)}'s exit, {literal(found.check)}: {literal(found.outcome)}: "
+            f"{escape(found.reason)}"
         )
 
 
@@ -381,19 +384,19 @@ def _render(run: TrialRun) -> None:
             for mean in (dim.candidate_mean, dim.status_quo_mean)
         ]
         table.add_row(
-            dim.name,
-            *sides,
+            literal(dim.name),
+            *(literal(side) for side in sides),
             f"{imp.point:+.1f} %" if dim.n else "n/a",
             f"{imp.low:+.1f} … {imp.high:+.1f} %" if dim.n else "n/a",
             f"≥ {dim.threshold:g} %" if dim.threshold is not None else "not claimed",
-            dim.outcome,
+            literal(dim.outcome),
         )
     claim = verdict.privacy
     ours, theirs = outcome.candidate.privacy, outcome.status_quo.privacy
     table.add_row(
         "more-private",
-        ours.scope or "nothing sent",
-        (theirs.scope or "nothing sent") if theirs.network else "no network (manual)",
+        literal(ours.scope or "nothing sent"),
+        literal(theirs.scope or "nothing sent") if theirs.network else "no network (manual)",
         "yes" if claim.more_private else "no",
         "",
         "claimed" if claim.claimed else "not claimed",
@@ -409,7 +412,7 @@ def _render(run: TrialRun) -> None:
     table.add_row(
         "quality (pass rate)",
         f"{share(quality.candidate_pass_rate)}",
-        f"{share(quality.status_quo_pass_rate)}{stated}",
+        f"{share(quality.status_quo_pass_rate)}{literal(stated)}",
         f"{difference.point:+.1f} pts",
         f"{difference.low:+.1f} … {difference.high:+.1f} pts",
         f"floor -{quality.floor_points:g} pts",
@@ -419,24 +422,24 @@ def _render(run: TrialRun) -> None:
     for label, side in (("candidate", outcome.candidate), ("status quo", outcome.status_quo)):
         cost = side.cost
         shown = ", ".join(f"{i.name} {i.value:g} {i.unit}" for i in cost.inputs)
-        console.print(f"[dim]{label} cost inputs: {escape(shown)}[/]")
+        console.print(f"[dim]{literal(label)} cost inputs: {escape(shown)}[/]")
         if cost.zero_note:
             console.print(f"[yellow]{escape(cost.zero_note)}[/]")
     if theirs.network and theirs.bytes_left_machine:
         classes = ", ".join(theirs.data_classes_left_machine) or "no data classes"
         console.print(
-            f"status quo: {theirs.bytes_left_machine} bytes of task data left this machine "
-            f"({escape(classes)})"
+            f"status quo: {literal(theirs.bytes_left_machine)} bytes of task data left this "
+            f"machine ({escape(classes)})"
         )
     for caveat in outcome.caveats:
         console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")
     console.print(
-        f"[bold {colour}]{verdict.verdict}[/]: {escape(verdict.summary)}\n"
-        f"Recorded fact #{run.fact.id} (trial.verdict). Report: {run.html_report}"
+        f"[bold {literal(colour)}]{literal(verdict.verdict)}[/]: {escape(verdict.summary)}\n"
+        f"Recorded fact #{literal(run.fact.id)} (trial.verdict). Report: {literal(run.html_report)}"
     )
     if run.set_aside is not None:
         console.print(
-            f"[bold yellow]Not counted[/] for plays 1 and 2 (fact #{run.fact.id}): "
+            f"[bold yellow]Not counted[/] for plays 1 and 2 (fact #{literal(run.fact.id)}): "
             f"{escape(run.set_aside)}"
         )
     if run.stopped:

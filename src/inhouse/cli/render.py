@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from inhouse.cli._common import literal
 from inhouse.program.status_shape import (
     CheckRow,
     PlayView,
@@ -111,7 +112,9 @@ def _check_rows(table: Table, label: str, rows: list[CheckRow], *, narrow: bool)
         reason = escape(row["reason"]) + _words(row)
         if row["waived_by"]:
             waivers = ", ".join(f"#{w}" for w in row["waived_by"])
-            reason += f"\n[magenta]waived by {waivers} (still {row['outcome']})[/]"
+            reason += (
+                f"\n[magenta]waived by {literal(waivers)} (still {literal(row['outcome'])})[/]"
+            )
         head = label if index == 0 else ""
         if narrow:  # an 80-column terminal: the title, then the reason on its own lines
             table.add_row(head, _MARK[row["outcome"]], f"[bold]{escape(row['title'])}[/]")
@@ -150,12 +153,13 @@ def _play_panel(
         if w:
             state = "active" if w["active"] else "expired"
             parts.append(
-                f"[magenta]started under waiver #{seq}[/] ({w['guard']}, {w['reason']}: "
-                f"{escape(w['note'])}; {state}, until {w['expires']})"
+                f"[magenta]started under waiver #{literal(seq)}[/] ({literal(w['guard'])}, "
+                f"{literal(w['reason'])}: {escape(w['note'])}; {literal(state)}, until "
+                f"{literal(w['expires'])})"
             )
     for held in play["held_back"]:
         parts.append(
-            f"[bold red]started around its guards[/] ({held['guard']}, no waiver): "
+            f"[bold red]started around its guards[/] ({literal(held['guard'])}, no waiver): "
             f"{escape(held['why'])}"
         )
     if play["hands_on"] and play["state"] in ("exit-met", "handoff-offered", "exited"):
@@ -166,8 +170,9 @@ def _play_panel(
         owner = ""
         parts.insert(0, f" [dim]owner  {escape(owner_words(play))}[/]")
     title = (
-        f"{'▶ ' if current else ''}[bold]{play['number']}. {escape(play['title'])}[/] · "
-        f"[{_STATE_STYLE[play['state']]}]{state_words(play['state'])}[/]{owner}"
+        f"{literal('▶ ' if current else '')}[bold]{literal(play['number'])}. "
+        f"{escape(play['title'])}[/] · "
+        f"[{_STATE_STYLE[play['state']]}]{literal(state_words(play['state']))}[/]{owner}"
     )
     return Panel(
         Group(*parts), title=title, title_align="left", border_style="cyan" if current else "dim"
@@ -184,13 +189,14 @@ def render_status(
     # no playbook: the log's first event was not folded (it does not verify), so nothing of the
     # program it creates, its name, playbook or lead, is known ("playbook  v0 · lead  ·" else)
     head = (
-        f"[bold]{escape(program['name'])}[/] · playbook {book['name']} v{book['version']} · "
+        f"[bold]{escape(program['name'])}[/] · playbook {literal(book['name'])} "
+        f"v{literal(book['version'])} · "
         f"lead {escape(program['lead'])}"
         if book["name"]
         else "[bold]the program's first event does not verify[/] (see the warning below)"
     )
     console.print(
-        f"{head} · {data['events']} events"
+        f"{head} · {literal(data['events'])} events"
         + (
             " · [bold yellow]demo program: no evidence (see the warning below)[/]"
             if program["demo"]
@@ -202,8 +208,8 @@ def render_status(
         evidence = "; ".join(escape(e["label"]) for e in stop["evidence"])
         console.print(
             Panel(
-                f"{escape(stop['summary'])}\nStopped by {escape(stop['by'])} on {stop['at']}."
-                f"\nEvidence: {evidence}",
+                f"{escape(stop['summary'])}\nStopped by {escape(stop['by'])} on "
+                f"{literal(stop['at'])}.\nEvidence: {evidence}",
                 title="[bold green]stopped: not worth it[/]",
                 border_style="green",
             )
@@ -217,16 +223,16 @@ def render_status(
         console.print("[bold magenta]Active waivers[/]")
         for w in active:
             console.print(
-                f"  #{w['id']} {w['guard']} ({w['play'] or 'any play'}) by "
-                f"{escape(w['granted_by'])}: {w['reason']}: {escape(w['note'])}, "
-                f"until {w['expires']}"
+                f"  #{literal(w['id'])} {literal(w['guard'])} ({literal(w['play'] or 'any play')}) "
+                f"by {escape(w['granted_by'])}: {literal(w['reason'])}: {escape(w['note'])}, until "
+                f"{literal(w['expires'])}"
             )
     if data["refusals"]:
-        console.print(f"[bold]Refused anti-patterns[/] ({len(data['refusals'])})")
+        console.print(f"[bold]Refused anti-patterns[/] ({literal(len(data['refusals']))})")
         for r in data["refusals"][-5:]:
             console.print(
-                f"  [red]✗[/] {r['at']} {escape(r['actor'])}: {escape(r['action'])} "
-                f"[dim]({', '.join(r['guards'])})[/]"
+                f"  [red]✗[/] {literal(r['at'])} {escape(r['actor'])}: {escape(r['action'])} "
+                f"[dim]({literal(', '.join(r['guards']))})[/]"
             )
     for warning in data["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     ask_before_signing,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -29,8 +30,8 @@ def schedule(program: ProgramOpt = None) -> None:
 
     fact = schedule_review(open_program(program))
     out_console().print(
-        f"Scheduled a review every {fact.payload['every_days']} days, attended by "
-        f"{', '.join(fact.payload['roles']) or 'anyone'} (fact #{fact.id})."
+        f"Scheduled a review every {literal(fact.payload['every_days'])} days, attended by "
+        f"{literal(', '.join(fact.payload['roles']) or 'anyone')} (fact #{literal(fact.id)})."
     )
 
 
@@ -64,11 +65,11 @@ def hold(
     fact = hold_review(open_program(program), attendees, decisions or [], notes=notes)
     others = [a for a in fact.payload["attendees"] if a != fact.by]
     out_console().print(
-        f"Recorded the review (fact #{fact.id}): "
-        f"{figures.count(len(fact.payload['decisions']), 'decisions')}, "
-        f"next due {fact.payload['next_due']}. It counts once the others confirm they "
-        f"attended: {', '.join(others)}, each with their own key: `inhouse review attend "
-        f"{fact.id}`."
+        f"Recorded the review (fact #{literal(fact.id)}): "
+        f"{figures.count(len(fact.payload['decisions']), 'decisions')}, next due "
+        f"{literal(fact.payload['next_due'])}. It counts once the others confirm they attended: "
+        f"{literal(', '.join(others))}, each with their own key: `inhouse review attend "
+        f"{literal(fact.id)}`."
     )
 
 
@@ -97,7 +98,8 @@ def attend(
 
     fact = attend_review(open_program(program), review, comment=comment, agree=_ask)
     out_console().print(
-        f"{fact.by} confirmed attending review #{fact.payload['review']} (fact #{fact.id})."
+        f"{literal(fact.by)} confirmed attending review #{literal(fact.payload['review'])} (fact "
+        f"#{literal(fact.id)})."
     )
 
 
@@ -124,8 +126,12 @@ def status(json: JsonOpt = False, program: ProgramOpt = None) -> None:
         return
     every = found.scheduled.payload["every_days"]
     last = f"last held {found.held.at:%Y-%m-%d}" if found.held else "none held since scheduled"
-    state = f"[red]overdue since {found.due}[/]" if found.overdue else f"due {found.due}"
-    console.print(f"Review every {every} days; {last}; {state}.")
+    state = (
+        f"[red]overdue since {literal(found.due)}[/]"
+        if found.overdue
+        else f"due {literal(found.due)}"
+    )
+    console.print(f"Review every {literal(every)} days; {literal(last)}; {state}.")
     came = found.attendance
     if found.held is not None and came is not None:
         line = f"Review #{found.held.id}: recorded by {found.held.by}"

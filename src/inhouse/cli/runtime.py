@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, out_console, print_json, state
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, literal, out_console, print_json, state
 
 if TYPE_CHECKING:
     from inhouse.baseline.manifest import BlessedModel
@@ -176,8 +176,8 @@ def serve(
     require_engine()
     if not json:  # loading a real model takes a while: say what the wait is
         out_console().print(
-            f"Starting the embedded runtime on {path.name}: loading the model, waiting up to "
-            f"{ready_timeout:g} s for it to answer…"
+            f"Starting the embedded runtime on {literal(path.name)}: loading the model, waiting up "
+            f"to {ready_timeout:g} s for it to answer…"
         )
     started = serve_embedded(path, program=folder, port=port, n_ctx=ctx, threads=threads,
                              ready_timeout=ready_timeout)  # fmt: skip
@@ -189,7 +189,7 @@ def serve(
     status = EmbeddedStatus(running=True, answering=True, state=started, detail="")
     out_console().print("Embedded runtime started.")
     for line in _describe(status):
-        out_console().print(line)
+        out_console().print(literal(line))
     if (hint := _reach_hint(folder)) is not None:
         out_console().print(escape(hint))
     if started.is_test_model and (hint := _test_model_hint(folder)) is not None:
@@ -226,6 +226,6 @@ def _show(report: EmbeddedStatus, json: bool) -> None:
     if json:
         print_json(report.model_dump())
         return
-    out_console().print(report.detail)
+    out_console().print(literal(report.detail, lines=True))
     for line in _describe(report) if report.running else []:
-        out_console().print(line)
+        out_console().print(literal(line))

@@ -71,13 +71,13 @@ def setup(
     console = out_console()
     if before is not None and before.seq != found.seq:
         console.print(
-            f"Replaced the sign-in {before.set_by} set up: {_named(before)} -> {_named(found)}."
+            f"Replaced the sign-in {literal(before.set_by)} set up: {literal(_named(before))} -> "
+            f"{literal(_named(found))}."
         )
     console.print(
-        f"Sign-in set up: {_named(found)}, {figures.count(len(found.keys), 'signing keys')} "
-        "pinned. Each "
-        f"person now runs {sign_in_login(opened.log_file)}; what they sign counts once they "
-        "have."
+        f"Sign-in set up: {literal(_named(found))}, "
+        f"{figures.count(len(found.keys), 'signing keys')} pinned. Each person now runs "
+        f"{literal(sign_in_login(opened.log_file))}; what they sign counts once they have."
     )
 
 
@@ -123,8 +123,10 @@ def login(
         open_browser=None if no_browser else webbrowser.open, say=say, timeout=timeout
     )
     # the subject and e-mail are the provider's words
-    email = f" ({literal(bound.email)})" if bound.email else ""
-    console.print(f"Signed in: {literal(bound.person)} is {literal(bound.subject)}{email}.")
+    email = f" ({bound.email})" if bound.email else ""
+    console.print(
+        f"Signed in: {literal(bound.person)} is {literal(bound.subject)}{literal(email)}."
+    )
 
 
 @app.command("list")
@@ -161,10 +163,10 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
         )
     if not json:
         out_console().print(
-            f"Sign-in: {config.issuer} (client {config.client_id}, "
-            f"{'addresses at ' + config.domain if config.domain else 'any account'}), "
-            f"set up by {config.set_by} "
-            f"on {config.set_at:%Y-%m-%d}; {figures.count(len(config.keys), 'keys')} pinned."
+            f"Sign-in: {literal(config.issuer)} (client {literal(config.client_id)}, "
+            f"{literal('addresses at ' + config.domain if config.domain else 'any account')}), set "
+            f"up by {literal(config.set_by)} on {config.set_at:%Y-%m-%d}; "
+            f"{figures.count(len(config.keys), 'keys')} pinned."
         )
     print_rows(
         rows,
@@ -290,7 +292,8 @@ def keys(program: ProgramOpt = None) -> None:
     provider rotated them (a sign-in then says the token's key is not held)."""
     found, new = open_program(program).refresh_sign_in_keys()
     out_console().print(
-        f"{figures.count(new, 'new keys')} pinned; {len(found.keys)} in all for {found.issuer}."
+        f"{figures.count(new, 'new keys')} pinned; {literal(len(found.keys))} in all for "
+        f"{literal(found.issuer)}."
     )
 
 
@@ -319,8 +322,8 @@ def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     console = out_console()
     if report.local:
         console.print(
-            f"{report.issuer} is on this machine (a loopback address, or a name that resolves "
-            "to this machine): a local or test provider, which vouches for whoever runs it"
+            f"{literal(report.issuer)} is on this machine (a loopback address, or a name that "
+            "resolves to this machine): a local or test provider, which vouches for whoever runs it"
         )
     for key in report.pinned:
         state = "published now" if key.published else "NOT published by the issuer now"
@@ -329,8 +332,9 @@ def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         )
         rests = f"; verifies {', '.join(key.bindings)}" if key.bindings else ""
         console.print(
-            f"  {literal(key.kid or '(no kid)')}  {key.thumbprint}  {state}; pinned by "
-            f"{key.pinned_by}, {seen}{rests}" + ("  <- DOUBTFUL" if key.doubtful else "")
+            f"  {literal(key.kid or '(no kid)')}  {literal(key.thumbprint)}  {literal(state)}; "
+            f"pinned by {literal(key.pinned_by)}, {literal(seen)}{literal(rests)}"
+            + ("  <- DOUBTFUL" if key.doubtful else "")
         )
     if report.published_not_pinned:
         console.print(
@@ -344,4 +348,4 @@ def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         )
     if report.doubtful or report.local:
         raise typer.Exit(1)
-    console.print(f"Every pinned key is one {report.issuer} publishes now.")
+    console.print(f"Every pinned key is one {literal(report.issuer)} publishes now.")

@@ -16,6 +16,7 @@ from inhouse.cli._common import (
     Typer,
     ask_before_signing,
     figures_whole,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -39,7 +40,8 @@ def _e(text: object) -> str:
 def _done(ticket: Ticket, what: str) -> None:
     step = ticket.steps[-1]
     out_console().print(
-        f"{_e(ticket.id)} {what} by {_e(step.actor)} (fact #{step.fact.id}); it is {ticket.state}."
+        f"{_e(ticket.id)} {literal(what)} by {_e(step.actor)} (fact #{literal(step.fact.id)}); it "
+        f"is {literal(ticket.state)}."
     )
 
 
@@ -72,7 +74,7 @@ def owner(
         fact = accept_owner(opened, agree=agree)
         out_console().print(
             f"{_e(fact.by)} took on the support queue {_e(str(fact.payload['queue']))} "
-            f"(fact #{fact.id})."
+            f"(fact #{literal(fact.id)})."
         )
         return
     if person is None:
@@ -84,7 +86,7 @@ def owner(
         else (f"; {_e(named.owner)} takes it on with `inhouse support owner --accept`")
     )
     out_console().print(
-        f"{_e(named.owner)} owns the support queue {_e(named.name)} (fact #{named.fact}, "
+        f"{_e(named.owner)} owns the support queue {_e(named.name)} (fact #{literal(named.fact)}, "
         f"named by {_e(named.named_by)}){tail}."
     )
 
@@ -115,8 +117,9 @@ def open_(
     ticket = open_ticket(open_program(program), title, category=category, component=component,
                          description=description)  # fmt: skip
     out_console().print(
-        f"Opened {_e(ticket.id)} ({ticket.category}, {_e(ticket.component)}): "
-        f"{_e(ticket.title)} (fact #{ticket.opened.fact.id}, by {_e(ticket.opened.actor)})."
+        f"Opened {_e(ticket.id)} ({literal(ticket.category)}, {_e(ticket.component)}): "
+        f"{_e(ticket.title)} (fact #{literal(ticket.opened.fact.id)}, by "
+        f"{_e(ticket.opened.actor)})."
     )
 
 
@@ -278,15 +281,15 @@ def list_(
         else "No queue owner yet: a rollout lead runs `inhouse support owner PERSON`."
     )
     if not found:
-        out.print(f"No {state if state != 'all' else ''} tickets.".replace("  ", " "))
+        out.print(f"No {literal(state if state != 'all' else '')} tickets.".replace("  ", " "))
         return
     table = Table("id", "state", "category", "component", "title", "opened", "by", "assignee",
                   "resolved by", box=None)  # fmt: skip
     for ticket in found:
         table.add_row(
             _e(ticket.id),
-            ticket.state,
-            ticket.category,
+            _e(ticket.state),
+            _e(ticket.category),
             _e(ticket.component),
             _e(ticket.title),
             f"{ticket.opened.at:%Y-%m-%d %H:%M}",
@@ -321,9 +324,9 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         return
     out = out_console()
     out.print(
-        f"{_e(data['id'])}: {_e(data['title'])} \\[{data['state']}]\n"
-        f"  category {data['category']}, component {_e(data['component'])}; builders (from "
-        f"the log): {_e(', '.join(data['builders']) or 'nobody')}"
+        f"{_e(data['id'])}: {_e(data['title'])} \\[{literal(data['state'])}]\n  category "
+        f"{literal(data['category'])}, component {_e(data['component'])}; builders (from the log): "
+        f"{_e(', '.join(data['builders']) or 'nobody')}"
     )
     if data["description"]:
         out.print(f"  {_e(data['description'])}")
@@ -341,8 +344,9 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         text = f": {step['text']}" if step["text"] and step["step"] != "opened" else ""
         of = f" {_covers(kinds, step['covers'], imported)}" if step["covers"] else ""
         out.print(
-            f"  {step['at'][:16].replace('T', ' ')}  {step['step']}{_e(of)}{_e(to)} by "
-            f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{step['fact']}"
+            f"  {literal(step['at'][:16].replace('T', ' '))}  "
+            f"{literal(step['step'])}{_e(of)}{_e(to)} by "
+            f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{literal(step['fact'])}"
             f"{_e(_imported(step, data['id']))})"
         )
 
@@ -415,7 +419,7 @@ def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     for line in cells:
         out.print(f"[bold]{_e(line[0])}[/bold]")
         for name, cell in zip(columns[1:], line[1:], strict=True):
-            out.print(f"  {name}: {_e(cell)}")
+            out.print(f"  {literal(name)}: {_e(cell)}")
 
 
 def _hours(value: float | None) -> str:

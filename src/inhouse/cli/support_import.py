@@ -70,8 +70,8 @@ def _show(report: ImportReport, json: bool) -> None:
     # ticket ids, accounts and reasons are the service's words: printed as themselves
     console.print(
         f"{literal(report.source)}: {figures.count(report.tickets, 'tickets')} read, "
-        f"{figures.count(len(report.recorded), 'steps')} recorded, {report.already} already "
-        "imported."
+        f"{figures.count(len(report.recorded), 'steps')} recorded, {literal(report.already)} "
+        "already imported."
     )
     for ticket, why in report.skipped:
         console.print(f"  skipped {literal(ticket)}: {literal(why)}")

@@ -10,6 +10,7 @@ import typer
 from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -28,20 +29,22 @@ def _render(report: InventoryReport) -> None:
     console = out_console()
     for node in report.nodes:
         if not node.up:
-            console.print(f"[bold]{escape(node.node)}[/] ({node.family}): [red]down[/]: "
+            console.print(f"[bold]{escape(node.node)}[/] ({literal(node.family)}): [red]down[/]: "
                           f"{escape(node.error)}")  # fmt: skip
             continue
         version = node.version or node.build or "version unreported"
-        console.print(f"[bold]{escape(node.node)}[/] ({node.family} {escape(version)})")
+        console.print(f"[bold]{escape(node.node)}[/] ({literal(node.family)} {escape(version)})")
         for model in node.models:
             loaded = {True: ", loaded", False: "", None: ""}[model.loaded]
-            console.print(f"  {escape(model.id)}  {model.digest or 'no digest'}{loaded}")
+            console.print(
+                f"  {escape(model.id)}  {literal(model.digest or 'no digest')}{literal(loaded)}"
+            )
     pinning = "enforced" if report.pinning_enforced else "NOT enforced"
-    console.print(f"pinning: {pinning} ({escape(report.pinning)})")
+    console.print(f"pinning: {literal(pinning)} ({escape(report.pinning)})")
     if report.passed:
-        console.print(f"[green]no drift[/] against lock {report.lock_hash[:19]}")
+        console.print(f"[green]no drift[/] against lock {literal(report.lock_hash[:19])}")
         return
-    console.print(f"[red]drift[/] against lock {report.lock_hash[:19]}:")
+    console.print(f"[red]drift[/] against lock {literal(report.lock_hash[:19])}:")
     for finding in report.findings:
         console.print(f"  - {escape(str(finding))}")
 
@@ -84,7 +87,8 @@ def register(app: typer.Typer) -> None:
         _render(done.report)
         verdict = "passed" if done.report.passed else "did not pass"
         out_console().print(
-            f"Recorded drift review fact #{done.fact.id} (signed by {done.fact.by}): it {verdict}."
+            f"Recorded drift review fact #{literal(done.fact.id)} (signed by "
+            f"{literal(done.fact.by)}): it {literal(verdict)}."
         )
         if not done.report.pinning_enforced:
             # a review that passed with pinning off is no pass for play 5: said here, where the

@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     figures_whole,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -42,8 +43,8 @@ def open_(
 
     survey = open_survey(open_program(program), parse_when(closes))
     out_console().print(
-        f"Opened survey {survey.name}; it closes {survey.closes:%Y-%m-%d %H:%M} UTC. Pilot "
-        "members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
+        f"Opened survey {literal(survey.name)}; it closes {survey.closes:%Y-%m-%d %H:%M} UTC. "
+        "Pilot members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
         '--benefit "…"`.'
     )
 
@@ -81,8 +82,9 @@ def answer(
     fact = answer_survey(opened, choice, benefit, person=on_behalf_of)
     again = f" It replaces your answer of fact #{before.id}." if before else ""
     out_console().print(
-        f"Recorded your answer to {fact.payload['survey']}: {ANSWERS[Answer(choice)]} (fact "
-        f"#{fact.id}, signed by {fact.by}).{again}"
+        f"Recorded your answer to {literal(fact.payload['survey'])}: "
+        f"{literal(ANSWERS[Answer(choice)])} (fact #{literal(fact.id)}, signed by "
+        f"{literal(fact.by)}).{literal(again)}"
     )
 
 
@@ -115,8 +117,8 @@ def _render(found: SurveyResults) -> None:
     out = out_console()
     state = "open" if found.open else "closed"
     out.print(
-        f"Survey {found.survey.name} ({state}, closes {found.survey.closes:%Y-%m-%d %H:%M} UTC): "
-        f"{QUESTION}"
+        f"Survey {literal(found.survey.name)} ({literal(state)}, closes "
+        f"{found.survey.closes:%Y-%m-%d %H:%M} UTC): {literal(QUESTION)}"
     )
     if found.not_judged:
         out.print(f"[yellow]Not what play 4 judges:[/yellow] {escape(found.not_judged)}.")
@@ -133,10 +135,10 @@ def _render(found: SurveyResults) -> None:
     for group in (*found.groups, found.pilot):
         share = group.very_share
         table.add_row(
-            "whole pilot" if group.track == "*" else group.track,
-            str(group.members),
-            str(group.answered),
-            *(str(group.counts[answer.value]) for answer in ANSWERS),
+            "whole pilot" if group.track == "*" else literal(group.track),
+            literal(group.members),
+            literal(group.answered),
+            *(literal(group.counts[answer.value]) for answer in ANSWERS),
             "-" if share is None else figures.share(share),
             figures.share(group.pilot_share),
         )
@@ -154,16 +156,17 @@ def _render(found: SurveyResults) -> None:
             f"{figures.share(BENCHMARK)} benchmark"
         )
     out.print(
-        f"Very disappointed: {answers}; {figures.share(found.pilot.pilot_share)} "
-        f"of the pilot, {most} the playbook's {figures.share(found.share)} (play 4 wants most)."
+        f"Very disappointed: {literal(answers)}; {figures.share(found.pilot.pilot_share)} of the "
+        f"pilot, {literal(most)} the playbook's {figures.share(found.share)} (play 4 wants most)."
     )
     if found.benefits:
         out.print("Main benefits, in their words:")
         for item in found.benefits:
-            # escaped whole: "[support, very]" is Rich markup, which printed nothing of it
-            out.print(escape(f"  - [{item.track}, {item.answer}] {item.text}"))
+            # its bracket escaped: "[support, very]" is Rich markup, which printed nothing of
+            # it; each value escaped once (escaped again, whole, it showed literal()'s "\\[")
+            out.print(f"  - \\[{literal(item.track)}, {literal(item.answer)}] {literal(item.text)}")
     for fact, why in found.uncounted:
-        out.print(f"  not counted: fact #{fact}: {escape(why)}")
+        out.print(f"  not counted: fact #{literal(fact)}: {escape(why)}")
 
 
 #: each answer's column head in `survey results`

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, ask_before_signing, open_program, out_console
+from inhouse.cli._common import (
+    ProgramOpt,
+    Typer,
+    ask_before_signing,
+    literal,
+    open_program,
+    out_console,
+)
 
 if TYPE_CHECKING:
     from inhouse.pilot.usage_confirm import OwnUse
@@ -62,7 +69,10 @@ def confirm(
         use = attributed_use(opened)
         said = ", ".join(map(str, use.days)) or "none"
         versions = ", ".join(f"{n}@{v}" for n, v in use.prompts) or "none"
-        out.print(f"To confirm for {use.person}: days {said}; prompt versions {versions}.")
+        out.print(
+            f"To confirm for {literal(use.person)}: days {literal(said)}; prompt versions "
+            f"{literal(versions)}."
+        )
         for line in use.lines():
             out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
         return
@@ -84,9 +94,14 @@ def confirm(
     said = ", ".join(fact.payload["days"]) or "no days"
     versions = ", ".join(f"{p['prompt']}@{p['version']}" for p in fact.payload["prompts"])
     out.print(
-        f"Confirmed your use (fact #{fact.id}, signed by {fact.by}): {said}"
-        + (f"; prompt versions {versions}" if versions else "")
-        + (f"; left out {', '.join(fact.payload['left_out'])}" if fact.payload["left_out"] else "")
+        f"Confirmed your use (fact #{literal(fact.id)}, signed by {literal(fact.by)}): "
+        f"{literal(said)}"
+        + (f"; prompt versions {literal(versions)}" if versions else "")
+        + (
+            f"; left out {literal(', '.join(fact.payload['left_out']))}"
+            if fact.payload["left_out"]
+            else ""
+        )
         + "."
     )
 
@@ -96,8 +111,9 @@ def _ask(use: OwnUse) -> bool | None:
     theirs; None where no answer came (no terminal, end of input): nothing is signed, and the
     refusal says how to answer."""
     return ask_before_signing(
-        f"The gateway's figures give {use.person} this use, not confirmed yet. They are written "
-        "on the gateway's host, which its operator runs: confirm only what you did yourself.",
+        f"The gateway's figures give {literal(use.person)} this use, not confirmed yet. They are "
+        "written on the gateway's host, which its operator runs: confirm only what you did "
+        "yourself.",
         "Did you yourself use the gateway on each of these days (and were you sent each "
         "prompt version listed)?",
     )(use.lines())

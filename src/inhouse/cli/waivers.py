@@ -11,6 +11,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    literal,
     open_program,
     out_console,
     parse_when,
@@ -55,8 +56,8 @@ def grant(
     )
     scope = f"play {waiver.play}" if waiver.play else "any play"
     out_console().print(
-        f"Waiver #{waiver.seq} granted by {waiver.granted_by}: {waiver.guard} for {scope} "
-        f"until {waiver.expires:%Y-%m-%d %H:%M} UTC."
+        f"Waiver #{literal(waiver.seq)} granted by {literal(waiver.granted_by)}: "
+        f"{literal(waiver.guard)} for {literal(scope)} until {waiver.expires:%Y-%m-%d %H:%M} UTC."
     )
 
 

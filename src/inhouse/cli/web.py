@@ -48,15 +48,15 @@ def serve(
     asgi = create_app(folder, session_minutes=session_minutes)
     listening = _listen(host, port)  # before saying where it serves: the port may be taken
     out_console().print(
-        f"inhouse web for {folder} at http://{host}:{port}/; sign in with "
-        f"`inhouse web login --url http://{host}:{port}`. Ctrl-C stops it."
+        f"inhouse web for {literal(folder)} at http://{literal(host)}:{literal(port)}/; sign in "
+        f"with `inhouse web login --url http://{literal(host)}:{literal(port)}`. Ctrl-C stops it."
     )
     if _beyond_this_machine(host):
         err_console().print(
-            f"Warning: {host} serves plain http beyond this machine: sign-in links and session "
-            "cookies cross the network in clear (whoever sees one acts as its person), and "
-            "browsers do not say which site a sign-in link was opened from over plain http. "
-            "Serve it on 127.0.0.1 behind an https proxy.",
+            f"Warning: {literal(host)} serves plain http beyond this machine: sign-in links and "
+            "session cookies cross the network in clear (whoever sees one acts as its person), and "
+            "browsers do not say which site a sign-in link was opened from over plain http. Serve "
+            "it on 127.0.0.1 behind an https proxy.",
             soft_wrap=True,
         )
     from inhouse.gctuning import for_a_server
@@ -166,7 +166,7 @@ def login(
     link = sign_in(url, load_key(), program_id=program_id)
     out = out_console()
     if print_only or not webbrowser.open(link):
-        out.print(f"Open this link within two minutes (once): {link}", soft_wrap=True)
+        out.print(f"Open this link within two minutes (once): {literal(link)}", soft_wrap=True)
     else:
         out.print("Opened the sign-in link in your browser (valid once, for two minutes).")
 

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -65,10 +66,10 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     table = Table("name", "owner", "frequency", "model", "tests", box=None)
     for row in rows:
         if "error" in row:
-            table.add_row(row["name"], f"[red]{escape(row['error'])}[/]", "", "", "")
+            table.add_row(literal(row["name"]), f"[red]{escape(row['error'])}[/]", "", "", "")
         else:
             table.add_row(
-                row["name"], row["owner"], row["frequency"], row["model"], str(row["tests"])
+                *(literal(row[key]) for key in ("name", "owner", "frequency", "model", "tests"))
             )
     out_console().print(table)
 
@@ -89,15 +90,15 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
     # "valid" a line before that
     named = name_task(opened, as_, flow)
     out_console().print(
-        f"{flow.where} is valid: {figures.count(len(flow.cases), 'test cases')}, model "
-        f"{flow.spec.model}, "
-        f"version {flow.content_hash[:19]}"
+        f"{literal(flow.where)} is valid: {figures.count(len(flow.cases), 'test cases')}, model "
+        f"{literal(flow.spec.model)}, version {literal(flow.content_hash[:19])}"
     )
     for note in _notes(opened, flow.spec.owner, flow.spec.model):
-        out_console().print(f"note: {note}")
+        out_console().print(f"note: {literal(note, lines=True)}")
     if named is not None:
         out_console().print(
-            f"recorded the recurring task {flow.name!r} ({flow.spec.frequency}): "
+            f"recorded the recurring task {literal(repr(flow.name))} "
+            f"({literal(flow.spec.frequency)}): "
             "play 3's trigger reads it"
         )
 
@@ -244,7 +245,8 @@ def run(
             from inhouse.runtimes import TEST_MODEL_LABEL
 
             err_console().print(
-                f"[dim]model {escape(pinned.model.name)}: {TEST_MODEL_LABEL}[/]", soft_wrap=True
+                f"[dim]model {escape(pinned.model.name)}: {literal(TEST_MODEL_LABEL)}[/]",
+                soft_wrap=True,
             )
         if access is not None:
             answered = sum(g.output is not None for g in outputs)
@@ -295,7 +297,7 @@ def _show(report: RunReport) -> None:
                 mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
             table.add_row(
                 escape(case.case.name),
-                f"{case.passes}/{len(case.attempts)}",
+                f"{literal(case.passes)}/{literal(len(case.attempts))}",
                 f"{case.score:.2f}",
                 mark,
                 escape(case.summary()),
@@ -307,7 +309,10 @@ def _show(report: RunReport) -> None:
             table.add_row(escape(case.case.name), *cells)
         table.add_row(
             "[bold]pass rate[/]",
-            *(f"{share(v.pass_rate)} of {len(v.judged)}, score {v.score:.2f}" for v in variants),
+            *(
+                f"{share(v.pass_rate)} of {literal(len(v.judged))}, score {v.score:.2f}"
+                for v in variants
+            ),
         )
         table.add_row(
             "[bold]latency[/]",
@@ -322,27 +327,32 @@ def _show(report: RunReport) -> None:
         )
     verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
     console.print(
-        f"Workflow {report.workflow.name} {verdict}"
+        f"Workflow {literal(report.workflow.name)} {verdict}"
         + (f" on the variant in use, {escape(report.variant)}" if len(variants) > 1 else "")
         + f": {share(report.pass_rate)} of cases passed "
-        f"(needs {share(report.required)}); run by {report.runner}, "
-        + (f"author {report.author}" if report.author else "no author yet (no spec counts)")
-        + f", model {report.model.name} "
-        f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
+        f"(needs {share(report.required)}); run by {literal(report.runner)}, "
+        + (
+            f"author {literal(report.author)}"
+            if report.author
+            else "no author yet (no spec counts)"
+        )
+        + f", model {literal(report.model.name)} "
+        f"({literal(report.model.digest[:19])}), version "
+        f"{literal(report.workflow.content_hash[:19])}."
     )
     if report.test_model:
         console.print(
-            f"  [yellow]model {escape(report.model.name)}: {TEST_MODEL_LABEL} — these results "
-            "say nothing about the workflow on a real model[/]"
+            f"  [yellow]model {escape(report.model.name)}: {literal(TEST_MODEL_LABEL)} — these "
+            "results say nothing about the workflow on a real model[/]"
         )
     seed = report.seed or {}
     if seed.get("drawn"):  # exit rule 35: a colleague's run draws, not the author's pick
         at = seed.get("temperature")
         shown_at = "the server's default temperature" if at is None else f"temperature {at:g}"
         console.print(
-            f"  the version samples (at {shown_at}): this run sent a seed drawn for it, "
-            f"{seed.get('sent')}, not its author's ({seed.get('spec')}), so its answers are a "
-            "draw of its own"
+            f"  the version samples (at {literal(shown_at)}): this run sent a seed drawn for it, "
+            f"{literal(seed.get('sent'))}, not its author's ({literal(seed.get('spec'))}), so its "
+            "answers are a draw of its own"
         )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")
@@ -355,13 +365,14 @@ def _show(report: RunReport) -> None:
             "test model files it under, in a JSON schema); or run a real model[/]"
         )
     for fact in report.facts:
-        console.print(f"  recorded {fact.kind} #{fact.id}")
+        console.print(f"  recorded {literal(fact.kind)} #{literal(fact.id)}")
     exit_check = report.exit_check
     if exit_check is not None:
         judged = f" on workflow {exit_check.workflow}" if exit_check.workflow else ""
         console.print(
-            f"  play {exit_check.play}'s exit, {exit_check.check}{escape(judged)}: "
-            f"{exit_check.outcome}: {escape(exit_check.reason)}"
+            f"  play {literal(exit_check.play)}'s exit, "
+            f"{literal(exit_check.check)}{escape(judged)}: "
+            f"{literal(exit_check.outcome)}: {escape(exit_check.reason)}"
         )
 
 
@@ -453,7 +464,7 @@ def test(
         _show(report)
         for label, path in (("JUnit XML", junit_file), ("JSON report", report_file)):
             if path is not None:
-                out_console().print(f"  {label}: {path}")
+                out_console().print(f"  {literal(label)}: {literal(path)}")
     if not report.passed:
         raise typer.Exit(1)
 
@@ -512,11 +523,11 @@ def import_promptfoo(
 
     console = out_console()
     console.print(
-        f"Wrote {result.path} ({figures.count(len(result.workflow.cases), 'test cases')}, model "
-        f"{result.workflow.spec.model})."
+        f"Wrote {literal(result.path)} ({figures.count(len(result.workflow.cases), 'test cases')}, "
+        f"model {literal(result.workflow.spec.model)})."
     )
     if result.unsupported:
-        console.print(f"[yellow]Not imported ({len(result.unsupported)}):[/]")
+        console.print(f"[yellow]Not imported ({literal(len(result.unsupported))}):[/]")
         for item in result.unsupported:
             console.print(f"  - {escape(item)}")
     for item in result.notes:
