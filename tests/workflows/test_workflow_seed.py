@@ -28,9 +28,10 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
-from inhouse.program.playchecks.workflow import replayed_seed
+from inhouse.program.playchecks.workflow import replayed_seed, version_parameters
 from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 from inhouse.trials import rerun
+from inhouse.workflows.spec import text_hash
 from tests.engine import needs_engine
 from tests.workflows.conftest import PASSING_SEEDS, REAL_FRESH_SEED, SUMMARY
 
@@ -91,6 +92,11 @@ def test_a_colleagues_workflow_test_draws_its_own_seed(
     assert f"this run sent a seed drawn for it, {seed['sent']}, not its author's (11)" in out
     # her draw is her own: exit rule 35 finds nothing replayed
     assert replayed_seed(ctx, runs[-1]) is None
+    # each run carries what the version itself says, the text its content hash covers: exit
+    # rule 35 reads its temperature there, not in any run's word
+    for each in runs:
+        assert text_hash(each.payload["hashed"]) == each.payload["content_hash"]
+    assert (version_parameters(runs) or {}).get("temperature") == 0.7
 
 
 def test_the_draw_is_the_operating_systems_and_never_the_versions(

@@ -516,6 +516,11 @@ class WorkflowRun(_Payload):
     #: draws a seed of its own, so a seed its author picked among many private tries cannot
     #: replay its lucky draw. None: recorded before runs said
     seed: SeedSent | None = None
+    #: the text its ``content_hash`` is the SHA-256 of (the version's spec, and the hashes of
+    #: the files it reads): what the version itself says, which play 3 reads whether it samples
+    #: from (exit rule 35), never from a run's word on its temperature. "": recorded before
+    #: runs carried it
+    hashed: str = ""
 
 
 class EnablementCompleted(_Payload):

@@ -597,6 +597,9 @@ def record_test_facts(
                 # seed: where the version samples, a colleague's run counts for play 3 on a
                 # draw of its own, not its author's pick (exit rule 35)
                 "seed": dict(seed),
+                # and what the version itself says (the text its content hash covers): play 3
+                # reads whether it samples from that, not from any run's word (exit rule 35)
+                "hashed": workflow.hashed,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

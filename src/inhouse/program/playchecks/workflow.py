@@ -6,7 +6,7 @@ variant, and say which it was. Naming another variant is a new version of the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -461,11 +461,37 @@ def _samples(said: Any) -> bool | None:
     return temperature is None or float(temperature) > 0
 
 
+def version_parameters(runs: Iterable[Fact]) -> dict[str, Any] | None:
+    """The generation parameters a workflow version itself says (its ``parameters``), as the
+    text its content hash covers, which a run of it carries (``hashed``), tells them; None
+    where no run of it carries that text (runs recorded before they did), or the text says no
+    parameters inhouse reads. Any run's will do: no one can write another text with the
+    version's hash, so a run's word on its temperature (its ``seed``) is never needed."""
+    from pydantic import ValidationError
+
+    from inhouse.workflows.spec import Parameters, hashed_spec  # which imports this package
+
+    for run in runs:
+        data = hashed_spec(run.payload.get("hashed"), str(run.payload.get("content_hash")))
+        if data is None:
+            continue
+        written = data.get("parameters", {})
+        try:
+            parameters = Parameters.model_validate(written if written is not None else {})
+        except ValidationError:
+            return None
+        return parameters.model_dump()
+    return None
+
+
 def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     """Why a colleague's ``run`` drew nothing of its own (exit rule 35,
     :data:`~inhouse.program.checks.WORKFLOW_FRESH_SEED`), or None. Where its version samples (as
-    any run of it records: the content hash covers the temperature, so honest runs agree, and
-    one saying it samples is believed over one saying it does not), a run that sent the
+    the version itself says: the text its content hash covers, which today's runs carry,
+    :func:`version_parameters`; no run's word on its temperature or seed counts against that
+    text, so a member who types a run of a version at 0 saying it samples refuses nobody's run;
+    where no run of it carries the text, as any run of it records: honest runs agree, and one
+    saying it samples is believed over one saying it does not), a run that sent the
     version's seed (its author wrote it, and may have picked it among many private tries for a
     draw that passes), none (its server's start-up default, which its operator sets), or the
     seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
@@ -493,14 +519,22 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     author = first_publisher(ctx.facts, str(name), version)
     judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
-    readings = {True for said in records if _samples(said)}
-    if _samples(run.payload.get("seed")) is False or any(
-        _samples(f.payload.get("seed")) is False
-        and f.by not in judged
-        and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
-        for f in runs
-    ):
-        readings.add(False)
+    parameters = version_parameters(runs)
+    if parameters is not None:
+        # what the version itself says, in the text its hash covers: no run's word against it
+        # (a member who typed a run of a version at 0 "at 0.7" refused every colleague's)
+        temperature = parameters["temperature"]
+        readings = {temperature is None or float(temperature) > 0}
+        records = [{"temperature": temperature}, *records]
+    else:
+        readings = {True for said in records if _samples(said)}
+        if _samples(run.payload.get("seed")) is False or any(
+            _samples(f.payload.get("seed")) is False
+            and f.by not in judged
+            and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
+            for f in runs
+        ):
+            readings.add(False)
     said = run.payload.get("seed")
     again = (
         f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
@@ -537,6 +571,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             f"started it with): {tail}"
         )
     written = {r.get("spec") for r in records if isinstance(r, dict)} - {None}
+    if parameters is not None:  # the version's own seed, not one a run typed as it
+        written = {parameters["seed"]} - {None}
     if sent in written:
         return (
             f"{whose} sent the version's own seed ({sent}) at {at}, which its author wrote and "
