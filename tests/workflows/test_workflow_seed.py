@@ -31,6 +31,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.playchecks.workflow import replayed_seed, version_parameters
 from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 from inhouse.trials import rerun
+from inhouse.workflows.runner import attempt_seed
 from inhouse.workflows.spec import text_hash
 from tests.engine import needs_engine
 from tests.workflows.conftest import PASSING_SEEDS, REAL_FRESH_SEED, SUMMARY
@@ -154,3 +155,21 @@ def test_play_3_counts_the_colleagues_draw_in_a_demo(
         program.close()
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith("pia (not the author, omar) passed it")
+
+
+def test_a_repeated_case_sends_a_seed_of_its_own_each_attempt(
+    baseline_program: Path, people: dict[str, dict[str, str]], sent_seeds: list[Any]
+) -> None:
+    """``repeat: 3`` at 0.7 and ``seed: 11``: each attempt of a case sent its own seed, derived
+    from 11 and its number (one seed three times was one draw three times), and the run says
+    so; the test model's nonsense may fail the later draws, which is what they are for."""
+    repeated = SUMMARY + "repeat: 3\nmin-pass: 1\n"
+    (baseline_program / "workflows" / "summary.yaml").write_text(repeated, encoding="utf-8")
+    _test("omar", people, code=None)
+    derived = {attempt_seed(11, attempt) for attempt in range(3)}
+    assert 11 in derived and len(derived) == 3
+    assert set(sent_seeds) == derived, sent_seeds
+    assert len(sent_seeds) == 2 * 3  # two cases, three attempts each, one variant
+    runs, _ = _runs(baseline_program)
+    assert runs[-1].payload["attempt_seeds"] is True
+    assert runs[-1].payload["seed"]["sent"] == 11
