@@ -296,9 +296,13 @@ __all__ = [
 #: on a seed drawn for it (``inhouse workflow test`` by anyone but the version's author draws
 #: its own and records it, ``seed``), not the version's (its hash covers it, and its author may
 #: have picked it among many private tries), not none, and not one an earlier run of the
-#: version sent; a run that says no seed (an older inhouse, or one written around it) counts
-#: only where a run of its version by none of those judged records that it does not sample
-#: (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its verdict
+#: version sent. Whether it samples, and its seed, are what the version itself says: the text
+#: its content hash covers, which today's runs carry (``hashed``), never a run's word against
+#: it (a member's run of a version at 0 typed "at 0.7" refused every honest colleague's); where
+#: no run carries it, a run that says no seed (an older inhouse, or one written around it)
+#: counts only where a run of its version by none of those judged records that it does not
+#: sample (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its
+#: verdict
 #: 36 (:data:`RAN_OTHERS_CODE`): a key that ran the Python check code a spec someone else wrote
 #: names (a colleague's rerun of a trial, or run of a workflow, on their ``--trust-python``)
 #: records that it is about to, before the code runs (``code.trusted``, signed by that key):
