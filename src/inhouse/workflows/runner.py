@@ -172,7 +172,12 @@ def seeds_each_attempt(workflow: Workflow, sent: int | None) -> bool:
     the model for one draw N times, and "passes 3 of 3" would be one sample repeated. At
     temperature 0 each answer is the model's most likely one whatever the seed; with no seed,
     the server draws each request's own."""
-    temperature = workflow.spec.parameters.temperature
+    return draws_each_attempt(workflow.spec.parameters.temperature, sent)
+
+
+def draws_each_attempt(temperature: float | None, sent: int | None) -> bool:
+    """:func:`seeds_each_attempt` for a version at ``temperature`` (None: the server's
+    default) whose run sends ``sent``."""
     return sent is not None and (temperature is None or temperature > 0)
 
 
@@ -647,7 +652,7 @@ def record_test_facts(
                 "hashed": workflow.hashed,
                 # and whether each attempt of a case sent its own seed, derived from the one
                 # sent: `repeat: 3` at a seed above temperature 0 is three draws, not one
-                "attempt_seeds": seeds_each_attempt(workflow, seed.get("sent")),
+                "attempt_seeds": draws_each_attempt(seed.get("temperature"), seed.get("sent")),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
