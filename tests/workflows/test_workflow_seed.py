@@ -165,7 +165,8 @@ def test_a_repeated_case_sends_a_seed_of_its_own_each_attempt(
     so; the test model's nonsense may fail the later draws, which is what they are for."""
     repeated = SUMMARY + "repeat: 3\nmin-pass: 1\n"
     (baseline_program / "workflows" / "summary.yaml").write_text(repeated, encoding="utf-8")
-    _test("omar", people, code=None)
+    out = " ".join(_test("omar", people, code=None).split())
+    assert "each attempt of a repeated case sent a seed of its own, derived from 11" in out, out
     derived = {attempt_seed(11, attempt) for attempt in range(3)}
     assert 11 in derived and len(derived) == 3
     assert set(sent_seeds) == derived, sent_seeds
