@@ -301,8 +301,11 @@ __all__ = [
 #: it (a member's run of a version at 0 typed "at 0.7" refused every honest colleague's); where
 #: no run carries it, a run that says no seed (an older inhouse, or one written around it)
 #: counts only where a run of its version by none of those judged records that it does not
-#: sample (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its
-#: verdict
+#: sample (temperature 0, where nothing changes). A seed a later attempt of a repeated case
+#: sends (derived from its run's) is that run's: sent as a run's own, one derived from the
+#: version's seed or an earlier run's replayed that draw; and where the version's text says a
+#: case may repeat, a run counts only where each attempt drew its own (``attempt_seeds``).
+#: A play 3 exit judged on such a run keeps its verdict
 #: 36 (:data:`RAN_OTHERS_CODE`): a key that ran the Python check code a spec someone else wrote
 #: names (a colleague's rerun of a trial, or run of a workflow, on their ``--trust-python``)
 #: records that it is about to, before the code runs (``code.trusted``, signed by that key):

@@ -461,27 +461,76 @@ def _samples(said: Any) -> bool | None:
     return temperature is None or float(temperature) > 0
 
 
-def version_parameters(runs: Iterable[Fact]) -> dict[str, Any] | None:
-    """The generation parameters a workflow version itself says (its ``parameters``), as the
-    text its content hash covers, which a run of it carries (``hashed``), tells them; None
-    where no run of it carries that text (runs recorded before they did), or the text says no
-    parameters inhouse reads. Any run's will do: no one can write another text with the
-    version's hash, so a run's word on its temperature (its ``seed``) is never needed."""
-    from pydantic import ValidationError
-
-    from inhouse.workflows.spec import Parameters, hashed_spec  # which imports this package
+def version_data(runs: Iterable[Fact]) -> dict[str, Any] | None:
+    """The spec's data a workflow version itself says, as the text its content hash covers,
+    which a run of it carries (``hashed``), tells it; None where no run of it carries that text
+    (runs recorded before they did). Any run's will do: no one can write another text with the
+    version's hash."""
+    from inhouse.workflows.spec import hashed_spec  # which imports this package
 
     for run in runs:
         data = hashed_spec(run.payload.get("hashed"), str(run.payload.get("content_hash")))
-        if data is None:
-            continue
-        written = data.get("parameters", {})
-        try:
-            parameters = Parameters.model_validate(written if written is not None else {})
-        except ValidationError:
-            return None
-        return parameters.model_dump()
+        if data is not None:
+            return data
     return None
+
+
+def version_parameters(runs: Iterable[Fact]) -> dict[str, Any] | None:
+    """The generation parameters a workflow version itself says (its ``parameters``), as the
+    text its content hash covers, which a run of it carries (``hashed``), tells them
+    (:func:`version_data`); None where no run of it carries that text (runs recorded before
+    they did), or the text says no parameters inhouse reads. A run's word on its temperature
+    (its ``seed``) is never needed."""
+    from pydantic import ValidationError
+
+    from inhouse.workflows.spec import Parameters  # which imports this package
+
+    data = version_data(runs)
+    if data is None:
+        return None
+    written = data.get("parameters", {})
+    try:
+        parameters = Parameters.model_validate(written if written is not None else {})
+    except ValidationError:
+        return None
+    return parameters.model_dump()
+
+
+def _may_repeat(data: dict[str, Any] | None) -> bool:
+    """Whether a version whose spec's data is ``data`` may run a case more than once
+    (``repeat``): written above 1 for the spec or a case written in it, or cases read from test
+    files (whose rows may say ``repeat``), which only their hashes are in the text of. None (no
+    run carries its text, all recorded before runs did, when no run said its attempts' seeds
+    either): not asked, as before."""
+    if data is None:
+        return False
+    tests = data.get("tests", [])
+    if not isinstance(tests, list):
+        return True  # a test file (or files): its rows may repeat
+    said = [data.get("repeat")]
+    for test in tests:
+        if not isinstance(test, dict):
+            return True
+        said.append(test.get("repeat"))
+    try:
+        return any(int(r) > 1 for r in said if r is not None)
+    except (TypeError, ValueError):
+        return True
+
+
+#: the most attempts a case runs (``repeat``'s bound in the spec)
+_MOST_ATTEMPTS = 100
+
+
+def _attempt_of(seed: Any, sent: Any) -> int | None:
+    """Which later attempt (1 and up) of a run that sent ``seed`` sent ``sent`` (each attempt
+    of a repeated case draws a seed derived from the run's,
+    :func:`~inhouse.workflows.runner.attempt_seed`), or None."""
+    from inhouse.workflows.runner import attempt_seed  # which imports this package
+
+    if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(sent, int):
+        return None
+    return next((i for i in range(1, _MOST_ATTEMPTS) if attempt_seed(seed, i) == sent), None)
 
 
 def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
@@ -494,7 +543,10 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     saying it samples is believed over one saying it does not), a run that sent the
     version's seed (its author wrote it, and may have picked it among many private tries for a
     draw that passes), none (its server's start-up default, which its operator sets), or the
-    seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
+    seed an earlier run of the version sent (or one a later attempt of a repeated case of
+    either sent, derived from it), replayed a draw; one that sent one seed to every attempt of a
+    version whose text says it may repeat a case (no ``attempt_seeds``) measured one draw as
+    many; and one that says no seed (an
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
     its version by none of those judged (its author, play 3's owner, the rollout leads), told
@@ -519,6 +571,7 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     author = first_publisher(ctx.facts, str(name), version)
     judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
+    data = version_data(runs)
     parameters = version_parameters(runs)
     if parameters is not None:
         # what the version itself says, in the text its hash covers: no run's word against it
@@ -579,19 +632,44 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             f"may have picked among many private tries for a draw that passes: it replayed that "
             f"draw, and {tail}"
         )
+    # a later attempt of a repeated case sends a seed derived from its run's: one sent as a
+    # run's own replays that attempt's draw (its author's tries at the version's seed drew them)
+    derived = next(
+        ((seed, i) for seed in written if (i := _attempt_of(seed, sent)) is not None), None
+    )
+    if derived is not None:
+        return (
+            f"{whose} sent the seed attempt {derived[1] + 1} of a repeated case sends at the "
+            f"version's own seed ({derived[0]}), {sent}, at {at}: its author may have picked "
+            f"that seed among many private tries for draws that pass, and it replayed one, and "
+            f"{tail}"
+        )
     earlier = next(
         (
-            f
+            (f, _attempt_of(f.payload["seed"].get("sent"), sent))
             for f in runs
             if f.id < run.id
             and isinstance(f.payload.get("seed"), dict)
-            and f.payload["seed"].get("sent") == sent
+            and (
+                f.payload["seed"].get("sent") == sent
+                or _attempt_of(f.payload["seed"].get("sent"), sent) is not None
+            )
         ),
         None,
     )
     if earlier is not None:
+        before, attempt = earlier
+        which = "" if attempt is None else f" for attempt {attempt + 1} of a repeated case"
         return (
-            f"{whose} sent the seed {earlier.by}'s run (fact #{earlier.id}) sent before "
+            f"{whose} sent the seed {before.by}'s run (fact #{before.id}) sent before{which} "
             f"({sent}) at {at}: it replayed that run's draw, and {tail}"
+        )
+    if run.payload.get("attempt_seeds") is not True and _may_repeat(data):
+        # `repeat: 3` at one seed is one draw three times: "passes 3 of 3" was one sample
+        return (
+            f"{whose} does not say each attempt of a repeated case drew a seed of its own (an "
+            f"inhouse from before they did made it, or one the lock pins): at {at} it sent "
+            f"{sent} to every attempt, so a case's attempts were one draw repeated, not as many "
+            f"as its repeat says; {again}"
         )
     return None
