@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from inhouse.figures import share
@@ -481,11 +482,15 @@ def version_parameters(runs: Iterable[Fact]) -> dict[str, Any] | None:
     (:func:`version_data`); None where no run of it carries that text (runs recorded before
     they did), or the text says no parameters inhouse reads. A run's word on its temperature
     (its ``seed``) is never needed."""
+    return _parameters(version_data(runs))
+
+
+def _parameters(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """:func:`version_parameters` of a version whose spec's data is ``data``."""
     from pydantic import ValidationError
 
     from inhouse.workflows.spec import Parameters  # which imports this package
 
-    data = version_data(runs)
     if data is None:
         return None
     written = data.get("parameters", {})
@@ -526,11 +531,18 @@ def _attempt_of(seed: Any, sent: Any) -> int | None:
     """Which later attempt (1 and up) of a run that sent ``seed`` sent ``sent`` (each attempt
     of a repeated case draws a seed derived from the run's,
     :func:`~inhouse.workflows.runner.attempt_seed`), or None."""
-    from inhouse.workflows.runner import attempt_seed  # which imports this package
-
     if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(sent, int):
         return None
-    return next((i for i in range(1, _MOST_ATTEMPTS) if attempt_seed(seed, i) == sent), None)
+    return _attempts(seed).get(sent)
+
+
+@lru_cache(maxsize=4096)
+def _attempts(seed: int) -> dict[int, int]:
+    """The seed each later attempt of a run that sent ``seed`` sends, to its index: worked out
+    once a process for every run a check reads beside another."""
+    from inhouse.workflows.runner import attempt_seed  # which imports this package
+
+    return {attempt_seed(seed, i): i for i in range(_MOST_ATTEMPTS - 1, 0, -1)}
 
 
 def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
@@ -572,7 +584,7 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
     data = version_data(runs)
-    parameters = version_parameters(runs)
+    parameters = _parameters(data)
     if parameters is not None:
         # what the version itself says, in the text its hash covers: no run's word against it
         # (a member who typed a run of a version at 0 "at 0.7" refused every colleague's)
