@@ -1,4 +1,5 @@
-"""Exit rule 35 (``WORKFLOW_FRESH_SEED``) and the seeds each attempt of a repeated case sends.
+"""Exit rule 37 (``WORKFLOW_ATTEMPT_SEEDS``): rule 35 for the seed each attempt of a repeated case
+sends.
 
 ``workflow test`` now sends each attempt of a case (``repeat: N``) a seed of its own, derived
 from the run's (:func:`~inhouse.workflows.runner.attempt_seed`), and records that it did
@@ -15,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from inhouse.program.checks import WORKFLOW_FRESH_SEED, Outcome
+from inhouse.program.checks import WORKFLOW_ATTEMPT_SEEDS, Outcome
 from inhouse.workflows.runner import attempt_seed
 from inhouse.workflows.spec import hashed_text, text_hash
-from tests.test_playchecks import spec
+from tests.test_playchecks import NOW, lock, run, spec
+from tests.test_review_wseed import WITH_PAM
 from tests.test_workflow_seed_hashed import DRAWN, judged, sent, wrun
 
 
@@ -50,6 +52,7 @@ def test_a_run_that_sent_one_seed_to_every_attempt_of_a_repeated_case_is_one_dra
     assert result.outcome is Outcome.FAIL, result.reason
     assert "does not say each attempt of a repeated case drew a seed of its own" in result.reason
     assert f"sent {DRAWN} to every attempt" in result.reason
+    assert f"(exit rule {WORKFLOW_ATTEMPT_SEEDS})" in result.reason
     # a run that says it did not (its word against the version's own text) is no better
     lying = wrun("vic", content, sent(DRAWN, 0.7, drawn=True), text)
     lying.payload["attempt_seeds"] = False
@@ -88,7 +91,7 @@ def test_a_seed_derived_from_the_versions_replays_its_authors_attempt() -> None:
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"sent the seed attempt 2 of a repeated case sends at the version's own seed (11), " \
         f"{second}" in result.reason  # fmt: skip
-    assert f"(exit rule {WORKFLOW_FRESH_SEED})" in result.reason
+    assert f"(exit rule {WORKFLOW_ATTEMPT_SEEDS})" in result.reason
 
 
 def test_a_seed_derived_from_an_earlier_runs_replays_its_attempt() -> None:
@@ -120,3 +123,24 @@ def test_without_the_versions_text_one_seed_to_every_attempt_is_still_one_draw()
     stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
     result = judged(spec(content=content), omars, stale)
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+def test_a_play_3_exit_judged_on_one_seed_to_every_attempt_keeps_its_verdict() -> None:
+    """play 3 exited on vic's run of an older inhouse (one seed to every attempt) before rule
+    37; a run of today's inhouse since carries the version's text, which says it repeats: the
+    exit keeps its verdict, and one judged by rule 37 (or a run it left out) does not."""
+    text, content = version(5)
+    omars = wrun("omar", content, sent(11, 0.7))
+    stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+    since = wrun("omar", content, sent(11, 0.7), text)
+    exited = {"workflow": (NOW, stale.id)}
+    kept = run(
+        "workflow-run-by-other", lock(), spec(content=content), omars, stale, since,
+        people=WITH_PAM, exited=exited, rules=WORKFLOW_ATTEMPT_SEEDS - 1,
+    )  # fmt: skip
+    assert kept.outcome is Outcome.PASS, kept.reason
+    now = run(
+        "workflow-run-by-other", lock(), spec(content=content), omars, stale, since,
+        people=WITH_PAM, exited=exited, rules=WORKFLOW_ATTEMPT_SEEDS,
+    )  # fmt: skip
+    assert now.outcome is Outcome.FAIL, now.reason

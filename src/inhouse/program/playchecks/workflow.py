@@ -14,6 +14,7 @@ from typing import Any
 from inhouse.figures import share
 from inhouse.program.checks import (
     PROVEN_WEIGHTS,
+    WORKFLOW_ATTEMPT_SEEDS,
     WORKFLOW_FRESH_SEED,
     CheckContext,
     Outcome,
@@ -555,10 +556,9 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     saying it samples is believed over one saying it does not), a run that sent the
     version's seed (its author wrote it, and may have picked it among many private tries for a
     draw that passes), none (its server's start-up default, which its operator sets), or the
-    seed an earlier run of the version sent (or one a later attempt of a repeated case of
-    either sent, derived from it), replayed a draw; one that sent one seed to every attempt of a
-    version whose text says it may repeat a case (no ``attempt_seeds``) measured one draw as
-    many; and one that says no seed (an
+    seed an earlier run of the version sent, replayed a draw (and, by exit rule 37, one a later
+    attempt of a repeated case of either sent: :func:`_attempts_replayed`); and one that says
+    no seed (an
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
     its version by none of those judged (its author, play 3's owner, the rollout leads), told
@@ -644,8 +644,44 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             f"may have picked among many private tries for a draw that passes: it replayed that "
             f"draw, and {tail}"
         )
-    # a later attempt of a repeated case sends a seed derived from its run's: one sent as a
-    # run's own replays that attempt's draw (its author's tries at the version's seed drew them)
+    earlier = next(
+        (
+            f
+            for f in runs
+            if f.id < run.id
+            and isinstance(f.payload.get("seed"), dict)
+            and f.payload["seed"].get("sent") == sent
+        ),
+        None,
+    )
+    if earlier is not None:
+        return (
+            f"{whose} sent the seed {earlier.by}'s run (fact #{earlier.id}) sent before "
+            f"({sent}) at {at}: it replayed that run's draw, and {tail}"
+        )
+    if ctx.spared(_WORKFLOW, run, rule=WORKFLOW_ATTEMPT_SEEDS):
+        return None
+    return _attempts_replayed(run, runs, data, written, sent, at, again)
+
+
+def _attempts_replayed(
+    run: Fact,
+    runs: list[Fact],
+    data: dict[str, Any] | None,
+    written: set[Any],
+    sent: Any,
+    at: str,
+    again: str,
+) -> str | None:
+    """Why a colleague's ``run`` of a version that samples, at ``at``, which sent ``sent``, drew
+    nothing of its own for each attempt of a repeated case (exit rule 37,
+    :data:`~inhouse.program.checks.WORKFLOW_ATTEMPT_SEEDS`), or None: it sent, as its own, the
+    seed a later attempt at the version's own seed (``written``) or at an earlier run's sent
+    (derived from it: its author's private tries at the version's seed drew those too), or it
+    does not say each attempt drew its own where the version's text (``data``) says a case may
+    run more than once."""
+    whose = f"{run.by}'s run (fact #{run.id})"
+    tail = f"it measured no draw of its own (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
     derived = next(
         ((seed, i) for seed in written if (i := _attempt_of(seed, sent)) is not None), None
     )
@@ -658,23 +694,20 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
         )
     earlier = next(
         (
-            (f, _attempt_of(f.payload["seed"].get("sent"), sent))
+            (f, i)
             for f in runs
             if f.id < run.id
             and isinstance(f.payload.get("seed"), dict)
-            and (
-                f.payload["seed"].get("sent") == sent
-                or _attempt_of(f.payload["seed"].get("sent"), sent) is not None
-            )
+            and (i := _attempt_of(f.payload["seed"].get("sent"), sent)) is not None
         ),
         None,
     )
     if earlier is not None:
         before, attempt = earlier
-        which = "" if attempt is None else f" for attempt {attempt + 1} of a repeated case"
         return (
-            f"{whose} sent the seed {before.by}'s run (fact #{before.id}) sent before{which} "
-            f"({sent}) at {at}: it replayed that run's draw, and {tail}"
+            f"{whose} sent the seed {before.by}'s run (fact #{before.id}) sent before for "
+            f"attempt {attempt + 1} of a repeated case ({sent}) at {at}: it replayed that "
+            f"run's draw, and {tail}"
         )
     if run.payload.get("attempt_seeds") is not True and _may_repeat(data):
         # `repeat: 3` at one seed is one draw three times: "passes 3 of 3" was one sample
@@ -682,6 +715,6 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             f"{whose} does not say each attempt of a repeated case drew a seed of its own (an "
             f"inhouse from before they did made it, or one the lock pins): at {at} it sent "
             f"{sent} to every attempt, so a case's attempts were one draw repeated, not as many "
-            f"as its repeat says; {again}"
+            f"as its repeat says (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
         )
     return None
