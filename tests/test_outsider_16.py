@@ -33,7 +33,7 @@ RELOCKED = _lock("b4600").lock_hash
 def _test_run(program: Program, lock_hash: str) -> list[Fact]:
     """What a passing `inhouse workflow test triage` of version v1 on ``lock_hash`` records,
     through the runner's own recording code."""
-    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=lock_hash),

@@ -192,10 +192,14 @@ def test_a_rerun_in_a_clone_names_the_confirmations_it_lacks(
         cli("prove", "tickets", "--rerun", *given, "--program", str(clone), env=omar,
             input="y\n").split()
     )  # fmt: skip
-    wanted = [f for f in ("--confirm-minutes", "--confirm-outputs", "--confirm-costs")
-              if f not in given]  # fmt: skip
-    flags = " ".join(f"{f} COMMENT" for f in wanted)
-    assert f"rerun it with `inhouse prove tickets --rerun {flags}`" in said, said
+    wanted = [f for f in ("--confirm-minutes", "--confirm-outputs") if f not in given]
+    certain = " ".join(f"{f} COMMENT" for f in wanted)
+    # the costs only where the verdict claimed "cheaper", which the clone cannot see: his
+    # rerun clearing it is no claim the verdict made
+    assert f"rerun it with `inhouse prove tickets --rerun {certain}`, with --confirm-costs " \
+        "COMMENT too where the verdict there claimed 'cheaper' (which this checkout cannot " \
+        "tell" in said, said  # fmt: skip
+    flags = f"{certain} --confirm-costs COMMENT"  # lena's verdict claimed it: the check asks
     export = tmp_path / "omar.json"
     ok("evidence", "export", "-o", str(export), "--program", str(clone), env=omar)
     ok("evidence", "import", str(export))

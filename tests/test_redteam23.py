@@ -55,7 +55,7 @@ def _test_run(
 ) -> list[Fact]:
     """What a passing `inhouse workflow test triage` of ``version`` records, through the
     runner's own recording code, its answers from ``answered_by``."""
-    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),

@@ -75,7 +75,7 @@ def _installed_from(monkeypatch: pytest.MonkeyPatch, tmp: Path, direct_url: str 
 def _test_run(program: Program) -> list[Fact]:
     """What a passing `inhouse workflow test triage` of version v1 records, through the
     runner's own recording code: its cases need the model, answered on this machine."""
-    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash="v1", run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),

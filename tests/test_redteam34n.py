@@ -66,7 +66,7 @@ def _run_on(
 ) -> list[Fact]:
     """What a passing `inhouse workflow test triage` (of ``version``) records, through the
     runner's own recording code, answered on its runner's own loopback."""
-    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=lock_hash),

@@ -62,7 +62,7 @@ def _run(program: Program, model: str, digest: str, *, version: str = "v1") -> l
     ``model`` at ``digest``, through the runner's own recording code: what the honest runner
     records for the model the file names, and what its author records through the Python API
     for the model she would rather the spec named."""
-    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name=model, digest=digest),
         lock=SimpleNamespace(lock_hash=LOCKED.lock_hash),

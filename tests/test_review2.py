@@ -32,7 +32,7 @@ from tests.workflows.test_author_flip import _play_three
 
 def _test_run(program: Program, name: str, *, answered_by: str = "127.0.0.1") -> list[Fact]:
     """What a passing `inhouse workflow test NAME` records, through the runner's own code."""
-    workflow = SimpleNamespace(name=name, content_hash=f"{name}-v1", run_hash="")
+    workflow = SimpleNamespace(name=name, content_hash=f"{name}-v1", run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),

@@ -65,7 +65,9 @@ def _test_run(
     recording code, on the machine the test stands at (``OTHER_COMPUTER``), answered by the
     runtime at ``url`` from ``peers``; the version runs ``runs`` (its run hash; default: a run
     of its own, ``version``)."""
-    workflow = SimpleNamespace(name="triage", content_hash=version * 64, run_hash=runs or version)
+    workflow = SimpleNamespace(
+        name="triage", content_hash=version * 64, run_hash=runs or version, hashed=""
+    )
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=""),

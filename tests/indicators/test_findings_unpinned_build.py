@@ -63,7 +63,7 @@ def test_a_run_on_the_test_model_confirms_no_workflow_fix(
 ) -> None:
     lena, pia = cast["lena"], cast["pia"]
     finding = _published(cast, clock, monkeypatch)
-    workflow = SimpleNamespace(name="triage", content_hash="b" * 64, run_hash="b")
+    workflow = SimpleNamespace(name="triage", content_hash="b" * 64, run_hash="b", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=""),

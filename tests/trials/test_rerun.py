@@ -772,3 +772,35 @@ def test_an_empty_answer_is_the_model_s_and_is_recorded(
         return
     with pytest.raises(Refused, match=re.escape(refused)):
         _refuse_failed_requests(outcome, "tickets")
+
+
+def test_a_rerun_of_a_verdict_claiming_no_cheaper_is_asked_no_costs(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """The spec claims faster and cheaper; the verdict lena recorded claimed faster alone (its
+    "cheaper" did not clear there). omar's rerun clears both on his figures: play 2 asks his
+    word on the minutes and the typed outputs, never on the costs, which no claim of the
+    verdict rests on; and his --confirm-costs is refused before anything runs, so he is never
+    asked to vouch for figures no check reads."""
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    plan = plan_trial(program, "tickets")
+    verdict = {**verdict_payload(program), "proven_on": ["faster"]}
+    opened = Program.open(program)
+    try:
+        typed = opened.record_fact(
+            None, "trial.verdict", verdict, provenance=Provenance.MEASURED,
+            collector="inhouse prove",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    assert plan.spec_hash == verdict["spec_hash"]
+    refused = run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice", env=omar,
+                  code=2)  # fmt: skip
+    assert f"--confirm-costs: the verdict this rerun reproduces (fact #{typed.id}, by lena) " \
+        "claimed faster, not 'cheaper'" in refused  # fmt: skip
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "this run's own figures cleared faster, cheaper" in out, out
+    result = reproduced(program)
+    assert "--confirm-minutes" in result.reason, result.reason
+    assert "--confirm-costs" not in result.reason, result.reason

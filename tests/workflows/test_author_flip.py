@@ -72,7 +72,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
     """What `inhouse workflow test triage` records, through the runner's own recording code,
     on the machine its key was enrolled from (each person's own laptop: this process's own
     fingerprint is the lead's, whose first key was made here)."""
-    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),
@@ -298,7 +298,7 @@ def test_the_exit_line_of_workflow_test_names_the_workflow_play_three_judges(
     omar, vic = cast["omar"], cast["vic"]
     _test_run(omar, "v1", passed=True)
     _test_run(vic, "v1", passed=True)  # triage: passed by someone other than its author
-    workflow = SimpleNamespace(name="intake", content_hash="i1", run_hash="")
+    workflow = SimpleNamespace(name="intake", content_hash="i1", run_hash="", hashed="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),
@@ -330,7 +330,7 @@ def test_a_play_three_that_exited_on_the_test_model_keeps_its_exit(
     lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
 
     def on_test_model(program: Program, version: str) -> None:
-        wf = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+        wf = SimpleNamespace(name="triage", content_hash=version, run_hash="", hashed="")
         pinned = SimpleNamespace(
             model=SimpleNamespace(name="m0", digest=DIGEST),
             lock=SimpleNamespace(lock_hash=LOCK),

@@ -28,9 +28,11 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
-from inhouse.program.playchecks.workflow import replayed_seed
+from inhouse.program.playchecks.workflow import replayed_seed, version_parameters
 from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 from inhouse.trials import rerun
+from inhouse.workflows.runner import attempt_seed
+from inhouse.workflows.spec import text_hash
 from tests.engine import needs_engine
 from tests.workflows.conftest import PASSING_SEEDS, REAL_FRESH_SEED, SUMMARY
 
@@ -91,6 +93,11 @@ def test_a_colleagues_workflow_test_draws_its_own_seed(
     assert f"this run sent a seed drawn for it, {seed['sent']}, not its author's (11)" in out
     # her draw is her own: exit rule 35 finds nothing replayed
     assert replayed_seed(ctx, runs[-1]) is None
+    # each run carries what the version itself says, the text its content hash covers: exit
+    # rule 35 reads its temperature there, not in any run's word
+    for each in runs:
+        assert text_hash(each.payload["hashed"]) == each.payload["content_hash"]
+    assert (version_parameters(runs) or {}).get("temperature") == 0.7
 
 
 def test_the_draw_is_the_operating_systems_and_never_the_versions(
@@ -148,3 +155,22 @@ def test_play_3_counts_the_colleagues_draw_in_a_demo(
         program.close()
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith("pia (not the author, omar) passed it")
+
+
+def test_a_repeated_case_sends_a_seed_of_its_own_each_attempt(
+    baseline_program: Path, people: dict[str, dict[str, str]], sent_seeds: list[Any]
+) -> None:
+    """``repeat: 3`` at 0.7 and ``seed: 11``: each attempt of a case sent its own seed, derived
+    from 11 and its number (one seed three times was one draw three times), and the run says
+    so; the test model's nonsense may fail the later draws, which is what they are for."""
+    repeated = SUMMARY + "repeat: 3\nmin-pass: 1\n"
+    (baseline_program / "workflows" / "summary.yaml").write_text(repeated, encoding="utf-8")
+    out = " ".join(_test("omar", people, code=None).split())
+    assert "each attempt of a repeated case sent a seed of its own, derived from 11" in out, out
+    derived = {attempt_seed(11, attempt) for attempt in range(3)}
+    assert 11 in derived and len(derived) == 3
+    assert set(sent_seeds) == derived, sent_seeds
+    assert len(sent_seeds) == 2 * 3  # two cases, three attempts each, one variant
+    runs, _ = _runs(baseline_program)
+    assert runs[-1].payload["attempt_seeds"] is True
+    assert runs[-1].payload["seed"]["sent"] == 11

@@ -286,6 +286,7 @@ def _show(report: RunReport) -> None:
     from rich.table import Table
 
     from inhouse.runtimes import TEST_MODEL_LABEL
+    from inhouse.workflows.runner import seeds_each_attempt
 
     variants = report.variants
     if len(variants) == 1:
@@ -353,6 +354,14 @@ def _show(report: RunReport) -> None:
             f"  the version samples (at {literal(shown_at)}): this run sent a seed drawn for it, "
             f"{literal(seed.get('sent'))}, not its author's ({literal(seed.get('spec'))}), so its "
             "answers are a draw of its own"
+        )
+    repeats = max((case.repeat for case in report.workflow.cases), default=1)
+    if repeats > 1 and seeds_each_attempt(report.workflow, seed.get("sent")):
+        # a seed sent N times is one draw N times: each attempt sent its own
+        console.print(
+            f"  each attempt of a repeated case sent a seed of its own, derived from "
+            f"{seed.get('sent')} and the attempt's number (the first sent {seed.get('sent')}), "
+            "so a case's attempts are as many draws, not one repeated"
         )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")

@@ -54,6 +54,7 @@ __all__ = [
     "WAIVER_LOG_TIME",
     "WAIVER_SHARE",
     "WAIVER_VOUCHED",
+    "WORKFLOW_ATTEMPT_SEEDS",
     "WORKFLOW_FRESH_SEED",
     "CheckContext",
     "CheckFunc",
@@ -296,9 +297,13 @@ __all__ = [
 #: on a seed drawn for it (``inhouse workflow test`` by anyone but the version's author draws
 #: its own and records it, ``seed``), not the version's (its hash covers it, and its author may
 #: have picked it among many private tries), not none, and not one an earlier run of the
-#: version sent; a run that says no seed (an older inhouse, or one written around it) counts
-#: only where a run of its version by none of those judged records that it does not sample
-#: (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its verdict
+#: version sent. Whether it samples, and its seed, are what the version itself says: the text
+#: its content hash covers, which today's runs carry (``hashed``), never a run's word against
+#: it (a member's run of a version at 0 typed "at 0.7" refused every honest colleague's); where
+#: no run carries it, a run that says no seed (an older inhouse, or one written around it)
+#: counts only where a run of its version by none of those judged records that it does not
+#: sample (temperature 0, where nothing changes). A play 3 exit judged on such a run keeps its
+#: verdict
 #: 36 (:data:`RAN_OTHERS_CODE`): a key that ran the Python check code a spec someone else wrote
 #: names (a colleague's rerun of a trial, or run of a workflow, on their ``--trust-python``)
 #: records that it is about to, before the code runs (``code.trusted``, signed by that key):
@@ -312,7 +317,15 @@ __all__ = [
 #: same code could take the record out of the outbox. Only takes facts away, and only facts
 #: placed after a ``code.trusted``, which no inhouse before the rule recorded: nothing an exit
 #: was judged on before it changes
-EXIT_RULES = 36
+#: 37 (:data:`WORKFLOW_ATTEMPT_SEEDS`): rule 35 for each attempt of a repeated case. Where a
+#: version samples at a seed sent, each attempt of a case (``repeat``) sends a seed of its own,
+#: derived from its run's, and the run records that it did (``attempt_seeds``): a colleague's
+#: run of a version whose own text says a case may run more than once (``repeat`` above 1, or
+#: cases read from test files) counts only where it says so (an older inhouse, or the release
+#: a lock pins, sent one seed to every attempt, and "passes 5 of 5" was one draw); and a seed
+#: sent as a run's own that a later attempt of the version's seed, or of an earlier run's,
+#: sent replayed that draw. A play 3 exit judged on such a run keeps its verdict
+EXIT_RULES = 37
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -410,6 +423,9 @@ WORKFLOW_FRESH_SEED = 35
 #: nothing a key signs after it ran the code another's spec names counts as its holder's (see
 #: :data:`EXIT_RULES`)
 RAN_OTHERS_CODE = 36
+#: play 3's rerun by another of a version that samples counts on a seed of its own for each
+#: attempt of a repeated case (see :data:`EXIT_RULES`)
+WORKFLOW_ATTEMPT_SEEDS = 37
 
 
 class Outcome(StrEnum):

@@ -516,6 +516,18 @@ class WorkflowRun(_Payload):
     #: draws a seed of its own, so a seed its author picked among many private tries cannot
     #: replay its lucky draw. None: recorded before runs said
     seed: SeedSent | None = None
+    #: the text its ``content_hash`` is the SHA-256 of (the version's spec, and the hashes of
+    #: the files it reads): what the version itself says, which play 3 reads whether it samples
+    #: from (exit rule 35), never from a run's word on its temperature. "": recorded before
+    #: runs carried it
+    hashed: str = ""
+    #: whether each attempt of a case (its ``repeat``) sent a seed of its own, derived from
+    #: ``seed.sent`` and the attempt's index (:func:`~inhouse.workflows.runner.attempt_seed`):
+    #: where the version samples at a seed sent, its attempts are as many draws. False: every
+    #: request sent ``seed.sent`` (temperature 0, or no seed sent); None: recorded before runs
+    #: said, when every attempt sent ``seed.sent`` (at a seed above temperature 0, one draw
+    #: repeated)
+    attempt_seeds: bool | None = None
 
 
 class EnablementCompleted(_Payload):

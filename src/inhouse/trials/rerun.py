@@ -205,6 +205,7 @@ def rerun_trial(
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
         _same_trial(plan, verdict)
+        _refuse_unclaimed_costs(verdict, costs)  # before it runs: no claim rests on them
     calls = python_calls(plan.checks)
     command = f"inhouse prove {name} --rerun"
     if not trust_python:  # a python check runs someone's code with this runner's rights
@@ -252,15 +253,15 @@ def rerun_trial(
         ),
     )
     counts, why = _judged(program, fact, detached)
-    if detached and (unsaid := _unconfirmed(outcome, fact, confirmed, outputs, api, costs)):
+    if detached:
         # with the log here the check's own reason names these flags; in a checkout it ran
         # nowhere, and a colleague learnt of them only after the lead imported his rerun and
         # read `status`: a second round trip for what the spec alone tells
-        why += (
-            f". It counts there only with your word on what {plan.shown}'s author typed or "
-            f"chose, which this rerun does not give: rerun it with `inhouse prove {name} "
-            f"--rerun {' '.join(f'{flag} COMMENT' for flag in unsaid)}` (it shows what each "
-            "covers and asks before it signs), then export again"
+        # (the costs only where the verdict claimed "cheaper", which a checkout cannot see: this
+        # rerun clearing it is no claim the verdict made)
+        unpriced = costs is None and "cheaper" in _cleared(outcome)
+        why += _unconfirmed_note(
+            name, plan.shown, _unconfirmed(outcome, confirmed, outputs, api), unpriced
         )
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 
@@ -591,16 +592,14 @@ def _endpoint(outcome: TrialOutcome) -> str | None:
 
 def _unconfirmed(
     outcome: TrialOutcome,
-    fact: Fact,
     minutes: str | None,
     outputs: str | None,
     status_quo: str | None,
-    costs: str | None,
 ) -> list[str]:
-    """The confirmations play 2's check asks of this rerun and it lacks, as the spec and the
-    rerun's own figures tell them (where the log is, the check's reason says it): a manual
-    status quo's minutes and typed outputs, an API status quo's choice, the typed costs a
-    "cheaper" its figures cleared rests on."""
+    """The confirmations play 2's check asks of this rerun, whatever its verdict claimed, and
+    it lacks, as the spec tells them (where the log is, the check's reason says it): a manual
+    status quo's minutes and typed outputs, an API status quo's choice. The costs are asked
+    only of a rerun of a verdict that claimed "cheaper" (:func:`_unconfirmed_note`)."""
     from inhouse.trials.statusquo import ManualStatusQuoSide
 
     side = outcome.status_quo.side
@@ -612,9 +611,49 @@ def _unconfirmed(
         flags.append("--confirm-outputs")
     if not manual and status_quo is None:
         flags.append("--confirm-status-quo")
-    if costs is None and "cheaper" in (fact.payload.get("proven_on") or ()):
-        flags.append("--confirm-costs")
     return flags
+
+
+def _unconfirmed_note(name: str, shown: str, flags: list[str], costs: bool) -> str:
+    """What a rerun signed into a checkout's outbox says of the confirmations play 2's check
+    will ask of it: ``flags``, which any verdict needs, and ``--confirm-costs`` where ``costs``
+    (it cleared "cheaper" without the costs confirmed) only if the verdict there claimed
+    "cheaper": its "cheaper" alone rests on them, and the checkout holds no verdict to tell
+    (this rerun's figures clearing "cheaper" is no claim the verdict made)."""
+    command = f"inhouse prove {name} --rerun {' '.join(f'{flag} COMMENT' for flag in flags)}"
+    priced = (
+        "the verdict there claimed 'cheaper' (which this checkout cannot tell: this rerun's "
+        f"figures cleared it, but only a claim the verdict made rests on {shown}'s typed costs)"
+    )
+    if flags:
+        note = (
+            f". It counts there only with your word on what {shown}'s author typed or chose, "
+            f"which this rerun does not give: rerun it with `{command}`"
+        )
+        if costs:
+            note += f", with --confirm-costs COMMENT too where {priced}"
+        return note + " (it shows what each covers and asks before it signs), then export again"
+    if costs:
+        return (
+            f". Where {priced}, it counts there only with your word on the costs: rerun it "
+            f"with `{command}--confirm-costs COMMENT` (it shows what it covers and asks before "
+            "it signs), then export again; where it did not, none is needed"
+        )
+    return ""
+
+
+def _refuse_unclaimed_costs(verdict: Fact, costs: str | None) -> None:
+    """Refuse ``--confirm-costs`` on a rerun of a verdict that claimed no "cheaper": its typed
+    costs decide nothing it claimed, and the rerunner would vouch for figures no check reads
+    (whatever the rerun's own figures clear)."""
+    if costs is None or "cheaper" in (verdict.payload.get("proven_on") or ()):
+        return
+    claimed = ", ".join(verdict.payload.get("proven_on") or ()) or "nothing"
+    raise InvalidInput(
+        f"--confirm-costs: the verdict this rerun reproduces (fact #{verdict.id}, by "
+        f"{verdict.by}) claimed {claimed}, not 'cheaper', the only claim its typed costs "
+        "decide: there are no costs to confirm (rerun it without --confirm-costs)"
+    )
 
 
 def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:

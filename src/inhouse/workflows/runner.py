@@ -18,6 +18,7 @@ does not count" a second time.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 import time
@@ -157,6 +158,50 @@ def seed_for(program: Program, runner: str, workflow: Workflow) -> dict[str, Any
         "temperature": temperature,
         "drawn": drawn,
     }
+
+
+#: the seeds a repetition draws from: those every OpenAI-compatible server takes (as a rerun's,
+#: :func:`~inhouse.trials.rerun.fresh_seed`)
+_SEEDS = 2**31 - 1
+
+
+def seeds_each_attempt(workflow: Workflow, sent: int | None) -> bool:
+    """Whether each attempt of a case (``repeat``) sends a seed of its own
+    (:func:`attempt_seed`), where the run sends ``sent``: where the version samples (a
+    ``temperature`` above 0, or none) and a seed is sent. Sending one seed N times would ask
+    the model for one draw N times, and "passes 3 of 3" would be one sample repeated. At
+    temperature 0 each answer is the model's most likely one whatever the seed; with no seed,
+    the server draws each request's own."""
+    return draws_each_attempt(workflow.spec.parameters.temperature, sent)
+
+
+def draws_each_attempt(temperature: float | None, sent: int | None) -> bool:
+    """:func:`seeds_each_attempt` for a version at ``temperature`` (None: the server's
+    default) whose run sends ``sent``."""
+    return sent is not None and (temperature is None or temperature > 0)
+
+
+def attempt_seed(sent: int, attempt: int) -> int:
+    """The seed attempt ``attempt`` (0 for the first) of a case sends, where the run sends
+    ``sent`` and each attempt draws its own (:func:`seeds_each_attempt`): the first sends
+    ``sent`` itself (so a case run once sends what the run records, as before), each later one
+    a seed derived from ``sent`` and its index (SHA-256 of ``"SENT:ATTEMPT"``, its first 8
+    bytes, modulo 2**31 - 1), which anyone can work out again from the run's recorded seed."""
+    if attempt == 0:
+        return sent
+    digest = hashlib.sha256(f"{sent}:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % _SEEDS
+
+
+def seed_of_attempt(workflow: Workflow, seed: int | None, attempt: int) -> int | None:
+    """The seed attempt ``attempt`` of a case sends in a run of ``workflow`` that sends ``seed``
+    (None: the version's own, as written): its own (:func:`attempt_seed`) where the version
+    samples at a seed sent (:func:`seeds_each_attempt`), else ``seed`` (None: the version's
+    parameters as written go)."""
+    sent = seed if seed is not None else workflow.spec.parameters.seed
+    if sent is not None and seeds_each_attempt(workflow, sent):
+        return attempt_seed(sent, attempt)
+    return seed
 
 
 def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
@@ -347,7 +392,9 @@ async def run_cases(
     """Run every test case ``repeat`` times against each prompt variant and judge each output
     with its checks (a comparison case's outputs are kept, not judged). The variants' outputs
     for one case and attempt are judged together, so ``select-best`` can compare them.
-    ``seed``: sent with every request in place of the version's own (:func:`seed_for`)."""
+    ``seed``: sent in place of the version's own (:func:`seed_for`); where the version samples,
+    each attempt of a case sends its own seed derived from the one the run sends
+    (:func:`attempt_seed`), so its ``repeat`` attempts are as many draws, not one."""
     if not workflow.cases:
         raise ConfigError(
             f"{workflow.where}: tests: workflow {workflow.name} has no test cases to run"
@@ -369,19 +416,22 @@ async def run_cases(
         )
         async with embedder:
 
-            async def produce(case: Case, variant: str) -> Generation:
+            async def produce(case: Case, variant: str, attempt: int) -> Generation:
                 nonlocal done
+                own = seed_of_attempt(workflow, seed, attempt)  # a draw of its own each
                 async with limit:
                     generation = await _generate(
-                        runtime, pinned, workflow, case.vars, variant, seed=seed
+                        runtime, pinned, workflow, case.vars, variant, seed=own
                     )
                 done += 1
                 if progress is not None:
                     progress(done, total, case.name)
                 return generation
 
-            async def group(case: Case) -> list[Attempt]:
-                outputs = await asyncio.gather(*(produce(case, label) for label in variants))
+            async def group(case: Case, attempt: int) -> list[Attempt]:
+                outputs = await asyncio.gather(
+                    *(produce(case, label, attempt) for label in variants)
+                )
                 peers = [g.output or "" for g in outputs]
                 shared: dict[Any, Any] = {}
                 return list(
@@ -394,7 +444,7 @@ async def run_cases(
                     )
                 )  # fmt: skip
 
-            judged = await asyncio.gather(*(group(case) for case, _ in groups))
+            judged = await asyncio.gather(*(group(case, attempt) for case, attempt in groups))
             # each case judged on answers the model never gave for it, too: a case that
             # passes one does not need the model (judged here, nothing generated)
             in_use = variants.index(workflow.in_use)
@@ -597,6 +647,12 @@ def record_test_facts(
                 # seed: where the version samples, a colleague's run counts for play 3 on a
                 # draw of its own, not its author's pick (exit rule 35)
                 "seed": dict(seed),
+                # and what the version itself says (the text its content hash covers): play 3
+                # reads whether it samples from that, not from any run's word (exit rule 35)
+                "hashed": workflow.hashed,
+                # and whether each attempt of a case sent its own seed, derived from the one
+                # sent: `repeat: 3` at a seed above temperature 0 is three draws, not one
+                "attempt_seeds": draws_each_attempt(seed.get("temperature"), seed.get("sent")),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

@@ -304,6 +304,10 @@ class Workflow:
     cases: list[Case]
     #: every file the spec reads (tests, vars, scripts) and its SHA-256, by path
     files: dict[str, str] = field(default_factory=dict)
+    #: the text :attr:`content_hash` is the SHA-256 of (:func:`hashed_text`): what the version
+    #: itself says, which a run records so that play 3 reads its parameters from it, not from
+    #: anyone's word ("": not known, as in a workflow built by hand)
+    hashed: str = ""
 
     @property
     def name(self) -> str:
@@ -410,11 +414,37 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
+def hashed_text(data: Any, files: Mapping[str, str] | None = None) -> str:
+    """The text a version's :func:`content_hash` is the SHA-256 of: the spec's data, and the
+    hash of every file it reads (none: the data's alone, so a spec without files keeps the
+    version it always had)."""
+    return canonical_json({"spec": data, "files": dict(files)} if files else data)
+
+
 def content_hash(data: Any, files: Mapping[str, str] | None = None) -> str:
-    """The version: the spec's data, and the hash of every file it reads (none: the data's
-    alone, so a spec without files keeps the version it always had)."""
-    hashed = {"spec": data, "files": dict(files)} if files else data
-    return "sha256:" + hashlib.sha256(canonical_json(hashed).encode()).hexdigest()
+    """The version: ``sha256:`` of :func:`hashed_text`."""
+    return text_hash(hashed_text(data, files))
+
+
+def text_hash(text: str) -> str:
+    """``sha256:…`` of ``text``, as :func:`content_hash` names a version."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def hashed_spec(text: Any, version: str) -> dict[str, Any] | None:
+    """The spec's data a run's recorded ``hashed`` text (:attr:`Workflow.hashed`) says, where it
+    hashes as ``version`` (the run's content hash); None where it is not such a text: anyone can
+    type a run saying what its version's parameters are, and only the text the version's hash
+    covers says it for the version."""
+    if not isinstance(text, str) or not text or text_hash(text) != version:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and set(data) == {"spec", "files"}:  # a spec has a name, a model…
+        data = data["spec"]
+    return data if isinstance(data, dict) else None
 
 
 def parse_workflow(
@@ -451,7 +481,8 @@ def parse_workflow(
     if twice:
         raise InvalidInput(f"{where}: tests: the name {twice[0]!r} is used twice")
     hashes = files.hashes() if files is not None else {}
-    return Workflow(spec, where, content_hash(data, hashes), cases, hashes)
+    text = hashed_text(data, hashes)
+    return Workflow(spec, where, text_hash(text), cases, hashes, text)
 
 
 def _needs_folder(files: Files | None, where: str, reference: str) -> Files:

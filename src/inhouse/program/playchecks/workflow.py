@@ -6,13 +6,15 @@ variant, and say which it was. Naming another variant is a new version of the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from inhouse.figures import share
 from inhouse.program.checks import (
     PROVEN_WEIGHTS,
+    WORKFLOW_ATTEMPT_SEEDS,
     WORKFLOW_FRESH_SEED,
     CheckContext,
     Outcome,
@@ -461,14 +463,102 @@ def _samples(said: Any) -> bool | None:
     return temperature is None or float(temperature) > 0
 
 
+def version_data(runs: Iterable[Fact]) -> dict[str, Any] | None:
+    """The spec's data a workflow version itself says, as the text its content hash covers,
+    which a run of it carries (``hashed``), tells it; None where no run of it carries that text
+    (runs recorded before they did). Any run's will do: no one can write another text with the
+    version's hash."""
+    from inhouse.workflows.spec import hashed_spec  # which imports this package
+
+    for run in runs:
+        data = hashed_spec(run.payload.get("hashed"), str(run.payload.get("content_hash")))
+        if data is not None:
+            return data
+    return None
+
+
+def version_parameters(runs: Iterable[Fact]) -> dict[str, Any] | None:
+    """The generation parameters a workflow version itself says (its ``parameters``), as the
+    text its content hash covers, which a run of it carries (``hashed``), tells them
+    (:func:`version_data`); None where no run of it carries that text (runs recorded before
+    they did), or the text says no parameters inhouse reads. A run's word on its temperature
+    (its ``seed``) is never needed."""
+    return _parameters(version_data(runs))
+
+
+def _parameters(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """:func:`version_parameters` of a version whose spec's data is ``data``."""
+    from pydantic import ValidationError
+
+    from inhouse.workflows.spec import Parameters  # which imports this package
+
+    if data is None:
+        return None
+    written = data.get("parameters", {})
+    try:
+        parameters = Parameters.model_validate(written if written is not None else {})
+    except ValidationError:
+        return None
+    return parameters.model_dump()
+
+
+def _may_repeat(data: dict[str, Any] | None) -> bool:
+    """Whether a version whose spec's data is ``data`` may run a case more than once
+    (``repeat``): written above 1 for the spec or a case written in it, or cases read from test
+    files (whose rows may say ``repeat``), which only their hashes are in the text of. None (no
+    run carries its text, all recorded before runs did, when no run said its attempts' seeds
+    either): not asked, as before."""
+    if data is None:
+        return False
+    tests = data.get("tests", [])
+    if not isinstance(tests, list):
+        return True  # a test file (or files): its rows may repeat
+    said = [data.get("repeat")]
+    for test in tests:
+        if not isinstance(test, dict):
+            return True
+        said.append(test.get("repeat"))
+    try:
+        return any(int(r) > 1 for r in said if r is not None)
+    except (TypeError, ValueError):
+        return True
+
+
+#: the most attempts a case runs (``repeat``'s bound in the spec)
+_MOST_ATTEMPTS = 100
+
+
+def _attempt_of(seed: Any, sent: Any) -> int | None:
+    """Which later attempt (1 and up) of a run that sent ``seed`` sent ``sent`` (each attempt
+    of a repeated case draws a seed derived from the run's,
+    :func:`~inhouse.workflows.runner.attempt_seed`), or None."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(sent, int):
+        return None
+    return _attempts(seed).get(sent)
+
+
+@lru_cache(maxsize=4096)
+def _attempts(seed: int) -> dict[int, int]:
+    """The seed each later attempt of a run that sent ``seed`` sends, to its index: worked out
+    once a process for every run a check reads beside another."""
+    from inhouse.workflows.runner import attempt_seed  # which imports this package
+
+    return {attempt_seed(seed, i): i for i in range(_MOST_ATTEMPTS - 1, 0, -1)}
+
+
 def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     """Why a colleague's ``run`` drew nothing of its own (exit rule 35,
     :data:`~inhouse.program.checks.WORKFLOW_FRESH_SEED`), or None. Where its version samples (as
-    any run of it records: the content hash covers the temperature, so honest runs agree, and
-    one saying it samples is believed over one saying it does not), a run that sent the
+    the version itself says: the text its content hash covers, which today's runs carry,
+    :func:`version_parameters`; no run's word on its temperature or seed counts against that
+    text, so a member who types a run of a version at 0 saying it samples refuses nobody's run;
+    where no run of it carries the text, as any run of it records: honest runs agree, and one
+    saying it samples is believed over one saying it does not), a run that sent the
     version's seed (its author wrote it, and may have picked it among many private tries for a
     draw that passes), none (its server's start-up default, which its operator sets), or the
-    seed an earlier run of the version sent, replayed a draw; and one that says no seed (an
+    seed an earlier run of the version sent, replayed a draw (and, by exit rule 37, one a later
+    attempt of a repeated case of either sent: :func:`_attempts_replayed`); and one that says
+    no seed (an
     older inhouse, or one written around it) may have. At temperature 0 each answer is the
     model's most likely one, whatever the seed: a run that says no seed counts where a run of
     its version by none of those judged (its author, play 3's owner, the rollout leads), told
@@ -493,14 +583,23 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
     author = first_publisher(ctx.facts, str(name), version)
     judged = {who for who in (author, ctx.owners.get(_WORKFLOW)) if who}
     judged |= ever_held(ctx, "rollout-lead")
-    readings = {True for said in records if _samples(said)}
-    if _samples(run.payload.get("seed")) is False or any(
-        _samples(f.payload.get("seed")) is False
-        and f.by not in judged
-        and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
-        for f in runs
-    ):
-        readings.add(False)
+    data = version_data(runs)
+    parameters = _parameters(data)
+    if parameters is not None:
+        # what the version itself says, in the text its hash covers: no run's word against it
+        # (a member who typed a run of a version at 0 "at 0.7" refused every colleague's)
+        temperature = parameters["temperature"]
+        readings = {temperature is None or float(temperature) > 0}
+        records = [{"temperature": temperature}, *records]
+    else:
+        readings = {True for said in records if _samples(said)}
+        if _samples(run.payload.get("seed")) is False or any(
+            _samples(f.payload.get("seed")) is False
+            and f.by not in judged
+            and second_person_apart(ctx, f, judged, play=_WORKFLOW) is None
+            for f in runs
+        ):
+            readings.add(False)
     said = run.payload.get("seed")
     again = (
         f"{run.by} runs `inhouse workflow test {name}` again with an inhouse that draws a seed "
@@ -537,6 +636,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
             f"started it with): {tail}"
         )
     written = {r.get("spec") for r in records if isinstance(r, dict)} - {None}
+    if parameters is not None:  # the version's own seed, not one a run typed as it
+        written = {parameters["seed"]} - {None}
     if sent in written:
         return (
             f"{whose} sent the version's own seed ({sent}) at {at}, which its author wrote and "
@@ -557,5 +658,63 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
         return (
             f"{whose} sent the seed {earlier.by}'s run (fact #{earlier.id}) sent before "
             f"({sent}) at {at}: it replayed that run's draw, and {tail}"
+        )
+    if ctx.spared(_WORKFLOW, run, rule=WORKFLOW_ATTEMPT_SEEDS):
+        return None
+    return _attempts_replayed(run, runs, data, written, sent, at, again)
+
+
+def _attempts_replayed(
+    run: Fact,
+    runs: list[Fact],
+    data: dict[str, Any] | None,
+    written: set[Any],
+    sent: Any,
+    at: str,
+    again: str,
+) -> str | None:
+    """Why a colleague's ``run`` of a version that samples, at ``at``, which sent ``sent``, drew
+    nothing of its own for each attempt of a repeated case (exit rule 37,
+    :data:`~inhouse.program.checks.WORKFLOW_ATTEMPT_SEEDS`), or None: it sent, as its own, the
+    seed a later attempt at the version's own seed (``written``) or at an earlier run's sent
+    (derived from it: its author's private tries at the version's seed drew those too), or it
+    does not say each attempt drew its own where the version's text (``data``) says a case may
+    run more than once."""
+    whose = f"{run.by}'s run (fact #{run.id})"
+    tail = f"it measured no draw of its own (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
+    derived = next(
+        ((seed, i) for seed in written if (i := _attempt_of(seed, sent)) is not None), None
+    )
+    if derived is not None:
+        return (
+            f"{whose} sent the seed attempt {derived[1] + 1} of a repeated case sends at the "
+            f"version's own seed ({derived[0]}), {sent}, at {at}: its author may have picked "
+            f"that seed among many private tries for draws that pass, and it replayed one, and "
+            f"{tail}"
+        )
+    earlier = next(
+        (
+            (f, i)
+            for f in runs
+            if f.id < run.id
+            and isinstance(f.payload.get("seed"), dict)
+            and (i := _attempt_of(f.payload["seed"].get("sent"), sent)) is not None
+        ),
+        None,
+    )
+    if earlier is not None:
+        before, attempt = earlier
+        return (
+            f"{whose} sent the seed {before.by}'s run (fact #{before.id}) sent before for "
+            f"attempt {attempt + 1} of a repeated case ({sent}) at {at}: it replayed that "
+            f"run's draw, and {tail}"
+        )
+    if run.payload.get("attempt_seeds") is not True and _may_repeat(data):
+        # `repeat: 3` at one seed is one draw three times: "passes 3 of 3" was one sample
+        return (
+            f"{whose} does not say each attempt of a repeated case drew a seed of its own (an "
+            f"inhouse from before they did made it, or one the lock pins): at {at} it sent "
+            f"{sent} to every attempt, so a case's attempts were one draw repeated, not as many "
+            f"as its repeat says (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
         )
     return None
