@@ -360,7 +360,8 @@ def _show(report: RunReport) -> None:
         # a seed sent N times is one draw N times: each attempt sent its own
         console.print(
             f"  each attempt of a repeated case sent a seed of its own, derived from "
-            f"{seed.get('sent')} and the attempt's number (the first sent {seed.get('sent')}), "
+            f"{literal(seed.get('sent'))} and the attempt's number (the first sent "
+            f"{literal(seed.get('sent'))}), "
             "so a case's attempts are as many draws, not one repeated"
         )
     for note in report.untested_notes():
