@@ -8,9 +8,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 
+from inhouse.db import store as store_module
 from inhouse.identity import SigningKey
 from inhouse.identity import signin as signin_module
 from inhouse.program import state as state_module
@@ -62,6 +65,11 @@ def _enrol_service_on_its_host(
             os.environ[OTHER_COMPUTER] = before
 
 
+#: Alembic's own run of the migrations (:func:`_sqlite_stores_from_a_template` copies a new
+#: SQLite store instead; a test of the migrations themselves puts this back)
+MIGRATE = store_module.migrate
+
+
 #: outside a demo, a sign-in on a loopback address vouches for nobody (inhouse.program.state),
 #: and `sign-in setup` and `login` refuse a provider whose host resolves to this machine
 #: (inhouse.identity.signin.provider_here); tests run the stand-in identity provider there
@@ -96,6 +104,46 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "200")
     yield work
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_stores_from_a_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A new, empty SQLite store starts as a copy of one migrated once per worker, not by
+    running every migration again: thousands of tests make a store, and each migration's run
+    cost ~30-60 ms here, the copy (SQLite's backup) ~5. Only a store with no tables at all and
+    migrated to the head is copied; every other migration (an older schema brought up, a chosen
+    revision, PostgreSQL, a CLI run in a subprocess) runs Alembic as the product does, and
+    tests/test_store.py holds the copy to what the migrations make."""
+    import sqlite3
+
+    real = MIGRATE
+    template = tmp_path_factory.mktemp("store-template") / "inhouse.db"
+    engine = store_module._make_engine(f"sqlite:///{template}")
+    try:
+        real(engine)
+    finally:
+        engine.dispose()
+
+    def migrate(engine: Any, revision: str = "head") -> None:
+        if revision != "head" or engine.dialect.name != "sqlite" or not engine.url.database:
+            real(engine, revision)
+            return
+        with engine.connect() as conn:
+            empty = not sa_inspect(conn).get_table_names()
+        if not empty:
+            real(engine, revision)
+            return
+        raw = engine.raw_connection()
+        source = sqlite3.connect(template)
+        try:
+            source.backup(raw.driver_connection)
+        finally:
+            source.close()
+            raw.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "migrate", migrate)
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")

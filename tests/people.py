@@ -21,6 +21,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from inhouse.identity import SigningKey, create_key
 from inhouse.program import Program, Provenance
@@ -184,7 +185,7 @@ def vouch_for_gateway_host(person: Program, key: SigningKey | None = None) -> No
     assert key is not None, "the gateway's key is not enrolled in this program yet"
     program_id = person.state().program_id
 
-    def answer(url: str, *, headers: dict[str, str], timeout: float) -> httpx.Response:
+    def answer(url: str, *, headers: dict[str, str], timeout: float, **_: Any) -> httpx.Response:
         nonce = headers[NONCE_HEADER]
         signature = key.sign(host_challenge(program_id, SERVICE, nonce))
         return httpx.Response(200, json={"key_id": key.key_id, "signature": signature})

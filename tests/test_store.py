@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,15 +13,20 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from inhouse.db import HEAD_REVISION, metadata, open_store
+from inhouse.db import store as store_module
 from inhouse.errors import StoreError
 from inhouse.identity import SigningKey
 from inhouse.program.audit import verify_chain
 from inhouse.program.events import append, read_events
+from tests.conftest import MIGRATE
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def test_migrations_from_empty_build_the_declared_schema(database_url: str) -> None:
+def test_migrations_from_empty_build_the_declared_schema(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "migrate", MIGRATE)  # Alembic's run, not the tests' copy
     store = open_store(database_url)
     try:
         with store.engine.connect() as conn:
@@ -33,6 +39,31 @@ def test_migrations_from_empty_build_the_declared_schema(database_url: str) -> N
             assert {"events", "alembic_version"} <= set(inspect(conn).get_table_names())
     finally:
         store.close()
+
+
+def _schema(url: str) -> list[tuple[str, ...]]:
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            )
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return [tuple(row) for row in rows] + [("version", str(version))]
+    finally:
+        store.close()
+
+
+def test_the_suites_copied_sqlite_store_is_what_the_migrations_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite's new SQLite stores are copies of one migrated store (tests/conftest.py): the
+    copy holds every table, index and the head revision, as Alembic's own run makes them."""
+    copied = _schema(f"sqlite:///{tmp_path / 'copied.db'}")
+    monkeypatch.setattr(store_module, "migrate", MIGRATE)
+    migrated = _schema(f"sqlite:///{tmp_path / 'migrated.db'}")
+    assert copied == migrated
+    assert ("version", HEAD_REVISION) in copied
 
 
 def test_opening_again_is_a_no_op_and_keeps_data(database_url: str) -> None:

@@ -908,7 +908,11 @@ def _take_over(folder: Path) -> tuple[list[UsageRecord], list[Path]]:
     """What another process's spool at ``folder`` holds (records and their segments), read
     under its lock and released; nothing where a running gateway holds it (another ``serve``
     on the same ``spool_dir``). Replaying a record twice doubles nothing: inserts skip the
-    request ids already stored."""
+    request ids already stored. A folder with no segment holds nothing to replay, and is left
+    as it is (no lock file made in it: a serve with workers would leave one in the spools'
+    base at every start)."""
+    if not any(folder.glob("*.jsonl")):
+        return [], []
     spool = Spool(folder)
     try:
         records, segments = spool.open()

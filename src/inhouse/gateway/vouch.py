@@ -23,6 +23,7 @@ from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.state import sign_in_login
 from inhouse.terminal import shown
+from inhouse.tls import client_context
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -96,7 +97,10 @@ def vouch_for_gateway(
     base = http_url(url, what="the gateway's address").rstrip("/")
     try:
         reply = httpx.get(
-            f"{base}/inhouse/identity", headers={NONCE_HEADER: nonce}, timeout=timeout
+            f"{base}/inhouse/identity",
+            headers={NONCE_HEADER: nonce},
+            timeout=timeout,
+            verify=client_context(),
         )
     except httpx.HTTPError as err:
         raise InvalidInput(

@@ -202,8 +202,12 @@ class Provider:
 def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     import httpx  # here, as the other clients below: reading an issuer needs none of them
 
+    from inhouse.tls import client_context
+
     try:
-        answer = httpx.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        answer = httpx.get(
+            url, timeout=timeout, headers={"Accept": "application/json"}, verify=client_context()
+        )
     except httpx.HTTPError as err:
         raise SignInError(
             f"could not fetch the {what} at {url}: {type(err).__name__}: {err}"

@@ -46,6 +46,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from inhouse.tls import client_context
+
 __all__ = ["StandinIdP", "browse", "main"]
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -408,7 +410,9 @@ def _handler(idp: StandinIdP) -> type[BaseHTTPRequestHandler]:
 def browse(url: str) -> httpx.Response:
     """What a test's browser does with an address: GET it and follow the redirects (to the
     sign-in's loopback callback), returning the last answer."""
-    with httpx.Client(follow_redirects=True, trust_env=False, timeout=30.0) as client:
+    with httpx.Client(
+        follow_redirects=True, trust_env=False, timeout=30.0, verify=client_context()
+    ) as client:
         return client.get(url)
 
 

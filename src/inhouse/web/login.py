@@ -24,6 +24,7 @@ from inhouse.errors import (
     RuntimeUnavailable,
 )
 from inhouse.terminal import shown as _shown
+from inhouse.tls import client_context
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def sign_in(
     from inhouse.identity.delegation import sign_delegation, sign_sign_in_request
 
     base = http_url(url, what="the dashboard's address").rstrip("/")
-    own = client or httpx.Client(timeout=10.0)
+    own = client or httpx.Client(timeout=10.0, verify=client_context())
     try:
         reply = own.get(f"{base}/login/challenge.json", params={"key_id": key.key_id})
         body = _answer(reply, "challenge")
@@ -265,7 +266,7 @@ def approve(
             f"{code!r} is not an approval code: the letters, digits, - and _ the dashboard shows"
         )
     code = code.strip()
-    own = client or httpx.Client(timeout=10.0)
+    own = client or httpx.Client(timeout=10.0, verify=client_context())
 
     def clock() -> datetime:
         return (now() if callable(now) else now) or datetime.now(UTC)

@@ -27,6 +27,7 @@ from inhouse.errors import ConfigError, InvalidInput, NotAllowed, validation_pro
 from inhouse.program.config import read_config
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.program.playbook import Role
+from inhouse.tls import client_context
 
 if TYPE_CHECKING:
     import httpx
@@ -235,7 +236,10 @@ class SourceClient:
 
         self.service = service
         self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=dict(headers), timeout=30.0
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers),
+            timeout=30.0,
+            verify=client_context(),
         )
 
     def __enter__(self) -> SourceClient:
