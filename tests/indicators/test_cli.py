@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 from inhouse.program import Program
@@ -51,6 +52,16 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
     out = cli("finding", "close", "F-9", code=2)
     assert "there is no finding #9" in out
     assert _facts(_isolated, "finding.opened") == _facts(_isolated, "indicators.prices") == []
+
+
+def test_a_period_before_the_program_began_is_said_to_be(_isolated: Path) -> None:
+    cli("init", "Acme", "--lead", "lena")
+    out = " ".join(cli("indicators", "report", "--period", "2020-01").split())
+    assert "2020-01 ended before the program began" in out, out
+    assert "every figure in it is zero" in out
+    today = datetime.now(UTC).date()  # the program began today: this period holds its start
+    out = cli("indicators", "report", "--period", f"{today:%Y-%m}")
+    assert "before the program began" not in out, out
 
 
 def test_the_dearest_price_accepted_still_gives_a_finite_cost(_isolated: Path) -> None:

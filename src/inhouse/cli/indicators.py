@@ -82,6 +82,13 @@ def report(
         except InhouseError as err:
             err_console().print(f"[yellow]usage not rolled up:[/yellow] {_e(err)}")
     built = build_report(opened, period)
+    began = opened.state().created_at
+    if not json and began is not None and built.period.end < began.date():
+        # nothing in it to count: said, so a row of zeros is not read as a month of no use
+        err_console().print(
+            f"[yellow]note:[/yellow] {literal(built.period.label)} ended before the program "
+            f"began ({literal(began.date().isoformat())}): every figure in it is zero"
+        )
     files = write_report(opened, built)
     fact = record_report(opened, built, files) if record else None
     if json:
