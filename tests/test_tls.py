@@ -62,8 +62,10 @@ def test_an_authority_the_environment_names_is_trusted_and_no_other(
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     with https_json(tmp_path, {"issuer": "x"}) as url:
-        with pytest.raises(SignInError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+        with pytest.raises(SignInError, match=r"CERTIFICATE_VERIFY_FAILED|certificate") as err:
             _get_json(url, "discovery document", 5.0)
+        # an organisation's own authority: the error says what to set
+        assert "set SSL_CERT_FILE to a bundle that holds it" in str(err.value)
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
         assert _get_json(url, "discovery document", 5.0) == {"issuer": "x"}
         trusted = client_context()
@@ -71,3 +73,9 @@ def test_an_authority_the_environment_names_is_trusted_and_no_other(
         assert client_context() is not trusted  # the setting changed: another context
         with pytest.raises(SignInError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
             _get_json(url, "discovery document", 5.0)
+
+
+def test_a_provider_that_is_not_there_is_not_called_untrusted() -> None:
+    with pytest.raises(SignInError) as err:
+        _get_json("https://127.0.0.1:9/doc", "discovery document", 2.0)
+    assert "SSL_CERT_FILE" not in str(err.value)

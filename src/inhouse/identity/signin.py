@@ -199,6 +199,30 @@ class Provider:
         _check_url(self.jwks_uri, "the jwks_uri")
 
 
+#: what a provider whose certificate this machine does not trust is told to do: an organisation's
+#: own provider often has a certificate from its own authority, which certifi's list lacks
+_UNTRUSTED = (
+    "; its certificate is not one inhouse trusts (certifi's authorities). Where the "
+    "organisation's provider has a certificate from an authority of its own, set SSL_CERT_FILE "
+    "to a bundle that holds it (on Debian and Ubuntu the system's, "
+    "/etc/ssl/certs/ca-certificates.crt, once the authority is installed there)"
+)
+
+
+def _untrusted_certificate(err: BaseException) -> bool:
+    """Whether ``err`` (an httpx error) came of a certificate that did not verify."""
+    import ssl
+
+    seen: BaseException | None = err
+    for _ in range(8):  # the cause chain: httpx's error, httpcore's, the ssl module's
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     import httpx  # here, as the other clients below: reading an issuer needs none of them
 
@@ -211,6 +235,7 @@ def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     except httpx.HTTPError as err:
         raise SignInError(
             f"could not fetch the {what} at {url}: {type(err).__name__}: {err}"
+            + (_UNTRUSTED if _untrusted_certificate(err) else "")
         ) from None
     if answer.status_code != 200:
         raise SignInError(f"the {what} at {url} answered HTTP {answer.status_code}, not 200")
