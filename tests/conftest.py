@@ -125,7 +125,12 @@ def _sqlite_stores_from_a_template(tmp_path_factory: pytest.TempPathFactory) -> 
         engine.dispose()
 
     def migrate(engine: Any, revision: str = "head") -> None:
-        if revision != "head" or engine.dialect.name != "sqlite" or not engine.url.database:
+        database = engine.url.database
+        if (
+            revision != "head"
+            or engine.dialect.name != "sqlite"
+            or database in (None, "", ":memory:")
+        ):
             real(engine, revision)
             return
         with engine.connect() as conn:
