@@ -66,6 +66,7 @@ def test_an_authority_the_environment_names_is_trusted_and_no_other(
             _get_json(url, "discovery document", 5.0)
         # an organisation's own authority: the error says what to set
         assert "set SSL_CERT_FILE to a bundle that holds it" in str(err.value)
+        assert "certifi's authorities" in str(err.value)
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
         assert _get_json(url, "discovery document", 5.0) == {"issuer": "x"}
         trusted = client_context()
@@ -73,6 +74,16 @@ def test_an_authority_the_environment_names_is_trusted_and_no_other(
         assert client_context() is not trusted  # the setting changed: another context
         with pytest.raises(SignInError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
             _get_json(url, "discovery document", 5.0)
+
+
+def test_a_wrong_host_name_is_not_called_an_unknown_authority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with https_json(tmp_path, {"issuer": "x"}) as url:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # its authority, trusted
+        with pytest.raises(SignInError, match=r"[Hh]ostname mismatch") as err:
+            _get_json(url.replace("127.0.0.1", "localhost"), "discovery document", 5.0)
+        assert "SSL_CERT_FILE" not in str(err.value)
 
 
 def test_a_provider_that_is_not_there_is_not_called_untrusted() -> None:

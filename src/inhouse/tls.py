@@ -25,7 +25,12 @@ def client_context() -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=8)
 def _context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
-    """httpx's own context for these settings (the key: it reads them from the environment)."""
+    """The context httpx's ``create_ssl_context`` makes for these settings, made from them (not
+    from the environment read again, which may have changed since)."""
+    if cafile:
+        return ssl.create_default_context(cafile=cafile)
+    if capath:
+        return ssl.create_default_context(capath=capath)
     import httpx
 
-    return httpx.create_ssl_context()
+    return httpx.create_ssl_context(trust_env=False)  # certifi's authorities

@@ -87,7 +87,7 @@ def report(
         # nothing in it to count: said, so a row of zeros is not read as a month of no use
         err_console().print(
             f"[yellow]note:[/yellow] {literal(built.period.label)} ended before the program "
-            f"began ({literal(began.date().isoformat())}): every figure in it is zero"
+            f"began ({literal(began.date().isoformat())}): nothing in it to count"
         )
     files = write_report(opened, built)
     fact = record_report(opened, built, files) if record else None

@@ -199,28 +199,36 @@ class Provider:
         _check_url(self.jwks_uri, "the jwks_uri")
 
 
-#: what a provider whose certificate this machine does not trust is told to do: an organisation's
-#: own provider often has a certificate from its own authority, which certifi's list lacks
-_UNTRUSTED = (
-    "; its certificate is not one inhouse trusts (certifi's authorities). Where the "
-    "organisation's provider has a certificate from an authority of its own, set SSL_CERT_FILE "
-    "to a bundle that holds it (on Debian and Ubuntu the system's, "
-    "/etc/ssl/certs/ca-certificates.crt, once the authority is installed there)"
-)
+#: OpenSSL's verify codes for a certificate whose authority is not trusted here (self-signed,
+#: self-signed in its chain, an issuer not found, a leaf not verifiable): not a wrong host name
+#: or an expired certificate, which no bundle of authorities mends
+_UNKNOWN_AUTHORITY = frozenset({18, 19, 20, 21})
 
 
-def _untrusted_certificate(err: BaseException) -> bool:
-    """Whether ``err`` (an httpx error) came of a certificate that did not verify."""
+def _untrusted_hint(err: BaseException) -> str:
+    """What to do, where ``err`` (an httpx error) came of a certificate whose authority this
+    machine does not trust: an organisation's own provider often has one from an authority of
+    its own, which certifi's list lacks; else nothing."""
+    import os
     import ssl
 
     seen: BaseException | None = err
     for _ in range(8):  # the cause chain: httpx's error, httpcore's, the ssl module's
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
+        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
+            break
         seen = seen.__cause__ or seen.__context__
-    return False
+    if not isinstance(seen, ssl.SSLCertVerificationError):
+        return ""
+    if seen.verify_code not in _UNKNOWN_AUTHORITY:
+        return ""
+    where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")
+    trusted = f"the authorities in {where}" if where else "certifi's authorities"
+    return (
+        f"; its certificate's authority is not one inhouse trusts ({trusted}). Where the "
+        "organisation's provider has a certificate from an authority of its own, set "
+        "SSL_CERT_FILE to a bundle that holds it (on Debian and Ubuntu the system's, "
+        "/etc/ssl/certs/ca-certificates.crt, once the authority is installed there)"
+    )
 
 
 def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
@@ -235,7 +243,7 @@ def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     except httpx.HTTPError as err:
         raise SignInError(
             f"could not fetch the {what} at {url}: {type(err).__name__}: {err}"
-            + (_UNTRUSTED if _untrusted_certificate(err) else "")
+            + _untrusted_hint(err)
         ) from None
     if answer.status_code != 200:
         raise SignInError(f"the {what} at {url} answered HTTP {answer.status_code}, not 200")
