@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from inhouse.program.checks import WORKFLOW_ATTEMPT_SEEDS, Outcome
+from inhouse.program.checks import WORKFLOW_ATTEMPT_SEEDS, WORKFLOW_TEXTLESS_REPEAT, Outcome
 from inhouse.workflows.runner import attempt_seed
 from inhouse.workflows.spec import hashed_text, text_hash
 from tests.test_playchecks import NOW, lock, run, spec
@@ -108,21 +106,55 @@ def test_a_seed_derived_from_an_earlier_runs_replays_its_attempt() -> None:
         f"case ({third})" in result.reason  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: where no run of a version carries the text its hash covers "
-    "(every run by an inhouse from before runs did, as when the lock pins an older release "
-    "for everyone), play 3 cannot tell whether the version repeats a case, and a colleague's "
-    "run that sent one seed to every attempt of `repeat: 5` counts as five draws; refusing "
-    "every such run of a version that samples asks each team on that release to upgrade "
-    "before play 3 (a product decision)",
-)
 def test_without_the_versions_text_one_seed_to_every_attempt_is_still_one_draw() -> None:
+    """Exit rule 38: no run of the version carries its text (runs of an inhouse from before
+    runs did), so nothing says its cases run once; vic's run at 0.7, which does not say each
+    attempt drew its own, may have sent one seed to every attempt of `repeat: 5`."""
     _, content = version(5)
     omars = wrun("omar", content, sent(11, 0.7))
     stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
     result = judged(spec(content=content), omars, stale)
     assert result.outcome is Outcome.FAIL, result.reason
+    assert "no run of its version carries the text its hash covers" in result.reason
+    assert f"it may have sent {DRAWN} to every attempt" in result.reason
+    assert f"(exit rule {WORKFLOW_TEXTLESS_REPEAT})" in result.reason
+    assert "`inhouse workflow test triage` again" in result.reason
+
+
+def test_without_the_versions_text_a_run_whose_attempts_drew_their_own_counts() -> None:
+    """The honest paths beside rule 38: a run that says each attempt drew a seed of its own
+    counts without the text; one at temperature 0 replays no draw; and once a current inhouse's
+    run carries the text of a version whose cases run once, the older run counts as before."""
+    _, content = version(5)
+    omars = wrun("omar", content, sent(11, 0.7))
+    own = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+    own.payload["attempt_seeds"] = True
+    result = judged(spec(content=content), omars, own)
+    assert result.outcome is Outcome.PASS, result.reason
+    zero = wrun("vic", content, sent(11, 0.0))
+    result = judged(spec(content=content), wrun("omar", content, sent(11, 0.0)), zero)
+    assert result.outcome is Outcome.PASS, result.reason
+    text, content = version()
+    omars = wrun("omar", content, sent(11, 0.7), text)
+    older = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+    result = judged(spec(content=content), omars, older)
+    assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_a_play_3_exit_judged_before_rule_38_keeps_its_verdict() -> None:
+    """play 3 exited by rule 37 on vic's run with no text anywhere: it keeps its verdict; one
+    judged by rule 38 does not."""
+    _, content = version(5)
+    omars = wrun("omar", content, sent(11, 0.7))
+    stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+    exited = {"workflow": (NOW, stale.id)}
+    for rules, outcome in ((WORKFLOW_TEXTLESS_REPEAT - 1, Outcome.PASS),
+                           (WORKFLOW_TEXTLESS_REPEAT, Outcome.FAIL)):  # fmt: skip
+        result = run(
+            "workflow-run-by-other", lock(), spec(content=content), omars, stale,
+            people=WITH_PAM, exited=exited, rules=rules,
+        )  # fmt: skip
+        assert result.outcome is outcome, (rules, result.reason)
 
 
 def test_a_play_3_exit_judged_on_one_seed_to_every_attempt_keeps_its_verdict() -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from inhouse.program.checks import WORKFLOW_FRESH_SEED, CheckContext, Outcome, evaluate
 from inhouse.program.facts import Fact, FactSet
+from inhouse.workflows.runner import draws_each_attempt
 from tests.locks import HERE, JUDGED
 from tests.test_playchecks import (
     ISSUER,
@@ -43,11 +44,15 @@ def seeded(
 ) -> Fact:
     """``by``'s run of triage v1 on the current lock (passing), answered on their machine (with
     a key enrolled from ``signed_on``: default, their own laptop), whose payload says ``seed``
-    of what its requests carried (None: says nothing, as an older inhouse)."""
+    of what its requests carried (None: says nothing, as an older inhouse). One that says it
+    also says, as today's inhouse does, whether each attempt of a repeated case drew a seed of
+    its own (``attempt_seeds``): without the version's text (``v1`` is no text's hash) a run
+    that does not say so is an older inhouse's (exit rule 38)."""
     payload: dict[str, Any] = {**HERE, **JUDGED}
     payload.pop("seed")
     if seed is not None:
         payload["seed"] = seed
+        payload["attempt_seeds"] = draws_each_attempt(seed.get("temperature"), seed.get("sent"))
     return fact(
         "workflow.run",
         by=by,

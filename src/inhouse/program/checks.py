@@ -56,6 +56,7 @@ __all__ = [
     "WAIVER_VOUCHED",
     "WORKFLOW_ATTEMPT_SEEDS",
     "WORKFLOW_FRESH_SEED",
+    "WORKFLOW_TEXTLESS_REPEAT",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -325,7 +326,16 @@ __all__ = [
 #: a lock pins, sent one seed to every attempt, and "passes 5 of 5" was one draw); and a seed
 #: sent as a run's own that a later attempt of the version's seed, or of an earlier run's,
 #: sent replayed that draw. A play 3 exit judged on such a run keeps its verdict
-EXIT_RULES = 37
+#: 38 (:data:`WORKFLOW_TEXTLESS_REPEAT`): rule 37 where no run of the version carries the text
+#: its hash covers (every run of it by an inhouse from before runs did): whether a case repeats
+#: is not known, and a colleague's run of a version that samples, at a seed sent, counts only
+#: where it says each attempt drew its own (``attempt_seeds``). One that does not (an inhouse
+#: from before runs said, or the release a lock pins) may have sent one seed to every attempt
+#: of ``repeat: 5``, "passes 5 of 5" one draw; rule 37 asked it only where a run carried the
+#: text. Its runner runs ``workflow test`` again with a current inhouse (whose run carries the
+#: text, and says its attempts' seeds), as rule 35 asks of a run that says no seed. A play 3
+#: exit judged on such a run keeps its verdict
+EXIT_RULES = 38
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -426,6 +436,9 @@ RAN_OTHERS_CODE = 36
 #: play 3's rerun by another of a version that samples counts on a seed of its own for each
 #: attempt of a repeated case (see :data:`EXIT_RULES`)
 WORKFLOW_ATTEMPT_SEEDS = 37
+#: rule 37 where no run of the version carries its text: a run that does not say each attempt
+#: drew its own counts for none that may repeat (see :data:`EXIT_RULES`)
+WORKFLOW_TEXTLESS_REPEAT = 38
 
 
 class Outcome(StrEnum):

@@ -16,6 +16,7 @@ from inhouse.program.checks import (
     PROVEN_WEIGHTS,
     WORKFLOW_ATTEMPT_SEEDS,
     WORKFLOW_FRESH_SEED,
+    WORKFLOW_TEXTLESS_REPEAT,
     CheckContext,
     Outcome,
     Result,
@@ -661,7 +662,8 @@ def replayed_seed(ctx: CheckContext, run: Fact) -> str | None:
         )
     if ctx.spared(_WORKFLOW, run, rule=WORKFLOW_ATTEMPT_SEEDS):
         return None
-    return _attempts_replayed(run, runs, data, written, sent, at, again)
+    textless = not ctx.spared(_WORKFLOW, run, rule=WORKFLOW_TEXTLESS_REPEAT)
+    return _attempts_replayed(run, runs, data, written, sent, at, again, textless=textless)
 
 
 def _attempts_replayed(
@@ -672,6 +674,8 @@ def _attempts_replayed(
     sent: Any,
     at: str,
     again: str,
+    *,
+    textless: bool = True,
 ) -> str | None:
     """Why a colleague's ``run`` of a version that samples, at ``at``, which sent ``sent``, drew
     nothing of its own for each attempt of a repeated case (exit rule 37,
@@ -679,7 +683,9 @@ def _attempts_replayed(
     seed a later attempt at the version's own seed (``written``) or at an earlier run's sent
     (derived from it: its author's private tries at the version's seed drew those too), or it
     does not say each attempt drew its own where the version's text (``data``) says a case may
-    run more than once."""
+    run more than once, or (exit rule 38, :data:`~inhouse.program.checks.WORKFLOW_TEXTLESS_REPEAT`,
+    where ``textless``) where no run of the version carries that text (``data`` None), so
+    nothing says its cases run once."""
     whose = f"{run.by}'s run (fact #{run.id})"
     tail = f"it measured no draw of its own (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
     derived = next(
@@ -716,5 +722,16 @@ def _attempts_replayed(
             f"inhouse from before they did made it, or one the lock pins): at {at} it sent "
             f"{sent} to every attempt, so a case's attempts were one draw repeated, not as many "
             f"as its repeat says (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
+        )
+    if run.payload.get("attempt_seeds") is not True and data is None and textless:
+        # no run carries the text its hash covers, so nothing says its cases run once: an
+        # older inhouse's one seed to every attempt of `repeat: 5` was one draw, not five
+        return (
+            f"{whose} does not say each attempt of a repeated case drew a seed of its own (an "
+            f"inhouse from before they did made it, or one the lock pins), and no run of its "
+            f"version carries the text its hash covers to say whether a case runs more than "
+            f"once: at {at} it may have sent {sent} to every attempt, one draw repeated (exit "
+            f"rule {WORKFLOW_TEXTLESS_REPEAT}); {again} (its run carries the version's text and "
+            "says its attempts' seeds)"
         )
     return None
