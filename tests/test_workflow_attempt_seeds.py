@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from inhouse.program.checks import WORKFLOW_ATTEMPT_SEEDS, WORKFLOW_TEXTLESS_REPEAT, Outcome
 from inhouse.workflows.runner import attempt_seed
 from inhouse.workflows.spec import hashed_text, text_hash
@@ -176,3 +178,51 @@ def test_a_play_3_exit_judged_on_one_seed_to_every_attempt_keeps_its_verdict() -
         people=WITH_PAM, exited=exited, rules=WORKFLOW_ATTEMPT_SEEDS,
     )  # fmt: skip
     assert now.outcome is Outcome.FAIL, now.reason
+
+
+def best_of(repeat: int, min_pass: int) -> tuple[str, str]:
+    """A triage version at temperature 1.2 whose one case runs ``repeat`` times and passes when
+    ``min_pass`` attempts do: its hashed text and content hash."""
+    data: dict[str, Any] = {
+        "name": "triage",
+        "owner": "omar",
+        "model": "m0",
+        "parameters": {"temperature": 1.2, "seed": 11},
+        "prompt": {"user": "Ticket: {{ ticket }}"},
+        "variables": {"ticket": "string"},
+        "tests": [{"vars": {"ticket": "x"}, "checks": [{"type": "contains", "value": "x"}],
+                   "repeat": repeat, "min-pass": min_pass}],
+    }  # fmt: skip
+    text = hashed_text(data)
+    return text, text_hash(text)
+
+
+def test_a_case_that_needs_most_of_its_drawn_attempts_counts() -> None:
+    """The honest side of the hole below: `repeat: 5, min-pass: 4` at 1.2, each attempt a draw
+    of its own, is a colleague's pass."""
+    text, content = best_of(5, 4)
+    omars = wrun("omar", content, sent(11, 1.2), text)
+    vics = wrun("vic", content, sent(DRAWN, 1.2, drawn=True), text)
+    vics.payload["attempt_seeds"] = True
+    result = judged(spec(content=content), omars, vics)
+    assert result.outcome is Outcome.PASS, result.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (made wider by exit rule 37): the author writes a case's `repeat` "
+    "and `min-pass`, and a case passes when min-pass of its attempts do; at `repeat: 50, "
+    "min-pass: 1` and a temperature above 0, each attempt now a draw of its own, a colleague's "
+    "honest run passes a case the model gets right once in 20 tries about nine times in ten "
+    "(best of 50), and play 3 reads it as '100% of cases'. Before rule 37 one seed to every "
+    "attempt was one draw, and repeat bought nothing. Play 3 could read each case's repeat and "
+    "min-pass in the version's text and refuse a pass on fewer than most of its attempts, but "
+    "that fails honest teams that test pass@k on purpose: the lead's to weigh",
+)
+def test_a_case_that_passes_on_one_of_fifty_drawn_attempts_is_no_pass() -> None:
+    text, content = best_of(50, 1)
+    omars = wrun("omar", content, sent(11, 1.2), text)
+    vics = wrun("vic", content, sent(DRAWN, 1.2, drawn=True), text)
+    vics.payload["attempt_seeds"] = True
+    result = judged(spec(content=content), omars, vics)
+    assert result.outcome is not Outcome.PASS, result.reason
