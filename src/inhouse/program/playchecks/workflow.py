@@ -508,7 +508,8 @@ def _may_repeat(data: dict[str, Any] | None) -> bool:
     (``repeat``): written above 1 for the spec or a case written in it, or cases read from test
     files (whose rows may say ``repeat``), which only their hashes are in the text of. None (no
     run carries its text, all recorded before runs did, when no run said its attempts' seeds
-    either): not asked, as before."""
+    either): False here; exit rule 38 asks such a run to say its attempts drew their own
+    (:func:`_attempts_replayed`)."""
     if data is None:
         return False
     tests = data.get("tests", [])
