@@ -123,6 +123,22 @@ def test_without_the_versions_text_one_seed_to_every_attempt_is_still_one_draw()
     assert "`inhouse workflow test triage` again" in result.reason
 
 
+def test_a_run_refused_for_its_attempts_seeds_is_told_to_upgrade_not_to_draw() -> None:
+    """vic's inhouse drew his run a seed of its own (``drawn``): what rules 37 and 38 refuse is
+    that it did not say each attempt's, which only a current inhouse does. Telling him to run
+    again "with an inhouse that draws a seed of its own" sent him back to the one he has."""
+    for text in (version(5)[0], ""):  # the text says a case repeats (37), no text (38)
+        content = version(5)[1]
+        omars = wrun("omar", content, sent(11, 0.7), text)
+        stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+        result = judged(spec(content=content), omars, stale)
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert f"vic's run (fact #{stale.id})" in result.reason
+        assert "vic runs `inhouse workflow test triage` again with a current inhouse" in \
+            result.reason  # fmt: skip
+        assert "an inhouse that draws a seed of its own" not in result.reason
+
+
 def test_without_the_versions_text_a_run_whose_attempts_drew_their_own_counts() -> None:
     """The honest paths beside rule 38: a run that says each attempt drew a seed of its own
     counts without the text; one at temperature 0 replays no draw; and once a current inhouse's

@@ -689,6 +689,13 @@ def _attempts_replayed(
     nothing says its cases run once."""
     whose = f"{run.by}'s run (fact #{run.id})"
     tail = f"it measured no draw of its own (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
+    # its inhouse drew the run a seed of its own (the checks above): what it lacked is a
+    # current one, which says each attempt's seed (and carries the version's text)
+    upgrade = (
+        f"{run.by} runs `inhouse workflow test {run.payload.get('workflow')}` again with a "
+        "current inhouse (upgrade it), whose run carries the version's text and says each "
+        "attempt's seed"
+    )
     derived = next(
         ((seed, i) for seed in written if (i := _attempt_of(seed, sent)) is not None), None
     )
@@ -722,7 +729,7 @@ def _attempts_replayed(
             f"{whose} does not say each attempt of a repeated case drew a seed of its own (an "
             f"inhouse from before they did made it, or one the lock pins): at {at} it sent "
             f"{sent} to every attempt, so a case's attempts were one draw repeated, not as many "
-            f"as its repeat says (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {again}"
+            f"as its repeat says (exit rule {WORKFLOW_ATTEMPT_SEEDS}); {upgrade}"
         )
     if run.payload.get("attempt_seeds") is not True and data is None and textless:
         # no run carries the text its hash covers, so nothing says its cases run once: an
@@ -732,7 +739,6 @@ def _attempts_replayed(
             f"inhouse from before they did made it, or one the lock pins), and no run of its "
             f"version carries the text its hash covers to say whether a case runs more than "
             f"once: at {at} it may have sent {sent} to every attempt, one draw repeated (exit "
-            f"rule {WORKFLOW_TEXTLESS_REPEAT}); {again} (its run carries the version's text and "
-            "says its attempts' seeds)"
+            f"rule {WORKFLOW_TEXTLESS_REPEAT}); {upgrade}"
         )
     return None
