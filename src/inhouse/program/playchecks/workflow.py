@@ -333,7 +333,12 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     reports whatever its author wrote, with the rerunner's key. Where the version samples (a
     temperature above 0), a rerun counts only on a seed drawn for it: one that sent the
     version's seed (its author's pick), none, or one an earlier run of it sent replayed a
-    draw, and one that says no seed may have (exit rule 35)."""
+    draw, and one that says no seed may have (exit rule 35), as did one a later attempt of a
+    repeated case of either sent; and there a run that does not say each attempt of a case drew
+    a seed of its own (an older inhouse's one seed to every attempt of `repeat: 5` is one draw)
+    counts only where the version's text, which its runs carry, says no case repeats (exit
+    rule 37), and not where no run carries that text (exit rule 38: its runner runs the tests
+    again with a current inhouse)."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if _WORKFLOW not in ctx.exited:
         return result
