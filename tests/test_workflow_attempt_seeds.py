@@ -175,6 +175,22 @@ def test_a_play_3_exit_judged_before_rule_38_keeps_its_verdict() -> None:
         assert result.outcome is outcome, (rules, result.reason)
 
 
+def test_a_run_recorded_after_an_exit_judged_before_rule_38_is_rule_38s() -> None:
+    """The exit spares what it was judged on, not vic's text-less run recorded since: a play 3
+    exit under rule 37 is no way to have a later run of an older inhouse count."""
+    _, content = version(5)
+    omars = wrun("omar", content, sent(11, 0.7))
+    stale = wrun("vic", content, sent(DRAWN, 0.7, drawn=True))
+    assert omars.id < stale.id
+    result = run(
+        "workflow-run-by-other", lock(), spec(content=content), omars, stale,
+        people=WITH_PAM, exited={"workflow": (NOW, omars.id)},
+        rules=WORKFLOW_TEXTLESS_REPEAT - 1,
+    )  # fmt: skip
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"(exit rule {WORKFLOW_TEXTLESS_REPEAT})" in result.reason
+
+
 def test_a_play_3_exit_judged_on_one_seed_to_every_attempt_keeps_its_verdict() -> None:
     """play 3 exited on vic's run of an older inhouse (one seed to every attempt) before rule
     37; a run of today's inhouse since carries the version's text, which says it repeats: the
