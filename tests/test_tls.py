@@ -1,24 +1,53 @@
-"""One TLS context per process (inhouse.tls): httpx's own, made once per SSL_CERT_FILE /
-SSL_CERT_DIR and shared by every client, so a certificate authority the environment names is
-trusted as httpx would trust it, and one nobody named is refused."""
+"""Which authorities inhouse trusts (inhouse.tls): the system's store and certifi's, or only
+what SSL_CERT_FILE / SSL_CERT_DIR names; one context per set of those, shared by every client,
+the token exchange (authlib on httpx2) included, so a provider is trusted, or refused with a hint
+a person can act on, by discovery, keys and token exchange alike. Over real TLS, against the
+stand-in identity provider serving a certificate from an organisation's own authority.
+
+The "system store" is made for a test the way OpenSSL tells it to Python: Linux's store, for
+truststore, httpx2 and inhouse alike, is OpenSSL's compiled-in locations
+(``ssl.get_default_verify_paths().openssl_cafile`` / ``openssl_capath``), which no environment
+variable moves (SSL_CERT_FILE is the override, not the store), so the tests point that function
+at a bundle of their own; one test reads the machine's real store unchanged."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
+import re
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import certifi
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from inhouse import tls
 from inhouse.errors import SignInError
-from inhouse.identity.signin import _get_json
+from inhouse.identity.signin import (
+    Provider,
+    _get_json,
+    discover,
+    fetch_jwks,
+    nonce_for,
+    sign_in,
+    verify_id_token,
+)
+from inhouse.testing.standin_idp import StandinIdP, browse
 from inhouse.tls import client_context
 from tests.gateway.test_wire import _self_signed
+
+NONCE = nonce_for("prog-tls", "key-tls")
 
 
 @contextmanager
@@ -90,3 +119,231 @@ def test_a_provider_that_is_not_there_is_not_called_untrusted() -> None:
     with pytest.raises(SignInError) as err:
         _get_json("https://127.0.0.1:9/doc", "discovery document", 2.0)
     assert "SSL_CERT_FILE" not in str(err.value)
+
+
+# -- the system's store, certifi's, and the override, over a whole sign-in ----------------------
+
+
+def _authority(folder: Path, name: str) -> tuple[Path, ssl.SSLContext]:
+    """An organisation's own authority (``name``.pem, a CA) and a server context holding a
+    certificate it issued for 127.0.0.1."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} root authority")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    authority = folder / f"{name}.pem"
+    authority.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain, private = folder / f"{name}-server.pem", folder / f"{name}-server.key"
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(chain, private)
+    return authority, server
+
+
+def _bundle(path: Path, *parts: Path) -> Path:
+    path.write_text("".join(part.read_text() for part in parts))
+    return path
+
+
+@pytest.fixture
+def system_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path | None], None]:
+    """Makes ``bundle`` this machine's store (None: a slim container, with none): what OpenSSL
+    reports as its compiled-in locations, the ones update-ca-certificates writes to."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    empty = tmp_path / "no-hashed-certs"
+    empty.mkdir()
+
+    def make(bundle: Path | None) -> None:
+        where = str(bundle) if bundle else str(tmp_path / "absent" / "cert.pem")
+        paths = ssl.DefaultVerifyPaths(
+            where if bundle else None, None, "SSL_CERT_FILE", where, "SSL_CERT_DIR", str(empty)
+        )
+        monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
+
+    return make
+
+
+@contextmanager
+def _provider(server: ssl.SSLContext) -> Iterator[StandinIdP]:
+    with StandinIdP(path="/realms/acme", tls=server) as idp:
+        idp.login("u-7f3a", email="omar@acme.example")
+        yield idp
+
+
+def _sign_in(idp: StandinIdP) -> str:
+    """A whole sign-in: discovery, keys and the token exchange, each over TLS; the subject."""
+    provider = discover(idp.issuer)
+    token = sign_in(provider, "inhouse", NONCE, open_browser=browse, say=lambda _: None)
+    identity = verify_id_token(
+        token,
+        jwks=fetch_jwks(provider),
+        issuer=idp.issuer,
+        client_id="inhouse",
+        nonce=NONCE,
+        at=datetime.datetime.now(datetime.UTC),
+    )
+    return identity.subject
+
+
+def test_a_provider_whose_authority_is_in_the_system_store_is_trusted_end_to_end(
+    tmp_path: Path, system_store: Callable[[Path | None], None]
+) -> None:
+    authority, server = _authority(tmp_path, "acme")
+    system_store(_bundle(tmp_path / "system.pem", authority))  # IT installed it
+    with _provider(server) as idp:
+        assert idp.issuer.startswith("https://127.0.0.1:")
+        assert _sign_in(idp) == "u-7f3a"
+        assert ("POST", "/realms/acme/token") in idp.requests  # the exchange ran, over TLS
+    assert "this machine's store" in tls.trusted() and str(tmp_path / "system.pem") in tls.trusted()
+
+
+def test_a_machine_with_no_store_still_trusts_certifi_for_every_step(
+    tmp_path: Path, system_store: Callable[[Path | None], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slim container (no ca-certificates): truststore and httpx2 on their own trust nothing
+    there (measured: 0 authorities), so a public provider's token exchange failed even while its
+    discovery, on certifi, worked. Every step trusts certifi's authorities now."""
+    public, server = _authority(tmp_path, "public")  # a public authority: one certifi lists
+    with_public = _bundle(tmp_path / "certifi.pem", Path(certifi.where()), public)
+    monkeypatch.setattr(certifi, "where", lambda: str(with_public))
+    monkeypatch.setattr(tls, "_CA_FILE_CANDIDATES", ())
+    system_store(None)
+    with _provider(server) as idp:
+        assert _sign_in(idp) == "u-7f3a"
+    assert tls.trusted().startswith("certifi's authorities only")
+
+
+def test_ssl_cert_file_overrides_the_system_store_for_every_step(
+    tmp_path: Path, system_store: Callable[[Path | None], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme, acme_server = _authority(tmp_path, "acme")
+    other, other_server = _authority(tmp_path, "other")
+    system_store(_bundle(tmp_path / "system.pem", acme))
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    with _provider(other_server) as idp:  # only in the named bundle: trusted, token and all
+        assert _sign_in(idp) == "u-7f3a"
+    # in the system's store, which the named bundle replaces
+    with (
+        _provider(acme_server) as idp,
+        pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err,
+    ):
+        discover(idp.issuer)
+    assert f"only the authorities in {other} (SSL_CERT_FILE)" in str(err.value)
+    assert f"add it to {other}, or unset SSL_CERT_FILE" in str(err.value)
+
+
+def test_an_authority_in_neither_store_is_refused_at_every_step_with_the_hint(
+    tmp_path: Path, system_store: Callable[[Path | None], None]
+) -> None:
+    acme, server = _authority(tmp_path, "acme")
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    system_store(_bundle(tmp_path / "system.pem", unrelated))
+    with _provider(server) as idp:
+        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err:
+            discover(idp.issuer)
+        said = str(err.value)
+        assert f"it trusts this machine's store ({tmp_path / 'system.pem'}" in said
+        assert "and certifi's authorities" in said
+        assert "update-ca-certificates" in said  # how to install it in the store
+        assert "or set SSL_CERT_FILE to a bundle that holds it" in said
+        # the token exchange is refused alike, and says so: a browser of its own trusts the
+        # provider (a browser has its own store), inhouse does not
+        base = idp.issuer
+        provider = Provider(
+            issuer=base,
+            authorization_endpoint=f"{base}/authorize",
+            token_endpoint=f"{base}/token",
+            jwks_uri=f"{base}/jwks",
+        )
+
+        def browser(url: str) -> None:
+            with httpx.Client(verify=ssl.create_default_context(cafile=acme)) as own:
+                own.get(url, follow_redirects=True)
+
+        with pytest.raises(SignInError, match="could not be reached") as refused:
+            sign_in(provider, "inhouse", NONCE, open_browser=browser, say=lambda _: None)
+        assert "not one inhouse trusts" in str(refused.value)
+        assert ("POST", "/realms/acme/token") not in idp.requests
+
+
+def _ders(bundle: str) -> set[bytes]:
+    text = Path(bundle).read_text(errors="replace")
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", text, re.S)
+    return {ssl.PEM_cert_to_DER_cert(block) for block in blocks}
+
+
+def test_the_machines_real_store_and_certifi_are_both_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No stand-in: the store this machine's OpenSSL was built to read, as it is."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    system = ssl.get_default_verify_paths().openssl_cafile
+    if not Path(system).is_file():
+        pytest.skip(f"this machine has no bundle at {system}")
+    held = set(client_context().get_ca_certs(binary_form=True))
+    assert _ders(system) <= held
+    assert _ders(certifi.where()) <= held
+
+
+@pytest.mark.parametrize("system", ["Darwin", "Windows"])
+def test_on_macos_and_windows_the_os_verifies_with_certifi_as_extra_anchors(
+    system: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wiring only (no macOS or Windows here): there the OS's verifier decides, through
+    truststore, and certifi's authorities are handed to it as anchors besides its own."""
+    import truststore
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setattr(tls.platform, "system", lambda: system)
+    context = client_context()
+    assert isinstance(context, truststore.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert _ders(certifi.where()) <= set(context._ctx.get_ca_certs(binary_form=True))
+    store = "keychains" if system == "Darwin" else "Windows certificate store"
+    assert store in tls.trusted() and "certifi's authorities" in tls.trusted()
+    assert ("security add-trusted-cert" if system == "Darwin" else "certutil") in (
+        tls.add_an_authority()
+    )
