@@ -8,15 +8,20 @@ The "system store" is made for a test the way OpenSSL tells it to Python: Linux'
 truststore, httpx2 and inhouse alike, is OpenSSL's compiled-in locations
 (``ssl.get_default_verify_paths().openssl_cafile`` / ``openssl_capath``), which no environment
 variable moves (SSL_CERT_FILE is the override, not the store), so the tests point that function
-at a bundle of their own; one test reads the machine's real store unchanged."""
+at a bundle of their own; one test reads the machine's real store unchanged, and one (where an
+unprivileged mount namespace may be made) replaces the store's own folder for a sign-in run in
+it, no seam at all."""
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
 import json
+import os
 import re
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -347,3 +352,70 @@ def test_on_macos_and_windows_the_os_verifies_with_certifi_as_extra_anchors(
     assert ("security add-trusted-cert" if system == "Darwin" else "certutil") in (
         tls.add_an_authority()
     )
+
+
+def _can_unshare() -> bool:
+    try:
+        done = subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+_SIGN_IN_HERE = """
+import datetime, sys
+from inhouse.identity.signin import discover, fetch_jwks, sign_in, verify_id_token
+from inhouse.testing.standin_idp import browse
+issuer, nonce = sys.argv[1:]
+provider = discover(issuer)
+token = sign_in(provider, "inhouse", nonce, open_browser=browse, say=lambda _: None)
+at = datetime.datetime.now(datetime.UTC)
+who = verify_id_token(
+    token, jwks=fetch_jwks(provider), issuer=issuer, client_id="inhouse", nonce=nonce, at=at
+)
+print(who.subject)
+from inhouse.tls import trusted
+print(trusted())
+"""
+
+
+def test_the_real_system_store_in_its_own_place_is_trusted_end_to_end(tmp_path: Path) -> None:
+    """No seam at all: in a mount namespace of its own, the folder that holds the bundle
+    OpenSSL was built to read (on Debian /etc/ssl/certs) is replaced by one whose bundle holds
+    the organisation's authority, as update-ca-certificates would write it; a sign-in run there
+    trusts the provider at every step."""
+    if not _can_unshare():
+        pytest.skip("no unprivileged mount namespace here (unshare -rm)")
+    bundle = Path(os.path.realpath(ssl.get_default_verify_paths().openssl_cafile))
+    if not bundle.is_file():
+        pytest.skip(f"this machine has no bundle at {bundle}")
+    authority, server = _authority(tmp_path, "acme")
+    store = tmp_path / "store"
+    store.mkdir()
+    _bundle(store / bundle.name, authority)
+    env = {k: v for k, v in os.environ.items() if k not in {"SSL_CERT_FILE", "SSL_CERT_DIR"}}
+    env["PYTHONPATH"] = str(Path(tls.__file__).parents[1])  # the inhouse under test
+    with _provider(server) as idp:
+        done = subprocess.run(
+            [
+                "unshare",
+                "-rm",
+                "sh",
+                "-c",
+                'mount --bind "$0" "$1" && exec "$2" -c "$3" "$4" "$5"',
+                str(store),
+                str(bundle.parent),
+                sys.executable,
+                _SIGN_IN_HERE,
+                idp.issuer,
+                NONCE,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    subject, said = done.stdout.splitlines()[:2]
+    assert subject == "u-7f3a"
+    assert "this machine's store" in said
