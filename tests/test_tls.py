@@ -419,3 +419,28 @@ def test_the_real_system_store_in_its_own_place_is_trusted_end_to_end(tmp_path: 
     subject, said = done.stdout.splitlines()[:2]
     assert subject == "u-7f3a"
     assert "this machine's store" in said
+
+
+def test_a_caller_that_loosens_the_shared_context_does_not_loosen_sign_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One context serves every client of the process: code that turned off verification on
+    it for a client of its own (a self-signed runtime, say) would turn it off for sign-in's
+    discovery too. The loosened context is refused, and the next caller gets a whole one."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with https_json(tmp_path, {"issuer": "x"}) as url:  # an authority nobody trusts here
+        shared = client_context()
+        shared.check_hostname = False
+        shared.verify_mode = ssl.CERT_NONE
+        with pytest.raises(RuntimeError, match="shared TLS context was changed"):
+            _get_json(url, "discovery document", 5.0)
+        again = client_context()
+        assert again is not shared
+        assert again.verify_mode == ssl.CERT_REQUIRED and again.check_hostname
+        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED"):
+            _get_json(url, "discovery document", 5.0)
+        client_context().minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        with pytest.raises(RuntimeError, match="below TLS 1.2"):
+            client_context()
+    assert client_context().minimum_version == ssl.TLSVersion.TLSv1_2

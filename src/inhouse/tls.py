@@ -52,11 +52,25 @@ _HASHED_NAME = re.compile(r"[0-9a-fA-F]{8}\.\d+")
 def client_context() -> ssl.SSLContext:
     """The TLS context every HTTPS client of inhouse verifies with: the one made for
     ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` where set, else for the system's store and certifi's
-    authorities; made once per process and per set of those settings."""
+    authorities; made once per process and per set of those settings. Shared, so never
+    changed: one that no longer verifies raises :class:`RuntimeError` here."""
     named = _named()
-    if named is not None:
-        return _override(*named)
-    return _system(*_system_key())[0]
+    context = _override(*named) if named is not None else _system(*_system_key())[0]
+    if (
+        context.verify_mode != ssl.CERT_REQUIRED
+        or not context.check_hostname
+        or context.minimum_version < ssl.TLSVersion.TLSv1_2
+    ):
+        # one object serves every client of the process: a caller that loosened it for itself
+        # loosened sign-in, the vouch and the dashboard's login too. Made again for the next
+        # caller, and the loosening is refused loudly here rather than trusted on quietly
+        _override.cache_clear()
+        _system.cache_clear()
+        raise RuntimeError(
+            "inhouse's shared TLS context was changed (no longer verifying certificates and "
+            "host names, or below TLS 1.2): a client that needs other settings makes its own"
+        )
+    return context
 
 
 def trusted() -> str:
