@@ -457,3 +457,42 @@ def test_a_caller_that_loosens_the_shared_context_does_not_loosen_sign_in(
         with pytest.raises(RuntimeError, match="below TLS 1.2"):
             client_context()
     assert client_context().minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_the_hint_for_a_folder_of_authorities_says_it_must_be_hashed(
+    tmp_path: Path, system_store: Callable[[Path | None], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL finds an authority in SSL_CERT_DIR by its subject hash, never by file name: a
+    hint to "add it to the folder" left the provider refused after the person did so."""
+    acme, server = _authority(tmp_path, "acme")
+    system_store(_bundle(tmp_path / "system.pem", acme))
+    folder = tmp_path / "authorities"
+    folder.mkdir()
+    monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+    with _provider(server) as idp:
+        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err:
+            discover(idp.issuer)
+        said = str(err.value)
+        assert f"only the authorities in {folder} (SSL_CERT_DIR)" in said
+        assert f"run `openssl rehash {folder}`" in said
+        # what the hint says, done: the provider is trusted
+        (folder / "acme.pem").write_bytes(acme.read_bytes())
+        subprocess.run(["openssl", "rehash", str(folder)], check=True, capture_output=True)
+        assert discover(idp.issuer).issuer == idp.issuer
+
+
+def test_the_hint_in_a_container_with_no_store_says_to_install_one_first(
+    tmp_path: Path, system_store: Callable[[Path | None], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """update-ca-certificates comes with ca-certificates, which a slim container lacks."""
+    acme, server = _authority(tmp_path, "acme")
+    monkeypatch.setattr(tls, "_CA_FILE_CANDIDATES", ())
+    system_store(None)
+    with _provider(server) as idp:
+        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err:
+            discover(idp.issuer)
+    said = str(err.value)
+    assert "certifi's authorities only: this machine has no store of its own" in said
+    assert "install the ca-certificates package, then install it in this machine's store" in said
+    system_store(_bundle(tmp_path / "system.pem", acme))  # a store, with no package to install
+    assert "ca-certificates package" not in tls.add_an_authority()

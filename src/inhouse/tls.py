@@ -87,9 +87,14 @@ def add_an_authority() -> str:
     """How a person makes inhouse trust an organisation's own authority, on this machine."""
     named = _named()
     if named is not None:
+        cafile, capath = named
+        # a folder is read by OpenSSL under each authority's subject hash, not by file name
+        where = (
+            cafile or f"{capath} under its hash name (copy it there, run `openssl rehash {capath}`)"
+        )
         return (
-            f"add it to {named[0] or named[1]}, or unset SSL_CERT_FILE and SSL_CERT_DIR so that "
-            "this machine's store is trusted (with certifi's authorities) and install it there"
+            f"add it to {where}, or unset SSL_CERT_FILE and SSL_CERT_DIR so that this machine's "
+            "store is trusted (with certifi's authorities) and install it there"
         )
     system = platform.system()
     if system == "Darwin":
@@ -100,13 +105,20 @@ def add_an_authority() -> str:
     elif system == "Windows":
         store = (
             "import it into Trusted Root Certification Authorities (certlm.msc, or "
-            "`certutil -addstore Root ca.cer`)"
+            "`certutil -addstore Root ca.cer` as an administrator)"
         )
     else:
+        paths = ssl.get_default_verify_paths()
+        # a slim container has no store, nor the tools that write one, until ca-certificates
+        package = (
+            "install the ca-certificates package, then "
+            if _unix_store(paths.openssl_cafile, paths.openssl_capath) == (None, None)
+            else ""
+        )
         store = (
-            "install it in this machine's store (Debian, Ubuntu: copy it as a .crt into "
-            "/usr/local/share/ca-certificates/ and run update-ca-certificates; Fedora, RHEL: "
-            "into /etc/pki/ca-trust/source/anchors/ and run update-ca-trust)"
+            f"{package}install it in this machine's store (Debian, Ubuntu: copy it as a .crt "
+            "into /usr/local/share/ca-certificates/ and run update-ca-certificates; Fedora, "
+            "RHEL: into /etc/pki/ca-trust/source/anchors/ and run update-ca-trust)"
         )
     return (
         f"{store}, or set SSL_CERT_FILE to a bundle that holds it (then only that bundle is "
