@@ -454,7 +454,7 @@ def test_a_caller_that_loosens_the_shared_context_does_not_loosen_sign_in(
         with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED"):
             _get_json(url, "discovery document", 5.0)
         client_context().minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        with pytest.raises(RuntimeError, match="below TLS 1.2"):
+        with pytest.raises(RuntimeError, match=r"below TLS 1\.2"):
             client_context()
     assert client_context().minimum_version == ssl.TLSVersion.TLSv1_2
 
@@ -488,11 +488,107 @@ def test_the_hint_in_a_container_with_no_store_says_to_install_one_first(
     acme, server = _authority(tmp_path, "acme")
     monkeypatch.setattr(tls, "_CA_FILE_CANDIDATES", ())
     system_store(None)
-    with _provider(server) as idp:
-        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err:
-            discover(idp.issuer)
+    with (
+        _provider(server) as idp,
+        pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED") as err,
+    ):
+        discover(idp.issuer)
     said = str(err.value)
     assert "certifi's authorities only: this machine has no store of its own" in said
     assert "install the ca-certificates package, then install it in this machine's store" in said
     system_store(_bundle(tmp_path / "system.pem", acme))  # a store, with no package to install
     assert "ca-certificates package" not in tls.add_an_authority()
+
+
+# -- one trust for every client: runtimes, the gateway, the load generator, embeddings ----------
+
+_RUNTIME_ANSWER = b'{"data": [{"embedding": [1.0], "index": 0}], "choices": []}'
+
+
+@pytest.mark.parametrize("where", ["SSL_CERT_FILE", "certifi, no store"])
+def test_a_runtime_is_trusted_alike_by_every_client_that_reaches_it(
+    where: str,
+    tmp_path: Path,
+    system_store: Callable[[Path | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A runtime behind a certificate: the CLI's runtime client and the embeddings check (httpx
+    with trust_env off: certifi's authorities alone, SSL_CERT_FILE unread), the gateway and the
+    load generator (the ssl module's default: the system's store, no certifi) each trusted
+    another set, so one runtime was served by the gateway and refused by `inhouse runtime`, or
+    the other way round. Each takes inhouse.tls's context now."""
+    import asyncio
+
+    from inhouse.checks.embeddings import HttpEmbedder
+    from inhouse.gateway.wire import Pool
+    from inhouse.runtimes._http import HttpClient
+    from inhouse.trials._http import StreamClient
+    from tests.gateway.test_wire import fetch, ok, server
+
+    authority, tls_server = _authority(tmp_path, "runtime")
+    if where == "SSL_CERT_FILE":  # the organisation's authority, named for inhouse alone
+        system_store(_bundle(tmp_path / "system.pem", _authority(tmp_path, "unrelated")[0]))
+        monkeypatch.setenv("SSL_CERT_FILE", str(authority))
+    else:  # a public authority (one certifi lists), in a container with no store of its own
+        with_it = _bundle(tmp_path / "certifi.pem", Path(certifi.where()), authority)
+        monkeypatch.setattr(certifi, "where", lambda: str(with_it))
+        monkeypatch.setattr(tls, "_CA_FILE_CANDIDATES", ())
+        system_store(None)
+
+    async def main() -> dict[str, object]:
+        seen: dict[str, object] = {}
+        async with server(lambda n: ok(_RUNTIME_ANSWER), tls=tls_server) as (url, _):
+            runtime = HttpClient(runtime="vllm", url=url, timeout=5, connect_timeout=5)
+            try:
+                seen["runtime client"] = (await runtime.get_json("/v1/models", "models"))["data"]
+            except Exception as err:
+                seen["runtime client"] = err
+            finally:
+                await runtime.aclose()
+            embedder = HttpEmbedder(name="vllm", url=url, timeout=5)
+            try:
+                seen["embeddings"] = await embedder.embed(["x"])
+            except Exception as err:
+                seen["embeddings"] = err
+            finally:
+                await embedder.aclose()
+            pool = Pool()
+            try:
+                seen["gateway"] = await fetch(pool, url)
+            except Exception as err:
+                seen["gateway"] = err
+            finally:
+                await pool.close()
+            async with StreamClient(url, size=1, timeout=5) as load:
+                try:
+                    seen["load generator"] = (await load.send(load.prepare("GET", "/x"))).status
+                except Exception as err:
+                    seen["load generator"] = err
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen == {
+        "runtime client": [{"embedding": [1.0], "index": 0}],
+        "embeddings": [[1.0]],
+        "gateway": _RUNTIME_ANSWER,
+        "load generator": 200,
+    }
+
+
+def test_gateway_status_trusts_what_the_vouch_trusts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse gateway vouch` reaches a gateway behind the organisation's certificate with
+    XX the same gateway with httpx's
+        certifi-only default (trust_env off: SSL_CERT_FILE unread) and said no gateway answers."""
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+
+    health = {"status": "ok", "models": []}
+    with https_json(tmp_path, health) as url:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+        base = url.removesuffix("/doc")
+        done = CliRunner().invoke(app, ["gateway", "status", "--url", base, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == health

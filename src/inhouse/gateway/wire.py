@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from inhouse.errors import ConnectFailed, ConnectionLost, NotHttp, RuntimeFault
+from inhouse.tls import client_context
 
 __all__ = ["Answer", "Endpoint", "Pool"]
 
@@ -531,7 +532,8 @@ class Pool:
         loop = asyncio.get_running_loop()
         tls = None
         if endpoint.tls:
-            tls = self._tls = self._tls or ssl.create_default_context()
+            # the authorities every client of inhouse trusts (inhouse.tls), once per pool
+            tls = self._tls = self._tls or client_context()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, connection = await loop.create_connection(
