@@ -592,3 +592,64 @@ def test_gateway_status_trusts_what_the_vouch_trusts(
         done = CliRunner().invoke(app, ["gateway", "status", "--url", base, "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output) == health
+
+
+# -- the store as it is now, not as it was when the process started ----------------------------
+
+
+@pytest.mark.parametrize("store", ["system", "SSL_CERT_FILE"])
+def test_an_authority_removed_from_the_store_is_refused_without_a_restart(
+    store: str,
+    tmp_path: Path,
+    system_store: Callable[[Path | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IT distrusts an authority (a compromised one) by taking it out of the store: the context
+    was kept for the process's lifetime, keyed on the bundle's name alone, so a gateway or a
+    dashboard went on trusting it until someone restarted them."""
+    acme, server = _authority(tmp_path, "acme")
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    bundle = _bundle(tmp_path / "store.pem", unrelated, acme)
+    if store == "system":
+        system_store(bundle)
+    else:
+        system_store(_bundle(tmp_path / "system.pem", unrelated))
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with _provider(server) as idp:
+        assert discover(idp.issuer).issuer == idp.issuer
+        # rewritten without it, as update-ca-certificates does: a new file put in its place
+        _bundle(tmp_path / "next.pem", unrelated).replace(bundle)
+        with pytest.raises(SignInError, match="CERTIFICATE_VERIFY_FAILED"):
+            discover(idp.issuer)
+        bundle.write_text(unrelated.read_text() + acme.read_text())  # in place, put back
+        assert discover(idp.issuer).issuer == idp.issuer
+
+
+def test_the_gateway_trusts_an_authority_installed_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its pool made one context at its first connection and kept it: a runtime whose
+    authority IT installed afterwards stayed refused until the gateway was restarted."""
+    import asyncio
+
+    from inhouse.errors import ConnectFailed
+    from inhouse.gateway.wire import Pool
+    from tests.gateway.test_wire import fetch, ok, server
+
+    acme, tls_server = _authority(tmp_path, "acme")
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    bundle = _bundle(tmp_path / "bundle.pem", unrelated)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+
+    async def main() -> None:
+        async with server(lambda n: ok(_RUNTIME_ANSWER), tls=tls_server) as (url, _):
+            pool = Pool()
+            try:
+                with pytest.raises(ConnectFailed, match="CERTIFICATE_VERIFY_FAILED"):
+                    await fetch(pool, url)
+                _bundle(tmp_path / "next.pem", unrelated, acme).replace(bundle)
+                assert await fetch(pool, url) == _RUNTIME_ANSWER
+            finally:
+                await pool.close()
+
+    asyncio.run(main())

@@ -23,7 +23,10 @@ so one provider is trusted, or refused, by all of them alike. httpx would make a
 every client, and loading the authorities took 10-20 ms on the machine the project is built on,
 more than a request to a gateway or identity provider on the same network: the context is made
 once per set of settings and shared (an :class:`ssl.SSLContext` may serve many connections and
-threads at once).
+threads at once). The settings include each bundle's and folder's stamp (inode, size, time): an
+authority IT installs or removes is trusted or refused by the next client a long-running
+gateway makes, with no restart. Shared, it is never changed: :func:`client_context` refuses one
+a caller loosened.
 """
 
 from __future__ import annotations
@@ -52,10 +55,14 @@ _HASHED_NAME = re.compile(r"[0-9a-fA-F]{8}\.\d+")
 def client_context() -> ssl.SSLContext:
     """The TLS context every HTTPS client of inhouse verifies with: the one made for
     ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` where set, else for the system's store and certifi's
-    authorities; made once per process and per set of those settings. Shared, so never
-    changed: one that no longer verifies raises :class:`RuntimeError` here."""
+    authorities; made once per process and per set of those settings and of what the files
+    hold. Shared, so never changed: one that no longer verifies raises :class:`RuntimeError`
+    here."""
     named = _named()
-    context = _override(*named) if named is not None else _system(*_system_key())[0]
+    if named is not None:
+        context = _override(*named, _stamp(named[0] or named[1]))
+    else:
+        context = _system(*_system_key())[0]
     if (
         context.verify_mode != ssl.CERT_REQUIRED
         or not context.check_hostname
@@ -133,28 +140,55 @@ def _named() -> tuple[str | None, str | None] | None:
     return (cafile, capath) if cafile or capath else None
 
 
+#: what a file or folder of authorities is, as far as its trust goes: a bundle rewritten (an
+#: authority added or, what matters more, removed) or a folder whose entries changed is another
+#: key, so a long-running gateway trusts what the store holds now, not at its start
+_Stamp = tuple[int, int, int, int] | None
+
+
+def _stamp(path: str | None) -> _Stamp:
+    """``path``'s device, inode, size and modification time, following links; None where
+    there is nothing (a few microseconds: no file is read)."""
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 @functools.lru_cache(maxsize=8)
-def _override(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+def _override(cafile: str | None, capath: str | None, stamp: _Stamp) -> ssl.SSLContext:
     """The context for the authorities the environment names, and no other (made from the
     cache key, not from the environment read again, which may have changed since)."""
     return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
-def _system_key() -> tuple[str, str, str, str]:
+def _system_key() -> tuple[str, str, str, str, tuple[_Stamp, ...]]:
     """What the system's context is made of: the platform, OpenSSL's compiled-in locations
-    (not ``SSL_CERT_*``, which :func:`_named` has read) and certifi's bundle."""
+    (not ``SSL_CERT_*``, which :func:`_named` has read), certifi's bundle, and the stamps of
+    each, and of the usual places where OpenSSL's bundle is missing."""
     import certifi
 
     paths = ssl.get_default_verify_paths()
-    return platform.system(), paths.openssl_cafile, paths.openssl_capath, certifi.where()
+    cafile, capath, bundle = paths.openssl_cafile, paths.openssl_capath, certifi.where()
+    stamps: tuple[_Stamp, ...] = (_stamp(cafile), _stamp(capath), _stamp(bundle))
+    if stamps[0] is None:
+        stamps += tuple(_stamp(candidate) for candidate in _CA_FILE_CANDIDATES)
+    return platform.system(), cafile, capath, bundle, stamps
 
 
 @functools.lru_cache(maxsize=8)
 def _system(
-    system: str, openssl_cafile: str, openssl_capath: str, certifi_bundle: str
+    system: str,
+    openssl_cafile: str,
+    openssl_capath: str,
+    certifi_bundle: str,
+    stamps: tuple[_Stamp, ...],
 ) -> tuple[ssl.SSLContext, str]:
     """The context for the system's store and certifi's authorities, and what it trusts in
-    words."""
+    words (``stamps``: only the cache's key)."""
     if system in ("Darwin", "Windows"):
         import truststore
 
