@@ -653,3 +653,21 @@ def test_the_gateway_trusts_an_authority_installed_while_it_runs(
                 await pool.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("bundle", ["missing", "empty"])
+def test_an_ssl_cert_file_that_cannot_be_read_is_named_not_a_traceback(
+    bundle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in SSL_CERT_FILE left sign-in with a FileNotFoundError traceback (an empty file,
+    an SSLError), and every client inhouse opens takes this context now, the gateway's too:
+    a refusal that names the setting, and what to do."""
+    from inhouse.errors import ConfigError
+
+    path = tmp_path / "bundle.pem"
+    if bundle == "empty":
+        path.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    with pytest.raises(ConfigError, match=f"SSL_CERT_FILE names {re.escape(str(path))}") as err:
+        _get_json("https://127.0.0.1:9/doc", "discovery document", 2.0)
+    assert "unset it to trust this machine's store" in str(err.value)

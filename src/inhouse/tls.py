@@ -56,13 +56,29 @@ def client_context() -> ssl.SSLContext:
     """The TLS context every HTTPS client of inhouse verifies with: the one made for
     ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` where set, else for the system's store and certifi's
     authorities; made once per process and per set of those settings and of what the files
-    hold. Shared, so never changed: one that no longer verifies raises :class:`RuntimeError`
-    here."""
+    hold. A bundle that cannot be read is a :class:`~inhouse.errors.ConfigError` naming it.
+    Shared, so never changed: one that no longer verifies raises :class:`RuntimeError` here."""
     named = _named()
-    if named is not None:
-        context = _override(*named, _stamp(named[0] or named[1]))
-    else:
-        context = _system(*_system_key())[0]
+    try:
+        if named is not None:
+            context = _override(*named, _stamp(named[0] or named[1]))
+        else:
+            context = _system(*_system_key())[0]
+    except OSError as err:  # ssl.SSLError too: a file that holds no authority
+        from inhouse.errors import ConfigError
+
+        if named is None:
+            raise ConfigError(
+                f"this machine's store of certificate authorities cannot be read ({err}): "
+                "repair it (update-ca-certificates, update-ca-trust), or set SSL_CERT_FILE to "
+                "a bundle of authorities"
+            ) from None
+        var, where = ("SSL_CERT_FILE", named[0]) if named[0] else ("SSL_CERT_DIR", named[1])
+        raise ConfigError(
+            f"{var} names {where}, which inhouse cannot read authorities from ({err}): set it "
+            "to a bundle of certificate authorities (PEM), or unset it to trust this machine's "
+            "store and certifi's"
+        ) from None
     if (
         context.verify_mode != ssl.CERT_REQUIRED
         or not context.check_hostname
