@@ -671,3 +671,39 @@ def test_an_ssl_cert_file_that_cannot_be_read_is_named_not_a_traceback(
     with pytest.raises(ConfigError, match=f"SSL_CERT_FILE names {re.escape(str(path))}") as err:
         _get_json("https://127.0.0.1:9/doc", "discovery document", 2.0)
     assert "unset it to trust this machine's store" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "how"),
+    [
+        ("Darwin", -67843, "security add-trusted-cert"),  # errSecNotTrusted
+        ("Windows", 0x800B0109, "certutil -addstore Root"),  # CERT_E_UNTRUSTEDROOT
+        ("Windows", 0x800B010A, "certutil -addstore Root"),  # CERT_E_CHAINING
+    ],
+)
+def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
+    system: str, code: int, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There the OS verifies, through truststore, and the error carries the OS's code, not
+    OpenSSL's 18 to 21: the keychain and certutil wording was never shown to anyone. (No macOS
+    or Windows here: the error is the one truststore raises, in httpx's chain.)"""
+    import truststore  # noqa: F401  (imported as on Linux, before the platform is turned)
+
+    from inhouse.identity.signin import _untrusted_hint
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setattr(tls.platform, "system", lambda: system)
+    refused = ssl.SSLCertVerificationError("certificate is not trusted")
+    refused.verify_code = code
+    try:
+        try:
+            raise refused
+        except ssl.SSLError as err:
+            raise httpx.ConnectError(str(err)) from err
+    except httpx.ConnectError as err:
+        hint = _untrusted_hint(err)
+    assert "not one inhouse trusts" in hint and how in hint
+    wrong_host = ssl.SSLCertVerificationError("host name mismatch")
+    wrong_host.verify_code = -67602 if system == "Darwin" else 0x800B010F  # no authority mends it
+    assert _untrusted_hint(wrong_host) == ""

@@ -199,10 +199,14 @@ class Provider:
         _check_url(self.jwks_uri, "the jwks_uri")
 
 
-#: OpenSSL's verify codes for a certificate whose authority is not trusted here (self-signed,
-#: self-signed in its chain, an issuer not found, a leaf not verifiable): not a wrong host name
-#: or an expired certificate, which no bundle of authorities mends
-_UNKNOWN_AUTHORITY = frozenset({18, 19, 20, 21})
+#: the verify codes of a certificate whose authority is not trusted here: not a wrong host name
+#: or an expired certificate, which no bundle of authorities mends. OpenSSL's (Linux, or any
+#: platform under SSL_CERT_FILE): self-signed, self-signed in its chain, an issuer not found, a
+#: leaf not verifiable. On macOS and Windows truststore hands on the OS's own code instead:
+#: errSecNotTrusted; CERT_E_UNTRUSTEDROOT and CERT_E_CHAINING (a DWORD, and as a signed HRESULT)
+_UNKNOWN_AUTHORITY = frozenset(
+    {18, 19, 20, 21, -67843, 0x800B0109, 0x800B010A, 0x800B0109 - 2**32, 0x800B010A - 2**32}
+)
 
 
 def _untrusted_hint(err: BaseException) -> str:
