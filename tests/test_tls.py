@@ -393,9 +393,10 @@ def test_the_real_system_store_in_its_own_place_is_trusted_end_to_end(tmp_path: 
     if (refused := _unshare_refused()) is not None:
         pytest.fail(
             f"`unshare -rm` is refused here ({refused}), and this test needs a mount namespace "
-            "of its own: run it as root, or allow unprivileged user namespaces (sysctl "
-            "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 and later "
-            "kernel.apparmor_restrict_unprivileged_userns=0)"
+            "of its own: allow user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
+            "Ubuntu 24.04 and later kernel.apparmor_restrict_unprivileged_userns=0; in a "
+            "container, a seccomp profile that allows unshare) or run it as root with "
+            "CAP_SYS_ADMIN"
         )
     # the bundle OpenSSL was built to read, which a machine without ca-certificates lacks:
     # its folder is what is replaced, so the bundle is there in the namespace either way
