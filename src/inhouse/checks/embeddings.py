@@ -20,6 +20,7 @@ from inhouse.errors import (
     RuntimeTimeout,
     RuntimeUnavailable,
 )
+from inhouse.tls import client_context
 
 __all__ = ["Embedder", "EmbeddingsNotServed", "HttpEmbedder", "cosine"]
 
@@ -60,6 +61,7 @@ class HttpEmbedder:
             timeout=timeout,
             transport=transport,
             trust_env=False,
+            verify=client_context(),  # the authorities the gateway and runtimes are reached with
         )
 
     @classmethod

@@ -113,6 +113,7 @@ def status(
     from inhouse.gateway.config import names_this_machine, read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
+    from inhouse.tls import client_context
     from inhouse.urls import http_url
 
     # where the address came from, for the error: a gateway served with --port (as the README's
@@ -149,8 +150,9 @@ def status(
     def ask(key: str | None) -> tuple[Any, Any]:
         headers = {"authorization": f"Bearer {key}"} if key else {}
         try:
+            # the authorities `inhouse gateway vouch` trusts the same gateway with
             answer = httpx.get(f"{url.rstrip('/')}/healthz", headers=headers, timeout=5,
-                               trust_env=False)  # fmt: skip
+                               trust_env=False, verify=client_context())  # fmt: skip
             return answer, answer.json()
         except (httpx.HTTPError, ValueError) as err:
             raise RuntimeUnavailable(f"no gateway answers at {url} ({err}{where})") from None

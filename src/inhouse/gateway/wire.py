@@ -21,7 +21,6 @@ bytes are not an HTTP/1.1 answer); a wait longer than its timeout raises ``Timeo
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from inhouse.errors import ConnectFailed, ConnectionLost, NotHttp, RuntimeFault
+from inhouse.tls import client_context
 
 __all__ = ["Answer", "Endpoint", "Pool"]
 
@@ -470,7 +470,6 @@ class Pool:
         self.keepalive = keepalive
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
         self._all: set[_Connection] = set()
-        self._tls: ssl.SSLContext | None = None
         #: connections waiting, in the background, for their answer's last bytes
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -531,7 +530,9 @@ class Pool:
         loop = asyncio.get_running_loop()
         tls = None
         if endpoint.tls:
-            tls = self._tls = self._tls or ssl.create_default_context()
+            # the authorities every client of inhouse trusts (inhouse.tls), as the store holds
+            # them now: a new connection, not each request, asks (microseconds, no file read)
+            tls = client_context()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, connection = await loop.create_connection(

@@ -199,18 +199,24 @@ class Provider:
         _check_url(self.jwks_uri, "the jwks_uri")
 
 
-#: OpenSSL's verify codes for a certificate whose authority is not trusted here (self-signed,
-#: self-signed in its chain, an issuer not found, a leaf not verifiable): not a wrong host name
-#: or an expired certificate, which no bundle of authorities mends
-_UNKNOWN_AUTHORITY = frozenset({18, 19, 20, 21})
+#: the verify codes of a certificate whose authority is not trusted here: not a wrong host name
+#: or an expired certificate, which no bundle of authorities mends. OpenSSL's (Linux, or any
+#: platform under SSL_CERT_FILE): self-signed, self-signed in its chain, an issuer not found, a
+#: leaf not verifiable. On macOS and Windows truststore hands on the OS's own code instead:
+#: errSecNotTrusted; CERT_E_UNTRUSTEDROOT and CERT_E_CHAINING (a DWORD, and as a signed HRESULT)
+_UNKNOWN_AUTHORITY = frozenset(
+    {18, 19, 20, 21, -67843, 0x800B0109, 0x800B010A, 0x800B0109 - 2**32, 0x800B010A - 2**32}
+)
 
 
 def _untrusted_hint(err: BaseException) -> str:
-    """What to do, where ``err`` (an httpx error) came of a certificate whose authority this
-    machine does not trust: an organisation's own provider often has one from an authority of
-    its own, which certifi's list lacks; else nothing."""
-    import os
+    """What to do, where ``err`` (an httpx or httpx2 error) came of a certificate whose
+    authority this machine does not trust: an organisation's own provider often has one from an
+    authority of its own, which certifi's list lacks and IT installs in the system's store; else
+    nothing."""
     import ssl
+
+    from inhouse import tls
 
     seen: BaseException | None = err
     for _ in range(8):  # the cause chain: httpx's error, httpcore's, the ssl module's
@@ -221,13 +227,10 @@ def _untrusted_hint(err: BaseException) -> str:
         return ""
     if seen.verify_code not in _UNKNOWN_AUTHORITY:
         return ""
-    where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")
-    trusted = f"the authorities in {where}" if where else "certifi's authorities"
     return (
-        f"; its certificate's authority is not one inhouse trusts ({trusted}). Where the "
-        "organisation's provider has a certificate from an authority of its own, set "
-        "SSL_CERT_FILE to a bundle that holds it (on Debian and Ubuntu the system's, "
-        "/etc/ssl/certs/ca-certificates.crt, once the authority is installed there)"
+        f"; its certificate's authority is not one inhouse trusts (it trusts {tls.trusted()}). "
+        "Where the organisation's provider has a certificate from an authority of its own, "
+        + tls.add_an_authority()
     )
 
 
@@ -447,6 +450,8 @@ def sign_in(
     before this returns, whatever happens."""
     from authlib.integrations.httpx_client import OAuth2Client  # type: ignore[import-untyped]
 
+    from inhouse.tls import client_context
+
     verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 asks for 43 to 128
     state = secrets.token_urlsafe(32)
     deadline = time.monotonic() + timeout
@@ -460,6 +465,9 @@ def sign_in(
             redirect_uri=listener.redirect_uri,
             code_challenge_method="S256",
             timeout=_EXCHANGE_TIMEOUT,
+            # the authorities discovery and the keys were read with (httpx2's own default
+            # differs: no certifi, so nothing at all in a container with no store)
+            verify=client_context(),
         ) as client:
             url, _ = client.create_authorization_url(
                 provider.authorization_endpoint,
@@ -509,7 +517,9 @@ def _exchange(
     except Exception as err:
         if not _http_failure(err):
             raise
-        raise SignInError(f"{where} could not be reached: {type(err).__name__}: {err}") from None
+        raise SignInError(
+            f"{where} could not be reached: {type(err).__name__}: {err}" + _untrusted_hint(err)
+        ) from None
     return dict(token)
 
 

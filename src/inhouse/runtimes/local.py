@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 
+from inhouse.tls import client_context
+
 __all__ = [
     "UNKNOWN_PEER",
     "Behind",
@@ -88,7 +90,13 @@ class PeerRecorder(httpx.AsyncBaseTransport):
     def __init__(
         self, inner: httpx.AsyncBaseTransport | None = None, *, look_behind: bool = False
     ) -> None:
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(trust_env=False)
+        # no proxy, but the authorities every client of inhouse trusts (inhouse.tls), as the
+        # gateway reaching the same runtime does: httpx's own default is certifi's alone
+        self._inner = (
+            inner
+            if inner is not None
+            else httpx.AsyncHTTPTransport(trust_env=False, verify=client_context())
+        )
         self._peers: set[str] = set()
         self._look_behind = look_behind
         #: what was behind each connection, by its two ends (a kept-alive one is looked at once)

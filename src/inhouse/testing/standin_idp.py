@@ -31,6 +31,7 @@ import base64
 import hashlib
 import json
 import secrets
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Collection, Mapping
@@ -97,7 +98,9 @@ class StandinIdP:
     ``path`` puts the issuer below the root (``/realms/acme``, as Keycloak does);
     ``client_ids`` are the registered clients; ``client_secrets`` the secrets of those that must
     authenticate (by ``client_secret_post`` or ``client_secret_basic``); ``clock`` gives the
-    time tokens are issued at (default: now)."""
+    time tokens are issued at (default: now); ``tls``, a server context holding a certificate
+    for ``127.0.0.1``, serves it over HTTPS (an issuer ``https://127.0.0.1:PORT``), for tests of
+    which certificate authorities sign-in trusts."""
 
     def __init__(
         self,
@@ -106,11 +109,13 @@ class StandinIdP:
         client_ids: Collection[str] = frozenset({"inhouse"}),
         client_secrets: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.path = "/" + path.strip("/") if path.strip("/") else ""
         self.client_ids = frozenset(client_ids)
         self.client_secrets = dict(client_secrets or {})
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.tls = tls
         #: merged into the discovery document: a test breaks it on purpose
         self.configuration_overrides: dict[str, Any] = {}
         #: every request, as (method, path without query)
@@ -127,6 +132,9 @@ class StandinIdP:
 
     def __enter__(self) -> StandinIdP:
         self._server = _Server(("127.0.0.1", 0), _handler(self))
+        if self.tls is not None:
+            # the handshake on accept: a client that refuses the certificate is dropped there
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )  # a short poll: it stops at once when the test's `with` ends
@@ -148,10 +156,12 @@ class StandinIdP:
 
     @property
     def issuer(self) -> str:
-        """``http://127.0.0.1:PORT`` and the path: what its tokens and discovery name."""
+        """``http://127.0.0.1:PORT`` (``https`` with ``tls``) and the path: what its tokens and
+        discovery name."""
         if self._server is None:
             raise RuntimeError("the stand-in IdP is not running: use it in a `with` block")
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{self.path}"
 
     # -- what the test controls --------------------------------------------------------------
 

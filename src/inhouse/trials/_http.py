@@ -15,7 +15,6 @@ a connect timeout and a whole-request timeout. No proxies, redirects or HTTP/2.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ import httptools
 
 from inhouse.errors import TransportFailed
 from inhouse.runtimes.local import is_own_address, normalised_address, vouched_peer
+from inhouse.tls import client_context
 
 __all__ = ["Answer", "HttpError", "StreamClient"]
 
@@ -194,7 +194,8 @@ class StreamClient:
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.prefix = parts.path.rstrip("/")
-        self._tls = ssl.create_default_context() if parts.scheme == "https" else None
+        # the authorities the gateway and every other client of inhouse trust (inhouse.tls)
+        self._tls = client_context() if parts.scheme == "https" else None
         default_port = 443 if parts.scheme == "https" else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
         self._authority = host if self.port == default_port else f"{host}:{self.port}"
