@@ -1,8 +1,9 @@
 """What waits on each person, from the program's status: a handoff to decide, a play's exit
-still lacking, a handoff to offer, a play to start, a ticket to resolve or assign, a fix or a
-word taken in their name to confirm, the open survey to answer, their use of the gateway to
-confirm. The dashboard's program page
-and ``inhouse status`` show the same list; neither decides anything the checks do not."""
+still lacking (its owner's, or, where only someone other than those its check judges can meet
+it, each other member's), a handoff to offer, a play to start, a ticket to resolve or assign, a
+fix or a word taken in their name to confirm, the open survey to answer, their use of the
+gateway to confirm. The dashboard's program page and ``inhouse status`` show the same list;
+neither decides anything the checks do not."""
 
 from __future__ import annotations
 
@@ -13,14 +14,70 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from inhouse.program import Program
-    from inhouse.program.status_shape import PlayView, Status
+    from inhouse.program.checks import CheckContext
+    from inhouse.program.status_shape import CheckRow, PlayView, Status
 
 __all__ = ["next_steps"]
 
 
-def _failing(view: PlayView) -> list[str]:
+def _failing_rows(view: PlayView) -> list[tuple[CheckRow, str]]:
     rows = view["exit"] or []
-    return [f"{row['title']}: {row['reason']}" for row in rows if row["outcome"] != "pass"]
+    return [(row, f"{row['title']}: {row['reason']}") for row in rows if row["outcome"] != "pass"]
+
+
+def _verify_judged(ctx: CheckContext, view: PlayView) -> set[str]:
+    """``second-person-verified``: the baseline's owner (exit rule 17: and the leads)."""
+    return {view["owner"]} if view["owner"] else set()
+
+
+def _rerun_judged(ctx: CheckContext, view: PlayView) -> set[str]:
+    """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads)."""
+    verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload.get("verdict") == "proven")
+    return {who for who in (verdict and verdict.by, ctx.owners.get("prove-value")) if who}
+
+
+def _workflow_judged(ctx: CheckContext, view: PlayView) -> set[str]:
+    """``workflow-run-by-other``: the current workflow's author (and the leads)."""
+    from inhouse.program.playchecks._shared import current_workflow, first_publisher
+
+    spec = current_workflow(ctx)
+    author = spec and first_publisher(ctx.facts, str(spec.payload["workflow"]))
+    return {author} if author else set()
+
+
+#: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
+#: workflow run of the judged person's own is their own work checked by themselves), and whom
+#: each judges besides the rollout leads (exit rules 17 and 20), read from the log: their step
+#: is the other members' to take, and ``inhouse status`` told the play's owner to take it
+_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], set[str]]] = {
+    "second-person-verified": _verify_judged,
+    "trial-reproduced": _rerun_judged,
+    "workflow-run-by-other": _workflow_judged,
+}
+
+
+def _takers(
+    program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
+) -> tuple[str, list[str]] | None:
+    """Who can take the step a failing exit ``row`` of ``view`` asks for, where only someone
+    other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words, and
+    every enrolled person outside them; None where the play's owner takes it."""
+    judges = _TAKEN_BY_ANOTHER.get(row["check"])
+    if judges is None:
+        return None
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import ever_held
+
+    ctx = build_context(program.state(), now)
+    judged = judges(ctx, view) | ever_held(ctx, "rollout-lead")
+    people = [
+        p["name"]
+        for p in status["people"]
+        if p["enrolled"] and not p["service"] and p["name"] not in judged
+    ]
+    names = sorted(judged)
+    said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return said or "those it judges", people
 
 
 def next_steps(
@@ -67,9 +124,21 @@ def next_steps(
                     f"accept {number}` or `inhouse handoff reject {number}`)", href)  # fmt: skip
             elif view["state"] in ("running", "ongoing"):
                 # an ongoing play (6) never exits, but each period its checks still ask its
-                # owner for something: a report, a finding fed back
-                for text in _failing(view):
-                    add(view["owner"], f"{label} needs {text}", href)
+                # owner for something: a report, a finding fed back; a step only someone other
+                # than those a check judges can take goes to them, not to the owner
+                for row, text in _failing_rows(view):
+                    takers = _takers(program, status, view, row, now)
+                    if takers is None:
+                        add(view["owner"], f"{label} needs {text}", href)
+                        continue
+                    judged, people = takers
+                    if not people:
+                        add(view["owner"], f"{label} needs {text}; only a member other than "
+                            f"{judged} can take this step, and nobody else has joined: invite "
+                            "one (`inhouse person invite NAME`)", href)  # fmt: skip
+                    for person in people:
+                        add(person, f"{label} needs {text}; a member other than {judged} takes "
+                            "this step, from their own machine", href)  # fmt: skip
             elif view["state"] == "exit-met":
                 to, who = _receiver(program, status, view)
                 add(view["owner"], f"offer the handoff of {label}: its exit is met (`inhouse "

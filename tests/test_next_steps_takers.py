@@ -1,0 +1,96 @@
+"""Whose next step a failing exit is. `inhouse status` filed every failing exit check of a
+running play under its owner: "lena: play 2 (Establish the baseline) needs a second person stood
+the environment up", for a step lena, play 2's owner and the lead, is the one person who cannot
+take (her own verify, her own rerun of her trial, a lead's run of a workflow do not count). A
+step only someone other than those a check judges can take is now filed under each of the
+other members, naming whom it must not be; where nobody else has joined, the owner is told to
+invite one.
+
+The program, its people and facts are real (SQLite, each person's own key); the status is the
+real one with the play's state and exit rows set, as tests/test_walk456.py does for play 6."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inhouse.next_steps import next_steps
+from inhouse.program import Program, Provenance
+from tests.conftest import Clock
+from tests.people import enrol
+
+
+def _running(program: Program, play: str, owner: str, *checks: str) -> dict[str, Any]:
+    """``program``'s status with ``play`` running under ``owner``, ``checks`` its failing exit
+    rows, and the plays before it exited."""
+    status: dict[str, Any] = program.status()
+    number = next(v["number"] for v in status["plays"] if v["id"] == play)
+    for view in status["plays"]:
+        if view["number"] < number:
+            view.update(state="exited", handoff=None)
+        elif view["id"] == play:
+            rows = [
+                {"check": c, "title": c.replace("-", " "), "outcome": "fail", "reason": "not yet"}
+                for c in checks
+            ]
+            view.update(state="running", owner=owner, exit=rows)
+    return status
+
+
+def _steps(program: Program, status: dict[str, Any], clock: Clock) -> dict[str, list[str]]:
+    found = next_steps(program, status, clock())  # type: ignore[arg-type]
+    return {p["person"]: [s["text"] for s in p["steps"]] for p in found}
+
+
+def test_a_second_person_s_verify_and_rerun_are_the_other_members_steps_not_the_owner_s(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    enrol(lena, "omar", team="support")
+    enrol(lena, "pia", team="legal")
+    status = _running(
+        lena, "baseline", "lena", "baseline-pinned", "second-person-verified", "trial-reproduced"
+    )
+    steps = _steps(lena, status, clock)
+    theirs = [t for t in steps["lena"] if "second person verified" in t or "reproduced" in t]
+    assert theirs == [], steps["lena"]
+    # what only she can do stays hers
+    assert any("baseline pinned: not yet" in t for t in steps["lena"]), steps["lena"]
+    for member in ("omar", "pia"):
+        texts = " | ".join(steps[member])
+        assert "needs second person verified: not yet; a member other than lena takes" in texts
+        assert "needs trial reproduced: not yet; a member other than lena takes" in texts
+        assert "baseline pinned" not in texts, texts
+    lena.close()
+
+
+def test_a_workflow_run_by_another_is_neither_its_author_s_nor_a_lead_s_step(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The author (omar, play 3's owner) and the lead (lena) are the two whose runs play 3 does
+    not count: the step is pia's."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    enrol(lena, "pia", team="legal")
+    spec = {"workflow": "ticket-summary", "content_hash": "c" * 12, "model": "m",
+            "model_digest": "sha256:" + "b" * 64, "author": "omar"}  # fmt: skip
+    omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
+                     collector="inhouse workflow test")  # fmt: skip
+    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = _steps(lena, status, clock)
+    assert "omar" not in steps and "lena" not in steps, steps
+    (text,) = steps["pia"]
+    assert "a member other than lena and omar takes this step" in text, text
+    omar.close()
+    lena.close()
+
+
+def test_with_nobody_else_joined_the_owner_is_told_to_invite_one(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    status = _running(lena, "baseline", "lena", "second-person-verified")
+    (text,) = _steps(lena, status, clock)["lena"]
+    assert "only a member other than lena can take this step, and nobody else has joined" in text
+    assert "`inhouse person invite NAME`" in text, text
+    lena.close()
