@@ -1179,7 +1179,7 @@ def _claim_problem(
         return True, (
             f"{who}'s rerun of trial {name} held, but {'; and '.join(words)}; {who} (or another "
             "colleague who reruns it) confirms them with their own key, saying on what "
-            f"(`inhouse prove {name} --rerun {' '.join(flags)}`)"
+            f"(`inhouse prove {name} --rerun {' '.join(flags)}`){_unread_costs(verdict, rerun)}"
         )
     return None
 
@@ -1261,7 +1261,7 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
         f"; the costs {verdict.by} typed, which {rerun.by} confirmed (their word: "
         f"{data['costs_confirmed']})"
         if _priced(verdict) and data.get("costs_confirmed")
-        else ""
+        else _unread_costs(verdict, rerun)
     )
     if _manual(verdict, rerun):
         outputs = (
@@ -1284,6 +1284,19 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
     )
     return (
         f"; {dims} held on their figures, the status quo answering from their machine{quo}{costs}"
+    )
+
+
+def _unread_costs(verdict: Fact, rerun: Fact) -> str:
+    """Where ``rerun`` carries its signer's word on the costs (``--confirm-costs``) and the
+    verdict claimed no "cheaper", the only claim they decide: that no check reads it, said
+    (a checkout holds no verdict to refuse the flag by, so it was signed there); else ""."""
+    if _priced(verdict) or not rerun.payload.get("costs_confirmed"):
+        return ""
+    return (
+        f"; {rerun.by}'s word on the costs {verdict.by} typed (--confirm-costs: "
+        f"{rerun.payload['costs_confirmed']}) is read by no check: the verdict claimed no "
+        "'cheaper', the only claim they decide"
     )
 
 
