@@ -11,10 +11,12 @@ real one with the play's state and exit rows set, as tests/test_walk456.py does 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from inhouse.next_steps import next_steps
+from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
 from tests.people import enrol
@@ -93,4 +95,42 @@ def test_with_nobody_else_joined_the_owner_is_told_to_invite_one(
     (text,) = _steps(lena, status, clock)["lena"]
     assert "only a member other than lena can take this step, and nobody else has joined" in text
     assert "`inhouse person invite NAME`" in text, text
+    lena.close()
+
+
+TRACK = (
+    "title: Everyone\nrole: all\nsteps:\n  - {id: first-request, type: first-answered-request}\n"
+)
+
+
+def test_a_member_s_enablement_is_their_step_not_the_lead_s(_isolated: Path, clock: Clock) -> None:
+    """Only a member's own record of their track counts for pilot-enabled: the lead, play 4's
+    owner, was told play 4 needed it, and each member was told nothing."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    for name, team in {"sam": "support", "pia": "legal"}.items():
+        enrol(lena, name, team=team)
+        add_member(lena, name, track="everyone")
+    status = _running(lena, "pilot", "lena", "pilot-enabled")
+    steps = _steps(lena, status, clock)
+    assert "lena" not in steps, steps
+    for member in ("sam", "pia"):
+        (text,) = steps[member]
+        part = "your part: your enablement track everyone, 0 of 1 steps met: meet the rest and "
+        record = "record them from your own machine (`inhouse pilot enablement --record`)"
+        assert part + record in text, text
+    lena.close()
+
+
+def test_with_no_member_yet_the_enablement_step_stays_the_lead_s(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    status = _running(lena, "pilot", "lena", "pilot-enabled")
+    (text,) = _steps(lena, status, clock)["lena"]
+    assert "needs pilot enabled: not yet" in text, text
     lena.close()

@@ -56,6 +56,31 @@ _TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], set[str]]] = {
 }
 
 
+def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, str]], bool]:
+    """What is left of ``pilot-enabled`` to each member whose track is not finished and
+    recorded (only a member's own record counts: a lead cannot take it), and whether any part
+    is the play's owner's: no member yet, a track that does not load, or a finished track that
+    counts for nothing (its steps, which a lead writes, measure nothing at the gateway)."""
+    from inhouse.pilot.enablement import progress
+
+    found = progress(program, now=now)
+    parts: list[tuple[str, str]] = []
+    owners = not found
+    record = "from your own machine (`inhouse pilot enablement --record`)"
+    for item in found:
+        track = item.member.track
+        if item.error is not None or item.not_counted is not None:
+            owners = True
+        elif not item.done:
+            met = f"{item.met} of {len(item.steps)} steps met"
+            part = f"your enablement track {track}, {met}: meet the rest and record them {record}"
+            parts.append((item.member.person, part))
+        elif not item.completed_recorded:
+            part = f"your enablement track {track} is met: record it {record}"
+            parts.append((item.member.person, part))
+    return parts, owners
+
+
 def _takers(
     program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
 ) -> tuple[str, list[str]] | None:
@@ -127,6 +152,14 @@ def next_steps(
                 # owner for something: a report, a finding fed back; a step only someone other
                 # than those a check judges can take goes to them, not to the owner
                 for row, text in _failing_rows(view):
+                    if row["check"] == "pilot-enabled":
+                        # each member records their own track: theirs to finish, not the lead's
+                        parts, owners = _enablement_parts(program, now)
+                        for person, part in parts:
+                            add(person, f"{label} needs {text}; your part: {part}", href)
+                        if owners:
+                            add(view["owner"], f"{label} needs {text}", href)
+                        continue
                     takers = _takers(program, status, view, row, now)
                     if takers is None:
                         add(view["owner"], f"{label} needs {text}", href)
