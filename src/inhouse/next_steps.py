@@ -25,31 +25,52 @@ def _failing_rows(view: PlayView) -> list[tuple[CheckRow, str]]:
     return [(row, f"{row['title']}: {row['reason']}") for row in rows if row["outcome"] != "pass"]
 
 
-def _verify_judged(ctx: CheckContext, view: PlayView) -> set[str]:
-    """``second-person-verified``: the baseline's owner (exit rule 17: and the leads)."""
-    return {view["owner"]} if view["owner"] else set()
+def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``second-person-verified``: the baseline's owners as the check reads them (the play's,
+    the one the lock names and whoever signed the lock; exit rule 17: and the leads). None
+    while there is no lock to verify: pinning it is the owner's step."""
+    from inhouse.program.playchecks._shared import current_lock
+
+    lock = current_lock(ctx)
+    if lock is None:
+        return None
+    found = (view["owner"], ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by)
+    return {str(who) for who in found if who}, False
 
 
-def _rerun_judged(ctx: CheckContext, view: PlayView) -> set[str]:
-    """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads)."""
+def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads).
+    None while no verdict can be reproduced (none, or one play 1 proves again): theirs first."""
+    from inhouse.program.playchecks.baseline import unreproducible
+
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload.get("verdict") == "proven")
-    return {who for who in (verdict and verdict.by, ctx.owners.get("prove-value")) if who}
+    if unreproducible(ctx, verdict) is not None or verdict is None:
+        return None
+    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, False
 
 
-def _workflow_judged(ctx: CheckContext, view: PlayView) -> set[str]:
-    """``workflow-run-by-other``: the current workflow's author (and the leads)."""
-    from inhouse.program.playchecks._shared import current_workflow, first_publisher
+def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``workflow-run-by-other``: the author of the version play 3 is judged on, whoever first
+    published that version (and the leads), not whoever first published the workflow: an
+    edited version is its editor's. None while no version has an author; the owner's step too
+    where another's pass would need the author's own measured pass beside it, which it lacks
+    (their runs of it all failed, or none measured it on their machine)."""
+    from inhouse.program.playchecks._shared import author_of, author_passes, current_workflow
 
     spec = current_workflow(ctx)
-    author = spec and first_publisher(ctx.facts, str(spec.payload["workflow"]))
-    return {author} if author else set()
+    author = spec and author_of(ctx, spec)
+    if spec is None or not author:
+        return None
+    return {author}, author_passes(ctx, spec, author, []).blocks
 
 
 #: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
 #: workflow run of the judged person's own is their own work checked by themselves), and whom
-#: each judges besides the rollout leads (exit rules 17 and 20), read from the log: their step
-#: is the other members' to take, and ``inhouse status`` told the play's owner to take it
-_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], set[str]]] = {
+#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and whether
+#: the play's owner has a step in it too: their step is the other members' to take, and
+#: ``inhouse status`` told the play's owner to take it. None: what it waits on first is the
+#: judged person's (a lock, a verdict, a version to pin, prove or publish), the owner's step
+_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], tuple[set[str], bool] | None]] = {
     "second-person-verified": _verify_judged,
     "trial-reproduced": _rerun_judged,
     "workflow-run-by-other": _workflow_judged,
@@ -83,10 +104,11 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
 
 def _takers(
     program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
-) -> tuple[str, list[str]] | None:
+) -> tuple[str, list[str], bool] | None:
     """Who can take the step a failing exit ``row`` of ``view`` asks for, where only someone
-    other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words, and
-    every enrolled person outside them; None where the play's owner takes it."""
+    other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words,
+    every enrolled person outside them, and whether the owner has a step in it too; None where
+    the play's owner takes it."""
     judges = _TAKEN_BY_ANOTHER.get(row["check"])
     if judges is None:
         return None
@@ -94,7 +116,11 @@ def _takers(
     from inhouse.program.playchecks._shared import ever_held
 
     ctx = build_context(program.state(), now)
-    judged = judges(ctx, view) | ever_held(ctx, "rollout-lead")
+    found = judges(ctx, view)
+    if found is None:
+        return None
+    judged, owners = found
+    judged |= ever_held(ctx, "rollout-lead")
     people = [
         p["name"]
         for p in status["people"]
@@ -102,7 +128,7 @@ def _takers(
     ]
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-    return said or "those it judges", people
+    return said or "those it judges", people, owners
 
 
 def next_steps(
@@ -164,7 +190,9 @@ def next_steps(
                     if takers is None:
                         add(view["owner"], f"{label} needs {text}", href)
                         continue
-                    judged, people = takers
+                    judged, people, owners = takers
+                    if owners and people:
+                        add(view["owner"], f"{label} needs {text}", href)
                     if not people:
                         add(view["owner"], f"{label} needs {text}; only a member other than "
                             f"{judged} can take this step, and nobody else has joined: invite "
