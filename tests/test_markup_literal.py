@@ -35,6 +35,9 @@ CLI = Path(inhouse.cli._common.__file__).parent  # the package the tests import,
 #: lines gateway and status print, checked too)
 PRINTERS = {"print", "log", "rule", "Panel", "add_row", "Table", "add_column", "_say"}
 PRINTERS |= {"ask_before_signing"}  # its heading is printed with markup
+#: a progress bar's label (its task's description) is read as markup when the bar draws it:
+#: ``add_task``'s first argument, and ``description=`` given to it, ``update`` or ``reset``
+PROGRESS = {"add_task", "update", "reset"}
 #: a markup tag the program writes: ``[/]``, ``[bold]``, ``[bold red]``, ``[/yellow]``,
 #: ``[link=…]`` (a tag with a style after its first word was missed: ``[bold red]x[/bold red]``)
 TAG = re.compile(
@@ -173,6 +176,13 @@ def _printed(tree: ast.AST) -> list[tuple[int, ast.expr]]:
                 for k in node.keywords
                 if k.arg in ("title", "header", "subtitle", "footer", "caption")
             ]
+        elif isinstance(node, ast.Call) and _name(node.func) in PROGRESS:
+            found += (
+                [(node.lineno, node.args[0])]
+                if node.args and _name(node.func) == "add_task"
+                else []
+            )
+            found += [(node.lineno, k.value) for k in node.keywords if k.arg == "description"]
         elif (
             isinstance(node, ast.Call)
             and _name(node.func) in ("append", "extend", "insert")
@@ -295,20 +305,43 @@ def test_the_guard_finds_a_value_printed_as_markup() -> None:
         'note = f"[bold red]{why}[/bold red]"\n'
         'console.print(Panel("x", subtitle=person.name))\n'
         "console.print(f\"{count(n, unit)} by {', '.join(names)}\")\n"
+        'bar.add_task(f"running {name}", total=3)\n'
+        'progress.update(task, description=f"testing {case}", completed=2)\n'
     )
     safe = (
         'out_console().print(f"Enrolled {literal(name)} ({count:,d}, {share(rate)})")\n'
         'out_console().print(f"Enrolled {name}", markup=False)\n'
         "table.add_row(literal(person.name), _e(person.team), '[green]ok[/]')\n"
+        "self._bar.add_task(literal(phase), total=total)\n"
+        "progress.update(task, completed=done, total=total)\n"
     )
     found = [bad for _, v in _printed(ast.parse(unsafe)) for bad in _unsafe(v, "x.py")]
     assert sorted(found) == sorted(
         [
             *("name", "person.name", "_where(path)", "owner", "person.name"),
             *("count(n, unit)", "names", "n['url']", "done", "why"),
+            *("name", "case"),
         ]
     ), found
     assert [bad for _, v in _printed(ast.parse(safe)) for bad in _unsafe(v, "x.py")] == []
+
+
+def test_a_progress_label_shows_as_written() -> None:
+    """A progress bar's label is drawn as Rich markup: ``running {workflow}`` with a name
+    holding ``[green]✓ met[/green]`` drew a tick (safe only while workflow names keep to
+    ``[a-z0-9_-]``). The bar shows the label as itself."""
+    import io
+
+    from rich.console import Console
+
+    from inhouse.cli.render import ProgressBar
+
+    drawn = io.StringIO()
+    with ProgressBar(Console(file=drawn, width=200)) as bar:
+        bar.update(f"running {TICK}", 1, 2)
+        bar.update(f"testing {LINK}", 0, 2)
+    assert f"running {TICK}" in drawn.getvalue(), drawn.getvalue()
+    assert f"testing {LINK}" in drawn.getvalue(), drawn.getvalue()
 
 
 #: what a colleague could choose as a name: a fake tick, a stray closing tag (Rich raised on

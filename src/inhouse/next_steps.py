@@ -1,8 +1,9 @@
 """What waits on each person, from the program's status: a handoff to decide, a play's exit
-still lacking, a handoff to offer, a play to start, a ticket to resolve or assign, a fix or a
-word taken in their name to confirm, the open survey to answer, their use of the gateway to
-confirm. The dashboard's program page
-and ``inhouse status`` show the same list; neither decides anything the checks do not."""
+still lacking (its owner's, or, where only someone other than those its check judges can meet
+it, each other member's), a handoff to offer, a play to start, a ticket to resolve or assign, a
+fix or a word taken in their name to confirm, the open survey to answer, their use of the
+gateway to confirm. The dashboard's program page and ``inhouse status`` show the same list;
+neither decides anything the checks do not."""
 
 from __future__ import annotations
 
@@ -13,14 +14,121 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from inhouse.program import Program
-    from inhouse.program.status_shape import PlayView, Status
+    from inhouse.program.checks import CheckContext
+    from inhouse.program.status_shape import CheckRow, PlayView, Status
 
 __all__ = ["next_steps"]
 
 
-def _failing(view: PlayView) -> list[str]:
+def _failing_rows(view: PlayView) -> list[tuple[CheckRow, str]]:
     rows = view["exit"] or []
-    return [f"{row['title']}: {row['reason']}" for row in rows if row["outcome"] != "pass"]
+    return [(row, f"{row['title']}: {row['reason']}") for row in rows if row["outcome"] != "pass"]
+
+
+def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``second-person-verified``: the baseline's owners as the check reads them (the play's,
+    the one the lock names and whoever signed the lock; exit rule 17: and the leads). None
+    while there is no lock to verify: pinning it is the owner's step."""
+    from inhouse.program.playchecks._shared import current_lock
+
+    lock = current_lock(ctx)
+    if lock is None:
+        return None
+    found = (view["owner"], ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by)
+    return {str(who) for who in found if who}, False
+
+
+def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads).
+    None while no verdict can be reproduced (none, or one play 1 proves again): theirs first."""
+    from inhouse.program.playchecks.baseline import unreproducible
+
+    verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload.get("verdict") == "proven")
+    if unreproducible(ctx, verdict) is not None or verdict is None:
+        return None
+    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, False
+
+
+def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+    """``workflow-run-by-other``: the author of the version play 3 is judged on, whoever first
+    published that version (and the leads), not whoever first published the workflow: an
+    edited version is its editor's. None while no version has an author; the owner's step too
+    where another's pass would need the author's own measured pass beside it, which it lacks
+    (their runs of it all failed, or none measured it on their machine)."""
+    from inhouse.program.playchecks._shared import author_of, author_passes, current_workflow
+
+    spec = current_workflow(ctx)
+    author = spec and author_of(ctx, spec)
+    if spec is None or not author:
+        return None
+    return {author}, author_passes(ctx, spec, author, []).blocks
+
+
+#: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
+#: workflow run of the judged person's own is their own work checked by themselves), and whom
+#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and whether
+#: the play's owner has a step in it too: their step is the other members' to take, and
+#: ``inhouse status`` told the play's owner to take it. None: what it waits on first is the
+#: judged person's (a lock, a verdict, a version to pin, prove or publish), the owner's step
+_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], tuple[set[str], bool] | None]] = {
+    "second-person-verified": _verify_judged,
+    "trial-reproduced": _rerun_judged,
+    "workflow-run-by-other": _workflow_judged,
+}
+
+
+def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, str]], bool]:
+    """What is left of ``pilot-enabled`` to each member whose track is not finished and
+    recorded (only a member's own record counts: a lead cannot take it), and whether any part
+    is the play's owner's: no member yet, a track that does not load, or a finished track that
+    counts for nothing (its steps, which a lead writes, measure nothing at the gateway)."""
+    from inhouse.pilot.enablement import progress
+
+    found = progress(program, now=now)
+    parts: list[tuple[str, str]] = []
+    owners = not found
+    record = "from your own machine (`inhouse pilot enablement --record`)"
+    for item in found:
+        track = item.member.track
+        if item.error is not None or item.not_counted is not None:
+            owners = True
+        elif not item.done:
+            met = f"{item.met} of {len(item.steps)} steps met"
+            part = f"your enablement track {track}, {met}: meet the rest and record them {record}"
+            parts.append((item.member.person, part))
+        elif not item.completed_recorded:
+            part = f"your enablement track {track} is met: record it {record}"
+            parts.append((item.member.person, part))
+    return parts, owners
+
+
+def _takers(
+    program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
+) -> tuple[str, list[str], bool] | None:
+    """Who can take the step a failing exit ``row`` of ``view`` asks for, where only someone
+    other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words,
+    every enrolled person outside them, and whether the owner has a step in it too; None where
+    the play's owner takes it."""
+    judges = _TAKEN_BY_ANOTHER.get(row["check"])
+    if judges is None:
+        return None
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import ever_held
+
+    ctx = build_context(program.state(), now)
+    found = judges(ctx, view)
+    if found is None:
+        return None
+    judged, owners = found
+    judged |= ever_held(ctx, "rollout-lead")
+    people = [
+        p["name"]
+        for p in status["people"]
+        if p["enrolled"] and not p["service"] and p["name"] not in judged
+    ]
+    names = sorted(judged)
+    said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return said or "those it judges", people, owners
 
 
 def next_steps(
@@ -67,9 +175,31 @@ def next_steps(
                     f"accept {number}` or `inhouse handoff reject {number}`)", href)  # fmt: skip
             elif view["state"] in ("running", "ongoing"):
                 # an ongoing play (6) never exits, but each period its checks still ask its
-                # owner for something: a report, a finding fed back
-                for text in _failing(view):
-                    add(view["owner"], f"{label} needs {text}", href)
+                # owner for something: a report, a finding fed back; a step only someone other
+                # than those a check judges can take goes to them, not to the owner
+                for row, text in _failing_rows(view):
+                    if row["check"] == "pilot-enabled":
+                        # each member records their own track: theirs to finish, not the lead's
+                        parts, owners = _enablement_parts(program, now)
+                        for person, part in parts:
+                            add(person, f"{label} needs {text}; your part: {part}", href)
+                        if owners:
+                            add(view["owner"], f"{label} needs {text}", href)
+                        continue
+                    takers = _takers(program, status, view, row, now)
+                    if takers is None:
+                        add(view["owner"], f"{label} needs {text}", href)
+                        continue
+                    judged, people, owners = takers
+                    if owners and people:
+                        add(view["owner"], f"{label} needs {text}", href)
+                    if not people:
+                        add(view["owner"], f"{label} needs {text}; only a member other than "
+                            f"{judged} can take this step, and nobody else has joined: invite "
+                            "one (`inhouse person invite NAME`)", href)  # fmt: skip
+                    for person in people:
+                        add(person, f"{label} needs {text}; a member other than {judged} takes "
+                            "this step, from their own machine", href)  # fmt: skip
             elif view["state"] == "exit-met":
                 to, who = _receiver(program, status, view)
                 add(view["owner"], f"offer the handoff of {label}: its exit is met (`inhouse "

@@ -804,3 +804,43 @@ def test_a_rerun_of_a_verdict_claiming_no_cheaper_is_asked_no_costs(
     result = reproduced(program)
     assert "--confirm-minutes" in result.reason, result.reason
     assert "--confirm-costs" not in result.reason, result.reason
+
+
+def test_a_checkouts_confirm_costs_is_said_unread_where_the_verdict_claimed_no_cheaper(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    """In omar's checkout (no log, so no verdict to refuse --confirm-costs by) his word on the
+    costs was signed and, once lena imported it against a verdict claiming faster alone, read
+    by no check, silently: he vouched for figures nothing reads. Before he signs, it says the
+    word is read only where the verdict claimed "cheaper"; once imported, play 2's check says
+    that it reads it nowhere."""
+    import shutil
+
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    verdict = {**verdict_payload(program), "proven_on": ["faster"]}
+    opened = Program.open(program)
+    try:
+        opened.record_fact(
+            None, "trial.verdict", verdict, provenance=Provenance.MEASURED,
+            collector="inhouse prove",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    laptop = tmp_path / "laptop"
+    shutil.copytree(program, laptop, ignore=shutil.ignore_patterns(".inhouse"))
+    words = ("--confirm-minutes", "I clear these jams by hand", "--confirm-costs", "our invoice",
+             "--confirm-outputs", "what we answered")  # fmt: skip
+    out = run("prove", "tickets", "--rerun", *words, "--program", str(laptop), env=omar,
+              answer="y\n")  # fmt: skip
+    shown = " ".join(out.split())
+    assert "read only where the verdict in the program's log claimed 'cheaper', which this " \
+        "checkout cannot tell" in shown, shown  # fmt: skip
+    assert shown.count("no check reads this word") == 2, shown  # asked, then signed
+    exported = tmp_path / "omar.json"
+    run("evidence", "export", "-o", str(exported), "--program", str(laptop), env=omar)
+    run("evidence", "import", str(exported))
+    result = reproduced(program)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "omar's word on the costs lena typed (--confirm-costs: our invoice) is read by no " \
+        "check: the verdict claimed no 'cheaper'" in result.reason  # fmt: skip

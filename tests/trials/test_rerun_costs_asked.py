@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 
 from inhouse.errors import InvalidInput
+from inhouse.program.checks import Outcome
 from inhouse.program.facts import Fact
 from inhouse.trials.rerun import _refuse_unclaimed_costs, _unconfirmed_note
-from tests.test_playchecks import fact
+from tests.test_playchecks import fact, reproducible, rerun, run
 
 
 def _verdict(*claims: str) -> Fact:
@@ -56,3 +57,29 @@ def test_a_checkouts_rerun_asks_the_costs_only_where_the_verdict_claimed_cheaper
         "tickets", "trials/tickets.yaml", ["--confirm-status-quo"], False
     )
     assert _unconfirmed_note("tickets", "trials/tickets.yaml", [], False) == ""
+
+
+def test_a_word_on_the_costs_of_a_verdict_claiming_no_cheaper_is_said_unread() -> None:
+    """A checkout holds no verdict to refuse --confirm-costs by: omar's word on the costs,
+    signed there and imported against a verdict that claimed faster alone, was read by no check
+    and nothing said so. The check says it, whether the rerun counts or still waits on
+    another word; the verdict is the same."""
+    verdict = reproducible(proven_on=["faster"])
+    signed = rerun(proven_on=["faster"], costs_confirmed="our invoice lists these prices")
+    held = run("trial-reproduced", verdict, signed)
+    assert held.outcome is Outcome.PASS, held.reason
+    unread = (
+        "omar's word on the costs lena typed (--confirm-costs: our invoice lists these prices) "
+        "is read by no check: the verdict claimed no 'cheaper'"
+    )
+    assert unread in held.reason, held.reason
+    waiting = run("trial-reproduced", verdict, rerun(
+        proven_on=["faster"], costs_confirmed="our invoice lists these prices", api_confirmed=None
+    ))  # fmt: skip
+    assert waiting.outcome is Outcome.INCONCLUSIVE, waiting.reason
+    assert unread in waiting.reason, waiting.reason
+    # without the word, or where the verdict claimed "cheaper", nothing is said
+    bare = run("trial-reproduced", verdict, rerun(proven_on=["faster"], costs_confirmed=None))
+    assert bare.outcome is Outcome.PASS and "read by no check" not in bare.reason, bare.reason
+    priced = run("trial-reproduced", reproducible(), rerun())
+    assert priced.outcome is Outcome.PASS and "read by no check" not in priced.reason

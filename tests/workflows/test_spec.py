@@ -168,6 +168,51 @@ def test_yaml_errors_name_the_line() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "odd", "field"),
+    [
+        (
+            "temperature: 0.2",
+            "temperature: !!binary MC43",
+            "parameters.temperature: a YAML !!binary",
+        ),
+        ("seed: 3", "seed: !!binary MTE=", "parameters.seed: a YAML !!binary"),
+        ("seed: 3", "seed: 3\n  stop: !!binary Zm9v", "parameters.stop: a YAML !!binary"),
+        ("seed: 3", "seed: 3\n  stop: !!set {a: null}", "parameters.stop: a YAML !!set"),
+        ("urgent: true", "urgent: true\n    1: x", "tests[0].vars: the key 1 is not text"),
+    ],
+)
+def test_a_value_the_version_s_text_would_record_otherwise_is_refused(
+    written: str, odd: str, field: str
+) -> None:
+    """A temperature written ``!!binary MC43`` ran at 0.7, but the version's text (what its hash
+    covers, JSON) recorded it as ``"b'0.7'"``, which no reading takes as a number: exit rule 35
+    then fell back to the runs' own word on whether the version samples, a reading its author
+    chose by how they wrote one field. Such a spec is refused where it loads, naming the field;
+    nothing about it is read otherwise than it runs."""
+    text = yaml.safe_dump(spec())
+    assert written in text, text
+    with pytest.raises(InvalidInput) as caught:
+        parse_workflow(text.replace(written, odd, 1), where=WHERE, expected_name="summary")
+    said = str(caught.value)
+    assert said.startswith(f"{WHERE}: {field}"), said
+    assert "write it as plain YAML" in said, said
+
+
+def test_the_version_s_text_says_the_parameters_the_workflow_runs_with() -> None:
+    """The honest forms of the same values still load, and the version's text says what runs:
+    a tag that keeps a plain value (``!!float``, ``!!str``)."""
+    from inhouse.program.playchecks.workflow import _parameters
+    from inhouse.workflows.spec import hashed_spec
+
+    text = yaml.safe_dump(spec()).replace("temperature: 0.2", "temperature: !!float 0.7")
+    text = text.replace("seed: 3", "seed: !!str 3")
+    loaded = parse_workflow(text, where=WHERE, expected_name="summary")
+    said = _parameters(hashed_spec(loaded.hashed, loaded.content_hash))
+    assert said is not None and said["temperature"] == 0.7 == loaded.spec.parameters.temperature
+    assert said["seed"] == 3 == loaded.spec.parameters.seed
+
+
+@pytest.mark.parametrize(
     "template",
     [
         "{{ ''.__class__.__mro__ }}",

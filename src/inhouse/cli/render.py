@@ -66,8 +66,10 @@ class ProgressBar:
         self.stop()
 
     def update(self, phase: str, done: int, total: int) -> None:
+        """``phase`` is text, never markup: the bar's column reads its label as Rich markup, and
+        a label carries a name someone chose (``running {workflow}``, a trial's side)."""
         if phase not in self._phases:
-            self._phases[phase] = self._bar.add_task(phase, total=total)
+            self._phases[phase] = self._bar.add_task(literal(phase), total=total)
         self._bar.update(self._phases[phase], completed=done, total=total)
 
     def stop(self) -> None:

@@ -236,6 +236,7 @@ def rerun_trial(
             outputs=outputs,
             status_quo=api,
             costs=costs,
+            verdict_known=not detached,
         )
         answer = agree(lines)
         if answer is not True:
@@ -263,6 +264,8 @@ def rerun_trial(
         why += _unconfirmed_note(
             name, plan.shown, _unconfirmed(outcome, confirmed, outputs, api), unpriced
         )
+        if costs is not None:
+            why += f". Your word on the costs (--confirm-costs) is {_UNREAD_COSTS}"
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why, declined)
 
 
@@ -290,10 +293,13 @@ def confirmation_lines(
     outputs: str | None = None,
     status_quo: str | None = None,
     costs: str | None = None,
+    verdict_known: bool = True,
 ) -> list[str]:
     """What a rerunner's confirmations cover, a line each, as their key would sign them: each
     figure of ``outcome`` (the rerun as it ran) the trial's ``author`` recorded, stated, typed
-    or chose, and the rerunner's comment beside it; every control character written out."""
+    or chose, and the rerunner's comment beside it; every control character written out.
+    Without ``verdict_known`` (a checkout, which holds no verdict), the costs' line says that
+    they are read only where the verdict claimed "cheaper"."""
     from statistics import fmean
 
     from inhouse.trials.statusquo import ManualStatusQuoSide
@@ -351,8 +357,18 @@ def confirmation_lines(
             f"--confirm-costs: the costs {shown(author)} typed, which 'cheaper' rests on, are "
             f"true: {'; '.join(typed) or 'none'}"
         )
+        if not verdict_known:
+            lines.append(f"  {_UNREAD_COSTS}")
         lines.append(f"  your word: {shown(costs)}")
     return lines
+
+
+#: what a checkout's rerun says of the costs' confirmation it signs: a checkout holds no verdict
+#: to refuse it by where the verdict claimed no "cheaper" (where the log is, it is refused)
+_UNREAD_COSTS = (
+    "read only where the verdict in the program's log claimed 'cheaper', which this checkout "
+    "cannot tell: where it did not, no check reads this word (play 2's check says so)"
+)
 
 
 def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:

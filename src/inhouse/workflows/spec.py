@@ -55,6 +55,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -407,6 +408,41 @@ class Workflow:
         ]
 
 
+#: what a spec's YAML may hold: JSON's values, and YAML's dates, which the version's text
+#: records as the text a template renders them as (``datetime`` is a ``date``)
+_PLAIN = (str, int, float, bool, type(None), date)
+#: the YAML tags that make the values a spec may not hold
+_TAGS = {bytes: "!!binary", set: "!!set", tuple: "!!pairs or !!omap"}
+
+
+def _odd_value(data: Any) -> str | None:
+    """Where ``data``, a spec's YAML, holds a value its version's text (:func:`hashed_text`,
+    JSON) records as something other than what the spec runs with, and what: a ``!!binary``
+    temperature ran at 0.7 and was recorded as the text ``"b'0.7'"``, which no reading of the
+    version takes as a number, so exit rule 35 fell back to the runs' own word on whether it
+    samples; a key that is not text is recorded as text. None where there is none. A value
+    YAML shares between places (an alias) is looked at once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, dict | list):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, list):
+                stack.extend((item, (*at, i)) for i, item in enumerate(value))
+                continue
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"{_field(at)}: the key {key!r} is not text"
+                stack.append((item, (*at, key)))
+        elif not isinstance(value, _PLAIN):
+            tag = next((t for kind, t in _TAGS.items() if isinstance(value, kind)), "odd")
+            return f"{_field(at)}: a YAML {tag} value ({type(value).__name__})"
+    return None
+
+
 def _field(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
@@ -456,6 +492,13 @@ def parse_workflow(
     data = load_yaml(text, where=where)
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: a workflow spec is a YAML mapping (name, owner, prompt, …)")
+    odd = _odd_value(data)
+    if odd is not None:
+        raise InvalidInput(
+            f"{where}: {odd}, which the version's text (what its hash covers, and what play 3's "
+            "checks read its temperature and seed from) would record as other than the workflow "
+            "runs with: write it as plain YAML (a number, text, true/false, a list or a mapping)"
+        )
     try:
         spec = WorkflowSpec.model_validate(data)
     except ValidationError as err:

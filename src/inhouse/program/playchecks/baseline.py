@@ -544,52 +544,14 @@ def reproduced(ctx: CheckContext, verdict: Fact) -> Result:
     return _reproduced(ctx, verdict)
 
 
-def _reproduced(
-    ctx: CheckContext,
-    verdict: Fact | None,
-    *,
-    claim: bool = True,
-    costs: bool = True,
-    quo: bool = True,
-    blank: bool = True,
-    older: bool = True,
-    answered: bool = True,
-    outputs: bool = True,
-    plain: bool = True,
-    meaningful: bool = True,
-    judged_passes: bool = True,
-    enough: bool = True,
-    pooled: bool = True,
-    advantage: bool = True,
-) -> Result:
-    """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
-    ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
-    candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
-    claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
-    status quo needed the rerunner's word that it is how the task is done today; without
-    ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails;
-    without ``older``, as it was before a rerun by an older inhouse was set aside
-    (:func:`_older_rerun`; first where an earlier trial fact said what it lacks, then always);
-    without ``answered``, as it was before a
-    rerun's quality had to hold with the inputs its status quo gave no answer to counted as
-    the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
-    on checks that do not judge time or cost
-    (:func:`~inhouse.program.playchecks._shared.quality_on_time`); without ``outputs``, as it
-    was before a manual status quo's typed outputs needed the rerunner's word; without
-    ``plain``, as it was before that word counted only on an address written as the host its
-    requests reach (:func:`_hidden_endpoint`); without ``meaningful``, as it was before a
-    claimed advantage's threshold had to be at least
-    :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`); without
-    ``judged_passes``, as it was before the candidate's quality had to hold with its passes
-    on inputs whose checks pass an answer given for nothing counted as failed cases
-    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`); without ``enough``, as it
-    was before the verdict and the rerun had to rest on at least
-    :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
-    ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
-    each rerun on its own, any that held counting; without ``advantage``, as it was before the
-    pool's claimed advantage was judged on all its reruns (exit rule 28), the latest's alone. A
-    gap in a colleague's series (:func:`_gaps`) counts under every earlier rule: its rule has a
-    number (exit rule 25), and an exit judged before it spares the reruns it was judged on."""
+def unreproducible(
+    ctx: CheckContext, verdict: Fact | None, *, claim: bool = True, enough: bool = True
+) -> Result | None:
+    """Why nobody can reproduce ``verdict`` (the latest proven one) until play 1 proves it
+    (again), or None: there is none, it names no spec, pass rate, status quo, advantage or
+    weights, allows too wide a floor, rests on too few inputs or on the test model. Its
+    author's step, or play 1's, not a rerunner's (``inhouse status``'s next steps read it);
+    ``claim`` and ``enough`` as :func:`_reproduced`."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -648,6 +610,63 @@ def _reproduced(
             "accepts it)",
             verdict,
         )
+    return None
+
+
+def _reproduced(
+    ctx: CheckContext,
+    verdict: Fact | None,
+    *,
+    claim: bool = True,
+    costs: bool = True,
+    quo: bool = True,
+    blank: bool = True,
+    older: bool = True,
+    answered: bool = True,
+    outputs: bool = True,
+    plain: bool = True,
+    meaningful: bool = True,
+    judged_passes: bool = True,
+    enough: bool = True,
+    pooled: bool = True,
+    advantage: bool = True,
+) -> Result:
+    """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
+    ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
+    candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
+    claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
+    status quo needed the rerunner's word that it is how the task is done today; without
+    ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails;
+    without ``older``, as it was before a rerun by an older inhouse was set aside
+    (:func:`_older_rerun`; first where an earlier trial fact said what it lacks, then always);
+    without ``answered``, as it was before a
+    rerun's quality had to hold with the inputs its status quo gave no answer to counted as
+    the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
+    on checks that do not judge time or cost
+    (:func:`~inhouse.program.playchecks._shared.quality_on_time`); without ``outputs``, as it
+    was before a manual status quo's typed outputs needed the rerunner's word; without
+    ``plain``, as it was before that word counted only on an address written as the host its
+    requests reach (:func:`_hidden_endpoint`); without ``meaningful``, as it was before a
+    claimed advantage's threshold had to be at least
+    :data:`~inhouse.program.payloads.MIN_MEANINGFUL` (:func:`below_meaningful`); without
+    ``judged_passes``, as it was before the candidate's quality had to hold with its passes
+    on inputs whose checks pass an answer given for nothing counted as failed cases
+    (:func:`~inhouse.program.playchecks._shared.quality_on_hollow`); without ``enough``, as it
+    was before the verdict and the rerun had to rest on at least
+    :data:`~inhouse.program.payloads.MIN_INPUTS` inputs (:func:`too_few_inputs`); without
+    ``pooled``, as it was before a colleague's reruns were judged together (:func:`_pools`):
+    each rerun on its own, any that held counting; without ``advantage``, as it was before the
+    pool's claimed advantage was judged on all its reruns (exit rule 28), the latest's alone. A
+    gap in a colleague's series (:func:`_gaps`) counts under every earlier rule: its rule has a
+    number (exit rule 25), and an exit judged before it spares the reruns it was judged on."""
+    unmet = unreproducible(ctx, verdict, claim=claim, enough=enough)
+    if unmet is not None:
+        return unmet
+    assert verdict is not None  # unreproducible() said so
+    name, data = verdict.payload["trial"], verdict.payload
+    rerun = f"`inhouse prove {name} --rerun`"
+    claimed, spec_hash = data.get("candidate_pass_rate"), data.get("spec_hash")
+    digest = (data.get("candidate") or {}).get("digest")
     # the verdict's signer wrote the claim; play 1's owner owns it: neither reproduces it
     judged = {str(o) for o in (verdict.by, ctx.owners.get("prove-value")) if o}
     reruns = [f for f in ctx.facts.of("trial.rerun") if f.payload["trial"] == name]
@@ -1179,7 +1198,7 @@ def _claim_problem(
         return True, (
             f"{who}'s rerun of trial {name} held, but {'; and '.join(words)}; {who} (or another "
             "colleague who reruns it) confirms them with their own key, saying on what "
-            f"(`inhouse prove {name} --rerun {' '.join(flags)}`)"
+            f"(`inhouse prove {name} --rerun {' '.join(flags)}`){_unread_costs(verdict, rerun)}"
         )
     return None
 
@@ -1261,7 +1280,7 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
         f"; the costs {verdict.by} typed, which {rerun.by} confirmed (their word: "
         f"{data['costs_confirmed']})"
         if _priced(verdict) and data.get("costs_confirmed")
-        else ""
+        else _unread_costs(verdict, rerun)
     )
     if _manual(verdict, rerun):
         outputs = (
@@ -1284,6 +1303,19 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
     )
     return (
         f"; {dims} held on their figures, the status quo answering from their machine{quo}{costs}"
+    )
+
+
+def _unread_costs(verdict: Fact, rerun: Fact) -> str:
+    """Where ``rerun`` carries its signer's word on the costs (``--confirm-costs``) and the
+    verdict claimed no "cheaper", the only claim they decide: that no check reads it, said
+    (a checkout holds no verdict to refuse the flag by, so it was signed there); else ""."""
+    if _priced(verdict) or not rerun.payload.get("costs_confirmed"):
+        return ""
+    return (
+        f"; {rerun.by}'s word on the costs {verdict.by} typed (--confirm-costs: "
+        f"{rerun.payload['costs_confirmed']}) is read by no check: the verdict claimed no "
+        "'cheaper', the only claim they decide"
     )
 
 
