@@ -690,7 +690,7 @@ def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
     or Windows here: the error is the one truststore raises, in httpx's chain.)"""
     import truststore  # noqa: F401  (imported as on Linux, before the platform is turned)
 
-    from inhouse.identity.signin import _untrusted_hint
+    from inhouse.tls import untrusted_hint
 
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
@@ -703,8 +703,8 @@ def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
         except ssl.SSLError as err:
             raise httpx.ConnectError(str(err)) from err
     except httpx.ConnectError as err:
-        hint = _untrusted_hint(err)
+        hint = untrusted_hint(err, "the provider")
     assert "not one inhouse trusts" in hint and how in hint
     wrong_host = ssl.SSLCertVerificationError("host name mismatch")
     wrong_host.verify_code = -67602 if system == "Darwin" else 0x800B010F  # no authority mends it
-    assert _untrusted_hint(wrong_host) == ""
+    assert untrusted_hint(wrong_host, "the provider") == ""

@@ -37,7 +37,7 @@ import platform
 import re
 import ssl
 
-__all__ = ["add_an_authority", "client_context", "trusted"]
+__all__ = ["add_an_authority", "client_context", "trusted", "untrusted_hint"]
 
 #: where truststore looks on Linux when OpenSSL's compiled-in locations hold nothing (its
 #: ``_openssl._CA_FILE_CANDIDATES``, after Christian Heimes's certifi-system-store)
@@ -50,6 +50,15 @@ _CA_FILE_CANDIDATES = (
 )
 
 _HASHED_NAME = re.compile(r"[0-9a-fA-F]{8}\.\d+")
+
+#: the verify codes of a certificate whose authority is not trusted here: not a wrong host name
+#: or an expired certificate, which no bundle of authorities mends. OpenSSL's (Linux, or any
+#: platform under SSL_CERT_FILE): self-signed, self-signed in its chain, an issuer not found, a
+#: leaf not verifiable. On macOS and Windows truststore hands on the OS's own code instead:
+#: errSecNotTrusted; CERT_E_UNTRUSTEDROOT and CERT_E_CHAINING (a DWORD, and as a signed HRESULT)
+_UNKNOWN_AUTHORITY = frozenset(
+    {18, 19, 20, 21, -67843, 0x800B0109, 0x800B010A, 0x800B0109 - 2**32, 0x800B010A - 2**32}
+)
 
 
 def client_context() -> ssl.SSLContext:
@@ -146,6 +155,27 @@ def add_an_authority() -> str:
     return (
         f"{store}, or set SSL_CERT_FILE to a bundle that holds it (then only that bundle is "
         "trusted)"
+    )
+
+
+def untrusted_hint(err: BaseException, whose: str) -> str:
+    """What to do, where ``err`` (an httpx or httpx2 error, or the ssl module's) came of a
+    certificate whose authority this machine does not trust: ``whose`` server (the
+    organisation's provider, its gateway) often has one from an authority of the
+    organisation's own, which certifi's list lacks and IT installs in the system's store; else
+    nothing. Every client that reaches such a server says it alike, through this."""
+    seen: BaseException | None = err
+    for _ in range(8):  # the cause chain: httpx's error, httpcore's, the ssl module's
+        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
+            break
+        seen = seen.__cause__ or seen.__context__
+    if not isinstance(seen, ssl.SSLCertVerificationError):
+        return ""
+    if seen.verify_code not in _UNKNOWN_AUTHORITY:
+        return ""
+    return (
+        f"; its certificate's authority is not one inhouse trusts (it trusts {trusted()}). "
+        f"Where {whose} has a certificate from an authority of its own, " + add_an_authority()
     )
 
 

@@ -257,3 +257,30 @@ def test_without_the_sign_in_nobody_vouches_and_the_gateway_counts_for_nothing(
         assert "without the organisation's sign-in nobody is told apart" in why
     finally:
         lena.close()
+
+
+def test_a_gateway_behind_an_untrusted_authority_gets_sign_ins_hint(
+    cast: tuple[Program, Program], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over real TLS, a gateway whose certificate's authority this machine does not trust (a
+    stand-in, self-signed: OpenSSL's code 18): the vouch said only "could not reach" and to
+    check the address, which was right; it says what sign-in says, through the same function:
+    which authorities inhouse trusts and how to add the organisation's."""
+    from tests.test_tls import _authority, https_json
+
+    _, vic = cast
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    monkeypatch.setenv("SSL_CERT_FILE", str(unrelated))  # the gateway's authority is not in it
+    with (
+        https_json(tmp_path, {"key_id": "k", "signature": "s"}) as url,
+        pytest.raises(InvalidInput, match="CERTIFICATE_VERIFY_FAILED") as err,
+    ):
+        vouch_for_gateway(vic, url.removesuffix("/doc"), timeout=5)
+    said = str(err.value)
+    assert "its certificate's authority is not one inhouse trusts" in said, said
+    assert f"it trusts only the authorities in {unrelated} (SSL_CERT_FILE)" in said, said
+    assert (
+        f"the gateway has a certificate from an authority of its own, add it to {unrelated}" in said
+    )
+    assert "give the address you use it at" not in said  # the address was right
+    assert not [f for f in vic.state().facts if f.kind == "service.vouched"]
