@@ -341,6 +341,14 @@ def _show(report: RunReport) -> None:
         f"({literal(report.model.digest[:19])}), version "
         f"{literal(report.workflow.content_hash[:19])}."
     )
+    for case in report.judged:
+        # "100% of cases passed" read as every case passing most of its draws
+        if case.passed and case.best_of:
+            console.print(
+                f"  [yellow]case {escape(case.case.name)} passes on "
+                f"{literal(case.case.min_pass)} of {literal(case.case.repeat)} attempts: "
+                f"{literal(case.best_of)}[/]"
+            )
     if report.test_model:
         console.print(
             f"  [yellow]model {escape(report.model.name)}: {literal(TEST_MODEL_LABEL)} — these "
@@ -398,7 +406,8 @@ def _cell(case: Any) -> str:
         return "[cyan]compared[/] " + escape(shown[:40].replace("\n", " "))
     mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
     latency = "" if case.latency_ms is None else f" {case.latency_ms:.0f} ms"
-    return f"{mark} {case.score:.2f}{latency}"
+    best = f" [yellow]{literal(case.best_of)}[/]" if case.best_of else ""
+    return f"{mark} {case.score:.2f}{latency}{best}"
 
 
 @app.command("test")
