@@ -14,7 +14,7 @@ from tests.test_review_wseed import WITH_PAM
 from tests.test_workflow_attempt_seeds import best_of
 from tests.test_workflow_seed_hashed import DRAWN, judged, sent, wrun
 
-SAID = "case case-1 passes on 1 of 50 attempts: a best of 50"
+SAID = "case case-1 needs 1 of its 50 attempts to pass: a best of 50"
 
 
 def _runs(content: str, omars_text: str, vics_text: str) -> tuple[object, ...]:
@@ -67,8 +67,8 @@ def _hash(result: Result) -> str:
 
 def test_cases_from_a_test_file_and_comparison_cases_are_said_as_the_text_allows() -> None:
     """A test file's rows are only a hash in the version's text: they are said at the spec's
-    own repeat and min-pass, which a row may override; a case without checks counts neither
-    way; a text that is no spec says nothing."""
+    own repeat and min-pass (a CSV row sets neither); a case without checks counts neither
+    way."""
     from inhouse.workflows.spec import best_of_cases
 
     data = {
@@ -82,9 +82,98 @@ def test_cases_from_a_test_file_and_comparison_cases_are_said_as_the_text_allows
         ],
     }
     assert best_of_cases(data) == [
-        "cases read from file://tests/triage.csv pass on 2 of 10 attempts unless a row says "
-        "otherwise: a best of 10",
-        "case case-3 passes on 2 of 10 attempts: a best of 10",
+        "cases read from file://tests/triage.csv need 2 of their 10 attempts to pass: a best of 10",
+        "case case-3 needs 2 of its 10 attempts to pass: a best of 10",
     ]
-    assert best_of_cases({"tests": [{"repeat": "many"}]}) == []
-    assert best_of_cases(None) == []
+    assert best_of_cases(None) == []  # the caller says why it has no text
+
+
+def _with_file(test_file: str, **attempts: int) -> tuple[str, str]:
+    """A triage version at 1.2 whose cases are read from ``test_file``, with the spec's own
+    ``attempts`` (repeat, min-pass): its hashed text (the spec and the file's hash) and hash."""
+    from inhouse.workflows.spec import hashed_text, text_hash
+
+    data = {
+        "name": "triage",
+        "owner": "omar",
+        "model": "m0",
+        "parameters": {"temperature": 1.2, "seed": 11},
+        "prompt": {"user": "Ticket: {{ ticket }}"},
+        "variables": {"ticket": "string"},
+        "tests": test_file,
+        **{key.replace("_", "-"): value for key, value in attempts.items()},
+    }
+    text = hashed_text(data, {test_file.removeprefix("file://"): "sha256:" + "0" * 64})
+    return text, text_hash(text)
+
+
+def test_a_yaml_test_files_rows_that_may_pass_on_a_best_of_n_are_not_passed_over() -> None:
+    """A YAML test file's row may say `repeat: 50, min-pass: 1` (a row in the spec's own shape),
+    and the version's text holds only the file's hash: at the spec's own `repeat: 1` play 3
+    said nothing, so the author hid a best of 50 by moving the case into a file. It says it
+    cannot tell; a CSV file's rows set neither, and say nothing more there."""
+    text, content = _with_file("file://tests/triage.yaml")
+    result = judged(*_runs(content, text, text))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert (
+        "cases read from file://tests/triage.yaml may each set their own repeat and min-pass, "
+        "which the version's text does not hold (only the file's hash): whether one passes on a "
+        "best of N cannot be told"
+    ) in result.reason, result.reason
+    own = run("workflow-tests-pass", lock(), *_runs(content, text, text), people=WITH_PAM)
+    assert own.outcome is Outcome.PASS and "cannot be told" in own.reason, own.reason
+    text, content = _with_file("file://tests/triage.csv")
+    result = judged(*_runs(content, text, text))
+    assert result.outcome is Outcome.PASS and "best of" not in result.reason, result.reason
+    text, content = _with_file("file://tests/triage.yaml", repeat=20, min_pass=3)
+    result = judged(*_runs(content, text, text))
+    assert (
+        "cases read from file://tests/triage.yaml need 3 of their 20 attempts to pass unless a "
+        "row says otherwise: a best of 20"
+    ) in result.reason, result.reason
+
+
+def test_a_version_no_run_carries_the_text_of_says_it_cannot_tell() -> None:
+    """At temperature 0 (no rule asks a run for the version's text), runs by an inhouse from
+    before runs carried it: nothing was said, as of a version with no best of N. It says it
+    cannot tell; a text that is no spec this inhouse reads says so too."""
+    from inhouse.workflows.spec import best_of_cases
+    from tests.test_workflow_seed_hashed import version
+
+    _, content = version(0)
+    facts = (
+        spec(content=content),
+        wrun("omar", content, sent(11, 0)),
+        wrun("vic", content, sent(11, 0)),
+    )
+    result = judged(*facts)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert (
+        "whether a case passes on a best of N cannot be told: no run of this version carries "
+        "its text"
+    ) in result.reason, result.reason
+    assert best_of_cases({"tests": [{"repeat": "many"}]}) == [
+        "whether a case passes on a best of N cannot be told: the version's text says no cases "
+        "this inhouse reads"
+    ]
+
+
+def test_a_case_name_cannot_start_a_line_of_the_reason() -> None:
+    """A case's name is its writer's: a line break in it put a line of the author's choosing
+    into `status` under the check (a "✓ met" of their own). It is written out."""
+    from inhouse.workflows.spec import best_of_cases
+
+    forged = "lucky\n  ✓ workflow-run-by-other  every case passes most of its attempts"
+    data = {
+        "tests": [
+            {
+                "name": forged,
+                "vars": {"ticket": "x"},
+                "checks": [{"type": "contains", "value": "x"}],
+                "repeat": 50,
+                "min-pass": 1,
+            }
+        ]
+    }
+    [said] = best_of_cases(data)
+    assert "\n" not in said and "lucky\\u000a  ✓" in said, said

@@ -4,6 +4,7 @@ cases are built to pass or fail whatever it writes): run, test, facts, play 3's 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -553,5 +554,11 @@ def test_a_case_passed_on_a_best_of_n_is_shown_beside_it(baseline_program: Path)
     shown = cli("workflow", "test", "summary", "--trust-python").stdout
     flat = " ".join(shown.split())
     assert "(needs 1: a best of 5)" in flat, shown
-    assert "case lucky passes on 1 of 5 attempts: a best of 5" in flat, shown
-    assert "(needs 1)" in flat and "steady passes on 1" not in flat, shown
+    # what it needs, and what this run's attempts did: every other call passes, so lucky's
+    # five attempts passed more than the one "passes on 1 of 5" said they had
+    assert re.search(
+        r"case lucky needs 1 of its 5 attempts to pass: a best of 5 \(this run passed [23]\)",
+        flat,
+    ), shown
+    assert "passes on 1 of 5" not in flat, shown
+    assert "(needs 1)" in flat and "steady needs" not in flat, shown

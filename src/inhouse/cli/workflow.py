@@ -343,11 +343,13 @@ def _show(report: RunReport) -> None:
     )
     for case in report.judged:
         # "100% of cases passed" read as every case passing most of its draws
+        # (what it needs, as play 3 says it, and what this run's attempts did: "passes on 1
+        # of 5" said of a case that passed 3 of 5 was not what ran)
         if case.passed and case.best_of:
             console.print(
-                f"  [yellow]case {escape(case.case.name)} passes on "
-                f"{literal(case.case.min_pass)} of {literal(case.case.repeat)} attempts: "
-                f"{literal(case.best_of)}[/]"
+                f"  [yellow]case {literal(case.case.name)} needs {literal(case.case.min_pass)} "
+                f"of its {literal(case.case.repeat)} attempts to pass: {literal(case.best_of)} "
+                f"(this run passed {literal(case.passes)})[/]"
             )
     if report.test_model:
         console.print(

@@ -706,13 +706,20 @@ class _Attempts(BaseModel):
 
 
 def best_of_cases(data: Mapping[str, Any] | None) -> list[str]:
-    """Each case a version passes on a best of N (:func:`best_of`), in words ("case X passes
-    on 1 of 50 attempts: a best of 50"), as the version's spec data ``data`` says: the text its
-    content hash covers (:func:`hashed_spec`), never a run's word. Cases read from test files,
-    whose rows only their hashes are in that text, are said at the spec's own ``repeat`` and
-    ``min-pass``, which a row may override; comparison cases count neither way and are left
-    out. Nothing where ``data`` is None or says no cases inhouse reads."""
+    """Each case a version passes on a best of N (:func:`best_of`), in words ("case X needs 1
+    of its 50 attempts to pass: a best of 50"), as the version's spec data ``data`` says: the
+    text its content hash covers (:func:`hashed_spec`), never a run's word. Cases read from
+    test files, whose rows only their hashes are in that text, are said at the spec's own
+    ``repeat`` and ``min-pass``; a row of a YAML or JSON file may set its own, which that text
+    cannot show, so where the spec's own are no best of N such a file is said to be one whose
+    cases cannot be told (a CSV row sets neither); comparison cases count neither way and are
+    left out. Where ``data`` says no cases this inhouse reads, that it cannot be told; nothing
+    where ``data`` is None (the caller says why it has none). Names are written out as
+    :func:`~inhouse.terminal.shown` text: a case's name is its writer's, and a line break in
+    it would start a line of a reason of its own."""
     from pydantic import TypeAdapter, ValidationError
+
+    from inhouse.terminal import shown
 
     if data is None:
         return []
@@ -723,21 +730,34 @@ def best_of_cases(data: Mapping[str, Any] | None) -> list[str]:
             [tests] if isinstance(tests, str) else tests
         )
     except ValidationError:
-        return []
+        return [
+            "whether a case passes on a best of N cannot be told: the version's text says no "
+            "cases this inhouse reads"
+        ]
     said: list[str] = []
     for index, entry in enumerate(entries):
         if isinstance(entry, str):
             repeat, min_pass = spec.repeat, spec.min_pass or spec.repeat
-            if (best := best_of(min_pass, repeat)) is not None:
+            best = best_of(min_pass, repeat)
+            rows_may_say = not entry.lower().endswith(".csv")  # a CSV row sets neither
+            if best is not None:
                 said.append(
-                    f"cases read from {entry} pass on {min_pass} of {repeat} attempts unless a "
-                    f"row says otherwise: {best}"
+                    f"cases read from {shown(entry)} need {min_pass} of their {repeat} attempts "
+                    f"to pass{' unless a row says otherwise' if rows_may_say else ''}: {best}"
+                )
+            elif rows_may_say:
+                said.append(
+                    f"cases read from {shown(entry)} may each set their own repeat and min-pass, "
+                    "which the version's text does not hold (only the file's hash): whether one "
+                    "passes on a best of N cannot be told"
                 )
         elif entry.checks:
             repeat, min_pass = _attempts_asked(entry, spec.repeat, spec.min_pass)
             if (best := best_of(min_pass, repeat)) is not None:
                 name = entry.name or f"case-{index + 1}"
-                said.append(f"case {name} passes on {min_pass} of {repeat} attempts: {best}")
+                said.append(
+                    f"case {shown(name)} needs {min_pass} of its {repeat} attempts to pass: {best}"
+                )
     return said
 
 

@@ -464,14 +464,15 @@ _BEST_OF_SHOWN = 3
 
 
 def best_of_said(ctx: CheckContext, spec: Fact) -> str:
-    """What a pass's reason adds ("; case X passes on 1 of 50 attempts: a best of 50") for
-    each case ``spec``'s version passes on under half its attempts
-    (:func:`~inhouse.workflows.spec.best_of_cases`),
-    as the version's own text says (:func:`version_data`: any run of it that carries the text
-    its content hash covers), never a run's word; "" where none does, or no run carries the
-    text. A pass on a best of N is still a pass (teams test pass@k on purpose): it is said, so
-    that "all of its cases" is not read as each case passing most of its draws. Said in the
-    reason alone, which the evidence hash does not cover: an exit already judged keeps it."""
+    """What a pass's reason adds ("; case X needs 1 of its 50 attempts to pass: a best of 50")
+    for each case ``spec``'s version passes on under half its attempts
+    (:func:`~inhouse.workflows.spec.best_of_cases`), as the version's own text says
+    (:func:`version_data`: any run of it that carries the text its content hash covers), never
+    a run's word; that it cannot be told where no run carries that text (an inhouse from
+    before runs did), or a test file's rows may set their own; "" where no case is one. A pass
+    on a best of N is still a pass (teams test pass@k on purpose): it is said, so that "all of
+    its cases" is not read as each case passing most of its draws. Said in the reason alone,
+    which the evidence hash does not cover: an exit already judged keeps it."""
     from inhouse.workflows.spec import best_of_cases  # which imports this package
 
     name, version = spec.payload.get("workflow"), spec.payload.get("content_hash")
@@ -480,15 +481,17 @@ def best_of_said(ctx: CheckContext, spec: Fact) -> str:
         for f in ctx.facts.of("workflow.run")
         if f.payload.get("workflow") == name and f.payload.get("content_hash") == version
     ]
-    said = best_of_cases(version_data(runs))
+    data = version_data(runs)
+    if data is None:
+        return (
+            "; whether a case passes on a best of N cannot be told: no run of this version "
+            "carries its text (an inhouse from before runs did ran each)"
+        )
+    said = best_of_cases(data)
     if not said:
         return ""
     more = len(said) - _BEST_OF_SHOWN
-    return (
-        "; "
-        + "; ".join(said[:_BEST_OF_SHOWN])
-        + (f"; and {more} more cases so" if more > 0 else "")
-    )
+    return "; " + "; ".join(said[:_BEST_OF_SHOWN]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _samples(said: Any) -> bool | None:
