@@ -708,3 +708,26 @@ def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
     wrong_host = ssl.SSLCertVerificationError("host name mismatch")
     wrong_host.verify_code = -67602 if system == "Darwin" else 0x800B010F  # no authority mends it
     assert untrusted_hint(wrong_host, "the provider") == ""
+
+
+def test_gateway_status_at_a_gateway_behind_an_untrusted_authority_gets_the_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse gateway status` trusts a gateway with the authorities the vouch does, and a
+    gateway whose certificate's authority is not among them was "no gateway answers" there,
+    where the vouch (and sign-in) said which authorities inhouse trusts and how to add the
+    organisation's: it says the same now (tls.certificate_hint)."""
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    monkeypatch.setenv("SSL_CERT_FILE", str(unrelated))  # the gateway's authority is not in it
+    with https_json(tmp_path, {"status": "ok", "models": []}) as url:
+        base = url.removesuffix("/doc")
+        done = CliRunner().invoke(app, ["gateway", "status", "--url", base])
+    said = " ".join(done.output.split())
+    assert done.exit_code != 0, said
+    assert "its certificate's authority is not one inhouse trusts" in said, said
+    assert "the gateway has a certificate from an authority of its own" in said, said
+    assert "no gateway answers" not in said, said
