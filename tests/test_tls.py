@@ -690,7 +690,7 @@ def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
     or Windows here: the error is the one truststore raises, in httpx's chain.)"""
     import truststore  # noqa: F401  (imported as on Linux, before the platform is turned)
 
-    from inhouse.identity.signin import _untrusted_hint
+    from inhouse.tls import untrusted_hint
 
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
@@ -703,8 +703,31 @@ def test_on_macos_and_windows_an_untrusted_authority_gets_the_hint(
         except ssl.SSLError as err:
             raise httpx.ConnectError(str(err)) from err
     except httpx.ConnectError as err:
-        hint = _untrusted_hint(err)
+        hint = untrusted_hint(err, "the provider")
     assert "not one inhouse trusts" in hint and how in hint
     wrong_host = ssl.SSLCertVerificationError("host name mismatch")
     wrong_host.verify_code = -67602 if system == "Darwin" else 0x800B010F  # no authority mends it
-    assert _untrusted_hint(wrong_host) == ""
+    assert untrusted_hint(wrong_host, "the provider") == ""
+
+
+def test_gateway_status_at_a_gateway_behind_an_untrusted_authority_gets_the_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse gateway status` trusts a gateway with the authorities the vouch does, and a
+    gateway whose certificate's authority is not among them was "no gateway answers" there,
+    where the vouch (and sign-in) said which authorities inhouse trusts and how to add the
+    organisation's: it says the same now (tls.certificate_hint)."""
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    monkeypatch.setenv("SSL_CERT_FILE", str(unrelated))  # the gateway's authority is not in it
+    with https_json(tmp_path, {"status": "ok", "models": []}) as url:
+        base = url.removesuffix("/doc")
+        done = CliRunner().invoke(app, ["gateway", "status", "--url", base])
+    said = " ".join(done.output.split())
+    assert done.exit_code != 0, said
+    assert "its certificate's authority is not one inhouse trusts" in said, said
+    assert "the gateway has a certificate from an authority of its own" in said, said
+    assert "no gateway answers" not in said, said

@@ -246,7 +246,8 @@ def test_a_case_that_needs_most_of_its_drawn_attempts_counts() -> None:
     "and `min-pass`, and a case passes when min-pass of its attempts do; at `repeat: 50, "
     "min-pass: 1` and a temperature above 0, each attempt now a draw of its own, a colleague's "
     "honest run passes a case the model gets right once in 20 tries about nine times in ten "
-    "(best of 50), and play 3 reads it as '100% of cases'. Before rule 37 one seed to every "
+    "(best of 50), and play 3 read it as '100% of cases' (now its reasons say 'a best of 50': "
+    "tests/test_workflow_best_of.py). Before rule 37 one seed to every "
     "attempt was one draw, and repeat bought nothing. Play 3 could read each case's repeat and "
     "min-pass in the version's text and refuse a pass on fewer than most of its attempts, but "
     "that fails honest teams that test pass@k on purpose: the lead's to weigh",

@@ -37,7 +37,7 @@ import platform
 import re
 import ssl
 
-__all__ = ["add_an_authority", "client_context", "trusted"]
+__all__ = ["add_an_authority", "certificate_hint", "client_context", "trusted", "untrusted_hint"]
 
 #: where truststore looks on Linux when OpenSSL's compiled-in locations hold nothing (its
 #: ``_openssl._CA_FILE_CANDIDATES``, after Christian Heimes's certifi-system-store)
@@ -50,6 +50,19 @@ _CA_FILE_CANDIDATES = (
 )
 
 _HASHED_NAME = re.compile(r"[0-9a-fA-F]{8}\.\d+")
+
+#: the verify codes of a certificate whose authority is not trusted here: not a wrong host name
+#: or an expired certificate, which no bundle of authorities mends. OpenSSL's (Linux, or any
+#: platform under SSL_CERT_FILE): self-signed, self-signed in its chain, an issuer not found, a
+#: leaf not verifiable. On macOS and Windows truststore hands on the OS's own code instead:
+#: errSecNotTrusted; CERT_E_UNTRUSTEDROOT and CERT_E_CHAINING (a DWORD, and as a signed HRESULT)
+_UNKNOWN_AUTHORITY = frozenset(
+    {18, 19, 20, 21, -67843, 0x800B0109, 0x800B010A, 0x800B0109 - 2**32, 0x800B010A - 2**32}
+)
+#: the verify codes of a certificate for another name than the address asked: OpenSSL's host
+#: name and IP address mismatches; macOS's errSecHostNameMismatch; Windows's CERT_E_CN_NO_MATCH
+#: (a DWORD, and as a signed HRESULT)
+_WRONG_HOST = frozenset({62, 64, -67602, 0x800B010F, 0x800B010F - 2**32})
 
 
 def client_context() -> ssl.SSLContext:
@@ -147,6 +160,55 @@ def add_an_authority() -> str:
         f"{store}, or set SSL_CERT_FILE to a bundle that holds it (then only that bundle is "
         "trusted)"
     )
+
+
+def untrusted_hint(err: BaseException, whose: str) -> str:
+    """What to do, where ``err`` (an httpx or httpx2 error, or the ssl module's) came of a
+    certificate whose authority this machine does not trust: ``whose`` server (the
+    organisation's provider, its gateway) often has one from an authority of the
+    organisation's own, which certifi's list lacks and IT installs in the system's store; else
+    nothing. Sign-in, `gateway vouch` and `gateway status` say it alike, through this."""
+    seen = _refusal(err)
+    if seen is None or seen.verify_code not in _UNKNOWN_AUTHORITY:
+        return ""
+    return (
+        f"; its certificate's authority is not one inhouse trusts (it trusts {trusted()}). "
+        f"Where {whose} has a certificate from an authority of its own, " + add_an_authority()
+    )
+
+
+def certificate_hint(err: BaseException, whose: str) -> str | None:
+    """What to do where ``err`` (an httpx or httpx2 error) came of ``whose`` server's
+    certificate being refused, by why: an authority this machine does not trust
+    (:func:`untrusted_hint`); a certificate for another name than the address asked, which
+    the right address mends; any other (expired, not yet valid, revoked), which no address or
+    authority here mends. None where it was no certificate's refusal (nothing answered, a
+    refused connection): then the address is what to look at."""
+    seen = _refusal(err)
+    if seen is None:
+        return None
+    if hint := untrusted_hint(err, whose):
+        return hint
+    if seen.verify_code in _WRONG_HOST:
+        return (
+            f"; its certificate is for another name than this address: give {whose}'s address "
+            "as its certificate names it, the one you use it at (`--url`)"
+        )
+    return (
+        f"; {whose}'s certificate itself was refused (expired or not yet valid, say), which "
+        f"no other address or authority mends here: whoever runs {whose} renews it"
+    )
+
+
+def _refusal(err: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The ssl module's refusal of a certificate in ``err``'s cause chain (httpx's error,
+    httpcore's, the ssl module's), or None."""
+    seen: BaseException | None = err
+    for _ in range(8):
+        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
+            break
+        seen = seen.__cause__ or seen.__context__
+    return seen if isinstance(seen, ssl.SSLCertVerificationError) else None
 
 
 def _named() -> tuple[str | None, str | None] | None:

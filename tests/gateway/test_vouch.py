@@ -257,3 +257,106 @@ def test_without_the_sign_in_nobody_vouches_and_the_gateway_counts_for_nothing(
         assert "without the organisation's sign-in nobody is told apart" in why
     finally:
         lena.close()
+
+
+def test_a_gateway_behind_an_untrusted_authority_gets_sign_ins_hint(
+    cast: tuple[Program, Program], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over real TLS, a gateway whose certificate's authority this machine does not trust (a
+    stand-in, self-signed: OpenSSL's code 18): the vouch said only "could not reach" and to
+    check the address, which was right; it says what sign-in says, through the same function:
+    which authorities inhouse trusts and how to add the organisation's."""
+    from tests.test_tls import _authority, https_json
+
+    _, vic = cast
+    unrelated, _ = _authority(tmp_path, "unrelated")
+    monkeypatch.setenv("SSL_CERT_FILE", str(unrelated))  # the gateway's authority is not in it
+    with (
+        https_json(tmp_path, {"key_id": "k", "signature": "s"}) as url,
+        pytest.raises(InvalidInput, match="CERTIFICATE_VERIFY_FAILED") as err,
+    ):
+        vouch_for_gateway(vic, url.removesuffix("/doc"), timeout=5)
+    said = str(err.value)
+    assert "its certificate's authority is not one inhouse trusts" in said, said
+    assert f"it trusts only the authorities in {unrelated} (SSL_CERT_FILE)" in said, said
+    assert (
+        f"the gateway has a certificate from an authority of its own, add it to {unrelated}" in said
+    )
+    assert "give the address you use it at" not in said  # the address was right
+    assert not [f for f in vic.state().facts if f.kind == "service.vouched"]
+
+
+def _expired(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that expired an hour ago, and its key (``cert.pem``, which
+    the test trusts: only its dates are wrong)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=2))
+        .not_valid_after(now - datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("refused", ["wrong host", "expired"])
+def test_a_gateway_certificate_refused_for_another_reason_is_said_for_what_it_is(
+    refused: str,
+    cast: tuple[Program, Program],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over real TLS, a gateway whose certificate's authority is trusted here: asked at a name
+    its certificate is not for, the vouch says to give the address its certificate names; its
+    certificate expired, it said "give the address you use it at", which the voucher had done
+    and no address mends, and now says whoever runs the gateway renews it. Neither is called
+    an untrusted authority."""
+    import tests.test_tls
+    from tests.test_tls import https_json
+
+    _, vic = cast
+    if refused == "expired":
+        monkeypatch.setattr(tests.test_tls, "_self_signed", _expired)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # its authority: trusted
+    with https_json(tmp_path, {"key_id": "k", "signature": "s"}) as url:
+        base = url.removesuffix("/doc")
+        if refused == "wrong host":
+            base = base.replace("127.0.0.1", "localhost")
+        with pytest.raises(InvalidInput, match="CERTIFICATE_VERIFY_FAILED") as err:
+            vouch_for_gateway(vic, base, timeout=5)
+    said = str(err.value)
+    assert "not one inhouse trusts" not in said, said
+    if refused == "wrong host":
+        assert "its certificate is for another name than this address" in said, said
+        assert "as its certificate names it" in said, said
+    else:
+        assert "expired" in said and "whoever runs the gateway renews it" in said, said
+        assert "give the address you use it at" not in said, said
+    assert not [f for f in vic.state().facts if f.kind == "service.vouched"]

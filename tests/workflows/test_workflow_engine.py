@@ -4,6 +4,7 @@ cases are built to pass or fail whatever it writes): run, test, facts, play 3's 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -532,3 +533,32 @@ def test_validating_a_spec_names_the_recurring_task_once(
     assert "its frequency 'once' says no recurrence" in " ".join(refused.stderr.split())
     assert "is valid" not in refused.stdout  # refused, not "valid" a line before
     assert len(facts(baseline_program, "task.named")) == 1
+
+
+def test_a_case_passed_on_a_best_of_n_is_shown_beside_it(baseline_program: Path) -> None:
+    """`repeat: 5, min-pass: 1` passes a case on one draw in five, and the run said "100% of
+    cases passed" with nothing beside the case but "(needs 1)": it says "a best of 5" now,
+    beside the case and under the verdict. A case that needs most of its attempts says
+    nothing more (`tests/test_workflow_best_of.py` for play 3's reason)."""
+    spec = baseline_program / "workflows" / "summary.yaml"
+    cases = "".join(
+        f"  - name: {name}\n    vars: {{ticket: x}}\n    repeat: {repeat}\n"
+        f"    min-pass: {need}\n    checks:\n"
+        "      - {type: python, value: 'tests.workflows.flaky:every_other'}\n"
+        for name, repeat, need in (("lucky", 5, 1), ("steady", 2, 1))
+    )
+    from tests.workflows import flaky as module
+
+    module.calls = 0
+    spec.write_text(SUMMARY + cases)
+    shown = cli("workflow", "test", "summary", "--trust-python").stdout
+    flat = " ".join(shown.split())
+    assert "(needs 1: a best of 5)" in flat, shown
+    # what it needs, and what this run's attempts did: every other call passes, so lucky's
+    # five attempts passed more than the one "passes on 1 of 5" said they had
+    assert re.search(
+        r"case lucky needs 1 of its 5 attempts to pass: a best of 5 \(this run passed [23]\)",
+        flat,
+    ), shown
+    assert "passes on 1 of 5" not in flat, shown
+    assert "(needs 1)" in flat and "steady needs" not in flat, shown

@@ -113,7 +113,7 @@ def status(
     from inhouse.gateway.config import names_this_machine, read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
-    from inhouse.tls import client_context
+    from inhouse.tls import certificate_hint, client_context
     from inhouse.urls import http_url
 
     # where the address came from, for the error: a gateway served with --port (as the README's
@@ -155,6 +155,12 @@ def status(
                                trust_env=False, verify=client_context())  # fmt: skip
             return answer, answer.json()
         except (httpx.HTTPError, ValueError) as err:
+            # a gateway that answered with a certificate refused here is there: said as the
+            # vouch says it, which trusts it with the same authorities ("no gateway answers")
+            if (hint := certificate_hint(err, "the gateway")) is not None:
+                raise RuntimeUnavailable(
+                    f"the gateway at {url} could not be reached: {err}{hint}"
+                ) from None
             raise RuntimeUnavailable(f"no gateway answers at {url} ({err}{where})") from None
 
     answer, report = ask(key)

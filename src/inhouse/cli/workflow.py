@@ -341,6 +341,16 @@ def _show(report: RunReport) -> None:
         f"({literal(report.model.digest[:19])}), version "
         f"{literal(report.workflow.content_hash[:19])}."
     )
+    for case in report.judged:
+        # "100% of cases passed" read as every case passing most of its draws
+        # (what it needs, as play 3 says it, and what this run's attempts did: "passes on 1
+        # of 5" said of a case that passed 3 of 5 was not what ran)
+        if case.passed and case.best_of:
+            console.print(
+                f"  [yellow]case {literal(case.case.name)} needs {literal(case.case.min_pass)} "
+                f"of its {literal(case.case.repeat)} attempts to pass: {literal(case.best_of)} "
+                f"(this run passed {literal(case.passes)})[/]"
+            )
     if report.test_model:
         console.print(
             f"  [yellow]model {escape(report.model.name)}: {literal(TEST_MODEL_LABEL)} — these "
@@ -398,7 +408,8 @@ def _cell(case: Any) -> str:
         return "[cyan]compared[/] " + escape(shown[:40].replace("\n", " "))
     mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
     latency = "" if case.latency_ms is None else f" {case.latency_ms:.0f} ms"
-    return f"{mark} {case.score:.2f}{latency}"
+    best = f" [yellow]{literal(case.best_of)}[/]" if case.best_of else ""
+    return f"{mark} {case.score:.2f}{latency}{best}"
 
 
 @app.command("test")

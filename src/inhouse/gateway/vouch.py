@@ -23,7 +23,7 @@ from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.state import sign_in_login
 from inhouse.terminal import shown
-from inhouse.tls import client_context
+from inhouse.tls import certificate_hint, client_context
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -103,10 +103,10 @@ def vouch_for_gateway(
             verify=client_context(),
         )
     except httpx.HTTPError as err:
-        raise InvalidInput(
-            f"could not reach the gateway at {base}: {err}; give the address you use it at "
-            "(`--url`)"
-        ) from None
+        # a certificate refused: the address is right where its authority is not trusted here
+        # or it expired, and "give the address you use it at" sent the voucher the wrong way
+        why = certificate_hint(err, "the gateway") or "; give the address you use it at (`--url`)"
+        raise InvalidInput(f"could not reach the gateway at {base}: {err}{why}") from None
     try:
         answer = reply.json()
         key_id, signature = str(answer["key_id"]), str(answer["signature"])

@@ -199,45 +199,10 @@ class Provider:
         _check_url(self.jwks_uri, "the jwks_uri")
 
 
-#: the verify codes of a certificate whose authority is not trusted here: not a wrong host name
-#: or an expired certificate, which no bundle of authorities mends. OpenSSL's (Linux, or any
-#: platform under SSL_CERT_FILE): self-signed, self-signed in its chain, an issuer not found, a
-#: leaf not verifiable. On macOS and Windows truststore hands on the OS's own code instead:
-#: errSecNotTrusted; CERT_E_UNTRUSTEDROOT and CERT_E_CHAINING (a DWORD, and as a signed HRESULT)
-_UNKNOWN_AUTHORITY = frozenset(
-    {18, 19, 20, 21, -67843, 0x800B0109, 0x800B010A, 0x800B0109 - 2**32, 0x800B010A - 2**32}
-)
-
-
-def _untrusted_hint(err: BaseException) -> str:
-    """What to do, where ``err`` (an httpx or httpx2 error) came of a certificate whose
-    authority this machine does not trust: an organisation's own provider often has one from an
-    authority of its own, which certifi's list lacks and IT installs in the system's store; else
-    nothing."""
-    import ssl
-
-    from inhouse import tls
-
-    seen: BaseException | None = err
-    for _ in range(8):  # the cause chain: httpx's error, httpcore's, the ssl module's
-        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
-            break
-        seen = seen.__cause__ or seen.__context__
-    if not isinstance(seen, ssl.SSLCertVerificationError):
-        return ""
-    if seen.verify_code not in _UNKNOWN_AUTHORITY:
-        return ""
-    return (
-        f"; its certificate's authority is not one inhouse trusts (it trusts {tls.trusted()}). "
-        "Where the organisation's provider has a certificate from an authority of its own, "
-        + tls.add_an_authority()
-    )
-
-
 def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     import httpx  # here, as the other clients below: reading an issuer needs none of them
 
-    from inhouse.tls import client_context
+    from inhouse.tls import client_context, untrusted_hint
 
     try:
         answer = httpx.get(
@@ -246,7 +211,7 @@ def _get_json(url: str, what: str, timeout: float) -> dict[str, Any]:
     except httpx.HTTPError as err:
         raise SignInError(
             f"could not fetch the {what} at {url}: {type(err).__name__}: {err}"
-            + _untrusted_hint(err)
+            + untrusted_hint(err, "the organisation's provider")
         ) from None
     if answer.status_code != 200:
         raise SignInError(f"the {what} at {url} answered HTTP {answer.status_code}, not 200")
@@ -517,8 +482,11 @@ def _exchange(
     except Exception as err:
         if not _http_failure(err):
             raise
+        from inhouse.tls import untrusted_hint
+
         raise SignInError(
-            f"{where} could not be reached: {type(err).__name__}: {err}" + _untrusted_hint(err)
+            f"{where} could not be reached: {type(err).__name__}: {err}"
+            + untrusted_hint(err, "the organisation's provider")
         ) from None
     return dict(token)
 

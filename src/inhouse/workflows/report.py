@@ -17,7 +17,7 @@ from inhouse.baseline import LockedModel
 from inhouse.checks import CaseResult
 from inhouse.program.facts import Fact
 from inhouse.workflows.decoys import DECOYS, EMPTY, OTHER_ANSWER
-from inhouse.workflows.spec import Case, Workflow
+from inhouse.workflows.spec import Case, Workflow, best_of
 
 __all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport", "VariantReport"]
 
@@ -120,6 +120,12 @@ class CaseReport:
         return sum(a.score for a in self.attempts) / len(self.attempts) if self.attempts else 0.0
 
     @property
+    def best_of(self) -> str | None:
+        """The words "a best of N" where it passes on fewer than half of its attempts
+        (:func:`~inhouse.workflows.spec.best_of`), else None (a comparison case: None)."""
+        return None if self.comparison else best_of(self.case.min_pass, self.case.repeat)
+
+    @property
     def errored(self) -> bool:
         """Some attempt could not be judged (runtime fault, or a check that could not judge)."""
         return any(a.result is None or a.result.errors for a in self.attempts)
@@ -133,7 +139,8 @@ class CaseReport:
             return "comparison case: outputs shown, counted neither pass nor fail"
         tally = f"{self.passes}/{len(self.attempts)} attempts passed"
         if self.case.min_pass != len(self.attempts):
-            tally += f" (needs {self.case.min_pass})"
+            best = self.best_of
+            tally += f" (needs {self.case.min_pass}" + (f": {best})" if best else ")")
         failing = next((a for a in self.attempts if not a.passed), None)
         return tally if failing is None else f"{tally}; {failing.summary()}"
 

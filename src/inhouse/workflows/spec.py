@@ -102,6 +102,8 @@ __all__ = [
     "Variant",
     "Workflow",
     "WorkflowSpec",
+    "best_of",
+    "best_of_cases",
     "list_workflows",
     "load_workflow",
     "parse_workflow",
@@ -644,8 +646,7 @@ def _case_vars(test: CaseSpec, files: Files | None, where: str) -> dict[str, Any
 def _case(workflow: Workflow, where: str, test: CaseSpec, files: Files | None) -> Case:
     spec = workflow.spec
     values = workflow.bind(_case_vars(test, files, f"{where}.vars"), where=f"{where}.vars")
-    repeat = test.repeat or spec.repeat
-    min_pass = test.min_pass or (spec.min_pass if test.repeat is None else None) or repeat
+    repeat, min_pass = _attempts_asked(test, spec.repeat, spec.min_pass)
     if min_pass > repeat:
         field_name = "min-pass" if test.min_pass else "repeat"
         raise InvalidInput(
@@ -677,6 +678,87 @@ def _case(workflow: Workflow, where: str, test: CaseSpec, files: Files | None) -
         transform=_script(files, test.transform, f"{where}.transform") if test.transform else None,
         metadata=dict(test.metadata),
     )
+
+
+def _attempts_asked(test: CaseSpec, repeat: int, min_pass: int | None) -> tuple[int, int]:
+    """A case's ``repeat`` and ``min-pass``, the spec's own (``repeat``, ``min_pass``) applied
+    where the case says none (a case's ``repeat`` without ``min-pass`` asks every attempt to
+    pass)."""
+    asked = test.repeat or repeat
+    return asked, test.min_pass or (min_pass if test.repeat is None else None) or asked
+
+
+def best_of(min_pass: int, repeat: int) -> str | None:
+    """The words "a best of N" where a case passes on under half its ``repeat`` attempts (at a
+    temperature above 0, each a draw of its own, `repeat: 50, min-pass: 1` passes a case the
+    model gets right once in 20 tries about nine times in ten); None where it needs at least
+    half. Teams that test pass@k mean it: it is shown, never refused."""
+    return f"a best of {repeat}" if 2 * min_pass < repeat else None
+
+
+class _Attempts(BaseModel):
+    """The spec's own ``repeat`` and ``min-pass``, read from a version's text alone."""
+
+    model_config = ConfigDict(alias_generator=_kebab, populate_by_name=True)
+
+    repeat: int = Field(default=1, ge=1, le=100)
+    min_pass: int | None = Field(default=None, ge=1)
+
+
+def best_of_cases(data: Mapping[str, Any] | None) -> list[str]:
+    """Each case a version passes on a best of N (:func:`best_of`), in words ("case X needs 1
+    of its 50 attempts to pass: a best of 50"), as the version's spec data ``data`` says: the
+    text its content hash covers (:func:`hashed_spec`), never a run's word. Cases read from
+    test files, whose rows only their hashes are in that text, are said at the spec's own
+    ``repeat`` and ``min-pass``; a row of a YAML or JSON file may set its own, which that text
+    cannot show, so where the spec's own are no best of N such a file is said to be one whose
+    cases cannot be told (a CSV row sets neither); comparison cases count neither way and are
+    left out. Where ``data`` says no cases this inhouse reads, that it cannot be told; nothing
+    where ``data`` is None (the caller says why it has none). Names are written out as
+    :func:`~inhouse.terminal.shown` text: a case's name is its writer's, and a line break in
+    it would start a line of a reason of its own."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from inhouse.terminal import shown
+
+    if data is None:
+        return []
+    try:
+        spec = _Attempts.model_validate({k: data[k] for k in ("repeat", "min-pass") if k in data})
+        tests = data.get("tests", [])
+        entries = TypeAdapter(list[CaseSpec | str]).validate_python(
+            [tests] if isinstance(tests, str) else tests
+        )
+    except ValidationError:
+        return [
+            "whether a case passes on a best of N cannot be told: the version's text says no "
+            "cases this inhouse reads"
+        ]
+    said: list[str] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            repeat, min_pass = spec.repeat, spec.min_pass or spec.repeat
+            best = best_of(min_pass, repeat)
+            rows_may_say = not entry.lower().endswith(".csv")  # a CSV row sets neither
+            if best is not None:
+                said.append(
+                    f"cases read from {shown(entry)} need {min_pass} of their {repeat} attempts "
+                    f"to pass{' unless a row says otherwise' if rows_may_say else ''}: {best}"
+                )
+            elif rows_may_say:
+                said.append(
+                    f"cases read from {shown(entry)} may each set their own repeat and min-pass, "
+                    "which the version's text does not hold (only the file's hash): whether one "
+                    "passes on a best of N cannot be told"
+                )
+        elif entry.checks:
+            repeat, min_pass = _attempts_asked(entry, spec.repeat, spec.min_pass)
+            if (best := best_of(min_pass, repeat)) is not None:
+                name = entry.name or f"case-{index + 1}"
+                said.append(
+                    f"case {shown(name)} needs {min_pass} of its {repeat} attempts to pass: {best}"
+                )
+    return said
 
 
 def workflow_path(folder: Path, name: str) -> Path:

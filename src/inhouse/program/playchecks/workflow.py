@@ -303,7 +303,7 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
     run = runs[-1]
     return passed(
         f"{run.by} passed it ({share(run.payload['pass_rate'])} of cases{_variant(run)})"
-        f"{test_model_label(ctx, run)}",
+        f"{test_model_label(ctx, run)}{best_of_said(ctx, spec)}",
         spec,
         run,
     )
@@ -453,10 +453,45 @@ def _run_by_other(
     note = invited_by_judged(ctx, others[-1].by, {author})
     return passed(
         f"{others[-1].by} (not the author, {author}) passed it{_variant(others[-1])}"
-        f"{test_model_label(ctx, others[-1])}{note}",
+        f"{test_model_label(ctx, others[-1])}{note}{best_of_said(ctx, spec)}",
         spec,
         others[-1],
     )
+
+
+#: the most best-of cases a reason names one by one
+_BEST_OF_SHOWN = 3
+
+
+def best_of_said(ctx: CheckContext, spec: Fact) -> str:
+    """What a pass's reason adds ("; case X needs 1 of its 50 attempts to pass: a best of 50")
+    for each case ``spec``'s version passes on under half its attempts
+    (:func:`~inhouse.workflows.spec.best_of_cases`), as the version's own text says
+    (:func:`version_data`: any run of it that carries the text its content hash covers), never
+    a run's word; that it cannot be told where no run carries that text (an inhouse from
+    before runs did), or a test file's rows may set their own; "" where no case is one. A pass
+    on a best of N is still a pass (teams test pass@k on purpose): it is said, so that "all of
+    its cases" is not read as each case passing most of its draws. Said in the reason alone,
+    which the evidence hash does not cover: an exit already judged keeps it."""
+    from inhouse.workflows.spec import best_of_cases  # which imports this package
+
+    name, version = spec.payload.get("workflow"), spec.payload.get("content_hash")
+    runs = [
+        f
+        for f in ctx.facts.of("workflow.run")
+        if f.payload.get("workflow") == name and f.payload.get("content_hash") == version
+    ]
+    data = version_data(runs)
+    if data is None:
+        return (
+            "; whether a case passes on a best of N cannot be told: no run of this version "
+            "carries its text (an inhouse from before runs did ran each)"
+        )
+    said = best_of_cases(data)
+    if not said:
+        return ""
+    more = len(said) - _BEST_OF_SHOWN
+    return "; " + "; ".join(said[:_BEST_OF_SHOWN]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _samples(said: Any) -> bool | None:
