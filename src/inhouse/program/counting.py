@@ -52,6 +52,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CONFIRMED_BOUND,
     CONFIRMED_USE,
+    MARKED_SERVICE,
     RAN_OTHERS_CODE,
     RUNS_CONFIRMED,
     CheckContext,
@@ -153,10 +154,13 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
     return None
 
 
-#: each program state's first ``code.trusted`` per key, with how many facts and keys it had
-#: read (:func:`_first_trusted`): a long-lived process folds the log into one state as it grows
-#: (a key joining with a marked key's invitation is marked with no new fact)
-_trusted_cache: dict[int, tuple[ProgramState, tuple[int, int], dict[str, Fact]]] = {}
+#: each program state's first ``code.trusted`` per key, and the services marked after it, with
+#: how many facts and keys it had read (:func:`_marks`): a long-lived process folds the log
+#: into one state as it grows (a key joining with a marked key's invitation, or a service a
+#: marked key enrols, is marked with no new fact)
+_trusted_cache: dict[
+    int, tuple[ProgramState, tuple[int, int], dict[str, Fact], dict[str, tuple[Fact, str]]]
+] = {}
 
 
 def _first_trusted(state: ProgramState) -> dict[str, Fact]:
@@ -164,20 +168,40 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     it ran the Python check code a spec someone else wrote names): exit rule
     :data:`~inhouse.program.checks.RAN_OTHERS_CODE`. Signed by the key itself, never by a
     session (a session may not sign one), so nobody else can set a colleague's key aside."""
+    return _marks(state)[0]
+
+
+def _marked_services(state: ProgramState) -> dict[str, tuple[Fact, str]]:
+    """Each service key (the gateway's) a marked key enrolled after its mark, with that mark
+    and the key that enrolled it: exit rule :data:`~inhouse.program.checks.MARKED_SERVICE`.
+    The code that ran as the lead could enrol "a gateway" with a key its writer keeps (a lead
+    enrols a service alone, no invitation asked), and sign as it whatever the gateway
+    measures; the service's key never ran anything, so rule 36 alone did not reach it."""
+    return _marks(state)[1]
+
+
+def _marks(state: ProgramState) -> tuple[dict[str, Fact], dict[str, tuple[Fact, str]]]:
     cached = _trusted_cache.get(id(state))
     read = (len(state.facts), len(state.keys))
     if cached is not None and cached[0] is state and cached[1] == read:
-        return cached[2]
+        return cached[2], cached[3]
     found: dict[str, Fact] = {}
     for fact in state.facts:
         if fact.kind == "code.trusted" and fact.key and not fact.session:
             found.setdefault(fact.key, fact)
+    services: dict[str, tuple[Fact, str]] = {}
     # a key of the same person that joined with an invitation a marked key signed after its
     # mark carries the mark on: the code that ran with the old key could invite its holder onto
     # "a new machine of theirs" and join with a key its writer keeps (in the order they joined,
     # so a chain of such invitations carries it all the way). Not a key of someone else the
     # holder invited as a rollout lead: that is a person of their own, whose key never ran it
     for record in sorted(state.keys.values(), key=lambda k: k.seq):
+        enroller = found.get(record.enrolled_with or "")
+        if enroller is not None and enroller.id < record.seq:
+            # a service a marked lead's key enrolled after its mark (rule 39): kept apart from
+            # the keys rule 36 marks, as a play that exited before rule 39 keeps its facts
+            services[record.key_id] = (enroller, record.enrolled_with or "")
+            continue
         inviter = found.get(record.invitation_key or "")
         held = state.keys.get(record.invitation_key or "")
         if (
@@ -192,8 +216,8 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
             if own is None or inviter.id < own.id:
                 found[record.key_id] = inviter
     _trusted_cache.clear()  # one program per process, usually
-    _trusted_cache[id(state)] = (state, read, found)
-    return found
+    _trusted_cache[id(state)] = (state, read, found, services)
+    return found, services
 
 
 def marked_keys(state: ProgramState) -> list[str]:
@@ -221,7 +245,52 @@ def marked_keys(state: ProgramState) -> list[str]:
             "enrolled before it ran, or, once every key of theirs is revoked, one a rollout "
             f"lead invites them again with (`inhouse person invite {record.person}`)"
         )
+    for key_id, (marker, enroller) in _marked_services(state).items():
+        record = state.keys.get(key_id)
+        if record is None or record.revoked_at is not None:
+            continue
+        lines.append(
+            f"the {record.person} service's key {key_id} "
+            + _enrolled_after_mark(state, record.person, key_id, marker, enroller)
+        )
     return lines
+
+
+def _enrolled_after_mark(
+    state: ProgramState, service: str, key_id: str, marker: Fact, enroller: str
+) -> str:
+    """The words of exit rule :data:`~inhouse.program.checks.MARKED_SERVICE` for the service
+    key ``key_id``, enrolled by the marked key ``enroller`` (``marker`` its mark), with the way
+    out: a new key of the service's, enrolled by a key that code never reached."""
+    from inhouse.location import DATA_DIR
+
+    calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+    held = state.keys.get(enroller)
+    lead = held.person if held is not None else marker.by
+    return (
+        f"was enrolled by {lead}'s key {enroller} after that key ran Python check code "
+        f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
+        f"#{marker.id}, exit rule {MARKED_SERVICE}): the code ran with the key at hand and "
+        f"could have enrolled this service key itself and kept it, so nothing it signs counts "
+        f"as the {service}'s measure. A rollout lead whose key that code never reached (one "
+        f"enrolled before it ran, or another lead's) revokes it (`inhouse person revoke-key "
+        f"{key_id}`); then, on the {service}'s host, deletes {DATA_DIR}/keys/{service}.key, "
+        f"restarts `inhouse gateway serve` (it makes a new key) and runs `inhouse gateway "
+        f"rollup` there, which enrols the new key: what that key signs counts"
+    )
+
+
+def _service_marked(fact: Fact, state: ProgramState) -> str | None:
+    """Why a service's ``fact`` is not the service's measure (exit rule
+    :data:`~inhouse.program.checks.MARKED_SERVICE`): its key was enrolled by a key marked by
+    rule 36 after its mark. A play that exited before the rule keeps the facts it was judged
+    on (:func:`_judged_before`)."""
+    found = _marked_services(state).get(fact.key or "")
+    if found is None or _judged_before(fact, state, MARKED_SERVICE):
+        return None
+    marker, enroller = found
+    words = _enrolled_after_mark(state, fact.by, fact.key or "", marker, enroller)
+    return f"signed by the {fact.by} service's key {fact.key}, which {words}"
 
 
 def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
@@ -1058,6 +1127,9 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # service from a lead's machine
             leads = _lead_machines(state) if leads is None else leads
             why = _on_a_leads_machine(fact, leads)
+        if why is None and fact.kind in SERVICE_KINDS:
+            # nor this: a play that exits keeps what it was judged on before rule 39
+            why = _service_marked(fact, state)
         if why is None and fact.kind == "usage.confirmed":
             # nor this: the gateway's key may be enrolled on that machine later
             why = _confirmed_on_host(fact, state)
