@@ -15,6 +15,10 @@ A fact does not count when:
   its time has come;
 - it is signed by a service's key (the gateway's) and is not one of what the gateway measures:
   a service speaks for no person;
+- its key ran the Python check code a spec someone else wrote names before it signed it (a
+  ``code.trusted`` of that key's, or of the key whose invitation it joined with, exit rule 36);
+  or it is a service's, signed with a key that such a marked key enrolled after its mark
+  (exit rule 39: the code could have enrolled it and kept it);
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
@@ -247,7 +251,7 @@ def marked_keys(state: ProgramState) -> list[str]:
         )
     for key_id, (marker, enroller) in _marked_services(state).items():
         record = state.keys.get(key_id)
-        if record is None or record.revoked_at is not None:
+        if record is None or not record.active:  # revoked, or superseded: it signs no more
             continue
         lines.append(
             f"the {record.person} service's key {key_id} "
