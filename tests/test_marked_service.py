@@ -135,3 +135,29 @@ def test_an_exit_judged_on_its_report_before_rule_39_keeps_it(
     forget(state)
     counted = report.id in {f.id for f in build_context(state, pilot.clock()).facts}
     assert counted is (rules < MARKED_SERVICE)
+
+
+def test_days_the_marked_gateway_signed_first_are_signed_by_the_real_one(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block beside the forgery: ravi, holding the gateway key lena's marked key enrolled,
+    signs each day the real gateway will sign, with the figures its summary tables hold (the
+    usage tables are the program's store, which a member reads), before its rollup runs.
+    Rule 39 sets his facts aside; the real gateway's ``inhouse gateway rollup`` must not take
+    those days for signed, or no day of the pilot counts and play 4 never exits."""
+    from inhouse.gateway import rollup
+
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        for name in TEAMS:
+            made.enable(name, "2026-11-02T12:00")
+        _, kept = _ravis_gateway(made, monkeypatch)
+        made.use(Use(name, f"2026-11-0{day}T10:00") for day in (3, 4, 5) for name in TEAMS)
+        with monkeypatch.context() as writer:  # ravi's rollup, signed with the key he kept
+            writer.setattr(rollup, "service_program", lambda program: program.using(kept))
+            assert rollup.rollup_usage(made.lead).recorded
+        made.on("2026-11-06")
+        signed = rollup.rollup_usage(made.lead)  # the real gateway's, on its host
+        assert {r["day"] for r in signed.recorded} == {"2026-11-03", "2026-11-04", "2026-11-05"}
+        context = build_context(made.lead.state(), made.clock())
+        counted = {str(f.payload["day"]) for f in context.facts.of("usage.daily")}
+        assert {"2026-11-03", "2026-11-04", "2026-11-05"} <= counted, counted

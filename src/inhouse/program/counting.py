@@ -80,6 +80,7 @@ __all__ = [
     "confirmed_prompts",
     "confirmed_runs",
     "lead_account",
+    "marked_service",
     "not_their_fetch",
     "pin_refusal",
     "refused_vouches",
@@ -282,6 +283,15 @@ def _enrolled_after_mark(
         f"restarts `inhouse gateway serve` (it makes a new key) and runs `inhouse gateway "
         f"rollup` there, which enrols the new key: what that key signs counts"
     )
+
+
+def marked_service(fact: Fact, state: ProgramState) -> bool:
+    """Whether exit rule :data:`~inhouse.program.checks.MARKED_SERVICE` sets ``fact`` aside: a
+    service's fact signed with a key a marked key enrolled after its mark (and no exit judged
+    on it before the rule). The gateway's rollup reads a day such a key signed as not signed:
+    else whoever holds it signs each day first, with the figures the usage tables hold, and
+    the real gateway never signs one that counts."""
+    return _service_marked(fact, state) is not None
 
 
 def _service_marked(fact: Fact, state: ProgramState) -> str | None:
