@@ -15,6 +15,7 @@ rule 36, but the service's key never ran anything.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from inhouse.program.checks import MARKED_SERVICE, Outcome
 from inhouse.program.counting import build_context, forget, marked_keys
 from inhouse.program.people import PeopleMixin
 from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, Clock
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, vouch_for_gateway_host
 from tests.pilot.gateway_days import Pilot, Use, exit_check, signed_in_pilot
 
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("ops", "analyst")}
@@ -161,3 +162,41 @@ def test_days_the_marked_gateway_signed_first_are_signed_by_the_real_one(
         context = build_context(made.lead.state(), made.clock())
         counted = {str(f.payload["day"]) for f in context.facts.of("usage.daily")}
         assert {"2026-11-03", "2026-11-04", "2026-11-05"} <= counted, counted
+
+
+def test_what_members_confirm_is_the_real_gateways_figures_not_the_marked_ones(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other block: after the real gateway signs each day, ravi signs each again with the
+    key he kept, every member's figures cut to one request. Rule 39 sets his facts aside, so
+    what ``inhouse usage confirm`` shows a member and binds their word to must be the real
+    gateway's figures: bound to his, their word covers less than the counted figures give
+    them, and their use never counts (asked again, shown his figures again)."""
+    from inhouse.pilot.usage_confirm import attributed_use, awaiting_confirmation
+
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        for name in TEAMS:
+            made.enable(name, "2026-11-02T12:00")
+        _, kept = _ravis_gateway(made, monkeypatch)
+        made.signs, made.confirms = True, False
+        made.use(Use(name, f"2026-11-0{day}T10:00") for day in (3, 4, 5) for name in TEAMS)
+        real = [f for f in made.lead.state().facts if f.kind == "usage.daily"]
+        assert len(real) == 3
+        for fact in real:  # ravi's, signed after the real gateway's
+            people = {
+                name: {**figures, "requests": 1, "tokens_in": 1, "tokens_out": 1, "own": 1}
+                for name, figures in fact.payload["people"].items()
+            }
+            made.lead.using(kept).record_fact(
+                None, "usage.daily", {**fact.payload, "people": people},
+                provenance=Provenance.MEASURED, collector="inhouse gateway rollup",
+            )  # fmt: skip
+        made.on("2026-11-06")
+        shown = attributed_use(made.people["bob"]).figures
+        figures = {f.payload["day"]: f.payload["people"]["bob"] for f in real}
+        assert shown == {
+            date.fromisoformat(day): (each["requests"], each["tokens_in"] + each["tokens_out"])
+            for day, each in figures.items()
+        }, shown
+        confirm_own_use(*made.people.values())
+        assert awaiting_confirmation(made.lead) == {}
