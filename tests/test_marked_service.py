@@ -200,3 +200,26 @@ def test_what_members_confirm_is_the_real_gateways_figures_not_the_marked_ones(
         }, shown
         confirm_own_use(*made.people.values())
         assert awaiting_confirmation(made.lead) == {}
+
+
+def test_prompt_use_the_marked_gateway_signed_first_is_signed_by_the_real_one(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same block for prompt use: ravi signs, with the key he kept, the ``prompt.usage``
+    the real gateway will sign (as ``inhouse pilot prompts usage --record`` does, reading the
+    usage tables of the program's store); the real gateway's record must still sign it."""
+    from inhouse.pilot.library_views import record_prompt_usage
+
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        for name in TEAMS:
+            made.enable(name, "2026-11-02T12:00")
+        prompt = made.share_prompt("pia", "triage")
+        _, kept = _ravis_gateway(made, monkeypatch)
+        made.use(Use(name, "2026-11-03T10:00", prompt=prompt) for name in TEAMS)
+        with monkeypatch.context() as writer:  # ravi's, signed with the key he kept
+            writer.setattr(Program, "as_service", lambda program, name: program.using(kept))
+            assert record_prompt_usage(made.lead)
+        made.on("2026-11-04")
+        assert record_prompt_usage(made.lead), "the real gateway signed no prompt use"
+        context = build_context(made.lead.state(), made.clock())
+        assert context.facts.of("prompt.usage"), "no prompt use counts"
