@@ -223,3 +223,21 @@ def test_prompt_use_the_marked_gateway_signed_first_is_signed_by_the_real_one(
         assert record_prompt_usage(made.lead), "the real gateway signed no prompt use"
         context = build_context(made.lead.state(), made.clock())
         assert context.facts.of("prompt.usage"), "no prompt use counts"
+
+
+def test_an_adoption_report_the_marked_gateway_signed_first_is_recorded_by_the_real_one(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same block for play 4's adoption report: ravi signs, with the key he kept, the report
+    the real gateway would record now; ``inhouse pilot adoption --record`` on its host must
+    still record it, and play 4's check pass on it."""
+    _, kept = _ravis_gateway(pilot, monkeypatch)
+    pilot.on("2026-11-06")
+    with monkeypatch.context() as writer:  # ravi's, signed with the key he kept
+        writer.setattr(Program, "as_service", lambda program, name: program.using(kept))
+        _, forged = record_adoption(pilot.lead)
+    assert forged is not None and forged.key == kept.key_id
+    _, fact = record_adoption(pilot.lead)
+    assert fact is not None, "the real gateway recorded no adoption report"
+    outcome, reason = exit_check(pilot, CHECK)
+    assert outcome is Outcome.PASS, reason
