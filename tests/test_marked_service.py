@@ -98,7 +98,15 @@ def test_a_gateway_her_marked_key_enrolled_signs_nothing_that_counts(
     assert outcome is not Outcome.PASS, reason
     # status names it, whoever asks, with the way out
     [line] = [line for line in marked_keys(pilot.lead.state()) if kept.key_id in line]
-    assert f"exit rule {MARKED_SERVICE}" in line and "inhouse gateway rollup" in line, line
+    assert f"exit rule {MARKED_SERVICE}" in line, line
+    # the real gateway's key, enrolled before her mark, signs on: revoking ravi's is all, not
+    # a rotation of the real gateway's key on its host
+    [real] = [
+        k for k, r in pilot.lead.state().keys.items() if r.person == "gateway" and k != kept.key_id
+    ]
+    said = " ".join(line.split())
+    assert f"the gateway's key {real}, which no marked key enrolled, signs on" in said, said
+    assert "inhouse gateway rollup" not in said, said
 
 
 def test_the_gateway_enrolled_before_her_mark_still_counts(
@@ -113,7 +121,8 @@ def test_the_gateway_enrolled_before_her_mark_still_counts(
     assert fact is not None and fact.by == "gateway"
     outcome, reason = exit_check(pilot, CHECK)
     assert outcome is Outcome.PASS, reason
-    assert not any(fact.key and fact.key in line for line in marked_keys(pilot.lead.state()))
+    marked = [" ".join(line.split()) for line in marked_keys(pilot.lead.state())]
+    assert not any(f"service's key {fact.key} was enrolled" in line for line in marked), marked
 
 
 @pytest.mark.parametrize("rules", [MARKED_SERVICE - 1, MARKED_SERVICE])

@@ -272,6 +272,25 @@ def _enrolled_after_mark(
     calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
     held = state.keys.get(enroller)
     lead = held.person if held is not None else marker.by
+    marked = _marked_services(state)
+    # the service's own keys no marked key enrolled (the real gateway, where the code enrolled
+    # "a second" one): they sign on, and revoking the marked key is all there is to do
+    others = sorted(
+        k.key_id
+        for k in state.keys.values()
+        if k.person == service and k.active and k.key_id not in marked
+    )
+    if others:
+        then = (
+            f"; the {service}'s key{'s' if len(others) > 1 else ''} {', '.join(others)}, which "
+            "no marked key enrolled, signs on as it did: nothing more is needed"
+        )
+    else:
+        then = (
+            f"; then, on the {service}'s host, deletes {DATA_DIR}/keys/{service}.key, restarts "
+            "`inhouse gateway serve` (it makes a new key) and runs `inhouse gateway rollup` "
+            "there, which enrols the new key: what that key signs counts"
+        )
     return (
         f"was enrolled by {lead}'s key {enroller} after that key ran Python check code "
         f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
@@ -279,9 +298,7 @@ def _enrolled_after_mark(
         f"could have enrolled this service key itself and kept it, so nothing it signs counts "
         f"as the {service}'s measure. A rollout lead whose key that code never reached (one "
         f"enrolled before it ran, or another lead's) revokes it (`inhouse person revoke-key "
-        f"{key_id}`); then, on the {service}'s host, deletes {DATA_DIR}/keys/{service}.key, "
-        f"restarts `inhouse gateway serve` (it makes a new key) and runs `inhouse gateway "
-        f"rollup` there, which enrols the new key: what that key signs counts"
+        f"{key_id}`){then}"
     )
 
 
