@@ -15,13 +15,14 @@ Real parts: SQLite, the llama.cpp engine serving the test model, each person's o
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from inhouse.identity import SigningKey, create_key
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import RAN_OTHERS_CODE
+from inhouse.program.checks import MARKED_SERVICE, RAN_OTHERS_CODE
 from tests.engine import needs_engine
 from tests.people import sign_in_as
 from tests.trials.lenas_code import (  # noqa: F401
@@ -312,17 +313,12 @@ def test_proving_her_own_trial_after_he_proved_it_first_marks_nothing(
     assert not [f for f in facts("code.trusted") if f["by"] == "lena"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: the mark follows only a key of the same person that joins with a "
-    "marked key's invitation; a service a marked rollout lead's key enrols after its mark "
-    "(`enrol_service`, vouched by that key, no invitation) is a key the code could enrol and "
-    "its writer keep, and what it signs as the service (a gateway's usage) is not set aside: "
-    "whether a service vouched by a marked key is marked is the lead's product decision",
-)
 def test_a_service_a_marked_lead_enrols_after_its_mark_is_marked(
     program: Path,  # noqa: F811
 ) -> None:
+    """Exit rule 39: lena, a rollout lead, ran omar's code; the code enrols "a gateway" with
+    lena's key at hand and keeps its key. The service is marked, and what it signs as the
+    gateway does not count."""
     from inhouse.checks.function import record_trusted
     from inhouse.program.counting import marked_keys
 
@@ -332,5 +328,172 @@ def test_a_service_a_marked_lead_enrols_after_its_mark_is_marked(
         kept = create_key(program.parent / "service.key")
         opened.enrol_service("gateway-2", kept)
         assert any(kept.key_id in line for line in marked_keys(opened.state()))
+        day = _gateway_day(opened.using(kept))
     finally:
         opened.close()
+    why = set_aside(program).get(day)
+    assert why is not None, "what the service a marked key enrolled signs counts"
+    assert f"exit rule {MARKED_SERVICE}" in why and "lena's key" in why, why
+
+
+#: omar's check: once, in whatever inhouse runs it (a rollout lead's), it enrols "a gateway"
+#: with a key it writes beside the checkout, where omar reads it later
+ENROLS_A_GATEWAY = """\
+from pathlib import Path
+
+done = []
+
+
+def looks_fine(output, context):
+    from inhouse.identity import create_key
+    from inhouse.program import Program
+
+    if not done:
+        done.append(1)
+        opened = Program.open(Path.cwd())
+        try:
+            opened.enrol_service("gateway", create_key(Path.cwd().parent / "omars-gateway.key"))
+        finally:
+            opened.close()
+    return bool(output.strip())
+"""
+
+
+def _gateway_day(service: Program) -> int:
+    """``service`` (acting with a gateway's key) signs today's usage; returns the fact's id."""
+    from datetime import UTC, datetime
+
+    return service.record_fact(
+        None, "usage.daily",
+        {"day": datetime.now(UTC).date().isoformat(), "people": {}},
+        provenance=Provenance.MEASURED, collector="inhouse gateway rollup",
+    ).id  # fmt: skip
+
+
+def test_omars_code_lena_runs_enrols_a_gateway_whose_usage_counts_for_nothing(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The forgery, end to end: omar proves his trial first (his code); lena, the rollout
+    lead, proves it after him on her --trust-python, and his code, running in her inhouse
+    with her key at hand, enrols "the gateway" with a key it writes where omar reads it.
+    What omar signs with it as the gateway (a day's usage, which plays 4-6 count) is set
+    aside, naming rule 39 and the way out; ``status`` names the key."""
+    from inhouse.identity import load_key
+
+    with_check(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--trust-python", env=omar)
+    (program / "lenas_checks.py").write_text(ENROLS_A_GATEWAY, encoding="utf-8")
+    monkeypatch.delitem(sys.modules, "lenas_checks", raising=False)
+    run("prove", "tickets", "--trust-python")  # lena
+    kept = program.parent / "omars-gateway.key"
+    assert kept.exists()  # the forgery held: a gateway key omar keeps
+    [trusted] = [f for f in facts("code.trusted") if f["by"] == "lena"]
+    opened = Program.open(program)
+    try:
+        day = _gateway_day(opened.using(load_key(kept)))
+    finally:
+        opened.close()
+    why = set_aside(program).get(day)
+    assert why is not None, "what omar signs with the gateway key his code enrolled counts"
+    assert f"exit rule {MARKED_SERVICE}" in why and f"fact #{trusted['id']}" in why, why
+    key_id = load_key(kept).key_id
+    assert f"`inhouse person revoke-key {key_id}`" in why and "inhouse gateway rollup" in why
+    said = " ".join(run("status").split())
+    assert f"the gateway service's key {key_id} was enrolled by lena's key" in said, said
+
+
+def test_a_service_enrolled_before_the_mark_or_by_an_unmarked_lead_counts(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+) -> None:
+    """The honest paths: the gateway lena enrolled before her key ran anything, and one omar
+    (a co-lead whose key never ran it) enrols after her mark, sign what counts."""
+    from inhouse.checks.function import record_trusted
+    from inhouse.identity import load_key
+    from inhouse.program.counting import marked_keys
+
+    run("person", "role", "omar", "--add", "rollout-lead")
+    before, after = create_key(program.parent / "g1.key"), create_key(program.parent / "g2.key")
+    opened = Program.open(program)
+    try:
+        opened.enrol_service("gateway", before)
+        record_trusted(opened, "lena", ["x:y"], "trials/x.yaml", "inhouse prove x")
+        opened.using(load_key(Path(omar["INHOUSE_KEY"]))).enrol_service("gateway-2", after)
+        days = [_gateway_day(opened.using(before)), _gateway_day(opened.using(after))]
+        lines = marked_keys(opened.state())
+    finally:
+        opened.close()
+    assert not [line for line in lines if "service's key" in line], lines
+    aside = set_aside(program)
+    assert not [aside[d] for d in days if d in aside]
+
+
+def test_the_way_out_an_unmarked_lead_enrols_the_gateway_again(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+) -> None:
+    """The way out the words name: omar, a rollout lead whose key never ran the code, revokes
+    the marked gateway key and enrols a new one for it (what `inhouse gateway rollup` does on
+    the gateway's host once its key file is gone): what the new key signs counts, and
+    ``status`` no longer names the gateway."""
+    from inhouse.checks.function import record_trusted
+    from inhouse.identity import load_key
+
+    run("person", "role", "omar", "--add", "rollout-lead")
+    marked = create_key(program.parent / "g1.key")
+    opened = Program.open(program)
+    try:
+        record_trusted(opened, "lena", ["x:y"], "trials/x.yaml", "inhouse prove x")
+        opened.enrol_service("gateway", marked)
+        old = _gateway_day(opened.using(marked))
+    finally:
+        opened.close()
+    said = " ".join(run("status", env=omar).split())
+    assert f"the gateway service's key {marked.key_id} was enrolled" in said, said
+    assert f"`inhouse person revoke-key {marked.key_id}`" in said, said
+    run("person", "revoke-key", marked.key_id, env=omar)
+    new = create_key(program.parent / "g2.key")
+    opened = Program.open(program)
+    try:
+        opened.using(load_key(Path(omar["INHOUSE_KEY"]))).enrol_service("gateway", new)
+        day = _gateway_day(opened.using(new))
+    finally:
+        opened.close()
+    aside = set_aside(program)
+    assert day not in aside, aside.get(day)
+    assert old in aside  # what the marked key signed stays set aside
+    said = " ".join(run("status").split())
+    assert f"the gateway service's key {marked.key_id} was enrolled" not in said, said
+    assert f"the gateway service's key {new.key_id} was enrolled" not in said, said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (exit rule 36's, above, reaching the gateway through rule 39): a "
+    "trial is its first prover's, so omar, a member, proving lena's own trial first, unasked, "
+    "marks her key when she proves it herself, and the gateway she enrols after (the real "
+    "one, on its host) signs nothing that counts until a lead the mark never reached (none, "
+    "where she leads alone) enrols it again: a member delays plays 4-6. Closed by the same "
+    "product decision as the two above",
+)
+def test_a_member_proving_her_trial_first_leaves_her_gateway_counting(
+    program: Path,  # noqa: F811
+    omar: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """lena wrote the trial and its check; omar proves it first, unasked; lena proves her own
+    trial, then enrols the gateway (its key made for it) and the gateway signs a day's usage."""
+    with_check(program, HONEST, monkeypatch)
+    run("prove", "tickets", "--trust-python", env=omar)
+    run("prove", "tickets", "--trust-python")
+    gateway = create_key(program.parent / "gateway.key")
+    opened = Program.open(program)
+    try:
+        opened.enrol_service("gateway", gateway)
+        day = _gateway_day(opened.using(gateway))
+    finally:
+        opened.close()
+    why = set_aside(program).get(day)
+    assert why is None or f"exit rule {MARKED_SERVICE}" not in why, why

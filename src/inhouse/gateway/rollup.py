@@ -265,7 +265,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     past the compaction horizon (``request_rows_days``) that was signed before is never signed
     again: its rows may be gone, and what was signed for it stands."""
     from inhouse.program import Provenance
-    from inhouse.program.counting import not_their_fetch
+    from inhouse.program.counting import marked_service, not_their_fetch
     from inhouse.program.facts import standing_usage
 
     program.actor(actor)  # whoever runs the rollup must be enrolled
@@ -273,11 +273,16 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         day_text(since, "since")
     service = service_program(program)
     # what the gateway's own key signed: a day anyone else wrote up (their typed figures count
-    # for nothing) is not signed yet, whatever totals it gives
+    # for nothing) is not signed yet, whatever totals it gives; nor is one a gateway key a
+    # marked lead's key enrolled signed (exit rule 39: its holder could sign each day first)
+    state = program.state()
     signed_facts = [
         fact
-        for fact in program.state().facts
-        if fact.kind == "usage.daily" and fact.by == SERVICE and fact.signed
+        for fact in state.facts
+        if fact.kind == "usage.daily"
+        and fact.by == SERVICE
+        and fact.signed
+        and not marked_service(fact, state)
     ]
     seen_tools: dict[str, Any] = {}  # the tools each day's latest signed fact says
     for fact in signed_facts:

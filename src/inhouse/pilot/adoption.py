@@ -484,14 +484,20 @@ def _enablement(facts: Iterable[Fact]) -> dict[tuple[str, str], datetime]:
 
 
 def _latest_measured(program: Program) -> Fact | None:
-    """The newest ``pilot.adoption`` fact that counts (signed by the gateway's key)."""
+    """The newest ``pilot.adoption`` fact that counts (signed by the gateway's key): not one a
+    gateway key a marked lead's key enrolled signed (exit rule 39), or whoever holds that key
+    would sign each report first and the real gateway never record one that counts."""
     from inhouse.program.collectors import measured_kinds
-    from inhouse.program.counting import why_uncounted
+    from inhouse.program.counting import marked_service, why_uncounted
 
     state = program.state()
     measured = measured_kinds()
     for fact in reversed(state.facts):
-        if fact.kind == "pilot.adoption" and why_uncounted(fact, state, measured) is None:
+        if (
+            fact.kind == "pilot.adoption"
+            and why_uncounted(fact, state, measured) is None
+            and not marked_service(fact, state)
+        ):
             return fact
     return None
 

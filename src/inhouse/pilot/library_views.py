@@ -271,12 +271,20 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
     summed from the request rows the gateway wrote: rows it did not write as they stand are
     left out, and named in ``notes`` where given. Returns the payloads recorded."""
     from inhouse.gateway.rollup import gateway_seal, unblessed_message
+    from inhouse.program.counting import marked_service
 
     program.actor()  # whoever runs it must be enrolled
     service = program.as_service(GATEWAY_SERVICE)
     seen: dict[tuple[str, int], dict[str, Any]] = {}
-    for fact in program.state().facts:
-        if fact.kind == "prompt.usage" and fact.by == GATEWAY_SERVICE:
+    state = program.state()
+    for fact in state.facts:
+        # not one a gateway key a marked lead's key enrolled signed (exit rule 39): whoever
+        # holds it would sign each version's use first, and this would never sign one that counts
+        if (
+            fact.kind == "prompt.usage"
+            and fact.by == GATEWAY_SERVICE
+            and not marked_service(fact, state)
+        ):
             payload = fact.payload
             # read as the schema reads it now: a fact from before a field has its default
             seen[(str(payload["prompt"]), int(payload["version"]))] = validate_payload(

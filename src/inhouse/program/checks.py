@@ -38,6 +38,7 @@ __all__ = [
     "LEAD_RUNS_THEN",
     "LOOKALIKE_READING",
     "MACHINES_THEN",
+    "MARKED_SERVICE",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "POOLED_ADVANTAGE",
@@ -335,7 +336,17 @@ __all__ = [
 #: text. Its runner runs ``workflow test`` again with a current inhouse (whose run carries the
 #: text, and says its attempts' seeds), as rule 35 asks of a run that says no seed. A play 3
 #: exit judged on such a run keeps its verdict
-EXIT_RULES = 38
+#: 39 (:data:`MARKED_SERVICE`): rule 36 for a service. A rollout lead enrols a service (the
+#: gateway) alone, with no invitation, so the code that ran with a marked lead's key could
+#: enrol "a gateway" with a key its writer keeps, and sign as it what plays 4-6 count (usage,
+#: adoption, prompt use, drift reviews); the service's key never ran anything, so rule 36 did
+#: not reach it. A service key a marked key enrolled after its mark is marked too: nothing it
+#: signs counts (a service enrolled before the mark, or by a key the code never reached, is
+#: not). ``status`` names it, with the way out: a rollout lead whose key that code never
+#: reached revokes it, and the service's host makes a new key, which that lead's ``inhouse
+#: gateway rollup`` there enrols. A play whose exit was judged on such a fact before this rule
+#: keeps its verdict
+EXIT_RULES = 39
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -439,6 +450,9 @@ WORKFLOW_ATTEMPT_SEEDS = 37
 #: rule 37 where no run of the version carries its text: a run that does not say each attempt
 #: drew its own counts for none that may repeat (see :data:`EXIT_RULES`)
 WORKFLOW_TEXTLESS_REPEAT = 38
+#: a service a key marked by rule 36 enrolled after its mark signs nothing that counts (see
+#: :data:`EXIT_RULES`)
+MARKED_SERVICE = 39
 
 
 class Outcome(StrEnum):

@@ -15,6 +15,10 @@ A fact does not count when:
   its time has come;
 - it is signed by a service's key (the gateway's) and is not one of what the gateway measures:
   a service speaks for no person;
+- its key ran the Python check code a spec someone else wrote names before it signed it (a
+  ``code.trusted`` of that key's, or of the key whose invitation it joined with, exit rule 36);
+  or it is a service's, signed with a key that such a marked key enrolled after its mark
+  (exit rule 39: the code could have enrolled it and kept it);
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
@@ -52,6 +56,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CONFIRMED_BOUND,
     CONFIRMED_USE,
+    MARKED_SERVICE,
     RAN_OTHERS_CODE,
     RUNS_CONFIRMED,
     CheckContext,
@@ -75,6 +80,7 @@ __all__ = [
     "confirmed_prompts",
     "confirmed_runs",
     "lead_account",
+    "marked_service",
     "not_their_fetch",
     "pin_refusal",
     "refused_vouches",
@@ -153,10 +159,13 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
     return None
 
 
-#: each program state's first ``code.trusted`` per key, with how many facts and keys it had
-#: read (:func:`_first_trusted`): a long-lived process folds the log into one state as it grows
-#: (a key joining with a marked key's invitation is marked with no new fact)
-_trusted_cache: dict[int, tuple[ProgramState, tuple[int, int], dict[str, Fact]]] = {}
+#: each program state's first ``code.trusted`` per key, and the services marked after it, with
+#: how many facts and keys it had read (:func:`_marks`): a long-lived process folds the log
+#: into one state as it grows (a key joining with a marked key's invitation, or a service a
+#: marked key enrols, is marked with no new fact)
+_trusted_cache: dict[
+    int, tuple[ProgramState, tuple[int, int], dict[str, Fact], dict[str, tuple[Fact, str]]]
+] = {}
 
 
 def _first_trusted(state: ProgramState) -> dict[str, Fact]:
@@ -164,20 +173,40 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
     it ran the Python check code a spec someone else wrote names): exit rule
     :data:`~inhouse.program.checks.RAN_OTHERS_CODE`. Signed by the key itself, never by a
     session (a session may not sign one), so nobody else can set a colleague's key aside."""
+    return _marks(state)[0]
+
+
+def _marked_services(state: ProgramState) -> dict[str, tuple[Fact, str]]:
+    """Each service key (the gateway's) a marked key enrolled after its mark, with that mark
+    and the key that enrolled it: exit rule :data:`~inhouse.program.checks.MARKED_SERVICE`.
+    The code that ran as the lead could enrol "a gateway" with a key its writer keeps (a lead
+    enrols a service alone, no invitation asked), and sign as it whatever the gateway
+    measures; the service's key never ran anything, so rule 36 alone did not reach it."""
+    return _marks(state)[1]
+
+
+def _marks(state: ProgramState) -> tuple[dict[str, Fact], dict[str, tuple[Fact, str]]]:
     cached = _trusted_cache.get(id(state))
     read = (len(state.facts), len(state.keys))
     if cached is not None and cached[0] is state and cached[1] == read:
-        return cached[2]
+        return cached[2], cached[3]
     found: dict[str, Fact] = {}
     for fact in state.facts:
         if fact.kind == "code.trusted" and fact.key and not fact.session:
             found.setdefault(fact.key, fact)
+    services: dict[str, tuple[Fact, str]] = {}
     # a key of the same person that joined with an invitation a marked key signed after its
     # mark carries the mark on: the code that ran with the old key could invite its holder onto
     # "a new machine of theirs" and join with a key its writer keeps (in the order they joined,
     # so a chain of such invitations carries it all the way). Not a key of someone else the
     # holder invited as a rollout lead: that is a person of their own, whose key never ran it
     for record in sorted(state.keys.values(), key=lambda k: k.seq):
+        enroller = found.get(record.enrolled_with or "")
+        if enroller is not None and enroller.id < record.seq:
+            # a service a marked lead's key enrolled after its mark (rule 39): kept apart from
+            # the keys rule 36 marks, as a play that exited before rule 39 keeps its facts
+            services[record.key_id] = (enroller, record.enrolled_with or "")
+            continue
         inviter = found.get(record.invitation_key or "")
         held = state.keys.get(record.invitation_key or "")
         if (
@@ -192,8 +221,8 @@ def _first_trusted(state: ProgramState) -> dict[str, Fact]:
             if own is None or inviter.id < own.id:
                 found[record.key_id] = inviter
     _trusted_cache.clear()  # one program per process, usually
-    _trusted_cache[id(state)] = (state, read, found)
-    return found
+    _trusted_cache[id(state)] = (state, read, found, services)
+    return found, services
 
 
 def marked_keys(state: ProgramState) -> list[str]:
@@ -221,7 +250,78 @@ def marked_keys(state: ProgramState) -> list[str]:
             "enrolled before it ran, or, once every key of theirs is revoked, one a rollout "
             f"lead invites them again with (`inhouse person invite {record.person}`)"
         )
+    for key_id, (marker, enroller) in _marked_services(state).items():
+        record = state.keys.get(key_id)
+        if record is None or not record.active:  # revoked, or superseded: it signs no more
+            continue
+        lines.append(
+            f"the {record.person} service's key {key_id} "
+            + _enrolled_after_mark(state, record.person, key_id, marker, enroller)
+        )
     return lines
+
+
+def _enrolled_after_mark(
+    state: ProgramState, service: str, key_id: str, marker: Fact, enroller: str
+) -> str:
+    """The words of exit rule :data:`~inhouse.program.checks.MARKED_SERVICE` for the service
+    key ``key_id``, enrolled by the marked key ``enroller`` (``marker`` its mark), with the way
+    out: a new key of the service's, enrolled by a key that code never reached."""
+    from inhouse.location import DATA_DIR
+
+    calls = ", ".join(str(c) for c in marker.payload.get("calls") or [])
+    held = state.keys.get(enroller)
+    lead = held.person if held is not None else marker.by
+    marked = _marked_services(state)
+    # the service's own keys no marked key enrolled (the real gateway, where the code enrolled
+    # "a second" one): they sign on, and revoking the marked key is all there is to do
+    others = sorted(
+        k.key_id
+        for k in state.keys.values()
+        if k.person == service and k.active and k.key_id not in marked
+    )
+    if others:
+        then = (
+            f"; the {service}'s key{'s' if len(others) > 1 else ''} {', '.join(others)}, which "
+            "no marked key enrolled, signs on as it did: nothing more is needed"
+        )
+    else:
+        then = (
+            f"; then, on the {service}'s host, deletes {DATA_DIR}/keys/{service}.key, restarts "
+            "`inhouse gateway serve` (it makes a new key) and runs `inhouse gateway rollup` "
+            "there, which enrols the new key: what that key signs counts"
+        )
+    return (
+        f"was enrolled by {lead}'s key {enroller} after that key ran Python check code "
+        f"{marker.payload.get('spec')} names ({calls}) on their --trust-python (fact "
+        f"#{marker.id}, exit rule {MARKED_SERVICE}): the code ran with the key at hand and "
+        f"could have enrolled this service key itself and kept it, so nothing it signs counts "
+        f"as the {service}'s measure. A rollout lead whose key that code never reached (one "
+        f"enrolled before it ran, or another lead's) revokes it (`inhouse person revoke-key "
+        f"{key_id}`){then}"
+    )
+
+
+def marked_service(fact: Fact, state: ProgramState) -> bool:
+    """Whether exit rule :data:`~inhouse.program.checks.MARKED_SERVICE` sets ``fact`` aside: a
+    service's fact signed with a key a marked key enrolled after its mark (and no exit judged
+    on it before the rule). The gateway's rollup reads a day such a key signed as not signed:
+    else whoever holds it signs each day first, with the figures the usage tables hold, and
+    the real gateway never signs one that counts."""
+    return _service_marked(fact, state) is not None
+
+
+def _service_marked(fact: Fact, state: ProgramState) -> str | None:
+    """Why a service's ``fact`` is not the service's measure (exit rule
+    :data:`~inhouse.program.checks.MARKED_SERVICE`): its key was enrolled by a key marked by
+    rule 36 after its mark. A play that exited before the rule keeps the facts it was judged
+    on (:func:`_judged_before`)."""
+    found = _marked_services(state).get(fact.key or "")
+    if found is None or _judged_before(fact, state, MARKED_SERVICE):
+        return None
+    marker, enroller = found
+    words = _enrolled_after_mark(state, fact.by, fact.key or "", marker, enroller)
+    return f"signed by the {fact.by} service's key {fact.key}, which {words}"
 
 
 def _ran_others_code(fact: Fact, state: ProgramState) -> str | None:
@@ -1058,6 +1158,9 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # service from a lead's machine
             leads = _lead_machines(state) if leads is None else leads
             why = _on_a_leads_machine(fact, leads)
+        if why is None and fact.kind in SERVICE_KINDS:
+            # nor this: a play that exits keeps what it was judged on before rule 39
+            why = _service_marked(fact, state)
         if why is None and fact.kind == "usage.confirmed":
             # nor this: the gateway's key may be enrolled on that machine later
             why = _confirmed_on_host(fact, state)

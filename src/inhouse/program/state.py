@@ -188,6 +188,10 @@ class KeyRecord:
     #: rule 36 invited after its mark carries the mark on (:mod:`inhouse.program.counting`)
     invitation_key: str | None = None
     invitation_seq: int | None = None
+    #: a service's key: the enrolled key that signed its enrolment (a session's: the key that
+    #: delegated to it), the lead's that vouched for it: a service a key marked by exit rule 36
+    #: enrolled after its mark is marked too (exit rule 39, :mod:`inhouse.program.counting`)
+    enrolled_with: str | None = None
 
     @property
     def active(self) -> bool:
@@ -1036,6 +1040,7 @@ def _enrol(
         invited_by=invited_by,
         invitation_key=invitation.signer if invitation is not None else None,
         invitation_seq=invitation.seq if invitation is not None else None,
+        enrolled_with=acting_key(state, event.signer) if data.get("service") else None,
     )
     if name not in state.people:
         _seat(state, data, event.seq, service=bool(data.get("service", False)))
