@@ -102,6 +102,52 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
     return parts, owners
 
 
+def _access_judged(ctx: CheckContext) -> set[str]:
+    """``access-requested``: the early owners (plays 1 and 2) and the leads."""
+    from inhouse.program.playchecks._shared import early_owners
+
+    return early_owners(ctx)
+
+
+def _demand_judged(ctx: CheckContext) -> set[str]:
+    """``demand-spreading``: the owner of any started play and the leads."""
+    return {str(who) for who in ctx.owners.values() if who}
+
+
+#: the trigger checks met only by an access request from someone they do not judge (besides the
+#: rollout leads, whom each judges): whose request does not count. ``inhouse status`` told the
+#: leads, who cannot ask, that the play waited on it, and nobody who could ask
+_ASKED_BY_ANOTHER: dict[str, Callable[[CheckContext], set[str]]] = {
+    "access-requested": _access_judged,
+    "demand-spreading": _demand_judged,
+}
+
+
+def _askers(
+    program: Program, status: Status, row: CheckRow, now: datetime
+) -> tuple[str, list[str]] | None:
+    """Whose access request a failing trigger ``row`` does not count, as words, and every
+    enrolled person outside them who has not asked yet; None where the row is not one an
+    access request meets (:data:`_ASKED_BY_ANOTHER`)."""
+    judges = _ASKED_BY_ANOTHER.get(row["check"])
+    if judges is None:
+        return None
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import ever_held
+
+    ctx = build_context(program.state(), now)
+    judged = judges(ctx) | ever_held(ctx, "rollout-lead")
+    asked = {f.by for f in ctx.facts.of("access.request")}
+    people = [
+        p["name"]
+        for p in status["people"]
+        if p["enrolled"] and not p["service"] and p["name"] not in judged and p["name"] not in asked
+    ]
+    names = sorted(judged)
+    said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return said or "the leads", people
+
+
 def _takers(
     program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
 ) -> tuple[str, list[str], bool] | None:
@@ -161,6 +207,22 @@ def next_steps(
             label = f"play {waiting['number']} ({waiting['title']})"
             for row in waiting["trigger"]:
                 if row["outcome"] != "pass":
+                    asked = _askers(program, status, row, now)
+                    if asked is not None:
+                        judged, people = asked
+                        for person in people:
+                            add(person, f"{label} waits for its trigger, {row['title']}: "
+                                f"{row['reason']}; if you want in, ask from your own machine "
+                                "(`inhouse access request`): the request of "
+                                f"{judged} does not count", f"/plays/{waiting['id']}")  # fmt: skip
+                        if people:
+                            continue
+                        for lead in leads:
+                            add(lead, f"{label} waits for its trigger, {row['title']}: "
+                                f"{row['reason']}; nobody else who could ask has joined: "
+                                "invite one (`inhouse person invite NAME`)",
+                                f"/plays/{waiting['id']}")  # fmt: skip
+                        continue
                     for lead in leads:
                         add(lead, f"{label} waits for its trigger, {row['title']}: "
                             f"{row['reason']}", f"/plays/{waiting['id']}")  # fmt: skip

@@ -1,0 +1,85 @@
+"""A team that only follows `inhouse status`: each person runs it, does what their next step
+says and nothing else. Where walking a program from scratch that way stalled, each pinned here:
+
+- play 2's trigger (someone other than the owners and leads asked to get in) was told to the
+  lead alone, who cannot meet it, and to none of the members who can: the team stood still.
+
+The program, its people and facts are real (SQLite, each person's own key); the status is the
+real one with the plays' states set, as tests/test_next_steps_takers.py does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inhouse.program import Program
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.test_next_steps_takers import _steps
+
+
+def _waiting(program: Program, play: str, *checks: str) -> dict[str, Any]:
+    """``program``'s status with the plays before ``play`` exited, and ``play`` not started,
+    ``checks`` its failing trigger rows."""
+    status: dict[str, Any] = program.status()
+    number = next(v["number"] for v in status["plays"] if v["id"] == play)
+    for view in status["plays"]:
+        if view["number"] < number:
+            view.update(state="exited", handoff=None)
+        elif view["id"] == play:
+            rows = [
+                {"check": c, "title": c.replace("-", " "), "outcome": "fail", "reason": "not yet"}
+                for c in checks
+            ]
+            view.update(state="not-started", trigger=rows)
+    return status
+
+
+def test_an_access_request_play_2_waits_on_is_the_members_step_not_the_lead_s(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena, the lead and play 1's owner, was told play 2 waited on "the person who wants in":
+    her request does not count, and omar and pia, whose would, were told nothing."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    enrol(lena, "omar", team="support")
+    pia = enrol(lena, "pia", team="legal")
+    pia.request_access()
+    status = _waiting(lena, "baseline", "access-requested")
+    steps = _steps(lena, status, clock)
+    assert "lena" not in steps, steps
+    assert "pia" not in steps, steps  # she asked already
+    (text,) = steps["omar"]
+    assert "waits for its trigger, access requested: not yet" in text, text
+    assert "(`inhouse access request`)" in text, text
+    pia.close()
+    lena.close()
+
+
+def test_with_nobody_who_could_ask_the_lead_is_told_to_invite_one(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    status = _waiting(lena, "baseline", "access-requested")
+    (text,) = _steps(lena, status, clock)["lena"]
+    assert "nobody else who could ask has joined: invite one (`inhouse person invite NAME`)" in text
+    lena.close()
+
+
+def test_demand_for_the_pilot_is_not_the_step_of_a_play_s_owner(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Play 4's trigger counts no request of a started play's owner: omar, play 3's owner, is
+    not told to ask; pia is."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    enrol(lena, "pia", team="legal")
+    lena.record_hypothesis(None, "summaries by a local model", aim="replace-dependency",
+                           target="manual summaries")  # fmt: skip
+    lena.start_play(None, 1, owner="omar")
+    status = _waiting(lena, "pilot", "demand-spreading")
+    steps = _steps(lena, status, clock)
+    assert "lena" not in steps and "omar" not in steps, steps
+    (text,) = steps["pia"]
+    assert "(`inhouse access request`)" in text, text
+    omar.close()
+    lena.close()
