@@ -2,7 +2,9 @@
 says and nothing else. Where walking a program from scratch that way stalled, each pinned here:
 
 - play 2's trigger (someone other than the owners and leads asked to get in) was told to the
-  lead alone, who cannot meet it, and to none of the members who can: the team stood still.
+  lead alone, who cannot meet it, and to none of the members who can: the team stood still;
+- where the author of play 3's version lacked their own pass (another's pass needs it beside),
+  the step went to play 3's owner, whose run cannot give it, not to the version's author.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -12,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_next_steps_takers import _steps
+from tests.test_next_steps_takers import _running, _steps
 
 
 def _waiting(program: Program, play: str, *checks: str) -> dict[str, Any]:
@@ -81,5 +83,33 @@ def test_demand_for_the_pilot_is_not_the_step_of_a_play_s_owner(
     assert "lena" not in steps and "omar" not in steps, steps
     (text,) = steps["pia"]
     assert "(`inhouse access request`)" in text, text
+    omar.close()
+    lena.close()
+
+
+def test_the_author_s_own_pass_is_the_author_s_step_not_play_3_s_owner_s(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena (a lead) published the version play 3 is judged on, and her one run of it failed:
+    another's pass needs hers beside it. omar, play 3's owner, was told the step, which his run
+    cannot give; it is lena's."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    enrol(lena, "pia", team="legal")
+    spec = {"workflow": "ticket-summary", "content_hash": "d" * 12, "model": "m",
+            "model_digest": "sha256:" + "b" * 64, "author": "lena"}  # fmt: skip
+    lena.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
+                     collector="inhouse workflow test")  # fmt: skip
+    failed = {"workflow": "ticket-summary", "content_hash": "d" * 12, "passed": False,
+              "pass_rate": 0.0, "cases": 1}  # fmt: skip
+    lena.record_fact(None, "workflow.run", failed, provenance=Provenance.MEASURED,
+                     collector="inhouse workflow test")  # fmt: skip
+    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = _steps(lena, status, clock)
+    assert steps["lena"] == ["play 3 (First repeatable workflow) needs workflow run by other: "
+                             "not yet"], steps  # fmt: skip
+    for member in ("omar", "pia"):
+        (text,) = steps[member]
+        assert "a member other than lena takes this step" in text, text
     omar.close()
     lena.close()

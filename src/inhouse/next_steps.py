@@ -25,7 +25,7 @@ def _failing_rows(view: PlayView) -> list[tuple[CheckRow, str]]:
     return [(row, f"{row['title']}: {row['reason']}") for row in rows if row["outcome"] != "pass"]
 
 
-def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``second-person-verified``: the baseline's owners as the check reads them (the play's,
     the one the lock names and whoever signed the lock; exit rule 17: and the leads). None
     while there is no lock to verify: pinning it is the owner's step."""
@@ -35,10 +35,10 @@ def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] |
     if lock is None:
         return None
     found = (view["owner"], ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by)
-    return {str(who) for who in found if who}, False
+    return {str(who) for who in found if who}, None
 
 
-def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads).
     None while no verdict can be reproduced (none, or one play 1 proves again): theirs first."""
     from inhouse.program.playchecks.baseline import unreproducible
@@ -46,31 +46,36 @@ def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | 
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload.get("verdict") == "proven")
     if unreproducible(ctx, verdict) is not None or verdict is None:
         return None
-    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, False
+    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, None
 
 
-def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``workflow-run-by-other``: the author of the version play 3 is judged on, whoever first
     published that version (and the leads), not whoever first published the workflow: an
-    edited version is its editor's. None while no version has an author; the owner's step too
+    edited version is its editor's. None while no version has an author; the author's step too
     where another's pass would need the author's own measured pass beside it, which it lacks
-    (their runs of it all failed, or none measured it on their machine)."""
+    (their runs of it all failed, or none measured it on their machine): only the author's run
+    gives it, so it is not play 3's owner's where someone else wrote the version."""
     from inhouse.program.playchecks._shared import author_of, author_passes, current_workflow
 
     spec = current_workflow(ctx)
     author = spec and author_of(ctx, spec)
     if spec is None or not author:
         return None
-    return {author}, author_passes(ctx, spec, author, []).blocks
+    return {author}, author if author_passes(ctx, spec, author, []).blocks else None
 
 
 #: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
 #: workflow run of the judged person's own is their own work checked by themselves), and whom
-#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and whether
-#: the play's owner has a step in it too: their step is the other members' to take, and
-#: ``inhouse status`` told the play's owner to take it. None: what it waits on first is the
-#: judged person's (a lock, a verdict, a version to pin, prove or publish), the owner's step
-_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], tuple[set[str], bool] | None]] = {
+#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and who of
+#: them has a step in it too (the author of a workflow version whose own pass is lacking, not
+#: play 3's owner, who was told it where someone else wrote the version): their step is the
+#: other members' to take, and ``inhouse status`` told the play's owner to take it. None: what
+#: it waits on first is the judged person's (a lock, a verdict, a version to pin, prove or
+#: publish), the owner's step
+_TAKEN_BY_ANOTHER: dict[
+    str, Callable[[CheckContext, PlayView], tuple[set[str], str | None] | None]
+] = {
     "second-person-verified": _verify_judged,
     "trial-reproduced": _rerun_judged,
     "workflow-run-by-other": _workflow_judged,
@@ -150,10 +155,10 @@ def _askers(
 
 def _takers(
     program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
-) -> tuple[str, list[str], bool] | None:
+) -> tuple[str, list[str], str | None] | None:
     """Who can take the step a failing exit ``row`` of ``view`` asks for, where only someone
     other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words,
-    every enrolled person outside them, and whether the owner has a step in it too; None where
+    every enrolled person outside them, and who of the judged has a step in it too; None where
     the play's owner takes it."""
     judges = _TAKEN_BY_ANOTHER.get(row["check"])
     if judges is None:
@@ -165,7 +170,7 @@ def _takers(
     found = judges(ctx, view)
     if found is None:
         return None
-    judged, owners = found
+    judged, also = found
     judged |= ever_held(ctx, "rollout-lead")
     people = [
         p["name"]
@@ -174,7 +179,7 @@ def _takers(
     ]
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-    return said or "those it judges", people, owners
+    return said or "those it judges", people, also
 
 
 def next_steps(
@@ -252,9 +257,9 @@ def next_steps(
                     if takers is None:
                         add(view["owner"], f"{label} needs {text}", href)
                         continue
-                    judged, people, owners = takers
-                    if owners and people:
-                        add(view["owner"], f"{label} needs {text}", href)
+                    judged, people, also = takers
+                    if also is not None and people:
+                        add(also, f"{label} needs {text}", href)
                     if not people:
                         add(view["owner"], f"{label} needs {text}; only a member other than "
                             f"{judged} can take this step, and nobody else has joined: invite "
