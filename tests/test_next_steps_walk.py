@@ -4,7 +4,8 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - play 2's trigger (someone other than the owners and leads asked to get in) was told to the
   lead alone, who cannot meet it, and to none of the members who can: the team stood still;
 - where the author of play 3's version lacked their own pass (another's pass needs it beside),
-  the step went to play 3's owner, whose run cannot give it, not to the version's author.
+  the step went to play 3's owner, whose run cannot give it, not to the version's author;
+- the rerun play 3 waits on named `inhouse workflow test` without the workflow, which fails.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.program import Program, Provenance
+from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.test_next_steps_takers import _running, _steps
+from tests.workflows.test_author_flip import _play_three, _test_run
 
 
 def _waiting(program: Program, play: str, *checks: str) -> dict[str, Any]:
@@ -113,3 +116,22 @@ def test_the_author_s_own_pass_is_the_author_s_step_not_play_3_s_owner_s(
         assert "a member other than lena takes this step" in text, text
     omar.close()
     lena.close()
+
+
+def test_the_rerun_play_3_waits_on_names_the_workflow_to_run(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """vic, told to rerun omar's workflow, was given `inhouse workflow test`, which fails
+    without the workflow's name; the step names it."""
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+    from inhouse.workflows.runner import RUN_BY_OTHER
+
+    people = _play_three(_isolated, clock, idp)
+    _test_run(people["omar"], "v1", passed=True)
+    lena = people["lena"]
+    result = evaluate(RUN_BY_OTHER, build_context(lena.state(), lena.clock()))
+    assert "no passing run of workflow triage by anyone but its author (omar" in result.reason
+    assert "runs `inhouse workflow test triage` with their own key" in result.reason, result
+    for person in people.values():
+        person.close()
