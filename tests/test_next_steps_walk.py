@@ -5,7 +5,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   lead alone, who cannot meet it, and to none of the members who can: the team stood still;
 - where the author of play 3's version lacked their own pass (another's pass needs it beside),
   the step went to play 3's owner, whose run cannot give it, not to the version's author;
-- the rerun play 3 waits on named `inhouse workflow test` without the workflow, which fails.
+- the rerun play 3 waits on named `inhouse workflow test` without the workflow, which fails;
+- the offer of play 2's handoff said "nobody else holds the role play-owner" and no more: the
+  offer to anyone is refused until they hold it, and the step named no command giving it.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -135,3 +137,18 @@ def test_the_rerun_play_3_waits_on_names_the_workflow_to_run(
     assert "runs `inhouse workflow test triage` with their own key" in result.reason, result
     for person in people.values():
         person.close()
+
+
+def test_an_offer_nobody_can_receive_yet_names_the_command_giving_the_role(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    status = _running(lena, "baseline", "lena")
+    baseline = next(v for v in status["plays"] if v["id"] == "baseline")
+    baseline.update(state="exit-met", exit=[])
+    (text,) = _steps(lena, status, clock)["lena"]
+    assert "nobody else holds the role play-owner: give it to PERSON first (`inhouse person " \
+        "role PERSON --add play-owner`)" in text, text  # fmt: skip
+    omar.close()
+    lena.close()

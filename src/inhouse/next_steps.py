@@ -273,7 +273,12 @@ def next_steps(
                     f"handoff offer {number} --to {to}`{who})", href)  # fmt: skip
             elif view["state"] == "ready":
                 for lead in leads:
-                    add(lead, f"start {label}: its trigger holds (`inhouse play start "
+                    # its owner is the previous play's receiver, else whoever starts it: where
+                    # they lack the role it asks, the start is refused (lena, a lead, was told
+                    # to start play 1 and was refused as no play-owner)
+                    lacking = _owner_lacking(program, view, lead)
+                    first = f"{lacking}; then " if lacking else ""
+                    add(lead, f"start {label}: its trigger holds ({first}`inhouse play start "
                         f"{number}`)", href)  # fmt: skip
         survey = current_survey(program, now)
         if survey is not None:
@@ -287,6 +292,21 @@ def next_steps(
         if any(f.kind in ("usage.daily", "prompt.usage") for f in facts):
             _usage_steps(program, add, now)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+def _owner_lacking(program: Program, view: PlayView, starter: str) -> str | None:
+    """Why the play of ``view`` would be refused to whoever would own it once ``starter``
+    starts it (the previous play's receiver, else ``starter``), with the command that gives the
+    role; None where they hold it."""
+    state = program.state()
+    play = program.playbook.play(view["id"])
+    previous = program.playbook.previous(play.id)
+    handoff = state.handoffs.get(previous.id) if previous else None
+    owner = handoff.to if handoff is not None and handoff.status == "accepted" else starter
+    person = state.people.get(owner)
+    if person is None:
+        return None
+    return program._owner_role_problem(play, person)
 
 
 def _receiver(program: Program, status: Status, view: PlayView) -> tuple[str, str]:
@@ -308,7 +328,16 @@ def _receiver(program: Program, status: Status, view: PlayView) -> tuple[str, st
         for p in status["people"]
         if role in p["roles"] and not (other and p["name"] == view["owner"])
     ]
-    held = f"{role}: {', '.join(holders)}" if holders else f"nobody else holds the role {role}"
+    # nobody holding the role, the offer to PERSON is refused until they hold it: say how
+    give = (
+        "name PERSON the support queue's owner first (`inhouse support owner PERSON`, which gives "
+        "the role; they take it on with `inhouse support owner --accept`)"
+        if role == "support-owner"
+        else f"give it to PERSON first (`inhouse person role PERSON --add {role}`)"
+    )
+    held = (
+        f"{role}: {', '.join(holders)}" if holders else f"nobody else holds the role {role}: {give}"
+    )
     unlike = f", not {view['owner']}" if other and view["owner"] else ""
     return "PERSON", f": PERSON owns play {index + 2}, {following.who}{unlike}; {held}"
 
