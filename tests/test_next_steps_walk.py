@@ -7,7 +7,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   the step went to play 3's owner, whose run cannot give it, not to the version's author;
 - the rerun play 3 waits on named `inhouse workflow test` without the workflow, which fails;
 - the offer of play 2's handoff said "nobody else holds the role play-owner" and no more: the
-  offer to anyone is refused until they hold it, and the step named no command giving it.
+  offer to anyone is refused until they hold it, and the step named no command giving it;
+- play 4's first step, `inhouse pilot add PERSON --track TRACK`, said nothing of TRACK: a file
+  the lead writes first (`pilot add` refuses a track that does not exist).
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -151,4 +153,16 @@ def test_an_offer_nobody_can_receive_yet_names_the_command_giving_the_role(
     assert "nobody else holds the role play-owner: give it to PERSON first (`inhouse person " \
         "role PERSON --add play-owner`)" in text, text  # fmt: skip
     omar.close()
+    lena.close()
+
+
+def test_the_pilot_s_first_step_says_what_a_track_is(_isolated: Path, clock: Clock) -> None:
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    for check in ("pilot-size", "pilot-enabled"):
+        reason = evaluate(check, build_context(lena.state(), clock())).reason
+        assert "write each role's track, enablement/TRACK.yaml (docs/pilot.md" in reason, reason
+        assert reason.endswith("`inhouse pilot add PERSON --track TRACK`"), reason
     lena.close()

@@ -346,9 +346,14 @@ def _no_members(ctx: CheckContext) -> Result:
     if loose:
         return failed(
             f"no pilot members added with a track; {names(loose)} hold the pilot-user role "
-            "only: a rollout lead adds each with `inhouse pilot add PERSON --track TRACK`"
+            "only: a rollout lead adds each with `inhouse pilot add PERSON --track TRACK` "
+            '(TRACK: enablement/TRACK.yaml; docs/pilot.md, "Role tracks")'
         )
-    return failed("no pilot members yet: `inhouse pilot add PERSON --track TRACK`")
+    # TRACK names a file the lead writes first: `pilot add` refuses a track that does not exist
+    return failed(
+        "no pilot members yet: write each role's track, enablement/TRACK.yaml (docs/pilot.md, "
+        '"Role tracks"), then add each member: `inhouse pilot add PERSON --track TRACK`'
+    )
 
 
 def said_team(ctx: CheckContext, person: str) -> Fact | None:
