@@ -9,7 +9,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - the offer of play 2's handoff said "nobody else holds the role play-owner" and no more: the
   offer to anyone is refused until they hold it, and the step named no command giving it;
 - play 4's first step, `inhouse pilot add PERSON --track TRACK`, said nothing of TRACK: a file
-  the lead writes first (`pilot add` refuses a track that does not exist).
+  the lead writes first (`pilot add` refuses a track that does not exist);
+- the prompt library play 4 needs from two authors, the pilot's owner and leads counting as
+  one, was told to its owner alone: nobody who could be the second author was told.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -165,4 +167,19 @@ def test_the_pilot_s_first_step_says_what_a_track_is(_isolated: Path, clock: Clo
         reason = evaluate(check, build_context(lena.state(), clock())).reason
         assert "write each role's track, enablement/TRACK.yaml (docs/pilot.md" in reason, reason
         assert reason.endswith("`inhouse pilot add PERSON --track TRACK`"), reason
+    lena.close()
+
+
+def test_a_second_prompt_author_is_the_other_members_step_too(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    status = _running(lena, "pilot", "lena", "prompt-library-seeded")
+    steps = _steps(lena, status, clock)
+    # nobody wrote one yet: lena, the owner, may write the first
+    assert steps["lena"] == ["play 4 (Onboard a pilot group) needs prompt library seeded: not yet"]
+    (text,) = steps["omar"]
+    assert "a member other than lena takes this step, from their own machine" in text, text
+    omar.close()
     lena.close()

@@ -65,6 +65,20 @@ def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str |
     return {author}, author if author_passes(ctx, spec, author, []).blocks else None
 
 
+def _library_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
+    """``prompt-library-seeded``: the pilot's owner and the leads count as one author between
+    them, so every author past the first is someone else (lena, the owner, was told alone to
+    seed a library her prompts cannot seed). The owner's step too while none of them wrote
+    one."""
+    owner = view["owner"] or ctx.owners.get("pilot")
+    judged = {str(owner)} if owner else set()
+    from inhouse.program.playchecks._shared import ever_held
+
+    leading = judged | ever_held(ctx, "rollout-lead")
+    wrote = {f.by for kind in ("prompt.version", "prompt.shared") for f in ctx.facts.of(kind)}
+    return judged, (str(owner) if owner and not wrote & leading else None)
+
+
 #: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
 #: workflow run of the judged person's own is their own work checked by themselves), and whom
 #: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and who of
@@ -79,6 +93,7 @@ _TAKEN_BY_ANOTHER: dict[
     "second-person-verified": _verify_judged,
     "trial-reproduced": _rerun_judged,
     "workflow-run-by-other": _workflow_judged,
+    "prompt-library-seeded": _library_judged,
 }
 
 
