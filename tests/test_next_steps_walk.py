@@ -11,7 +11,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - play 4's first step, `inhouse pilot add PERSON --track TRACK`, said nothing of TRACK: a file
   the lead writes first (`pilot add` refuses a track that does not exist);
 - the prompt library play 4 needs from two authors, the pilot's owner and leads counting as
-  one, was told to its owner alone: nobody who could be the second author was told.
+  one, was told to its owner alone: nobody who could be the second author was told;
+- each pilot member was told to meet their track, measured through a gateway key of their own,
+  and no rollout lead, who alone grants one, was told to grant it.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -24,7 +26,7 @@ from typing import Any
 from inhouse.program import Program, Provenance
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.people import enrol
+from tests.people import enrol, hold_gateway_key
 from tests.test_next_steps_takers import _running, _steps
 from tests.workflows.test_author_flip import _play_three, _test_run
 
@@ -182,4 +184,37 @@ def test_a_second_prompt_author_is_the_other_members_step_too(
     (text,) = steps["omar"]
     assert "a member other than lena takes this step, from their own machine" in text, text
     omar.close()
+    lena.close()
+
+
+def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
+    _isolated: Path, clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from inhouse.pilot.roster import add_member
+    from tests.test_next_steps_takers import TRACK
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    teams = {"sam": "support", "pia": "legal"}
+    members = {name: enrol(lena, name, team=team) for name, team in teams.items()}
+    for name in members:
+        add_member(lena, name, track="everyone")
+    status = _running(lena, "pilot", "lena", "pilot-enabled")
+    grant = "your part: grant {0} a gateway key (`inhouse keys issue {0}`)"
+    steps = _steps(lena, status, clock)
+    for name in members:
+        assert any(grant.format(name) in t for t in steps["lena"]), steps["lena"]
+        assert "`inhouse pilot enablement` says what each asks" in steps[name][0], steps[name]
+    hold_gateway_key(lena, members["sam"])
+    steps = _steps(lena, status, clock)
+    assert not any(grant.format("sam") in t for t in steps["lena"]), steps["lena"]
+    assert any(grant.format("pia") in t for t in steps["lena"]), steps["lena"]
+    for member in members.values():
+        member.close()
     lena.close()

@@ -97,6 +97,19 @@ _TAKEN_BY_ANOTHER: dict[
 }
 
 
+def _keyless(program: Program, now: datetime) -> list[str]:
+    """The pilot members who hold no gateway key of their own, nor a grant waiting for their
+    fetch: the gateway measures their enablement and reach only through one, and only a rollout
+    lead grants it (each member was told to meet their track, and no lead to grant the key)."""
+    from inhouse.gateway.keys import list_keys, pending_grants
+    from inhouse.pilot.enablement import progress
+
+    keys = [k for k in list_keys(program.store) if k.agent is None and k.active]
+    held = {k.person for k in keys}
+    members = [item.member.person for item in progress(program, now=now)]
+    return [m for m in members if m not in held and not pending_grants(program, m)]
+
+
 def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, str]], bool]:
     """What is left of ``pilot-enabled`` to each member whose track is not finished and
     recorded (only a member's own record counts: a lead cannot take it), and whether any part
@@ -114,7 +127,10 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
             owners = True
         elif not item.done:
             met = f"{item.met} of {len(item.steps)} steps met"
-            part = f"your enablement track {track}, {met}: meet the rest and record them {record}"
+            part = (
+                f"your enablement track {track}, {met}: meet the rest (`inhouse pilot "
+                f"enablement` says what each asks) and record them {record}"
+            )
             parts.append((item.member.person, part))
         elif not item.completed_recorded:
             part = f"your enablement track {track} is met: record it {record}"
@@ -267,6 +283,13 @@ def next_steps(
                             add(person, f"{label} needs {text}; your part: {part}", href)
                         if owners:
                             add(view["owner"], f"{label} needs {text}", href)
+                        keyless = _keyless(program, now) if leads else []
+                        for lead in leads:
+                            for member in keyless:
+                                add(lead, f"{label} needs {text}; your part: grant {member} a "
+                                    f"gateway key (`inhouse keys issue {member}`): their track "
+                                    "is measured through their own, which only a rollout lead "
+                                    "grants", href)  # fmt: skip
                         continue
                     takers = _takers(program, status, view, row, now)
                     if takers is None:
