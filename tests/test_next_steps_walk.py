@@ -13,7 +13,7 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - the prompt library play 4 needs from two authors, the pilot's owner and leads counting as
   one, was told to its owner alone: nobody who could be the second author was told;
 - each pilot member was told to meet their track, measured through a gateway key of their own,
-  and no rollout lead, who alone grants one, was told to grant it.
+  and no rollout lead, who alone grants one, was told to grant it, nor to serve the gateway.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -211,6 +211,8 @@ def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
     for name in members:
         assert any(grant.format(name) in t for t in steps["lena"]), steps["lena"]
         assert "`inhouse pilot enablement` says what each asks" in steps[name][0], steps[name]
+    serve = "your part: serve the gateway where the pilot reaches it (`inhouse gateway serve`"
+    assert any(serve in t for t in steps["lena"]), steps["lena"]
     hold_gateway_key(lena, members["sam"])
     steps = _steps(lena, status, clock)
     assert not any(grant.format("sam") in t for t in steps["lena"]), steps["lena"]

@@ -283,6 +283,19 @@ def next_steps(
                             add(person, f"{label} needs {text}; your part: {part}", href)
                         if owners:
                             add(view["owner"], f"{label} needs {text}", href)
+                        if (
+                            leads
+                            and parts
+                            and not any(f.kind == "usage.daily" for f in program.state().facts)
+                        ):
+                            # no day of usage signed yet: what measures each track is not up
+                            # (the members held keys for a gateway nobody was told to serve)
+                            for lead in leads:
+                                add(lead, f"{label} needs {text}; your part: serve the gateway "
+                                    "where the pilot reaches it (`inhouse gateway serve`; it "
+                                    "prints the base URL to give them) and sign each day's "
+                                    "usage on its host (`inhouse gateway rollup`)",
+                                    href)  # fmt: skip
                         keyless = _keyless(program, now) if leads else []
                         for lead in leads:
                             for member in keyless:
