@@ -13,7 +13,8 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - the prompt library play 4 needs from two authors, the pilot's owner and leads counting as
   one, was told to its owner alone: nobody who could be the second author was told;
 - each pilot member was told to meet their track, measured through a gateway key of their own,
-  and no rollout lead, who alone grants one, was told to grant it, nor to serve the gateway.
+  and no rollout lead, who alone grants one, was told to grant it, nor to serve the gateway;
+- "the pilot has 4 members; the play wants 5 to 10" named no command that adds one.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -169,6 +170,30 @@ def test_the_pilot_s_first_step_says_what_a_track_is(_isolated: Path, clock: Clo
         reason = evaluate(check, build_context(lena.state(), clock())).reason
         assert "write each role's track, enablement/TRACK.yaml (docs/pilot.md" in reason, reason
         assert reason.endswith("`inhouse pilot add PERSON --track TRACK`"), reason
+    lena.close()
+
+
+def test_a_pilot_too_small_names_the_command_that_adds_one(_isolated: Path, clock: Clock) -> None:
+    from datetime import timedelta
+
+    from inhouse.pilot.roster import add_member
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+    from tests.test_next_steps_takers import TRACK
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    sam = enrol(lena, "sam", team="support")
+    add_member(lena, "sam", track="everyone")
+    reason = evaluate("pilot-size", build_context(lena.state(), clock())).reason
+    assert reason.startswith("the pilot has 1 members; the play wants 5 to 10"), reason
+    assert "add more (`inhouse pilot add PERSON --track TRACK`;" in reason, reason
+    assert "`inhouse person invite NAME`" in reason, reason
+    sam.close()
     lena.close()
 
 

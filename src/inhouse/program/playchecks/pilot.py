@@ -520,7 +520,13 @@ def pilot_size(ctx: CheckContext) -> Result:
     aside = _aside_note(ctx)
     if not low <= len(pilot) <= high:
         return failed(
-            f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
+            f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}"
+            + (
+                ": add more (`inhouse pilot add PERSON --track TRACK`; someone not enrolled yet "
+                "first joins: `inhouse person invite NAME`)"
+                if len(pilot) < low
+                else ": take some out (`inhouse pilot remove PERSON`)"
+            ),
             *evidence,
         )
     confirmed, said, notes = confirmed_teams(ctx, pilot)
