@@ -14,7 +14,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   one, was told to its owner alone: nobody who could be the second author was told;
 - each pilot member was told to meet their track, measured through a gateway key of their own,
   and no rollout lead, who alone grants one, was told to grant it, nor to serve the gateway;
-- "the pilot has 4 members; the play wants 5 to 10" named no command that adds one.
+- "the pilot has 4 members; the play wants 5 to 10" named no command that adds one;
+- a pilot member's team counts only by their own word (`inhouse pilot team`), and the step
+  went to the lead, play 4's owner, alone.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -244,4 +246,26 @@ def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
     assert any(grant.format("pia") in t for t in steps["lena"]), steps["lena"]
     for member in members.values():
         member.close()
+    lena.close()
+
+
+def test_a_member_s_own_word_on_their_team_is_their_step(_isolated: Path, clock: Clock) -> None:
+    from datetime import timedelta
+
+    from inhouse.pilot.roster import add_member
+    from tests.test_next_steps_takers import TRACK
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    sam = enrol(lena, "sam", team="support")
+    add_member(lena, "sam", track="everyone")
+    status = _running(lena, "pilot", "lena", "pilot-size")
+    (text,) = _steps(lena, status, clock)["sam"]
+    assert "your part: say the team you work in, with your own key (`inhouse pilot team " \
+        "support`)" in text, text  # fmt: skip
+    sam.close()
     lena.close()

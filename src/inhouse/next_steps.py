@@ -97,6 +97,32 @@ _TAKEN_BY_ANOTHER: dict[
 }
 
 
+def _team_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
+    """What ``pilot-size`` leaves to each pilot member whose team does not count: to say, with
+    their own key, the team they work in (only their word makes the roster's count; the lead,
+    play 4's owner, was told it alone)."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import members, said_team, team_key, team_of
+
+    ctx = build_context(program.state(), now)
+    parts: list[tuple[str, str]] = []
+    for person, added in sorted(members(ctx).items()):
+        listed = team_of(ctx, person, added)
+        word = said_team(ctx, person)
+        said = "" if word is None else str(word.payload["team"])
+        if word is not None and listed and team_key(listed) == team_key(said):
+            continue
+        if word is None:
+            team, fill = (listed, "") if listed else ("TEAM", ", TEAM your team")
+            parts.append((person, f"say the team you work in, with your own key (`inhouse "
+                          f"pilot team {team}`{fill})"))  # fmt: skip
+        elif listed:
+            parts.append((person, f"the roster names team '{listed}' for you and you said "
+                          f"'{said}': if you mistyped, say it again (`inhouse pilot team "
+                          f"{listed}`)"))  # fmt: skip
+    return parts
+
+
 def _keyless(program: Program, now: datetime) -> list[str]:
     """The pilot members who hold no gateway key of their own, nor a grant waiting for their
     fetch: the gateway measures their enablement and reach only through one, and only a rollout
@@ -304,6 +330,11 @@ def next_steps(
                                     "is measured through their own, which only a rollout lead "
                                     "grants", href)  # fmt: skip
                         continue
+                    if row["check"] == "pilot-size":
+                        # a member's team counts only by their own word: each member who has
+                        # not said it (or said another) has a part the owner cannot take
+                        for person, part in _team_parts(program, now):
+                            add(person, f"{label} needs {text}; your part: {part}", href)
                     takers = _takers(program, status, view, row, now)
                     if takers is None:
                         add(view["owner"], f"{label} needs {text}", href)
