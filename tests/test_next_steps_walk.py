@@ -16,7 +16,8 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   and no rollout lead, who alone grants one, was told to grant it, nor to serve the gateway;
 - "the pilot has 4 members; the play wants 5 to 10" named no command that adds one;
 - a pilot member's team counts only by their own word (`inhouse pilot team`), and the step
-  went to the lead, play 4's owner, alone.
+  went to the lead, play 4's owner, alone;
+- `inhouse survey open`, as play 4's survey step named it, fails: `--closes` is required.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -267,5 +268,29 @@ def test_a_member_s_own_word_on_their_team_is_their_step(_isolated: Path, clock:
     (text,) = _steps(lena, status, clock)["sam"]
     assert "your part: say the team you work in, with your own key (`inhouse pilot team " \
         "support`)" in text, text  # fmt: skip
+    sam.close()
+    lena.close()
+
+
+def test_the_survey_step_names_the_option_survey_open_requires(
+    _isolated: Path, clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from inhouse.pilot.roster import add_member
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+    from tests.test_next_steps_takers import TRACK
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    sam = enrol(lena, "sam", team="support")
+    add_member(lena, "sam", track="everyone")
+    reason = evaluate("pilot-would-resist-losing", build_context(lena.state(), clock())).reason
+    assert "a rollout lead runs `inhouse survey open --closes 14d`" in reason, reason
     sam.close()
     lena.close()

@@ -1422,7 +1422,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     survey = ctx.facts.latest("survey.opened", opened_by_lead)
     if survey is None:
         return failed(
-            "no survey opened: a rollout lead runs `inhouse survey open`, then each member "
+            "no survey opened: a rollout lead runs `inhouse survey open --closes 14d` (when "
+            "answers stop: a day, an ISO time or a number of days), then each member "
             "answers with `inhouse survey answer` (an answer to no survey counts for nothing)"
         )
     name = str(survey.payload["survey"])
