@@ -366,8 +366,12 @@ def next_steps(
         if survey is not None:
             # a survey answer is each member's own word, approved with their own key
             for person in awaiting_answers(program, now):
+                # `inhouse survey answer` alone fails: --answer is required
                 add(person, f"answer the survey {survey.name} (open until "
-                    f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
+                    f"{survey.closes.date()}) from your own machine: `inhouse survey answer "
+                    "--answer very|somewhat|not|no-longer-use --benefit TEXT` (how you would "
+                    "feel if you could no longer use it; TEXT, its main benefit to you)",
+                    "/pilot#survey")  # fmt: skip
         facts = program.state().facts
         if any(f.kind == "ticket.opened" for f in facts):
             _ticket_steps(program, add, leads, now)
