@@ -17,7 +17,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - "the pilot has 4 members; the play wants 5 to 10" named no command that adds one;
 - a pilot member's team counts only by their own word (`inhouse pilot team`), and the step
   went to the lead, play 4's owner, alone;
-- `inhouse survey open`, as play 4's survey step named it, fails: `--closes` is required.
+- `inhouse survey open`, as play 4's survey step named it, fails: `--closes` is required;
+- the prompt library's `inhouse prompts add NAME --file F` said nothing of F: a YAML prompt
+  inside the program folder (vic's text file outside it was refused twice).
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -293,4 +295,17 @@ def test_the_survey_step_names_the_option_survey_open_requires(
     reason = evaluate("pilot-would-resist-losing", build_context(lena.state(), clock())).reason
     assert "a rollout lead runs `inhouse survey open --closes 14d`" in reason, reason
     sam.close()
+    lena.close()
+
+
+def test_the_prompt_library_step_says_what_the_file_holds_and_where(
+    _isolated: Path, clock: Clock
+) -> None:
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    reason = evaluate("prompt-library-seeded", build_context(lena.state(), clock())).reason
+    assert "`inhouse prompts add NAME --file F` (F: the prompt, a YAML file" in reason, reason
+    assert "in the program folder; docs/pilot.md" in reason, reason
     lena.close()

@@ -1124,7 +1124,9 @@ def _seeded(
     return failed(
         f"prompts from {figures.count(count, 'authors')} ({names(list(authors))}){one}; the "
         "library needs "
-        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key, and "
+        f"{wanted}: `inhouse prompts add NAME --file F` (F: the prompt, a YAML file of "
+        "messages or a template over declared variables, in the program folder; docs/pilot.md, "
+        '"A prompt and its versions"), each author with their own key, and '
         f"all but one someone other than the pilot's leads and owner{note}",
         *shared,
     )
