@@ -19,7 +19,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   went to the lead, play 4's owner, alone;
 - `inhouse survey open`, as play 4's survey step named it, fails: `--closes` is required;
 - the prompt library's `inhouse prompts add NAME --file F` said nothing of F: a YAML prompt
-  inside the program folder (vic's text file outside it was refused twice).
+  inside the program folder (vic's text file outside it was refused twice);
+- play 5's steps named `inhouse support owner` without the PERSON it names, and an "it broke"
+  ticket with no command that opens one.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -309,3 +311,23 @@ def test_the_prompt_library_step_says_what_the_file_holds_and_where(
     assert "`inhouse prompts add NAME --file F` (F: the prompt, a YAML file" in reason, reason
     assert "in the program folder; docs/pilot.md" in reason, reason
     lena.close()
+
+
+def _reason(program: Program, check: str, clock: Clock) -> str:
+    from inhouse.program.checks import evaluate
+    from inhouse.program.counting import build_context
+
+    return evaluate(check, build_context(program.state(), clock())).reason
+
+
+def test_play_5_s_first_steps_name_the_commands_with_what_they_require(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    queue = _reason(lena, "support-queue-owned", clock)
+    assert "names its owner, `inhouse support owner PERSON`, who takes it on" in queue, queue
+    broke = _reason(lena, "ticket-resolved-without-builder", clock)
+    opens = "`inhouse support open TITLE --category it-broke --component COMPONENT`"
+    assert opens in broke, broke
+    lena.close()
+
