@@ -21,7 +21,8 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
 - the prompt library's `inhouse prompts add NAME --file F` said nothing of F: a YAML prompt
   inside the program folder (vic's text file outside it was refused twice);
 - play 5's steps named `inhouse support owner` without the PERSON it names, and an "it broke"
-  ticket with no command that opens one.
+  ticket with no command that opens one; play 6's, `inhouse finding add` without the TEXT and
+  --target it requires.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -331,3 +332,11 @@ def test_play_5_s_first_steps_name_the_commands_with_what_they_require(
     assert opens in broke, broke
     lena.close()
 
+
+def test_play_6_s_finding_step_names_what_finding_add_requires(
+    _isolated: Path, clock: Clock
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    reason = _reason(lena, "findings-fed-back", clock)
+    assert "(`inhouse finding add TEXT --target TARGET`: what was learned" in reason, reason
+    lena.close()
