@@ -22,7 +22,9 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   inside the program folder (vic's text file outside it was refused twice);
 - play 5's steps named `inhouse support owner` without the PERSON it names, and an "it broke"
   ticket with no command that opens one; play 6's, `inhouse finding add` without the TEXT and
-  --target it requires.
+  --target it requires;
+- reaching the tool on their own, play 4's, is each pilot member's use: the step went to the
+  lead alone, and no member was told to use it.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
 real one with the plays' states set, as tests/test_next_steps_takers.py does."""
@@ -35,7 +37,7 @@ from typing import Any
 from inhouse.program import Program, Provenance
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.people import enrol, hold_gateway_key
+from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.test_next_steps_takers import _running, _steps
 from tests.workflows.test_author_flip import _play_three, _test_run
 
@@ -339,4 +341,34 @@ def test_play_6_s_finding_step_names_what_finding_add_requires(
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     reason = _reason(lena, "findings-fed-back", clock)
     assert "(`inhouse finding add TEXT --target TARGET`: what was learned" in reason, reason
+    lena.close()
+
+
+def test_a_member_not_reaching_the_tool_on_their_own_is_told_their_part(
+    _isolated: Path, clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from inhouse.pilot.adoption import record_adoption
+    from inhouse.pilot.roster import add_member
+    from tests.test_next_steps_takers import TRACK
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    (_isolated / "enablement").mkdir()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    later = clock() + timedelta(days=30)
+    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
+    sam = enrol(lena, "sam", team="support")
+    add_member(lena, "sam", track="everyone")
+    status = _running(lena, "pilot", "lena", "pilot-independent-use")
+    # before any adoption report, recording one is the owner's step alone
+    assert "sam" not in _steps(lena, status, clock)
+    _, fact = record_adoption(lena)
+    assert fact is not None and fact.payload["members"], fact
+    vouch_for_gateway_host(sam)  # what the gateway signs counts once a user vouched for it
+    (text,) = _steps(lena, status, clock)["sam"]
+    assert "your part: use the tool through your own gateway key on " in text, text
+    assert "confirm each day from your own machine (`inhouse usage confirm`)" in text, text
+    sam.close()
     lena.close()

@@ -97,6 +97,30 @@ _TAKEN_BY_ANOTHER: dict[
 }
 
 
+def _use_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
+    """What ``pilot-independent-use`` leaves to each pilot member the latest adoption report
+    did not find reaching the tool on their own: their own use, through their own gateway key,
+    confirmed with their own key. None before a report: the owner records one first."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import members
+
+    ctx = build_context(program.state(), now)
+    report = ctx.facts.latest("pilot.adoption")
+    if report is None:
+        return []
+    rows = {str(row["person"]): row for row in report.payload["members"]}
+    days, width = int(report.payload["min_days"]), int(report.payload["window_days"])
+    part = (
+        f"use the tool through your own gateway key on {days} days or more in {width}, and "
+        "confirm each day from your own machine (`inhouse usage confirm`)"
+    )
+    return [
+        (person, part)
+        for person in sorted(members(ctx))
+        if not rows.get(person, {}).get("independent")
+    ]
+
+
 def _team_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
     """What ``pilot-size`` leaves to each pilot member whose team does not count: to say, with
     their own key, the team they work in (only their word makes the roster's count; the lead,
@@ -330,6 +354,11 @@ def next_steps(
                                     "is measured through their own, which only a rollout lead "
                                     "grants", href)  # fmt: skip
                         continue
+                    if row["check"] == "pilot-independent-use":
+                        # reaching the tool on their own is each member's use, which the owner
+                        # cannot give them (play 4's owner was told it alone)
+                        for person, part in _use_parts(program, now):
+                            add(person, f"{label} needs {text}; your part: {part}", href)
                     if row["check"] == "pilot-size":
                         # a member's team counts only by their own word: each member who has
                         # not said it (or said another) has a part the owner cannot take
