@@ -7,6 +7,7 @@ neither decides anything the checks do not."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from inhouse.program import Program
     from inhouse.program.checks import CheckContext
+    from inhouse.program.playchecks._shared import Host
     from inhouse.program.status_shape import CheckRow, PlayView, Status
 
 __all__ = ["next_steps"]
@@ -137,13 +139,14 @@ def _team_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
         if word is not None and listed and team_key(listed) == team_key(said):
             continue
         if word is None:
-            team, fill = (listed, "") if listed else ("TEAM", ", TEAM your team")
+            # quoted: `inhouse pilot team Customer Support` is two arguments, and fails
+            team, fill = (shlex.quote(listed), "") if listed else ("TEAM", ", TEAM your team")
             parts.append((person, f"say the team you work in, with your own key (`inhouse "
                           f"pilot team {team}`{fill})"))  # fmt: skip
         elif listed:
             parts.append((person, f"the roster names team '{listed}' for you and you said "
                           f"'{said}': if you mistyped, say it again (`inhouse pilot team "
-                          f"{listed}`)"))  # fmt: skip
+                          f"{shlex.quote(listed)}`)"))  # fmt: skip
     return parts
 
 
@@ -188,22 +191,43 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
     return parts, owners
 
 
-def _access_judged(ctx: CheckContext) -> set[str]:
-    """``access-requested``: the early owners (plays 1 and 2) and the leads."""
-    from inhouse.program.playchecks._shared import early_owners
+def _access_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
+    """``access-requested``: the early owners (plays 1 and 2) and the leads, and the services'
+    hosts the check counts as theirs."""
+    from inhouse.program.playchecks._shared import early_owners, ever_held
+    from inhouse.program.playchecks.baseline import access_hosts
 
-    return early_owners(ctx)
+    judged = early_owners(ctx) | ever_held(ctx, "rollout-lead")
+    return judged, access_hosts(ctx, judged)
 
 
-def _demand_judged(ctx: CheckContext) -> set[str]:
-    """``demand-spreading``: the owner of any started play and the leads."""
-    return {str(who) for who in ctx.owners.values() if who}
+def _demand_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
+    """``demand-spreading``: the owner of any started play and the leads, and the services'
+    hosts one of them enrolled a key at."""
+    from inhouse.program.playchecks._shared import ever_held, services_enrolled_by
+
+    judged = {str(who) for who in ctx.owners.values() if who} | ever_held(ctx, "rollout-lead")
+    return judged, set(services_enrolled_by(ctx, judged))
+
+
+def _adds_one(
+    ctx: CheckContext, counted: set[str], person: str, judged: set[str], hosts: set[Host]
+) -> bool:
+    """Whether ``person``'s act beside those of ``counted`` would count one person more, as
+    the check tells people apart (:func:`one_per_machine`): not where they enrolled only from
+    a machine one of ``judged`` or of ``counted`` enrolled from, nor at one of ``hosts``. A
+    step that moves nothing is nobody's (omar, at lena's laptop, was told to ask)."""
+    from inhouse.program.playchecks._shared import one_per_machine
+
+    before, _ = one_per_machine(ctx, counted, judged, services=hosts)
+    after, _ = one_per_machine(ctx, counted | {person}, judged, services=hosts)
+    return len(after) > len(before)
 
 
 #: the trigger checks met only by an access request from someone they do not judge (besides the
 #: rollout leads, whom each judges): whose request does not count. ``inhouse status`` told the
 #: leads, who cannot ask, that the play waited on it, and nobody who could ask
-_ASKED_BY_ANOTHER: dict[str, Callable[[CheckContext], set[str]]] = {
+_ASKED_BY_ANOTHER: dict[str, Callable[[CheckContext], tuple[set[str], set[Host]]]] = {
     "access-requested": _access_judged,
     "demand-spreading": _demand_judged,
 }
@@ -213,21 +237,25 @@ def _askers(
     program: Program, status: Status, row: CheckRow, now: datetime
 ) -> tuple[str, list[str]] | None:
     """Whose access request a failing trigger ``row`` does not count, as words, and every
-    enrolled person outside them who has not asked yet; None where the row is not one an
-    access request meets (:data:`_ASKED_BY_ANOTHER`)."""
+    enrolled person outside them who has not asked yet and whose request would count (not
+    one enrolled only from a machine one of them, or an asker, enrolled from); None where the
+    row is not one an access request meets (:data:`_ASKED_BY_ANOTHER`)."""
     judges = _ASKED_BY_ANOTHER.get(row["check"])
     if judges is None:
         return None
     from inhouse.program.counting import build_context
-    from inhouse.program.playchecks._shared import ever_held
 
     ctx = build_context(program.state(), now)
-    judged = judges(ctx) | ever_held(ctx, "rollout-lead")
+    judged, hosts = judges(ctx)
     asked = {f.by for f in ctx.facts.of("access.request")}
     people = [
         p["name"]
         for p in status["people"]
-        if p["enrolled"] and not p["service"] and p["name"] not in judged and p["name"] not in asked
+        if p["enrolled"]
+        and not p["service"]
+        and p["name"] not in judged
+        and p["name"] not in asked
+        and _adds_one(ctx, asked - judged, p["name"], judged, hosts)
     ]
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
@@ -258,9 +286,25 @@ def _takers(
         for p in status["people"]
         if p["enrolled"] and not p["service"] and p["name"] not in judged
     ]
+    if row["check"] == "prompt-library-seeded":
+        people = _new_authors(ctx, judged, people)
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
     return said or "those it judges", people, also
+
+
+def _new_authors(ctx: CheckContext, judged: set[str], people: list[str]) -> list[str]:
+    """Those of ``people`` whose prompt would be an author more to ``prompt-library-seeded``:
+    not an author already (a second prompt of omar's is omar again), nor one enrolled only
+    from a machine one of ``judged`` (the pilot's owner and leads) or another author enrolled
+    from, or at the gateway's host one of them enrolled (as the check tells authors apart)."""
+    from inhouse.program.playchecks._shared import services_enrolled_by
+
+    shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
+    authors = {f.by for f in shared if not f.payload.get("imported")}
+    hosts = set(services_enrolled_by(ctx, judged))
+    counted = authors - judged
+    return [p for p in people if p not in authors and _adds_one(ctx, counted, p, judged, hosts)]
 
 
 def next_steps(
