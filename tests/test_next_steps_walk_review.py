@@ -95,6 +95,23 @@ def test_a_second_author_already_counted_is_not_told_to_write_another(
     lena.close()
 
 
+def test_an_imported_prompt_leaves_the_owner_s_first_prompt_hers_to_write(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena imported a prompt: an import makes nobody its author, so the library still lacks
+    one from her or a lead, and she is told so beside omar."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    lena.record_fact(None, "prompt.version", {"prompt": "triage", "version": 1,
+                     "content_hash": "sha256:" + "0" * 64, "imported": True},
+                     provenance=Provenance.MEASURED, collector="inhouse prompts")  # fmt: skip
+    steps = _steps(lena, _running(lena, "pilot", "lena", "prompt-library-seeded"), clock)
+    assert steps["lena"] == ["play 4 (Onboard a pilot group) needs prompt library seeded: not yet"]
+    assert "a member other than lena takes this step" in steps["omar"][0], steps
+    omar.close()
+    lena.close()
+
+
 def test_a_team_with_a_space_is_quoted_in_the_command(_isolated: Path, clock: Clock) -> None:
     """`inhouse pilot team Customer Support`, as the step named it, gives the command two
     arguments, and it fails: the team is quoted."""

@@ -77,7 +77,13 @@ def _library_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | 
     from inhouse.program.playchecks._shared import ever_held
 
     leading = judged | ever_held(ctx, "rollout-lead")
-    wrote = {f.by for kind in ("prompt.version", "prompt.shared") for f in ctx.facts.of(kind)}
+    # an import makes nobody its author: lena's import left her first prompt still to write
+    wrote = {
+        f.by
+        for kind in ("prompt.version", "prompt.shared")
+        for f in ctx.facts.of(kind)
+        if not f.payload.get("imported")
+    }
     return judged, (str(owner) if owner and not wrote & leading else None)
 
 
@@ -210,18 +216,23 @@ def _demand_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
     return judged, set(services_enrolled_by(ctx, judged))
 
 
-def _adds_one(
-    ctx: CheckContext, counted: set[str], person: str, judged: set[str], hosts: set[Host]
-) -> bool:
-    """Whether ``person``'s act beside those of ``counted`` would count one person more, as
-    the check tells people apart (:func:`one_per_machine`): not where they enrolled only from
-    a machine one of ``judged`` or of ``counted`` enrolled from, nor at one of ``hosts``. A
-    step that moves nothing is nobody's (omar, at lena's laptop, was told to ask)."""
+def _adding_one(
+    ctx: CheckContext, counted: set[str], people: list[str], judged: set[str], hosts: set[Host]
+) -> list[str]:
+    """Those of ``people`` whose act beside those of ``counted`` would count one person more,
+    as the check tells people apart (:func:`one_per_machine`): not one enrolled only from a
+    machine one of ``judged`` or of ``counted`` enrolled from, nor at one of ``hosts``. A step
+    that moves nothing is nobody's (omar, at lena's laptop, was told to ask)."""
     from inhouse.program.playchecks._shared import one_per_machine
 
-    before, _ = one_per_machine(ctx, counted, judged, services=hosts)
-    after, _ = one_per_machine(ctx, counted | {person}, judged, services=hosts)
-    return len(after) > len(before)
+    if not people:
+        return []
+    before = len(one_per_machine(ctx, counted, judged, services=hosts)[0])
+    return [
+        person
+        for person in people
+        if len(one_per_machine(ctx, counted | {person}, judged, services=hosts)[0]) > before
+    ]
 
 
 #: the trigger checks met only by an access request from someone they do not judge (besides the
@@ -251,12 +262,9 @@ def _askers(
     people = [
         p["name"]
         for p in status["people"]
-        if p["enrolled"]
-        and not p["service"]
-        and p["name"] not in judged
-        and p["name"] not in asked
-        and _adds_one(ctx, asked - judged, p["name"], judged, hosts)
+        if p["enrolled"] and not p["service"] and p["name"] not in judged and p["name"] not in asked
     ]
+    people = _adding_one(ctx, asked - judged, people, judged, hosts)
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
     return said or "the leads", people
@@ -304,7 +312,7 @@ def _new_authors(ctx: CheckContext, judged: set[str], people: list[str]) -> list
     authors = {f.by for f in shared if not f.payload.get("imported")}
     hosts = set(services_enrolled_by(ctx, judged))
     counted = authors - judged
-    return [p for p in people if p not in authors and _adds_one(ctx, counted, p, judged, hosts)]
+    return _adding_one(ctx, counted, [p for p in people if p not in authors], judged, hosts)
 
 
 def next_steps(
