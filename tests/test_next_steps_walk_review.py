@@ -134,3 +134,21 @@ def test_a_team_with_a_space_is_quoted_in_the_command(_isolated: Path, clock: Cl
     assert shlex.split(command) == ["Customer Support"], text
     sam.close()
     lena.close()
+
+
+def test_the_pilot_size_reason_quotes_a_team_of_two_words() -> None:
+    """play 4's reason named `inhouse pilot team Customer Support` and `inhouse pilot
+    correct-team sam Customer Success`: each, run as written, is refused for its extra word."""
+    from types import SimpleNamespace
+
+    from inhouse.program.playchecks.pilot import team_unconfirmed
+
+    waiting = team_unconfirmed("sam", "Customer Support", None)
+    command = waiting.split("`inhouse pilot team ", 1)[1].split("`", 1)[0]
+    assert shlex.split(command) == ["Customer Support"], waiting
+    word = SimpleNamespace(id=7, payload={"team": "Customer Success"})
+    differ = team_unconfirmed("sam", "Customer Support", word)  # type: ignore[arg-type]
+    correct = differ.split("`inhouse pilot correct-team ", 1)[1].split("`", 1)[0]
+    assert shlex.split(correct) == ["sam", "Customer Success"], differ
+    again = differ.split("`inhouse pilot team ", 1)[1].split("`", 1)[0]
+    assert shlex.split(again) == ["Customer Support"], differ

@@ -29,9 +29,9 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact
 from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_INPUTS, MIN_MEANINGFUL
 from inhouse.program.playchecks._shared import (
-    Host,
     NO_DIMENSION,
     NOTHING_PASSED_NEXT,
+    Host,
     below_meaningful,
     current_lock,
     early_owners,

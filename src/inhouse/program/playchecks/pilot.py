@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -482,7 +483,7 @@ def team_unconfirmed(person: str, listed: str, word: Fact | None) -> str:
     if word is None and listed:
         return (
             f"{person}'s team '{listed}' (the roster's, a lead's word) awaits {person}'s "
-            f"`inhouse pilot team {listed}` (with their own key)"
+            f"`inhouse pilot team {shlex.quote(listed)}` (with their own key)"
         )
     if word is None:
         return (
@@ -492,11 +493,13 @@ def team_unconfirmed(person: str, listed: str, word: Fact | None) -> str:
         )
     said = str(word.payload["team"])
     roster = f"team '{listed}'" if listed else "no team"
+    # quoted: a team of two words, unquoted, is two arguments, and the command fails
+    again = shlex.quote(listed) if listed else "TEAM"
     return (
         f"the roster names {roster} for {person} (a lead's word), {person} says they work in "
         f"'{said}' (fact #{word.id}): if {person} is right, a rollout lead other than them "
-        f"corrects the roster (`inhouse pilot correct-team {person} {said}`); if they mistyped, "
-        f"they say it again (`inhouse pilot team {listed or 'TEAM'}`)"
+        f"corrects the roster (`inhouse pilot correct-team {person} {shlex.quote(said)}`); if "
+        f"they mistyped, they say it again (`inhouse pilot team {again}`)"
     )
 
 
