@@ -102,9 +102,12 @@ def test_demand_for_the_pilot_is_not_the_step_of_a_play_s_owner(
     lena.start_play(None, 1, owner="omar")
     status = _waiting(lena, "pilot", "demand-spreading")
     steps = _steps(lena, status, clock)
-    assert "lena" not in steps and "omar" not in steps, steps
+    assert "omar" not in steps, steps
     (text,) = steps["pia"]
     assert "(`inhouse access request`)" in text, text
+    # the lead cannot ask either: hers is to invite the two more the trigger still wants
+    (text,) = steps["lena"]
+    assert "(`inhouse access request`)" not in text and "invite them" in text, text
     omar.close()
     lena.close()
 

@@ -152,3 +152,18 @@ def test_the_pilot_size_reason_quotes_a_team_of_two_words() -> None:
     assert shlex.split(correct) == ["sam", "Customer Success"], differ
     again = differ.split("`inhouse pilot team ", 1)[1].split("`", 1)[0]
     assert shlex.split(again) == ["Customer Support"], differ
+
+
+def test_demand_short_of_askers_tells_the_lead_to_invite_more(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Demand for the pilot wants three people asking; only pia could: she is told to ask, and
+    lena, the lead, to invite two more (she was told nothing, and the play stood still)."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    pia = enrol(lena, "pia", team="legal")
+    steps = _steps(lena, _waiting(lena, "pilot", "demand-spreading"), clock)
+    assert "(`inhouse access request`)" in steps["pia"][0], steps
+    (text,) = steps["lena"]
+    assert "2 more who could ask must join: invite them (`inhouse person invite NAME`)" in text
+    pia.close()
+    lena.close()

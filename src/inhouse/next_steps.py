@@ -244,13 +244,19 @@ _ASKED_BY_ANOTHER: dict[str, Callable[[CheckContext], tuple[set[str], set[Host]]
 }
 
 
+#: how many people each of :data:`_ASKED_BY_ANOTHER` wants where the playbook does not say
+_ASKERS_WANTED = {"access-requested": 1, "demand-spreading": 3}
+
+
 def _askers(
-    program: Program, status: Status, row: CheckRow, now: datetime
-) -> tuple[str, list[str]] | None:
+    program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
+) -> tuple[str, list[str], int] | None:
     """Whose access request a failing trigger ``row`` does not count, as words, and every
     enrolled person outside them who has not asked yet and whose request would count (not
     one enrolled only from a machine one of them, or an asker, enrolled from); None where the
-    row is not one an access request meets (:data:`_ASKED_BY_ANOTHER`)."""
+    row is not one an access request meets (:data:`_ASKED_BY_ANOTHER`); and how many more
+    requests that count it still needs than they could give (more to invite: the leads'
+    step, where pia alone was told to ask and demand for the pilot wants three)."""
     judges = _ASKED_BY_ANOTHER.get(row["check"])
     if judges is None:
         return None
@@ -265,9 +271,15 @@ def _askers(
         if p["enrolled"] and not p["service"] and p["name"] not in judged and p["name"] not in asked
     ]
     people = _adding_one(ctx, asked - judged, people, judged, hosts)
+    from inhouse.program.playchecks._shared import one_per_machine
+
+    check = row["check"]
+    refs = [r for r in program.playbook.play(view["id"]).trigger if r.check == check]
+    wanted = int((refs[0].params if refs else {}).get("min_people", _ASKERS_WANTED[check]))
+    counted = len(one_per_machine(ctx, asked - judged, judged, services=hosts)[0])
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-    return said or "the leads", people
+    return said or "the leads", people, max(0, wanted - counted - len(people))
 
 
 def _takers(
@@ -345,20 +357,25 @@ def next_steps(
             label = f"play {waiting['number']} ({waiting['title']})"
             for row in waiting["trigger"]:
                 if row["outcome"] != "pass":
-                    asked = _askers(program, status, row, now)
+                    asked = _askers(program, status, waiting, row, now)
                     if asked is not None:
-                        judged, people = asked
+                        judged, people, short = asked
                         for person in people:
                             add(person, f"{label} waits for its trigger, {row['title']}: "
                                 f"{row['reason']}; if you want in, ask from your own machine "
                                 "(`inhouse access request`): the request of "
                                 f"{judged} does not count", f"/plays/{waiting['id']}")  # fmt: skip
-                        if people:
+                        if not short:
                             continue
+                        # fewer could ask than it needs: only an invitation adds one
+                        more = (
+                            "nobody else who could ask has joined: invite one"
+                            if not people
+                            else f"{short} more who could ask must join: invite them"
+                        )
                         for lead in leads:
                             add(lead, f"{label} waits for its trigger, {row['title']}: "
-                                f"{row['reason']}; nobody else who could ask has joined: "
-                                "invite one (`inhouse person invite NAME`)",
+                                f"{row['reason']}; {more} (`inhouse person invite NAME`)",
                                 f"/plays/{waiting['id']}")  # fmt: skip
                         continue
                     for lead in leads:
