@@ -109,6 +109,7 @@ def _use_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
     """What ``pilot-independent-use`` leaves to each pilot member the latest adoption report
     did not find reaching the tool on their own: their own use, through their own gateway key,
     confirmed with their own key. None before a report: the owner records one first."""
+    from inhouse.pilot.adoption import unmet_terms
     from inhouse.program.counting import build_context
     from inhouse.program.playchecks.pilot import members
 
@@ -122,10 +123,18 @@ def _use_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
         f"use the tool through your own gateway key on {days} days or more in {width}, and "
         "confirm each day from your own machine (`inhouse usage confirm`)"
     )
+    # the report's "independent" is its signer's word (the gateway host's operator's): one
+    # whose own confirmed days do not bear it out is set aside by the check (exit rule 9), and
+    # their part is theirs as much (lena's report of all three on their own left them no step)
+    unmet = unmet_terms(program, report, now)
     return [
-        (person, part)
+        (
+            person,
+            part
+            + (f" (the report's word does not count: {unmet[person]})" if person in unmet else ""),
+        )
         for person in sorted(members(ctx))
-        if not rows.get(person, {}).get("independent")
+        if not rows.get(person, {}).get("independent") or person in unmet
     ]
 
 
