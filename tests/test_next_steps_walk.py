@@ -251,6 +251,12 @@ def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
         assert "`inhouse pilot enablement` says what each asks" in steps[name][0], steps[name]
     serve = "your part: serve the gateway where the pilot reaches it (`inhouse gateway serve`"
     assert any(serve in t for t in steps["lena"]), steps["lena"]
+    # a day lena typed up herself is no day the gateway signed: the gateway still waits on her
+    typed = {"day": "2026-11-04", "people": {}}
+    lena.record_fact(None, "usage.daily", typed, provenance=Provenance.MEASURED,
+                     collector="inhouse gateway rollup")  # fmt: skip
+    steps = _steps(lena, status, clock)
+    assert any(serve in t for t in steps["lena"]), steps["lena"]
     hold_gateway_key(lena, members["sam"])
     steps = _steps(lena, status, clock)
     assert not any(grant.format("sam") in t for t in steps["lena"]), steps["lena"]

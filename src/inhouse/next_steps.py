@@ -178,6 +178,16 @@ def _keyless(program: Program, now: datetime) -> list[str]:
     return [m for m in members if m not in held and not pending_grants(program, m)]
 
 
+def _usage_signed(program: Program) -> bool:
+    """Whether the gateway's own key signed a day of usage (`inhouse gateway rollup`): a day
+    anyone else wrote up counts for nothing, and the gateway still waits to be served."""
+    from inhouse.gateway.rollup import SERVICE
+
+    return any(
+        f.kind == "usage.daily" and f.by == SERVICE and f.signed for f in program.state().facts
+    )
+
+
 def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, str]], bool]:
     """What is left of ``pilot-enabled`` to each member whose track is not finished and
     recorded (only a member's own record counts: a lead cannot take it), and whether any part
@@ -411,11 +421,7 @@ def next_steps(
                             add(person, f"{label} needs {text}; your part: {part}", href)
                         if owners:
                             add(view["owner"], f"{label} needs {text}", href)
-                        if (
-                            leads
-                            and parts
-                            and not any(f.kind == "usage.daily" for f in program.state().facts)
-                        ):
+                        if leads and parts and not _usage_signed(program):
                             # no day of usage signed yet: what measures each track is not up
                             # (the members held keys for a gateway nobody was told to serve)
                             for lead in leads:
