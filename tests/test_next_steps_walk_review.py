@@ -167,3 +167,16 @@ def test_demand_short_of_askers_tells_the_lead_to_invite_more(
     assert "2 more who could ask must join: invite them (`inhouse person invite NAME`)" in text
     pia.close()
     lena.close()
+
+
+def test_one_not_signed_in_yet_is_still_told_to_ask(_isolated: Path, clock: Clock) -> None:
+    """The machine rules set omar, at lena's laptop, aside; the sign-in rule is not his step's
+    gate: pia, at her own machine and not signed in yet, is still told to ask (the reason says
+    what her request waits on)."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    pia = enrol(lena, "pia", team="legal", signed_in=False)
+    steps = _steps(lena, _waiting(lena, "baseline", "access-requested"), clock)
+    assert "(`inhouse access request`)" in steps["pia"][0], steps
+    assert "lena" not in steps, steps
+    pia.close()
+    lena.close()

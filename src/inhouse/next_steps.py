@@ -238,20 +238,15 @@ def _demand_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
 def _adding_one(
     ctx: CheckContext, counted: set[str], people: list[str], judged: set[str], hosts: set[Host]
 ) -> list[str]:
-    """Those of ``people`` whose act beside those of ``counted`` would count one person more,
-    as the check tells people apart (:func:`one_per_machine`): not one enrolled only from a
-    machine one of ``judged`` or of ``counted`` enrolled from, nor at one of ``hosts``. A step
-    that moves nothing is nobody's (omar, at lena's laptop, was told to ask)."""
-    from inhouse.program.playchecks._shared import one_per_machine
-
-    if not people:
-        return []
-    before = len(one_per_machine(ctx, counted, judged, services=hosts)[0])
-    return [
-        person
-        for person in people
-        if len(one_per_machine(ctx, counted | {person}, judged, services=hosts)[0]) > before
-    ]
+    """Those of ``people`` whose act beside those of ``counted`` could count one person more,
+    by the machine rules the check tells people apart with (:func:`one_per_machine`): not one
+    enrolled only from machines one of ``judged`` or of ``counted`` enrolled from, or at one
+    of ``hosts``. A step that moves nothing is nobody's (omar, at lena's laptop, was told to
+    ask). The organisation's sign-in is not asked here: one not signed in yet still has the
+    step, and the check's reason says what their act waits on."""
+    theirs = {m for who in judged | counted for m in ctx.machines.get(who, frozenset())}
+    theirs |= {host.machine for host in hosts}
+    return [person for person in people if ctx.machines.get(person, frozenset()) - theirs]
 
 
 #: the trigger checks met only by an access request from someone they do not judge (besides the
