@@ -645,7 +645,7 @@ def test_status_ends_with_each_persons_next_step(program: Path, omar: dict[str, 
     ok("play", "start", "1")
     shown = " ".join(ok("status").split()).split("Next steps", 1)[1]
     assert "lena: play 1 (Prove value on one machine) needs a trial on a real task" in shown
-    assert "run a head-to-head trial (`inhouse prove`)" in shown, shown
+    assert "run a head-to-head trial: write its spec" in shown and "`inhouse prove NAME`" in shown
     assert "start play 1" not in shown and "omar:" not in shown, shown
     # the text and the dashboard's twin say the same steps
     from inhouse.next_steps import next_steps

@@ -7,6 +7,7 @@ neither decides anything the checks do not."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from inhouse.program import Program
     from inhouse.program.checks import CheckContext
+    from inhouse.program.playchecks._shared import Host
     from inhouse.program.status_shape import CheckRow, PlayView, Status
 
 __all__ = ["next_steps"]
@@ -25,7 +27,7 @@ def _failing_rows(view: PlayView) -> list[tuple[CheckRow, str]]:
     return [(row, f"{row['title']}: {row['reason']}") for row in rows if row["outcome"] != "pass"]
 
 
-def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``second-person-verified``: the baseline's owners as the check reads them (the play's,
     the one the lock names and whoever signed the lock; exit rule 17: and the leads). None
     while there is no lock to verify: pinning it is the owner's step."""
@@ -35,10 +37,10 @@ def _verify_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] |
     if lock is None:
         return None
     found = (view["owner"], ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by)
-    return {str(who) for who in found if who}, False
+    return {str(who) for who in found if who}, None
 
 
-def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``trial-reproduced``: the proven verdict's author and play 1's owner (and the leads).
     None while no verdict can be reproduced (none, or one play 1 proves again): theirs first."""
     from inhouse.program.playchecks.baseline import unreproducible
@@ -46,35 +48,144 @@ def _rerun_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | 
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload.get("verdict") == "proven")
     if unreproducible(ctx, verdict) is not None or verdict is None:
         return None
-    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, False
+    return {str(who) for who in (verdict.by, ctx.owners.get("prove-value")) if who}, None
 
 
-def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], bool] | None:
+def _workflow_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
     """``workflow-run-by-other``: the author of the version play 3 is judged on, whoever first
     published that version (and the leads), not whoever first published the workflow: an
-    edited version is its editor's. None while no version has an author; the owner's step too
+    edited version is its editor's. None while no version has an author; the author's step too
     where another's pass would need the author's own measured pass beside it, which it lacks
-    (their runs of it all failed, or none measured it on their machine)."""
+    (their runs of it all failed, or none measured it on their machine): only the author's run
+    gives it, so it is not play 3's owner's where someone else wrote the version."""
     from inhouse.program.playchecks._shared import author_of, author_passes, current_workflow
 
     spec = current_workflow(ctx)
     author = spec and author_of(ctx, spec)
     if spec is None or not author:
         return None
-    return {author}, author_passes(ctx, spec, author, []).blocks
+    return {author}, author if author_passes(ctx, spec, author, []).blocks else None
+
+
+def _library_judged(ctx: CheckContext, view: PlayView) -> tuple[set[str], str | None] | None:
+    """``prompt-library-seeded``: the pilot's owner and the leads count as one author between
+    them, so every author past the first is someone else (lena, the owner, was told alone to
+    seed a library her prompts cannot seed). The owner's step too while none of them wrote
+    one."""
+    owner = view["owner"] or ctx.owners.get("pilot")
+    judged = {str(owner)} if owner else set()
+    from inhouse.program.playchecks._shared import ever_held
+
+    leading = judged | ever_held(ctx, "rollout-lead")
+    # an import makes nobody its author: lena's import left her first prompt still to write
+    wrote = {
+        f.by
+        for kind in ("prompt.version", "prompt.shared")
+        for f in ctx.facts.of(kind)
+        if not f.payload.get("imported")
+    }
+    return judged, (str(owner) if owner and not wrote & leading else None)
 
 
 #: the exit checks only someone other than those they judge can meet (a verify, a rerun, a
 #: workflow run of the judged person's own is their own work checked by themselves), and whom
-#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and whether
-#: the play's owner has a step in it too: their step is the other members' to take, and
-#: ``inhouse status`` told the play's owner to take it. None: what it waits on first is the
-#: judged person's (a lock, a verdict, a version to pin, prove or publish), the owner's step
-_TAKEN_BY_ANOTHER: dict[str, Callable[[CheckContext, PlayView], tuple[set[str], bool] | None]] = {
+#: each judges besides the rollout leads (exit rules 17 and 20), read from the log, and who of
+#: them has a step in it too (the author of a workflow version whose own pass is lacking, not
+#: play 3's owner, who was told it where someone else wrote the version): their step is the
+#: other members' to take, and ``inhouse status`` told the play's owner to take it. None: what
+#: it waits on first is the judged person's (a lock, a verdict, a version to pin, prove or
+#: publish), the owner's step
+_TAKEN_BY_ANOTHER: dict[
+    str, Callable[[CheckContext, PlayView], tuple[set[str], str | None] | None]
+] = {
     "second-person-verified": _verify_judged,
     "trial-reproduced": _rerun_judged,
     "workflow-run-by-other": _workflow_judged,
+    "prompt-library-seeded": _library_judged,
 }
+
+
+def _use_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
+    """What ``pilot-independent-use`` leaves to each pilot member the latest adoption report
+    did not find reaching the tool on their own: their own use, through their own gateway key,
+    confirmed with their own key. None before a report: the owner records one first."""
+    from inhouse.pilot.adoption import unmet_terms
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import members
+
+    ctx = build_context(program.state(), now)
+    report = ctx.facts.latest("pilot.adoption")
+    if report is None:
+        return []
+    rows = {str(row["person"]): row for row in report.payload["members"]}
+    days, width = int(report.payload["min_days"]), int(report.payload["window_days"])
+    part = (
+        f"use the tool through your own gateway key on {days} days or more in {width}, and "
+        "confirm each day from your own machine (`inhouse usage confirm`)"
+    )
+    # the report's "independent" is its signer's word (the gateway host's operator's): one
+    # whose own confirmed days do not bear it out is set aside by the check (exit rule 9), and
+    # their part is theirs as much (lena's report of all three on their own left them no step)
+    unmet = unmet_terms(program, report, now)
+    return [
+        (
+            person,
+            part
+            + (f" (the report's word does not count: {unmet[person]})" if person in unmet else ""),
+        )
+        for person in sorted(members(ctx))
+        if not rows.get(person, {}).get("independent") or person in unmet
+    ]
+
+
+def _team_parts(program: Program, now: datetime) -> list[tuple[str, str]]:
+    """What ``pilot-size`` leaves to each pilot member whose team does not count: to say, with
+    their own key, the team they work in (only their word makes the roster's count; the lead,
+    play 4's owner, was told it alone)."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import members, said_team, team_key, team_of
+
+    ctx = build_context(program.state(), now)
+    parts: list[tuple[str, str]] = []
+    for person, added in sorted(members(ctx).items()):
+        listed = team_of(ctx, person, added)
+        word = said_team(ctx, person)
+        said = "" if word is None else str(word.payload["team"])
+        if word is not None and listed and team_key(listed) == team_key(said):
+            continue
+        if word is None:
+            # quoted: `inhouse pilot team Customer Support` is two arguments, and fails
+            team, fill = (shlex.quote(listed), "") if listed else ("TEAM", ", TEAM your team")
+            parts.append((person, f"say the team you work in, with your own key (`inhouse "
+                          f"pilot team {team}`{fill})"))  # fmt: skip
+        elif listed:
+            parts.append((person, f"the roster names team '{listed}' for you and you said "
+                          f"'{said}': if you mistyped, say it again (`inhouse pilot team "
+                          f"{shlex.quote(listed)}`)"))  # fmt: skip
+    return parts
+
+
+def _keyless(program: Program, now: datetime) -> list[str]:
+    """The pilot members who hold no gateway key of their own, nor a grant waiting for their
+    fetch: the gateway measures their enablement and reach only through one, and only a rollout
+    lead grants it (each member was told to meet their track, and no lead to grant the key)."""
+    from inhouse.gateway.keys import list_keys, pending_grants
+    from inhouse.pilot.enablement import progress
+
+    keys = [k for k in list_keys(program.store) if k.agent is None and k.active]
+    held = {k.person for k in keys}
+    members = [item.member.person for item in progress(program, now=now)]
+    return [m for m in members if m not in held and not pending_grants(program, m)]
+
+
+def _usage_signed(program: Program) -> bool:
+    """Whether the gateway's own key signed a day of usage (`inhouse gateway rollup`): a day
+    anyone else wrote up counts for nothing, and the gateway still waits to be served."""
+    from inhouse.gateway.rollup import SERVICE
+
+    return any(
+        f.kind == "usage.daily" and f.by == SERVICE and f.signed for f in program.state().facts
+    )
 
 
 def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, str]], bool]:
@@ -94,7 +205,10 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
             owners = True
         elif not item.done:
             met = f"{item.met} of {len(item.steps)} steps met"
-            part = f"your enablement track {track}, {met}: meet the rest and record them {record}"
+            part = (
+                f"your enablement track {track}, {met}: meet the rest (`inhouse pilot "
+                f"enablement` says what each asks) and record them {record}"
+            )
             parts.append((item.member.person, part))
         elif not item.completed_recorded:
             part = f"your enablement track {track} is met: record it {record}"
@@ -102,12 +216,92 @@ def _enablement_parts(program: Program, now: datetime) -> tuple[list[tuple[str, 
     return parts, owners
 
 
+def _access_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
+    """``access-requested``: the early owners (plays 1 and 2) and the leads, and the services'
+    hosts the check counts as theirs."""
+    from inhouse.program.playchecks._shared import early_owners, ever_held
+    from inhouse.program.playchecks.baseline import access_hosts
+
+    judged = early_owners(ctx) | ever_held(ctx, "rollout-lead")
+    return judged, access_hosts(ctx, judged)
+
+
+def _demand_judged(ctx: CheckContext) -> tuple[set[str], set[Host]]:
+    """``demand-spreading``: the owner of any started play and the leads, and the services'
+    hosts one of them enrolled a key at."""
+    from inhouse.program.playchecks._shared import ever_held, services_enrolled_by
+
+    judged = {str(who) for who in ctx.owners.values() if who} | ever_held(ctx, "rollout-lead")
+    return judged, set(services_enrolled_by(ctx, judged))
+
+
+def _adding_one(
+    ctx: CheckContext, counted: set[str], people: list[str], judged: set[str], hosts: set[Host]
+) -> list[str]:
+    """Those of ``people`` whose act beside those of ``counted`` could count one person more,
+    by the machine rules the check tells people apart with (:func:`one_per_machine`): not one
+    enrolled only from machines one of ``judged`` or of ``counted`` enrolled from, or at one
+    of ``hosts``. A step that moves nothing is nobody's (omar, at lena's laptop, was told to
+    ask). The organisation's sign-in is not asked here: one not signed in yet still has the
+    step, and the check's reason says what their act waits on."""
+    theirs = {m for who in judged | counted for m in ctx.machines.get(who, frozenset())}
+    theirs |= {host.machine for host in hosts}
+    return [person for person in people if ctx.machines.get(person, frozenset()) - theirs]
+
+
+#: the trigger checks met only by an access request from someone they do not judge (besides the
+#: rollout leads, whom each judges): whose request does not count. ``inhouse status`` told the
+#: leads, who cannot ask, that the play waited on it, and nobody who could ask
+_ASKED_BY_ANOTHER: dict[str, Callable[[CheckContext], tuple[set[str], set[Host]]]] = {
+    "access-requested": _access_judged,
+    "demand-spreading": _demand_judged,
+}
+
+
+#: how many people each of :data:`_ASKED_BY_ANOTHER` wants where the playbook does not say
+_ASKERS_WANTED = {"access-requested": 1, "demand-spreading": 3}
+
+
+def _askers(
+    program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
+) -> tuple[str, list[str], int] | None:
+    """Whose access request a failing trigger ``row`` does not count, as words, and every
+    enrolled person outside them who has not asked yet and whose request would count (not
+    one enrolled only from a machine one of them, or an asker, enrolled from); None where the
+    row is not one an access request meets (:data:`_ASKED_BY_ANOTHER`); and how many more
+    requests that count it still needs than they could give (more to invite: the leads'
+    step, where pia alone was told to ask and demand for the pilot wants three)."""
+    judges = _ASKED_BY_ANOTHER.get(row["check"])
+    if judges is None:
+        return None
+    from inhouse.program.counting import build_context
+
+    ctx = build_context(program.state(), now)
+    judged, hosts = judges(ctx)
+    asked = {f.by for f in ctx.facts.of("access.request")}
+    people = [
+        p["name"]
+        for p in status["people"]
+        if p["enrolled"] and not p["service"] and p["name"] not in judged and p["name"] not in asked
+    ]
+    people = _adding_one(ctx, asked - judged, people, judged, hosts)
+    from inhouse.program.playchecks._shared import one_per_machine
+
+    check = row["check"]
+    refs = [r for r in program.playbook.play(view["id"]).trigger if r.check == check]
+    wanted = int((refs[0].params if refs else {}).get("min_people", _ASKERS_WANTED[check]))
+    counted = len(one_per_machine(ctx, asked - judged, judged, services=hosts)[0])
+    names = sorted(judged)
+    said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return said or "the leads", people, max(0, wanted - counted - len(people))
+
+
 def _takers(
     program: Program, status: Status, view: PlayView, row: CheckRow, now: datetime
-) -> tuple[str, list[str], bool] | None:
+) -> tuple[str, list[str], str | None] | None:
     """Who can take the step a failing exit ``row`` of ``view`` asks for, where only someone
     other than those it judges can (:data:`_TAKEN_BY_ANOTHER`): whom it judges, as words,
-    every enrolled person outside them, and whether the owner has a step in it too; None where
+    every enrolled person outside them, and who of the judged has a step in it too; None where
     the play's owner takes it."""
     judges = _TAKEN_BY_ANOTHER.get(row["check"])
     if judges is None:
@@ -119,16 +313,32 @@ def _takers(
     found = judges(ctx, view)
     if found is None:
         return None
-    judged, owners = found
+    judged, also = found
     judged |= ever_held(ctx, "rollout-lead")
     people = [
         p["name"]
         for p in status["people"]
         if p["enrolled"] and not p["service"] and p["name"] not in judged
     ]
+    if row["check"] == "prompt-library-seeded":
+        people = _new_authors(ctx, judged, people)
     names = sorted(judged)
     said = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-    return said or "those it judges", people, owners
+    return said or "those it judges", people, also
+
+
+def _new_authors(ctx: CheckContext, judged: set[str], people: list[str]) -> list[str]:
+    """Those of ``people`` whose prompt would be an author more to ``prompt-library-seeded``:
+    not an author already (a second prompt of omar's is omar again), nor one enrolled only
+    from a machine one of ``judged`` (the pilot's owner and leads) or another author enrolled
+    from, or at the gateway's host one of them enrolled (as the check tells authors apart)."""
+    from inhouse.program.playchecks._shared import services_enrolled_by
+
+    shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
+    authors = {f.by for f in shared if not f.payload.get("imported")}
+    hosts = set(services_enrolled_by(ctx, judged))
+    counted = authors - judged
+    return _adding_one(ctx, counted, [p for p in people if p not in authors], judged, hosts)
 
 
 def next_steps(
@@ -161,6 +371,27 @@ def next_steps(
             label = f"play {waiting['number']} ({waiting['title']})"
             for row in waiting["trigger"]:
                 if row["outcome"] != "pass":
+                    asked = _askers(program, status, waiting, row, now)
+                    if asked is not None:
+                        judged, people, short = asked
+                        for person in people:
+                            add(person, f"{label} waits for its trigger, {row['title']}: "
+                                f"{row['reason']}; if you want in, ask from your own machine "
+                                "(`inhouse access request`): the request of "
+                                f"{judged} does not count", f"/plays/{waiting['id']}")  # fmt: skip
+                        if not short:
+                            continue
+                        # fewer could ask than it needs: only an invitation adds one
+                        more = (
+                            "nobody else who could ask has joined: invite one"
+                            if not people
+                            else f"{short} more who could ask must join: invite them"
+                        )
+                        for lead in leads:
+                            add(lead, f"{label} waits for its trigger, {row['title']}: "
+                                f"{row['reason']}; {more} (`inhouse person invite NAME`)",
+                                f"/plays/{waiting['id']}")  # fmt: skip
+                        continue
                     for lead in leads:
                         add(lead, f"{label} waits for its trigger, {row['title']}: "
                             f"{row['reason']}", f"/plays/{waiting['id']}")  # fmt: skip
@@ -185,14 +416,40 @@ def next_steps(
                             add(person, f"{label} needs {text}; your part: {part}", href)
                         if owners:
                             add(view["owner"], f"{label} needs {text}", href)
+                        if leads and parts and not _usage_signed(program):
+                            # no day of usage signed yet: what measures each track is not up
+                            # (the members held keys for a gateway nobody was told to serve)
+                            for lead in leads:
+                                add(lead, f"{label} needs {text}; your part: serve the gateway "
+                                    "where the pilot reaches it (`inhouse gateway serve`; it "
+                                    "prints the base URL to give them) and sign each day's "
+                                    "usage on its host (`inhouse gateway rollup`)",
+                                    href)  # fmt: skip
+                        keyless = _keyless(program, now) if leads else []
+                        for lead in leads:
+                            for member in keyless:
+                                add(lead, f"{label} needs {text}; your part: grant {member} a "
+                                    f"gateway key (`inhouse keys issue {member}`): their track "
+                                    "is measured through their own, which only a rollout lead "
+                                    "grants", href)  # fmt: skip
                         continue
+                    if row["check"] == "pilot-independent-use":
+                        # reaching the tool on their own is each member's use, which the owner
+                        # cannot give them (play 4's owner was told it alone)
+                        for person, part in _use_parts(program, now):
+                            add(person, f"{label} needs {text}; your part: {part}", href)
+                    if row["check"] == "pilot-size":
+                        # a member's team counts only by their own word: each member who has
+                        # not said it (or said another) has a part the owner cannot take
+                        for person, part in _team_parts(program, now):
+                            add(person, f"{label} needs {text}; your part: {part}", href)
                     takers = _takers(program, status, view, row, now)
                     if takers is None:
                         add(view["owner"], f"{label} needs {text}", href)
                         continue
-                    judged, people, owners = takers
-                    if owners and people:
-                        add(view["owner"], f"{label} needs {text}", href)
+                    judged, people, also = takers
+                    if also is not None and people:
+                        add(also, f"{label} needs {text}", href)
                     if not people:
                         add(view["owner"], f"{label} needs {text}; only a member other than "
                             f"{judged} can take this step, and nobody else has joined: invite "
@@ -206,20 +463,44 @@ def next_steps(
                     f"handoff offer {number} --to {to}`{who})", href)  # fmt: skip
             elif view["state"] == "ready":
                 for lead in leads:
-                    add(lead, f"start {label}: its trigger holds (`inhouse play start "
+                    # its owner is the previous play's receiver, else whoever starts it: where
+                    # they lack the role it asks, the start is refused (lena, a lead, was told
+                    # to start play 1 and was refused as no play-owner)
+                    lacking = _owner_lacking(program, view, lead)
+                    first = f"{lacking}; then " if lacking else ""
+                    add(lead, f"start {label}: its trigger holds ({first}`inhouse play start "
                         f"{number}`)", href)  # fmt: skip
         survey = current_survey(program, now)
         if survey is not None:
             # a survey answer is each member's own word, approved with their own key
             for person in awaiting_answers(program, now):
+                # `inhouse survey answer` alone fails: --answer is required
                 add(person, f"answer the survey {survey.name} (open until "
-                    f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
+                    f"{survey.closes.date()}) from your own machine: `inhouse survey answer "
+                    "--answer very|somewhat|not|no-longer-use --benefit TEXT` (how you would "
+                    "feel if you could no longer use it; TEXT, its main benefit to you)",
+                    "/pilot#survey")  # fmt: skip
         facts = program.state().facts
         if any(f.kind == "ticket.opened" for f in facts):
             _ticket_steps(program, add, leads, now)
         if any(f.kind in ("usage.daily", "prompt.usage") for f in facts):
             _usage_steps(program, add, now)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+def _owner_lacking(program: Program, view: PlayView, starter: str) -> str | None:
+    """Why the play of ``view`` would be refused to whoever would own it once ``starter``
+    starts it (the previous play's receiver, else ``starter``), with the command that gives the
+    role; None where they hold it."""
+    state = program.state()
+    play = program.playbook.play(view["id"])
+    previous = program.playbook.previous(play.id)
+    handoff = state.handoffs.get(previous.id) if previous else None
+    owner = handoff.to if handoff is not None and handoff.status == "accepted" else starter
+    person = state.people.get(owner)
+    if person is None:
+        return None
+    return program._owner_role_problem(play, person)
 
 
 def _receiver(program: Program, status: Status, view: PlayView) -> tuple[str, str]:
@@ -241,7 +522,16 @@ def _receiver(program: Program, status: Status, view: PlayView) -> tuple[str, st
         for p in status["people"]
         if role in p["roles"] and not (other and p["name"] == view["owner"])
     ]
-    held = f"{role}: {', '.join(holders)}" if holders else f"nobody else holds the role {role}"
+    # nobody holding the role, the offer to PERSON is refused until they hold it: say how
+    give = (
+        "name PERSON the support queue's owner first (`inhouse support owner PERSON`, which gives "
+        "the role; they take it on with `inhouse support owner --accept`)"
+        if role == "support-owner"
+        else f"give it to PERSON first (`inhouse person role PERSON --add {role}`)"
+    )
+    held = (
+        f"{role}: {', '.join(holders)}" if holders else f"nobody else holds the role {role}: {give}"
+    )
     unlike = f", not {view['owner']}" if other and view["owner"] else ""
     return "PERSON", f": PERSON owns play {index + 2}, {following.who}{unlike}; {held}"
 

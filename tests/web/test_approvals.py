@@ -221,6 +221,16 @@ def test_a_members_next_step_is_the_survey_until_their_own_answer_counts(
         assert "No answer counts yet" not in client.get("/pilot").text
 
 
+def test_a_members_survey_step_names_the_command_with_what_it_requires(
+    client: TestClient, world: Pilot
+) -> None:
+    """A team that only follows its next steps: bob's said "answer the survey ellis-1" and no
+    command; `inhouse survey answer` alone fails (--answer is required)."""
+    with signed_in(client, world, "bob"):
+        (step,) = [t for t in _steps(client, "bob") if t.startswith("answer the survey ellis-1")]
+    assert "`inhouse survey answer --answer very|somewhat|not|no-longer-use --benefit TEXT`" in step
+
+
 def test_a_session_posting_decisions_in_a_loop_holds_a_few_at_once(
     client: TestClient, world: Pilot, served: Program
 ) -> None:

@@ -31,6 +31,7 @@ from inhouse.program.payloads import MAX_QUALITY_FLOOR, MIN_INPUTS, MIN_MEANINGF
 from inhouse.program.playchecks._shared import (
     NO_DIMENSION,
     NOTHING_PASSED_NEXT,
+    Host,
     below_meaningful,
     current_lock,
     early_owners,
@@ -58,13 +59,24 @@ from inhouse.program.rerun_series import series_gaps, signer
 from inhouse.urls import hidden_host
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
-__all__ = ["costs_confirmation", "reproduced"]
+__all__ = ["access_hosts", "costs_confirmation", "reproduced"]
 
 
 # -- play 2: baseline ------------------------------------------------------------------------------
 
 #: play 1's id in the playbook: its exit lets play 2 start on this trigger
 _PROVE = "prove-value"
+
+
+def access_hosts(ctx: CheckContext, judged: set[str]) -> set[Host]:
+    """The services' hosts whose keys :func:`access_requested` counts as ``judged``'s: where
+    one of them enrolled its key first (the gateway's). A play 1 that exited under the rule
+    before keeps it for the start it let through (and one that exited before every enroller's
+    host counted, the first enroller's reading)."""
+    if ctx.exited_before(_PROVE, GATEWAY_HOST):
+        return set()
+    first_only = ctx.exited_before(_PROVE, EVERY_ENROLLER)
+    return set(services_enrolled_by(ctx, judged, first_only=first_only))
 
 
 @register_check("access-requested", reads=("access.request",))
@@ -79,12 +91,7 @@ def access_requested(ctx: CheckContext) -> Result:
     # first (the gateway's): whoever runs it holds the key files made there, as plays 4 to 6
     # judge it. A play 1 that exited under the rule before keeps it for the start it let through
     # (and one that exited before every enroller's host counted, the first enroller's reading)
-    first_only = ctx.exited_before(_PROVE, EVERY_ENROLLER)
-    hosts = (
-        set()
-        if ctx.exited_before(_PROVE, GATEWAY_HOST)
-        else services_enrolled_by(ctx, judged, first_only=first_only)
-    )
+    hosts = access_hosts(ctx, judged)
     counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged, services=hosts)
     aside, unsigned = split_aside(ctx, aside, judged)
     on_hosts = f", or {hosts_of(hosts)}, where one of them enrolled its key" if hosts else ""

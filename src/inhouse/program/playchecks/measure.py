@@ -956,7 +956,10 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             f"days{note}",
             *(f.fact for f in findings),
         )
-    return failed("no finding recorded yet (`inhouse finding add`)")
+    return failed(
+        "no finding recorded yet (`inhouse finding add TEXT --target TARGET`: what was "
+        "learned, and what it should change, baseline, workflow:NAME or prompt:NAME)"
+    )
 
 
 def _opened_by_closer(ctx: CheckContext, opened: Fact, change: Fact) -> str | None:

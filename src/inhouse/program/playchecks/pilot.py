@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -346,9 +347,14 @@ def _no_members(ctx: CheckContext) -> Result:
     if loose:
         return failed(
             f"no pilot members added with a track; {names(loose)} hold the pilot-user role "
-            "only: a rollout lead adds each with `inhouse pilot add PERSON --track TRACK`"
+            "only: a rollout lead adds each with `inhouse pilot add PERSON --track TRACK` "
+            '(TRACK: enablement/TRACK.yaml; docs/pilot.md, "Role tracks")'
         )
-    return failed("no pilot members yet: `inhouse pilot add PERSON --track TRACK`")
+    # TRACK names a file the lead writes first: `pilot add` refuses a track that does not exist
+    return failed(
+        "no pilot members yet: write each role's track, enablement/TRACK.yaml (docs/pilot.md, "
+        '"Role tracks"), then add each member: `inhouse pilot add PERSON --track TRACK`'
+    )
 
 
 def said_team(ctx: CheckContext, person: str) -> Fact | None:
@@ -477,7 +483,7 @@ def team_unconfirmed(person: str, listed: str, word: Fact | None) -> str:
     if word is None and listed:
         return (
             f"{person}'s team '{listed}' (the roster's, a lead's word) awaits {person}'s "
-            f"`inhouse pilot team {listed}` (with their own key)"
+            f"`inhouse pilot team {shlex.quote(listed)}` (with their own key)"
         )
     if word is None:
         return (
@@ -487,11 +493,13 @@ def team_unconfirmed(person: str, listed: str, word: Fact | None) -> str:
         )
     said = str(word.payload["team"])
     roster = f"team '{listed}'" if listed else "no team"
+    # quoted: a team of two words, unquoted, is two arguments, and the command fails
+    again = shlex.quote(listed) if listed else "TEAM"
     return (
         f"the roster names {roster} for {person} (a lead's word), {person} says they work in "
         f"'{said}' (fact #{word.id}): if {person} is right, a rollout lead other than them "
-        f"corrects the roster (`inhouse pilot correct-team {person} {said}`); if they mistyped, "
-        f"they say it again (`inhouse pilot team {listed or 'TEAM'}`)"
+        f"corrects the roster (`inhouse pilot correct-team {person} {shlex.quote(said)}`); if "
+        f"they mistyped, they say it again (`inhouse pilot team {again}`)"
     )
 
 
@@ -515,7 +523,13 @@ def pilot_size(ctx: CheckContext) -> Result:
     aside = _aside_note(ctx)
     if not low <= len(pilot) <= high:
         return failed(
-            f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
+            f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}"
+            + (
+                ": add more (`inhouse pilot add PERSON --track TRACK`; someone not enrolled yet "
+                "first joins: `inhouse person invite NAME`)"
+                if len(pilot) < low
+                else ": take some out (`inhouse pilot remove PERSON`)"
+            ),
             *evidence,
         )
     confirmed, said, notes = confirmed_teams(ctx, pilot)
@@ -1113,7 +1127,9 @@ def _seeded(
     return failed(
         f"prompts from {figures.count(count, 'authors')} ({names(list(authors))}){one}; the "
         "library needs "
-        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key, and "
+        f"{wanted}: `inhouse prompts add NAME --file F` (F: the prompt, a YAML file of "
+        "messages or a template over declared variables, in the program folder; docs/pilot.md, "
+        '"A prompt and its versions"), each author with their own key, and '
         f"all but one someone other than the pilot's leads and owner{note}",
         *shared,
     )
@@ -1411,7 +1427,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     survey = ctx.facts.latest("survey.opened", opened_by_lead)
     if survey is None:
         return failed(
-            "no survey opened: a rollout lead runs `inhouse survey open`, then each member "
+            "no survey opened: a rollout lead runs `inhouse survey open --closes 14d` (when "
+            "answers stop: a day, an ISO time or a number of days), then each member "
             "answers with `inhouse survey answer` (an answer to no survey counts for nothing)"
         )
     name = str(survey.payload["survey"])

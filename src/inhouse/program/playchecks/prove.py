@@ -53,7 +53,12 @@ def value_proven(ctx: CheckContext) -> Result:
     names, by at least 10 % where it is a figure), at quality, over at least 5 task inputs."""
     fact = ctx.facts.latest("trial.verdict")
     if fact is None:
-        return failed("no trial.verdict yet: run a head-to-head trial (`inhouse prove`)")
+        # `inhouse prove` alone fails (it names no trial): the step says what to fill in
+        sample = " (`inhouse demo files` writes a sample, trials/tickets.yaml)" if ctx.demo else ""
+        return failed(
+            "no trial.verdict yet: run a head-to-head trial: write its spec, trials/NAME.yaml "
+            f"in the program folder (docs/trials.md){sample}, and run `inhouse prove NAME`"
+        )
     verdict = fact.payload["verdict"]
     name = fact.payload["trial"]
     if fact.payload.get("test_model") and not ctx.demo:

@@ -204,7 +204,10 @@ def _queue_owned(ctx: CheckContext, lead: LeadAct) -> Result:
                 "signed one and was not a lead then): `inhouse support owner PERSON`, by a lead",
                 *others,
             )
-        return failed("no support queue: a rollout lead names its owner, `inhouse support owner`")
+        return failed(
+            "no support queue: a rollout lead names its owner, `inhouse support owner PERSON`, "
+            "who takes it on with their own key (`inhouse support owner --accept`)"
+        )
     name = str(queue.payload["owner"])
     owner = ctx.people.get(name)
     if owner is None or owner.service or not ctx.machines.get(name):
@@ -1188,7 +1191,13 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             if others
             else ""
         )
-        return failed(f'no "it broke" ticket in the support queue yet{extra}')
+        # the owner cannot open one in another's name: whoever a thing broke for opens it
+        return failed(
+            f'no "it broke" ticket in the support queue yet{extra}: whoever something broke '
+            "for opens one with their own key (`inhouse support open TITLE --category it-broke "
+            "--component COMPONENT`, COMPONENT: baseline, gateway, workflow:NAME, prompt:NAME "
+            "or model:NAME)"
+        )
     people = {component: len(hit_by.get(component, ())) for component in drawn}
     count = {component: hits.get(component, 0) for component in drawn}
     users = True

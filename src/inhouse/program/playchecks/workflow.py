@@ -428,10 +428,10 @@ def _run_by_other(
         return failed(
             f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "
             f"({author}, who published this version)" + (f" ({seen})" if seen else "") + ": "
-            "someone else, who is no rollout lead (exit rule 20), runs `inhouse workflow test` "
-            "with their own key, on their machine (where the only colleague who is no lead "
-            "wrote it, a lead publishes the next version, her own run first, and that colleague "
-            "reruns it)",
+            "someone else, who is no rollout lead (exit rule 20), runs `inhouse workflow test "
+            f"{spec.payload['workflow']}` with their own key, on their machine (where the only "
+            "colleague who is no lead wrote it, a lead publishes the next version, her own run "
+            "first, and that colleague reruns it)",
             spec,
             *runs,
         )
