@@ -477,8 +477,9 @@ def next_steps(
                 # `inhouse survey answer` alone fails: --answer is required
                 add(person, f"answer the survey {survey.name} (open until "
                     f"{survey.closes.date()}) from your own machine: `inhouse survey answer "
-                    "--answer very|somewhat|not|no-longer-use --benefit TEXT` (how you would "
-                    "feel if you could no longer use it; TEXT, its main benefit to you)",
+                    "--answer ANSWER --benefit TEXT` (ANSWER, one of very, somewhat, not or "
+                    "no-longer-use: how you would feel if you could no longer use it; TEXT, its "
+                    "main benefit to you)",
                     "/pilot#survey")  # fmt: skip
         facts = program.state().facts
         if any(f.kind == "ticket.opened" for f in facts):

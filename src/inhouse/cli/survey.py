@@ -44,8 +44,9 @@ def open_(
     survey = open_survey(open_program(program), parse_when(closes))
     out_console().print(
         f"Opened survey {literal(survey.name)}; it closes {survey.closes:%Y-%m-%d %H:%M} UTC. "
-        "Pilot members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
-        '--benefit "…"`.'
+        "Pilot members answer with `inhouse survey answer --answer ANSWER --benefit TEXT` "
+        "(ANSWER, one of very, somewhat, not or no-longer-use; TEXT, the tool's main benefit "
+        "to them)."
     )
 
 
