@@ -7,60 +7,42 @@ other members, naming whom it must not be; where nobody else has joined, the own
 invite one.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
-real one with the play's state and exit rows set, as tests/test_walk456.py does for play 6."""
+real one with the play's state and exit rows set (tests/next_steps_support.py), as
+tests/test_walk456.py does for play 6."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from inhouse.next_steps import next_steps
-from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
-from tests.locks import lock_payload
+from tests.next_steps_support import (
+    close,
+    pilot_with_members,
+    record_failed_run,
+    record_lock,
+    record_version,
+    running,
+    steps_by_person,
+    with_omar_and_pia,
+)
 from tests.people import enrol
 from tests.test_playchecks import reproducible
-
-
-def _running(program: Program, play: str, owner: str, *checks: str) -> dict[str, Any]:
-    """``program``'s status with ``play`` running under ``owner``, ``checks`` its failing exit
-    rows, and the plays before it exited."""
-    status: dict[str, Any] = program.status()
-    number = next(v["number"] for v in status["plays"] if v["id"] == play)
-    for view in status["plays"]:
-        if view["number"] < number:
-            view.update(state="exited", handoff=None)
-        elif view["id"] == play:
-            rows = [
-                {"check": c, "title": c.replace("-", " "), "outcome": "fail", "reason": "not yet"}
-                for c in checks
-            ]
-            view.update(state="running", owner=owner, exit=rows)
-    return status
-
-
-def _steps(program: Program, status: dict[str, Any], clock: Clock) -> dict[str, list[str]]:
-    found = next_steps(program, status, clock())  # type: ignore[arg-type]
-    return {p["person"]: [s["text"] for s in p["steps"]] for p in found}
 
 
 def test_a_second_person_s_verify_and_rerun_are_the_other_members_steps_not_the_owner_s(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
+    omar, pia = with_omar_and_pia(lena)
     # a lock to verify and a proven verdict to rerun: without them, play 2 waits on lena first
-    lena.record_fact(None, "baseline.lock", lock_payload("lena"), provenance=Provenance.MEASURED,
-                     collector="inhouse baseline lock")  # fmt: skip
+    record_lock(lena, "lena")
     lena.record_fact(None, "trial.verdict", reproducible().payload,
                      provenance=Provenance.MEASURED, collector="inhouse prove")  # fmt: skip
-    status = _running(
+    status = running(
         lena, "baseline", "lena", "baseline-pinned", "second-person-verified", "trial-reproduced"
     )
-    steps = _steps(lena, status, clock)
+    steps = steps_by_person(lena, status)
     theirs = [t for t in steps["lena"] if "second person verified" in t or "reproduced" in t]
     assert theirs == [], steps["lena"]
     # what only she can do stays hers
@@ -70,7 +52,7 @@ def test_a_second_person_s_verify_and_rerun_are_the_other_members_steps_not_the_
         assert "needs second person verified: not yet; a member other than lena takes" in texts
         assert "needs trial reproduced: not yet; a member other than lena takes" in texts
         assert "baseline pinned" not in texts, texts
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_a_workflow_run_by_another_is_neither_its_author_s_nor_a_lead_s_step(
@@ -79,53 +61,35 @@ def test_a_workflow_run_by_another_is_neither_its_author_s_nor_a_lead_s_step(
     """The author (omar, play 3's owner) and the lead (lena) are the two whose runs play 3 does
     not count: the step is pia's."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    omar = enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
-    spec = {"workflow": "ticket-summary", "content_hash": "c" * 12, "model": "m",
-            "model_digest": "sha256:" + "b" * 64, "author": "omar"}  # fmt: skip
-    omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
-    steps = _steps(lena, status, clock)
+    omar, pia = with_omar_and_pia(lena)
+    record_version(omar, "omar", "c" * 12)
+    status = running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = steps_by_person(lena, status)
     assert "omar" not in steps and "lena" not in steps, steps
     (text,) = steps["pia"]
     assert "a member other than lena and omar takes this step" in text, text
-    omar.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_with_nobody_else_joined_the_owner_is_told_to_invite_one(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    lena.record_fact(None, "baseline.lock", lock_payload("lena"), provenance=Provenance.MEASURED,
-                     collector="inhouse baseline lock")  # fmt: skip
-    status = _running(lena, "baseline", "lena", "second-person-verified")
-    (text,) = _steps(lena, status, clock)["lena"]
+    record_lock(lena, "lena")
+    status = running(lena, "baseline", "lena", "second-person-verified")
+    (text,) = steps_by_person(lena, status)["lena"]
     assert "only a member other than lena can take this step, and nobody else has joined" in text
     assert "`inhouse person invite NAME`" in text, text
     lena.close()
-
-
-TRACK = (
-    "title: Everyone\nrole: all\nsteps:\n  - {id: first-request, type: first-answered-request}\n"
-)
 
 
 def test_a_member_s_enablement_is_their_step_not_the_lead_s(_isolated: Path, clock: Clock) -> None:
     """Only a member's own record of their track counts for pilot-enabled: the lead, play 4's
     owner, was told play 4 needed it, and each member was told nothing."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    for name, team in {"sam": "support", "pia": "legal"}.items():
-        enrol(lena, name, team=team)
-        add_member(lena, name, track="everyone")
-    status = _running(lena, "pilot", "lena", "pilot-enabled")
-    steps = _steps(lena, status, clock)
+    members = pilot_with_members(lena, {"sam": "support", "pia": "legal"})
+    status = running(lena, "pilot", "lena", "pilot-enabled")
+    steps = steps_by_person(lena, status)
     # hers is only to grant each a gateway key and serve the gateway (tests/test_next_steps_walk.py)
     assert all("your part: grant " in t or "serve the gateway" in t for t in steps["lena"]), steps
     for member in ("sam", "pia"):
@@ -136,15 +100,15 @@ def test_a_member_s_enablement_is_their_step_not_the_lead_s(_isolated: Path, clo
             "machine (`inhouse pilot enablement --record`)"
         )
         assert part + record in text, text
-    lena.close()
+    close(*members.values(), lena)
 
 
 def test_with_no_member_yet_the_enablement_step_stays_the_lead_s(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    status = _running(lena, "pilot", "lena", "pilot-enabled")
-    (text,) = _steps(lena, status, clock)["lena"]
+    status = running(lena, "pilot", "lena", "pilot-enabled")
+    (text,) = steps_by_person(lena, status)["lena"]
     assert "needs pilot enabled: not yet" in text, text
     lena.close()
 
@@ -156,15 +120,14 @@ def test_a_verify_is_not_the_step_of_the_owner_the_lock_names(
     signed the lock: omar, whom lena's lock names as the baseline's owner, cannot verify it, so
     the step is pia's alone (it was told to omar, whose verify counts for nothing)."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
-    lena.record_fact(None, "baseline.lock", lock_payload("omar"), provenance=Provenance.MEASURED,
-                     collector="inhouse baseline lock")  # fmt: skip
-    status = _running(lena, "baseline", "lena", "second-person-verified")
-    steps = _steps(lena, status, clock)
+    omar, pia = with_omar_and_pia(lena)
+    record_lock(lena, "omar")
+    status = running(lena, "baseline", "lena", "second-person-verified")
+    steps = steps_by_person(lena, status)
     assert "omar" not in steps, steps
     (text,) = steps["pia"]
     assert "a member other than lena and omar takes this step" in text, text
+    close(omar, pia, lena)
 
 
 def test_with_nothing_to_verify_or_rerun_the_step_is_the_owner_s(
@@ -174,14 +137,15 @@ def test_with_nothing_to_verify_or_rerun_the_step_is_the_owner_s(
     owner's (a lock) and play 1's (a verdict): a colleague told to verify or rerun has nothing to
     run it on."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    enrol(lena, "omar", team="support")
-    status = _running(lena, "baseline", "lena", "second-person-verified", "trial-reproduced")
-    steps = _steps(lena, status, clock)
+    omar = enrol(lena, "omar", team="support")
+    status = running(lena, "baseline", "lena", "second-person-verified", "trial-reproduced")
+    steps = steps_by_person(lena, status)
     assert "omar" not in steps, steps
     assert [t.split(": ")[0] for t in steps["lena"]] == [
         "play 2 (Establish the baseline) needs second person verified",
         "play 2 (Establish the baseline) needs trial reproduced",
     ], steps["lena"]
+    close(omar, lena)
 
 
 def test_a_workflow_rerun_is_judged_against_the_version_s_author_not_the_first_publisher(
@@ -191,22 +155,16 @@ def test_a_workflow_rerun_is_judged_against_the_version_s_author_not_the_first_p
     play 3 is judged on, so she is its author: omar, who did not write that version, is one
     who can rerun it (he was left out as its "author"), and so is pia."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    omar = enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
-    spec = {"workflow": "ticket-summary", "content_hash": "c" * 12, "model": "m",
-            "model_digest": "sha256:" + "b" * 64, "author": "omar"}  # fmt: skip
-    omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    lena.record_fact(None, "workflow.spec", {**spec, "content_hash": "d" * 12, "author": "lena"},
-                     provenance=Provenance.MEASURED, collector="inhouse workflow test")  # fmt: skip
-    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
-    steps = _steps(lena, status, clock)
+    omar, pia = with_omar_and_pia(lena)
+    record_version(omar, "omar", "c" * 12)
+    record_version(lena, "lena", "d" * 12)
+    status = running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = steps_by_person(lena, status)
     assert "lena" not in steps, steps
     for member in ("omar", "pia"):
         (text,) = steps[member]
         assert "a member other than lena takes this step" in text, text
-    omar.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_where_the_author_s_own_pass_is_lacking_the_owner_keeps_the_step_too(
@@ -215,21 +173,13 @@ def test_where_the_author_s_own_pass_is_lacking_the_owner_keeps_the_step_too(
     """omar wrote the version and his one run of it failed: another's pass needs his own beside
     it, so the step is his as play 3's owner as well as the other members'."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    omar = enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
-    spec = {"workflow": "ticket-summary", "content_hash": "c" * 12, "model": "m",
-            "model_digest": "sha256:" + "b" * 64, "author": "omar"}  # fmt: skip
-    omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    failed = {"workflow": "ticket-summary", "content_hash": "c" * 12, "passed": False,
-              "pass_rate": 0.0, "cases": 1}  # fmt: skip
-    omar.record_fact(None, "workflow.run", failed, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
-    steps = _steps(lena, status, clock)
+    omar, pia = with_omar_and_pia(lena)
+    record_version(omar, "omar", "c" * 12)
+    record_failed_run(omar, "c" * 12)
+    status = running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = steps_by_person(lena, status)
     assert steps["omar"] == ["play 3 (First repeatable workflow) needs workflow run by other: "
                              "not yet"], steps  # fmt: skip
     (text,) = steps["pia"]
     assert "a member other than lena and omar takes this step" in text, text
-    omar.close()
-    lena.close()
+    close(omar, pia, lena)

@@ -27,36 +27,28 @@ says and nothing else. Where walking a program from scratch that way stalled, ea
   lead alone, and no member was told to use it.
 
 The program, its people and facts are real (SQLite, each person's own key); the status is the
-real one with the plays' states set, as tests/test_next_steps_takers.py does."""
+real one with the plays' states set (tests/next_steps_support.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from inhouse.program import Program, Provenance
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
+from tests.next_steps_support import (
+    check_reason,
+    close,
+    pilot_with_members,
+    record_failed_run,
+    record_version,
+    running,
+    steps_by_person,
+    waiting,
+    with_omar_and_pia,
+)
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
-from tests.test_next_steps_takers import _running, _steps
 from tests.workflows.test_author_flip import _play_three, _test_run
-
-
-def _waiting(program: Program, play: str, *checks: str) -> dict[str, Any]:
-    """``program``'s status with the plays before ``play`` exited, and ``play`` not started,
-    ``checks`` its failing trigger rows."""
-    status: dict[str, Any] = program.status()
-    number = next(v["number"] for v in status["plays"] if v["id"] == play)
-    for view in status["plays"]:
-        if view["number"] < number:
-            view.update(state="exited", handoff=None)
-        elif view["id"] == play:
-            rows = [
-                {"check": c, "title": c.replace("-", " "), "outcome": "fail", "reason": "not yet"}
-                for c in checks
-            ]
-            view.update(state="not-started", trigger=rows)
-    return status
 
 
 def test_an_access_request_play_2_waits_on_is_the_members_step_not_the_lead_s(
@@ -65,26 +57,24 @@ def test_an_access_request_play_2_waits_on_is_the_members_step_not_the_lead_s(
     """lena, the lead and play 1's owner, was told play 2 waited on "the person who wants in":
     her request does not count, and omar and pia, whose would, were told nothing."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    enrol(lena, "omar", team="support")
-    pia = enrol(lena, "pia", team="legal")
+    omar, pia = with_omar_and_pia(lena)
     pia.request_access()
-    status = _waiting(lena, "baseline", "access-requested")
-    steps = _steps(lena, status, clock)
+    status = waiting(lena, "baseline", "access-requested")
+    steps = steps_by_person(lena, status)
     assert "lena" not in steps, steps
     assert "pia" not in steps, steps  # she asked already
     (text,) = steps["omar"]
     assert "waits for its trigger, access requested: not yet" in text, text
     assert "(`inhouse access request`)" in text, text
-    pia.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_with_nobody_who_could_ask_the_lead_is_told_to_invite_one(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    status = _waiting(lena, "baseline", "access-requested")
-    (text,) = _steps(lena, status, clock)["lena"]
+    status = waiting(lena, "baseline", "access-requested")
+    (text,) = steps_by_person(lena, status)["lena"]
     assert "nobody else who could ask has joined: invite one (`inhouse person invite NAME`)" in text
     lena.close()
 
@@ -96,20 +86,19 @@ def test_demand_for_the_pilot_is_not_the_step_of_a_play_s_owner(
     not told to ask; pia is."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support", roles=["play-owner"])
-    enrol(lena, "pia", team="legal")
+    pia = enrol(lena, "pia", team="legal")
     lena.record_hypothesis(None, "summaries by a local model", aim="replace-dependency",
                            target="manual summaries")  # fmt: skip
     lena.start_play(None, 1, owner="omar")
-    status = _waiting(lena, "pilot", "demand-spreading")
-    steps = _steps(lena, status, clock)
+    status = waiting(lena, "pilot", "demand-spreading")
+    steps = steps_by_person(lena, status)
     assert "omar" not in steps, steps
     (text,) = steps["pia"]
     assert "(`inhouse access request`)" in text, text
     # the lead cannot ask either: hers is to invite the two more the trigger still wants
     (text,) = steps["lena"]
     assert "(`inhouse access request`)" not in text and "invite them" in text, text
-    omar.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_the_author_s_own_pass_is_the_author_s_step_not_play_3_s_owner_s(
@@ -119,25 +108,17 @@ def test_the_author_s_own_pass_is_the_author_s_step_not_play_3_s_owner_s(
     another's pass needs hers beside it. omar, play 3's owner, was told the step, which his run
     cannot give; it is lena's."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    omar = enrol(lena, "omar", team="support")
-    enrol(lena, "pia", team="legal")
-    spec = {"workflow": "ticket-summary", "content_hash": "d" * 12, "model": "m",
-            "model_digest": "sha256:" + "b" * 64, "author": "lena"}  # fmt: skip
-    lena.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    failed = {"workflow": "ticket-summary", "content_hash": "d" * 12, "passed": False,
-              "pass_rate": 0.0, "cases": 1}  # fmt: skip
-    lena.record_fact(None, "workflow.run", failed, provenance=Provenance.MEASURED,
-                     collector="inhouse workflow test")  # fmt: skip
-    status = _running(lena, "workflow", "omar", "workflow-run-by-other")
-    steps = _steps(lena, status, clock)
+    omar, pia = with_omar_and_pia(lena)
+    record_version(lena, "lena", "d" * 12)
+    record_failed_run(lena, "d" * 12)
+    status = running(lena, "workflow", "omar", "workflow-run-by-other")
+    steps = steps_by_person(lena, status)
     assert steps["lena"] == ["play 3 (First repeatable workflow) needs workflow run by other: "
                              "not yet"], steps  # fmt: skip
     for member in ("omar", "pia"):
         (text,) = steps[member]
         assert "a member other than lena takes this step" in text, text
-    omar.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_the_rerun_play_3_waits_on_names_the_workflow_to_run(
@@ -164,50 +145,32 @@ def test_an_offer_nobody_can_receive_yet_names_the_command_giving_the_role(
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support")
-    status = _running(lena, "baseline", "lena")
+    status = running(lena, "baseline", "lena")
     baseline = next(v for v in status["plays"] if v["id"] == "baseline")
     baseline.update(state="exit-met", exit=[])
-    (text,) = _steps(lena, status, clock)["lena"]
+    (text,) = steps_by_person(lena, status)["lena"]
     assert "nobody else holds the role play-owner: give it to PERSON first (`inhouse person " \
         "role PERSON --add play-owner`)" in text, text  # fmt: skip
-    omar.close()
-    lena.close()
+    close(omar, lena)
 
 
 def test_the_pilot_s_first_step_says_what_a_track_is(_isolated: Path, clock: Clock) -> None:
-    from inhouse.program.checks import evaluate
-    from inhouse.program.counting import build_context
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     for check in ("pilot-size", "pilot-enabled"):
-        reason = evaluate(check, build_context(lena.state(), clock())).reason
+        reason = check_reason(lena, check)
         assert "write each role's track, enablement/TRACK.yaml (docs/pilot.md" in reason, reason
         assert reason.endswith("`inhouse pilot add PERSON --track TRACK`"), reason
     lena.close()
 
 
 def test_a_pilot_too_small_names_the_command_that_adds_one(_isolated: Path, clock: Clock) -> None:
-    from datetime import timedelta
-
-    from inhouse.pilot.roster import add_member
-    from inhouse.program.checks import evaluate
-    from inhouse.program.counting import build_context
-    from tests.test_next_steps_takers import TRACK
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    sam = enrol(lena, "sam", team="support")
-    add_member(lena, "sam", track="everyone")
-    reason = evaluate("pilot-size", build_context(lena.state(), clock())).reason
+    sam = pilot_with_members(lena, {"sam": "support"})["sam"]
+    reason = check_reason(lena, "pilot-size")
     assert reason.startswith("the pilot has 1 members; the play wants 5 to 10"), reason
     assert "add more (`inhouse pilot add PERSON --track TRACK`;" in reason, reason
     assert "`inhouse person invite NAME`" in reason, reason
-    sam.close()
-    lena.close()
+    close(sam, lena)
 
 
 def test_a_second_prompt_author_is_the_other_members_step_too(
@@ -215,37 +178,23 @@ def test_a_second_prompt_author_is_the_other_members_step_too(
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support")
-    status = _running(lena, "pilot", "lena", "prompt-library-seeded")
-    steps = _steps(lena, status, clock)
+    status = running(lena, "pilot", "lena", "prompt-library-seeded")
+    steps = steps_by_person(lena, status)
     # nobody wrote one yet: lena, the owner, may write the first
     assert steps["lena"] == ["play 4 (Onboard a pilot group) needs prompt library seeded: not yet"]
     (text,) = steps["omar"]
     assert "a member other than lena takes this step, from their own machine" in text, text
-    omar.close()
-    lena.close()
+    close(omar, lena)
 
 
 def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
     _isolated: Path, clock: Clock
 ) -> None:
-    from datetime import timedelta
-
-    from inhouse.pilot.roster import add_member
-    from tests.test_next_steps_takers import TRACK
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    teams = {"sam": "support", "pia": "legal"}
-    members = {name: enrol(lena, name, team=team) for name, team in teams.items()}
-    for name in members:
-        add_member(lena, name, track="everyone")
-    status = _running(lena, "pilot", "lena", "pilot-enabled")
+    members = pilot_with_members(lena, {"sam": "support", "pia": "legal"})
+    status = running(lena, "pilot", "lena", "pilot-enabled")
     grant = "your part: grant {0} a gateway key (`inhouse keys issue {0}`)"
-    steps = _steps(lena, status, clock)
+    steps = steps_by_person(lena, status)
     for name in members:
         assert any(grant.format(name) in t for t in steps["lena"]), steps["lena"]
         assert "`inhouse pilot enablement` says what each asks" in steps[name][0], steps[name]
@@ -255,90 +204,52 @@ def test_a_pilot_member_s_missing_gateway_key_is_the_lead_s_step(
     typed = {"day": "2026-11-04", "people": {}}
     lena.record_fact(None, "usage.daily", typed, provenance=Provenance.MEASURED,
                      collector="inhouse gateway rollup")  # fmt: skip
-    steps = _steps(lena, status, clock)
+    steps = steps_by_person(lena, status)
     assert any(serve in t for t in steps["lena"]), steps["lena"]
     hold_gateway_key(lena, members["sam"])
-    steps = _steps(lena, status, clock)
+    steps = steps_by_person(lena, status)
     assert not any(grant.format("sam") in t for t in steps["lena"]), steps["lena"]
     assert any(grant.format("pia") in t for t in steps["lena"]), steps["lena"]
-    for member in members.values():
-        member.close()
-    lena.close()
+    close(*members.values(), lena)
 
 
 def test_a_member_s_own_word_on_their_team_is_their_step(_isolated: Path, clock: Clock) -> None:
-    from datetime import timedelta
-
-    from inhouse.pilot.roster import add_member
-    from tests.test_next_steps_takers import TRACK
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    sam = enrol(lena, "sam", team="support")
-    add_member(lena, "sam", track="everyone")
-    status = _running(lena, "pilot", "lena", "pilot-size")
-    (text,) = _steps(lena, status, clock)["sam"]
+    sam = pilot_with_members(lena, {"sam": "support"})["sam"]
+    status = running(lena, "pilot", "lena", "pilot-size")
+    (text,) = steps_by_person(lena, status)["sam"]
     assert "your part: say the team you work in, with your own key (`inhouse pilot team " \
         "support`)" in text, text  # fmt: skip
-    sam.close()
-    lena.close()
+    close(sam, lena)
 
 
 def test_the_survey_step_names_the_option_survey_open_requires(
     _isolated: Path, clock: Clock
 ) -> None:
-    from datetime import timedelta
-
-    from inhouse.pilot.roster import add_member
-    from inhouse.program.checks import evaluate
-    from inhouse.program.counting import build_context
-    from tests.test_next_steps_takers import TRACK
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    sam = enrol(lena, "sam", team="support")
-    add_member(lena, "sam", track="everyone")
-    reason = evaluate("pilot-would-resist-losing", build_context(lena.state(), clock())).reason
+    sam = pilot_with_members(lena, {"sam": "support"})["sam"]
+    reason = check_reason(lena, "pilot-would-resist-losing")
     assert "a rollout lead runs `inhouse survey open --closes 14d`" in reason, reason
-    sam.close()
-    lena.close()
+    close(sam, lena)
 
 
 def test_the_prompt_library_step_says_what_the_file_holds_and_where(
     _isolated: Path, clock: Clock
 ) -> None:
-    from inhouse.program.checks import evaluate
-    from inhouse.program.counting import build_context
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    reason = evaluate("prompt-library-seeded", build_context(lena.state(), clock())).reason
+    reason = check_reason(lena, "prompt-library-seeded")
     assert "`inhouse prompts add NAME --file F` (F: the prompt, a YAML file" in reason, reason
     assert "in the program folder; docs/pilot.md" in reason, reason
     lena.close()
-
-
-def _reason(program: Program, check: str, clock: Clock) -> str:
-    from inhouse.program.checks import evaluate
-    from inhouse.program.counting import build_context
-
-    return evaluate(check, build_context(program.state(), clock())).reason
 
 
 def test_play_5_s_first_steps_name_the_commands_with_what_they_require(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    queue = _reason(lena, "support-queue-owned", clock)
+    queue = check_reason(lena, "support-queue-owned")
     assert "names its owner, `inhouse support owner PERSON`, who takes it on" in queue, queue
-    broke = _reason(lena, "ticket-resolved-without-builder", clock)
+    broke = check_reason(lena, "ticket-resolved-without-builder")
     opens = "`inhouse support open TITLE --category it-broke --component COMPONENT`"
     assert opens in broke, broke
     lena.close()
@@ -348,7 +259,7 @@ def test_play_6_s_finding_step_names_what_finding_add_requires(
     _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    reason = _reason(lena, "findings-fed-back", clock)
+    reason = check_reason(lena, "findings-fed-back")
     assert "(`inhouse finding add TEXT --target TARGET`: what was learned" in reason, reason
     lena.close()
 
@@ -356,28 +267,17 @@ def test_play_6_s_finding_step_names_what_finding_add_requires(
 def test_a_member_not_reaching_the_tool_on_their_own_is_told_their_part(
     _isolated: Path, clock: Clock
 ) -> None:
-    from datetime import timedelta
-
     from inhouse.pilot.adoption import record_adoption
-    from inhouse.pilot.roster import add_member
-    from tests.test_next_steps_takers import TRACK
 
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    sam = enrol(lena, "sam", team="support")
-    add_member(lena, "sam", track="everyone")
-    status = _running(lena, "pilot", "lena", "pilot-independent-use")
+    sam = pilot_with_members(lena, {"sam": "support"})["sam"]
+    status = running(lena, "pilot", "lena", "pilot-independent-use")
     # before any adoption report, recording one is the owner's step alone
-    assert "sam" not in _steps(lena, status, clock)
+    assert "sam" not in steps_by_person(lena, status)
     _, fact = record_adoption(lena)
     assert fact is not None and fact.payload["members"], fact
     vouch_for_gateway_host(sam)  # what the gateway signs counts once a user vouched for it
-    (text,) = _steps(lena, status, clock)["sam"]
+    (text,) = steps_by_person(lena, status)["sam"]
     assert "your part: use the tool through your own gateway key on " in text, text
     assert "confirm each day from your own machine (`inhouse usage confirm`)" in text, text
-    sam.close()
-    lena.close()
+    close(sam, lena)

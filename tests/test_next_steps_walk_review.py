@@ -5,7 +5,7 @@ and ``inhouse status`` told them to take it; a team named in a step is quoted so
 runs as written.
 
 The program, its people and facts are real (SQLite, each person's own key), as
-tests/test_next_steps_walk.py does."""
+tests/test_next_steps_walk.py does (tests/next_steps_support.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ from pathlib import Path
 
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
+from tests.next_steps_support import (
+    close,
+    pilot_with_members,
+    running,
+    steps_by_person,
+    waiting,
+    with_omar_and_pia,
+)
 from tests.people import enrol
-from tests.test_next_steps_takers import _running, _steps
-from tests.test_next_steps_walk import _waiting
 
 
 def _machine(program: Program, person: str) -> str:
@@ -35,12 +41,10 @@ def test_an_access_request_that_would_not_count_is_nobody_s_step(
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support", machine=_machine(lena, "lena"))
     pia = enrol(lena, "pia", team="legal")
-    steps = _steps(lena, _waiting(lena, "baseline", "access-requested"), clock)
+    steps = steps_by_person(lena, waiting(lena, "baseline", "access-requested"))
     assert "omar" not in steps, steps
     assert "(`inhouse access request`)" in steps["pia"][0], steps
-    omar.close()
-    pia.close()
-    lena.close()
+    close(omar, pia, lena)
 
 
 def test_with_only_members_at_a_lead_s_machine_the_lead_is_told_to_invite_one(
@@ -48,12 +52,11 @@ def test_with_only_members_at_a_lead_s_machine_the_lead_is_told_to_invite_one(
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support", machine=_machine(lena, "lena"))
-    steps = _steps(lena, _waiting(lena, "baseline", "access-requested"), clock)
+    steps = steps_by_person(lena, waiting(lena, "baseline", "access-requested"))
     assert "omar" not in steps, steps
     (text,) = steps["lena"]
     assert "invite one (`inhouse person invite NAME`)" in text, text
-    omar.close()
-    lena.close()
+    close(omar, lena)
 
 
 def test_demand_from_a_machine_already_asking_is_nobody_s_step(
@@ -66,12 +69,10 @@ def test_demand_from_a_machine_already_asking_is_nobody_s_step(
     pia.request_access()
     sam = enrol(lena, "sam", team="legal", machine=_machine(lena, "pia"))
     vic = enrol(lena, "vic", team="sales")
-    steps = _steps(lena, _waiting(lena, "pilot", "demand-spreading"), clock)
+    steps = steps_by_person(lena, waiting(lena, "pilot", "demand-spreading"))
     assert "sam" not in steps and "pia" not in steps, steps
     assert "(`inhouse access request`)" in steps["vic"][0], steps
-    for person in (pia, sam, vic):
-        person.close()
-    lena.close()
+    close(pia, sam, vic, lena)
 
 
 def test_a_second_author_already_counted_is_not_told_to_write_another(
@@ -80,19 +81,16 @@ def test_a_second_author_already_counted_is_not_told_to_write_another(
     """omar shared a prompt: he is an author; his next counts no second time. pia, at her own
     machine, could be the one the library lacks; sam, at lena's laptop, could not."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    omar = enrol(lena, "omar", team="support")
-    pia = enrol(lena, "pia", team="legal")
+    omar, pia = with_omar_and_pia(lena)
     sam = enrol(lena, "sam", team="sales", machine=_machine(lena, "lena"))
     omar.record_fact(None, "prompt.shared", {"prompt": "triage", "author": "omar"},
                      provenance=Provenance.MEASURED, collector="inhouse prompts")  # fmt: skip
-    status = _running(lena, "pilot", "lena", "prompt-library-seeded")
-    steps = _steps(lena, status, clock)
+    status = running(lena, "pilot", "lena", "prompt-library-seeded")
+    steps = steps_by_person(lena, status)
     assert "omar" not in steps, steps
     assert "sam" not in steps, steps
     assert "a member other than lena takes this step" in steps["pia"][0], steps
-    for person in (omar, pia, sam):
-        person.close()
-    lena.close()
+    close(omar, pia, sam, lena)
 
 
 def test_an_imported_prompt_leaves_the_owner_s_first_prompt_hers_to_write(
@@ -105,35 +103,22 @@ def test_an_imported_prompt_leaves_the_owner_s_first_prompt_hers_to_write(
     lena.record_fact(None, "prompt.version", {"prompt": "triage", "version": 1,
                      "content_hash": "sha256:" + "0" * 64, "imported": True},
                      provenance=Provenance.MEASURED, collector="inhouse prompts")  # fmt: skip
-    steps = _steps(lena, _running(lena, "pilot", "lena", "prompt-library-seeded"), clock)
+    steps = steps_by_person(lena, running(lena, "pilot", "lena", "prompt-library-seeded"))
     assert steps["lena"] == ["play 4 (Onboard a pilot group) needs prompt library seeded: not yet"]
     assert "a member other than lena takes this step" in steps["omar"][0], steps
-    omar.close()
-    lena.close()
+    close(omar, lena)
 
 
 def test_a_team_with_a_space_is_quoted_in_the_command(_isolated: Path, clock: Clock) -> None:
     """`inhouse pilot team Customer Support`, as the step named it, gives the command two
     arguments, and it fails: the team is quoted."""
-    from datetime import timedelta
-
-    from inhouse.pilot.roster import add_member
-    from tests.test_next_steps_takers import TRACK
-
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    (_isolated / "enablement").mkdir()
-    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
-    later = clock() + timedelta(days=30)
-    lena.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
-                      note="the pilot before plays 1-3", expires=later)  # fmt: skip
-    sam = enrol(lena, "sam", team="Customer Support")
-    add_member(lena, "sam", track="everyone")
-    status = _running(lena, "pilot", "lena", "pilot-size")
-    (text,) = _steps(lena, status, clock)["sam"]
+    sam = pilot_with_members(lena, {"sam": "Customer Support"})["sam"]
+    status = running(lena, "pilot", "lena", "pilot-size")
+    (text,) = steps_by_person(lena, status)["sam"]
     command = text.split("`inhouse pilot team ", 1)[1].split("`", 1)[0]
     assert shlex.split(command) == ["Customer Support"], text
-    sam.close()
-    lena.close()
+    close(sam, lena)
 
 
 def test_the_pilot_size_reason_quotes_a_team_of_two_words() -> None:
@@ -161,12 +146,11 @@ def test_demand_short_of_askers_tells_the_lead_to_invite_more(
     lena, the lead, to invite two more (she was told nothing, and the play stood still)."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     pia = enrol(lena, "pia", team="legal")
-    steps = _steps(lena, _waiting(lena, "pilot", "demand-spreading"), clock)
+    steps = steps_by_person(lena, waiting(lena, "pilot", "demand-spreading"))
     assert "(`inhouse access request`)" in steps["pia"][0], steps
     (text,) = steps["lena"]
     assert "2 more who could ask must join: invite them (`inhouse person invite NAME`)" in text
-    pia.close()
-    lena.close()
+    close(pia, lena)
 
 
 def test_one_not_signed_in_yet_is_still_told_to_ask(_isolated: Path, clock: Clock) -> None:
@@ -175,8 +159,7 @@ def test_one_not_signed_in_yet_is_still_told_to_ask(_isolated: Path, clock: Cloc
     what her request waits on)."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     pia = enrol(lena, "pia", team="legal", signed_in=False)
-    steps = _steps(lena, _waiting(lena, "baseline", "access-requested"), clock)
+    steps = steps_by_person(lena, waiting(lena, "baseline", "access-requested"))
     assert "(`inhouse access request`)" in steps["pia"][0], steps
     assert "lena" not in steps, steps
-    pia.close()
-    lena.close()
+    close(pia, lena)

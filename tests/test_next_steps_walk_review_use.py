@@ -9,8 +9,8 @@ tests/test_redteam34.py (gateway, each member's own key and confirmations)."""
 from __future__ import annotations
 
 from inhouse.program.checks import Outcome
+from tests.next_steps_support import running, steps_by_person
 from tests.pilot.gateway_days import Pilot
-from tests.test_next_steps_takers import _running, _steps
 from tests.test_redteam34 import TEAMS, _forged_report, _independent_use, pilot
 
 __all__ = ["pilot"]  # the fixture: onboarded on 2 November, used that day and the next two
@@ -23,8 +23,8 @@ def test_a_member_the_report_overstates_is_told_their_part(pilot: Pilot) -> None
     _forged_report(pilot.lead, "2026-11-06")
     outcome, reason = _independent_use(pilot)
     assert outcome is not Outcome.PASS, reason
-    status = _running(pilot.lead, "pilot", "lena", "pilot-independent-use")
-    steps = _steps(pilot.lead, status, pilot.clock)
+    status = running(pilot.lead, "pilot", "lena", "pilot-independent-use")
+    steps = steps_by_person(pilot.lead, status)
     for person in TEAMS:
         (text,) = steps[person]
         assert "your part: use the tool through your own gateway key on 3 days" in text, text
