@@ -57,8 +57,10 @@ NONCE = nonce_for("prog-tls", "key-tls")
 
 
 @contextmanager
-def https_json(folder: Path, document: dict[str, Any]) -> Iterator[str]:
-    cert, key = _self_signed(folder)
+def https_json(folder: Path, document: dict[str, Any], *, expired: bool = False) -> Iterator[str]:
+    """A server over real TLS answering ``document`` at any path, its self-signed certificate
+    (``folder``/cert.pem, for 127.0.0.1) valid now or ``expired``."""
+    cert, key = _self_signed(folder, expired=expired)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
 

@@ -286,46 +286,6 @@ def test_a_gateway_behind_an_untrusted_authority_gets_sign_ins_hint(
     assert not [f for f in vic.state().facts if f.kind == "service.vouched"]
 
 
-def _expired(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that expired an hour ago, and its key (``cert.pem``, which
-    the test trusts: only its dates are wrong)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=2))
-        .not_valid_after(now - datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.parametrize("refused", ["wrong host", "expired"])
 def test_a_gateway_certificate_refused_for_another_reason_is_said_for_what_it_is(
     refused: str,
@@ -338,14 +298,12 @@ def test_a_gateway_certificate_refused_for_another_reason_is_said_for_what_it_is
     certificate expired, it said "give the address you use it at", which the voucher had done
     and no address mends, and now says whoever runs the gateway renews it. Neither is called
     an untrusted authority."""
-    import tests.test_tls
     from tests.test_tls import https_json
 
     _, vic = cast
-    if refused == "expired":
-        monkeypatch.setattr(tests.test_tls, "_self_signed", _expired)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # its authority: trusted
-    with https_json(tmp_path, {"key_id": "k", "signature": "s"}) as url:
+    document = {"key_id": "k", "signature": "s"}
+    with https_json(tmp_path, document, expired=refused == "expired") as url:
         base = url.removesuffix("/doc")
         if refused == "wrong host":
             base = base.replace("127.0.0.1", "localhost")

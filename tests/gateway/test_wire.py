@@ -348,11 +348,14 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_s_connection() -> None:
     asyncio.run(main())
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
+def _self_signed(folder: Path, *, expired: bool = False) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (``cert.pem``, ``key.pem``), valid
+    now, or (``expired``) one that expired an hour ago: only its dates are wrong."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
-
+    if expired:  # its hour of validity ended an hour ago
+        now -= datetime.timedelta(hours=2)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
